@@ -1,0 +1,16 @@
+package dev.failover.wire;
+
+/**
+ * The default topic names. Every record's key is the group id as a UTF-8 string, so all records of a group land in
+ * one partition: one writer of decisions per group, and Kafka's console tools show the keys as they are.
+ */
+public final class Topics {
+    public static final String HEARTBEATS = "failover.heartbeats";
+    public static final String ROLE_CHANGES = "failover.role-changes";
+    public static final String STATE = "failover.state";
+    public static final String COMMANDS = "failover.commands";
+    public static final String DEAD_LETTERS = "failover.dead-letters";
+
+    private Topics() {
+    }
+}
