@@ -99,13 +99,13 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
             throw error(topic, WireFormatException.Problem.TOO_LARGE,
                     data.length + " bytes exceed the limit of " + maxRecordBytes, null);
         }
+        if ((data.length > 0 && data[0] != MAGIC_0) || (data.length > 1 && data[1] != MAGIC_1)) {
+            throw error(topic, WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING, String.format(
+                    "starts with %s, not the Avro single-object marker C3 01", hex(data, 2)), null);
+        }
         if (data.length < HEADER_BYTES) {
             throw error(topic, WireFormatException.Problem.TRUNCATED, data.length
                     + " bytes, shorter than the " + HEADER_BYTES + "-byte single-object header", null);
-        }
-        if (data[0] != MAGIC_0 || data[1] != MAGIC_1) {
-            throw error(topic, WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING, String.format(
-                    "starts with %02X %02X, not the Avro single-object marker C3 01", data[0], data[1]), null);
         }
         long fingerprint = ByteBuffer.wrap(data, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         DatumReader<T> reader = readerFor(topic, fingerprint);
@@ -150,6 +150,14 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
 
     private WireFormatException error(String topic, WireFormatException.Problem problem, String detail, Throwable cause) {
         return new WireFormatException(topic, type.name(), problem, detail, cause);
+    }
+
+    private static String hex(byte[] data, int max) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < Math.min(max, data.length); i++) {
+            out.append(i == 0 ? "" : " ").append(String.format("%02X", data[i]));
+        }
+        return out.toString();
     }
 
     private static String describe(Throwable e) {

@@ -62,6 +62,14 @@ class AvroSerdeTest {
     }
 
     @Test
+    void aShortValueThatIsNotAvroIsNamedAsForeignNotAsShort() {
+        WireFormatException e = assertThrows(WireFormatException.class,
+                () -> heartbeats.deserialize(TOPIC, "{}".getBytes()));
+        assertEquals(WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING, e.problem());
+        assertTrue(e.getMessage().contains("starts with 7B 7D"), e.getMessage());
+    }
+
+    @Test
     void anEmptyOrShortValueIsTruncated() {
         for (int length : new int[] {0, 1, 9}) {
             byte[] bytes = Arrays.copyOf(heartbeats.serialize(TOPIC, WireSamples.heartbeat()), length);
