@@ -115,8 +115,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
             if (!Files.exists(dataDir.resolve("logs").resolve("meta.properties"))) {
                 format(config);
             }
+            long logOffset = Files.exists(logFile()) ? Files.size(logFile()) : 0;
             process = launch(List.of("kafka.Kafka", config.toString()));
-            awaitReady();
+            awaitReady(logOffset);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the broker in " + dataDir, e);
         }
@@ -273,38 +274,63 @@ public final class LocalKafkaBroker implements KafkaBroker {
                 .start();
     }
 
-    private void awaitReady() {
+    private void awaitReady(long logOffset) {
+        long deadline = System.nanoTime() + Await.scaled(startTimeout).toNanos();
+        // Wait for the broker to say it started before creating an Admin client: the client connects at once and
+        // logs a warning per failed attempt, and the port accepts TCP connections well before requests are served.
+        while (!loggedStarted(logOffset)) {
+            checkAliveAndInTime(deadline);
+            pause(50);
+        }
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "2000");
-        props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
-        long deadline = System.nanoTime() + Await.scaled(startTimeout).toNanos();
         try (Admin admin = Admin.create(props)) {
             while (true) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("the Kafka broker exited with code " + process.exitValue()
-                            + " while starting; last lines of " + logFile() + ":\n" + tail(logFile(), 40));
-                }
                 try {
-                    int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000))
-                            .nodes().get(2, TimeUnit.SECONDS).size();
-                    if (nodes > 0) {
+                    if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000)).nodes()
+                            .get(2, TimeUnit.SECONDS).isEmpty()) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
-                    // not up yet
+                    // not serving yet
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while waiting for the broker", e);
                 }
-                if (System.nanoTime() - deadline >= 0) {
-                    process.destroyForcibly();
-                    throw new IllegalStateException("the Kafka broker at " + bootstrapServers()
-                            + " did not answer within " + startTimeout.toSeconds() + " s; last lines of " + logFile()
-                            + ":\n" + tail(logFile(), 40));
-                }
+                checkAliveAndInTime(deadline);
             }
+        }
+    }
+
+    private void checkAliveAndInTime(long deadline) {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("the Kafka broker exited with code " + process.exitValue()
+                    + " while starting; last lines of " + logFile() + ":\n" + tail(logFile(), 40));
+        }
+        if (System.nanoTime() - deadline >= 0) {
+            process.destroyForcibly();
+            throw new IllegalStateException("the Kafka broker at " + bootstrapServers() + " did not answer within "
+                    + startTimeout.toSeconds() + " s; last lines of " + logFile() + ":\n" + tail(logFile(), 40));
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the broker", e);
+        }
+    }
+
+    private boolean loggedStarted(long fromOffset) {
+        try (var in = Files.newInputStream(logFile())) {
+            in.skipNBytes(fromOffset);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("Kafka Server started");
+        } catch (IOException e) {
+            return false;
         }
     }
 

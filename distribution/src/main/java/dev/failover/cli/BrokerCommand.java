@@ -1,0 +1,106 @@
+package dev.failover.cli;
+
+import dev.failover.testkit.LocalKafkaBroker;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code failover broker}: a real single-node Kafka broker (KRaft) in the foreground, for users who have no Kafka.
+ * Ctrl-C or SIGTERM stops it with a controlled shutdown; its data stays in {@code --data-dir} for the next start.
+ */
+@Command(name = "broker",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a single-node Apache Kafka broker (KRaft, broker and controller in one) in the foreground.",
+            "Ctrl-C stops it cleanly; the data stays in --data-dir for the next start."})
+public final class BrokerCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private int port = 9092;
+    private Integer controllerPort;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".failover/broker",
+            description = "Where the broker keeps its logs and metadata (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--property", paramLabel = "KEY=VALUE",
+            description = "Any server.properties setting, repeatable; wins over the defaults.")
+    Map<String, String> properties = new LinkedHashMap<>();
+
+    @Option(names = "--port", paramLabel = "N", description = "Client port on 127.0.0.1 (default: 9092; 0 = any free port).")
+    void port(int value) {
+        this.port = checkPort(value, "--port");
+    }
+
+    @Option(names = "--controller-port", paramLabel = "N",
+            description = "KRaft controller port on 127.0.0.1 (default: --port + 1, or any free port with --port 0).")
+    void controllerPort(int value) {
+        this.controllerPort = checkPort(value, "--controller-port");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (port != 0 && !isFree(port)) {
+            throw new IllegalStateException("port " + port + " on 127.0.0.1 is already in use (another broker?); "
+                    + "choose another with --port");
+        }
+        // A fixed controller port by default: the voter endpoint is written into the storage at format time.
+        int controller = controllerPort != null ? controllerPort : port == 0 ? 0 : port + 1;
+        LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dataDir).port(port)
+                .controllerPort(controller).startTimeout(Duration.ofSeconds(120));
+        properties.forEach(builder::property);
+        LocalKafkaBroker broker = builder.build();
+        out.printf("Starting a Kafka broker (data in %s, log in %s)...%n", dataDir.toAbsolutePath(), broker.logFile());
+        out.flush();
+        AtomicBoolean stopping = new AtomicBoolean();
+        Thread stopper = new Thread(() -> {
+            stopping.set(true);
+            out.println("Stopping the broker (controlled shutdown)...");
+            out.flush();
+            broker.stop();
+            out.println("Broker stopped.");
+            out.flush();
+        }, "broker-stopper");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        broker.start();
+        out.printf("Kafka broker ready at %s (pid %d). Ctrl-C stops it.%n", broker.bootstrapServers(),
+                broker.pid().orElse(-1));
+        out.flush();
+        broker.awaitExit(Duration.ofDays(365_000));
+        if (stopping.get()) {
+            return 0; // the shutdown hook stopped it; the JVM is on its way out
+        }
+        Runtime.getRuntime().removeShutdownHook(stopper);
+        throw new IllegalStateException("the broker exited on its own; see " + broker.logFile());
+    }
+
+    private int checkPort(int value, String option) {
+        if (value < 0 || value > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "Invalid value for option '" + option + "': " + value + " is not a port (0-65535)");
+        }
+        return value;
+    }
+
+    private static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

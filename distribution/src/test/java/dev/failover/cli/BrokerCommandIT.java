@@ -1,0 +1,121 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.testkit.Await;
+import dev.failover.testkit.Signals;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code failover broker} as a user runs it: its own process, stock clients, a signal to stop, a restart. */
+class BrokerCommandIT {
+
+    private static final Pattern READY = Pattern.compile("Kafka broker ready at (\\S+) \\(pid (\\d+)\\)");
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void servesStockClientsStopsCleanlyOnSigtermAndKeepsItsData() throws Exception {
+        String topic = "from-the-cli";
+        Running first = launch();
+        System.out.printf("failover broker at %s, broker pid %d, launcher pid %d%n", first.bootstrap, first.brokerPid,
+                first.process.pid());
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                first.bootstrap), new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, "k", "kept")).get();
+        }
+
+        Signals.send(first.process.pid(), "TERM");
+        Await.until(Duration.ofSeconds(60), "the launcher to exit", () -> !first.process.isAlive());
+        assertFalse(ProcessHandle.of(first.brokerPid).map(ProcessHandle::isAlive).orElse(false),
+                "the broker process outlived its launcher");
+        assertTrue(Files.exists(dataDir.resolve("logs").resolve(".kafka_cleanshutdown")),
+                "the broker did not shut down cleanly");
+        assertTrue(first.output.stream().anyMatch(l -> l.contains("Broker stopped.")), String.join("\n", first.output));
+
+        Running second = launch();
+        try {
+            assertEquals(first.bootstrap, second.bootstrap, "the port changed across restarts");
+            assertEquals("kept", readFirst(second.bootstrap, topic));
+        } finally {
+            Signals.send(second.process.pid(), "TERM");
+            Await.until(Duration.ofSeconds(60), "the second launcher to exit", () -> !second.process.isAlive());
+        }
+    }
+
+    private record Running(Process process, String bootstrap, long brokerPid, List<String> output) {
+    }
+
+    private Running launch() throws IOException {
+        int port = freePort();
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), FailoverCli.class.getName(),
+                "broker", "--port", Integer.toString(previousPort == 0 ? port : previousPort),
+                "--data-dir", dataDir.toString())
+                .redirectErrorStream(true).start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    output.add(line);
+                }
+            } catch (IOException e) {
+                output.add("(reading failed: " + e + ")");
+            }
+        }, "cli-output");
+        reader.setDaemon(true);
+        reader.start();
+        Matcher ready = Await.value(Duration.ofSeconds(90), "the ready line from failover broker", () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("failover broker exited early:\n" + String.join("\n", output));
+            }
+            return output.stream().map(READY::matcher).filter(Matcher::find).findFirst().orElse(null);
+        });
+        previousPort = Integer.parseInt(ready.group(1).substring(ready.group(1).lastIndexOf(':') + 1));
+        return new Running(process, ready.group(1), Long.parseLong(ready.group(2)), output);
+    }
+
+    private int previousPort;
+
+    private static String readFirst(String bootstrap, String topic) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            return Await.value(Duration.ofSeconds(30), "a record on " + topic, () -> {
+                var records = consumer.poll(Duration.ofMillis(200));
+                return records.isEmpty() ? null : records.iterator().next().value();
+            });
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
