@@ -1,0 +1,427 @@
+package dev.failover.coordinator.core;
+
+import dev.failover.wire.Command;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Role;
+import java.util.Comparator;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The coordinator's decisions, as pure functions of a {@link GroupView} and {@code nowMs}: no I/O, no clock.
+ * Every branch returns its reason as one sentence.
+ *
+ * <h2>Active/passive: why no two members are ever ACTIVE</h2>
+ * <ul>
+ *   <li>A silent primary is convicted only when it has been silent past its failure timeout <b>and</b> the watch is
+ *       fenced past {@code lastSeen + lease}: this coordinator has read back a marker it wrote into the heartbeat
+ *       partition at that time, so every heartbeat acknowledged before then has been processed. The primary's lease
+ *       chain (each acknowledged beat sent within a lease of the previous) therefore ended at most a lease after
+ *       {@code lastSeen}. A lagging or restarted coordinator simply is not fenced yet, so it convicts nobody: that is
+ *       the self-guard.</li>
+ *   <li>A live primary (unhealthy, leaving, switched over) is first told to stand down at a new epoch; the successor
+ *       is promoted only when the old primary reports STANDBY at that epoch, or can be convicted as above.</li>
+ *   <li>An election (no primary) waits until no member's report of being ACTIVE can still be backed by a lease, and
+ *       until the watch is fenced a full failure timeout past its start; its epoch exceeds every epoch reported, so
+ *       even a lost store cannot reuse one.</li>
+ * </ul>
+ * The agent's half: a lapsed lease is sticky (re-activation needs a newer epoch), and a restarted agent activates
+ * only on an epoch newer than the one it found at start-up.
+ */
+public final class Decider {
+
+    private final Policy policy;
+
+    public Decider(Policy policy) {
+        this.policy = Objects.requireNonNull(policy);
+    }
+
+    public Policy policy() {
+        return policy;
+    }
+
+    /** The group's durable record after a heartbeat: a new member, or a member's new priority or timing. */
+    public GroupRecord join(GroupRecord record, Heartbeat beat) {
+        GroupRecord base = record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
+                ? record.withMode(beat.getMode()) : record;
+        Timing timing = new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs());
+        String problem = timing.problem(policy.minMarginMs()).orElse(null);
+        if (problem == null && beat.getMode() != base.mode()) {
+            problem = "it runs in " + beat.getMode() + " mode but the group is " + base.mode();
+        }
+        Member existing = base.members().get(beat.getNode());
+        Role assigned = existing == null ? Role.STANDBY : existing.assigned();
+        Member member = new Member(beat.getNode(), beat.getPriority(), timing, assigned, problem);
+        return member.equals(existing) ? base : base.withMember(member);
+    }
+
+    /** Looks at the group at {@code nowMs} and decides whether any role must change. */
+    public Decision decide(GroupView view, long nowMs) {
+        GroupRecord record = view.record();
+        if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && nowMs >= record.pausedUntilMs()) {
+            GroupRecord next = record.withPausedUntil(GroupRecord.NOT_PAUSED);
+            return Decision.of(next, new Change(DecisionKind.RESUMED, record.epoch(), record.roles(),
+                    "resumed automatic failover: the pause ended", null));
+        }
+        return record.mode() == GroupMode.ACTIVE_ACTIVE ? decideActiveActive(view, nowMs) : decideActivePassive(view, nowMs);
+    }
+
+    private Decision decideActivePassive(GroupView view, long nowMs) {
+        GroupRecord record = view.record();
+        Facts facts = new Facts(view, nowMs);
+        if (record.pending() != null) {
+            return continueHandover(facts, record.pending());
+        }
+        if (record.paused(nowMs)) {
+            return Decision.none(record, "paused: no automatic failover");
+        }
+        Optional<Member> primary = record.primary();
+        if (primary.isEmpty()) {
+            return elect(facts);
+        }
+        Member p = primary.get();
+        String name = p.node();
+        if (facts.silent(p)) {
+            if (!facts.fenced(p)) {
+                return Decision.none(record, name + " silent for " + facts.silence(p) + " ms > timeout "
+                        + p.timing().failureTimeoutMs() + " ms; not convicting until the heartbeat log is read past "
+                        + (facts.lastSeen(p) + p.timing().leaseMs()));
+            }
+            Optional<Member> successor = facts.best(name);
+            if (successor.isEmpty()) {
+                return Decision.none(record, name + " silent for " + facts.silence(p) + " ms > timeout "
+                        + p.timing().failureTimeoutMs() + " ms, but no eligible standby to promote");
+            }
+            return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted " + successor.get().node()
+                    + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
+                    + p.timing().failureTimeoutMs() + " ms");
+        }
+        Liveness lp = view.liveness().get(name);
+        if (lp != null && lp.leaving()) {
+            if (facts.reportsStoodDown(p, record.epoch())) {
+                Optional<Member> successor = facts.best(name);
+                if (successor.isEmpty()) {
+                    return demoteAll(facts, name + " left and no eligible standby can take over");
+                }
+                return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted "
+                        + successor.get().node() + ": " + name + " is leaving and has stood down");
+            }
+            return startHandover(facts, p, null, name + " is leaving", null);
+        }
+        if (lp != null && lp.failed()) {
+            Optional<Member> successor = facts.best(name);
+            if (successor.isEmpty()) {
+                return Decision.none(record, name + " unhealthy for " + lp.unhealthyStreak()
+                        + " beats, but no eligible standby: keeping it");
+            }
+            return startHandover(facts, p, successor.get().node(), name + " unhealthy for " + lp.unhealthyStreak()
+                    + " beats", null);
+        }
+        if (lp != null && facts.reportsStoodDown(p, record.epoch()) && facts.eligible(p)) {
+            return promote(facts, p, DecisionKind.ELECTION, null, "re-activated " + name + ": it reports "
+                    + lp.reportedRole() + " at epoch " + lp.reportedEpoch() + " (restarted or its lease lapsed)");
+        }
+        if (policy.failback() == Policy.Failback.FAILBACK) {
+            Optional<Member> preferred = facts.best(name).filter(b -> b.priority() > p.priority()
+                    && nowMs - view.liveness().get(b.node()).eligibleSinceMs() >= policy.failbackAfterMs());
+            if (preferred.isPresent()) {
+                return startHandover(facts, p, preferred.get().node(), "failing back to " + preferred.get().node()
+                        + " (priority " + preferred.get().priority() + " > " + p.priority() + ", eligible for "
+                        + policy.failbackAfterMs() + " ms)", null);
+            }
+        }
+        return Decision.none(record, "steady: " + name + " is ACTIVE at epoch " + record.epoch());
+    }
+
+    private Decision elect(Facts facts) {
+        GroupRecord record = facts.view.record();
+        for (Member m : record.members().values()) {
+            Liveness l = facts.view.liveness().get(m.node());
+            if (l != null && l.reportedRole() == Role.ACTIVE && !(facts.silent(m) && facts.fenced(m))) {
+                return Decision.none(record, "no primary, but " + m.node() + " reports ACTIVE at epoch "
+                        + l.reportedEpoch() + ": waiting until its lease cannot be valid");
+            }
+        }
+        long guardUntil = facts.view.watch().sinceMs() + record.members().values().stream()
+                .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0);
+        if (facts.view.watch().fencedUpToMs() < guardUntil) {
+            return Decision.none(record, "no primary; collecting a full failure timeout of fresh heartbeats before "
+                    + "electing (read up to " + facts.view.watch().fencedUpToMs() + ", need " + guardUntil + ")");
+        }
+        Optional<Member> best = facts.best(null);
+        if (best.isEmpty()) {
+            return Decision.none(record, "no primary and no eligible member to elect");
+        }
+        return promote(facts, best.get(), DecisionKind.ELECTION, null, "elected " + best.get().node()
+                + ": no primary, and it is the best eligible member (priority " + best.get().priority() + ")");
+    }
+
+    private Decision continueHandover(Facts facts, Handover handover) {
+        GroupRecord record = facts.view.record();
+        Member from = record.members().get(handover.from());
+        boolean acknowledged = from == null || facts.reportsStoodDown(from, handover.standDownEpoch());
+        boolean convicted = from != null && facts.silent(from) && facts.fenced(from);
+        if (!acknowledged && !convicted) {
+            return Decision.none(record, "waiting for " + handover.from() + " to stand down at epoch "
+                    + handover.standDownEpoch() + " (" + handover.why() + ")");
+        }
+        String how = acknowledged ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
+                : handover.from() + " silent for " + facts.silence(from) + " ms after being told to stand down";
+        Optional<Member> successor = Optional.ofNullable(handover.to()).map(record.members()::get)
+                .filter(facts::eligible)
+                .or(() -> facts.best(handover.from()));
+        if (successor.isEmpty() && from != null && handover.commandId() != null && facts.eligible(from)) {
+            successor = Optional.of(from); // a switchover whose target failed: the old primary is still fine
+        }
+        GroupRecord done = record.withPending(null);
+        if (successor.isEmpty()) {
+            return Decision.none(done, how + "; no eligible member to promote");
+        }
+        DecisionKind kind = handover.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER;
+        return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(), kind,
+                handover.commandId(), "promoted " + successor.get().node() + ": " + how + " (" + handover.why() + ")");
+    }
+
+    private Decision startHandover(Facts facts, Member from, String to, String why, String commandId) {
+        GroupRecord record = facts.view.record();
+        long epoch = facts.nextEpoch();
+        SortedMap<String, Role> roles = allStandby(record);
+        GroupRecord next = record.assign(epoch, roles)
+                .withPending(new Handover(from.node(), to, epoch, why, commandId, facts.nowMs));
+        String reason = "standing down " + from.node() + " (" + why + "); " + (to == null ? "the best standby" : to)
+                + " is promoted once it acknowledges or has been silent for " + from.timing().failureTimeoutMs() + " ms";
+        DecisionKind kind = commandId != null ? DecisionKind.SWITCHOVER : DecisionKind.STAND_DOWN;
+        return Decision.of(next, new Change(kind, epoch, roles, reason, commandId));
+    }
+
+    private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason) {
+        GroupRecord record = facts.view.record();
+        long epoch = facts.nextEpoch();
+        SortedMap<String, Role> roles = allStandby(record);
+        roles.put(winner.node(), Role.ACTIVE);
+        return Decision.of(record.assign(epoch, roles), new Change(kind, epoch, roles, reason, commandId));
+    }
+
+    private Decision demoteAll(Facts facts, String reason) {
+        GroupRecord record = facts.view.record();
+        long epoch = facts.nextEpoch();
+        SortedMap<String, Role> roles = allStandby(record);
+        return Decision.of(record.assign(epoch, roles), new Change(DecisionKind.STAND_DOWN, epoch, roles, reason, null));
+    }
+
+    private Decision decideActiveActive(GroupView view, long nowMs) {
+        GroupRecord record = view.record();
+        if (record.paused(nowMs)) {
+            return Decision.none(record, "paused: no automatic changes");
+        }
+        Facts facts = new Facts(view, nowMs);
+        SortedMap<String, Role> roles = new TreeMap<>();
+        StringBuilder why = new StringBuilder();
+        for (Member m : record.members().values()) {
+            Liveness l = view.liveness().get(m.node());
+            // silence removes a member only once fenced, like a conviction: a restarted or lagging coordinator
+            // must not empty the group
+            boolean out = (facts.silent(m) && facts.fenced(m)) || (l != null && (l.failed() || l.leaving()))
+                    || m.problem() != null;
+            Role role = m.assigned() == Role.ACTIVE ? (out ? Role.STANDBY : Role.ACTIVE)
+                    : (facts.eligible(m) ? Role.ACTIVE : Role.STANDBY);
+            roles.put(m.node(), role);
+            if (role != m.assigned()) {
+                why.append(why.length() == 0 ? "" : "; ").append(role == Role.ACTIVE ? "added " : "removed ")
+                        .append(m.node()).append(" (").append(facts.describe(m)).append(")");
+            }
+        }
+        long active = roles.values().stream().filter(r -> r == Role.ACTIVE).count();
+        if (roles.equals(record.roles())) {
+            return Decision.none(record, "steady: " + active + " ACTIVE");
+        }
+        why.append("; ").append(active).append(" ACTIVE");
+        if (active < policy.minActive()) {
+            why.append(", BELOW the minimum of ").append(policy.minActive());
+        }
+        long epoch = facts.nextEpoch();
+        boolean removed = roles.entrySet().stream()
+                .anyMatch(e -> e.getValue() == Role.STANDBY && record.members().get(e.getKey()).assigned() == Role.ACTIVE);
+        return Decision.of(record.assign(epoch, roles), new Change(removed ? DecisionKind.FAILOVER : DecisionKind.MEMBERSHIP,
+                epoch, roles, why.toString(), null));
+    }
+
+    /** An operator command: acknowledged or refused, always with a record carrying its id. */
+    public Decision command(GroupView view, Command command, long nowMs) {
+        GroupRecord record = view.record();
+        String id = command.getCommandId();
+        String by = command.getIssuedBy() == null ? "" : " by " + command.getIssuedBy();
+        switch (command.getType()) {
+            case PAUSE -> {
+                Long forMs = command.getPauseForMs();
+                if (forMs != null && forMs <= 0) {
+                    return refuse(record, id, "pause for " + forMs + " ms: the duration must be positive");
+                }
+                long until = forMs == null ? GroupRecord.PAUSED_INDEFINITELY : nowMs + forMs;
+                return Decision.of(record.withPausedUntil(until), new Change(DecisionKind.PAUSED, record.epoch(),
+                        record.roles(), "paused automatic failover" + by + (forMs == null ? " until resumed"
+                        : " for " + forMs + " ms"), id));
+            }
+            case RESUME -> {
+                return Decision.of(record.withPausedUntil(GroupRecord.NOT_PAUSED), new Change(DecisionKind.RESUMED,
+                        record.epoch(), record.roles(), record.paused(nowMs) ? "resumed automatic failover" + by
+                        : "resume" + by + ": the group was not paused", id));
+            }
+            case SWITCHOVER -> {
+                return switchover(new Facts(view, nowMs), command.getTargetNode(), id, by);
+            }
+            default -> {
+                return refuse(record, id, "unknown command type " + command.getType());
+            }
+        }
+    }
+
+    private Decision switchover(Facts facts, String target, String id, String by) {
+        GroupRecord record = facts.view.record();
+        if (record.mode() != GroupMode.ACTIVE_PASSIVE) {
+            return refuse(record, id, "switchover refused: group " + record.group() + " is " + record.mode()
+                    + ", not active/passive");
+        }
+        if (record.pending() != null) {
+            return refuse(record, id, "switchover refused: a handover from " + record.pending().from()
+                    + " is already in progress");
+        }
+        Optional<Member> primary = record.primary();
+        if (primary.isEmpty()) {
+            return refuse(record, id, "switchover refused: the group has no primary to switch from");
+        }
+        Member to;
+        if (target != null) {
+            to = record.members().get(target);
+            if (to == null) {
+                return refuse(record, id, "switchover refused: " + target + " is not a member of " + record.group());
+            }
+            if (to.node().equals(primary.get().node())) {
+                return refuse(record, id, "switchover refused: " + target + " is already the primary");
+            }
+            if (!facts.eligible(to)) {
+                return refuse(record, id, "switchover refused: " + target + " is not eligible ("
+                        + facts.describe(to) + ")");
+            }
+        } else {
+            Optional<Member> best = facts.best(primary.get().node());
+            if (best.isEmpty()) {
+                return refuse(record, id, "switchover refused: no eligible standby");
+            }
+            to = best.get();
+        }
+        return startHandover(facts, primary.get(), to.node(), "switchover to " + to.node() + " requested" + by, id);
+    }
+
+    private static Decision refuse(GroupRecord record, String commandId, String reason) {
+        return Decision.of(record, new Change(DecisionKind.COMMAND_REFUSED, record.epoch(), record.roles(), reason,
+                commandId));
+    }
+
+    private static SortedMap<String, Role> allStandby(GroupRecord record) {
+        return record.members().keySet().stream()
+                .collect(Collectors.toMap(n -> n, n -> Role.STANDBY, (a, b) -> a, TreeMap::new));
+    }
+
+    /**
+     * The earliest time at which the passing of time alone could change a decision for this group (a member's
+     * timeout running out, a pause ending), or {@code Long.MAX_VALUE}. The shell indexes groups by it, so that a
+     * punctuation touches only the groups whose time has come.
+     */
+    public long nextCheckAtMs(GroupView view) {
+        long next = Long.MAX_VALUE;
+        GroupRecord record = view.record();
+        if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
+            next = record.pausedUntilMs();
+        }
+        Facts facts = new Facts(view, Long.MIN_VALUE);
+        for (Member m : record.members().values()) {
+            next = Math.min(next, facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1);
+        }
+        return next;
+    }
+
+    /** The judgements every branch shares, at one {@code nowMs}. */
+    private final class Facts {
+        final GroupView view;
+        final long nowMs;
+
+        Facts(GroupView view, long nowMs) {
+            this.view = view;
+            this.nowMs = nowMs;
+        }
+
+        long lastSeen(Member m) {
+            Liveness l = view.liveness().get(m.node());
+            return Math.max(view.watch().sinceMs(), l == null ? Long.MIN_VALUE : l.lastSeenMs());
+        }
+
+        long silence(Member m) {
+            return nowMs - lastSeen(m);
+        }
+
+        /** Silent for longer than its failure timeout: at the timeout it is not yet, 1 ms past it is. */
+        boolean silent(Member m) {
+            return silence(m) > m.timing().failureTimeoutMs();
+        }
+
+        /** Every heartbeat acknowledged before {@code lastSeen + lease} has been read. */
+        boolean fenced(Member m) {
+            return view.watch().fencedUpToMs() >= lastSeen(m) + m.timing().leaseMs();
+        }
+
+        boolean reportsStoodDown(Member m, long atEpoch) {
+            Liveness l = view.liveness().get(m.node());
+            return l != null && l.reportedRole() != Role.ACTIVE && l.reportedEpoch() >= atEpoch;
+        }
+
+        boolean eligible(Member m) {
+            Liveness l = view.liveness().get(m.node());
+            return l != null && !silent(m) && !l.failed() && !l.leaving() && m.problem() == null;
+        }
+
+        String describe(Member m) {
+            Liveness l = view.liveness().get(m.node());
+            if (m.problem() != null) {
+                return m.problem();
+            }
+            if (l == null) {
+                return "no heartbeat since the coordinator started";
+            }
+            if (silent(m)) {
+                return "silent for " + silence(m) + " ms > timeout " + m.timing().failureTimeoutMs() + " ms";
+            }
+            if (l.leaving()) {
+                return "leaving";
+            }
+            if (l.failed()) {
+                return l.unhealthyStreak() > 0 ? "unhealthy for " + l.unhealthyStreak() + " beats"
+                        : "healthy for " + l.healthyStreak() + " of " + policy.rise() + " beats needed";
+            }
+            return "healthy";
+        }
+
+        /** The best eligible member other than {@code except}: priority, then replication position, then node id. */
+        Optional<Member> best(String except) {
+            return view.record().members().values().stream()
+                    .filter(m -> !m.node().equals(except))
+                    .filter(this::eligible)
+                    .min(Comparator.comparingInt((Member m) -> -m.priority())
+                            .thenComparing(m -> view.liveness().get(m.node()).replicationPosition(),
+                                    Comparator.nullsLast(Comparator.reverseOrder()))
+                            .thenComparing(Member::node));
+        }
+
+        /** Above the stored epoch and above every epoch a member reports, so an epoch is never reused. */
+        long nextEpoch() {
+            long reported = view.liveness().values().stream().mapToLong(Liveness::reportedEpoch).max().orElse(0);
+            return Math.max(view.record().epoch(), reported) + 1;
+        }
+    }
+
+}

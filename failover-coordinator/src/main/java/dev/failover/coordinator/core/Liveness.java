@@ -1,0 +1,105 @@
+package dev.failover.coordinator.core;
+
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Role;
+
+/**
+ * What recent heartbeats say about one member: when the coordinator last received one, the health counted with
+ * rise/fall, what the agent says it holds, and a short window of inter-arrival times for a phi-accrual suspicion
+ * level. Volatile by design: never changelogged, rebuilt from fresh beats after a restart.
+ *
+ * @param lastSeenMs     the coordinator's clock when it received the newest beat
+ * @param failed         UNHEALTHY for {@code fall} beats in a row, and not yet {@code rise} healthy beats since
+ * @param eligibleSinceMs when it last became healthy-eligible (for failback), or {@code Long.MIN_VALUE}
+ * @param intervals      the last inter-arrival times in ms, newest last (at most {@link #WINDOW})
+ */
+public record Liveness(long lastSeenMs, Health health, int healthyStreak, int unhealthyStreak, boolean failed,
+                       boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
+                       long eligibleSinceMs, int[] intervals) {
+
+    public static final int WINDOW = 16;
+
+    /** The first beat of a member since this coordinator started watching: not eligible until {@code rise} beats. */
+    public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
+        Liveness unseen = new Liveness(receivedAtMs, Health.UNKNOWN, 0, 0, true, false, Role.UNKNOWN, 0, null,
+                Long.MIN_VALUE, new int[0]);
+        return unseen.observe(beat, receivedAtMs, policy, false);
+    }
+
+    /**
+     * This member's liveness after one more beat received at {@code receivedAtMs}. A beat after a silence longer
+     * than the failure timeout starts the member over: it was failed, so it needs {@code rise} healthy beats again.
+     */
+    public Liveness next(Heartbeat beat, long receivedAtMs, Policy policy) {
+        if (receivedAtMs - lastSeenMs > beat.getFailureTimeoutMs()) {
+            return first(beat, receivedAtMs, policy);
+        }
+        return observe(beat, receivedAtMs, policy, true);
+    }
+
+    private Liveness observe(Heartbeat beat, long receivedAtMs, Policy policy, boolean countInterval) {
+        int healthy = healthyStreak;
+        int unhealthy = unhealthyStreak;
+        boolean nowFailed = failed;
+        switch (beat.getHealth()) {
+            case HEALTHY, DEGRADED -> {
+                healthy++;
+                unhealthy = 0;
+                if (nowFailed && healthy >= policy.rise()) {
+                    nowFailed = false;
+                }
+            }
+            case UNHEALTHY -> {
+                unhealthy++;
+                healthy = 0;
+                if (unhealthy >= policy.fall()) {
+                    nowFailed = true;
+                }
+            }
+            default -> {
+                // LEAVING and UNKNOWN say nothing about the service's health
+            }
+        }
+        boolean nowLeaving = beat.getHealth() == Health.LEAVING;
+        long eligibleSince = (!nowFailed && !nowLeaving) ? (eligibleSinceMs == Long.MIN_VALUE || failed || leaving
+                ? receivedAtMs : eligibleSinceMs) : Long.MIN_VALUE;
+        return new Liveness(receivedAtMs, beat.getHealth(), healthy, unhealthy, nowFailed, nowLeaving,
+                beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
+                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals);
+    }
+
+    private static int[] append(int[] window, long interval) {
+        int keep = Math.min(window.length, WINDOW - 1);
+        int[] next = new int[keep + 1];
+        System.arraycopy(window, window.length - keep, next, 0, keep);
+        next[keep] = (int) Math.min(Integer.MAX_VALUE, Math.max(0, interval));
+        return next;
+    }
+
+    /**
+     * Phi-accrual suspicion at {@code nowMs}: {@code -log10} of the probability that a beat arrives later than now,
+     * with inter-arrival times taken as normal (mean and deviation of the window). Returns {@code null} with fewer
+     * than 3 intervals. About 1 means one chance in ten that the member is merely late; 8 is near certainty.
+     */
+    public Double suspicion(long nowMs) {
+        if (intervals.length < 3) {
+            return null;
+        }
+        double mean = 0;
+        for (int i : intervals) {
+            mean += i;
+        }
+        mean /= intervals.length;
+        double variance = 0;
+        for (int i : intervals) {
+            variance += (i - mean) * (i - mean);
+        }
+        // a floor on the deviation so that a perfectly regular sender is not declared dead 1 ms after its mean
+        double deviation = Math.max(Math.sqrt(variance / intervals.length), Math.max(10.0, mean / 10));
+        double y = (nowMs - lastSeenMs - mean) / deviation;
+        // logistic approximation of the normal tail probability P(X > y)
+        double tail = 1.0 / (1.0 + Math.exp(y * (1.5976 + 0.070566 * y * y)));
+        return -Math.log10(Math.max(tail, 1e-300));
+    }
+}

@@ -1,0 +1,282 @@
+package dev.failover.coordinator.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.Health;
+import dev.failover.wire.Role;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ActivePassiveDecisionTest {
+
+    private static final int T = Scenario.TIMEOUT;
+    private static final int L = Scenario.LEASE;
+
+    @Test
+    void electsTheHighestPriorityMemberOnceAFullTimeoutOfFreshHeartbeatsWasRead() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.beat("alpha").beat("beta").advance(200).beat("alpha").beat("beta");
+        s.advance(T - 200 - 1).fence();
+        Decision early = s.decide();
+        assertTrue(early.change().isEmpty(), early.reason());
+        assertTrue(early.reason().contains("collecting a full failure timeout"), early.reason());
+
+        s.advance(1).fence();
+        Decision elected = s.decide();
+        Change change = elected.change().orElseThrow();
+        assertEquals(DecisionKind.ELECTION, change.kind());
+        assertEquals(Map.of("alpha", Role.ACTIVE, "beta", Role.STANDBY), change.roles());
+        assertEquals(1, change.epoch());
+        assertTrue(change.reason().startsWith("elected alpha"), change.reason());
+    }
+
+    @Test
+    void aNewMemberIsNotEligibleUntilRiseHealthyBeats() {
+        Scenario s = Scenario.activePassive().member("alpha", 100);
+        s.beat("alpha").advance(T).fence();
+        assertTrue(s.decide().change().isEmpty(), "one beat is below rise=2");
+        assertTrue(s.lastReason.contains("no eligible member"), s.lastReason);
+        s.beat("alpha");
+        assertEquals(Optional.of("alpha"), Optional.ofNullable(s.decide().change().orElseThrow().roles())
+                .map(r -> r.entrySet().stream().filter(e -> e.getValue() == Role.ACTIVE).findFirst().orElseThrow().getKey()));
+    }
+
+    @Test
+    void promotesTheHighestPriorityStandbyWhenThePrimaryGoesSilent() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.mute("alpha").run(T + 300);
+        assertEquals(Optional.of("beta"), s.activeNode());
+        Change change = s.lastChange();
+        assertEquals(DecisionKind.FAILOVER, change.kind());
+        assertEquals(epoch + 1, change.epoch());
+        assertEquals(Role.STANDBY, change.roles().get("alpha"));
+        assertTrue(change.reason().matches("promoted beta: alpha silent for \\d+ ms > timeout 1000 ms"), change.reason());
+    }
+
+    @Test
+    void convictsOneMillisecondPastTheTimeoutAndNotAtIt() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.beat("alpha").beat("beta").beat("gamma");
+        long lastSeen = s.now;
+        s.advance(T - 300).beat("beta").beat("gamma").advance(300).fence();
+        assertEquals(lastSeen + T, s.now);
+        Decision atTimeout = s.decide();
+        assertTrue(atTimeout.change().isEmpty(), atTimeout.reason());
+
+        s.advance(1).fence();
+        Decision past = s.decide();
+        assertEquals("promoted beta: alpha silent for 1001 ms > timeout 1000 ms", past.change().orElseThrow().reason());
+    }
+
+    @Test
+    void convictsNobodyUntilTheHeartbeatLogIsReadPastLastSeenPlusLease() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.beat("alpha").beat("beta").beat("gamma");
+        long lastSeen = s.now;
+        // the coordinator stalls: no fence marker read after lastSeen + lease - 1, while beta and gamma beat on
+        s.advance(L - 1).fence();
+        for (int i = 0; i < 4; i++) {
+            s.advance(180).beat("beta").beat("gamma");
+        }
+        Decision lagging = s.decide();
+        assertTrue(lagging.change().isEmpty(), lagging.reason());
+        assertTrue(lagging.reason().contains("not convicting until the heartbeat log is read past " + (lastSeen + L)),
+                lagging.reason());
+
+        s.watch = s.watch.fencedAt(lastSeen + L);
+        assertEquals(Optional.of("beta"), Optional.of(s.decide()).flatMap(Decision::change)
+                .map(c -> c.roles().entrySet().stream().filter(e -> e.getValue() == Role.ACTIVE).findFirst()
+                        .orElseThrow().getKey()));
+    }
+
+    @Test
+    void aRestartedCoordinatorConvictsNobodyUntilItHasHadAFullTimeoutOfFreshInput() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.advance(5_000).restartCoordinator();
+        // nothing was heard for 5 s, but silence counts from the restart
+        s.advance(T).fence();
+        assertTrue(s.decide().change().isEmpty(), s.lastReason);
+        s.advance(1).fence();
+        Decision d = s.decide();
+        // alpha never beat since the restart: now it is convictable, but no standby is eligible either (no beats)
+        assertTrue(d.change().isEmpty(), d.reason());
+        assertTrue(d.reason().contains("no eligible standby"), d.reason());
+        assertEquals(epoch, s.record.epoch());
+    }
+
+    @Test
+    void aRestartedCoordinatorWithLiveMembersKeepsThePrimary() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        int changes = s.published.size();
+        s.restartCoordinator().run(5 * T);
+        assertEquals(changes, s.published.size(), "false failover after restart: " + s.lastChange());
+        assertEquals(Optional.of("alpha"), s.activeNode());
+    }
+
+    @Test
+    void breaksPriorityTiesByReplicationPositionThenByNodeId() {
+        Scenario s = Scenario.activePassive().member("a", 10).member("b", 10).member("c", 10)
+                .position("a", 5).position("b", 9);
+        s.run(T + 400);
+        assertEquals(Optional.of("b"), s.activeNode(), "highest replication position");
+
+        Scenario tie = Scenario.activePassive().member("zeta", 10).member("eta", 10);
+        tie.run(T + 400);
+        assertEquals(Optional.of("eta"), tie.activeNode(), "node id order");
+    }
+
+    @Test
+    void anUnhealthyPrimaryIsStoodDownFirstAndItsSuccessorPromotedOnlyAfterItAcknowledges() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.advance(10).beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch);
+        assertTrue(s.decide().change().isEmpty(), "fall=2: one unhealthy beat is not enough");
+        s.advance(200).beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch);
+        Change standDown = s.decide().change().orElseThrow();
+        assertEquals(DecisionKind.STAND_DOWN, standDown.kind());
+        assertEquals(epoch + 1, standDown.epoch());
+        assertFalse(standDown.roles().containsValue(Role.ACTIVE), "nobody ACTIVE during the handover");
+
+        // alpha has not applied the stand-down yet: still reports ACTIVE at the old epoch
+        s.advance(50).beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch).beat("beta").beat("gamma");
+        Decision waiting = s.decide();
+        assertTrue(waiting.change().isEmpty(), waiting.reason());
+        assertTrue(waiting.reason().startsWith("waiting for alpha to stand down at epoch " + (epoch + 1)), waiting.reason());
+
+        s.advance(50).beat("alpha", Health.UNHEALTHY, Role.STANDBY, epoch + 1);
+        Change promoted = s.decide().change().orElseThrow();
+        assertEquals(epoch + 2, promoted.epoch());
+        assertEquals(Role.ACTIVE, promoted.roles().get("beta"));
+        assertTrue(promoted.reason().startsWith("promoted beta: alpha stood down at epoch " + (epoch + 1)),
+                promoted.reason());
+    }
+
+    @Test
+    void anUnhealthyPrimaryThatNeverAcknowledgesIsReplacedOnlyWhenItCanBeConvicted() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch).advance(200).beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch);
+        s.decide();
+        assertTrue(s.record.pending() != null);
+        s.mute("alpha").run(T);
+        assertEquals(Optional.empty(), s.activeNode(), s.lastReason);
+        s.run(200);
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+        assertTrue(s.lastChange().reason().contains("alpha silent for"), s.lastChange().reason());
+    }
+
+    @Test
+    void anUnhealthyPrimaryIsKeptWhenNoStandbyIsEligible() {
+        Scenario s = Scenario.activePassive().member("alpha", 100);
+        s.run(T + 400);
+        long epoch = s.record.epoch();
+        s.beat("alpha", Health.UNHEALTHY).advance(200).beat("alpha", Health.UNHEALTHY);
+        Decision d = s.decide();
+        assertTrue(d.change().isEmpty());
+        assertEquals("alpha unhealthy for 2 beats, but no eligible standby: keeping it", d.reason());
+        assertEquals(epoch, s.record.epoch());
+    }
+
+    @Test
+    void aLeavingPrimaryThatHasStoodDownIsHandedOverAtOnce() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.advance(5).beat("alpha", Health.LEAVING, Role.STANDBY, epoch);
+        Change change = s.decide().change().orElseThrow();
+        assertEquals(Role.ACTIVE, change.roles().get("beta"));
+        assertEquals("promoted beta: alpha is leaving and has stood down", change.reason());
+    }
+
+    @Test
+    void aLeavingPrimaryStillActiveIsStoodDownFirst() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.advance(5).beat("alpha", Health.LEAVING, Role.ACTIVE, epoch);
+        Change change = s.decide().change().orElseThrow();
+        assertEquals(DecisionKind.STAND_DOWN, change.kind());
+        assertFalse(change.roles().containsValue(Role.ACTIVE));
+        s.advance(5).beat("alpha", Health.LEAVING, Role.STANDBY, epoch + 1);
+        assertEquals(Role.ACTIVE, s.decide().change().orElseThrow().roles().get("beta"));
+    }
+
+    @Test
+    void theEpochExceedsEveryEpochAMemberReportsSoALostStoreCannotReuseOne() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        for (int i = 0; i < 8; i++) {
+            s.beat("alpha", Health.HEALTHY, Role.STANDBY, 41).beat("beta", Health.HEALTHY, Role.STANDBY, 40)
+                    .advance(200).fence();
+            s.decide();
+        }
+        assertEquals(42, s.lastChange().epoch());
+    }
+
+    @Test
+    void doesNotElectWhileAMemberStillReportsActive() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        for (int i = 0; i < 8; i++) {
+            s.beat("alpha").beat("beta", Health.HEALTHY, Role.ACTIVE, 7).advance(200).fence();
+            s.decide();
+        }
+        assertTrue(s.published.isEmpty(), s.lastReason);
+        assertTrue(s.lastReason.contains("beta reports ACTIVE at epoch 7"), s.lastReason);
+    }
+
+    @Test
+    void aRecoveredOldPrimaryStaysStandbyByDefault() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.mute("alpha").run(T + 300).unmute("alpha").run(60_000);
+        assertEquals(Optional.of("beta"), s.activeNode());
+        assertTrue(s.lastReason.startsWith("steady: beta"), s.lastReason);
+    }
+
+    @Test
+    void failbackReturnsToTheHigherPriorityMemberOnceItWasEligibleLongEnough() {
+        Scenario s = Scenario.activePassive(Policy.defaults().withFailback(Policy.Failback.FAILBACK, 5_000))
+                .member("alpha", 100).member("beta", 50);
+        s.run(T + 400);
+        s.mute("alpha").run(T + 300);
+        assertEquals(Optional.of("beta"), s.activeNode());
+        s.unmute("alpha").run(4_000);
+        assertEquals(Optional.of("beta"), s.activeNode(), "not yet eligible for 5 s");
+        s.run(2_000);
+        assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
+        assertTrue(s.published.stream().anyMatch(c -> c.reason().contains("failing back to alpha")));
+    }
+
+    @Test
+    void aMemberWithInconsistentTimingIsNeverPromotedAndTheReasonNamesBothFields() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50)
+                .timing("beta", new Timing(200, 950, 1000));
+        s.run(T + 400);
+        assertEquals(Optional.of("alpha"), s.activeNode());
+        assertEquals("lease 950 ms + safety margin 100 ms must not exceed the failure timeout 1000 ms",
+                s.record.members().get("beta").problem());
+        s.mute("alpha").run(3 * T);
+        assertEquals(Optional.of("alpha"), s.record.primary().map(Member::node), "beta must not be promoted");
+        assertTrue(s.lastReason.contains("no eligible standby"), s.lastReason);
+    }
+
+    @Test
+    void aRestartedPrimaryReportingStandbyAtTheCurrentEpochIsReactivatedAtANewOne() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.advance(10).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch);
+        Change change = s.decide().change().orElseThrow();
+        assertEquals(epoch + 1, change.epoch());
+        assertEquals(Role.ACTIVE, change.roles().get("alpha"));
+        assertTrue(change.reason().startsWith("re-activated alpha"), change.reason());
+    }
+
+    @Test
+    void theNextCheckIsOneMillisecondPastTheEarliestTimeout() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.beat("alpha").advance(50).beat("beta").beat("gamma");
+        assertEquals(s.now - 50 + T + 1, s.decider.nextCheckAtMs(s.view()));
+    }
+}
