@@ -382,7 +382,7 @@ public final class Decider {
 
         boolean eligible(Member m) {
             Liveness l = view.liveness().get(m.node());
-            return l != null && !silent(m) && !l.failed() && !l.leaving() && m.problem() == null;
+            return l != null && !silent(m) && l.healthyEnough() && m.problem() == null;
         }
 
         String describe(Member m) {
@@ -400,8 +400,10 @@ public final class Decider {
                 return "leaving";
             }
             if (l.failed()) {
-                return l.unhealthyStreak() > 0 ? "unhealthy for " + l.unhealthyStreak() + " beats"
-                        : "healthy for " + l.healthyStreak() + " of " + policy.rise() + " beats needed";
+                return "unhealthy for " + l.unhealthyStreak() + " beats";
+            }
+            if (!l.proven()) {
+                return "healthy for " + l.healthyStreak() + " of " + policy.rise() + " beats needed";
             }
             return "healthy";
         }

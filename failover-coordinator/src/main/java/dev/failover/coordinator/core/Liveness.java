@@ -10,11 +10,13 @@ import dev.failover.wire.Role;
  * level. Volatile by design: never changelogged, rebuilt from fresh beats after a restart.
  *
  * @param lastSeenMs     the coordinator's clock when it received the newest beat
+ * @param proven         had {@code rise} healthy beats in a row since it was first seen (or seen again after a silence)
  * @param failed         UNHEALTHY for {@code fall} beats in a row, and not yet {@code rise} healthy beats since
  * @param eligibleSinceMs when it last became healthy-eligible (for failback), or {@code Long.MIN_VALUE}
  * @param intervals      the last inter-arrival times in ms, newest last (at most {@link #WINDOW})
  */
-public record Liveness(long lastSeenMs, Health health, int healthyStreak, int unhealthyStreak, boolean failed,
+public record Liveness(long lastSeenMs, Health health, int healthyStreak, int unhealthyStreak, boolean proven,
+                       boolean failed,
                        boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
                        long eligibleSinceMs, int[] intervals) {
 
@@ -22,7 +24,7 @@ public record Liveness(long lastSeenMs, Health health, int healthyStreak, int un
 
     /** The first beat of a member since this coordinator started watching: not eligible until {@code rise} beats. */
     public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
-        Liveness unseen = new Liveness(receivedAtMs, Health.UNKNOWN, 0, 0, true, false, Role.UNKNOWN, 0, null,
+        Liveness unseen = new Liveness(receivedAtMs, Health.UNKNOWN, 0, 0, false, false, false, Role.UNKNOWN, 0, null,
                 Long.MIN_VALUE, new int[0]);
         return unseen.observe(beat, receivedAtMs, policy, false);
     }
@@ -42,12 +44,14 @@ public record Liveness(long lastSeenMs, Health health, int healthyStreak, int un
         int healthy = healthyStreak;
         int unhealthy = unhealthyStreak;
         boolean nowFailed = failed;
+        boolean nowProven = proven;
         switch (beat.getHealth()) {
             case HEALTHY, DEGRADED -> {
                 healthy++;
                 unhealthy = 0;
-                if (nowFailed && healthy >= policy.rise()) {
+                if (healthy >= policy.rise()) {
                     nowFailed = false;
+                    nowProven = true;
                 }
             }
             case UNHEALTHY -> {
@@ -62,9 +66,10 @@ public record Liveness(long lastSeenMs, Health health, int healthyStreak, int un
             }
         }
         boolean nowLeaving = beat.getHealth() == Health.LEAVING;
-        long eligibleSince = (!nowFailed && !nowLeaving) ? (eligibleSinceMs == Long.MIN_VALUE || failed || leaving
-                ? receivedAtMs : eligibleSinceMs) : Long.MIN_VALUE;
-        return new Liveness(receivedAtMs, beat.getHealth(), healthy, unhealthy, nowFailed, nowLeaving,
+        boolean eligible = nowProven && !nowFailed && !nowLeaving;
+        long eligibleSince = eligible ? (eligibleSinceMs == Long.MIN_VALUE ? receivedAtMs : eligibleSinceMs)
+                : Long.MIN_VALUE;
+        return new Liveness(receivedAtMs, beat.getHealth(), healthy, unhealthy, nowProven, nowFailed, nowLeaving,
                 beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
                 countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals);
     }
@@ -82,6 +87,11 @@ public record Liveness(long lastSeenMs, Health health, int healthyStreak, int un
      * with inter-arrival times taken as normal (mean and deviation of the window). Returns {@code null} with fewer
      * than 3 intervals. About 1 means one chance in ten that the member is merely late; 8 is near certainty.
      */
+    /** Proven, not failed, not leaving: may be made ACTIVE (silence and timing are judged by the decider). */
+    public boolean healthyEnough() {
+        return proven && !failed && !leaving;
+    }
+
     public Double suspicion(long nowMs) {
         if (intervals.length < 3) {
             return null;

@@ -1,0 +1,107 @@
+package dev.failover.coordinator.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.wire.CommandType;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.Health;
+import dev.failover.wire.Role;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class CommandDecisionTest {
+
+    @Test
+    void aSwitchoverToANamedNodeIsTwoPhaseAndCarriesTheCommandId() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        Change standDown = s.command(CommandType.SWITCHOVER, "gamma", null).change().orElseThrow();
+        assertEquals(DecisionKind.SWITCHOVER, standDown.kind());
+        assertEquals(epoch + 1, standDown.epoch());
+        assertFalse(standDown.roles().containsValue(Role.ACTIVE));
+        String id = standDown.commandId();
+
+        s.advance(20).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch + 1);
+        Change promoted = s.decide().change().orElseThrow();
+        assertEquals(DecisionKind.SWITCHOVER, promoted.kind());
+        assertEquals(id, promoted.commandId());
+        assertEquals(Role.ACTIVE, promoted.roles().get("gamma"));
+        assertEquals(epoch + 2, promoted.epoch());
+    }
+
+    @Test
+    void aSwitchoverWithoutATargetPicksTheBestStandby() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.command(CommandType.SWITCHOVER, null, null);
+        s.advance(20).beat("alpha", Health.HEALTHY, Role.STANDBY, s.record.epoch());
+        s.decide();
+        assertEquals(Optional.of("beta"), s.activeNode());
+    }
+
+    @Test
+    void switchoversThatCannotBeDoneAreRefusedWithTheReasonAndNoNewEpoch() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        assertRefused(s, "nobody", "nobody is not a member of orders");
+        assertRefused(s, "alpha", "alpha is already the primary");
+        s.beat("gamma", Health.UNHEALTHY).advance(10).beat("gamma", Health.UNHEALTHY);
+        assertRefused(s, "gamma", "gamma is not eligible (unhealthy for 2 beats)");
+        s.command(CommandType.SWITCHOVER, "beta", null);
+        assertRefused(s, "beta", "a handover from alpha is already in progress");
+        assertEquals(epoch + 1, s.record.epoch());
+    }
+
+    @Test
+    void aSwitchoverIsRefusedInAnActiveActiveGroup() {
+        Scenario s = Scenario.activeActive(Policy.defaults()).member("a", 1).member("b", 1);
+        s.run(1_000);
+        assertRefused(s, "b", "group orders is ACTIVE_ACTIVE, not active/passive");
+    }
+
+    @Test
+    void aPauseStopsAutomaticFailoverUntilResumed() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        Change paused = s.command(CommandType.PAUSE, null, null).change().orElseThrow();
+        assertEquals(DecisionKind.PAUSED, paused.kind());
+        assertEquals(s.record.epoch(), paused.epoch(), "a pause changes no role, so no new epoch");
+        s.mute("alpha").run(5 * Scenario.TIMEOUT);
+        assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
+        assertEquals("paused: no automatic failover", s.lastReason);
+
+        assertEquals(DecisionKind.RESUMED, s.command(CommandType.RESUME, null, null).change().orElseThrow().kind());
+        s.run(20);
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+    }
+
+    @Test
+    void aTimedPauseEndsExactlyAtItsDeadline() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.command(CommandType.PAUSE, null, 30_000L);
+        long until = s.now + 30_000;
+        assertEquals(until, s.decider.nextCheckAtMs(s.view()) > until ? -1 : until);
+        s.advance(30_000 - 1);
+        assertTrue(s.record.paused(s.now));
+        assertEquals("paused: no automatic failover", s.decide().reason());
+        s.advance(1);
+        Change resumed = s.decide().change().orElseThrow();
+        assertEquals(DecisionKind.RESUMED, resumed.kind());
+        assertEquals("resumed automatic failover: the pause ended", resumed.reason());
+    }
+
+    @Test
+    void aPauseOfNoDurationIsRefused() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        Change refused = s.command(CommandType.PAUSE, null, 0L).change().orElseThrow();
+        assertEquals(DecisionKind.COMMAND_REFUSED, refused.kind());
+        assertFalse(s.record.paused(s.now));
+    }
+
+    private static void assertRefused(Scenario s, String target, String why) {
+        Change refused = s.command(CommandType.SWITCHOVER, target, null).change().orElseThrow();
+        assertEquals(DecisionKind.COMMAND_REFUSED, refused.kind());
+        assertEquals("switchover refused: " + why, refused.reason());
+        assertTrue(refused.commandId() != null);
+    }
+}
