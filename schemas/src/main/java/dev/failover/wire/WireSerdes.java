@@ -20,4 +20,8 @@ public final class WireSerdes {
     public static AvroSerde<Command> command() {
         return new AvroSerde<>(WireType.COMMAND);
     }
+
+    public static AvroSerde<StoredGroup> storedGroup() {
+        return new AvroSerde<>(WireType.STORED_GROUP);
+    }
 }

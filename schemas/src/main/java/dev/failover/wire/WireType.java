@@ -28,8 +28,10 @@ public final class WireType<T extends SpecificRecordBase> {
     public static final WireType<RoleChange> ROLE_CHANGE = new WireType<>(RoleChange.class, RoleChange.getClassSchema());
     public static final WireType<GroupState> GROUP_STATE = new WireType<>(GroupState.class, GroupState.getClassSchema());
     public static final WireType<Command> COMMAND = new WireType<>(Command.class, Command.getClassSchema());
+    /** The coordinator's changelogged group store: internal, but versioned like the rest because it is restored. */
+    public static final WireType<StoredGroup> STORED_GROUP = new WireType<>(StoredGroup.class, StoredGroup.getClassSchema());
 
-    private static final List<WireType<?>> ALL = List.of(HEARTBEAT, ROLE_CHANGE, GROUP_STATE, COMMAND);
+    private static final List<WireType<?>> ALL = List.of(HEARTBEAT, ROLE_CHANGE, GROUP_STATE, COMMAND, STORED_GROUP);
 
     private final Class<T> recordClass;
     private final Schema current;

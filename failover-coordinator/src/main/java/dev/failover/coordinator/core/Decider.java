@@ -329,19 +329,29 @@ public final class Decider {
     }
 
     /**
-     * The earliest time at which the passing of time alone could change a decision for this group (a member's
-     * timeout running out, a pause ending), or {@code Long.MAX_VALUE}. The shell indexes groups by it, so that a
-     * punctuation touches only the groups whose time has come.
+     * The earliest time at which the passing of time alone could change a decision for this group, or
+     * {@code Long.MAX_VALUE}: the silence deadline of each member whose silence matters (the primary or the member
+     * standing down in active/passive, every ACTIVE member in active/active), the end of the election guard when
+     * there is no primary, and the end of a pause. The shell indexes groups by it, so that a punctuation touches only
+     * the groups whose time has come; a standby's silence is judged when a decision needs it.
      */
     public long nextCheckAtMs(GroupView view) {
-        long next = Long.MAX_VALUE;
         GroupRecord record = view.record();
+        long next = Long.MAX_VALUE;
         if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
             next = record.pausedUntilMs();
         }
         Facts facts = new Facts(view, Long.MIN_VALUE);
+        boolean activePassive = record.mode() != GroupMode.ACTIVE_ACTIVE;
+        String standingDown = record.pending() == null ? null : record.pending().from();
         for (Member m : record.members().values()) {
-            next = Math.min(next, facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1);
+            if (m.assigned() == Role.ACTIVE || m.node().equals(standingDown)) {
+                next = Math.min(next, facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1);
+            }
+        }
+        if (activePassive && record.primary().isEmpty() && standingDown == null && !record.members().isEmpty()) {
+            next = Math.min(next, view.watch().sinceMs() + record.members().values().stream()
+                    .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0));
         }
         return next;
     }

@@ -1,0 +1,278 @@
+package dev.failover.coordinator.streams;
+
+import dev.failover.coordinator.core.Change;
+import dev.failover.coordinator.core.Decider;
+import dev.failover.coordinator.core.Decision;
+import dev.failover.coordinator.core.GroupRecord;
+import dev.failover.coordinator.core.GroupView;
+import dev.failover.coordinator.core.Liveness;
+import dev.failover.coordinator.core.Watch;
+import dev.failover.wire.AvroSerde;
+import dev.failover.wire.Command;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Role;
+import dev.failover.wire.StoredGroup;
+import dev.failover.wire.WireFormatException;
+import dev.failover.wire.WireSerdes;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thin shell around the {@link Decider} for one task (one partition of the heartbeat and command topics): loads a
+ * group, calls the decider, stores what changed, forwards what was decided. It reads no clock of its own: Streams'
+ * cached wall clock for records, the punctuation time for punctuations.
+ *
+ * <p>Per task it keeps, in memory only, each member's {@link Liveness}, a {@link DeadlineIndex} of the groups whose
+ * silence can next change a decision, and the {@link Watch}: when the task started, and the newest fence marker read
+ * back. Every punctuation writes a marker (key {@value #FENCE_KEY_PREFIX}N) into this task's own heartbeat partition;
+ * reading it back proves every heartbeat appended before it has been processed, which is what a conviction needs.
+ *
+ * <p>Records that cannot be used (bad bytes, a key that is not the record's group, an empty group or node) are sent
+ * to the dead-letter topic with the reason in a header and counted; the task goes on. A mis-keyed record matters for
+ * safety: it would put the group in another task, a second writer of its decisions.
+ */
+public final class CoordinatorProcessor implements Processor<String, byte[], String, byte[]> {
+
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorProcessor.class);
+
+    public static final String STORE = "failover-groups";
+    public static final String FENCE_KEY_PREFIX = "__fence/";
+    public static final String ROLE_CHANGES_SINK = "role-changes-sink";
+    public static final String STATE_SINK = "state-sink";
+    public static final String DEAD_LETTER_SINK = "dead-letter-sink";
+    public static final String FENCE_SINK = "fence-sink";
+    public static final String ERROR_HEADER = "failover.error";
+
+    private final ShellSettings settings;
+    private final Decider decider;
+    private final ShellStats stats;
+    private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
+    private final AvroSerde<Command> commands = WireSerdes.command();
+    private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
+    private final DeadlineIndex deadlines = new DeadlineIndex();
+    private final Set<String> overdue = new HashSet<>();
+    private ProcessorContext<String, byte[]> context;
+    private KeyValueStore<String, StoredGroup> groups;
+    private Watch watch;
+    private long fenceSequence;
+
+    public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
+        this.settings = settings;
+        this.decider = new Decider(settings.policy());
+        this.stats = stats;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.context = context;
+        this.groups = context.getStateStore(STORE);
+        long now = context.currentSystemTimeMs();
+        this.watch = Watch.startedAt(now);
+        int restored = 0;
+        try (var all = groups.all()) {
+            while (all.hasNext()) {
+                var entry = all.next();
+                reschedule(entry.key, view(StoredGroups.fromStored(entry.value)), now);
+                restored++;
+            }
+        }
+        log.info("task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
+                + "heartbeats", context.taskId(), restored);
+        context.schedule(Duration.ofMillis(settings.punctuationIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+                this::punctuate);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
+        if (topic.equals(settings.topics().heartbeats())) {
+            onHeartbeat(record, topic);
+        } else if (topic.equals(settings.topics().commands())) {
+            onCommand(record, topic);
+        } else {
+            deadLetter(record, "records from topic '" + topic + "' are not expected here");
+        }
+    }
+
+    private void onHeartbeat(Record<String, byte[]> record, String topic) {
+        if (record.key() != null && record.key().startsWith(FENCE_KEY_PREFIX)) {
+            onFence(record, topic);
+            return;
+        }
+        Heartbeat beat = decode(heartbeats, record, topic);
+        if (beat == null || !wellKeyed(record, beat.getGroup(), beat.getNode(), "heartbeat")) {
+            return;
+        }
+        stats.heartbeats.incrementAndGet();
+        long now = context.currentSystemTimeMs();
+        String group = beat.getGroup();
+        GroupRecord stored = load(group);
+        GroupRecord joined = decider.join(stored == null ? GroupRecord.empty(group, GroupMode.UNKNOWN) : stored, beat);
+        Map<String, Liveness> members = liveness.computeIfAbsent(group, g -> new HashMap<>());
+        Liveness previous = members.get(beat.getNode());
+        members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())
+                : previous.next(beat, now, decider.policy()));
+        apply(group, stored, decider.decide(view(joined), now), now);
+    }
+
+    private void onCommand(Record<String, byte[]> record, String topic) {
+        Command command = decode(commands, record, topic);
+        if (command == null || !wellKeyed(record, command.getGroup(), command.getCommandId(), "command")) {
+            return;
+        }
+        long now = context.currentSystemTimeMs();
+        GroupRecord stored = load(command.getGroup());
+        if (stored == null) {
+            GroupRecord unknown = GroupRecord.empty(command.getGroup(), GroupMode.UNKNOWN);
+            Change refusal = new Change(dev.failover.wire.DecisionKind.COMMAND_REFUSED, 0, new java.util.TreeMap<>(),
+                    command.getType() + " refused: group " + command.getGroup() + " is unknown to the coordinator",
+                    command.getCommandId());
+            publish(refusal, view(unknown), now);
+            return;
+        }
+        apply(command.getGroup(), stored, decider.command(view(stored), command, now), now);
+    }
+
+    private void onFence(Record<String, byte[]> record, String topic) {
+        Heartbeat marker = decode(heartbeats, record, topic);
+        if (marker == null || !settings.instanceId().equals(marker.getNode())) {
+            return; // another instance's marker (an earlier owner of this task): its clock is not ours
+        }
+        watch = watch.fencedAt(marker.getSentAtMs());
+        long now = context.currentSystemTimeMs();
+        for (String group : List.copyOf(overdue)) {
+            GroupRecord stored = load(group);
+            if (stored != null) {
+                apply(group, stored, decider.decide(view(stored), now), now);
+            }
+        }
+    }
+
+    private void punctuate(long now) {
+        long began = System.nanoTime();
+        Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
+                .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
+                .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
+                .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build();
+        String key = FENCE_KEY_PREFIX + context.taskId().partition();
+        context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker), now),
+                FENCE_SINK);
+        for (String group : deadlines.due(now)) {
+            GroupRecord stored = load(group);
+            if (stored != null) {
+                apply(group, stored, decider.decide(view(stored), now), now);
+            }
+        }
+        stats.punctuations.incrementAndGet();
+        stats.lastPunctuationNanos.set(System.nanoTime() - began);
+    }
+
+    /** Stores what changed, publishes the change and the new state, and files the group under its next deadline. */
+    private void apply(String group, GroupRecord stored, Decision decision, long now) {
+        GroupRecord next = decision.next();
+        GroupView view = view(next);
+        decision.change().ifPresent(change -> publish(change, view, now));
+        if (!next.equals(stored) || decision.change().isPresent()) {
+            groups.put(group, StoredGroups.toStored(next));
+            context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
+                    Evidence.groupState(view, now, decision.reason())), now), STATE_SINK);
+        } else if (log.isDebugEnabled()) {
+            log.debug("no change: {}", decision.reason());
+        }
+        reschedule(group, view, now);
+    }
+
+    private void publish(Change change, GroupView view, long now) {
+        context.forward(new Record<>(view.record().group(), WireSerdes.roleChange().serialize(
+                settings.topics().roleChanges(), Evidence.roleChange(change, view, now)), now), ROLE_CHANGES_SINK);
+        stats.decisions.incrementAndGet();
+        log.atInfo().addKeyValue("group", view.record().group()).addKeyValue("epoch", change.epoch())
+                .addKeyValue("kind", change.kind()).addKeyValue("roles", change.roles())
+                .addKeyValue("reason", change.reason()).log("decision: {}", change.reason());
+    }
+
+    private void reschedule(String group, GroupView view, long now) {
+        long at = decider.nextCheckAtMs(view);
+        if (at <= now) {
+            overdue.add(group); // silent past its timeout, not yet convictable: look again at each fence marker
+            deadlines.schedule(group, Long.MAX_VALUE);
+        } else {
+            overdue.remove(group);
+            deadlines.schedule(group, at);
+        }
+    }
+
+    private GroupRecord load(String group) {
+        StoredGroup stored = groups.get(group);
+        return stored == null ? null : StoredGroups.fromStored(stored);
+    }
+
+    private GroupView view(GroupRecord record) {
+        return new GroupView(record, liveness.getOrDefault(record.group(), Map.of()), watch);
+    }
+
+    private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(AvroSerde<T> serde,
+                                                                           Record<String, byte[]> record, String topic) {
+        try {
+            T value = serde.deserialize(topic, record.value());
+            if (value == null) {
+                deadLetter(record, "an empty value (tombstone) on '" + topic + "' carries no " + serde.type().name());
+            }
+            return value;
+        } catch (WireFormatException e) {
+            deadLetter(record, e.getMessage());
+            return null;
+        }
+    }
+
+    private boolean wellKeyed(Record<String, byte[]> record, String group, String id, String what) {
+        if (group == null || group.isEmpty() || group.startsWith("__")) {
+            deadLetter(record, "a " + what + " needs a group id that is not empty and does not start with '__'");
+            return false;
+        }
+        if (id == null || id.isEmpty()) {
+            deadLetter(record, "a " + what + " of group '" + group + "' has an empty " + (what.equals("heartbeat")
+                    ? "node" : "command id"));
+            return false;
+        }
+        if (!group.equals(record.key())) {
+            deadLetter(record, "the key '" + record.key() + "' is not the " + what + "'s group '" + group
+                    + "': records of a group must be keyed by it, or two tasks would decide for it");
+            return false;
+        }
+        return true;
+    }
+
+    private void deadLetter(Record<String, byte[]> record, String reason) {
+        stats.deadLettered.incrementAndGet();
+        var meta = context.recordMetadata();
+        String source = meta.map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("unknown");
+        log.atWarn().addKeyValue("source", source).addKeyValue("reason", reason).log("dead-lettered a record: {}", reason);
+        Record<String, byte[]> out = record.withHeaders(record.headers().add(ERROR_HEADER,
+                        reason.getBytes(StandardCharsets.UTF_8))
+                .add("failover.source", source.getBytes(StandardCharsets.UTF_8)));
+        context.forward(out, DEAD_LETTER_SINK);
+    }
+
+    @Override
+    public void close() {
+        liveness.clear();
+        deadlines.clear();
+        overdue.clear();
+    }
+}

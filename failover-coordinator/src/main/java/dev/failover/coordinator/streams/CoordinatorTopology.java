@@ -1,0 +1,51 @@
+package dev.failover.coordinator.streams;
+
+import dev.failover.wire.WireSerdes;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StreamPartitioner;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The coordinator's topology: heartbeats and commands (co-partitioned by group) into one processor with the
+ * changelogged group store; role changes, current state, dead letters and fence markers out. Values stay bytes
+ * up to the processor, so a bad record is dead-lettered there with its reason instead of failing the source.
+ */
+public final class CoordinatorTopology {
+
+    private CoordinatorTopology() {
+    }
+
+    public static Topology build(ShellSettings settings, ShellStats stats) {
+        ShellSettings.TopicNames topics = settings.topics();
+        Topology topology = new Topology();
+        topology.addSource("heartbeats-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.heartbeats());
+        topology.addSource("commands-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.commands());
+        topology.addProcessor("coordinator", () -> new CoordinatorProcessor(settings, stats),
+                "heartbeats-source", "commands-source");
+        // In memory with a changelog: a few hundred bytes per group, written only when durable facts change.
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CoordinatorProcessor.STORE),
+                Serdes.String(), WireSerdes.storedGroup()), "coordinator");
+        topology.addSink(CoordinatorProcessor.ROLE_CHANGES_SINK, topics.roleChanges(), new StringSerializer(),
+                new ByteArraySerializer(), "coordinator");
+        topology.addSink(CoordinatorProcessor.STATE_SINK, topics.state(), new StringSerializer(),
+                new ByteArraySerializer(), "coordinator");
+        topology.addSink(CoordinatorProcessor.DEAD_LETTER_SINK, topics.deadLetters(), new StringSerializer(),
+                new ByteArraySerializer(), "coordinator");
+        topology.addSink(CoordinatorProcessor.FENCE_SINK, topics.heartbeats(), new StringSerializer(),
+                new ByteArraySerializer(), fencePartitioner(), "coordinator");
+        return topology;
+    }
+
+    /** A fence marker goes to the partition named in its key: the writing task's own heartbeat partition. */
+    static StreamPartitioner<String, byte[]> fencePartitioner() {
+        return (topic, key, value, numPartitions) -> Optional.of(Set.of(
+                Integer.parseInt(key.substring(CoordinatorProcessor.FENCE_KEY_PREFIX.length()))));
+    }
+}

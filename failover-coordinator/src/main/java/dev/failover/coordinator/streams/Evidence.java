@@ -1,0 +1,57 @@
+package dev.failover.coordinator.streams;
+
+import dev.failover.coordinator.core.Change;
+import dev.failover.coordinator.core.GroupRecord;
+import dev.failover.coordinator.core.GroupView;
+import dev.failover.coordinator.core.Liveness;
+import dev.failover.coordinator.core.Member;
+import dev.failover.wire.GroupState;
+import dev.failover.wire.Health;
+import dev.failover.wire.MemberView;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import java.util.List;
+
+/** Turns a decision and the view behind it into the records users read: what was decided, and on what evidence. */
+final class Evidence {
+
+    private Evidence() {
+    }
+
+    static RoleChange roleChange(Change change, GroupView view, long nowMs) {
+        return RoleChange.newBuilder()
+                .setGroup(view.record().group()).setEpoch(change.epoch()).setMode(view.record().mode())
+                .setDecidedAtMs(nowMs).setKind(change.kind())
+                .setMembers(members(view, nowMs, change.roles()::get))
+                .setReason(change.reason()).setCommandId(change.commandId())
+                .build();
+    }
+
+    static GroupState groupState(GroupView view, long nowMs, String lastReason) {
+        GroupRecord record = view.record();
+        return GroupState.newBuilder()
+                .setGroup(record.group()).setEpoch(record.epoch()).setMode(record.mode())
+                .setMembers(members(view, nowMs, node -> record.members().get(node).assigned()))
+                .setPaused(record.paused(nowMs))
+                .setPausedUntilMs(record.paused(nowMs) && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY
+                        ? record.pausedUntilMs() : null)
+                .setUpdatedAtMs(nowMs).setLastReason(lastReason)
+                .build();
+    }
+
+    private static List<MemberView> members(GroupView view, long nowMs, java.util.function.Function<String, Role> role) {
+        return view.record().members().values().stream().map(m -> member(m, view.liveness().get(m.node()), nowMs,
+                role.apply(m.node()))).toList();
+    }
+
+    private static MemberView member(Member m, Liveness l, long nowMs, Role role) {
+        return MemberView.newBuilder()
+                .setNode(m.node()).setRole(role == null ? m.assigned() : role)
+                .setHealth(l == null ? Health.UNKNOWN : l.failed() ? Health.UNHEALTHY : l.health())
+                .setPriority(m.priority())
+                .setLastSeenAgeMs(l == null ? null : nowMs - l.lastSeenMs())
+                .setSuspicion(l == null ? null : l.suspicion(nowMs))
+                .setReplicationPosition(l == null ? null : l.replicationPosition())
+                .build();
+    }
+}

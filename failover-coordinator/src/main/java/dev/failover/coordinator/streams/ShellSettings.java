@@ -1,0 +1,20 @@
+package dev.failover.coordinator.streams;
+
+import dev.failover.coordinator.core.Policy;
+import dev.failover.wire.Topics;
+
+/**
+ * What the Streams shell needs besides the decider's policy.
+ *
+ * @param punctuationIntervalMs how often the wall-clock punctuator looks for expiring groups and writes a fence marker
+ * @param instanceId            this instance's id: only fence markers it wrote itself count (its own clock)
+ */
+public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy) {
+
+    public record TopicNames(String heartbeats, String roleChanges, String state, String commands, String deadLetters) {
+        public static TopicNames defaults() {
+            return new TopicNames(Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.COMMANDS,
+                    Topics.DEAD_LETTERS);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+package dev.failover.coordinator.streams;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.coordinator.core.Policy;
+import dev.failover.wire.Command;
+import dev.failover.wire.CommandType;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.GroupState;
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.MemberView;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import dev.failover.wire.WireSerdes;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CoordinatorTopologyTest {
+
+    private static final Instant START = Instant.parse("2026-11-25T12:00:00Z");
+    private static final ShellSettings.TopicNames TOPICS = ShellSettings.TopicNames.defaults();
+
+    private final ShellStats stats = new ShellStats();
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> heartbeats;
+    private TestInputTopic<String, byte[]> commands;
+    private TestOutputTopic<String, byte[]> roleChanges;
+    private TestOutputTopic<String, byte[]> state;
+    private TestOutputTopic<String, byte[]> deadLetters;
+    private final List<RoleChange> decisions = new ArrayList<>();
+    private long sequence;
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", Policy.defaults());
+        driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats), props, START);
+        heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
+        commands = driver.createInputTopic(TOPICS.commands(), new StringSerializer(), new ByteArraySerializer());
+        roleChanges = driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
+        state = driver.createOutputTopic(TOPICS.state(), new StringDeserializer(), new ByteArrayDeserializer());
+        deadLetters = driver.createOutputTopic(TOPICS.deadLetters(), new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    @Test
+    void electsAndThenFailsOverOnWallClockTimeWhenThePrimaryGoesSilent() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        RoleChange election = only(DecisionKind.ELECTION);
+        assertEquals(Role.ACTIVE, role(election, "alpha"));
+
+        long lastAlphaBeat = now();
+        long detectedAt = -1;
+        for (int step = 0; step < 100 && detectedAt < 0; step++) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+            if (drain().stream().anyMatch(c -> c.getKind() == DecisionKind.FAILOVER)) {
+                detectedAt = now();
+            }
+        }
+        RoleChange failover = only(DecisionKind.FAILOVER);
+        assertEquals(Role.ACTIVE, role(failover, "beta"));
+        assertEquals(election.getEpoch() + 1, failover.getEpoch());
+        assertTrue(failover.getReason().matches("promoted beta: alpha silent for 10\\d\\d ms > timeout 1000 ms"),
+                failover.getReason());
+        long detection = detectedAt - lastAlphaBeat;
+        assertTrue(detection > 1000 && detection <= 1000 + 2 * 20, "detected after " + detection + " ms");
+        MemberView alphaEvidence = failover.getMembers().stream().filter(m -> m.getNode().equals("alpha")).findFirst()
+                .orElseThrow();
+        assertTrue(alphaEvidence.getLastSeenAgeMs() > 1000, "evidence: " + alphaEvidence);
+    }
+
+    @Test
+    void detectsSilenceWhenEveryMemberOfThePartitionGoesSilentAtOnce() {
+        runWithBeats(1_400, GroupMode.ACTIVE_ACTIVE, "a", "b", "c");
+        assertEquals(Set.of("a", "b", "c"), activeIn(lastDecision()));
+        // nothing at all arrives any more: only the wall clock moves
+        for (int i = 0; i < 60; i++) {
+            tick(20);
+        }
+        drain();
+        assertEquals(Set.of(), activeIn(lastDecision()), lastDecision().getReason());
+        assertTrue(lastDecision().getReason().contains("0 ACTIVE"), lastDecision().getReason());
+    }
+
+    @Test
+    void theStateTopicCarriesTheLatestAssignmentForLateSubscribers() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        GroupState latest = null;
+        while (!state.isEmpty()) {
+            TestRecord<String, byte[]> r = state.readRecord();
+            assertEquals("orders", r.key());
+            latest = WireSerdes.groupState().deserialize(TOPICS.state(), r.value());
+        }
+        assertTrue(latest != null);
+        assertEquals(lastDecision().getEpoch(), latest.getEpoch());
+        assertEquals(Role.ACTIVE, latest.getMembers().stream().filter(m -> m.getNode().equals("alpha")).findFirst()
+                .orElseThrow().getRole());
+    }
+
+    @Test
+    void malformedRecordsAreDeadLetteredWithTheirReasonAndProcessingGoesOn() {
+        byte[] valid = heartbeatBytes("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+        byte[] unknownFingerprint = valid.clone();
+        unknownFingerprint[5] ^= 0x5A;
+        byte[] wrongType = WireSerdes.roleChange().serialize("t", RoleChange.newBuilder().setGroup("orders").setEpoch(1)
+                .setMode(GroupMode.ACTIVE_PASSIVE).setDecidedAtMs(0).setKind(DecisionKind.ELECTION)
+                .setMembers(List.of()).setReason("r").setCommandId(null).build());
+        byte[] huge = new byte[2 << 20];
+        huge[0] = (byte) 0xC3;
+        huge[1] = 0x01;
+        heartbeats.pipeInput("orders", "garbage".getBytes(StandardCharsets.UTF_8));
+        heartbeats.pipeInput("orders", Arrays.copyOf(valid, 7));
+        heartbeats.pipeInput("orders", Arrays.copyOf(valid, valid.length - 3));
+        heartbeats.pipeInput("orders", unknownFingerprint);
+        heartbeats.pipeInput("orders", wrongType);
+        heartbeats.pipeInput("orders", huge);
+        heartbeats.pipeInput("orders", (byte[]) null);
+        heartbeats.pipeInput("payments", valid);
+        heartbeats.pipeInput("orders", heartbeatBytes("orders", "", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY));
+        commands.pipeInput("orders", "{\"type\":\"SWITCHOVER\"}".getBytes(StandardCharsets.UTF_8));
+
+        List<String> reasons = new ArrayList<>();
+        while (!deadLetters.isEmpty()) {
+            TestRecord<String, byte[]> r = deadLetters.readRecord();
+            reasons.add(new String(r.headers().lastHeader(CoordinatorProcessor.ERROR_HEADER).value(), StandardCharsets.UTF_8));
+        }
+        assertEquals(10, reasons.size(), String.join("\n", reasons));
+        assertTrue(reasons.get(0).contains("not the Avro single-object marker"), reasons.get(0));
+        assertTrue(reasons.get(1).contains("shorter than the 10-byte"), reasons.get(1));
+        assertTrue(reasons.get(2).contains("does not decode"), reasons.get(2));
+        assertTrue(reasons.get(3).contains("no released version of Heartbeat"), reasons.get(3));
+        assertTrue(reasons.get(4).contains("the record is a RoleChange v1"), reasons.get(4));
+        assertTrue(reasons.get(5).contains("exceed the limit"), reasons.get(5));
+        assertTrue(reasons.get(6).contains("tombstone"), reasons.get(6));
+        assertTrue(reasons.get(7).contains("the key 'payments' is not the heartbeat's group 'orders'"), reasons.get(7));
+        assertTrue(reasons.get(8).contains("empty node"), reasons.get(8));
+        assertTrue(reasons.get(9).startsWith("cannot decode Command from topic 'failover.commands'"), reasons.get(9));
+        assertEquals(10, stats.deadLettered.get());
+
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(DecisionKind.ELECTION, lastDecision().getKind(), "the task went on after the bad records");
+    }
+
+    @Test
+    void aSwitchoverCommandIsCarriedOutAndAcknowledgedWithItsId() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        commands.pipeInput("orders", WireSerdes.command().serialize(TOPICS.commands(), command("orders", "c-42",
+                CommandType.SWITCHOVER, "beta")));
+        RoleChange standDown = drain().get(0);
+        assertEquals(DecisionKind.SWITCHOVER, standDown.getKind());
+        assertEquals("c-42", standDown.getCommandId());
+        // the obedient agents report what they were told; alpha's STANDBY at the new epoch completes the handover
+        for (int i = 0; i < 5; i++) {
+            tick(20);
+            beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, standDown.getEpoch());
+            beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, standDown.getEpoch());
+        }
+        RoleChange done = lastDecision();
+        assertEquals("c-42", done.getCommandId());
+        assertEquals(Role.ACTIVE, role(done, "beta"));
+    }
+
+    @Test
+    void aCommandForAnUnknownGroupIsRefused() {
+        commands.pipeInput("nowhere", WireSerdes.command().serialize(TOPICS.commands(), command("nowhere", "c-1",
+                CommandType.PAUSE, null)));
+        RoleChange refusal = drain().get(0);
+        assertEquals(DecisionKind.COMMAND_REFUSED, refusal.getKind());
+        assertEquals("PAUSE refused: group nowhere is unknown to the coordinator", refusal.getReason());
+    }
+
+    private void runWithBeats(long ms, GroupMode mode, String... nodes) {
+        long end = now() + ms;
+        while (now() < end) {
+            tick(20);
+            if (now() % 200 == 0) {
+                for (String node : nodes) {
+                    beat("orders", node, mode, Health.HEALTHY);
+                }
+            }
+        }
+        drain();
+    }
+
+    /** The driver's mocked wall clock moves exactly by each step; this mirrors it. */
+    private long wallClock = START.toEpochMilli();
+
+    private void tick(long ms) {
+        wallClock += ms;
+        driver.advanceWallClockTime(Duration.ofMillis(ms));
+    }
+
+    private long now() {
+        return wallClock;
+    }
+
+    private void beat(String group, String node, GroupMode mode, Health health) {
+        beat(group, node, mode, health, obeyed(node), decisions.isEmpty() ? 0 : lastDecision().getEpoch());
+    }
+
+    private void beat(String group, String node, GroupMode mode, Health health, Role role, long epoch) {
+        heartbeats.pipeInput(group, WireSerdes.heartbeat().serialize(TOPICS.heartbeats(),
+                heartbeat(group, node, mode, health, role, epoch)));
+    }
+
+    private Role obeyed(String node) {
+        return decisions.isEmpty() ? Role.STANDBY : role(lastDecision(), node);
+    }
+
+    private byte[] heartbeatBytes(String group, String node, GroupMode mode, Health health) {
+        return WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat(group, node, mode, health, Role.STANDBY, 0));
+    }
+
+    private Heartbeat heartbeat(String group, String node, GroupMode mode, Health health, Role role, long epoch) {
+        return Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(sequence++).setIncarnation(1)
+                .setSentAtMs(now()).setHealth(health).setRole(role == null ? Role.STANDBY : role).setEpoch(epoch)
+                .setMode(mode).setPriority(node.equals("alpha") ? 100 : 10).setHeartbeatIntervalMs(200).setLeaseMs(800)
+                .setFailureTimeoutMs(1000).build();
+    }
+
+    private static Command command(String group, String id, CommandType type, String target) {
+        return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(0).setType(type)
+                .setTargetNode(target).setPauseForMs(null).setIssuedBy("test").build();
+    }
+
+    private List<RoleChange> drain() {
+        List<RoleChange> fresh = new ArrayList<>();
+        while (!roleChanges.isEmpty()) {
+            fresh.add(WireSerdes.roleChange().deserialize(TOPICS.roleChanges(), roleChanges.readValue()));
+        }
+        decisions.addAll(fresh);
+        return fresh;
+    }
+
+    private RoleChange lastDecision() {
+        drain();
+        return decisions.get(decisions.size() - 1);
+    }
+
+    private RoleChange only(DecisionKind kind) {
+        drain();
+        List<RoleChange> of = decisions.stream().filter(c -> c.getKind() == kind).toList();
+        assertEquals(1, of.size(), kind + " decisions: " + of);
+        return of.get(0);
+    }
+
+    private static Role role(RoleChange change, String node) {
+        return change.getMembers().stream().filter(m -> m.getNode().equals(node)).map(MemberView::getRole).findFirst()
+                .orElse(Role.STANDBY);
+    }
+
+    private static Set<String> activeIn(RoleChange change) {
+        return Set.copyOf(change.getMembers().stream().filter(m -> m.getRole() == Role.ACTIVE).map(MemberView::getNode)
+                .toList());
+    }
+}
