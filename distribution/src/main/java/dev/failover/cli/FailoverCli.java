@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
-        subcommands = {BrokerCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {BrokerCommand.class, CoordinatorCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",

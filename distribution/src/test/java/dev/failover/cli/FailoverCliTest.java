@@ -48,6 +48,33 @@ class FailoverCliTest {
     }
 
     @Test
+    void theCoordinatorNeedsBootstrapServers() {
+        assertEquals(2, run("coordinator"));
+        assertTrue(err.toString().contains("--bootstrap-servers"), err.toString());
+    }
+
+    @Test
+    void anUnknownCoordinatorSettingIsNamed() {
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "punctuation.intervall.ms=5"));
+        assertTrue(err.toString().contains("unknown setting 'punctuation.intervall.ms'"), err.toString());
+    }
+
+    @Test
+    void aBadCoordinatorValueNamesTheKey() {
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "failback=sometimes"));
+        assertTrue(err.toString().contains("failback"), err.toString());
+        assertTrue(err.toString().contains("sometimes"), err.toString());
+    }
+
+    @Test
+    void inconsistentCoordinatorTimingsNameBothKeys() {
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "transaction.timeout.ms=1000",
+                "--set", "commit.interval.ms=1000"));
+        assertTrue(err.toString().contains("transaction.timeout.ms") && err.toString().contains("commit.interval.ms"),
+                err.toString());
+    }
+
+    @Test
     void noSubcommandIsABadCommandLine() {
         assertEquals(2, run());
         assertTrue(err.toString().contains("subcommand"), err.toString());

@@ -1,0 +1,104 @@
+package dev.failover.cli;
+
+import dev.failover.coordinator.app.CoordinatorApp;
+import dev.failover.coordinator.app.CoordinatorConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code failover coordinator}: one coordinator instance in the foreground. Settings resolve in this order, later
+ * winning: defaults, {@code --config} file, {@code FAILOVER_*} environment variables, flags.
+ */
+@Command(name = "coordinator",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a failover coordinator (Kafka Streams): detects silent or unhealthy members and publishes role changes.",
+            "Run two or more with the same application.id for availability. SIGTERM/Ctrl-C leaves the group at once."})
+public final class CoordinatorCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka brokers (bootstrap.servers).")
+    String bootstrapServers;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings (keys as in --set).")
+    Path configFile;
+
+    @Option(names = "--http-port", paramLabel = "P", description = "HTTP port for /health and /groups/{group} "
+            + "(http.port; default 8090, 0 = any free port, -1 = off).")
+    Integer httpPort;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Local Streams state (state.dir).")
+    Path stateDir;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. --set "
+            + "topic.partitions=12 or --set kafka.security.protocol=SSL.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    /** Environment read through a map handed in, so tests pass their own. */
+    Map<String, String> environment = System.getenv();
+
+    @Override
+    public Integer call() throws Exception {
+        CoordinatorConfig config;
+        try {
+            config = CoordinatorConfig.parse(resolve());
+        } catch (ConfigException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage());
+        }
+        CoordinatorApp app = new CoordinatorApp(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.close();
+            stopped.countDown();
+        }, "coordinator-stopper"));
+        app.start();
+        spec.commandLine().getOut().printf("coordinator %s running against %s; HTTP %s%n", app.instanceId(),
+                config.bootstrapServers(), app.httpAddress().orElse("off"));
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return 0;
+    }
+
+    Map<String, String> resolve() throws IOException {
+        Map<String, String> merged = new LinkedHashMap<>();
+        if (configFile != null) {
+            if (!Files.isReadable(configFile)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--config: cannot read " + configFile);
+            }
+            Properties file = new Properties();
+            try (Reader in = Files.newBufferedReader(configFile)) {
+                file.load(in);
+            }
+            file.stringPropertyNames().forEach(k -> merged.put(k, file.getProperty(k)));
+        }
+        merged.putAll(CoordinatorConfig.fromEnvironment(environment));
+        merged.putAll(settings);
+        if (bootstrapServers != null) {
+            merged.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        }
+        if (httpPort != null) {
+            merged.put(CoordinatorConfig.HTTP_PORT_CONFIG, httpPort.toString());
+        }
+        if (stateDir != null) {
+            merged.put(CoordinatorConfig.STATE_DIR_CONFIG, stateDir.toString());
+        }
+        if (!merged.containsKey(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing --bootstrap-servers "
+                    + "(or bootstrap.servers in --config, or FAILOVER_BOOTSTRAP_SERVERS)");
+        }
+        return merged;
+    }
+}

@@ -1,0 +1,163 @@
+package dev.failover.coordinator.app;
+
+import dev.failover.coordinator.streams.CoordinatorProcessor;
+import dev.failover.coordinator.streams.CoordinatorTopology;
+import dev.failover.coordinator.streams.ShellSettings;
+import dev.failover.coordinator.streams.ShellStats;
+import dev.failover.wire.StoredGroup;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One coordinator instance: provisions the topics, runs the Streams topology under exactly-once, and serves
+ * {@code /health} and {@code /groups/{group}}. Several instances with the same application id share the groups.
+ */
+public final class CoordinatorApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorApp.class);
+
+    private final CoordinatorConfig config;
+    private final String instanceId = UUID.randomUUID().toString();
+    private final ShellStats stats = new ShellStats();
+    private KafkaStreams streams;
+    private HttpEndpoint http;
+
+    public CoordinatorApp(CoordinatorConfig config) {
+        this.config = config;
+    }
+
+    public void start() throws InterruptedException {
+        try (Admin admin = Admin.create(adminProperties())) {
+            new TopicProvisioner(admin, config).provision();
+        }
+        int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
+        if (httpPort >= 0) {
+            http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort);
+        }
+        ShellSettings settings = new ShellSettings(config.topics(),
+                config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy());
+        streams = new KafkaStreams(CoordinatorTopology.build(settings, stats), streamsProperties());
+        streams.setUncaughtExceptionHandler(exception -> {
+            // Nothing in the processor is expected to throw: bad input is dead-lettered. An exception here is a bug or
+            // a lost broker; a fresh thread resumes from the last committed transaction, so nothing is decided twice.
+            log.error("BUG or infrastructure failure in a coordinator thread; replacing the thread", exception);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> log.atInfo().addKeyValue("state", now).addKeyValue("was", before)
+                .log("coordinator {}", now));
+        streams.start();
+        if (http != null) {
+            http.start();
+        }
+        log.atInfo().addKeyValue("instance", instanceId).addKeyValue("bootstrap", config.bootstrapServers())
+                .addKeyValue("http", http == null ? "off" : http.address())
+                .log("coordinator started");
+    }
+
+    Properties streamsProperties() {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(CoordinatorConfig.STATE_DIR_CONFIG));
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.getLong(CoordinatorConfig.COMMIT_INTERVAL_MS_CONFIG));
+        p.put(StreamsConfig.POLL_MS_CONFIG, config.getLong(CoordinatorConfig.POLL_MS_CONFIG));
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        short replication = config.getShort(CoordinatorConfig.TOPIC_REPLICATION_FACTOR_CONFIG);
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replication);
+        if (http != null) {
+            p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, http.address());
+        }
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG));
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                Math.max(100, config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG) / 4));
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                config.getInt(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG));
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        p.putAll(config.kafkaSettings());
+        return p;
+    }
+
+    private Properties adminProperties() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        config.kafkaSettings().forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k)) {
+                p.put(k, v);
+            }
+        });
+        return p;
+    }
+
+    public KafkaStreams.State state() {
+        return streams == null ? KafkaStreams.State.CREATED : streams.state();
+    }
+
+    public ShellStats stats() {
+        return stats;
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public Optional<String> httpAddress() {
+        return Optional.ofNullable(http).map(HttpEndpoint::address);
+    }
+
+    /** The stored group if this instance hosts it, else where it lives ({@code host:port}), else nothing. */
+    Lookup lookup(String group) {
+        KeyQueryMetadata meta = streams.queryMetadataForKey(CoordinatorProcessor.STORE, group, Serdes.String().serializer());
+        if (meta == null || meta.activeHost() == null || meta.activeHost().port() < 0) {
+            return new Lookup(null, null);
+        }
+        String owner = meta.activeHost().host() + ":" + meta.activeHost().port();
+        if (http != null && !owner.equals(http.address())) {
+            return new Lookup(null, owner);
+        }
+        ReadOnlyKeyValueStore<String, StoredGroup> store = streams.store(StoreQueryParameters.fromNameAndType(
+                CoordinatorProcessor.STORE, QueryableStoreTypes.<String, StoredGroup>keyValueStore()));
+        return new Lookup(store.get(group), null);
+    }
+
+    record Lookup(StoredGroup group, String remoteOwner) {
+    }
+
+    /** A planned shutdown: leaves the group at once so another instance takes the tasks without a session timeout. */
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop();
+        }
+        if (streams != null) {
+            streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(30)));
+        }
+        log.info("coordinator stopped");
+    }
+
+    Map<String, Object> status() {
+        return Map.of("state", state().toString(), "instance", instanceId, "heartbeats", stats.heartbeats.get(),
+                "decisions", stats.decisions.get(), "deadLettered", stats.deadLettered.get());
+    }
+}

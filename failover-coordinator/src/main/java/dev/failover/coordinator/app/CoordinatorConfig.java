@@ -1,0 +1,163 @@
+package dev.failover.coordinator.app;
+
+import dev.failover.coordinator.core.Policy;
+import dev.failover.coordinator.streams.ShellSettings;
+import dev.failover.wire.Topics;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The coordinator's settings, one definition per key with its doc and default. Any Kafka client or Streams setting
+ * passes through untouched under the {@value #KAFKA_PREFIX} prefix (TLS, SASL, ...); any other unknown key is an error.
+ *
+ * <p>Why these defaults: at a 1 s detection timeout, everything between "the timeout ran out" and "the agent reads
+ * the decision" is overhead we budget in tens of milliseconds. Streams' defaults (100 ms poll wait, 100 ms commits
+ * under exactly-once) would add about 200 ms, so the punctuation, commit and poll intervals are 20/20/10 ms, at the
+ * price of a steady trickle of small transactions. A 6 s session and a 5 s transaction timeout bound the blind time
+ * after an instance crash.
+ */
+public final class CoordinatorConfig extends AbstractConfig {
+
+    public static final String KAFKA_PREFIX = "kafka.";
+
+    public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+    public static final String APPLICATION_ID_CONFIG = "application.id";
+    public static final String STATE_DIR_CONFIG = "state.dir";
+    public static final String HTTP_HOST_CONFIG = "http.host";
+    public static final String HTTP_PORT_CONFIG = "http.port";
+    public static final String TOPIC_PARTITIONS_CONFIG = "topic.partitions";
+    public static final String TOPIC_REPLICATION_FACTOR_CONFIG = "topic.replication.factor";
+    public static final String HEARTBEAT_RETENTION_MS_CONFIG = "heartbeat.retention.ms";
+    public static final String PUNCTUATION_INTERVAL_MS_CONFIG = "punctuation.interval.ms";
+    public static final String COMMIT_INTERVAL_MS_CONFIG = "commit.interval.ms";
+    public static final String POLL_MS_CONFIG = "poll.ms";
+    public static final String SESSION_TIMEOUT_MS_CONFIG = "session.timeout.ms";
+    public static final String TRANSACTION_TIMEOUT_MS_CONFIG = "transaction.timeout.ms";
+    public static final String RISE_CONFIG = "rise";
+    public static final String FALL_CONFIG = "fall";
+    public static final String MIN_MARGIN_MS_CONFIG = "min.margin.ms";
+    public static final String FAILBACK_CONFIG = "failback";
+    public static final String FAILBACK_AFTER_MS_CONFIG = "failback.after.ms";
+    public static final String MIN_ACTIVE_CONFIG = "min.active";
+    public static final String TOPIC_HEARTBEATS_CONFIG = "topic.heartbeats";
+    public static final String TOPIC_ROLE_CHANGES_CONFIG = "topic.role-changes";
+    public static final String TOPIC_STATE_CONFIG = "topic.state";
+    public static final String TOPIC_COMMANDS_CONFIG = "topic.commands";
+    public static final String TOPIC_DEAD_LETTERS_CONFIG = "topic.dead-letters";
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                    "Kafka brokers to start from, host:port[,host:port...].")
+            .define(APPLICATION_ID_CONFIG, Type.STRING, "failover-coordinator", Importance.MEDIUM,
+                    "Streams application id: every coordinator instance of one deployment shares it.")
+            .define(STATE_DIR_CONFIG, Type.STRING, ".failover/coordinator", Importance.MEDIUM,
+                    "Where Streams keeps local state; each instance on a machine needs its own.")
+            .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
+                    "Address the HTTP endpoint (/health, /groups/{group}) binds to.")
+            .define(HTTP_PORT_CONFIG, Type.INT, 8090, Range.between(-1, 65535), Importance.MEDIUM,
+                    "HTTP port; 0 picks a free one, -1 turns HTTP off.")
+            .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.atLeast(1), Importance.MEDIUM,
+                    "Partitions of the heartbeat and command topics when the coordinator creates them: groups scale "
+                            + "out by partitions, coordinators by instances.")
+            .define(TOPIC_REPLICATION_FACTOR_CONFIG, Type.SHORT, (short) -1, Importance.MEDIUM,
+                    "Replication factor of the topics it creates; -1 = 3, or fewer if the cluster has fewer brokers.")
+            .define(HEARTBEAT_RETENTION_MS_CONFIG, Type.LONG, 3_600_000L, Range.atLeast(60_000), Importance.LOW,
+                    "Retention of the heartbeat topic: heartbeats matter for seconds, keep an hour for inspection.")
+            .define(PUNCTUATION_INTERVAL_MS_CONFIG, Type.LONG, 20L, Range.between(1, 1000), Importance.MEDIUM,
+                    "How often each task looks for expired members (wall clock) and writes a fence marker.")
+            .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 20L, Range.between(1, 1000), Importance.MEDIUM,
+                    "Streams commit interval: under exactly-once a decision is visible only once committed.")
+            .define(POLL_MS_CONFIG, Type.LONG, 10L, Range.between(1, 1000), Importance.LOW,
+                    "Streams poll.ms: how long a thread waits for input before punctuating.")
+            .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 6_000, Range.atLeast(1000), Importance.MEDIUM,
+                    "Consumer group session timeout: how long a crashed instance's tasks stay unowned.")
+            .define(TRANSACTION_TIMEOUT_MS_CONFIG, Type.INT, 5_000, Range.atLeast(1000), Importance.MEDIUM,
+                    "Producer transaction timeout: a crashed instance's open transaction delays takeover this long.")
+            .define(RISE_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                    "Consecutive healthy beats before a new or failed member is eligible.")
+            .define(FALL_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                    "Consecutive UNHEALTHY beats before a member counts as failed.")
+            .define(MIN_MARGIN_MS_CONFIG, Type.INT, 100, Range.atLeast(0), Importance.MEDIUM,
+                    "The least failure timeout - lease accepted from an agent; members with less are never promoted.")
+            .define(FAILBACK_CONFIG, Type.STRING, "sticky", ValidString.in("sticky", "failback"), Importance.MEDIUM,
+                    "sticky: a recovered primary stays standby; failback: a higher-priority member takes over again.")
+            .define(FAILBACK_AFTER_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
+                    "With failback: how long the preferred member must have been eligible first.")
+            .define(MIN_ACTIVE_CONFIG, Type.INT, 1, Range.atLeast(0), Importance.LOW,
+                    "Active/active: fewer ACTIVE members than this is called out in the decision's reason.")
+            .define(TOPIC_HEARTBEATS_CONFIG, Type.STRING, Topics.HEARTBEATS, Importance.LOW, "Heartbeat topic.")
+            .define(TOPIC_ROLE_CHANGES_CONFIG, Type.STRING, Topics.ROLE_CHANGES, Importance.LOW, "Role-change topic.")
+            .define(TOPIC_STATE_CONFIG, Type.STRING, Topics.STATE, Importance.LOW, "Compacted current-state topic.")
+            .define(TOPIC_COMMANDS_CONFIG, Type.STRING, Topics.COMMANDS, Importance.LOW, "Operator command topic.")
+            .define(TOPIC_DEAD_LETTERS_CONFIG, Type.STRING, Topics.DEAD_LETTERS, Importance.LOW,
+                    "Where records that cannot be used go, with the reason in a header.");
+
+    private CoordinatorConfig(Map<String, ?> values) {
+        super(DEFINITION, values, false);
+    }
+
+    /**
+     * Parses and validates settings. Raises {@link ConfigException} naming the key for a bad value, an unknown key,
+     * or an inconsistent combination.
+     */
+    public static CoordinatorConfig parse(Map<String, String> settings) {
+        for (String key : settings.keySet()) {
+            if (!DEFINITION.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
+                throw new ConfigException("unknown setting '" + key + "' (Kafka settings go under '" + KAFKA_PREFIX
+                        + "', e.g. kafka.security.protocol)");
+            }
+        }
+        CoordinatorConfig config = new CoordinatorConfig(settings);
+        if (config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) <= config.getLong(COMMIT_INTERVAL_MS_CONFIG)) {
+            throw new ConfigException(TRANSACTION_TIMEOUT_MS_CONFIG + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)
+                    + " ms) must exceed " + COMMIT_INTERVAL_MS_CONFIG + " (" + config.getLong(COMMIT_INTERVAL_MS_CONFIG)
+                    + " ms)");
+        }
+        return config;
+    }
+
+    /** Settings from environment variables: {@code FAILOVER_BOOTSTRAP_SERVERS} is {@code bootstrap.servers}. */
+    public static Map<String, String> fromEnvironment(Map<String, String> env) {
+        Map<String, String> byEnvName = new HashMap<>();
+        for (String key : DEFINITION.names()) {
+            byEnvName.put("FAILOVER_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'), key);
+        }
+        Map<String, String> settings = new TreeMap<>();
+        env.forEach((name, value) -> {
+            String key = byEnvName.get(name);
+            if (key != null) {
+                settings.put(key, value);
+            }
+        });
+        return settings;
+    }
+
+    public Policy policy() {
+        return new Policy(getInt(RISE_CONFIG), getInt(FALL_CONFIG), getInt(MIN_MARGIN_MS_CONFIG),
+                "failback".equals(getString(FAILBACK_CONFIG)) ? Policy.Failback.FAILBACK : Policy.Failback.STICKY,
+                getLong(FAILBACK_AFTER_MS_CONFIG), getInt(MIN_ACTIVE_CONFIG));
+    }
+
+    public ShellSettings.TopicNames topics() {
+        return new ShellSettings.TopicNames(getString(TOPIC_HEARTBEATS_CONFIG), getString(TOPIC_ROLE_CHANGES_CONFIG),
+                getString(TOPIC_STATE_CONFIG), getString(TOPIC_COMMANDS_CONFIG), getString(TOPIC_DEAD_LETTERS_CONFIG));
+    }
+
+    public String bootstrapServers() {
+        return String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG));
+    }
+
+    /** The pass-through Kafka settings, prefix removed. */
+    public Map<String, Object> kafkaSettings() {
+        return originalsWithPrefix(KAFKA_PREFIX);
+    }
+}

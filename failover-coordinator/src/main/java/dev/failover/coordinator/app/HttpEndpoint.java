@@ -1,0 +1,106 @@
+package dev.failover.coordinator.app;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * {@code GET /health}: 200 while the instance runs its tasks, 503 otherwise. {@code GET /groups/{group}}: the stored
+ * state of a group from whichever instance hosts it (this one answers for every group by asking the owner).
+ */
+final class HttpEndpoint {
+
+    private final CoordinatorApp app;
+    private final HttpServer server;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    HttpEndpoint(CoordinatorApp app, String host, int port) {
+        this.app = app;
+        try {
+            this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + host + ":" + port + " for HTTP (" + e.getMessage()
+                    + "); choose another http.port", e);
+        }
+        server.setExecutor(Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "coordinator-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/health", this::health);
+        server.createContext("/groups/", this::group);
+    }
+
+    String address() {
+        return server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+    }
+
+    void start() {
+        server.start();
+    }
+
+    void stop() {
+        server.stop(0);
+    }
+
+    private void health(HttpExchange exchange) throws IOException {
+        boolean running = app.state() == KafkaStreams.State.RUNNING;
+        respond(exchange, running ? 200 : 503, json(app.status()));
+    }
+
+    private void group(HttpExchange exchange) throws IOException {
+        String group = exchange.getRequestURI().getPath().substring("/groups/".length());
+        if (group.isEmpty()) {
+            respond(exchange, 400, "{\"error\":\"name a group: /groups/{group}\"}");
+            return;
+        }
+        try {
+            CoordinatorApp.Lookup lookup = app.lookup(group);
+            if (lookup.group() != null) {
+                respond(exchange, 200, lookup.group().toString());
+            } else if (lookup.remoteOwner() != null) {
+                HttpResponse<String> remote = client.send(HttpRequest.newBuilder(URI.create("http://"
+                        + lookup.remoteOwner() + "/groups/" + group)).timeout(Duration.ofSeconds(3)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                respond(exchange, remote.statusCode(), remote.body());
+            } else {
+                respond(exchange, 404, "{\"error\":\"group " + group + " is unknown to the coordinator\"}");
+            }
+        } catch (InvalidStateStoreException e) {
+            respond(exchange, 503, "{\"error\":\"the store is not queryable yet (" + app.state() + ")\"}");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            respond(exchange, 503, "{\"error\":\"interrupted\"}");
+        } catch (IOException e) {
+            respond(exchange, 502, "{\"error\":\"the instance hosting " + group + " did not answer\"}");
+        }
+    }
+
+    private static String json(Map<String, Object> values) {
+        return values.entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + (e.getValue() instanceof Number
+                ? e.getValue().toString() : "\"" + e.getValue() + "\"")).collect(Collectors.joining(",", "{", "}"));
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.failover.coordinator.app;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the coordinator's topics when they are missing, with explicit partitions, replication and configs, and
+ * refuses to start on existing topics that would break it: heartbeats and commands must have the same partition
+ * count (a group's records of both kinds must meet in one task), and the state topic must be compacted.
+ */
+final class TopicProvisioner {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicProvisioner.class);
+
+    private final Admin admin;
+    private final CoordinatorConfig config;
+
+    TopicProvisioner(Admin admin, CoordinatorConfig config) {
+        this.admin = admin;
+        this.config = config;
+    }
+
+    void provision() throws InterruptedException {
+        var names = config.topics();
+        int partitions = config.getInt(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG);
+        short replication = replicationFactor();
+        Map<String, NewTopic> wanted = new HashMap<>();
+        wanted.put(names.heartbeats(), new NewTopic(names.heartbeats(), partitions, replication).configs(Map.of(
+                TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.getLong(CoordinatorConfig.HEARTBEAT_RETENTION_MS_CONFIG)),
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)));
+        wanted.put(names.commands(), new NewTopic(names.commands(), partitions, replication));
+        wanted.put(names.roleChanges(), new NewTopic(names.roleChanges(), partitions, replication));
+        wanted.put(names.state(), new NewTopic(names.state(), partitions, replication).configs(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.put(names.deadLetters(), new NewTopic(names.deadLetters(), 1, replication));
+        try {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            wanted.forEach((name, topic) -> {
+                if (!existing.contains(name)) {
+                    missing.add(topic);
+                }
+            });
+            for (NewTopic topic : missing) {
+                try {
+                    admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+                    log.info("created topic {} ({} partitions, replication {}, {})", topic.name(), topic.numPartitions(),
+                            topic.replicationFactor(), topic.configs() == null ? "defaults" : topic.configs());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e; // another instance may have created it a moment ago: that is fine
+                    }
+                }
+            }
+            verify(names);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot set up the coordinator's topics on " + config.bootstrapServers()
+                    + ": " + (e.getCause() == null ? e : e.getCause()).toString(), e);
+        }
+    }
+
+    private short replicationFactor() throws InterruptedException {
+        short configured = config.getShort(CoordinatorConfig.TOPIC_REPLICATION_FACTOR_CONFIG);
+        if (configured > 0) {
+            return configured;
+        }
+        try {
+            int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+            return (short) Math.max(1, Math.min(3, brokers));
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot reach Kafka at " + config.bootstrapServers() + ": "
+                    + (e.getCause() == null ? e : e.getCause()), e);
+        }
+    }
+
+    private void verify(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, TopicDescription> described = admin.describeTopics(List.of(names.heartbeats(), names.commands(),
+                names.state())).allTopicNames().get(30, TimeUnit.SECONDS);
+        int heartbeatPartitions = described.get(names.heartbeats()).partitions().size();
+        int commandPartitions = described.get(names.commands()).partitions().size();
+        if (heartbeatPartitions != commandPartitions) {
+            throw new IllegalStateException("topic " + names.heartbeats() + " has " + heartbeatPartitions
+                    + " partitions but " + names.commands() + " has " + commandPartitions
+                    + ": they must match so that a group's heartbeats and commands meet in one task");
+        }
+        ConfigResource state = new ConfigResource(ConfigResource.Type.TOPIC, names.state());
+        Config stateConfig = admin.describeConfigs(List.of(state)).all().get(30, TimeUnit.SECONDS).get(state);
+        String policy = stateConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+        if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+            throw new IllegalStateException("topic " + names.state() + " has cleanup.policy=" + policy
+                    + ": it must be compacted (cleanup.policy=compact) so that it keeps each group's latest state");
+        }
+    }
+}

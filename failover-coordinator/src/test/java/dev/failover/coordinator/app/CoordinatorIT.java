@@ -1,0 +1,142 @@
+package dev.failover.coordinator.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.testkit.Await;
+import dev.failover.testkit.KafkaBroker;
+import dev.failover.testkit.WithKafka;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.MemberView;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One coordinator in this JVM against a real broker process, with obedient stand-in agents. */
+@WithKafka
+class CoordinatorIT {
+
+    private final KafkaBroker broker;
+
+    @TempDir
+    Path stateDir;
+
+    CoordinatorIT(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    @Test
+    void electsThenFailsOverWhenThePrimaryFallsSilentAndServesItsStateOverHttp() throws Exception {
+        String prefix = "t1-";
+        try (CoordinatorApp app = start(prefix);
+             ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", prefix + "heartbeats",
+                     prefix + "role-changes").node("alpha", 100).node("beta", 50)) {
+            RoleChange election = Await.value(Duration.ofSeconds(30), "an election", () -> first(agents, DecisionKind.ELECTION));
+            assertEquals("alpha", active(election));
+
+            agents.silence("alpha");
+            RoleChange failover = Await.value(Duration.ofSeconds(10), "a failover", () -> first(agents, DecisionKind.FAILOVER));
+            assertEquals("beta", active(failover));
+            assertTrue(failover.getEpoch() > election.getEpoch());
+            long fromLastBeat = agents.seenAtMs.get(failover) - agents.lastSentAt("alpha");
+            System.out.printf("CoordinatorIT: failover seen %d ms after alpha's last heartbeat was sent "
+                    + "(timeout 1000 ms, so %d ms of overhead: receive, punctuation, fence, commit, delivery)%n",
+                    fromLastBeat, fromLastBeat - 1000);
+            assertTrue(fromLastBeat > 1000, "convicted before the timeout: " + fromLastBeat + " ms");
+
+            HttpResponse<String> health = get(app, "/health");
+            assertEquals(200, health.statusCode(), health.body());
+            assertTrue(health.body().contains("\"state\":\"RUNNING\""), health.body());
+            HttpResponse<String> group = get(app, "/groups/orders");
+            assertEquals(200, group.statusCode(), group.body());
+            assertTrue(group.body().contains("\"epoch\": " + failover.getEpoch()), group.body());
+            assertEquals(404, get(app, "/groups/nobody").statusCode());
+        }
+    }
+
+    @Test
+    void malformedRecordsAreDeadLetteredAndTheCoordinatorKeepsDeciding() throws Exception {
+        String prefix = "t2-";
+        try (CoordinatorApp app = start(prefix)) {
+            try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    broker.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(prefix + "heartbeats", "orders", "not avro".getBytes()));
+                producer.send(new ProducerRecord<>(prefix + "commands", "orders", new byte[] {(byte) 0xC3, 1, 2}));
+                producer.flush();
+            }
+            try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    broker.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                    new StringDeserializer(), new ByteArrayDeserializer())) {
+                TopicPartition dlq = new TopicPartition(prefix + "dead-letters", 0);
+                consumer.assign(List.of(dlq));
+                consumer.seekToBeginning(List.of(dlq));
+                List<String> reasons = new java.util.ArrayList<>();
+                Await.until(Duration.ofSeconds(30), "2 dead letters", () -> {
+                    consumer.poll(Duration.ofMillis(100)).forEach(r -> reasons.add(new String(
+                            r.headers().lastHeader("failover.error").value(), StandardCharsets.UTF_8)));
+                    return reasons.size() >= 2;
+                });
+                assertTrue(reasons.stream().anyMatch(r -> r.contains("cannot decode Heartbeat")), reasons.toString());
+                assertTrue(reasons.stream().anyMatch(r -> r.contains("cannot decode Command")), reasons.toString());
+            }
+            assertEquals(KafkaStreams.State.RUNNING, app.state());
+            try (ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", prefix + "heartbeats",
+                    prefix + "role-changes").node("alpha", 1)) {
+                Await.value(Duration.ofSeconds(30), "an election after the bad records",
+                        () -> first(agents, DecisionKind.ELECTION));
+            }
+        }
+    }
+
+    private CoordinatorApp start(String prefix) throws InterruptedException {
+        Map<String, String> settings = new HashMap<>();
+        settings.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        settings.put(CoordinatorConfig.APPLICATION_ID_CONFIG, prefix + "coordinator");
+        settings.put(CoordinatorConfig.STATE_DIR_CONFIG, stateDir.resolve(prefix).toString());
+        settings.put(CoordinatorConfig.HTTP_PORT_CONFIG, "0");
+        settings.put(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "2");
+        for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {
+            settings.put("topic." + topic, prefix + topic);
+        }
+        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings));
+        app.start();
+        Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
+        return app;
+    }
+
+    private static RoleChange first(ObedientAgents agents, DecisionKind kind) {
+        return agents.seen.stream().filter(c -> c.getKind() == kind).findFirst().orElse(null);
+    }
+
+    private static String active(RoleChange change) {
+        return change.getMembers().stream().filter(m -> m.getRole() == Role.ACTIVE).map(MemberView::getNode)
+                .findFirst().orElse(null);
+    }
+
+    private static HttpResponse<String> get(CoordinatorApp app, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
+                + app.httpAddress().orElseThrow() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

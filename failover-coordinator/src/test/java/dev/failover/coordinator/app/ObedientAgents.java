@@ -1,0 +1,120 @@
+package dev.failover.coordinator.app;
+
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import dev.failover.wire.WireSerdes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Stand-ins for agents in coordinator tests: each node heartbeats every interval and reports the role and epoch of the
+ * newest role change it read (read_committed), as an obedient agent would. Not the real agent: no lease, no hooks.
+ */
+final class ObedientAgents implements AutoCloseable {
+
+    final String group;
+    private final String heartbeatTopic;
+    private final KafkaProducer<String, Heartbeat> producer;
+    private final KafkaConsumer<String, RoleChange> consumer;
+    private final ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
+    private final Thread reader;
+    private final Set<String> beating = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> priorities = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastSentAt = new ConcurrentHashMap<>();
+    final List<RoleChange> seen = new CopyOnWriteArrayList<>();
+    final Map<RoleChange, Long> seenAtMs = new ConcurrentHashMap<>();
+    private volatile RoleChange latest;
+    private volatile boolean running = true;
+    private long sequence;
+
+    ObedientAgents(String bootstrap, String group, String heartbeatTopic, String roleChangeTopic) {
+        this.group = group;
+        this.heartbeatTopic = heartbeatTopic;
+        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), WireSerdes.heartbeat());
+        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "obedient-" + UUID.randomUUID(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), WireSerdes.roleChange());
+        consumer.subscribe(List.of(roleChangeTopic));
+        this.reader = new Thread(this::read, "obedient-reader");
+        reader.setDaemon(true);
+        reader.start();
+        beats.scheduleAtFixedRate(this::beatAll, 0, 200, TimeUnit.MILLISECONDS);
+    }
+
+    ObedientAgents node(String node, int priority) {
+        priorities.put(node, priority);
+        beating.add(node);
+        return this;
+    }
+
+    void silence(String node) {
+        beating.remove(node);
+    }
+
+    long lastSentAt(String node) {
+        return lastSentAt.get(node);
+    }
+
+    private void read() {
+        while (running) {
+            for (var record : consumer.poll(Duration.ofMillis(20))) {
+                if (group.equals(record.key())) {
+                    long now = System.currentTimeMillis();
+                    seenAtMs.put(record.value(), now);
+                    seen.add(record.value());
+                    latest = record.value();
+                }
+            }
+        }
+        consumer.close();
+    }
+
+    private synchronized void beatAll() {
+        for (String node : beating) {
+            RoleChange told = latest;
+            Role role = told == null ? Role.STANDBY : told.getMembers().stream().filter(m -> m.getNode().equals(node))
+                    .map(m -> m.getRole()).findFirst().orElse(Role.STANDBY);
+            long now = System.currentTimeMillis();
+            Heartbeat beat = Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(sequence++)
+                    .setIncarnation(1).setSentAtMs(now).setHealth(Health.HEALTHY).setRole(role)
+                    .setEpoch(told == null ? 0 : told.getEpoch()).setMode(GroupMode.ACTIVE_PASSIVE)
+                    .setPriority(priorities.get(node)).setHeartbeatIntervalMs(200).setLeaseMs(800)
+                    .setFailureTimeoutMs(1000).build();
+            lastSentAt.put(node, now);
+            producer.send(new ProducerRecord<>(heartbeatTopic, group, beat));
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        beats.shutdownNow();
+        producer.close(Duration.ofSeconds(5));
+        try {
+            reader.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
