@@ -62,6 +62,9 @@ public final class BrokerCommand implements Callable<Integer> {
         int controller = controllerPort != null ? controllerPort : port == 0 ? 0 : port + 1;
         LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dataDir).port(port)
                 .controllerPort(controller).startTimeout(Duration.ofSeconds(120));
+        // The coordinator creates its topics with the partitions it needs; an agent started first must not get a
+        // one-partition heartbeat topic by accident.
+        builder.property("auto.create.topics.enable", "false");
         properties.forEach(builder::property);
         LocalKafkaBroker broker = builder.build();
         out.printf("Starting a Kafka broker (data in %s, log in %s)...%n", dataDir.toAbsolutePath(), broker.logFile());

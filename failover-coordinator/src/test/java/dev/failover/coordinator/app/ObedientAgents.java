@@ -28,7 +28,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Stand-ins for agents in coordinator tests: each node heartbeats every interval and reports the role and epoch of the
  * newest role change it read (read_committed), as an obedient agent would. Not the real agent: no lease, no hooks.
  */
-final class ObedientAgents implements AutoCloseable {
+public final class ObedientAgents implements AutoCloseable {
 
     final String group;
     private final String heartbeatTopic;
@@ -39,13 +39,13 @@ final class ObedientAgents implements AutoCloseable {
     private final Set<String> beating = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> priorities = new ConcurrentHashMap<>();
     private final Map<String, Long> lastSentAt = new ConcurrentHashMap<>();
-    final List<RoleChange> seen = new CopyOnWriteArrayList<>();
-    final Map<RoleChange, Long> seenAtMs = new ConcurrentHashMap<>();
+    public final List<RoleChange> seen = new CopyOnWriteArrayList<>();
+    public final Map<RoleChange, Long> seenAtMs = new ConcurrentHashMap<>();
     private volatile RoleChange latest;
     private volatile boolean running = true;
     private long sequence;
 
-    ObedientAgents(String bootstrap, String group, String heartbeatTopic, String roleChangeTopic) {
+    public ObedientAgents(String bootstrap, String group, String heartbeatTopic, String roleChangeTopic) {
         this.group = group;
         this.heartbeatTopic = heartbeatTopic;
         this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -62,17 +62,17 @@ final class ObedientAgents implements AutoCloseable {
         beats.scheduleAtFixedRate(this::beatAll, 0, 200, TimeUnit.MILLISECONDS);
     }
 
-    ObedientAgents node(String node, int priority) {
+    public ObedientAgents node(String node, int priority) {
         priorities.put(node, priority);
         beating.add(node);
         return this;
     }
 
-    void silence(String node) {
+    public void silence(String node) {
         beating.remove(node);
     }
 
-    long lastSentAt(String node) {
+    public long lastSentAt(String node) {
         return lastSentAt.get(node);
     }
 
