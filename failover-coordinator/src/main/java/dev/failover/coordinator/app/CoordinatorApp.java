@@ -53,7 +53,8 @@ public final class CoordinatorApp implements AutoCloseable {
             http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort);
         }
         ShellSettings settings = new ShellSettings(config.topics(),
-                config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy());
+                config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
+                config.brake());
         streams = new KafkaStreams(CoordinatorTopology.build(settings, stats), streamsProperties());
         streams.setUncaughtExceptionHandler(exception -> {
             // Nothing in the processor is expected to throw: bad input is dead-lettered. An exception here is a bug or

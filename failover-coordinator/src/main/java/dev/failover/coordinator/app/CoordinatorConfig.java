@@ -48,6 +48,9 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String FAILBACK_CONFIG = "failback";
     public static final String FAILBACK_AFTER_MS_CONFIG = "failback.after.ms";
     public static final String MIN_ACTIVE_CONFIG = "min.active";
+    public static final String BRAKE_MAX_SHARE_CONFIG = "brake.max.share";
+    public static final String BRAKE_MIN_FAILOVERS_CONFIG = "brake.min.failovers";
+    public static final String BRAKE_WINDOW_MS_CONFIG = "brake.window.ms";
     public static final String TOPIC_HEARTBEATS_CONFIG = "topic.heartbeats";
     public static final String TOPIC_ROLE_CHANGES_CONFIG = "topic.role-changes";
     public static final String TOPIC_STATE_CONFIG = "topic.state";
@@ -94,6 +97,13 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "With failback: how long the preferred member must have been eligible first.")
             .define(MIN_ACTIVE_CONFIG, Type.INT, 1, Range.atLeast(0), Importance.LOW,
                     "Active/active: fewer ACTIVE members than this is called out in the decision's reason.")
+            .define(BRAKE_MAX_SHARE_CONFIG, Type.DOUBLE, 0.5, Range.between(0.01, 1.0), Importance.MEDIUM,
+                    "The share of a task's groups that may fail over within brake.window.ms before automatic failovers "
+                            + "are held (a mass event is more likely a partition than mass death).")
+            .define(BRAKE_MIN_FAILOVERS_CONFIG, Type.INT, 3, Range.atLeast(1), Importance.LOW,
+                    "Failovers within the window that are always allowed, whatever the share.")
+            .define(BRAKE_WINDOW_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(1000), Importance.LOW,
+                    "The brake's window.")
             .define(TOPIC_HEARTBEATS_CONFIG, Type.STRING, Topics.HEARTBEATS, Importance.LOW, "Heartbeat topic.")
             .define(TOPIC_ROLE_CHANGES_CONFIG, Type.STRING, Topics.ROLE_CHANGES, Importance.LOW, "Role-change topic.")
             .define(TOPIC_STATE_CONFIG, Type.STRING, Topics.STATE, Importance.LOW, "Compacted current-state topic.")
@@ -145,6 +155,11 @@ public final class CoordinatorConfig extends AbstractConfig {
         return new Policy(getInt(RISE_CONFIG), getInt(FALL_CONFIG), getInt(MIN_MARGIN_MS_CONFIG),
                 "failback".equals(getString(FAILBACK_CONFIG)) ? Policy.Failback.FAILBACK : Policy.Failback.STICKY,
                 getLong(FAILBACK_AFTER_MS_CONFIG), getInt(MIN_ACTIVE_CONFIG));
+    }
+
+    public ShellSettings.BrakeSettings brake() {
+        return new ShellSettings.BrakeSettings(getDouble(BRAKE_MAX_SHARE_CONFIG), getInt(BRAKE_MIN_FAILOVERS_CONFIG),
+                getLong(BRAKE_WINDOW_MS_CONFIG));
     }
 
     public ShellSettings.TopicNames topics() {

@@ -1,5 +1,6 @@
 package dev.failover.coordinator.streams;
 
+import dev.failover.coordinator.core.Brake;
 import dev.failover.coordinator.core.Change;
 import dev.failover.coordinator.core.Decider;
 import dev.failover.coordinator.core.Decision;
@@ -9,6 +10,7 @@ import dev.failover.coordinator.core.Liveness;
 import dev.failover.coordinator.core.Watch;
 import dev.failover.wire.AvroSerde;
 import dev.failover.wire.Command;
+import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
@@ -70,6 +72,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private KeyValueStore<String, StoredGroup> groups;
     private Watch watch;
     private long fenceSequence;
+    private Brake brake;
+    private boolean brakeEngaged;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this.settings = settings;
@@ -83,6 +87,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         this.groups = context.getStateStore(STORE);
         long now = context.currentSystemTimeMs();
         this.watch = Watch.startedAt(now);
+        this.brake = new Brake(settings.brake().maxShare(), settings.brake().minFailovers(), settings.brake().windowMs());
         int restored = 0;
         try (var all = groups.all()) {
             while (all.hasNext()) {
@@ -127,7 +132,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         Liveness previous = members.get(beat.getNode());
         members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())
                 : previous.next(beat, now, decider.policy()));
-        apply(group, stored, decider.decide(view(joined), now), now);
+        apply(group, stored, joined, decider.decide(view(joined), now), now);
     }
 
     private void onCommand(Record<String, byte[]> record, String topic) {
@@ -145,7 +150,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             publish(refusal, view(unknown), now);
             return;
         }
-        apply(command.getGroup(), stored, decider.command(view(stored), command, now), now);
+        apply(command.getGroup(), stored, stored, decider.command(view(stored), command, now), now);
     }
 
     private void onFence(Record<String, byte[]> record, String topic) {
@@ -158,7 +163,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
-                apply(group, stored, decider.decide(view(stored), now), now);
+                apply(group, stored, stored, decider.decide(view(stored), now), now);
             }
         }
     }
@@ -175,15 +180,21 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         for (String group : deadlines.due(now)) {
             GroupRecord stored = load(group);
             if (stored != null) {
-                apply(group, stored, decider.decide(view(stored), now), now);
+                apply(group, stored, stored, decider.decide(view(stored), now), now);
             }
         }
         stats.punctuations.incrementAndGet();
         stats.lastPunctuationNanos.set(System.nanoTime() - began);
     }
 
-    /** Stores what changed, publishes the change and the new state, and files the group under its next deadline. */
-    private void apply(String group, GroupRecord stored, Decision decision, long now) {
+    /**
+     * Stores what changed, publishes the change and the new state, and files the group under its next deadline.
+     * An automatic failover or stand-down first asks the {@link Brake}; a held one leaves {@code input} as it was.
+     */
+    private void apply(String group, GroupRecord stored, GroupRecord input, Decision decision, long now) {
+        if (held(group, input, decision, now)) {
+            decision = new Decision(input, java.util.Optional.empty(), "held by the brake: " + decision.reason());
+        }
         GroupRecord next = decision.next();
         GroupView view = view(next);
         decision.change().ifPresent(change -> publish(change, view, now));
@@ -195,6 +206,32 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             log.debug("no change: {}", decision.reason());
         }
         reschedule(group, view, now);
+    }
+
+    private boolean held(String group, GroupRecord input, Decision decision, long now) {
+        boolean automaticFailover = decision.change().filter(c -> c.commandId() == null
+                && (c.kind() == DecisionKind.FAILOVER || c.kind() == DecisionKind.STAND_DOWN)).isPresent();
+        if (!automaticFailover || input.pending() != null) {
+            return false; // completing a handover whose stand-down is out must never be held: no primary otherwise
+        }
+        long known = Math.max(1, groups.approximateNumEntries());
+        boolean allowed = brake.allow(group, now, known);
+        boolean engaged = brake.engaged(now, known);
+        if (engaged && !brakeEngaged) {
+            log.atError().addKeyValue("wanting", brake.wanting(now)).addKeyValue("groups", known)
+                    .addKeyValue("windowMs", brake.windowMs())
+                    .log("BRAKE ENGAGED: {} of {} groups would fail over within {} ms; holding automatic failovers "
+                            + "beyond {} until fewer want to (pause the groups or fix the cause)",
+                            brake.wanting(now), known, brake.windowMs(), brake.limit(known));
+        } else if (!engaged && brakeEngaged) {
+            log.warn("brake released: {} groups want to fail over within {} ms", brake.wanting(now), brake.windowMs());
+        }
+        brakeEngaged = engaged;
+        stats.brakeEngaged.set(engaged ? 1 : 0);
+        if (!allowed) {
+            stats.brakeHolds.incrementAndGet();
+        }
+        return !allowed;
     }
 
     private void publish(Change change, GroupView view, long now) {

@@ -9,7 +9,15 @@ import dev.failover.wire.Topics;
  * @param punctuationIntervalMs how often the wall-clock punctuator looks for expiring groups and writes a fence marker
  * @param instanceId            this instance's id: only fence markers it wrote itself count (its own clock)
  */
-public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy) {
+public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
+                            BrakeSettings brake) {
+
+    /** See {@link dev.failover.coordinator.core.Brake}. */
+    public record BrakeSettings(double maxShare, int minFailovers, long windowMs) {
+        public static BrakeSettings defaults() {
+            return new BrakeSettings(0.5, 3, 10_000);
+        }
+    }
 
     public record TopicNames(String heartbeats, String roleChanges, String state, String commands, String deadLetters) {
         public static TopicNames defaults() {

@@ -9,4 +9,6 @@ public final class ShellStats {
     public final AtomicLong deadLettered = new AtomicLong();
     public final AtomicLong punctuations = new AtomicLong();
     public final AtomicLong lastPunctuationNanos = new AtomicLong();
+    public final AtomicLong brakeHolds = new AtomicLong();
+    public final AtomicLong brakeEngaged = new AtomicLong();
 }

@@ -56,7 +56,8 @@ class CoordinatorTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", Policy.defaults());
+        ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", Policy.defaults(),
+                ShellSettings.BrakeSettings.defaults());
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats), props, START);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
         commands = driver.createInputTopic(TOPICS.commands(), new StringSerializer(), new ByteArraySerializer());
@@ -197,6 +198,44 @@ class CoordinatorTopologyTest {
         RoleChange refusal = drain().get(0);
         assertEquals(DecisionKind.COMMAND_REFUSED, refusal.getKind());
         assertEquals("PAUSE refused: group nowhere is unknown to the coordinator", refusal.getReason());
+    }
+
+    @Test
+    void theBrakeHoldsFailoversWhenMostGroupsWouldFailOverAtOnce() {
+        List<String> groups = List.of("g0", "g1", "g2", "g3", "g4", "g5");
+        java.util.Map<String, RoleChange> latest = new java.util.HashMap<>();
+        java.util.Set<String> primariesBeating = new java.util.HashSet<>(Set.of("alpha"));
+        for (int step = 0; step < 400; step++) {
+            tick(20);
+            if (step == 100) {
+                primariesBeating.clear(); // every primary falls silent in the same instant
+            }
+            if (now() % 200 == 0) {
+                for (String group : groups) {
+                    RoleChange told = latest.get(group);
+                    long epoch = told == null ? 0 : told.getEpoch();
+                    for (String node : List.of("alpha", "beta")) {
+                        if (node.equals("beta") || primariesBeating.contains(node)) {
+                            heartbeats.pipeInput(group, WireSerdes.heartbeat().serialize(TOPICS.heartbeats(),
+                                    heartbeat(group, node, GroupMode.ACTIVE_PASSIVE, Health.HEALTHY,
+                                            told == null ? Role.STANDBY : role(told, node), epoch)));
+                        }
+                    }
+                }
+            }
+            while (!roleChanges.isEmpty()) {
+                TestRecord<String, byte[]> r = roleChanges.readRecord();
+                RoleChange c = WireSerdes.roleChange().deserialize(TOPICS.roleChanges(), r.value());
+                latest.put(r.key(), c);
+                decisions.add(c);
+            }
+        }
+        long failovers = decisions.stream().filter(c -> c.getKind() == DecisionKind.FAILOVER).count();
+        assertEquals(3, failovers, "brake.min.failovers=3 and 3 of 6 groups is the share: " + decisions);
+        assertTrue(stats.brakeHolds.get() > 0);
+        assertEquals(1, stats.brakeEngaged.get(), "the three held groups keep asking, so the brake stays engaged");
+        long stillOnAlpha = groups.stream().filter(g -> role(latest.get(g), "alpha") == Role.ACTIVE).count();
+        assertEquals(3, stillOnAlpha, "held groups keep their (silent) primary rather than fail over en masse");
     }
 
     private void runWithBeats(long ms, GroupMode mode, String... nodes) {

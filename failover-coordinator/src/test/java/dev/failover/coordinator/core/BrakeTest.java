@@ -1,0 +1,52 @@
+package dev.failover.coordinator.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class BrakeTest {
+
+    @Test
+    void letsAShareOfTheGroupsFailOverWithinTheWindowAndHoldsTheRest() {
+        Brake brake = new Brake(0.5, 3, 10_000);
+        assertTrue(brake.allow("g1", 0, 10));
+        assertTrue(brake.allow("g2", 1, 10));
+        assertTrue(brake.allow("g3", 2, 10));
+        assertTrue(brake.allow("g4", 3, 10));
+        assertTrue(brake.allow("g5", 4, 10));
+        assertFalse(brake.engaged(4, 10), "5 of 10 is exactly the share");
+        assertFalse(brake.allow("g6", 5, 10), "the sixth of ten is one past the share");
+        assertTrue(brake.engaged(5, 10));
+        assertTrue(brake.allow("g1", 6, 10), "a group let through stays let through to finish its handover");
+    }
+
+    @Test
+    void alwaysAllowsTheMinimumInASmallFleet() {
+        Brake brake = new Brake(0.5, 3, 10_000);
+        assertTrue(brake.allow("a", 0, 2));
+        assertTrue(brake.allow("b", 0, 2));
+        assertEquals(3, brake.limit(2));
+    }
+
+    @Test
+    void releasesOnceTheWindowHasPassedWithoutNewAttempts() {
+        Brake brake = new Brake(0.5, 1, 10_000);
+        brake.allow("a", 0, 2);
+        assertFalse(brake.allow("b", 0, 2));
+        assertTrue(brake.engaged(9_999, 2), "one millisecond before the window ends");
+        assertFalse(brake.engaged(10_000, 2), "at the end of the window");
+        assertTrue(brake.allow("b", 10_000, 2));
+    }
+
+    @Test
+    void aHeldGroupThatKeepsAskingKeepsTheBrakeEngaged() {
+        Brake brake = new Brake(0.5, 1, 1_000);
+        for (long t = 0; t < 5_000; t += 100) {
+            assertTrue(brake.allow("a", t, 2), "a was let through first, at " + t);
+            assertFalse(brake.allow("b", t, 2), "b is held, at " + t);
+            assertTrue(brake.engaged(t, 2), "engaged at " + t);
+        }
+    }
+}
