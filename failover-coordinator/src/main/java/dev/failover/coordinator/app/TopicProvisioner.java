@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +68,7 @@ final class TopicProvisioner {
                     }
                 }
             }
-            verify(names);
+            verifyOnceVisible(names);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot set up the coordinator's topics on " + config.bootstrapServers()
                     + ": " + (e.getCause() == null ? e : e.getCause()).toString(), e);
@@ -85,6 +86,23 @@ final class TopicProvisioner {
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot reach Kafka at " + config.bootstrapServers() + ": "
                     + (e.getCause() == null ? e : e.getCause()), e);
+        }
+    }
+
+    /** Topics just created become visible to describe calls a moment after the controller accepted them. */
+    private void verifyOnceVisible(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                verify(names);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
