@@ -1,0 +1,150 @@
+package dev.failover.agent.core;
+
+import dev.failover.wire.Role;
+import java.util.Optional;
+
+/**
+ * The agent's role and lease, as a pure state machine on a monotonic clock (nanoseconds handed in, never read).
+ *
+ * <pre>
+ *   from     to       when
+ *   STANDBY  ACTIVE   assigned ACTIVE by a role change newer than anything applied and than the epoch found at
+ *                     start-up, the lease is valid, not lapsed, not leaving
+ *   ACTIVE   STANDBY  a newer role change assigns STANDBY
+ *   ACTIVE   STANDBY  the lease ran out (STAND_DOWN policy); the lapse is sticky until a newer epoch
+ *   ACTIVE   STANDBY  shutdown (leaving)
+ * </pre>
+ *
+ * The lease is the earlier of two proofs that the agent is still connected: a heartbeat the broker acknowledged and
+ * a role-change feed that answered, each valid for {@code lease} from when it was <b>sent</b>. An agent that can
+ * still publish but can no longer hear a stand-down must not serve either.
+ *
+ * <p>IMPORTANT: every entry point checks the lease first, so an agent waking from a pause (GC, SIGSTOP) never acts
+ * on a stale role. Hooks fire on edges only, never twice for the same edge.
+ */
+public final class RoleMachine {
+
+    private final long leaseNanos;
+    private final BrokerLossPolicy policy;
+    private Role role = Role.STANDBY;
+    private Role assigned = Role.STANDBY;
+    private long appliedEpoch;
+    private long ackLeaseUntil = Long.MIN_VALUE;
+    private long feedLeaseUntil = Long.MIN_VALUE;
+    private boolean lapsed;
+    private boolean leaving;
+    private long staleIgnored;
+    private String lastReason = "starting as STANDBY until told otherwise";
+
+    /**
+     * @param startupEpoch the newest epoch of the group found at start-up (compacted state): nothing at or below it
+     *                     makes this agent ACTIVE, so a restarted primary never serves on its previous assignment
+     */
+    public RoleMachine(long leaseNanos, BrokerLossPolicy policy, long startupEpoch) {
+        if (leaseNanos <= 0) {
+            throw new IllegalArgumentException("the lease must be positive");
+        }
+        this.leaseNanos = leaseNanos;
+        this.policy = policy;
+        this.appliedEpoch = startupEpoch;
+    }
+
+    /** The broker acknowledged a heartbeat sent at {@code sentAtNanos}. */
+    public Optional<Edge> onHeartbeatAcknowledged(long sentAtNanos, long nowNanos) {
+        ackLeaseUntil = Math.max(ackLeaseUntil, sentAtNanos + leaseNanos);
+        return evaluate(nowNanos, "lease confirmed");
+    }
+
+    /** The role-change feed answered a request sent at {@code sentAtNanos}. */
+    public Optional<Edge> onRoleFeedAnswered(long sentAtNanos, long nowNanos) {
+        feedLeaseUntil = Math.max(feedLeaseUntil, sentAtNanos + leaseNanos);
+        return evaluate(nowNanos, "lease confirmed");
+    }
+
+    /** A role change for this node. Older epochs are ignored and counted; the same epoch again changes nothing. */
+    public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, long nowNanos) {
+        if (epoch < appliedEpoch) {
+            staleIgnored++;
+            return evaluate(nowNanos, lastReason);
+        }
+        if (epoch == appliedEpoch) {
+            return evaluate(nowNanos, lastReason);
+        }
+        appliedEpoch = epoch;
+        assigned = assignedRole == Role.ACTIVE ? Role.ACTIVE : Role.STANDBY;
+        lapsed = false;
+        lastReason = reason;
+        return evaluate(nowNanos, reason);
+    }
+
+    /** Time passed: the lease may have run out. */
+    public Optional<Edge> tick(long nowNanos) {
+        return evaluate(nowNanos, lastReason);
+    }
+
+    /** Graceful shutdown: stand down for good. */
+    public Optional<Edge> leave(long nowNanos) {
+        leaving = true;
+        return evaluate(nowNanos, "shutting down");
+    }
+
+    private Optional<Edge> evaluate(long nowNanos, String reason) {
+        boolean leaseValid = leaseValid(nowNanos);
+        if (role == Role.ACTIVE && !leaseValid && policy == BrokerLossPolicy.STAND_DOWN && !leaving
+                && assigned == Role.ACTIVE) {
+            lapsed = true;
+            role = Role.STANDBY;
+            lastReason = "lease expired " + (nowNanos - leaseUntil()) / 1_000_000 + " ms ago: standing down "
+                    + "on my own (no acknowledged heartbeat or role feed within the lease)";
+            return Optional.of(new Edge(Role.STANDBY, appliedEpoch, lastReason));
+        }
+        Role desired = assigned == Role.ACTIVE && !lapsed && !leaving
+                && (leaseValid || (role == Role.ACTIVE && policy == BrokerLossPolicy.KEEP_SERVING))
+                ? Role.ACTIVE : Role.STANDBY;
+        if (desired == role) {
+            return Optional.empty();
+        }
+        role = desired;
+        return Optional.of(new Edge(desired, appliedEpoch, reason));
+    }
+
+    /** The role to serve as now: ACTIVE only with a valid lease (or under KEEP_SERVING). Checks the lease first. */
+    public Role servingRole(long nowNanos) {
+        tick(nowNanos);
+        return role;
+    }
+
+    public boolean leaseValid(long nowNanos) {
+        return nowNanos < leaseUntil();
+    }
+
+    public long leaseRemainingMs(long nowNanos) {
+        long until = leaseUntil();
+        return until == Long.MIN_VALUE ? 0 : Math.max(0, (until - nowNanos) / 1_000_000);
+    }
+
+    private long leaseUntil() {
+        return Math.min(ackLeaseUntil, feedLeaseUntil);
+    }
+
+    /** The role this agent reports in heartbeats (what it holds), and the epoch it has applied. */
+    public Role role() {
+        return role;
+    }
+
+    public long appliedEpoch() {
+        return appliedEpoch;
+    }
+
+    public long staleIgnored() {
+        return staleIgnored;
+    }
+
+    public boolean leaving() {
+        return leaving;
+    }
+
+    public String lastReason() {
+        return lastReason;
+    }
+}

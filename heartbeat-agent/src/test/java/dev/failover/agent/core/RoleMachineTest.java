@@ -1,0 +1,159 @@
+package dev.failover.agent.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.wire.Role;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RoleMachineTest {
+
+    private static final long MS = 1_000_000;
+    private static final long LEASE = 800 * MS;
+
+    private long now = 5_000 * MS;
+
+    private RoleMachine connectedMachine(BrokerLossPolicy policy, long startupEpoch) {
+        RoleMachine m = new RoleMachine(LEASE, policy, startupEpoch);
+        confirm(m, now);
+        return m;
+    }
+
+    private static void confirm(RoleMachine m, long sentAt) {
+        m.onHeartbeatAcknowledged(sentAt, sentAt + MS);
+        m.onRoleFeedAnswered(sentAt, sentAt + MS);
+    }
+
+    @Test
+    void startsAsStandbyAndBecomesActiveOnANewerEpochWithAValidLease() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        assertEquals(Role.STANDBY, m.role());
+        Optional<Edge> edge = m.onRoleChange(3, Role.ACTIVE, "elected alpha", now);
+        assertEquals(Optional.of(new Edge(Role.ACTIVE, 3, "elected alpha")), edge);
+        assertEquals(Role.ACTIVE, m.servingRole(now));
+    }
+
+    @Test
+    void waitsForItsLeaseBeforeServingAnAssignment() {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0);
+        assertEquals(Optional.empty(), m.onRoleChange(1, Role.ACTIVE, "elected", now));
+        m.onHeartbeatAcknowledged(now, now + MS);
+        assertEquals(Role.STANDBY, m.role(), "the role feed has not answered yet");
+        Optional<Edge> edge = m.onRoleFeedAnswered(now, now + 2 * MS);
+        assertEquals(Role.ACTIVE, edge.orElseThrow().to());
+    }
+
+    @Test
+    void standsDownItselfOneMillisecondPastTheLeaseAndNotAtIt() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        assertEquals(Optional.empty(), m.tick(now + LEASE - 1));
+        assertEquals(Role.ACTIVE, m.role());
+        Edge edge = m.tick(now + LEASE).orElseThrow();
+        assertEquals(Role.STANDBY, edge.to());
+        assertTrue(edge.reason().startsWith("lease expired"), edge.reason());
+    }
+
+    @Test
+    void theLeaseCountsFromWhenTheHeartbeatWasSentNotWhenItWasAcknowledged() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        long sent = now + 100 * MS;
+        m.onHeartbeatAcknowledged(sent, sent + 500 * MS);
+        m.onRoleFeedAnswered(sent, sent + MS);
+        assertEquals(Role.ACTIVE, m.servingRole(sent + LEASE - 1));
+        assertEquals(Role.STANDBY, m.servingRole(sent + LEASE));
+    }
+
+    @Test
+    void aLapseIsStickyUntilANewerEpoch() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        m.tick(now + LEASE);
+        long later = now + 2 * LEASE;
+        confirm(m, later);
+        assertEquals(Role.STANDBY, m.servingRole(later + MS), "a renewed lease alone must not re-activate it");
+        m.onRoleChange(1, Role.ACTIVE, "the same epoch again", later + MS);
+        assertEquals(Role.STANDBY, m.role());
+        Edge edge = m.onRoleChange(2, Role.ACTIVE, "re-activated", later + 2 * MS).orElseThrow();
+        assertEquals(Role.ACTIVE, edge.to());
+    }
+
+    @Test
+    void anAgentThatCanPublishButNotHearItsRoleFeedStandsDown() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        for (long t = now; t < now + 2 * LEASE; t += 200 * MS) {
+            m.onHeartbeatAcknowledged(t, t + MS);
+        }
+        assertEquals(Role.STANDBY, m.servingRole(now + LEASE));
+    }
+
+    @Test
+    void afterAPauseTheLeaseIsCheckedBeforeAnythingElse() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        long woke = now + 5_000 * MS;
+        // the first thing after waking is a late acknowledgement of a beat sent before the pause
+        Edge edge = m.onHeartbeatAcknowledged(now + 10 * MS, woke).orElseThrow();
+        assertEquals(Role.STANDBY, edge.to());
+        assertTrue(edge.reason().startsWith("lease expired"), edge.reason());
+    }
+
+    @Test
+    void olderEpochsAreIgnoredAndCountedAndTheSameEpochChangesNothing() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(5, Role.ACTIVE, "elected", now);
+        assertEquals(Optional.empty(), m.onRoleChange(4, Role.STANDBY, "stale", now));
+        assertEquals(Optional.empty(), m.onRoleChange(5, Role.STANDBY, "paused (same epoch)", now));
+        assertEquals(Role.ACTIVE, m.role());
+        assertEquals(1, m.staleIgnored());
+    }
+
+    @Test
+    void aRestartedAgentNeverServesTheAssignmentItFoundAtStartUp() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 7);
+        assertEquals(Optional.empty(), m.onRoleChange(7, Role.ACTIVE, "the old assignment", now));
+        assertEquals(Role.STANDBY, m.role());
+        assertEquals(7, m.appliedEpoch(), "it reports the epoch it found, so the coordinator re-activates it");
+        assertEquals(Role.ACTIVE, m.onRoleChange(8, Role.ACTIVE, "re-activated", now).orElseThrow().to());
+    }
+
+    @Test
+    void edgesFireOnceEach() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        assertTrue(m.onRoleChange(1, Role.ACTIVE, "elected", now).isPresent());
+        confirm(m, now + 100 * MS);
+        assertEquals(Optional.empty(), m.tick(now + 200 * MS));
+        assertEquals(Optional.empty(), m.onRoleFeedAnswered(now + 150 * MS, now + 200 * MS));
+        assertTrue(m.onRoleChange(2, Role.STANDBY, "switchover", now + 300 * MS).isPresent());
+        assertEquals(Optional.empty(), m.tick(now + 10_000 * MS), "no second STANDBY edge when the lease runs out");
+    }
+
+    @Test
+    void activeActiveKeepsServingWhenItLosesTheBroker() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.KEEP_SERVING, 0);
+        m.onRoleChange(1, Role.ACTIVE, "added", now);
+        assertEquals(Optional.empty(), m.tick(now + 10 * LEASE));
+        assertEquals(Role.ACTIVE, m.servingRole(now + 10 * LEASE));
+        assertEquals(Role.STANDBY, m.onRoleChange(2, Role.STANDBY, "removed", now + 10 * LEASE).orElseThrow().to());
+    }
+
+    @Test
+    void activePassiveStandsDownWhenItLosesTheBroker() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        assertEquals(Role.STANDBY, m.tick(now + 10 * LEASE).orElseThrow().to());
+    }
+
+    @Test
+    void leavingStandsDownForGood() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        Edge edge = m.leave(now).orElseThrow();
+        assertEquals(new Edge(Role.STANDBY, 1, "shutting down"), edge);
+        assertEquals(Optional.empty(), m.onRoleChange(2, Role.ACTIVE, "too late", now));
+        assertEquals(Role.STANDBY, m.role());
+    }
+}
