@@ -1,5 +1,6 @@
 package dev.failover.cli;
 
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
-        subcommands = {BrokerCommand.class, CoordinatorCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
@@ -25,11 +26,31 @@ public final class FailoverCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(newCommandLine().execute(args));
+        CommandLine commandLine;
+        try {
+            commandLine = newCommandLine(args, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("failover: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.exit(commandLine.execute(args));
     }
 
     static CommandLine newCommandLine() {
+        return newCommandLine(new String[0], Map.of());
+    }
+
+    /** The command line with option defaults from {@code FAILOVER_*} variables and a {@code --config} file. */
+    static CommandLine newCommandLine(String[] args, Map<String, String> environment) {
+        CommandLine.IDefaultValueProvider defaults;
+        try {
+            defaults = new EnvironmentAndFileDefaults(environment, EnvironmentAndFileDefaults.configFile(args, environment));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--config: cannot read it (" + e.getMessage() + ")", e);
+        }
         return new CommandLine(new FailoverCli())
+                .setDefaultValueProvider(defaults)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
                     commandLine.getErr().println("failover " + commandLine.getCommandName() + ": " + e.getMessage());

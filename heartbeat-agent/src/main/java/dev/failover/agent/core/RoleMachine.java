@@ -108,10 +108,13 @@ public final class RoleMachine {
         return Optional.of(new Edge(desired, appliedEpoch, reason));
     }
 
-    /** The role to serve as now: ACTIVE only with a valid lease (or under KEEP_SERVING). Checks the lease first. */
+    /**
+     * The role to serve as now, without changing state (a reader such as /role must not take edges): ACTIVE only
+     * while the lease is valid, or under KEEP_SERVING. {@link #tick} is what takes the edge.
+     */
     public Role servingRole(long nowNanos) {
-        tick(nowNanos);
-        return role;
+        boolean serving = role == Role.ACTIVE && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING);
+        return serving ? Role.ACTIVE : Role.STANDBY;
     }
 
     public boolean leaseValid(long nowNanos) {

@@ -1,0 +1,157 @@
+package dev.failover.cli;
+
+import dev.failover.agent.Agent;
+import dev.failover.agent.AgentSettings;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code failover agent}: runs beside a service, heartbeats for it, and activates or stands it down. */
+@Command(name = "agent",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a heartbeat agent beside a service: probes it, heartbeats to Kafka, and runs --on-activate /",
+            "--on-standby when the coordinator changes its role. GET /role answers 200 only while ACTIVE with a valid lease.",
+            "Every option can also come from --config FILE (name=value, without dashes) or FAILOVER_<NAME> variables."})
+public final class AgentCommand implements Callable<Integer> {
+
+    enum Mode {
+        ACTIVE_PASSIVE("active-passive", GroupMode.ACTIVE_PASSIVE), ACTIVE_ACTIVE("active-active", GroupMode.ACTIVE_ACTIVE);
+
+        final String flag;
+        final GroupMode wire;
+
+        Mode(String flag, GroupMode wire) {
+            this.flag = flag;
+            this.wire = wire;
+        }
+
+        static Mode parse(String value) {
+            for (Mode m : values()) {
+                if (m.flag.equalsIgnoreCase(value)) {
+                    return m;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a mode: use active-passive or active-active");
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
+    String bootstrapServers;
+
+    @Option(names = "--group", required = true, paramLabel = "G", description = "The failover group.")
+    String group;
+
+    @Option(names = "--node", required = true, paramLabel = "N", description = "This node's id in the group.")
+    String node;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "active-passive", converter = ModeConverter.class,
+            description = "active-passive (one ACTIVE) or active-active (every healthy member ACTIVE).")
+    Mode mode;
+
+    @Option(names = "--priority", paramLabel = "P", defaultValue = "0", description = "Higher is preferred as primary.")
+    int priority;
+
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "200ms", converter = Durations.class,
+            description = "How often to heartbeat (default: ${DEFAULT-VALUE}).")
+    Duration heartbeatInterval;
+
+    @Option(names = "--failure-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
+            description = "Silence after which the coordinator replaces this node (default: ${DEFAULT-VALUE}); the lease "
+                    + "is 4/5 of it.")
+    Duration failureTimeout;
+
+    @ArgGroup(exclusive = true)
+    Check check;
+
+    static final class Check {
+        @Option(names = "--check-http", paramLabel = "URL", description = "Healthy while GET URL answers 2xx.")
+        String http;
+
+        @Option(names = "--check-tcp", paramLabel = "HOST:PORT", description = "Healthy while HOST:PORT accepts.")
+        String tcp;
+
+        @Option(names = "--check-exec", paramLabel = "CMD", description = "Healthy while CMD exits 0 (no shell).")
+        String exec;
+    }
+
+    @Option(names = "--check-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
+            description = "Timeout of one check (default: ${DEFAULT-VALUE}).")
+    Duration checkTimeout;
+
+    @Option(names = "--rise", paramLabel = "R", defaultValue = "2", description = "Passing checks before healthy.")
+    int rise;
+
+    @Option(names = "--fall", paramLabel = "F", defaultValue = "2", description = "Failing checks before unhealthy.")
+    int fall;
+
+    @Option(names = "--on-activate", paramLabel = "CMD", description = "Run when this node becomes ACTIVE (no shell).")
+    String onActivate;
+
+    @Option(names = "--on-standby", paramLabel = "CMD", description = "Run when this node stands down (no shell).")
+    String onStandby;
+
+    @Option(names = "--hook-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
+            description = "A hook still running after this is killed and counts as failed (default: ${DEFAULT-VALUE}).")
+    Duration hookTimeout;
+
+    @Option(names = "--http-port", paramLabel = "P", defaultValue = "8091",
+            description = "Port of GET /role and /health on --http-host (default: ${DEFAULT-VALUE}; 0 = any, -1 = off).")
+    int httpPort;
+
+    @Option(names = "--http-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "Address the HTTP endpoint binds to (default: ${DEFAULT-VALUE}).")
+    String httpHost;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Options as name=value lines, e.g. failure-timeout=2s.")
+    Path config;
+
+    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+            description = "A Kafka client setting passed through (TLS, SASL), repeatable, e.g. --kafka security.protocol=SSL.")
+    Map<String, String> kafka = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        AgentSettings settings;
+        try {
+            String probe = check == null ? null : check.http != null ? check.http
+                    : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec;
+            settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
+                    failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, hookTimeout, httpHost,
+                    httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        Agent agent = Agent.create(settings);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "agent-stopper"));
+        agent.start();
+        spec.commandLine().getOut().printf("agent %s in group %s (%s, lease %d ms): /role on %s%n", node, group, mode.flag,
+                settings.leaseMs(), agent.httpAddress().map(a -> "http://" + a + "/role").orElse("(HTTP off)"));
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return 0;
+    }
+
+    static final class ModeConverter implements CommandLine.ITypeConverter<Mode> {
+        @Override
+        public Mode convert(String value) {
+            return Mode.parse(value);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentCommandTest {
+
+    private final StringWriter err = new StringWriter();
+
+    @TempDir
+    Path dir;
+
+    private int run(Map<String, String> env, String... args) {
+        var commandLine = FailoverCli.newCommandLine(args, env);
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setOut(new PrintWriter(new StringWriter(), true));
+        return commandLine.execute(args);
+    }
+
+    private int run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    private static String[] base(String... more) {
+        String[] head = {"agent", "--bootstrap-servers", "127.0.0.1:1", "--group", "g", "--node", "n"};
+        String[] all = new String[head.length + more.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(more, 0, all, head.length, more.length);
+        return all;
+    }
+
+    @Test
+    void anUnknownModeNamesTheOption() {
+        assertEquals(2, run(base("--mode", "active-sometimes")));
+        assertTrue(err.toString().contains("--mode") && err.toString().contains("active-sometimes"), err.toString());
+    }
+
+    @Test
+    void anIntervalNotShorterThanTheLeaseNamesBothOptions() {
+        assertEquals(2, run(base("--heartbeat-interval", "1s", "--failure-timeout", "1s")));
+        assertTrue(err.toString().contains("--heartbeat-interval") && err.toString().contains("--failure-timeout"),
+                err.toString());
+    }
+
+    @Test
+    void aBadDurationNamesTheOption() {
+        assertEquals(2, run(base("--failure-timeout", "soon")));
+        assertTrue(err.toString().contains("--failure-timeout") && err.toString().contains("'soon'"), err.toString());
+    }
+
+    @Test
+    void aBadUrlNamesTheOption() {
+        assertEquals(2, run(base("--check-http", "http://")));
+        assertTrue(err.toString().contains("--check-http"), err.toString());
+    }
+
+    @Test
+    void twoChecksAtOnceAreRefused() {
+        assertEquals(2, run(base("--check-http", "http://127.0.0.1:1/", "--check-tcp", "127.0.0.1:1")));
+        assertTrue(err.toString().contains("mutually exclusive"), err.toString());
+    }
+
+    @Test
+    void anUnknownOptionIsNamed() {
+        assertEquals(2, run(base("--heartbeat-intervall", "1s")));
+        assertTrue(err.toString().contains("'--heartbeat-intervall'"), err.toString());
+    }
+
+    @Test
+    void durationsAcceptMillisecondsSecondsAndMinutes() {
+        Durations d = new Durations();
+        assertEquals(Duration.ofMillis(200), d.convert("200ms"));
+        assertEquals(Duration.ofSeconds(1), d.convert("1s"));
+        assertEquals(Duration.ofMinutes(2), d.convert("2m"));
+        assertEquals(Duration.ofMillis(250), d.convert("250"));
+    }
+
+    @Test
+    void optionsComeFromTheEnvironmentAndTheConfigFileTooWithFlagsWinning() throws Exception {
+        Path file = dir.resolve("agent.properties");
+        Files.writeString(file, "bootstrap-servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat-interval=900ms\n");
+        // from the file alone: the interval is too long for the default 1 s timeout, and the error says so
+        assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
+        assertTrue(err.toString().contains("--heartbeat-interval (900ms)"), err.toString());
+        // the environment wins over the file
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString()));
+        assertTrue(err.toString().contains("--failure-timeout (100ms)"), err.toString());
+        // and a flag wins over both
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString(),
+                "--failure-timeout", "2s", "--mode", "nonsense"));
+        assertTrue(err.toString().contains("--mode"), err.toString());
+    }
+}

@@ -1,0 +1,440 @@
+package dev.failover.agent;
+
+import dev.failover.agent.core.BrokerLossPolicy;
+import dev.failover.agent.core.Edge;
+import dev.failover.agent.core.HealthTracker;
+import dev.failover.agent.core.RoleMachine;
+import dev.failover.agent.probe.Probe;
+import dev.failover.agent.shell.HookRunner;
+import dev.failover.agent.shell.RoleEndpoint;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.GroupState;
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.MemberView;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import dev.failover.wire.WireFormatException;
+import dev.failover.wire.WireSerdes;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The heartbeat agent: the thin shell around a {@link RoleMachine}. It heartbeats every interval and feeds the
+ * broker's acknowledgements to the machine, follows its group's role changes (after reconciling to the compacted
+ * state at start-up), checks its lease every 10 ms, runs hooks on edges, probes the service, and answers /role.
+ *
+ * <p>Usable as a library: {@code Agent.create(settings).addListener(edge -> ...).start()}.
+ */
+public final class Agent implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    private static final long TICK_MS = 10;
+
+    /** Told about every role edge, after its hook ran. */
+    public interface RoleListener {
+        void onEdge(Edge edge, HookRunner.Outcome hook);
+    }
+
+    /** What /role and embedders see. */
+    public record Snapshot(String group, String node, Role role, long epoch, long leaseRemainingMs, Health health,
+                           String healthDetail, long staleIgnored, boolean connected) {
+    }
+
+    private final AgentSettings settings;
+    private final Clock clock;
+    private final LongSupplier nanos;
+    private final HealthTracker health;
+    private final HookRunner hooks;
+    private final Probe probe;
+    private final List<RoleListener> listeners = new CopyOnWriteArrayList<>();
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, daemon("agent-timer"));
+    private final ExecutorService hookThread = Executors.newSingleThreadExecutor(daemon("agent-hooks"));
+    private final ExecutorService probeThread = Executors.newSingleThreadExecutor(daemon("agent-probe"));
+    private final AtomicLong sequence = new AtomicLong();
+    private final long incarnation;
+    private final Object lock = new Object();
+    private volatile RoleMachine machine;
+    private volatile boolean running;
+    private volatile boolean reportedUnreachable;
+    private KafkaProducer<String, Heartbeat> producer;
+    private KafkaConsumer<String, byte[]> consumer;
+    private Thread feed;
+    private RoleEndpoint endpoint;
+
+    public Agent(AgentSettings settings, Clock clock, LongSupplier nanoTime) {
+        this.settings = settings;
+        this.clock = clock;
+        this.nanos = nanoTime;
+        this.health = new HealthTracker(settings.rise(), settings.fall(), settings.check() != null);
+        this.hooks = new HookRunner(settings.group(), settings.node(), settings.hookTimeout());
+        this.probe = settings.check() == null ? null : Probe.of(settings.check(), settings.checkTimeout());
+        this.incarnation = clock.millis();
+    }
+
+    public static Agent create(AgentSettings settings) {
+        return new Agent(settings, Clock.systemUTC(), System::nanoTime);
+    }
+
+    public Agent addListener(RoleListener listener) {
+        listeners.add(listener);
+        return this;
+    }
+
+    public synchronized Agent start() {
+        running = true;
+        producer = new KafkaProducer<>(producerSettings(), new StringSerializer(), WireSerdes.heartbeat());
+        consumer = new KafkaConsumer<>(consumerSettings(), new StringDeserializer(), new ByteArrayDeserializer());
+        if (settings.httpPort() >= 0) {
+            endpoint = new RoleEndpoint(this::snapshot, settings.httpHost(), settings.httpPort());
+            endpoint.start();
+        }
+        feed = new Thread(this::followRoleChanges, "agent-role-feed");
+        feed.setDaemon(true);
+        feed.start();
+        long interval = settings.heartbeatInterval().toMillis();
+        timers.scheduleAtFixedRate(this::beat, 0, interval, TimeUnit.MILLISECONDS);
+        timers.scheduleAtFixedRate(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        if (probe != null) {
+            timers.scheduleAtFixedRate(() -> probeThread.execute(this::runProbe), 0, interval, TimeUnit.MILLISECONDS);
+        }
+        log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
+                .addKeyValue("mode", settings.mode()).addKeyValue("leaseMs", settings.leaseMs())
+                .addKeyValue("http", endpoint == null ? "off" : endpoint.address())
+                .log("agent started as STANDBY; it serves only when the coordinator says so");
+        return this;
+    }
+
+    public Optional<String> httpAddress() {
+        return Optional.ofNullable(endpoint).map(RoleEndpoint::address);
+    }
+
+    public Snapshot snapshot() {
+        long now = nanos.getAsLong();
+        RoleMachine m = machine;
+        synchronized (lock) {
+            boolean leaving = m != null && m.leaving();
+            return new Snapshot(settings.group(), settings.node(), m == null ? Role.STANDBY : m.servingRole(now),
+                    m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
+                    health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null);
+        }
+    }
+
+    private void beat() {
+        RoleMachine m = machine;
+        if (m == null || !running) {
+            return; // not reconciled to the group's state yet: nothing truthful to report
+        }
+        try {
+            send(m, false);
+        } catch (RuntimeException e) {
+            log.warn("heartbeat not sent: {}", e.toString());
+        }
+    }
+
+    private Future<?> send(RoleMachine m, boolean leaving) {
+        Heartbeat beat;
+        long sentAt = nanos.getAsLong();
+        synchronized (lock) {
+            beat = Heartbeat.newBuilder().setGroup(settings.group()).setNode(settings.node())
+                    .setSequence(sequence.getAndIncrement()).setIncarnation(incarnation).setSentAtMs(clock.millis())
+                    .setHealth(health.reported(leaving || m.leaving())).setHealthDetail(health.detail())
+                    .setRole(m.role()).setEpoch(m.appliedEpoch()).setMode(settings.mode())
+                    .setPriority(settings.priority())
+                    .setHeartbeatIntervalMs((int) settings.heartbeatInterval().toMillis())
+                    .setLeaseMs((int) settings.leaseMs())
+                    .setFailureTimeoutMs((int) settings.failureTimeout().toMillis())
+                    .setReplicationPosition(null).setReplicationLagMs(null).build();
+        }
+        return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), settings.group(), beat), (meta, error) -> {
+            if (error == null) {
+                if (reportedUnreachable) {
+                    reportedUnreachable = false;
+                    log.info("heartbeats acknowledged again by {}", settings.bootstrapServers());
+                }
+                dispatch(() -> m.onHeartbeatAcknowledged(sentAt, nanos.getAsLong()));
+            } else if (!reportedUnreachable) {
+                reportedUnreachable = true;
+                log.warn("heartbeat not acknowledged ({}); the broker at {} may be unreachable: retrying, and "
+                        + "an ACTIVE node stands down when its lease runs out", error.toString(), settings.bootstrapServers());
+            }
+        });
+    }
+
+    private void tick() {
+        RoleMachine m = machine;
+        if (m != null) {
+            dispatch(() -> m.tick(nanos.getAsLong()));
+        }
+    }
+
+    private void runProbe() {
+        Probe.Result result = probe.check();
+        health.onProbe(result.ok(), result.detail());
+    }
+
+    /** Runs one machine step under the lock and hands any edge to the hook thread, in order. */
+    private void dispatch(java.util.function.Supplier<Optional<Edge>> step) {
+        Optional<Edge> edge;
+        synchronized (lock) {
+            edge = step.get();
+            edge.ifPresent(e -> hookThread.execute(() -> runHook(e)));
+        }
+        edge.ifPresent(e -> log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
+                .addKeyValue("role", e.to()).addKeyValue("epoch", e.epoch()).addKeyValue("reason", e.reason())
+                .log("now {} at epoch {}: {}", e.to(), e.epoch(), e.reason()));
+    }
+
+    private void runHook(Edge edge) {
+        String command = edge.to() == Role.ACTIVE ? settings.onActivate() : settings.onStandby();
+        HookRunner.Outcome outcome = command == null ? new HookRunner.Outcome(true, "no hook")
+                : hooks.run(command, edge);
+        health.onHook(outcome.ok(), outcome.detail());
+        for (RoleListener listener : listeners) {
+            try {
+                listener.onEdge(edge, outcome);
+            } catch (RuntimeException e) {
+                log.error("a role listener failed", e);
+            }
+        }
+    }
+
+    private void followRoleChanges() {
+        TopicPartition roles = null;
+        while (running) {
+            try {
+                if (roles == null) {
+                    roles = reconcile();
+                    reportedUnreachable = false;
+                }
+                long interval = settings.heartbeatInterval().toMillis();
+                long nextCheck = 0;
+                while (running) {
+                    List<ConsumerRecord<String, byte[]>> mine = new java.util.ArrayList<>();
+                    consumer.poll(Duration.ofMillis(Math.min(50, interval))).records(roles).forEach(r -> {
+                        if (settings.group().equals(r.key())) {
+                            mine.add(r);
+                        }
+                    });
+                    // the newest record of a batch is the assignment: never flap through older ones
+                    for (int i = mine.size() - 1; i >= 0; i--) {
+                        RoleChange change = decode(mine.get(i));
+                        if (change != null) {
+                            apply(change);
+                            break;
+                        }
+                    }
+                    if (System.nanoTime() >= nextCheck) {
+                        nextCheck = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(interval);
+                        confirmFeed(roles);
+                    }
+                }
+            } catch (WakeupException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                if (!reportedUnreachable) {
+                    reportedUnreachable = true;
+                    log.warn("cannot follow role changes yet ({}); staying STANDBY and retrying", e.toString());
+                }
+                pause(settings.heartbeatInterval().toMillis());
+            }
+        }
+    }
+
+    /**
+     * Reads the group's latest state from the compacted topic, remembering first where the role-change log ended, so
+     * that nothing decided in between is missed; the machine starts at that state's epoch.
+     */
+    private TopicPartition reconcile() {
+        TopicPartition roles = partitionFor(settings.roleChangeTopic());
+        TopicPartition state = partitionFor(settings.stateTopic());
+        long rolesEnd = consumer.endOffsets(Set.of(roles), Duration.ofSeconds(5)).get(roles);
+        consumer.assign(List.of(state));
+        consumer.seekToBeginning(List.of(state));
+        long stateEnd = consumer.endOffsets(Set.of(state), Duration.ofSeconds(5)).get(state);
+        GroupState latest = null;
+        while (consumer.position(state, Duration.ofSeconds(5)) < stateEnd) {
+            for (var r : consumer.poll(Duration.ofMillis(100))) {
+                if (settings.group().equals(r.key()) && r.value() != null) {
+                    try {
+                        latest = WireSerdes.groupState().deserialize(r.topic(), r.value());
+                    } catch (WireFormatException e) {
+                        log.warn("skipping an unreadable state record: {}", e.getMessage());
+                    }
+                }
+            }
+        }
+        long epoch = latest == null ? 0 : latest.getEpoch();
+        consumer.assign(List.of(roles));
+        consumer.seek(roles, rolesEnd);
+        machine = new RoleMachine(TimeUnit.MILLISECONDS.toNanos(settings.leaseMs()),
+                settings.mode() == GroupMode.ACTIVE_ACTIVE ? BrokerLossPolicy.KEEP_SERVING : BrokerLossPolicy.STAND_DOWN,
+                epoch);
+        log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", epoch)
+                .log("reconciled to the group's state at epoch {}: STANDBY until a newer decision makes me ACTIVE", epoch);
+        return roles;
+    }
+
+    /** Renews the feed's half of the lease, but only if every role change committed before the check was read. */
+    private void confirmFeed(TopicPartition roles) {
+        long sentAt = nanos.getAsLong();
+        long end = consumer.endOffsets(Set.of(roles), Duration.ofMillis(settings.leaseMs())).get(roles);
+        if (consumer.position(roles) >= end) {
+            RoleMachine m = machine;
+            dispatch(() -> m.onRoleFeedAnswered(sentAt, nanos.getAsLong()));
+        }
+    }
+
+    private void apply(RoleChange change) {
+        Role assigned = change.getMembers().stream().filter(v -> v.getNode().equals(settings.node()))
+                .map(MemberView::getRole).findFirst().orElse(Role.STANDBY);
+        RoleMachine m = machine;
+        dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), nanos.getAsLong()));
+    }
+
+    private RoleChange decode(ConsumerRecord<String, byte[]> record) {
+        try {
+            return WireSerdes.roleChange().deserialize(record.topic(), record.value());
+        } catch (WireFormatException e) {
+            log.warn("skipping an unreadable role change at offset {}: {}", record.offset(), e.getMessage());
+            return null;
+        }
+    }
+
+    private TopicPartition partitionFor(String topic) {
+        int partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5)).size();
+        if (partitions == 0) {
+            throw new IllegalStateException("topic " + topic + " does not exist yet (the coordinator creates it)");
+        }
+        // the producer's default partitioner for a keyed record: where the coordinator's decisions for us land
+        int partition = Utils.toPositive(Utils.murmur2(settings.group().getBytes(StandardCharsets.UTF_8))) % partitions;
+        return new TopicPartition(topic, partition);
+    }
+
+    /**
+     * Graceful shutdown: stands down (the on-standby hook runs to completion), sends a LEAVING heartbeat so the
+     * coordinator hands over at once, then stops.
+     */
+    @Override
+    public void close() {
+        RoleMachine m = machine;
+        if (m != null && running) {
+            Optional<Edge> edge;
+            synchronized (lock) {
+                edge = m.leave(nanos.getAsLong());
+            }
+            edge.ifPresent(e -> {
+                log.info("shutting down: standing down first");
+                try {
+                    hookThread.submit(() -> runHook(e)).get(settings.hookTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                } catch (Exception failure) {
+                    log.error("the stand-down hook did not finish: {}", failure.toString());
+                }
+            });
+            try {
+                send(m, true).get(2, TimeUnit.SECONDS);
+                log.info("sent LEAVING; the coordinator hands over without waiting for the timeout");
+            } catch (Exception e) {
+                log.warn("could not send LEAVING ({}); the coordinator will notice the silence instead", e.toString());
+            }
+        }
+        running = false;
+        timers.shutdownNow();
+        probeThread.shutdownNow();
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        if (feed != null) {
+            try {
+                feed.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (consumer != null) {
+            consumer.close(Duration.ofSeconds(2));
+        }
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(2));
+        }
+        hookThread.shutdown();
+        if (endpoint != null) {
+            endpoint.stop();
+        }
+    }
+
+    private Map<String, Object> producerSettings() {
+        Map<String, Object> p = new HashMap<>(settings.kafka());
+        long lease = settings.leaseMs();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 1 << 20);
+        // a beat acknowledged after its lease could not renew it anyway
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) lease);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) lease);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.heartbeatInterval().toMillis());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        p.put(ProducerConfig.RETRIES_CONFIG, 0);
+        p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        return p;
+    }
+
+    private Map<String, Object> consumerSettings() {
+        Map<String, Object> c = new HashMap<>(settings.kafka());
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
+        c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        c.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 64 * 1024);
+        return c;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.failover.agent;
+
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Topics;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Everything one agent needs, validated as a whole at start-up. The lease is derived: four fifths of the failure
+ * timeout, so that {@code heartbeat interval < lease} and {@code lease + margin <= failure timeout} hold (the margin
+ * being what the coordinator insists on, 100 ms by default).
+ *
+ * @param check      the probe: {@code http:URL}, {@code tcp:HOST:PORT}, {@code exec:COMMAND}, or {@code null} for none
+ * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
+ * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
+ */
+public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
+                            Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
+                            int rise, int fall, String onActivate, String onStandby, Duration hookTimeout,
+                            String httpHost, int httpPort, Map<String, Object> kafka,
+                            String heartbeatTopic, String roleChangeTopic, String stateTopic) {
+
+    public static final int MIN_MARGIN_MS = 100;
+
+    public AgentSettings {
+        require(bootstrapServers != null && !bootstrapServers.isBlank(), "--bootstrap-servers is required");
+        require(group != null && !group.isBlank() && !group.startsWith("__"),
+                "--group must not be empty or start with '__'");
+        require(node != null && !node.isBlank(), "--node must not be empty");
+        require(mode == GroupMode.ACTIVE_PASSIVE || mode == GroupMode.ACTIVE_ACTIVE,
+                "--mode must be active-passive or active-active");
+        require(heartbeatInterval.toMillis() >= 10, "--heartbeat-interval must be at least 10ms, not "
+                + heartbeatInterval.toMillis() + "ms");
+        long lease = leaseMs(failureTimeout);
+        require(heartbeatInterval.toMillis() < lease, "--heartbeat-interval (" + heartbeatInterval.toMillis()
+                + "ms) must be shorter than the lease, 4/5 of --failure-timeout (" + failureTimeout.toMillis()
+                + "ms), i.e. under " + lease + "ms");
+        require(failureTimeout.toMillis() - lease >= MIN_MARGIN_MS, "--failure-timeout (" + failureTimeout.toMillis()
+                + "ms) leaves less than " + MIN_MARGIN_MS + "ms between the lease and the timeout; use at least "
+                + MIN_MARGIN_MS * 5 + "ms");
+        require(rise >= 1 && fall >= 1, "--rise and --fall must be at least 1");
+        require(hookTimeout.toMillis() > 0, "--hook-timeout must be positive");
+        require(checkTimeout.toMillis() > 0, "--check-timeout must be positive");
+        require(httpPort >= -1 && httpPort <= 65535, "--http-port must be -1 (off), 0 (any) or a port, not " + httpPort);
+        if (check != null) {
+            validateCheck(check);
+        }
+        kafka = Map.copyOf(kafka);
+    }
+
+    public static long leaseMs(Duration failureTimeout) {
+        return failureTimeout.toMillis() * 4 / 5;
+    }
+
+    public long leaseMs() {
+        return leaseMs(failureTimeout);
+    }
+
+    private static void validateCheck(String check) {
+        if (check.startsWith("http:") || check.startsWith("https:")) {
+            try {
+                URI uri = URI.create(check);
+                require(uri.getHost() != null, "--check-http: no host in " + check);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--check-http: not a URL: " + check);
+            }
+        } else if (check.startsWith("tcp:")) {
+            String target = check.substring(4);
+            int colon = target.lastIndexOf(':');
+            require(colon > 0, "--check-tcp must be HOST:PORT, not " + target);
+            try {
+                int port = Integer.parseInt(target.substring(colon + 1));
+                require(port > 0 && port <= 65535, "--check-tcp: " + port + " is not a port");
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--check-tcp: '" + target.substring(colon + 1) + "' is not a port");
+            }
+        } else {
+            require(check.startsWith("exec:") && check.length() > 5, "unknown check " + check);
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** Defaults for everything but the identity; tests and embedders change what they need with the record's copy. */
+    public static AgentSettings of(String bootstrapServers, String group, String node) {
+        return new AgentSettings(bootstrapServers, group, node, GroupMode.ACTIVE_PASSIVE, 0, Duration.ofMillis(200),
+                Duration.ofSeconds(1), null, Duration.ofSeconds(1), 2, 2, null, null, Duration.ofSeconds(10),
+                "127.0.0.1", 0, Map.of(), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.failover.agent.shell;
+
+import dev.failover.agent.core.CommandLineWords;
+import dev.failover.agent.core.Edge;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@code --on-activate} / {@code --on-standby} for an edge, without a shell, with the edge in the environment
+ * ({@code FAILOVER_GROUP}, {@code FAILOVER_NODE}, {@code FAILOVER_ROLE}, {@code FAILOVER_EPOCH},
+ * {@code FAILOVER_REASON}); its output goes to the agent's log. A hook that fails or outlives its timeout is killed
+ * and reported as failed.
+ */
+public final class HookRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(HookRunner.class);
+
+    private final String group;
+    private final String node;
+    private final Duration timeout;
+
+    public HookRunner(String group, String node, Duration timeout) {
+        this.group = group;
+        this.node = node;
+        this.timeout = timeout;
+    }
+
+    public record Outcome(boolean ok, String detail) {
+    }
+
+    public Outcome run(String command, Edge edge) {
+        List<String> words = CommandLineWords.split(command);
+        long began = System.nanoTime();
+        try {
+            ProcessBuilder builder = new ProcessBuilder(words).redirectErrorStream(true);
+            Map<String, String> env = builder.environment();
+            env.put("FAILOVER_GROUP", group);
+            env.put("FAILOVER_NODE", node);
+            env.put("FAILOVER_ROLE", edge.to().toString());
+            env.put("FAILOVER_EPOCH", Long.toString(edge.epoch()));
+            env.put("FAILOVER_REASON", edge.reason());
+            Process process = builder.start();
+            Thread drain = new Thread(() -> {
+                try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                        log.atInfo().addKeyValue("hook", words.get(0)).log("{}", line);
+                    }
+                } catch (IOException e) {
+                    log.debug("hook output closed: {}", e.toString());
+                }
+            }, "hook-output");
+            drain.setDaemon(true);
+            drain.start();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                return outcome(false, words.get(0) + " timed out after " + timeout.toMillis() + " ms", edge, began);
+            }
+            drain.join(1_000);
+            int code = process.exitValue();
+            return outcome(code == 0, words.get(0) + " exited with " + code, edge, began);
+        } catch (IOException e) {
+            return outcome(false, "cannot run " + words.get(0) + ": " + e.getMessage(), edge, began);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return outcome(false, "interrupted while running " + words.get(0), edge, began);
+        }
+    }
+
+    private Outcome outcome(boolean ok, String detail, Edge edge, long began) {
+        long ms = (System.nanoTime() - began) / 1_000_000;
+        var event = ok ? log.atInfo() : log.atError();
+        event.addKeyValue("group", group).addKeyValue("node", node).addKeyValue("role", edge.to())
+                .addKeyValue("epoch", edge.epoch()).addKeyValue("durationMs", ms)
+                .log("hook for {} {} ({} ms)", edge.to(), ok ? "succeeded" : "FAILED: " + detail, ms);
+        return new Outcome(ok, detail);
+    }
+}

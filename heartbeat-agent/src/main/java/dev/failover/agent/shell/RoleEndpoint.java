@@ -1,0 +1,94 @@
+package dev.failover.agent.shell;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.failover.agent.Agent;
+import dev.failover.wire.Role;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * {@code GET /role}: 200 while this node is ACTIVE with a valid lease, 503 otherwise, with a JSON body; what a load
+ * balancer health-checks. {@code GET /health}: 200 while the agent runs.
+ */
+public final class RoleEndpoint {
+
+    private final Supplier<Agent.Snapshot> snapshot;
+    private final HttpServer server;
+
+    public RoleEndpoint(Supplier<Agent.Snapshot> snapshot, String host, int port) {
+        this.snapshot = snapshot;
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 32);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "); choose another --http-port", e);
+        }
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "agent-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/role", this::role);
+        server.createContext("/health", this::health);
+    }
+
+    public String address() {
+        return server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    public void stop() {
+        server.stop(0);
+    }
+
+    private void role(HttpExchange exchange) throws IOException {
+        Agent.Snapshot s = snapshot.get();
+        respond(exchange, s.role() == Role.ACTIVE ? 200 : 503, json(s));
+    }
+
+    private void health(HttpExchange exchange) throws IOException {
+        Agent.Snapshot s = snapshot.get();
+        respond(exchange, 200, json(s));
+    }
+
+    static String json(Agent.Snapshot s) {
+        return "{\"group\":" + quote(s.group()) + ",\"node\":" + quote(s.node()) + ",\"role\":\"" + s.role()
+                + "\",\"epoch\":" + s.epoch() + ",\"leaseRemainingMs\":" + s.leaseRemainingMs() + ",\"health\":\""
+                + s.health() + "\",\"healthDetail\":" + quote(s.healthDetail()) + ",\"staleEpochsIgnored\":"
+                + s.staleIgnored() + ",\"connected\":" + s.connected() + "}";
+    }
+
+    private static String quote(String text) {
+        if (text == null) {
+            return "null";
+        }
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                default -> out.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
