@@ -1,0 +1,145 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.coordinator.app.CoordinatorApp;
+import dev.failover.coordinator.app.CoordinatorConfig;
+import dev.failover.testkit.Await;
+import dev.failover.testkit.KafkaBroker;
+import dev.failover.testkit.WithKafka;
+import dev.failover.wire.RoleChange;
+import dev.failover.wire.Topics;
+import dev.failover.wire.WireSerdes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** Agents as real processes beside a coordinator and a real broker: hooks, /role, SIGSTOP, SIGTERM. */
+@WithKafka
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AgentProcessIT {
+
+    private final KafkaBroker broker;
+    private final Path dir;
+    private CoordinatorApp coordinator;
+
+    AgentProcessIT(KafkaBroker broker) throws Exception {
+        this.broker = broker;
+        this.dir = Files.createTempDirectory("agent-it-");
+    }
+
+    @BeforeAll
+    void startCoordinator() throws Exception {
+        coordinator = startCoordinator(broker, dir);
+    }
+
+    static CoordinatorApp startCoordinator(KafkaBroker broker, Path dir) throws Exception {
+        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
+                CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                CoordinatorConfig.STATE_DIR_CONFIG, dir.resolve("coordinator").toString(),
+                CoordinatorConfig.HTTP_PORT_CONFIG, "-1",
+                CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "2")));
+        app.start();
+        Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
+        return app;
+    }
+
+    @AfterAll
+    void stopCoordinator() {
+        coordinator.close();
+    }
+
+    @Test
+    void activatesOnARoleChangeAndRunsItsHookWithTheGroupsEnvironment() throws Exception {
+        try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "g1", "alpha", 100, dir);
+             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "g1", "beta", 50, dir)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE on /role", () -> alpha.roleStatus() == 200);
+            String edge = alpha.edges().get(0);
+            assertTrue(edge.matches("ACTIVE \\d+ g1 alpha"), alpha.edges().toString());
+            assertEquals(503, beta.roleStatus());
+            assertEquals(List.of(), beta.edges(), "a standby that never served runs no hook");
+            String body = alpha.roleBody();
+            assertTrue(body.contains("\"group\":\"g1\"") && body.contains("\"node\":\"alpha\"")
+                    && body.contains("\"role\":\"ACTIVE\"") && body.contains("\"leaseRemainingMs\":"), body);
+            Thread.sleep(5_000);
+            System.out.printf("agent RSS after 5 s at 200 ms heartbeats, -Xmx64m -XX:+UseSerialGC: alpha %d KB, "
+                    + "beta %d KB%n", alpha.rssKb(), beta.rssKb());
+            assertEquals(1, alpha.edges().size(), "steady state takes no edges: " + alpha.edges());
+        }
+    }
+
+    @Test
+    void aPauseLongerThanTheLeaseEndsWithTheStandDownHookBeforeAnythingElse() throws Exception {
+        try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "g2", "alpha", 100, dir);
+             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "g2", "beta", 50, dir)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            alpha.signal("STOP");
+            long stoppedAt = System.nanoTime();
+            Await.until(Duration.ofSeconds(10), "beta to take over while alpha is stopped", () -> beta.roleStatus() == 200);
+            long takeoverMs = (System.nanoTime() - stoppedAt) / 1_000_000;
+            alpha.signal("CONT");
+            Await.until(Duration.ofSeconds(10), "alpha's stand-down hook", () -> alpha.edges().size() >= 2);
+            assertTrue(alpha.edges().get(1).startsWith("STANDBY "), alpha.edges().toString());
+            assertEquals(503, alpha.roleStatus());
+            Thread.sleep(2_000);
+            assertEquals(2, alpha.edges().size(), "nothing after the stand-down: " + alpha.edges());
+            assertEquals(200, beta.roleStatus());
+            System.out.printf("SIGSTOP of the primary agent: beta's /role answered 200 %d ms after the stop%n", takeoverMs);
+        }
+    }
+
+    @Test
+    void sigtermStandsDownSendsLeavingAndTheStandbyTakesOverWithoutWaitingForTheTimeout() throws Exception {
+        try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "g3", "alpha", 100, dir);
+             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "g3", "beta", 50, dir)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE and beta connected",
+                    () -> alpha.roleStatus() == 200 && beta.roleStatus() == 503);
+            Thread.sleep(1_000); // beta proven eligible (rise) by now
+            long termAt = System.nanoTime();
+            alpha.signal("TERM");
+            Await.until(Duration.ofSeconds(10), "beta ACTIVE", () -> beta.roleStatus() == 200);
+            long handoverMs = (System.nanoTime() - termAt) / 1_000_000;
+            Await.until(Duration.ofSeconds(10), "alpha to exit", () -> !alpha.process.isAlive());
+            // 143 is the JVM's status after SIGTERM once its shutdown hooks ran (systemd: SuccessExitStatus=143)
+            assertTrue(List.of(0, 143).contains(alpha.process.exitValue()), String.join("\n", alpha.output));
+            assertTrue(alpha.edges().get(alpha.edges().size() - 1).startsWith("STANDBY "), alpha.edges().toString());
+            List<String> reasons = reasons("g3");
+            assertTrue(reasons.stream().anyMatch(r -> r.contains("alpha is leaving")), reasons.toString());
+            System.out.printf("SIGTERM of the primary agent: beta's /role answered 200 %d ms later (timeout 1000 ms)%n",
+                    handoverMs);
+        }
+    }
+
+    private List<String> reasons(String group) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "reasons-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"), new StringDeserializer(), WireSerdes.roleChange())) {
+            consumer.subscribe(List.of(Topics.ROLE_CHANGES));
+            List<String> reasons = new ArrayList<>();
+            Await.until(Duration.ofSeconds(20), "role changes of " + group, () -> {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    RoleChange c = r.value();
+                    if (group.equals(r.key())) {
+                        reasons.add(c.getReason());
+                    }
+                }
+                return reasons.stream().anyMatch(x -> x.contains("leaving"));
+            });
+            return reasons;
+        }
+    }
+}
