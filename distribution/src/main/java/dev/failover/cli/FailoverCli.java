@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
-        subcommands = {BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class,
+            DemoServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",

@@ -83,6 +83,8 @@ public final class CoordinatorApp implements AutoCloseable {
         p.put(StreamsConfig.POLL_MS_CONFIG, config.getLong(CoordinatorConfig.POLL_MS_CONFIG));
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        // there is no global state; opting in now silences a start-up warning and matches Kafka 5.0's default
+        p.put("processing.exception.handler.global.enabled", true);
         short replication = config.getShort(CoordinatorConfig.TOPIC_REPLICATION_FACTOR_CONFIG);
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replication);
         if (http != null) {
