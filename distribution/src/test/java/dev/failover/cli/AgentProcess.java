@@ -1,22 +1,15 @@
 package dev.failover.cli;
 
-import dev.failover.testkit.Await;
-import dev.failover.testkit.Signals;
-import java.io.BufferedReader;
+import dev.failover.testkit.JavaProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -28,33 +21,17 @@ final class AgentProcess implements AutoCloseable {
     private static final Pattern READY = Pattern.compile("/role on http://(\\S+)/role");
 
     final String node;
+    final JavaProcess java;
     final Process process;
     final Path ledger;
     final String http;
-    final List<String> output = new CopyOnWriteArrayList<>();
 
-    private AgentProcess(String node, Process process, Path ledger) {
+    private AgentProcess(String node, JavaProcess java, Path ledger) {
         this.node = node;
-        this.process = process;
+        this.java = java;
+        this.process = java.process();
         this.ledger = ledger;
-        Thread reader = new Thread(() -> {
-            try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                output.add("(reading failed: " + e + ")");
-            }
-        }, node + "-output");
-        reader.setDaemon(true);
-        reader.start();
-        Matcher m = Await.value(Duration.ofSeconds(60), node + " to start", () -> {
-            if (!process.isAlive()) {
-                throw new AssertionError(node + " exited early:\n" + String.join("\n", output));
-            }
-            return output.stream().map(READY::matcher).filter(Matcher::find).findFirst().orElse(null);
-        });
-        this.http = m.group(1);
+        this.http = java.awaitLine(READY, Duration.ofSeconds(60)).group(1);
     }
 
     static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir) throws IOException {
@@ -62,12 +39,15 @@ final class AgentProcess implements AutoCloseable {
         Files.createDirectories(dir);
         String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> "
                 + ledger + "'";
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx64m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), FailoverCli.class.getName(),
-                "agent", "--bootstrap-servers", bootstrap, "--group", group, "--node", node,
-                "--priority", Integer.toString(priority), "--http-port", "0",
-                "--on-activate", hook, "--on-standby", hook));
-        return new AgentProcess(node, new ProcessBuilder(command).redirectErrorStream(true).start(), ledger);
+        JavaProcess java = JavaProcess.start(group + "-" + node, List.of("-Xmx64m", "-XX:+UseSerialGC"),
+                FailoverCli.class.getName(), List.of("agent", "--bootstrap-servers", bootstrap, "--group", group,
+                        "--node", node, "--priority", Integer.toString(priority), "--http-port", "0",
+                        "--on-activate", hook, "--on-standby", hook));
+        return new AgentProcess(node, java, ledger);
+    }
+
+    List<String> output() {
+        return java.output();
     }
 
     /** Ledger lines as {@code role epoch group node}, in order, without the timestamp. */
@@ -111,7 +91,7 @@ final class AgentProcess implements AutoCloseable {
     }
 
     void signal(String signal) {
-        Signals.send(process.pid(), signal);
+        java.signal(signal);
     }
 
     @Override

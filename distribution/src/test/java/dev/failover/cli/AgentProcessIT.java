@@ -114,7 +114,7 @@ class AgentProcessIT {
             long handoverMs = (System.nanoTime() - termAt) / 1_000_000;
             Await.until(Duration.ofSeconds(10), "alpha to exit", () -> !alpha.process.isAlive());
             // 143 is the JVM's status after SIGTERM once its shutdown hooks ran (systemd: SuccessExitStatus=143)
-            assertTrue(List.of(0, 143).contains(alpha.process.exitValue()), String.join("\n", alpha.output));
+            assertTrue(List.of(0, 143).contains(alpha.process.exitValue()), String.join("\n", alpha.output()));
             assertTrue(alpha.edges().get(alpha.edges().size() - 1).startsWith("STANDBY "), alpha.edges().toString());
             List<String> reasons = reasons("g3");
             assertTrue(reasons.stream().anyMatch(r -> r.contains("alpha is leaving")), reasons.toString());

@@ -5,17 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
+import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.Signals;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
@@ -62,7 +59,8 @@ class BrokerCommandIT {
                 "the broker process outlived its launcher");
         assertTrue(Files.exists(dataDir.resolve("logs").resolve(".kafka_cleanshutdown")),
                 "the broker did not shut down cleanly");
-        assertTrue(first.output.stream().anyMatch(l -> l.contains("Broker stopped.")), String.join("\n", first.output));
+        assertTrue(first.cli.output().stream().anyMatch(l -> l.contains("Broker stopped.")),
+                String.join("\n", first.cli.output()));
 
         Running second = launch();
         try {
@@ -74,36 +72,16 @@ class BrokerCommandIT {
         }
     }
 
-    private record Running(Process process, String bootstrap, long brokerPid, List<String> output) {
+    private record Running(Process process, String bootstrap, long brokerPid, JavaProcess cli) {
     }
 
     private Running launch() throws IOException {
-        int port = freePort();
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), FailoverCli.class.getName(),
-                "broker", "--port", Integer.toString(previousPort == 0 ? port : previousPort),
-                "--data-dir", dataDir.toString())
-                .redirectErrorStream(true).start();
-        List<String> output = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                output.add("(reading failed: " + e + ")");
-            }
-        }, "cli-output");
-        reader.setDaemon(true);
-        reader.start();
-        Matcher ready = Await.value(Duration.ofSeconds(90), "the ready line from failover broker", () -> {
-            if (!process.isAlive()) {
-                throw new AssertionError("failover broker exited early:\n" + String.join("\n", output));
-            }
-            return output.stream().map(READY::matcher).filter(Matcher::find).findFirst().orElse(null);
-        });
+        int port = previousPort == 0 ? freePort() : previousPort;
+        JavaProcess cli = JavaProcess.start("failover-broker", List.of(), FailoverCli.class.getName(),
+                List.of("broker", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+        Matcher ready = cli.awaitLine(READY, Duration.ofSeconds(90));
         previousPort = Integer.parseInt(ready.group(1).substring(ready.group(1).lastIndexOf(':') + 1));
-        return new Running(process, ready.group(1), Long.parseLong(ready.group(2)), output);
+        return new Running(cli.process(), ready.group(1), Long.parseLong(ready.group(2)), cli);
     }
 
     private int previousPort;

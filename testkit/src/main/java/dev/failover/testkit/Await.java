@@ -54,7 +54,8 @@ public final class Await {
         }
     }
 
-    private static void pause(long millis) {
+    /** Sleeps, restoring the interrupt flag if interrupted. */
+    static void pause(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

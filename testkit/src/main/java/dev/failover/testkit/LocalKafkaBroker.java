@@ -280,7 +280,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         // logs a warning per failed attempt, and the port accepts TCP connections well before requests are served.
         while (!loggedStarted(logOffset)) {
             checkAliveAndInTime(deadline);
-            pause(50);
+            Await.pause(50);
         }
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
@@ -313,15 +313,6 @@ public final class LocalKafkaBroker implements KafkaBroker {
             process.destroyForcibly();
             throw new IllegalStateException("the Kafka broker at " + bootstrapServers() + " did not answer within "
                     + startTimeout.toSeconds() + " s; last lines of " + logFile() + ":\n" + tail(logFile(), 40));
-        }
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the broker", e);
         }
     }
 

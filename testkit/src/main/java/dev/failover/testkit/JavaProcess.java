@@ -1,0 +1,104 @@
+package dev.failover.testkit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Java main class run as its own OS process with this JVM's class path, for tests that kill, pause or signal a
+ * real process. Its output (stdout and stderr) is collected line by line; {@link #awaitLine} waits for a line the
+ * program prints when it is ready, and fails with the whole output if the process exits first.
+ */
+public final class JavaProcess implements AutoCloseable {
+
+    private final String name;
+    private final Process process;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+
+    private JavaProcess(String name, Process process) {
+        this.name = name;
+        this.process = process;
+        Thread reader = new Thread(() -> {
+            try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    output.add(line);
+                }
+            } catch (IOException e) {
+                output.add("(reading the output failed: " + e + ")");
+            }
+        }, name + "-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code mainClass} with {@code jvmOptions} and {@code args}. */
+    public static JavaProcess start(String name, List<String> jvmOptions, String mainClass, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(mainClass);
+        command.addAll(args);
+        try {
+            return new JavaProcess(name, new ProcessBuilder(command).redirectErrorStream(true).start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name, e);
+        }
+    }
+
+    /** The first output line matching {@code pattern}, waited for up to {@code timeout}. */
+    public Matcher awaitLine(Pattern pattern, Duration timeout) {
+        return Await.value(timeout, name + " to print " + pattern, () -> {
+            Matcher found = output.stream().map(pattern::matcher).filter(Matcher::find).findFirst().orElse(null);
+            if (found == null && !process.isAlive()) {
+                throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + String.join("\n", output));
+            }
+            return found;
+        });
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public List<String> output() {
+        return List.copyOf(output);
+    }
+
+    public void signal(String signal) {
+        Signals.send(process.pid(), signal);
+    }
+
+    /** SIGKILL, and wait until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        Await.until(Duration.ofSeconds(10), name + " to die", () -> !process.isAlive());
+    }
+
+    /** SIGTERM, then SIGKILL if it is still there after 30 s. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                Await.until(Duration.ofSeconds(30), name + " to stop", () -> !process.isAlive());
+            } catch (AssertionError e) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
