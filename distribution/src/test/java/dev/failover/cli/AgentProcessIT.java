@@ -50,7 +50,7 @@ class AgentProcessIT {
         CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
                 CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 CoordinatorConfig.STATE_DIR_CONFIG, dir.resolve("coordinator").toString(),
-                CoordinatorConfig.HTTP_PORT_CONFIG, "-1",
+                CoordinatorConfig.HTTP_PORT_CONFIG, "0",
                 CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "2")));
         app.start();
         Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
@@ -105,9 +105,10 @@ class AgentProcessIT {
     void sigtermStandsDownSendsLeavingAndTheStandbyTakesOverWithoutWaitingForTheTimeout() throws Exception {
         try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "g3", "alpha", 100, dir);
              AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "g3", "beta", 50, dir)) {
-            Await.until(Duration.ofSeconds(30), "alpha ACTIVE and beta connected",
-                    () -> alpha.roleStatus() == 200 && beta.roleStatus() == 503);
-            Thread.sleep(1_000); // beta proven eligible (rise) by now
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            // beta's /role answers 503 before its first heartbeat: wait until the coordinator knows it as a member
+            Await.until(Duration.ofSeconds(30), "beta to be a member of g3", () -> groupView("g3").contains("\"beta\""));
+            Thread.sleep(3 * 200); // and rise (2) more heartbeats at the 200 ms interval, so that it is eligible
             long termAt = System.nanoTime();
             alpha.signal("TERM");
             Await.until(Duration.ofSeconds(10), "beta ACTIVE", () -> beta.roleStatus() == 200);
@@ -117,9 +118,23 @@ class AgentProcessIT {
             assertTrue(List.of(0, 143).contains(alpha.process.exitValue()), String.join("\n", alpha.output()));
             assertTrue(alpha.edges().get(alpha.edges().size() - 1).startsWith("STANDBY "), alpha.edges().toString());
             List<String> reasons = reasons("g3");
-            assertTrue(reasons.stream().anyMatch(r -> r.contains("alpha is leaving")), reasons.toString());
+            assertTrue(reasons.stream().anyMatch(r -> r.contains("alpha is leaving")),
+                    "decisions: " + reasons + "\nalpha's output:\n" + String.join("\n", alpha.output()));
             System.out.printf("SIGTERM of the primary agent: beta's /role answered 200 %d ms later (timeout 1000 ms)%n",
                     handoverMs);
+        }
+    }
+
+    private String groupView(String group) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://" + coordinator.httpAddress().orElseThrow() + "/groups/" + group)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.io.IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
         }
     }
 
@@ -130,15 +145,15 @@ class AgentProcessIT {
                 "read_committed"), new StringDeserializer(), WireSerdes.roleChange())) {
             consumer.subscribe(List.of(Topics.ROLE_CHANGES));
             List<String> reasons = new ArrayList<>();
-            Await.until(Duration.ofSeconds(20), "role changes of " + group, () -> {
+            long deadline = System.nanoTime() + Await.scaled(Duration.ofSeconds(10)).toNanos();
+            while (System.nanoTime() < deadline && reasons.stream().noneMatch(x -> x.contains("leaving"))) {
                 for (var r : consumer.poll(Duration.ofMillis(200))) {
                     RoleChange c = r.value();
                     if (group.equals(r.key())) {
-                        reasons.add(c.getReason());
+                        reasons.add(c.getKind() + ": " + c.getReason());
                     }
                 }
-                return reasons.stream().anyMatch(x -> x.contains("leaving"));
-            });
+            }
             return reasons;
         }
     }

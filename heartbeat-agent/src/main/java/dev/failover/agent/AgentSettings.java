@@ -86,10 +86,98 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         }
     }
 
-    /** Defaults for everything but the identity; tests and embedders change what they need with the record's copy. */
+    /** Defaults for everything but the identity. */
     public static AgentSettings of(String bootstrapServers, String group, String node) {
-        return new AgentSettings(bootstrapServers, group, node, GroupMode.ACTIVE_PASSIVE, 0, Duration.ofMillis(200),
-                Duration.ofSeconds(1), null, Duration.ofSeconds(1), 2, 2, null, null, Duration.ofSeconds(10),
-                "127.0.0.1", 0, Map.of(), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
+        return builder(bootstrapServers, group, node).build();
+    }
+
+    /** For services that embed the agent: the identity now, anything else as needed, validated at {@code build()}. */
+    public static Builder builder(String bootstrapServers, String group, String node) {
+        return new Builder(bootstrapServers, group, node);
+    }
+
+    /** Builds {@link AgentSettings} with the command line's defaults. */
+    public static final class Builder {
+        private final String bootstrapServers;
+        private final String group;
+        private final String node;
+        private GroupMode mode = GroupMode.ACTIVE_PASSIVE;
+        private int priority;
+        private Duration heartbeatInterval = Duration.ofMillis(200);
+        private Duration failureTimeout = Duration.ofSeconds(1);
+        private String check;
+        private Duration checkTimeout = Duration.ofSeconds(1);
+        private int rise = 2;
+        private int fall = 2;
+        private String onActivate;
+        private String onStandby;
+        private Duration hookTimeout = Duration.ofSeconds(10);
+        private String httpHost = "127.0.0.1";
+        private int httpPort;
+        private final Map<String, Object> kafka = new java.util.HashMap<>();
+
+        private Builder(String bootstrapServers, String group, String node) {
+            this.bootstrapServers = bootstrapServers;
+            this.group = group;
+            this.node = node;
+        }
+
+        public Builder mode(GroupMode value) {
+            mode = value;
+            return this;
+        }
+
+        public Builder priority(int value) {
+            priority = value;
+            return this;
+        }
+
+        public Builder heartbeatInterval(Duration value) {
+            heartbeatInterval = value;
+            return this;
+        }
+
+        public Builder failureTimeout(Duration value) {
+            failureTimeout = value;
+            return this;
+        }
+
+        /** {@code http:URL}, {@code tcp:HOST:PORT} or {@code exec:COMMAND}. */
+        public Builder check(String spec, Duration timeout) {
+            check = spec;
+            checkTimeout = timeout;
+            return this;
+        }
+
+        public Builder riseAndFall(int riseCount, int fallCount) {
+            rise = riseCount;
+            fall = fallCount;
+            return this;
+        }
+
+        public Builder hooks(String activate, String standby, Duration timeout) {
+            onActivate = activate;
+            onStandby = standby;
+            hookTimeout = timeout;
+            return this;
+        }
+
+        /** Port -1 turns the /role endpoint off (an embedding service has its own). */
+        public Builder http(String host, int port) {
+            httpHost = host;
+            httpPort = port;
+            return this;
+        }
+
+        public Builder kafka(String key, Object value) {
+            kafka.put(key, value);
+            return this;
+        }
+
+        public AgentSettings build() {
+            return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
+                    check, checkTimeout, rise, fall, onActivate, onStandby, hookTimeout, httpHost, httpPort, kafka,
+                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
+        }
     }
 }

@@ -95,7 +95,8 @@ public final class Decider {
             Optional<Member> successor = facts.best(name);
             if (successor.isEmpty()) {
                 return Decision.none(record, name + " silent for " + facts.silence(p) + " ms > timeout "
-                        + p.timing().failureTimeoutMs() + " ms, but no eligible standby to promote");
+                        + p.timing().failureTimeoutMs() + " ms, but no eligible standby to promote"
+                        + facts.whyNoneEligible(name));
             }
             return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted " + successor.get().node()
                     + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
@@ -106,7 +107,8 @@ public final class Decider {
             if (facts.reportsStoodDown(p, record.epoch())) {
                 Optional<Member> successor = facts.best(name);
                 if (successor.isEmpty()) {
-                    return demoteAll(facts, name + " left and no eligible standby can take over");
+                    return demoteAll(facts, name + " left and no eligible standby can take over"
+                            + facts.whyNoneEligible(name));
                 }
                 return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted "
                         + successor.get().node() + ": " + name + " is leaving and has stood down");
@@ -117,7 +119,7 @@ public final class Decider {
             Optional<Member> successor = facts.best(name);
             if (successor.isEmpty()) {
                 return Decision.none(record, name + " unhealthy for " + lp.unhealthyStreak()
-                        + " beats, but no eligible standby: keeping it");
+                        + " beats, but no eligible standby: keeping it" + facts.whyNoneEligible(name));
             }
             return startHandover(facts, p, successor.get().node(), name + " unhealthy for " + lp.unhealthyStreak()
                     + " beats", null);
@@ -416,6 +418,13 @@ public final class Decider {
                 return "healthy for " + l.healthyStreak() + " of " + policy.rise() + " beats needed";
             }
             return "healthy";
+        }
+
+        /** Why no member but {@code except} may be promoted, e.g. " (beta: healthy for 1 of 2 beats needed)". */
+        String whyNoneEligible(String except) {
+            String why = view.record().members().values().stream().filter(m -> !m.node().equals(except))
+                    .map(m -> m.node() + ": " + describe(m)).collect(Collectors.joining("; "));
+            return why.isEmpty() ? " (no other member)" : " (" + why + ")";
         }
 
         /** The best eligible member other than {@code except}: priority, then replication position, then node id. */

@@ -10,13 +10,14 @@ import dev.failover.wire.Role;
  * level. Volatile by design: never changelogged, rebuilt from fresh beats after a restart.
  *
  * @param lastSeenMs     the coordinator's clock when it received the newest beat
+ * @param incarnation    the agent run that sent it, and {@code lastSentAtMs} its send time on the agent's clock
  * @param proven         had {@code rise} healthy beats in a row since it was first seen (or seen again after a silence)
  * @param failed         UNHEALTHY for {@code fall} beats in a row, and not yet {@code rise} healthy beats since
  * @param eligibleSinceMs when it last became healthy-eligible (for failback), or {@code Long.MIN_VALUE}
  * @param intervals      the last inter-arrival times in ms, newest last (at most {@link #WINDOW})
  */
-public record Liveness(long lastSeenMs, Health health, int healthyStreak, int unhealthyStreak, boolean proven,
-                       boolean failed,
+public record Liveness(long lastSeenMs, long incarnation, long lastSentAtMs, Health health, int healthyStreak,
+                       int unhealthyStreak, boolean proven, boolean failed,
                        boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
                        long eligibleSinceMs, int[] intervals) {
 
@@ -24,17 +25,22 @@ public record Liveness(long lastSeenMs, Health health, int healthyStreak, int un
 
     /** The first beat of a member since this coordinator started watching: not eligible until {@code rise} beats. */
     public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
-        Liveness unseen = new Liveness(receivedAtMs, Health.UNKNOWN, 0, 0, false, false, false, Role.UNKNOWN, 0, null,
+        Liveness unseen = new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSentAtMs(), Health.UNKNOWN, 0, 0,
+                false, false, false, Role.UNKNOWN, 0, null,
                 Long.MIN_VALUE, new int[0]);
         return unseen.observe(beat, receivedAtMs, policy, false);
     }
 
     /**
-     * This member's liveness after one more beat received at {@code receivedAtMs}. A beat after a silence longer
-     * than the failure timeout starts the member over: it was failed, so it needs {@code rise} healthy beats again.
+     * This member's liveness after one more beat received at {@code receivedAtMs}. The member starts over (it needs
+     * {@code rise} healthy beats again) when it restarted (a new incarnation) or was really away: by its own clock,
+     * more than its failure timeout passed between this beat and the previous one received (paused, cut off, beats
+     * lost). A long gap in receive times alone is this coordinator reading late, and does not count against it.
      */
     public Liveness next(Heartbeat beat, long receivedAtMs, Policy policy) {
-        if (receivedAtMs - lastSeenMs > beat.getFailureTimeoutMs()) {
+        boolean restarted = beat.getIncarnation() != incarnation;
+        boolean away = beat.getSentAtMs() - lastSentAtMs > beat.getFailureTimeoutMs();
+        if (restarted || away) {
             return first(beat, receivedAtMs, policy);
         }
         return observe(beat, receivedAtMs, policy, true);
@@ -69,7 +75,8 @@ public record Liveness(long lastSeenMs, Health health, int healthyStreak, int un
         boolean eligible = nowProven && !nowFailed && !nowLeaving;
         long eligibleSince = eligible ? (eligibleSinceMs == Long.MIN_VALUE ? receivedAtMs : eligibleSinceMs)
                 : Long.MIN_VALUE;
-        return new Liveness(receivedAtMs, beat.getHealth(), healthy, unhealthy, nowProven, nowFailed, nowLeaving,
+        return new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSentAtMs(), beat.getHealth(), healthy, unhealthy,
+                nowProven, nowFailed, nowLeaving,
                 beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
                 countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals);
     }

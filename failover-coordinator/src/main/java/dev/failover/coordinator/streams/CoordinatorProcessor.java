@@ -128,6 +128,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         String group = beat.getGroup();
         GroupRecord stored = load(group);
         GroupRecord joined = decider.join(stored == null ? GroupRecord.empty(group, GroupMode.UNKNOWN) : stored, beat);
+        String problem = joined.members().get(beat.getNode()).problem();
+        if (problem != null && (stored == null || stored.members().get(beat.getNode()) == null
+                || !problem.equals(stored.members().get(beat.getNode()).problem()))) {
+            stats.inconsistentMembers.incrementAndGet();
+            log.atWarn().addKeyValue("group", group).addKeyValue("node", beat.getNode()).addKeyValue("reason", problem)
+                    .log("refusing to ever make {} ACTIVE in {}: {}", beat.getNode(), group, problem);
+        }
         Map<String, Liveness> members = liveness.computeIfAbsent(group, g -> new HashMap<>());
         Liveness previous = members.get(beat.getNode());
         members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())

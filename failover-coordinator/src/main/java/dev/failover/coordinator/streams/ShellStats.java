@@ -11,4 +11,5 @@ public final class ShellStats {
     public final AtomicLong lastPunctuationNanos = new AtomicLong();
     public final AtomicLong brakeHolds = new AtomicLong();
     public final AtomicLong brakeEngaged = new AtomicLong();
+    public final AtomicLong inconsistentMembers = new AtomicLong();
 }

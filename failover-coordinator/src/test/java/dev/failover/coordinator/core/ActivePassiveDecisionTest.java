@@ -111,6 +111,21 @@ class ActivePassiveDecisionTest {
     }
 
     @Test
+    void aCoordinatorReadingLateDoesNotMakeItsMembersStartOver() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long sent = s.now;
+        s.beat("beta");
+        // the next beat was sent on time (one interval later by beta's clock) but is received 3 s later
+        Liveness late = s.liveness.get("beta").next(Scenario.heartbeat("beta", sent + 200), s.now + 3_000,
+                s.decider.policy());
+        assertTrue(late.proven(), "a late read is not a silence of the member");
+        // whereas a beat sent 3 s later by beta's own clock means beta was away: it must prove itself again
+        Liveness away = s.liveness.get("beta").next(Scenario.heartbeat("beta", sent + 3_000), s.now + 3_000,
+                s.decider.policy());
+        assertFalse(away.proven());
+    }
+
+    @Test
     void aRestartedCoordinatorWithLiveMembersKeepsThePrimary() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         int changes = s.published.size();
@@ -179,7 +194,7 @@ class ActivePassiveDecisionTest {
         s.beat("alpha", Health.UNHEALTHY).advance(200).beat("alpha", Health.UNHEALTHY);
         Decision d = s.decide();
         assertTrue(d.change().isEmpty());
-        assertEquals("alpha unhealthy for 2 beats, but no eligible standby: keeping it", d.reason());
+        assertEquals("alpha unhealthy for 2 beats, but no eligible standby: keeping it (no other member)", d.reason());
         assertEquals(epoch, s.record.epoch());
     }
 

@@ -115,6 +115,14 @@ final class Scenario {
         return this;
     }
 
+    /** A healthy STANDBY beat of {@code node} sent at {@code sentAtMs}, for tests of liveness alone. */
+    static Heartbeat heartbeat(String node, long sentAtMs) {
+        return Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(0).setIncarnation(1)
+                .setSentAtMs(sentAtMs).setHealth(Health.HEALTHY).setRole(Role.STANDBY).setEpoch(0)
+                .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1).setHeartbeatIntervalMs(INTERVAL).setLeaseMs(LEASE)
+                .setFailureTimeoutMs(TIMEOUT).build();
+    }
+
     Role obeyedRole(String node) {
         if (published.isEmpty()) {
             return Role.STANDBY;

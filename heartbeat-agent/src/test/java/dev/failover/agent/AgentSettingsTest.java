@@ -1,0 +1,38 @@
+package dev.failover.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.wire.GroupMode;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class AgentSettingsTest {
+
+    @Test
+    void theBuilderGivesTheCommandLinesDefaultsAndDerivesTheLease() {
+        AgentSettings s = AgentSettings.builder("127.0.0.1:9092", "orders", "alpha").priority(7)
+                .mode(GroupMode.ACTIVE_ACTIVE).http("127.0.0.1", -1).kafka("security.protocol", "SSL").build();
+        assertEquals(Duration.ofMillis(200), s.heartbeatInterval());
+        assertEquals(800, s.leaseMs());
+        assertEquals(7, s.priority());
+        assertEquals("SSL", s.kafka().get("security.protocol"));
+    }
+
+    @Test
+    void theLeaseLeavesTheCoordinatorsMarginAtTheSmallestTimeoutAndNotBelowIt() {
+        AgentSettings.builder("b", "g", "n").heartbeatInterval(Duration.ofMillis(100))
+                .failureTimeout(Duration.ofMillis(500)).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g",
+                "n").heartbeatInterval(Duration.ofMillis(100)).failureTimeout(Duration.ofMillis(450)).build());
+        assertTrue(e.getMessage().contains("--failure-timeout (450ms)"), e.getMessage());
+    }
+
+    @Test
+    void aBadCheckIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g",
+                "n").check("tcp:localhost:http", Duration.ofSeconds(1)).build());
+        assertTrue(e.getMessage().startsWith("--check-tcp"), e.getMessage());
+    }
+}
