@@ -85,6 +85,8 @@ public final class Agent implements AutoCloseable {
     private volatile RoleMachine machine;
     private volatile boolean running;
     private volatile boolean reportedUnreachable;
+    /** The on-activate hook of the current activation has succeeded: only then does /role answer 200. */
+    private volatile boolean activationDone;
     private KafkaProducer<String, Heartbeat> producer;
     private KafkaConsumer<String, byte[]> consumer;
     private Thread feed;
@@ -142,7 +144,8 @@ public final class Agent implements AutoCloseable {
         RoleMachine m = machine;
         synchronized (lock) {
             boolean leaving = m != null && m.leaving();
-            return new Snapshot(settings.group(), settings.node(), m == null ? Role.STANDBY : m.servingRole(now),
+            Role serving = m != null && activationDone ? m.servingRole(now) : Role.STANDBY;
+            return new Snapshot(settings.group(), settings.node(), serving,
                     m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
                     health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null);
         }
@@ -206,7 +209,10 @@ public final class Agent implements AutoCloseable {
         Optional<Edge> edge;
         synchronized (lock) {
             edge = step.get();
-            edge.ifPresent(e -> hookThread.execute(() -> runHook(e)));
+            edge.ifPresent(e -> {
+                activationDone = false; // every edge: not serving until an ACTIVE edge's hook has run
+                hookThread.execute(() -> runHook(e));
+            });
         }
         edge.ifPresent(e -> log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
                 .addKeyValue("role", e.to()).addKeyValue("epoch", e.epoch()).addKeyValue("reason", e.reason())
@@ -218,6 +224,12 @@ public final class Agent implements AutoCloseable {
         HookRunner.Outcome outcome = command == null ? new HookRunner.Outcome(true, "no hook")
                 : hooks.run(command, edge);
         health.onHook(outcome.ok(), outcome.detail());
+        if (edge.to() == Role.ACTIVE && outcome.ok()) {
+            synchronized (lock) {
+                RoleMachine m = machine;
+                activationDone = m != null && m.role() == Role.ACTIVE && m.appliedEpoch() == edge.epoch();
+            }
+        }
         for (RoleListener listener : listeners) {
             try {
                 listener.onEdge(edge, outcome);
@@ -353,6 +365,7 @@ public final class Agent implements AutoCloseable {
             Optional<Edge> edge;
             synchronized (lock) {
                 edge = m.leave(nanos.getAsLong());
+                activationDone = false;
             }
             edge.ifPresent(e -> {
                 log.info("shutting down: standing down first");

@@ -160,7 +160,16 @@ public final class CoordinatorApp implements AutoCloseable {
     }
 
     Map<String, Object> status() {
-        return Map.of("state", state().toString(), "instance", instanceId, "heartbeats", stats.heartbeats.get(),
-                "decisions", stats.decisions.get(), "deadLettered", stats.deadLettered.get());
+        Map<String, Object> status = new java.util.LinkedHashMap<>();
+        status.put("state", state().toString());
+        status.put("instance", instanceId);
+        status.put("heartbeats", stats.heartbeats.get());
+        status.put("decisions", stats.decisions.get());
+        status.put("deadLettered", stats.deadLettered.get());
+        status.put("inconsistentMembers", stats.inconsistentMembers.get());
+        status.put("brakeEngaged", stats.brakeEngaged.get());
+        status.put("brakeHolds", stats.brakeHolds.get());
+        status.put("lastPunctuationMicros", stats.lastPunctuationNanos.get() / 1_000);
+        return status;
     }
 }

@@ -69,6 +69,8 @@ class CoordinatorIT {
             HttpResponse<String> health = get(app, "/health");
             assertEquals(200, health.statusCode(), health.body());
             assertTrue(health.body().contains("\"state\":\"RUNNING\""), health.body());
+            assertTrue(health.body().contains("\"inconsistentMembers\":0") && health.body().contains("\"brakeEngaged\":0"),
+                    health.body());
             HttpResponse<String> group = get(app, "/groups/orders");
             assertEquals(200, group.statusCode(), group.body());
             assertTrue(group.body().contains("\"epoch\": " + failover.getEpoch()), group.body());

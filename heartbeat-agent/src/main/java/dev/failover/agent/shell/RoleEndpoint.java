@@ -13,8 +13,8 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /role}: 200 while this node is ACTIVE with a valid lease, 503 otherwise, with a JSON body; what a load
- * balancer health-checks. {@code GET /health}: 200 while the agent runs.
+ * {@code GET /role}: 200 while this node is ACTIVE with a valid lease and its on-activate hook has succeeded, 503
+ * otherwise, with a JSON body; what a load balancer health-checks. {@code GET /health}: 200 while the agent runs.
  */
 public final class RoleEndpoint {
 

@@ -1,0 +1,44 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.coordinator.app.CoordinatorApp;
+import dev.failover.testkit.Await;
+import dev.failover.testkit.LocalKafkaBroker;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A broker that is not reachable yet is not an error: the agent says so, stays STANDBY, and connects later. */
+class AgentBeforeBrokerIT {
+
+    @Test
+    void anAgentStartedBeforeItsBrokerWaitsAsStandbyAndServesOnceItCanConnect() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path dir = Files.createTempDirectory("agent-first-");
+        try (AgentProcess alpha = AgentProcess.launch("127.0.0.1:" + port, "early", "alpha", 1, dir)) {
+            Await.until(Duration.ofSeconds(20), "the agent to say it cannot reach Kafka yet", () -> alpha.output().stream()
+                    .anyMatch(l -> l.contains("cannot follow role changes yet") || l.contains("may be unreachable")));
+            assertEquals(503, alpha.roleStatus());
+            assertTrue(alpha.process.isAlive(), "a broker that is not there yet is not a reason to exit");
+            assertEquals(List.of(), alpha.edges());
+
+            try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker")).port(port)
+                    .property("auto.create.topics.enable", "false").build()) {
+                broker.start();
+                try (CoordinatorApp coordinator = AgentProcessIT.startCoordinator(broker, dir)) {
+                    Await.until(Duration.ofSeconds(60), "alpha ACTIVE once Kafka is there", () -> alpha.roleStatus() == 200);
+                    assertTrue(alpha.edges().get(0).startsWith("ACTIVE "), alpha.edges().toString());
+                }
+            }
+        }
+    }
+}
