@@ -1,0 +1,94 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+import picocli.CommandLine;
+
+/**
+ * docker-compose.yml cannot be started here (no Docker engine), so its structure is checked instead: the services,
+ * the broker's image and listeners, and every command of the project's image parsed by the real command line, so
+ * that the file cannot drift from the launcher's options.
+ */
+class DockerComposeTest {
+
+    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> services() throws Exception {
+        try (Reader in = Files.newBufferedReader(ROOT.resolve("docker-compose.yml"))) {
+            Map<String, Object> compose = new Yaml().load(in);
+            return (Map<String, Map<String, Object>>) compose.get("services");
+        }
+    }
+
+    @Test
+    void hasABrokerTwoCoordinatorsAndTheDemoPairWithTheirAgents() throws Exception {
+        assertEquals(List.of("kafka", "coordinator-1", "coordinator-2", "alpha-service", "alpha-agent", "beta-service",
+                "beta-agent"), List.copyOf(services().keySet()));
+    }
+
+    @Test
+    void theBrokerIsTheOfficialImageInKraftModeAdvertisingWhatTheOthersUse() throws Exception {
+        Map<String, Object> kafka = services().get("kafka");
+        assertTrue(kafka.get("image").toString().startsWith("apache/kafka:"), kafka.toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> env = (Map<String, Object>) kafka.get("environment");
+        assertEquals("broker,controller", env.get("KAFKA_PROCESS_ROLES"));
+        assertEquals("PLAINTEXT://kafka:9092", env.get("KAFKA_ADVERTISED_LISTENERS"));
+        assertEquals("false", env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), "the coordinator creates its topics");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyCommandOfTheProjectImageIsAValidLauncherCommandLine() throws Exception {
+        int checked = 0;
+        for (var entry : services().entrySet()) {
+            Map<String, Object> service = entry.getValue();
+            if (!".".equals(service.get("build"))) {
+                continue;
+            }
+            List<String> command = (List<String>) service.get("command");
+            try {
+                CommandLine.ParseResult parsed = FailoverCli.newCommandLine().parseArgs(command.toArray(String[]::new));
+                assertTrue(parsed.hasSubcommand(), entry.getKey());
+            } catch (CommandLine.ParameterException e) {
+                throw new AssertionError(entry.getKey() + ": " + e.getMessage(), e);
+            }
+            if (command.contains("--bootstrap-servers")) {
+                assertEquals("kafka:9092", command.get(command.indexOf("--bootstrap-servers") + 1), entry.getKey());
+            }
+            checked++;
+        }
+        assertEquals(6, checked);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void eachAgentSharesItsServicesNetworkAndChecksIt() throws Exception {
+        for (String node : List.of("alpha", "beta")) {
+            Map<String, Object> agent = services().get(node + "-agent");
+            assertEquals("service:" + node + "-service", agent.get("network_mode"));
+            List<String> command = (List<String>) agent.get("command");
+            assertEquals(node, command.get(command.indexOf("--node") + 1));
+            assertEquals("demo", command.get(command.indexOf("--group") + 1));
+            List<String> service = (List<String>) services().get(node + "-service").get("command");
+            String port = service.get(service.indexOf("--port") + 1);
+            assertEquals("http://127.0.0.1:" + port + "/", command.get(command.indexOf("--check-http") + 1));
+        }
+    }
+
+    @Test
+    void theImageRunsTheLauncher() throws Exception {
+        String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
+        assertTrue(dockerfile.contains("dev.failover.cli.FailoverCli"), dockerfile);
+        assertTrue(dockerfile.contains("-pl distribution -am package"), dockerfile);
+    }
+}
