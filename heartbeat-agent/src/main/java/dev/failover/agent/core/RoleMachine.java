@@ -146,8 +146,4 @@ public final class RoleMachine {
     public boolean leaving() {
         return leaving;
     }
-
-    public String lastReason() {
-        return lastReason;
-    }
 }
