@@ -20,7 +20,7 @@ class DeadlineIndexTest {
     }
 
     @Test
-    void reschedulingReplacesTheEntryAndNeverRemovesIt() {
+    void reschedulingReplacesTheEntryAndNoDeadlineRemovesIt() {
         DeadlineIndex index = new DeadlineIndex();
         index.schedule("a", 100);
         index.schedule("a", 300);
