@@ -74,7 +74,7 @@ class AgentProcessIT {
             String body = alpha.roleBody();
             assertTrue(body.contains("\"group\":\"g1\"") && body.contains("\"node\":\"alpha\"")
                     && body.contains("\"role\":\"ACTIVE\"") && body.contains("\"leaseRemainingMs\":"), body);
-            Thread.sleep(5_000);
+            Await.hold(Duration.ofSeconds(5), "steady state: no edges, and time for the RSS figure");
             System.out.printf("agent RSS after 5 s at 200 ms heartbeats, -Xmx64m -XX:+UseSerialGC: alpha %d KB, "
                     + "beta %d KB%n", alpha.rssKb(), beta.rssKb());
             assertEquals(1, alpha.edges().size(), "steady state takes no edges: " + alpha.edges());
@@ -94,7 +94,7 @@ class AgentProcessIT {
             Await.until(Duration.ofSeconds(10), "alpha's stand-down hook", () -> alpha.edges().size() >= 2);
             assertTrue(alpha.edges().get(1).startsWith("STANDBY "), alpha.edges().toString());
             assertEquals(503, alpha.roleStatus());
-            Thread.sleep(2_000);
+            Await.hold(Duration.ofSeconds(2), "nothing may follow the stand-down");
             assertEquals(2, alpha.edges().size(), "nothing after the stand-down: " + alpha.edges());
             assertEquals(200, beta.roleStatus());
             System.out.printf("SIGSTOP of the primary agent: beta's /role answered 200 %d ms after the stop%n", takeoverMs);
@@ -108,7 +108,7 @@ class AgentProcessIT {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
             // beta's /role answers 503 before its first heartbeat: wait until the coordinator knows it as a member
             Await.until(Duration.ofSeconds(30), "beta to be a member of g3", () -> groupView("g3").contains("\"beta\""));
-            Thread.sleep(3 * 200); // and rise (2) more heartbeats at the 200 ms interval, so that it is eligible
+            Await.hold(Duration.ofMillis(3 * 200), "rise (2) more heartbeats at the 200 ms interval, so beta is eligible");
             long termAt = System.nanoTime();
             alpha.signal("TERM");
             Await.until(Duration.ofSeconds(10), "beta ACTIVE", () -> beta.roleStatus() == 200);

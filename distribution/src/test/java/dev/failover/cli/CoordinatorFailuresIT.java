@@ -61,7 +61,7 @@ class CoordinatorFailuresIT {
             long killedAt = System.currentTimeMillis();
             first.kill();
             System.out.printf("SIGKILLed coordinator-1 (instance %s) at %d%n", first.instanceId, killedAt);
-            Thread.sleep(12_000); // heartbeats keep flowing; nothing may be decided in this window
+            Await.hold(Duration.ofSeconds(12), "heartbeats keep flowing; nothing may be decided in this window");
             fleet.assertNoFailover("after SIGKILL of one coordinator");
             assertEquals(epochs, fleet.epochs(), "epochs moved without a fault: " + fleet.decisions());
 
@@ -86,17 +86,17 @@ class CoordinatorFailuresIT {
                 fleet.awaitElections();
                 epochs = fleet.epochs();
                 only.signal("STOP");
-                Thread.sleep(3_000); // three detection timeouts without a coordinator
+                Await.hold(Duration.ofSeconds(3), "three detection timeouts without a coordinator");
                 only.signal("CONT");
-                Thread.sleep(6_000);
+                Await.hold(Duration.ofSeconds(6), "observe after SIGCONT");
                 fleet.assertNoFailover("after SIGSTOP for 3 s and SIGCONT");
                 only.kill();
             }
-            Thread.sleep(3_000);
+            Await.hold(Duration.ofSeconds(3), "no coordinator for three detection timeouts");
             try (CoordinatorProcess again = CoordinatorProcess.launch("coordinator-again", broker.bootstrapServers(),
                     dir.resolve("b"), prefix)) {
                 Await.until(Duration.ofSeconds(60), "the new coordinator healthy", again::healthy);
-                Thread.sleep(6_000);
+                Await.hold(Duration.ofSeconds(6), "observe the restarted coordinator");
                 fleet.assertNoFailover("after a restart 3 s later on a fresh state directory");
                 assertEquals(epochs, fleet.epochs(), "epochs moved without a fault: " + fleet.decisions());
                 fleet.silenceAllPrimaries();

@@ -54,6 +54,15 @@ public final class Await {
         }
     }
 
+    /**
+     * Lets {@code duration} pass on purpose, unscaled: a fault that lasts that long (a process stopped for 3 s) or
+     * an observation window in which nothing may happen (no false failover for 12 s). Not for waiting for a
+     * condition: use {@link #until} for that.
+     */
+    public static void hold(Duration duration, String why) {
+        pause(duration.toMillis());
+    }
+
     /** Sleeps, restoring the interrupt flag if interrupted. */
     static void pause(long millis) {
         try {
