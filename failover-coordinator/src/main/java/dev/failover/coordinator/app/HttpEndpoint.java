@@ -2,6 +2,7 @@ package dev.failover.coordinator.app;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.failover.wire.tools.JsonText;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -91,8 +92,9 @@ final class HttpEndpoint {
     }
 
     private static String json(Map<String, Object> values) {
-        return values.entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + (e.getValue() instanceof Number
-                ? e.getValue().toString() : "\"" + e.getValue() + "\"")).collect(Collectors.joining(",", "{", "}"));
+        return values.entrySet().stream().map(e -> JsonText.quote(e.getKey()) + ":" + (e.getValue() instanceof Number
+                ? e.getValue().toString() : JsonText.quote(String.valueOf(e.getValue()))))
+                .collect(Collectors.joining(",", "{", "}"));
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {

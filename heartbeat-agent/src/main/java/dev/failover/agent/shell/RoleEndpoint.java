@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.failover.agent.Agent;
 import dev.failover.wire.Role;
+import dev.failover.wire.tools.JsonText;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -61,26 +62,10 @@ public final class RoleEndpoint {
     }
 
     static String json(Agent.Snapshot s) {
-        return "{\"group\":" + quote(s.group()) + ",\"node\":" + quote(s.node()) + ",\"role\":\"" + s.role()
+        return "{\"group\":" + JsonText.quote(s.group()) + ",\"node\":" + JsonText.quote(s.node()) + ",\"role\":\"" + s.role()
                 + "\",\"epoch\":" + s.epoch() + ",\"leaseRemainingMs\":" + s.leaseRemainingMs() + ",\"health\":\""
-                + s.health() + "\",\"healthDetail\":" + quote(s.healthDetail()) + ",\"staleEpochsIgnored\":"
+                + s.health() + "\",\"healthDetail\":" + JsonText.quote(s.healthDetail()) + ",\"staleEpochsIgnored\":"
                 + s.staleIgnored() + ",\"connected\":" + s.connected() + "}";
-    }
-
-    private static String quote(String text) {
-        if (text == null) {
-            return "null";
-        }
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : text.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                default -> out.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-            }
-        }
-        return out.append('"').toString();
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {

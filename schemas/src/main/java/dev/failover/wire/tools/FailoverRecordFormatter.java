@@ -9,6 +9,8 @@ import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.MessageFormatter;
 
+import static dev.failover.wire.tools.JsonText.quote;
+
 /**
  * Prints any failover record as one JSON line for Kafka's own console consumer:
  * {@code kafka-console-consumer --formatter dev.failover.wire.tools.FailoverRecordFormatter ...} with the schemas jar on
@@ -55,18 +57,5 @@ public final class FailoverRecordFormatter implements MessageFormatter {
         }
         line.append(",\"error\":").append(quote("cannot decode from topic '" + topic + "': its schema fingerprint is "
                 + "no released version of any failover record"));
-    }
-
-    static String quote(String text) {
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : text.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                default -> out.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-            }
-        }
-        return out.append('"').toString();
     }
 }
