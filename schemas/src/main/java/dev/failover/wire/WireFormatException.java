@@ -25,12 +25,14 @@ public final class WireFormatException extends SerializationException {
     private final String topic;
     private final String expectedType;
     private final Problem problem;
+    private final String detail;
 
     WireFormatException(String topic, String expectedType, Problem problem, String detail, Throwable cause) {
         super(message(topic, expectedType, problem, detail), cause);
         this.topic = topic;
         this.expectedType = expectedType;
         this.problem = problem;
+        this.detail = detail;
     }
 
     private static String message(String topic, String expectedType, Problem problem, String detail) {
@@ -49,5 +51,10 @@ public final class WireFormatException extends SerializationException {
 
     public Problem problem() {
         return problem;
+    }
+
+    /** What was wrong, without the topic and type around it. */
+    public String detail() {
+        return detail;
     }
 }

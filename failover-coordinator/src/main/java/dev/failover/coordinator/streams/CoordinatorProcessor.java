@@ -68,6 +68,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
     private final DeadlineIndex deadlines = new DeadlineIndex();
     private final Set<String> overdue = new HashSet<>();
+    /** The decoded store, so a heartbeat does not decode its group's record again: every write goes through apply. */
+    private final Map<String, GroupRecord> records = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, StoredGroup> groups;
     private Watch watch;
@@ -92,7 +94,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         try (var all = groups.all()) {
             while (all.hasNext()) {
                 var entry = all.next();
-                reschedule(entry.key, view(StoredGroups.fromStored(entry.value)), now);
+                GroupRecord record = StoredGroups.fromStored(entry.value);
+                records.put(entry.key, record);
+                reschedule(entry.key, view(record), now);
                 restored++;
             }
         }
@@ -207,6 +211,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         decision.change().ifPresent(change -> publish(change, view, now));
         if (!next.equals(stored) || decision.change().isPresent()) {
             groups.put(group, StoredGroups.toStored(next));
+            records.put(group, next);
             context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
                     Evidence.groupState(view, now, decision.reason())), now), STATE_SINK);
         } else if (log.isDebugEnabled()) {
@@ -262,8 +267,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private GroupRecord load(String group) {
-        StoredGroup stored = groups.get(group);
-        return stored == null ? null : StoredGroups.fromStored(stored);
+        return records.get(group);
     }
 
     private GroupView view(GroupRecord record) {
@@ -315,6 +319,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     @Override
     public void close() {
+        records.clear();
         liveness.clear();
         deadlines.clear();
         overdue.clear();

@@ -49,7 +49,7 @@ public final class FailoverRecordFormatter implements MessageFormatter {
                         && e.problem() != WireFormatException.Problem.UNKNOWN_SCHEMA) {
                     // broken in a way no other type would read differently (not Avro, truncated, bad body)
                     String message = e.problem() == WireFormatException.Problem.BAD_BODY ? e.getMessage()
-                            : e.getMessage().replace("cannot decode " + e.expectedType(), "cannot decode");
+                            : "cannot decode from topic '" + topic + "': " + e.detail();
                     line.append(",\"error\":").append(quote(message));
                     return;
                 }
