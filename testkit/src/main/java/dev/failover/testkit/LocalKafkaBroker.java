@@ -54,6 +54,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
     private final String host = "127.0.0.1";
     private int port;
     private int controllerPort;
+    private final Map<String, Integer> relayedListeners;
+    private final Map<String, Integer> relayedPorts = new LinkedHashMap<>();
     private Process process;
 
     private LocalKafkaBroker(Builder builder) {
@@ -65,6 +67,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         this.startTimeout = builder.startTimeout;
         this.port = builder.port;
         this.controllerPort = builder.controllerPort;
+        this.relayedListeners = Map.copyOf(builder.relayedListeners);
     }
 
     public static Builder builder() {
@@ -88,6 +91,18 @@ public final class LocalKafkaBroker implements KafkaBroker {
         return host + ":" + port;
     }
 
+    /**
+     * The port the broker itself listens on for a listener added with {@link Builder#relayedListener}: what a relay
+     * (a TCP proxy at the advertised address) forwards to. Known once the broker has started.
+     */
+    public synchronized int listenerPort(String name) {
+        Integer p = relayedPorts.get(name);
+        if (p == null) {
+            throw new IllegalStateException("no started listener " + name + "; relayed listeners: " + relayedListeners.keySet());
+        }
+        return p;
+    }
+
     public Path dataDir() {
         return dataDir;
     }
@@ -109,6 +124,11 @@ public final class LocalKafkaBroker implements KafkaBroker {
             }
             if (controllerPort == 0) {
                 controllerPort = freePort();
+            }
+            for (String name : relayedListeners.keySet()) {
+                if (!relayedPorts.containsKey(name)) {
+                    relayedPorts.put(name, freePort());
+                }
             }
             Path config = writeServerProperties();
             writeLoggingConfig();
@@ -183,11 +203,20 @@ public final class LocalKafkaBroker implements KafkaBroker {
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.bootstrap.servers", host + ":" + controllerPort);
-        props.put("listeners", "PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
+        StringBuilder listeners = new StringBuilder("PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":"
+                + controllerPort);
+        StringBuilder advertised = new StringBuilder("PLAINTEXT://" + host + ":" + port);
+        StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        relayedListeners.forEach((name, advertisedPort) -> {
+            listeners.append(',').append(name).append("://").append(host).append(':').append(relayedPorts.get(name));
+            advertised.append(',').append(name).append("://").append(host).append(':').append(advertisedPort);
+            protocols.append(',').append(name).append(":PLAINTEXT");
+        });
+        props.put("listeners", listeners.toString());
+        props.put("advertised.listeners", advertised.toString());
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("listener.security.protocol.map", protocols.toString());
         props.put("log.dirs", dataDir.resolve("logs").toString());
         props.put("num.partitions", "1");
         props.put("offsets.topic.replication.factor", "1");
@@ -368,6 +397,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         private int port;
         private int controllerPort;
         private final Map<String, String> overrides = new LinkedHashMap<>();
+        private final Map<String, Integer> relayedListeners = new LinkedHashMap<>();
         private final List<String> jvmOptions = new ArrayList<>(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC",
                 "-Djava.awt.headless=true"));
         private String classpath = System.getProperty("java.class.path");
@@ -393,6 +423,19 @@ public final class LocalKafkaBroker implements KafkaBroker {
 
         public Builder controllerPort(int port) {
             this.controllerPort = checkPort(port, "controller port");
+            return this;
+        }
+
+        /**
+         * An extra plaintext listener {@code name} on a free loopback port of its own, advertised as
+         * {@code 127.0.0.1:advertisedPort}: clients that bootstrap through a relay at that port (a TCP proxy forwarding
+         * to {@link LocalKafkaBroker#listenerPort}) keep talking through it, so a test can cut one client off.
+         */
+        public Builder relayedListener(String name, int advertisedPort) {
+            if (!name.matches("[A-Z][A-Z0-9_]*") || List.of("PLAINTEXT", "CONTROLLER").contains(name)) {
+                throw new IllegalArgumentException("listener name must be upper case and not PLAINTEXT/CONTROLLER: " + name);
+            }
+            relayedListeners.put(name, checkPort(advertisedPort, "advertised port of " + name));
             return this;
         }
 
