@@ -15,12 +15,13 @@ import picocli.CommandLine.Command;
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
         subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class,
-            DemoServiceCommand.class, CommandLine.HelpCommand.class},
+            CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
             "1:failed at run time (the message says why)",
-            "2:bad command line (unknown option or bad value)"})
+            "2:bad command line (unknown option or bad value)",
+            "3-5:failover ctl only, see failover ctl --help"})
 public final class FailoverCli implements Runnable {
 
     @CommandLine.Spec
@@ -54,8 +55,11 @@ public final class FailoverCli implements Runnable {
                 .setDefaultValueProvider(defaults)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-                    commandLine.getErr().println("failover " + commandLine.getCommandName() + ": " + e.getMessage());
-                    return 1;
+                    String name = commandLine.getParent() != null && commandLine.getParent().getCommand() instanceof CtlCommand
+                            ? "ctl " + commandLine.getCommandName() : commandLine.getCommandName();
+                    commandLine.getErr().println("failover " + name + ": " + e.getMessage());
+                    commandLine.getErr().flush();
+                    return e instanceof dev.failover.cli.ctl.CtlException c ? c.exitCode() : 1;
                 });
     }
 

@@ -39,10 +39,18 @@ final class AgentProcess implements AutoCloseable {
         Files.createDirectories(dir);
         String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> "
                 + ledger + "'";
+        return start(bootstrap, group, node, priority, hook, List.of(), ledger);
+    }
+
+    /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones. */
+    static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
+                              List<String> extraArgs, Path ledger) {
+        List<String> args = new java.util.ArrayList<>(List.of("agent", "--bootstrap-servers", bootstrap, "--group", group,
+                "--node", node, "--priority", Integer.toString(priority), "--http-port", "0",
+                "--on-activate", hook, "--on-standby", hook));
+        args.addAll(extraArgs);
         JavaProcess java = JavaProcess.start(group + "-" + node, List.of("-Xmx64m", "-XX:+UseSerialGC"),
-                FailoverCli.class.getName(), List.of("agent", "--bootstrap-servers", bootstrap, "--group", group,
-                        "--node", node, "--priority", Integer.toString(priority), "--http-port", "0",
-                        "--on-activate", hook, "--on-standby", hook));
+                FailoverCli.class.getName(), args);
         return new AgentProcess(node, java, ledger);
     }
 

@@ -74,6 +74,16 @@ class AgentProcessIT {
             String body = alpha.roleBody();
             assertTrue(body.contains("\"group\":\"g1\"") && body.contains("\"node\":\"alpha\"")
                     && body.contains("\"role\":\"ACTIVE\"") && body.contains("\"leaseRemainingMs\":"), body);
+            String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + alpha.http + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            for (String series : List.of("failover_agent_active 1.0", "failover_agent_epoch ",
+                    "failover_agent_lease_remaining_seconds ", "failover_agent_heartbeats_sent_total ",
+                    "failover_agent_heartbeats_acknowledged_total ", "failover_agent_heartbeats_failed_total 0.0",
+                    "failover_agent_hook_seconds_count{outcome=\"ok\",role=\"ACTIVE\"} 1",
+                    "failover_agent_stale_epochs_ignored_total ", "failover_agent_healthy ")) {
+                assertTrue(metrics.contains(series), series + " missing from /metrics:\n" + metrics);
+            }
             Await.hold(Duration.ofSeconds(5), "steady state: no edges, and time for the RSS figure");
             System.out.printf("agent RSS after 5 s at 200 ms heartbeats, -Xmx64m -XX:+UseSerialGC: alpha %d KB, "
                     + "beta %d KB%n", alpha.rssKb(), beta.rssKb());

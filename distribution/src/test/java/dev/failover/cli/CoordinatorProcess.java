@@ -29,12 +29,20 @@ final class CoordinatorProcess implements AutoCloseable {
     }
 
     static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, String prefix) {
-        List<String> args = new ArrayList<>(List.of("coordinator", "--bootstrap-servers", bootstrap,
-                "--state-dir", stateDir.toString(), "--http-port", "0",
-                "--set", "application.id=" + prefix + "coordinator", "--set", "topic.partitions=4"));
+        List<String> settings = new ArrayList<>(List.of("application.id=" + prefix + "coordinator", "topic.partitions=4"));
         for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {
+            settings.add("topic." + topic + "=" + prefix + topic);
+        }
+        return launch(name, bootstrap, stateDir, settings);
+    }
+
+    /** A coordinator with {@code settings} ({@code key=value}, as --set takes them) over the defaults. */
+    static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings) {
+        List<String> args = new ArrayList<>(List.of("coordinator", "--bootstrap-servers", bootstrap,
+                "--state-dir", stateDir.toString(), "--http-port", "0"));
+        for (String setting : settings) {
             args.add("--set");
-            args.add("topic." + topic + "=" + prefix + topic);
+            args.add(setting);
         }
         return new CoordinatorProcess(JavaProcess.start(name, List.of("-Xmx256m", "-XX:+UseSerialGC"),
                 FailoverCli.class.getName(), args));

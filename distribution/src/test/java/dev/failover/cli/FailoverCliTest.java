@@ -30,6 +30,29 @@ class FailoverCliTest {
     }
 
     @Test
+    void ctlHelpDocumentsItsExitCodes() {
+        assertEquals(0, run("ctl", "--help"));
+        assertTrue(out.toString().contains("3   refused by the coordinator") && out.toString().contains("switchover"),
+                out.toString());
+    }
+
+    @Test
+    void ctlWithoutBootstrapServersOrGroupIsABadCommandLine() {
+        assertEquals(2, run("ctl", "status"));
+        assertTrue(err.toString().contains("--bootstrap-servers"), err.toString());
+        assertEquals(2, run("ctl", "switchover", "--bootstrap-servers", "localhost:9092"));
+        assertTrue(err.toString().contains("--group"), err.toString());
+    }
+
+    @Test
+    void ctlRejectsABadDurationAndABadOutputNamingThem() {
+        assertEquals(2, run("ctl", "pause", "--bootstrap-servers", "localhost:9092", "--group", "g", "--for", "5x"));
+        assertTrue(err.toString().contains("--for") && err.toString().contains("5x"), err.toString());
+        assertEquals(2, run("ctl", "status", "--bootstrap-servers", "localhost:9092", "--output", "yaml"));
+        assertTrue(err.toString().contains("--output") && err.toString().contains("yaml"), err.toString());
+    }
+
+    @Test
     void anUnknownOptionIsABadCommandLineNamingTheOption() {
         assertEquals(2, run("broker", "--prot", "9092"));
         assertTrue(err.toString().contains("'--prot'"), err.toString());

@@ -5,6 +5,7 @@ import dev.failover.agent.core.Edge;
 import dev.failover.agent.core.HealthTracker;
 import dev.failover.agent.core.RoleMachine;
 import dev.failover.agent.probe.Probe;
+import dev.failover.agent.shell.AgentMetrics;
 import dev.failover.agent.shell.HookRunner;
 import dev.failover.agent.shell.RoleEndpoint;
 import dev.failover.wire.GroupMode;
@@ -74,6 +75,7 @@ public final class Agent implements AutoCloseable {
     private final LongSupplier nanos;
     private final HealthTracker health;
     private final HookRunner hooks;
+    private final AgentMetrics metrics;
     private final Probe probe;
     private final List<RoleListener> listeners = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, daemon("agent-timer"));
@@ -98,6 +100,7 @@ public final class Agent implements AutoCloseable {
         this.nanos = nanoTime;
         this.health = new HealthTracker(settings.rise(), settings.fall(), settings.check() != null);
         this.hooks = new HookRunner(settings.group(), settings.node(), settings.hookTimeout());
+        this.metrics = new AgentMetrics(this::snapshot);
         this.probe = settings.check() == null ? null : Probe.of(settings.check(), settings.checkTimeout());
         this.incarnation = clock.millis();
     }
@@ -116,17 +119,19 @@ public final class Agent implements AutoCloseable {
         producer = new KafkaProducer<>(producerSettings(), new StringSerializer(), WireSerdes.heartbeat());
         consumer = new KafkaConsumer<>(consumerSettings(), new StringDeserializer(), new ByteArrayDeserializer());
         if (settings.httpPort() >= 0) {
-            endpoint = new RoleEndpoint(this::snapshot, settings.httpHost(), settings.httpPort());
+            endpoint = new RoleEndpoint(this::snapshot, metrics::scrape, settings.httpHost(), settings.httpPort());
             endpoint.start();
         }
         feed = new Thread(this::followRoleChanges, "agent-role-feed");
         feed.setDaemon(true);
         feed.start();
         long interval = settings.heartbeatInterval().toMillis();
-        timers.scheduleAtFixedRate(this::beat, 0, interval, TimeUnit.MILLISECONDS);
-        timers.scheduleAtFixedRate(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        // Fixed delay, not fixed rate: after a pause (SIGSTOP, a long GC) a fixed rate would replay every missed
+        // run back to back (hundreds of ticks, a burst of stale beats) while the stand-down waits its turn.
+        timers.scheduleWithFixedDelay(this::beat, 0, interval, TimeUnit.MILLISECONDS);
+        timers.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
         if (probe != null) {
-            timers.scheduleAtFixedRate(() -> probeThread.execute(this::runProbe), 0, interval, TimeUnit.MILLISECONDS);
+            timers.scheduleWithFixedDelay(() -> probeThread.execute(this::runProbe), 0, interval, TimeUnit.MILLISECONDS);
         }
         log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
                 .addKeyValue("mode", settings.mode()).addKeyValue("leaseMs", settings.leaseMs())
@@ -177,8 +182,13 @@ public final class Agent implements AutoCloseable {
                     .setFailureTimeoutMs((int) settings.failureTimeout().toMillis())
                     .setReplicationPosition(null).setReplicationLagMs(null).build();
         }
+        metrics.heartbeatSent();
         return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), settings.group(), beat), (meta, error) -> {
+            if (error != null) {
+                metrics.heartbeatFailed();
+            }
             if (error == null) {
+                metrics.heartbeatAcknowledged();
                 if (reportedUnreachable) {
                     reportedUnreachable = false;
                     log.info("heartbeats acknowledged again by {}", settings.bootstrapServers());
@@ -200,7 +210,9 @@ public final class Agent implements AutoCloseable {
     }
 
     private void runProbe() {
+        long began = System.nanoTime();
         Probe.Result result = probe.check();
+        metrics.probed(result.ok(), System.nanoTime() - began);
         health.onProbe(result.ok(), result.detail());
     }
 
@@ -221,8 +233,12 @@ public final class Agent implements AutoCloseable {
 
     private void runHook(Edge edge) {
         String command = edge.to() == Role.ACTIVE ? settings.onActivate() : settings.onStandby();
+        long began = System.nanoTime();
         HookRunner.Outcome outcome = command == null ? new HookRunner.Outcome(true, "no hook")
                 : hooks.run(command, edge);
+        if (command != null) {
+            metrics.hookRan(edge.to(), outcome.ok(), System.nanoTime() - began);
+        }
         health.onHook(outcome.ok(), outcome.detail());
         if (edge.to() == Role.ACTIVE && outcome.ok()) {
             synchronized (lock) {

@@ -5,6 +5,8 @@ import dev.failover.coordinator.streams.CoordinatorTopology;
 import dev.failover.coordinator.streams.ShellSettings;
 import dev.failover.coordinator.streams.ShellStats;
 import dev.failover.wire.StoredGroup;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -36,7 +38,8 @@ public final class CoordinatorApp implements AutoCloseable {
 
     private final CoordinatorConfig config;
     private final String instanceId = UUID.randomUUID().toString();
-    private final ShellStats stats = new ShellStats();
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ShellStats stats = new ShellStats(metrics);
     private KafkaStreams streams;
     private HttpEndpoint http;
 
@@ -114,6 +117,11 @@ public final class CoordinatorApp implements AutoCloseable {
 
     public KafkaStreams.State state() {
         return streams == null ? KafkaStreams.State.CREATED : streams.state();
+    }
+
+    /** Every meter in the Prometheus text format, for {@code GET /metrics}. */
+    String scrape() {
+        return metrics.scrape();
     }
 
     public ShellStats stats() {

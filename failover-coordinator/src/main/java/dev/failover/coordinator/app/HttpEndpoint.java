@@ -21,9 +21,13 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
 /**
  * {@code GET /health}: 200 while the instance runs its tasks, 503 otherwise. {@code GET /groups/{group}}: the stored
- * state of a group from whichever instance hosts it (this one answers for every group by asking the owner).
+ * state of a group from whichever instance hosts it (this one answers for every group by asking the owner); the
+ * {@value #OWNER_HEADER} header names the instance (its HTTP address) that hosts the group. {@code GET /metrics}:
+ * every meter in the Prometheus text format.
  */
 final class HttpEndpoint {
+
+    static final String OWNER_HEADER = "Failover-Owner";
 
     private final CoordinatorApp app;
     private final HttpServer server;
@@ -44,6 +48,8 @@ final class HttpEndpoint {
         }));
         server.createContext("/health", this::health);
         server.createContext("/groups/", this::group);
+        server.createContext("/metrics", exchange -> respond(exchange, 200, app.scrape(),
+                "text/plain; version=0.0.4; charset=utf-8"));
     }
 
     String address() {
@@ -72,11 +78,13 @@ final class HttpEndpoint {
         try {
             CoordinatorApp.Lookup lookup = app.lookup(group);
             if (lookup.group() != null) {
+                exchange.getResponseHeaders().set(OWNER_HEADER, address());
                 respond(exchange, 200, lookup.group().toString());
             } else if (lookup.remoteOwner() != null) {
                 HttpResponse<String> remote = client.send(HttpRequest.newBuilder(URI.create("http://"
                         + lookup.remoteOwner() + "/groups/" + group)).timeout(Duration.ofSeconds(3)).build(),
                         HttpResponse.BodyHandlers.ofString());
+                exchange.getResponseHeaders().set(OWNER_HEADER, lookup.remoteOwner());
                 respond(exchange, remote.statusCode(), remote.body());
             } else {
                 respond(exchange, 404, "{\"error\":\"group " + group + " is unknown to the coordinator\"}");
@@ -98,8 +106,12 @@ final class HttpEndpoint {
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        respond(exchange, status, body, "application/json");
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

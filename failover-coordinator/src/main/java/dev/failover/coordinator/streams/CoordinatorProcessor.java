@@ -14,7 +14,9 @@ import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
+import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
 import dev.failover.wire.StoredGroup;
 import dev.failover.wire.WireFormatException;
 import dev.failover.wire.WireSerdes;
@@ -76,6 +78,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private long fenceSequence;
     private Brake brake;
     private boolean brakeEngaged;
+    private long nextCensusMs;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this.settings = settings;
@@ -194,8 +197,35 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 apply(group, stored, stored, decider.decide(view(stored), now), now);
             }
         }
-        stats.punctuations.incrementAndGet();
-        stats.lastPunctuationNanos.set(System.nanoTime() - began);
+        if (now >= nextCensusMs) {
+            nextCensusMs = now + CENSUS_INTERVAL_MS;
+            stats.census(context.taskId().partition(), census(now));
+        }
+        stats.punctuated(System.nanoTime() - began);
+    }
+
+    private static final long CENSUS_INTERVAL_MS = 1_000;
+
+    /** Counts what this task holds, for the gauges: once a second, as it walks every group. */
+    private ShellStats.Census census(long now) {
+        int paused = 0;
+        int suspected = 0;
+        Map<Role, Integer> byRole = new java.util.EnumMap<>(Role.class);
+        for (GroupRecord record : records.values()) {
+            if (record.paused(now)) {
+                paused++;
+            }
+            Map<String, Liveness> live = liveness.getOrDefault(record.group(), Map.of());
+            for (var member : record.members().values()) {
+                byRole.merge(member.assigned(), 1, Integer::sum);
+                Liveness l = live.get(member.node());
+                Double phi = l == null ? null : l.suspicion(now);
+                if (l != null && (now - l.lastSeenMs() > member.timing().failureTimeoutMs() || (phi != null && phi >= 8))) {
+                    suspected++;
+                }
+            }
+        }
+        return new ShellStats.Census(records.size(), paused, byRole, suspected, now - watch.fencedUpToMs());
     }
 
     /**
@@ -247,9 +277,22 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private void publish(Change change, GroupView view, long now) {
+        RoleChange published = Evidence.roleChange(change, view, now);
         context.forward(new Record<>(view.record().group(), WireSerdes.roleChange().serialize(
-                settings.topics().roleChanges(), Evidence.roleChange(change, view, now)), now), ROLE_CHANGES_SINK);
-        stats.decisions.incrementAndGet();
+                settings.topics().roleChanges(), published), now), ROLE_CHANGES_SINK);
+        GroupRecord before = records.get(view.record().group());
+        stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
+        if (change.kind() == DecisionKind.FAILOVER && change.commandId() == null) {
+            // the convicted primary: the member out of service that was silent longest, if silent past its timeout
+            published.getMembers().stream().filter(m -> m.getRole() != Role.ACTIVE && m.getLastSeenAgeMs() != null)
+                    .max(java.util.Comparator.comparingLong(MemberView::getLastSeenAgeMs))
+                    .ifPresent(m -> {
+                        var member = view.record().members().get(m.getNode());
+                        if (member != null && m.getLastSeenAgeMs() > member.timing().failureTimeoutMs()) {
+                            stats.convicted(m.getLastSeenAgeMs(), member.timing().failureTimeoutMs());
+                        }
+                    });
+        }
         log.atInfo().addKeyValue("group", view.record().group()).addKeyValue("epoch", change.epoch())
                 .addKeyValue("kind", change.kind()).addKeyValue("roles", change.roles())
                 .addKeyValue("reason", change.reason()).log("decision: {}", change.reason());
@@ -319,6 +362,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     @Override
     public void close() {
+        if (context != null) {
+            stats.forget(context.taskId().partition());
+        }
         records.clear();
         liveness.clear();
         deadlines.clear();

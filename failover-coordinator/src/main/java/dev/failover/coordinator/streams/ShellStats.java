@@ -1,8 +1,26 @@
 package dev.failover.coordinator.streams;
 
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.Role;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
 
-/** Counters the shell keeps for status and metrics, shared by every task of one instance. */
+/**
+ * Counters and meters the shell keeps for {@code /health} and {@code /metrics}, shared by every task of one
+ * instance. Meter names are what Prometheus shows (dots become underscores, units are appended).
+ */
 public final class ShellStats {
     public final AtomicLong heartbeats = new AtomicLong();
     public final AtomicLong decisions = new AtomicLong();
@@ -12,4 +30,99 @@ public final class ShellStats {
     public final AtomicLong brakeHolds = new AtomicLong();
     public final AtomicLong brakeEngaged = new AtomicLong();
     public final AtomicLong inconsistentMembers = new AtomicLong();
+
+    /** What one task holds, counted about once a second. */
+    public record Census(int groups, int pausedGroups, Map<Role, Integer> nodesByRole, int suspectedNodes,
+                         long fenceLagMs) {
+    }
+
+    private final MeterRegistry registry;
+    private final Map<Integer, Census> census = new ConcurrentHashMap<>();
+    private final Map<DecisionKind, Counter> decisionsByKind = new EnumMap<>(DecisionKind.class);
+    private final Counter epochIncrements;
+    private final Timer detection;
+    private final Timer decisionLag;
+    private final Timer punctuation;
+
+    public ShellStats() {
+        this(new SimpleMeterRegistry());
+    }
+
+    public ShellStats(MeterRegistry registry) {
+        this.registry = registry;
+        FunctionCounter.builder("failover.heartbeats", heartbeats, AtomicLong::get)
+                .description("heartbeats received").register(registry);
+        FunctionCounter.builder("failover.dead.letters", deadLettered, AtomicLong::get)
+                .description("records dead-lettered (malformed, mis-keyed, ...)").register(registry);
+        FunctionCounter.builder("failover.brake.holds", brakeHolds, AtomicLong::get)
+                .description("automatic failovers held by the brake").register(registry);
+        FunctionCounter.builder("failover.inconsistent.members", inconsistentMembers, AtomicLong::get)
+                .description("members refused for inconsistent timing").register(registry);
+        Gauge.builder("failover.brake.engaged", brakeEngaged, AtomicLong::get)
+                .description("1 while the brake holds mass failovers").register(registry);
+        for (DecisionKind kind : DecisionKind.values()) {
+            decisionsByKind.put(kind, Counter.builder("failover.decisions").tag("kind", kind.name())
+                    .description("decisions published, by kind").register(registry));
+        }
+        epochIncrements = Counter.builder("failover.epoch.increments")
+                .description("new epochs (fencing tokens) issued").register(registry);
+        detection = Timer.builder("failover.detection").description("silence of a convicted primary at its conviction")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(100))
+                .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+        decisionLag = Timer.builder("failover.decision.lag")
+                .description("from a primary's failure deadline (last heartbeat + timeout) to the decision")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+        punctuation = Timer.builder("failover.punctuation").description("one wall-clock punctuation of one task")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(1)).register(registry);
+        gauge("failover.groups", "groups hosted by this instance", Census::groups);
+        gauge("failover.groups.paused", "paused groups hosted by this instance", Census::pausedGroups);
+        gauge("failover.nodes.suspected", "members silent past their timeout or with suspicion >= 8", Census::suspectedNodes);
+        for (Role role : Role.values()) {
+            gauge("failover.nodes", "members by assigned role", c -> c.nodesByRole().getOrDefault(role, 0), "role",
+                    role.name());
+        }
+        Gauge.builder("failover.fence.lag", census, c -> c.values().stream().mapToLong(Census::fenceLagMs).max()
+                        .orElse(0) / 1000.0)
+                .description("the oldest task's age of proven input (self-guard: nobody is convicted while it "
+                        + "exceeds a lease)").baseUnit("seconds").register(registry);
+    }
+
+    private void gauge(String name, String description, ToLongFunction<Census> field, String... tags) {
+        Gauge.builder(name, census, c -> c.values().stream().mapToLong(field).sum()).description(description)
+                .tags(tags).register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    void decided(DecisionKind kind, boolean newEpoch) {
+        decisions.incrementAndGet();
+        decisionsByKind.get(kind).increment();
+        if (newEpoch) {
+            epochIncrements.increment();
+        }
+    }
+
+    /** A primary convicted after {@code silentMs} of silence against a timeout of {@code timeoutMs}. */
+    void convicted(long silentMs, long timeoutMs) {
+        detection.record(silentMs, TimeUnit.MILLISECONDS);
+        decisionLag.record(Math.max(0, silentMs - timeoutMs), TimeUnit.MILLISECONDS);
+    }
+
+    void punctuated(long nanos) {
+        punctuations.incrementAndGet();
+        lastPunctuationNanos.set(nanos);
+        punctuation.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void census(int task, Census counted) {
+        census.put(task, counted);
+    }
+
+    void forget(int task) {
+        census.remove(task);
+    }
 }

@@ -74,7 +74,20 @@ class CoordinatorIT {
             HttpResponse<String> group = get(app, "/groups/orders");
             assertEquals(200, group.statusCode(), group.body());
             assertTrue(group.body().contains("\"epoch\": " + failover.getEpoch()), group.body());
+            assertEquals(app.httpAddress(), group.headers().firstValue(HttpEndpoint.OWNER_HEADER),
+                    "the only instance hosts every group");
             assertEquals(404, get(app, "/groups/nobody").statusCode());
+
+            HttpResponse<String> metrics = get(app, "/metrics");
+            assertEquals(200, metrics.statusCode());
+            for (String series : List.of("failover_decisions_total{kind=\"FAILOVER\"} 1.0",
+                    "failover_decisions_total{kind=\"ELECTION\"} 1.0", "failover_epoch_increments_total 2.0",
+                    "failover_detection_seconds_count 1", "failover_decision_lag_seconds_bucket",
+                    "failover_punctuation_seconds_count", "failover_heartbeats_total", "failover_dead_letters_total 0.0",
+                    "failover_brake_engaged 0.0", "failover_groups ", "failover_nodes{role=\"ACTIVE\"}",
+                    "failover_nodes_suspected ", "failover_fence_lag_seconds ")) {
+                assertTrue(metrics.body().contains(series), series + " missing from /metrics:\n" + metrics.body());
+            }
         }
     }
 

@@ -16,14 +16,17 @@ import java.util.function.Supplier;
 /**
  * {@code GET /role}: 200 while this node is ACTIVE with a valid lease and its on-activate hook has succeeded, 503
  * otherwise, with a JSON body; what a load balancer health-checks. {@code GET /health}: 200 while the agent runs.
+ * {@code GET /metrics}: the agent's meters in the Prometheus text format.
  */
 public final class RoleEndpoint {
 
     private final Supplier<Agent.Snapshot> snapshot;
+    private final Supplier<String> metrics;
     private final HttpServer server;
 
-    public RoleEndpoint(Supplier<Agent.Snapshot> snapshot, String host, int port) {
+    public RoleEndpoint(Supplier<Agent.Snapshot> snapshot, Supplier<String> metrics, String host, int port) {
         this.snapshot = snapshot;
+        this.metrics = metrics;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 32);
         } catch (IOException e) {
@@ -37,6 +40,8 @@ public final class RoleEndpoint {
         }));
         server.createContext("/role", this::role);
         server.createContext("/health", this::health);
+        server.createContext("/metrics", exchange -> respond(exchange, 200, metrics.get(),
+                "text/plain; version=0.0.4; charset=utf-8"));
     }
 
     public String address() {
@@ -69,8 +74,12 @@ public final class RoleEndpoint {
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        respond(exchange, status, body, "application/json");
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

@@ -1,0 +1,434 @@
+package dev.failover.cli;
+
+import dev.failover.cli.ctl.CtlException;
+import dev.failover.cli.ctl.DecisionText;
+import dev.failover.cli.ctl.TopicReader;
+import dev.failover.wire.Command;
+import dev.failover.wire.CommandType;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.GroupState;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import dev.failover.wire.Topics;
+import dev.failover.wire.WireFormatException;
+import dev.failover.wire.WireSerdes;
+import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code failover ctl}: what {@code patronictl} is to Patroni. Reads the state and role-change topics, and writes
+ * operator commands that the coordinator acknowledges in the role-change log.
+ */
+@CommandLine.Command(name = "ctl",
+        mixinStandardHelpOptions = true,
+        description = "Inspect and steer failover groups through Kafka.",
+        subcommands = {CtlCommand.Status.class, CtlCommand.Watch.class, CtlCommand.History.class, CtlCommand.Why.class,
+            CtlCommand.Switchover.class, CtlCommand.Pause.class, CtlCommand.Resume.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:done (a command was acknowledged and carried out)",
+            "1:failed at run time (Kafka unreachable, ...)",
+            "2:bad command line",
+            "3:refused by the coordinator (the reason is printed)",
+            "4:no acknowledgement within --timeout (is a coordinator running?)",
+            "5:unknown group or epoch, or nothing to read yet"})
+public final class CtlCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a ctl command, e.g. failover ctl status");
+    }
+
+    enum Output { TABLE, JSON }
+
+    /** Options every ctl command takes. */
+    static final class Options {
+        @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
+        String bootstrapServers;
+
+        @Option(names = "--output", paramLabel = "table|json", defaultValue = "table",
+                description = "table (for people) or json (one object per line; default: ${DEFAULT-VALUE}).")
+        Output output;
+
+        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+                description = "How long to wait for Kafka or for an acknowledgement (default: ${DEFAULT-VALUE}).")
+        Duration timeout;
+
+        @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "A Kafka client setting (TLS, SASL), repeatable.")
+        Map<String, String> kafka = new LinkedHashMap<>();
+
+        TopicReader reader() {
+            return new TopicReader(bootstrapServers, kafka, timeout);
+        }
+    }
+
+    /** The latest state of every group (or one), from the compacted state topic. */
+    static Map<String, GroupState> states(TopicReader reader, PrintWriter err) {
+        Map<String, GroupState> latest = new TreeMap<>();
+        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.STATE, p -> null)) {
+            if (r.value() == null) {
+                latest.remove(r.key());
+                continue;
+            }
+            decode(r, () -> WireSerdes.groupState().deserialize(r.topic(), r.value()), err)
+                    .ifPresent(s -> latest.put(s.getGroup(), s));
+        }
+        return latest;
+    }
+
+    static GroupState state(TopicReader reader, String group, PrintWriter err) {
+        Map<String, GroupState> all = states(reader, err);
+        GroupState s = all.get(group);
+        if (s == null) {
+            throw new CtlException(CtlException.NOTHING, "unknown group " + group + (all.isEmpty() ? ": no group has a "
+                    + "state yet" : "; known groups: " + String.join(", ", all.keySet())));
+        }
+        return s;
+    }
+
+    /** Decodes a record, or says on standard error what is wrong with it and skips it. */
+    static <T> Optional<T> decode(ConsumerRecord<String, byte[]> r, java.util.function.Supplier<T> decoder,
+                                  PrintWriter err) {
+        try {
+            return Optional.of(decoder.get());
+        } catch (WireFormatException e) {
+            err.printf("skipped a malformed record at %s-%d offset %d: %s%n", r.topic(), r.partition(), r.offset(),
+                    e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    static Optional<RoleChange> roleChange(ConsumerRecord<String, byte[]> r, PrintWriter err) {
+        if (r.value() == null) {
+            return Optional.empty();
+        }
+        return decode(r, () -> WireSerdes.roleChange().deserialize(r.topic(), r.value()), err);
+    }
+
+    /** Every decision of {@code group} (or of all groups when null) from {@code from}, in decision order. */
+    static List<RoleChange> decisions(TopicReader reader, String group, Map<TopicPartition, Long> from, PrintWriter err) {
+        List<RoleChange> out = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.ROLE_CHANGES, from::get)) {
+            if (group == null || group.equals(r.key())) {
+                roleChange(r, err).ifPresent(out::add);
+            }
+        }
+        out.sort(Comparator.comparingLong(RoleChange::getDecidedAtMs).thenComparingLong(RoleChange::getEpoch));
+        return out;
+    }
+
+    static void print(PrintWriter out, Output output, RoleChange c) {
+        out.println(output == Output.JSON ? c.toString() : DecisionText.line(c));
+        out.flush();
+    }
+
+    @CommandLine.Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Every group (or one): mode, epoch, members with role, health, last heartbeat, suspicion.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        Options options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
+        String group;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (TopicReader reader = options.reader()) {
+                List<GroupState> groups = group == null ? new ArrayList<>(states(reader, spec.commandLine().getErr())
+                        .values()) : List.of(state(reader, group, spec.commandLine().getErr()));
+                if (groups.isEmpty()) {
+                    throw new CtlException(CtlException.NOTHING, "no group has a state yet on " + Topics.STATE
+                            + ": no agent has heartbeated to a running coordinator");
+                }
+                if (options.output == Output.JSON) {
+                    groups.forEach(g -> out.println(g.toString()));
+                } else {
+                    out.print(DecisionText.statusTable(groups, System.currentTimeMillis()));
+                }
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    @CommandLine.Command(name = "watch", mixinStandardHelpOptions = true,
+            description = "Print each decision as it happens (time, group, epoch, roles, reason) until Ctrl-C.")
+    static final class Watch implements Callable<Integer> {
+        @Mixin
+        Options options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
+        String group;
+
+        @Option(names = "--from-beginning", description = "Replay the whole history first.")
+        boolean fromBeginning;
+
+        @Option(names = "--max", paramLabel = "N", description = "Stop after N decisions.")
+        Integer max;
+
+        @Option(names = "--for", paramLabel = "DURATION", converter = Durations.class, description = "Stop after this long.")
+        Duration duration;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Clock clock = Clock.systemUTC();
+            Long until = duration == null ? null : clock.millis() + duration.toMillis();
+            try (TopicReader reader = options.reader()) {
+                Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
+                if (fromBeginning) {
+                    from.replaceAll((p, o) -> null);
+                }
+                int[] seen = {0};
+                reader.follow(Topics.ROLE_CHANGES, from, r -> {
+                    if (group == null || group.equals(r.key())) {
+                        roleChange(r, err).ifPresent(c -> {
+                            print(out, options.output, c);
+                            seen[0]++;
+                        });
+                    }
+                    return max == null || seen[0] < max;
+                }, clock, until);
+            }
+            return 0;
+        }
+    }
+
+    @CommandLine.Command(name = "history", mixinStandardHelpOptions = true,
+            description = "The decisions of a group since a time, with their reasons.")
+    static final class History implements Callable<Integer> {
+        @Mixin
+        Options options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
+        String group;
+
+        @Option(names = "--since", paramLabel = "DURATION", defaultValue = "1h", converter = Durations.class,
+                description = "How far back (default: ${DEFAULT-VALUE}).")
+        Duration since;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (TopicReader reader = options.reader()) {
+                List<RoleChange> decisions = decisions(reader, group, reader.offsetsAt(Topics.ROLE_CHANGES,
+                        System.currentTimeMillis() - since.toMillis()), spec.commandLine().getErr());
+                if (decisions.isEmpty()) {
+                    throw new CtlException(CtlException.NOTHING, "no decision about " + group + " in the last "
+                            + DurationsText.of(since));
+                }
+                decisions.forEach(c -> print(out, options.output, c));
+            }
+            return 0;
+        }
+    }
+
+    @CommandLine.Command(name = "why", mixinStandardHelpOptions = true,
+            description = "Explain one decision of a group from the evidence recorded with it.")
+    static final class Why implements Callable<Integer> {
+        @Mixin
+        Options options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
+        String group;
+
+        @Option(names = "--epoch", required = true, paramLabel = "E", description = "The decision's epoch.")
+        long epoch;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (TopicReader reader = options.reader()) {
+                List<RoleChange> all = decisions(reader, group, Map.of(), spec.commandLine().getErr());
+                RoleChange previous = null;
+                for (RoleChange c : all) {
+                    if (c.getEpoch() == epoch && c.getKind() != DecisionKind.COMMAND_REFUSED) {
+                        out.print(options.output == Output.JSON ? c + System.lineSeparator() : DecisionText.why(c, previous));
+                        out.flush();
+                        return 0;
+                    }
+                    previous = c;
+                }
+                throw new CtlException(CtlException.NOTHING, all.isEmpty() ? "no decision about " + group + " on "
+                        + Topics.ROLE_CHANGES : group + " has no decision at epoch " + epoch + "; its epochs: "
+                        + all.stream().map(c -> Long.toString(c.getEpoch())).distinct().toList());
+            }
+        }
+    }
+
+    /** Writes one command and waits for the coordinator's decision that answers it. */
+    abstract static class Steer implements Callable<Integer> {
+        @Mixin
+        Options options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
+        String group;
+
+        abstract Command command(String id);
+
+        /** True once {@code c} (which answers our command) finishes it. */
+        abstract boolean finishes(RoleChange c);
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            String id = UUID.randomUUID().toString();
+            Command command = command(id);
+            try (TopicReader reader = options.reader()) {
+                state(reader, group, err);
+                Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
+                send(command);
+                if (options.output == Output.TABLE) {
+                    out.printf("sent %s %s for %s; waiting for the coordinator%n", command.getType(), id, group);
+                    out.flush();
+                }
+                RoleChange[] answer = {null};
+                Clock clock = Clock.systemUTC();
+                reader.follow(Topics.ROLE_CHANGES, from, r -> {
+                    Optional<RoleChange> c = group.equals(r.key()) ? roleChange(r, err) : Optional.empty();
+                    if (c.isPresent() && id.equals(c.get().getCommandId())) {
+                        print(out, options.output, c.get());
+                        if (c.get().getKind() == DecisionKind.COMMAND_REFUSED || finishes(c.get())) {
+                            answer[0] = c.get();
+                            return false;
+                        }
+                    }
+                    return true;
+                }, clock, clock.millis() + options.timeout.toMillis());
+                if (answer[0] == null) {
+                    throw new CtlException(CtlException.NO_ANSWER, "no acknowledgement of " + command.getType() + " "
+                            + id + " within " + DurationsText.of(options.timeout) + ": is a coordinator running?");
+                }
+                if (answer[0].getKind() == DecisionKind.COMMAND_REFUSED) {
+                    throw new CtlException(CtlException.REFUSED, "refused: " + answer[0].getReason());
+                }
+                return 0;
+            }
+        }
+
+        private void send(Command command) throws InterruptedException {
+            Properties props = new Properties();
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers);
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(Math.max(options.timeout.toMillis(), 1000)));
+            props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(Math.max(options.timeout.toMillis(), 1000)));
+            props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+            props.putAll(options.kafka);
+            try (KafkaProducer<String, Command> producer = new KafkaProducer<>(props, new StringSerializer(),
+                    WireSerdes.command())) {
+                producer.send(new ProducerRecord<>(Topics.COMMANDS, group, command)).get(options.timeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new CtlException(CtlException.FAILED, "could not write the command to " + Topics.COMMANDS + ": "
+                        + (e.getCause() == null ? e : e.getCause()).getMessage());
+            }
+        }
+
+        Command.Builder base(String id, CommandType type) {
+            return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(System.currentTimeMillis())
+                    .setType(type).setIssuedBy(System.getProperty("user.name") + "@failover-ctl");
+        }
+    }
+
+    @CommandLine.Command(name = "switchover", mixinStandardHelpOptions = true,
+            description = "Planned handover: the primary stands down, then NODE (or the best standby) is promoted.")
+    static final class Switchover extends Steer {
+        @Option(names = "--to", paramLabel = "NODE", description = "The node to promote (default: the best standby).")
+        String to;
+
+        @Override
+        Command command(String id) {
+            return base(id, CommandType.SWITCHOVER).setTargetNode(to).build();
+        }
+
+        @Override
+        boolean finishes(RoleChange c) {
+            return c.getKind() == DecisionKind.SWITCHOVER && c.getMembers().stream().anyMatch(m -> m.getRole() == Role.ACTIVE);
+        }
+    }
+
+    @CommandLine.Command(name = "pause", mixinStandardHelpOptions = true,
+            description = "Stop automatic decisions for a group (maintenance), until resume or for a while.")
+    static final class Pause extends Steer {
+        @Option(names = "--for", paramLabel = "DURATION", converter = Durations.class,
+                description = "Resume by itself after this long (default: until failover ctl resume).")
+        Duration duration;
+
+        @Override
+        Command command(String id) {
+            return base(id, CommandType.PAUSE).setPauseForMs(duration == null ? null : duration.toMillis()).build();
+        }
+
+        @Override
+        boolean finishes(RoleChange c) {
+            return c.getKind() == DecisionKind.PAUSED;
+        }
+    }
+
+    @CommandLine.Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume automatic decisions for a group.")
+    static final class Resume extends Steer {
+        @Override
+        Command command(String id) {
+            return base(id, CommandType.RESUME).build();
+        }
+
+        @Override
+        boolean finishes(RoleChange c) {
+            return c.getKind() == DecisionKind.RESUMED;
+        }
+    }
+
+    /** Durations as people write them back: 30s, 5min. */
+    static final class DurationsText {
+        private DurationsText() {
+        }
+
+        static String of(Duration d) {
+            long s = d.toSeconds();
+            return s % 3600 == 0 && s > 0 ? s / 3600 + " h" : s % 60 == 0 && s > 0 ? s / 60 + " min" : s + " s";
+        }
+    }
+}

@@ -1,0 +1,522 @@
+package dev.failover.cli;
+
+import dev.failover.testkit.Await;
+import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.testkit.Signals;
+import dev.failover.testkit.TcpProxy;
+import dev.failover.testkit.check.Observations;
+import dev.failover.testkit.check.Observations.Expect;
+import dev.failover.testkit.check.Observations.ProcessEvent;
+import dev.failover.testkit.check.SplitBrainChecker;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The whole system as separate OS processes for fault injection: a real broker (with two relayed listeners, so
+ * that one agent at a time can be cut off through a {@link TcpProxy}), two coordinators, and agents in groups. It
+ * records into {@link Observations}, on the one monotonic clock of this JVM:
+ * <ul>
+ *   <li>every hook run: each agent's hooks connect to the {@link HookLedger} here, which stamps the line on
+ *       arrival (bash's {@code /dev/tcp}; no clock of the hook's own is trusted);</li>
+ *   <li>every answer of every agent's {@code GET /role}, polled every 10 ms by a thread per node;</li>
+ *   <li>launches, kills, SIGSTOP/SIGCONT of agent processes, and the faults with their windows.</li>
+ * </ul>
+ * {@link SplitBrainChecker} then proves the promises from those records.
+ */
+final class FaultHarness implements AutoCloseable {
+
+    static final Duration HEARTBEAT = Duration.ofMillis(200);
+    static final Duration TIMEOUT = Duration.ofSeconds(1);
+    /** Stated overhead above the timeout for a takeover on this shared CI machine (benchmarks measure the real one). */
+    static final Duration OVERHEAD = Await.scaled(Duration.ofMillis(1000));
+    /**
+     * Longest accepted wake-up overlap: a primary frozen (with its service) past its lease that wakes after its
+     * successor took over serves until its stand-down hook has run (seen: 70-170 ms, most of it spawning the hook).
+     * Its /role answers 503 from the first request and its epoch is stale; any other overlap has no tolerance.
+     */
+    static final Duration WAKE_TOLERANCE = Duration.ofMillis(250);
+    /** The coordinators' consumer-group session: the longest a killed coordinator's partitions wait for a new owner. */
+    static final Duration COORDINATOR_SESSION = Duration.ofSeconds(6);
+
+    final Observations observations = new Observations();
+    final TcpProxy relayA = TcpProxy.open();
+    final TcpProxy relayB = TcpProxy.open();
+    final LocalKafkaBroker broker;
+    private final Path dir;
+    private final HookLedger ledger;
+    private final List<CoordinatorProcess> coordinators = new CopyOnWriteArrayList<>();
+    private final List<Node> nodes = new CopyOnWriteArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
+    private int coordinatorLaunches;
+    /** Every decision as {@code group epoch kind roles: reason}, read committed from the role-change topic. */
+    private final List<String> decisions = new CopyOnWriteArrayList<>();
+    private volatile boolean closing;
+
+    FaultHarness(Path dir) {
+        this.dir = dir;
+        this.broker = LocalKafkaBroker.builder().dataDir(dir.resolve("kafka"))
+                .relayedListener("RELAY_A", relayA.port()).relayedListener("RELAY_B", relayB.port()).build();
+        broker.start();
+        relayA.forwardTo("127.0.0.1", broker.listenerPort("RELAY_A"));
+        relayB.forwardTo("127.0.0.1", broker.listenerPort("RELAY_B"));
+        this.ledger = new HookLedger(observations);
+        Thread reader = new Thread(this::readDecisions, "decision-log");
+        reader.setDaemon(true);
+        reader.start();
+        coordinators.add(launchCoordinator());
+        coordinators.add(launchCoordinator());
+        for (CoordinatorProcess c : coordinators) {
+            Await.until(Duration.ofSeconds(90), c.instanceId + " healthy", c::healthy);
+        }
+    }
+
+    CoordinatorProcess launchCoordinator() {
+        int n = ++coordinatorLaunches;
+        return CoordinatorProcess.launch("coordinator-" + n, broker.bootstrapServers(), dir.resolve("coordinator-" + n),
+                List.of("topic.partitions=2"));
+    }
+
+    List<CoordinatorProcess> coordinators() {
+        return List.copyOf(coordinators);
+    }
+
+    /** SIGKILL the coordinator hosting {@code group}; returns it (already dead). */
+    CoordinatorProcess killOwnerOf(String group) {
+        String owner = ownerOf(group).orElseThrow(() -> new AssertionError("no coordinator says who hosts " + group));
+        CoordinatorProcess victim = coordinators.stream().filter(c -> c.http.endsWith(owner.replaceFirst("^[^:]*", "")))
+                .findFirst().orElseThrow(() -> new AssertionError("no coordinator at " + owner + " among "
+                        + coordinators.stream().map(c -> c.http).toList()));
+        victim.kill();
+        coordinators.remove(victim);
+        return victim;
+    }
+
+    /** Replaces killed coordinators until two run, and waits until both are healthy. */
+    void replaceCoordinators() {
+        while (coordinators.size() < 2) {
+            coordinators.add(launchCoordinator());
+        }
+        for (CoordinatorProcess c : coordinators) {
+            Await.until(Duration.ofSeconds(90), c.instanceId + " healthy", c::healthy);
+        }
+    }
+
+    Optional<String> ownerOf(String group) {
+        return Await.value(Duration.ofSeconds(30), "a coordinator to name the host of " + group, () -> {
+            for (CoordinatorProcess c : coordinators) {
+                HttpResponse<String> r = get("http://" + c.http + "/groups/" + group, Duration.ofSeconds(2));
+                if (r != null && r.statusCode() == 200) {
+                    return r.headers().firstValue("Failover-Owner");
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The stored group as the coordinators' JSON, or "" while none can say. */
+    String groupView(String group) {
+        for (CoordinatorProcess c : coordinators) {
+            HttpResponse<String> r = get("http://" + c.http + "/groups/" + group, Duration.ofSeconds(2));
+            if (r != null && r.statusCode() == 200) {
+                return r.body();
+            }
+        }
+        return "";
+    }
+
+    private HttpResponse<String> get(String url, Duration timeout) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private void readDecisions() {
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(java.util.Map.<String, Object>of(
+                "bootstrap.servers", broker.bootstrapServers(), "group.id", "decision-log-" + java.util.UUID.randomUUID(),
+                "auto.offset.reset", "earliest", "isolation.level", "read_committed"),
+                new org.apache.kafka.common.serialization.StringDeserializer(), dev.failover.wire.WireSerdes.roleChange())) {
+            consumer.subscribe(List.of(dev.failover.wire.Topics.ROLE_CHANGES));
+            while (!closing) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    var c = r.value();
+                    decisions.add(c.getGroup() + " " + java.time.Instant.ofEpochMilli(c.getDecidedAtMs()) + " epoch "
+                            + c.getEpoch() + " " + c.getKind() + " " + dev.failover.cli.ctl.DecisionText.roles(
+                            c.getMembers()) + ": " + c.getReason());
+                }
+            }
+        } catch (RuntimeException e) {
+            decisions.add("(the decision log stopped: " + e + ")");
+        }
+    }
+
+    /** The checker's verdict on everything observed so far. */
+    SplitBrainChecker.Report report() {
+        return SplitBrainChecker.check(observations, System.nanoTime(), WAKE_TOLERANCE.toNanos());
+    }
+
+    /**
+     * The decisions about {@code group} and the last lines of every coordinator's and agent's output, for a failure
+     * message; the whole outputs go to files in the harness directory.
+     */
+    String dump(Group group) {
+        StringBuilder out = new StringBuilder("\n--- decisions about " + group.name + " ---\n");
+        decisions.forEach(line -> {
+            if (line.startsWith(group.name + " ")) {
+                out.append(line).append('\n');
+            }
+        });
+        for (CoordinatorProcess c : coordinators) {
+            out.append(tail("coordinator-" + c.instanceId, c.process.output()));
+        }
+        for (Node n : group.members) {
+            out.append(tail("agent-" + group.name + "-" + n.name, n.output()));
+        }
+        return out.toString();
+    }
+
+    private String tail(String name, List<String> lines) {
+        Path file = dir.resolve(name + ".log");
+        try {
+            Files.write(file, lines);
+        } catch (IOException e) {
+            file = null;
+        }
+        return "\n--- " + name + " (whole output: " + file + ") ---\n"
+                + String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    }
+
+    Group group(String name, boolean activePassive) {
+        return new Group(name, activePassive);
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        nodes.forEach(Node::close);
+        coordinators.forEach(CoordinatorProcess::close);
+        ledger.close();
+        broker.close();
+        relayA.close();
+        relayB.close();
+    }
+
+    /** A failover group of agents, set up, faulted trial by trial, and retired. */
+    final class Group {
+        final String name;
+        final boolean activePassive;
+        final List<Node> members = new ArrayList<>();
+        private long setupFrom;
+
+        private Group(String name, boolean activePassive) {
+            this.name = name;
+            this.activePassive = activePassive;
+            observations.group(name, activePassive);
+        }
+
+        /** Adds a node; {@code relay} (or null) is the proxy it reaches the broker through. */
+        Group node(String node, int priority, TcpProxy relay) {
+            members.add(new Node(this, node, priority, relay));
+            return this;
+        }
+
+        /** Launches every node and waits until the group is settled; all of it is a setup window. */
+        Group start() {
+            setupFrom = System.nanoTime();
+            members.parallelStream().forEach(Node::launch);
+            settle();
+            observations.fault(new Observations.Fault("setup", name, null, Expect.SETUP, setupFrom, System.nanoTime(), 0));
+            return this;
+        }
+
+        Node node(String node) {
+            return members.stream().filter(n -> n.name.equals(node)).findFirst().orElseThrow();
+        }
+
+        /** The one node answering /role 200 (active/passive), waited for. */
+        Node primary() {
+            return Await.value(Duration.ofSeconds(30), name + " to have exactly one ACTIVE", () -> {
+                List<Node> active = members.stream().filter(Node::answersActive).toList();
+                return active.size() == 1 ? active.get(0) : null;
+            });
+        }
+
+        Node other(Node node) {
+            return members.stream().filter(n -> n != node).findFirst().orElseThrow();
+        }
+
+        /**
+         * Waits until every node runs and is a member the coordinator knows, a primary answers (every node, for
+         * active/active), and a few more heartbeats have passed, so every standby is eligible again.
+         */
+        void settle() {
+            await(Duration.ofSeconds(60), "every node of " + name + " known to the coordinator",
+                    () -> members.stream().allMatch(n -> groupView(name).contains("\"node\": \"" + n.name + "\"")));
+            if (activePassive) {
+                primary();
+            } else {
+                await(Duration.ofSeconds(30), "every node of " + name + " ACTIVE",
+                        () -> members.stream().allMatch(Node::answersActive));
+            }
+            Await.hold(HEARTBEAT.multipliedBy(3), "rise (2) more heartbeats, so every standby is eligible");
+        }
+
+        /** Starts a fault's window now; {@link Window#close()} ends it and records the fault. */
+        Window fault(String fault, Node node, Expect expect, Duration bound) {
+            return new Window(this, fault, node, expect, bound);
+        }
+
+        /** {@link Await#until}, failing with the decisions and the processes' output. */
+        void await(Duration timeout, String what, java.util.function.BooleanSupplier condition) {
+            try {
+                Await.until(timeout, what, condition);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + dump(this), e);
+            }
+        }
+
+        /** Time with no fault: anything that changes now is a false failover. */
+        void quiet(Duration duration) {
+            Await.hold(duration, "steady state in " + name + ": no hook may run");
+        }
+
+        List<String> violations() {
+            return report().messages(name);
+        }
+
+        /** Ends the group: what happens while its agents stop is not judged. */
+        void retire() {
+            observations.fault(new Observations.Fault("teardown", name, null, Expect.SETUP, System.nanoTime(),
+                    Long.MAX_VALUE, 0));
+            members.forEach(Node::close);
+        }
+    }
+
+    /** A fault's window, from injection until the test says its consequences are over. */
+    final class Window implements AutoCloseable {
+        private final Group group;
+        private final String fault;
+        private final Node node;
+        private final Expect expect;
+        private final Duration bound;
+        final long startNs = System.nanoTime();
+
+        private Window(Group group, String fault, Node node, Expect expect, Duration bound) {
+            this.group = group;
+            this.fault = fault;
+            this.node = node;
+            this.expect = expect;
+            this.bound = bound;
+        }
+
+        @Override
+        public void close() {
+            observations.fault(new Observations.Fault(fault, group.name, node == null ? null : node.name, expect,
+                    startNs, System.nanoTime(), bound.toNanos()));
+        }
+    }
+
+    /** One agent process of a group (relaunched in place), with its /role poller. */
+    final class Node {
+        final Group group;
+        final String name;
+        final int priority;
+        final TcpProxy relay;
+        private volatile AgentProcess agent;
+        private volatile int lastStatus = -1;
+        private volatile boolean closed;
+        private Thread poller;
+
+        private Node(Group group, String name, int priority, TcpProxy relay) {
+            this.group = group;
+            this.name = name;
+            this.priority = priority;
+            this.relay = relay;
+            nodes.add(this);
+        }
+
+        void launch() {
+            String bootstrap = relay == null ? broker.bootstrapServers() : "127.0.0.1:" + relay.port();
+            observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.LAUNCH);
+            lastStatus = -1;
+            agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(), List.of(
+                    "--mode", group.activePassive ? "active-passive" : "active-active",
+                    "--heartbeat-interval", HEARTBEAT.toMillis() + "ms", "--failure-timeout", TIMEOUT.toMillis() + "ms"),
+                    null);
+            if (poller == null) {
+                poller = new Thread(this::poll, "role-poller-" + group.name + "-" + name);
+                poller.setDaemon(true);
+                poller.start();
+            }
+        }
+
+        boolean answersActive() {
+            return lastStatus == 200;
+        }
+
+        boolean alive() {
+            return agent != null && agent.process.isAlive();
+        }
+
+        void kill() {
+            agent.java.kill();
+            observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.DEATH);
+        }
+
+        void stop() {
+            agent.signal("STOP");
+            observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.STOP);
+        }
+
+        /** SIGCONT, recorded just before it is sent (an armed shell delivers it within about a millisecond). */
+        void cont() {
+            Signals.Armed cont = Signals.arm(agent.process.pid(), "CONT");
+            observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.CONT);
+            cont.fire();
+        }
+
+        /** SIGTERM; returns once the process has exited. */
+        void term() {
+            agent.signal("TERM");
+            Await.until(Duration.ofSeconds(20), name + " to exit after SIGTERM", () -> !agent.process.isAlive());
+            observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.DEATH);
+        }
+
+        /** The roles this node's hooks took so far, e.g. {@code [ACTIVE 3, STANDBY 3]}. */
+        List<String> edges() {
+            return ledger.edges(group.name, name);
+        }
+
+        List<String> output() {
+            return agent == null ? List.of() : agent.output();
+        }
+
+        private void poll() {
+            while (!closed) {
+                AgentProcess a = agent;
+                long sent = System.nanoTime();
+                int status = a == null || !a.process.isAlive() ? -1 : status(a);
+                long answered = System.nanoTime();
+                lastStatus = status;
+                observations.sample(new Observations.RoleSample(sent, answered, group.name, name, status));
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+        }
+
+        private int status(AgentProcess a) {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create("http://" + a.http + "/role"))
+                        .timeout(Duration.ofMillis(250)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            } catch (IOException e) {
+                return -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+
+        void close() {
+            closed = true;
+            if (agent != null) {
+                agent.java.close();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return group.name + "/" + name;
+        }
+    }
+
+    /**
+     * Where hooks report: each hook run opens a connection and writes {@code role epoch group node}; the line is
+     * stamped with this JVM's monotonic clock when the connection is accepted.
+     */
+    static final class HookLedger implements AutoCloseable {
+        private final ServerSocket server;
+        private final Observations observations;
+        private final List<String[]> lines = new CopyOnWriteArrayList<>();
+
+        HookLedger(Observations observations) {
+            this.observations = observations;
+            try {
+                this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Thread t = new Thread(this::serve, "hook-ledger");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /** The hook command for both edges: no shell quoting problems, values have no spaces. */
+        String hook() {
+            return "bash -c 'echo $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE > /dev/tcp/127.0.0.1/"
+                    + server.getLocalPort() + "'";
+        }
+
+        private void serve() {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    long at = System.nanoTime();
+                    s.setSoTimeout(2_000);
+                    String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
+                            .readLine();
+                    String[] f = line == null ? new String[0] : line.trim().split(" ");
+                    if (f.length == 4) {
+                        lines.add(f);
+                        observations.edge(new Observations.Edge(at, f[2], f[3], f[0], Long.parseLong(f[1])));
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    if (server.isClosed()) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        List<String> edges(String group, String node) {
+            return lines.stream().filter(f -> f[2].equals(group) && f[3].equals(node)).map(f -> f[0] + " " + f[1])
+                    .toList();
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // closed already
+            }
+        }
+
+        @Override
+        public String toString() {
+            return lines.stream().map(Arrays::toString).toList().toString();
+        }
+    }
+}

@@ -1,0 +1,278 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.cli.FaultHarness.Group;
+import dev.failover.cli.FaultHarness.Node;
+import dev.failover.cli.FaultHarness.Window;
+import dev.failover.testkit.Await;
+import dev.failover.testkit.check.Observations.Expect;
+import dev.failover.testkit.check.SplitBrainChecker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Fault injection with real processes: one real broker, two coordinators and agents as separate OS processes. Every
+ * hook run and every {@code /role} answer is recorded and {@link SplitBrainChecker} proves, per group: never two
+ * nodes answering {@code /role} 200 at once, never two holding ACTIVE by their hooks (beyond
+ * {@link FaultHarness#WAKE_TOLERANCE} for a frozen primary waking up), epochs that only grow, a takeover within the timeout plus
+ * {@link FaultHarness#OVERHEAD} after every primary death, and no role change without a fault. Agents heartbeat
+ * every 200 ms with a 1 s failure timeout (lease 800 ms).
+ *
+ * <p>Trials per fault are kept small for CI (the number is in each test); {@code -Dfailover.faults.trials=N} runs N
+ * of each. The summary table is printed at the end and written to {@code target/fault-injection-summary.txt}.
+ * The broker is always the local process broker: the cut needs listeners of its own.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FaultInjectionIT {
+
+    private static final Pattern C_TAKEN_OUT = Pattern.compile(
+            "\"node\": \"c\"[^}]*\"assigned\": \"(STANDBY|REMOVED)\"");
+
+    private FaultHarness harness;
+
+    @BeforeAll
+    void start() throws IOException {
+        harness = new FaultHarness(Files.createTempDirectory("faults-"));
+    }
+
+    @AfterAll
+    void summarise() throws IOException {
+        try {
+            SplitBrainChecker.Report report = harness.report();
+            String table = "Fault injection (heartbeat " + FaultHarness.HEARTBEAT.toMillis() + " ms, timeout "
+                    + FaultHarness.TIMEOUT.toMillis() + " ms; takeover bound timeout + " + FaultHarness.OVERHEAD.toMillis()
+                    + " ms; wake-up overlap tolerance " + FaultHarness.WAKE_TOLERANCE.toMillis() + " ms)\n" + report.table()
+                    + (report.ok() ? "no violations\n" : "violations:\n  " + String.join("\n  ", report.messages()) + "\n");
+            System.out.print(table);
+            Path target = Path.of("target");
+            Files.createDirectories(target);
+            Files.writeString(target.resolve("fault-injection-summary.txt"), table);
+        } finally {
+            harness.close();
+        }
+    }
+
+    private static int trials(int ciDefault) {
+        return Integer.getInteger("failover.faults.trials", ciDefault);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    private static Duration takeoverBound() {
+        return FaultHarness.TIMEOUT.plus(FaultHarness.OVERHEAD);
+    }
+
+    private Group activePassive(String name) {
+        return harness.group(name, true).node("alpha", 100, null).node("beta", 50, null).start();
+    }
+
+    private void assertClean(Group group) {
+        List<String> violations = group.violations();
+        if (!violations.isEmpty()) {
+            throw new AssertionError(String.join("\n", violations) + "\nedges: "
+                    + group.members.stream().map(n -> n.name + "=" + n.edges()).toList() + harness.dump(group));
+        }
+    }
+
+    /** Fault 1, 3 trials: SIGKILL of the primary's agent; the killed node comes back as a standby. */
+    @Test
+    void sigkillOfThePrimary() {
+        Group g = activePassive("kill");
+        for (int i = 0; i < trials(3); i++) {
+            Node primary = g.primary();
+            try (Window w = g.fault("SIGKILL primary agent", primary, Expect.TAKEOVER, takeoverBound())) {
+                primary.kill();
+                g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
+                primary.launch();
+                g.settle();
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        g.retire();
+        assertClean(g);
+    }
+
+    /**
+     * Fault 2, 3 + 2 trials: SIGSTOP of the primary (agent and, by our model, its service) for 0.4 s, less than the
+     * timeout and within the lease margin: nothing may happen; then for 3 s, three timeouts: the standby takes over
+     * and after SIGCONT the old primary's first act is its stand-down.
+     */
+    @Test
+    void sigstopOfThePrimary() {
+        Group g = activePassive("pause");
+        for (int i = 0; i < trials(3); i++) {
+            Node primary = g.primary();
+            try (Window w = g.fault("SIGSTOP primary 0.4 s (< timeout)", primary, Expect.NO_CHANGE, Duration.ZERO)) {
+                primary.stop();
+                Await.hold(Duration.ofMillis(400), "the pause, shorter than the lease's margin");
+                primary.cont();
+                Await.hold(Duration.ofSeconds(2), "two timeouts after SIGCONT: no change may follow");
+            }
+        }
+        for (int i = 0; i < trials(2); i++) {
+            Node primary = g.primary();
+            int edgesBefore = primary.edges().size();
+            try (Window w = g.fault("SIGSTOP primary 3 s (3 timeouts)", primary, Expect.TAKEOVER, takeoverBound())) {
+                primary.stop();
+                g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
+                Await.hold(max(Duration.ZERO, Duration.ofSeconds(3).minus(Duration.ofNanos(System.nanoTime() - w.startNs))),
+                        "the rest of the 3 s pause");
+                primary.cont();
+                g.await(Duration.ofSeconds(10), "the old primary's stand-down hook",
+                        () -> primary.edges().size() > edgesBefore);
+                assertTrue(primary.edges().get(edgesBefore).startsWith("STANDBY"), primary.edges().toString());
+                g.settle();
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        g.retire();
+        assertClean(g);
+    }
+
+    /**
+     * Fault 3, 2 trials: the primary cut off from the broker while alive (its TCP relay black-holes). Its lease runs
+     * out and it stands down before the standby is promoted; the link comes back and it rejoins as a standby.
+     */
+    @Test
+    void primaryCutOffFromTheBroker() {
+        Group g = harness.group("cut", true).node("alpha", 100, harness.relayA).node("beta", 50, harness.relayB).start();
+        for (int i = 0; i < trials(2); i++) {
+            Node primary = g.primary();
+            int edgesBefore = primary.edges().size();
+            try (Window w = g.fault("primary cut off from the broker", primary, Expect.TAKEOVER, takeoverBound())) {
+                primary.relay.cut();
+                try {
+                    g.await(Duration.ofSeconds(15), "the standby to take over",
+                            () -> g.other(primary).answersActive());
+                    assertTrue(primary.edges().size() > edgesBefore
+                            && primary.edges().get(edgesBefore).startsWith("STANDBY"),
+                            "the cut-off primary stood down on its own: " + primary.edges());
+                    Await.hold(Duration.ofSeconds(1), "the cut lasts a while after the takeover");
+                } finally {
+                    primary.relay.restore();
+                }
+                Await.hold(Duration.ofSeconds(2), "the old primary reconnects and heartbeats again");
+                g.settle();
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        g.retire();
+        assertClean(g);
+    }
+
+    /**
+     * Fault 4, 1 + 1 trials: SIGKILL of the coordinator that hosts the group: in steady state nothing may change; in
+     * the middle of a failover (300 ms after the primary's SIGKILL) the takeover is only delayed: by the
+     * coordinators' group session until the survivor owns the partition (plus 1 s for the rebalance and the restore
+     * of the state), and one more timeout, because a new owner convicts nobody before it has read a full timeout of
+     * fenced input.
+     */
+    @Test
+    void sigkillOfTheOwningCoordinator() {
+        Group g = activePassive("coordinators");
+        for (int i = 0; i < trials(1); i++) {
+            try (Window w = g.fault("SIGKILL owning coordinator, steady", null, Expect.NO_CHANGE, Duration.ZERO)) {
+                harness.killOwnerOf(g.name);
+                Await.hold(FaultHarness.COORDINATOR_SESSION.plusSeconds(2), "the survivor takes the partition over");
+                harness.replaceCoordinators();
+                Await.hold(Duration.ofSeconds(2), "after the replacement joined");
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        for (int i = 0; i < trials(1); i++) {
+            Node primary = g.primary();
+            Duration delay = Duration.ofMillis(300);
+            Duration bound = takeoverBound().plus(delay).plus(FaultHarness.COORDINATOR_SESSION).plusSeconds(1)
+                    .plus(FaultHarness.TIMEOUT);
+            try (Window w = g.fault("SIGKILL coordinator mid-failover", primary, Expect.TAKEOVER, bound)) {
+                primary.kill();
+                Await.hold(delay, "the failover is under way");
+                harness.killOwnerOf(g.name);
+                g.await(bound.plusSeconds(10), "the standby to take over", () -> g.other(primary).answersActive());
+                harness.replaceCoordinators();
+                primary.launch();
+                g.settle();
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        g.retire();
+        assertClean(g);
+    }
+
+    /**
+     * Fault 5, 1 trial: the broker SIGKILLed and restarted 3 s later. The primary's lease runs out and it stands down
+     * (nobody can be sure of anything without Kafka); when the broker is back the group gets a primary again by
+     * itself, and then nothing more changes.
+     */
+    @Test
+    void brokerKilledAndRestarted() {
+        Group g = activePassive("broker");
+        for (int i = 0; i < trials(1); i++) {
+            try (Window w = g.fault("broker SIGKILL + restart after 3 s", null, Expect.RECOVERY, Duration.ZERO)) {
+                harness.broker.kill();
+                Await.hold(Duration.ofSeconds(3), "the broker is gone");
+                assertTrue(g.members.stream().noneMatch(Node::answersActive), "nobody may answer ACTIVE without Kafka");
+                harness.broker.start();
+                g.await(Duration.ofSeconds(60), "a primary again after the broker came back",
+                        () -> g.members.stream().filter(Node::answersActive).count() == 1);
+                Await.hold(Duration.ofSeconds(3), "let the group settle");
+            }
+            g.quiet(Duration.ofSeconds(5));
+        }
+        g.retire();
+        assertClean(g);
+        harness.coordinators().forEach(c -> assertTrue(c.healthy(), c.instanceId + " recovered by itself"));
+    }
+
+    /** Fault 6, 3 trials: SIGTERM of the primary: a handover well under the timeout. */
+    @Test
+    void gracefulSigtermOfThePrimary() {
+        Group g = activePassive("term");
+        for (int i = 0; i < trials(3); i++) {
+            Node primary = g.primary();
+            try (Window w = g.fault("SIGTERM primary (handover)", primary, Expect.TAKEOVER, FaultHarness.OVERHEAD)) {
+                primary.term();
+                g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
+                primary.launch();
+                g.settle();
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        g.retire();
+        assertClean(g);
+    }
+
+    /** Fault 7, 2 trials: an active/active group of three loses one member to SIGKILL and gets it back. */
+    @Test
+    void activeActiveGroupLosesAMemberAndGetsItBack() {
+        Group g = harness.group("triple", false).node("a", 0, null).node("b", 0, null).node("c", 0, null).start();
+        Node c = g.node("c");
+        for (int i = 0; i < trials(2); i++) {
+            try (Window w = g.fault("active/active: SIGKILL one of three", c, Expect.MEMBER_LOSS, Duration.ZERO)) {
+                c.kill();
+                g.await(Duration.ofSeconds(15), "c taken out of service", () -> C_TAKEN_OUT.matcher(harness.groupView(g.name))
+                        .find());
+                assertTrue(g.node("a").answersActive() && g.node("b").answersActive(), "the others keep serving");
+                c.launch();
+                g.await(Duration.ofSeconds(30), "c ACTIVE again", c::answersActive);
+                g.settle();
+            }
+            g.quiet(Duration.ofSeconds(1));
+        }
+        g.retire();
+        assertClean(g);
+        assertEquals(0, harness.report().rows().get("active/active: SIGKILL one of three").failovers());
+    }
+}

@@ -1,0 +1,68 @@
+package dev.failover.agent.shell;
+
+import dev.failover.agent.Agent;
+import dev.failover.wire.Health;
+import dev.failover.wire.Role;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** The agent's meters, served as Prometheus text on {@code GET /metrics}. */
+public final class AgentMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter sent;
+    private final Counter acknowledged;
+    private final Counter failed;
+
+    public AgentMetrics(Supplier<Agent.Snapshot> snapshot) {
+        sent = Counter.builder("failover.agent.heartbeats.sent").description("heartbeats handed to the producer")
+                .register(registry);
+        acknowledged = Counter.builder("failover.agent.heartbeats.acknowledged")
+                .description("heartbeats the broker acknowledged (acks=all)").register(registry);
+        failed = Counter.builder("failover.agent.heartbeats.failed").description("heartbeats not acknowledged")
+                .register(registry);
+        Gauge.builder("failover.agent.active", snapshot, s -> s.get().role() == Role.ACTIVE ? 1 : 0)
+                .description("1 while this node serves as ACTIVE (what /role answers 200 for)").register(registry);
+        Gauge.builder("failover.agent.epoch", snapshot, s -> s.get().epoch())
+                .description("the epoch (fencing token) of the last role applied").register(registry);
+        Gauge.builder("failover.agent.lease.remaining", snapshot, s -> s.get().leaseRemainingMs() / 1000.0)
+                .baseUnit("seconds").description("time left on the lease; an ACTIVE node stands down at 0")
+                .register(registry);
+        Gauge.builder("failover.agent.healthy", snapshot, s -> s.get().health() == Health.HEALTHY ? 1 : 0)
+                .description("1 while the service's checks pass (after rise/fall)").register(registry);
+        FunctionCounter.builder("failover.agent.stale.epochs.ignored", snapshot, s -> s.get().staleIgnored())
+                .description("role changes ignored because their epoch was older than one applied").register(registry);
+    }
+
+    public void heartbeatSent() {
+        sent.increment();
+    }
+
+    public void heartbeatAcknowledged() {
+        acknowledged.increment();
+    }
+
+    public void heartbeatFailed() {
+        failed.increment();
+    }
+
+    public void probed(boolean ok, long nanos) {
+        Timer.builder("failover.agent.probe").tag("result", ok ? "pass" : "fail").description("service checks")
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void hookRan(Role role, boolean ok, long nanos) {
+        Timer.builder("failover.agent.hook").tag("role", role.name()).tag("outcome", ok ? "ok" : "failed")
+                .description("hook runs").register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+}
