@@ -124,9 +124,17 @@ final class FaultHarness implements AutoCloseable {
     Optional<String> ownerOf(String group) {
         return Await.value(Duration.ofSeconds(30), "a coordinator to name the host of " + group, () -> {
             for (CoordinatorProcess c : coordinators) {
-                HttpResponse<String> r = get("http://" + c.http + "/groups/" + group, Duration.ofSeconds(2));
-                if (r != null && r.statusCode() == 200) {
-                    return r.headers().firstValue("Failover-Owner");
+                try {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http + "/groups/"
+                            + group)).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 200) {
+                        return r.headers().firstValue("Failover-Owner");
+                    }
+                } catch (IOException e) {
+                    // ask the next one
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
                 }
             }
             return null;
@@ -136,22 +144,39 @@ final class FaultHarness implements AutoCloseable {
     /** The stored group as the coordinators' JSON, or "" while none can say. */
     String groupView(String group) {
         for (CoordinatorProcess c : coordinators) {
-            HttpResponse<String> r = get("http://" + c.http + "/groups/" + group, Duration.ofSeconds(2));
-            if (r != null && r.statusCode() == 200) {
+            Reply r = get(c.http, "/groups/" + group, Duration.ofSeconds(2));
+            if (r != null && r.status() == 200) {
                 return r.body();
             }
         }
         return "";
     }
 
-    private HttpResponse<String> get(String url, Duration timeout) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(250);
+
+    /** A status line and body. */
+    record Reply(int status, String body) {
+    }
+
+    /**
+     * One GET on a fresh connection, as a load balancer's health check does: no pooled connection, no shared client
+     * state, a hard timeout on connect and on every read. Null when nothing (complete) came back in time.
+     */
+    static Reply get(String hostPort, String path, Duration timeout) {
+        int colon = hostPort.lastIndexOf(':');
+        try (Socket socket = new Socket()) {
+            socket.connect(new java.net.InetSocketAddress(hostPort.substring(0, colon),
+                    Integer.parseInt(hostPort.substring(colon + 1))), (int) timeout.toMillis());
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + hostPort
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!response.startsWith("HTTP/1.1 ")) {
+                return null;
+            }
+            int bodyAt = response.indexOf("\r\n\r\n");
+            return new Reply(Integer.parseInt(response.substring(9, 12)), bodyAt < 0 ? "" : response.substring(bodyAt + 4));
+        } catch (IOException | RuntimeException e) {
             return null;
         }
     }
@@ -195,6 +220,10 @@ final class FaultHarness implements AutoCloseable {
             out.append(tail("coordinator-" + c.instanceId, c.process.output()));
         }
         for (Node n : group.members) {
+            AgentProcess a = n.agent;
+            Reply role = a == null ? null : get(a.http, "/role", Duration.ofSeconds(1));
+            out.append("\n--- ").append(n).append(": last polled /role ").append(n.lastStatus).append(", now ")
+                    .append(role == null ? "no answer" : role.status() + " " + role.body());
             out.append(tail("agent-" + group.name + "-" + n.name, n.output()));
         }
         return out.toString();
@@ -248,9 +277,13 @@ final class FaultHarness implements AutoCloseable {
         /** Launches every node and waits until the group is settled; all of it is a setup window. */
         Group start() {
             setupFrom = System.nanoTime();
-            members.parallelStream().forEach(Node::launch);
-            settle();
-            observations.fault(new Observations.Fault("setup", name, null, Expect.SETUP, setupFrom, System.nanoTime(), 0));
+            try {
+                members.parallelStream().forEach(Node::launch);
+                settle();
+            } finally {
+                observations.fault(new Observations.Fault("setup", name, null, Expect.SETUP, setupFrom,
+                        System.nanoTime(), 0));
+            }
             return this;
         }
 
@@ -271,12 +304,13 @@ final class FaultHarness implements AutoCloseable {
         }
 
         /**
-         * Waits until every node runs and is a member the coordinator knows, a primary answers (every node, for
-         * active/active), and a few more heartbeats have passed, so every standby is eligible again.
+         * Waits until every node has reconciled to the group's state and heartbeats (its /health says connected), a
+         * primary answers (every node, for active/active), and a few more heartbeats have passed, so every standby
+         * is proven and eligible again.
          */
         void settle() {
-            await(Duration.ofSeconds(60), "every node of " + name + " known to the coordinator",
-                    () -> members.stream().allMatch(n -> groupView(name).contains("\"node\": \"" + n.name + "\"")));
+            await(Duration.ofSeconds(60), "every node of " + name + " heartbeating",
+                    () -> members.stream().allMatch(Node::heartbeating));
             if (activePassive) {
                 primary();
             } else {
@@ -383,6 +417,16 @@ final class FaultHarness implements AutoCloseable {
             return agent != null && agent.process.isAlive();
         }
 
+        /** Reconciled to the group's state, so it heartbeats (an agent does not before it knows its epoch). */
+        boolean heartbeating() {
+            AgentProcess a = agent;
+            if (a == null || !a.process.isAlive()) {
+                return false;
+            }
+            Reply r = get(a.http, "/health", Duration.ofMillis(500));
+            return r != null && r.body().contains("\"connected\":true");
+        }
+
         void kill() {
             agent.java.kill();
             observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.DEATH);
@@ -429,15 +473,8 @@ final class FaultHarness implements AutoCloseable {
         }
 
         private int status(AgentProcess a) {
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create("http://" + a.http + "/role"))
-                        .timeout(Duration.ofMillis(250)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-            } catch (IOException e) {
-                return -1;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return -1;
-            }
+            Reply r = FaultHarness.get(a.http, "/role", POLL_TIMEOUT);
+            return r == null ? -1 : r.status();
         }
 
         void close() {

@@ -19,8 +19,11 @@ public final class AgentMetrics {
     private final Counter sent;
     private final Counter acknowledged;
     private final Counter failed;
+    /** Held here: meters keep only a weak reference to what they read, and a lambda nobody else holds would vanish. */
+    private final Supplier<Agent.Snapshot> snapshot;
 
     public AgentMetrics(Supplier<Agent.Snapshot> snapshot) {
+        this.snapshot = snapshot;
         sent = Counter.builder("failover.agent.heartbeats.sent").description("heartbeats handed to the producer")
                 .register(registry);
         acknowledged = Counter.builder("failover.agent.heartbeats.acknowledged")
