@@ -45,6 +45,17 @@ class FailoverCliTest {
     }
 
     @Test
+    void ctlTakesItsBrokerFromTheEnvironmentAndSaysWhenItCannotReachIt() {
+        String[] args = {"ctl", "status", "--timeout", "1s"};
+        var commandLine = FailoverCli.newCommandLine(args, java.util.Map.of("FAILOVER_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setOut(new PrintWriter(out, true));
+        assertEquals(1, commandLine.execute(args), err.toString());
+        assertTrue(err.toString().contains("failover ctl status: cannot reach Kafka at 127.0.0.1:1 within 1 s"),
+                err.toString());
+    }
+
+    @Test
     void ctlRejectsABadDurationAndABadOutputNamingThem() {
         assertEquals(2, run("ctl", "pause", "--bootstrap-servers", "localhost:9092", "--group", "g", "--for", "5x"));
         assertTrue(err.toString().contains("--for") && err.toString().contains("5x"), err.toString());
