@@ -87,6 +87,18 @@ public final class CtlCommand implements Runnable {
         }
     }
 
+    /** A ctl command about one named group. */
+    abstract static class OneGroup implements Callable<Integer> {
+        @Mixin
+        Options options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
+        String group;
+    }
+
     /** The latest state of every group (or one), from the compacted state topic. */
     static Map<String, GroupState> states(TopicReader reader, PrintWriter err) {
         Map<String, GroupState> latest = new TreeMap<>();
@@ -229,16 +241,7 @@ public final class CtlCommand implements Runnable {
 
     @CommandLine.Command(name = "history", mixinStandardHelpOptions = true,
             description = "The decisions of a group since a time, with their reasons.")
-    static final class History implements Callable<Integer> {
-        @Mixin
-        Options options;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
-        String group;
-
+    static final class History extends OneGroup {
         @Option(names = "--since", paramLabel = "DURATION", defaultValue = "1h", converter = Durations.class,
                 description = "How far back (default: ${DEFAULT-VALUE}).")
         Duration since;
@@ -261,16 +264,7 @@ public final class CtlCommand implements Runnable {
 
     @CommandLine.Command(name = "why", mixinStandardHelpOptions = true,
             description = "Explain one decision of a group from the evidence recorded with it.")
-    static final class Why implements Callable<Integer> {
-        @Mixin
-        Options options;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
-        String group;
-
+    static final class Why extends OneGroup {
         @Option(names = "--epoch", required = true, paramLabel = "E", description = "The decision's epoch.")
         long epoch;
 
@@ -296,16 +290,7 @@ public final class CtlCommand implements Runnable {
     }
 
     /** Writes one command and waits for the coordinator's decision that answers it. */
-    abstract static class Steer implements Callable<Integer> {
-        @Mixin
-        Options options;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
-        String group;
-
+    abstract static class Steer extends OneGroup {
         abstract Command command(String id);
 
         /** True once {@code c} (which answers our command) finishes it. */

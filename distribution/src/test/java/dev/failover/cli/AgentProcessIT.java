@@ -135,6 +135,30 @@ class AgentProcessIT {
         }
     }
 
+    /**
+     * A membership change re-issues the assignment at a new epoch without an edge. If it lands while the activate hook
+     * still runs, the hook's success must still count: the activation is the current one (found by the
+     * active/active fault test, where /role stayed 503 for good).
+     */
+    @Test
+    void anActivationWhoseEpochMovesOnWhileItsHookRunsStillServes() throws Exception {
+        Path ledger = dir.resolve("slow.ledger");
+        String slowHook = "sh -c 'sleep 6; echo $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
+        try (AgentProcess a = AgentProcess.start(broker.bootstrapServers(), "aa", "a", 0, slowHook,
+                List.of("--mode", "active-active"), ledger)) {
+            Await.until(Duration.ofSeconds(30), "a assigned ACTIVE", () -> groupView("aa").matches(
+                    "(?s).*\"node\": \"a\"[^}]*\"assigned\": \"ACTIVE\".*"));
+            assertTrue(a.edges().isEmpty(), "the slow hook is still running: " + a.edges());
+            try (AgentProcess b = AgentProcess.start(broker.bootstrapServers(), "aa", "b", 0, "true",
+                    List.of("--mode", "active-active"), null)) {
+                Await.until(Duration.ofSeconds(30), "the epoch to move on: b assigned", () -> groupView("aa").matches(
+                        "(?s).*\"node\": \"b\"[^}]*\"assigned\": \"ACTIVE\".*"));
+                assertTrue(a.edges().isEmpty(), "b joined while a's hook ran: " + a.edges());
+                Await.until(Duration.ofSeconds(20), "a's /role 200 once its hook is done", () -> a.roleStatus() == 200);
+            }
+        }
+    }
+
     private String groupView(String group) {
         try {
             return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(

@@ -68,14 +68,32 @@ final class FaultHarness implements AutoCloseable {
     private final List<Node> nodes = new CopyOnWriteArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
     private int coordinatorLaunches;
+    private final int coordinatorCount;
+    private final List<String> coordinatorSettings;
+    /** Wall-clock minus monotonic time, in ms, to place the coordinator's decision times on the monotonic clock. */
+    final long wallMinusMonoMs = System.currentTimeMillis() - System.nanoTime() / 1_000_000;
+    /** Every decision read, in the order read. */
+    private final List<dev.failover.wire.RoleChange> decisionRecords = new CopyOnWriteArrayList<>();
     /** Every decision as {@code group epoch kind roles: reason}, read committed from the role-change topic. */
     private final List<String> decisions = new CopyOnWriteArrayList<>();
     private volatile boolean closing;
 
     FaultHarness(Path dir) {
+        this(dir, 2, List.of(), java.util.Map.of());
+    }
+
+    /**
+     * {@code coordinatorCount} coordinators launched with {@code coordinatorSettings} (as --set takes them) on a broker
+     * with {@code brokerProperties} over its defaults.
+     */
+    FaultHarness(Path dir, int coordinatorCount, List<String> coordinatorSettings, java.util.Map<String, String> brokerProperties) {
         this.dir = dir;
-        this.broker = LocalKafkaBroker.builder().dataDir(dir.resolve("kafka"))
-                .relayedListener("RELAY_A", relayA.port()).relayedListener("RELAY_B", relayB.port()).build();
+        this.coordinatorCount = coordinatorCount;
+        this.coordinatorSettings = List.copyOf(coordinatorSettings);
+        LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dir.resolve("kafka"))
+                .relayedListener("RELAY_A", relayA.port()).relayedListener("RELAY_B", relayB.port());
+        brokerProperties.forEach(builder::property);
+        this.broker = builder.build();
         broker.start();
         relayA.forwardTo("127.0.0.1", broker.listenerPort("RELAY_A"));
         relayB.forwardTo("127.0.0.1", broker.listenerPort("RELAY_B"));
@@ -83,17 +101,15 @@ final class FaultHarness implements AutoCloseable {
         Thread reader = new Thread(this::readDecisions, "decision-log");
         reader.setDaemon(true);
         reader.start();
-        coordinators.add(launchCoordinator());
-        coordinators.add(launchCoordinator());
-        for (CoordinatorProcess c : coordinators) {
-            Await.until(Duration.ofSeconds(90), c.instanceId + " healthy", c::healthy);
-        }
+        replaceCoordinators();
     }
 
     CoordinatorProcess launchCoordinator() {
         int n = ++coordinatorLaunches;
+        List<String> settings = new ArrayList<>(List.of("topic.partitions=2"));
+        settings.addAll(coordinatorSettings);
         return CoordinatorProcess.launch("coordinator-" + n, broker.bootstrapServers(), dir.resolve("coordinator-" + n),
-                List.of("topic.partitions=2"));
+                settings);
     }
 
     List<CoordinatorProcess> coordinators() {
@@ -111,9 +127,9 @@ final class FaultHarness implements AutoCloseable {
         return victim;
     }
 
-    /** Replaces killed coordinators until two run, and waits until both are healthy. */
+    /** Replaces killed coordinators until all run again, and waits until they are healthy. */
     void replaceCoordinators() {
-        while (coordinators.size() < 2) {
+        while (coordinators.size() < coordinatorCount) {
             coordinators.add(launchCoordinator());
         }
         for (CoordinatorProcess c : coordinators) {
@@ -190,6 +206,7 @@ final class FaultHarness implements AutoCloseable {
             while (!closing) {
                 for (var r : consumer.poll(Duration.ofMillis(200))) {
                     var c = r.value();
+                    decisionRecords.add(c);
                     decisions.add(c.getGroup() + " " + java.time.Instant.ofEpochMilli(c.getDecidedAtMs()) + " epoch "
                             + c.getEpoch() + " " + c.getKind() + " " + dev.failover.cli.ctl.DecisionText.roles(
                             c.getMembers()) + ": " + c.getReason());
@@ -198,6 +215,16 @@ final class FaultHarness implements AutoCloseable {
         } catch (RuntimeException e) {
             decisions.add("(the decision log stopped: " + e + ")");
         }
+    }
+
+    /** The decisions about {@code group} read so far. */
+    List<dev.failover.wire.RoleChange> decisions(String group) {
+        return decisionRecords.stream().filter(c -> c.getGroup().equals(group)).toList();
+    }
+
+    /** A decision's time on this JVM's monotonic clock, in nanoseconds. */
+    long monotonicNs(long wallMs) {
+        return (wallMs - wallMinusMonoMs) * 1_000_000;
     }
 
     /** The checker's verdict on everything observed so far. */
@@ -261,11 +288,20 @@ final class FaultHarness implements AutoCloseable {
         final boolean activePassive;
         final List<Node> members = new ArrayList<>();
         private long setupFrom;
+        Duration heartbeat = HEARTBEAT;
+        Duration timeout = TIMEOUT;
 
         private Group(String name, boolean activePassive) {
             this.name = name;
             this.activePassive = activePassive;
             observations.group(name, activePassive);
+        }
+
+        /** Heartbeat interval and failure timeout of every agent of the group (before {@link #start()}). */
+        Group timing(Duration heartbeatInterval, Duration failureTimeout) {
+            this.heartbeat = heartbeatInterval;
+            this.timeout = failureTimeout;
+            return this;
         }
 
         /** Adds a node; {@code relay} (or null) is the proxy it reaches the broker through. */
@@ -317,7 +353,7 @@ final class FaultHarness implements AutoCloseable {
                 await(Duration.ofSeconds(30), "every node of " + name + " ACTIVE",
                         () -> members.stream().allMatch(Node::answersActive));
             }
-            Await.hold(HEARTBEAT.multipliedBy(3), "rise (2) more heartbeats, so every standby is eligible");
+            Await.hold(heartbeat.multipliedBy(3), "rise (2) more heartbeats, so every standby is eligible");
         }
 
         /** Starts a fault's window now; {@link Window#close()} ends it and records the fault. */
@@ -383,6 +419,9 @@ final class FaultHarness implements AutoCloseable {
         final TcpProxy relay;
         private volatile AgentProcess agent;
         private volatile int lastStatus = -1;
+        /** When /role last went to 200 (answer time) and last stopped answering 200 (ask time), monotonic ns. */
+        volatile long becameActiveNs;
+        volatile long lostActiveNs;
         private volatile boolean closed;
         private Thread poller;
 
@@ -400,7 +439,8 @@ final class FaultHarness implements AutoCloseable {
             lastStatus = -1;
             agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(), List.of(
                     "--mode", group.activePassive ? "active-passive" : "active-active",
-                    "--heartbeat-interval", HEARTBEAT.toMillis() + "ms", "--failure-timeout", TIMEOUT.toMillis() + "ms"),
+                    "--heartbeat-interval", group.heartbeat.toMillis() + "ms", "--failure-timeout",
+                    group.timeout.toMillis() + "ms"),
                     null);
             if (poller == null) {
                 poller = new Thread(this::poll, "role-poller-" + group.name + "-" + name);
@@ -456,6 +496,11 @@ final class FaultHarness implements AutoCloseable {
             return ledger.edges(group.name, name);
         }
 
+        /** When the ledger last heard this node's activate hook (monotonic ns), or 0. */
+        long lastActivationNs() {
+            return ledger.lastActivationNs(group.name, name);
+        }
+
         List<String> output() {
             return agent == null ? List.of() : agent.output();
         }
@@ -466,6 +511,11 @@ final class FaultHarness implements AutoCloseable {
                 long sent = System.nanoTime();
                 int status = a == null || !a.process.isAlive() ? -1 : status(a);
                 long answered = System.nanoTime();
+                if (status == 200 && lastStatus != 200) {
+                    becameActiveNs = answered;
+                } else if (status != 200 && lastStatus == 200) {
+                    lostActiveNs = sent;
+                }
                 lastStatus = status;
                 observations.sample(new Observations.RoleSample(sent, answered, group.name, name, status));
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
@@ -498,6 +548,7 @@ final class FaultHarness implements AutoCloseable {
         private final ServerSocket server;
         private final Observations observations;
         private final List<String[]> lines = new CopyOnWriteArrayList<>();
+        private final java.util.Map<String, Long> activations = new java.util.concurrent.ConcurrentHashMap<>();
 
         HookLedger(Observations observations) {
             this.observations = observations;
@@ -527,6 +578,9 @@ final class FaultHarness implements AutoCloseable {
                     String[] f = line == null ? new String[0] : line.trim().split(" ");
                     if (f.length == 4) {
                         lines.add(f);
+                        if (f[0].equals("ACTIVE")) {
+                            activations.put(f[2] + "/" + f[3], at);
+                        }
                         observations.edge(new Observations.Edge(at, f[2], f[3], f[0], Long.parseLong(f[1])));
                     }
                 } catch (IOException | NumberFormatException e) {
@@ -535,6 +589,10 @@ final class FaultHarness implements AutoCloseable {
                     }
                 }
             }
+        }
+
+        long lastActivationNs(String group, String node) {
+            return activations.getOrDefault(group + "/" + node, 0L);
         }
 
         List<String> edges(String group, String node) {

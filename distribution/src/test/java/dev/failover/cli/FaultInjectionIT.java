@@ -89,11 +89,19 @@ class FaultInjectionIT {
     /** Fault 1, 3 trials: SIGKILL of the primary's agent; the killed node comes back as a standby. */
     @Test
     void sigkillOfThePrimary() {
-        Group g = activePassive("kill");
+        primaryDies("kill", "SIGKILL primary agent", takeoverBound(), Node::kill);
+    }
+
+    /**
+     * {@code trials(3)} times: {@code death} on the primary; the standby must take over within {@code bound}; the
+     * dead node comes back and the group settles; a quiet second follows each trial.
+     */
+    private void primaryDies(String group, String fault, Duration bound, java.util.function.Consumer<Node> death) {
+        Group g = activePassive(group);
         for (int i = 0; i < trials(3); i++) {
             Node primary = g.primary();
-            try (Window w = g.fault("SIGKILL primary agent", primary, Expect.TAKEOVER, takeoverBound())) {
-                primary.kill();
+            try (Window w = g.fault(fault, primary, Expect.TAKEOVER, bound)) {
+                death.accept(primary);
                 g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
                 primary.launch();
                 g.settle();
@@ -239,19 +247,7 @@ class FaultInjectionIT {
     /** Fault 6, 3 trials: SIGTERM of the primary: a handover well under the timeout. */
     @Test
     void gracefulSigtermOfThePrimary() {
-        Group g = activePassive("term");
-        for (int i = 0; i < trials(3); i++) {
-            Node primary = g.primary();
-            try (Window w = g.fault("SIGTERM primary (handover)", primary, Expect.TAKEOVER, FaultHarness.OVERHEAD)) {
-                primary.term();
-                g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
-                primary.launch();
-                g.settle();
-            }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        g.retire();
-        assertClean(g);
+        primaryDies("term", "SIGTERM primary (handover)", FaultHarness.OVERHEAD, Node::term);
     }
 
     /** Fault 7, 2 trials: an active/active group of three loses one member to SIGKILL and gets it back. */

@@ -89,6 +89,12 @@ public final class Agent implements AutoCloseable {
     private volatile boolean reportedUnreachable;
     /** The on-activate hook of the current activation has succeeded: only then does /role answer 200. */
     private volatile boolean activationDone;
+    /**
+     * Edges taken so far (under the lock). A finished activate hook counts only if no edge came after its own: the
+     * epoch may move on meanwhile without an edge (a membership change re-issues the assignment at a new epoch), so
+     * the epoch cannot tell whether the activation is still the current one.
+     */
+    private long edges;
     private KafkaProducer<String, Heartbeat> producer;
     private KafkaConsumer<String, byte[]> consumer;
     private Thread feed;
@@ -222,8 +228,8 @@ public final class Agent implements AutoCloseable {
         synchronized (lock) {
             edge = step.get();
             edge.ifPresent(e -> {
-                activationDone = false; // every edge: not serving until an ACTIVE edge's hook has run
-                hookThread.execute(() -> runHook(e));
+                long seq = newEdge();
+                hookThread.execute(() -> runHook(e, seq));
             });
         }
         edge.ifPresent(e -> log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
@@ -231,7 +237,13 @@ public final class Agent implements AutoCloseable {
                 .log("now {} at epoch {}: {}", e.to(), e.epoch(), e.reason()));
     }
 
-    private void runHook(Edge edge) {
+    /** Under the lock: every edge stops serving until an ACTIVE edge's hook has run; returns the edge's number. */
+    private long newEdge() {
+        activationDone = false;
+        return ++edges;
+    }
+
+    private void runHook(Edge edge, long seq) {
         String command = edge.to() == Role.ACTIVE ? settings.onActivate() : settings.onStandby();
         long began = System.nanoTime();
         HookRunner.Outcome outcome = command == null ? new HookRunner.Outcome(true, "no hook")
@@ -243,7 +255,7 @@ public final class Agent implements AutoCloseable {
         if (edge.to() == Role.ACTIVE && outcome.ok()) {
             synchronized (lock) {
                 RoleMachine m = machine;
-                activationDone = m != null && m.role() == Role.ACTIVE && m.appliedEpoch() == edge.epoch();
+                activationDone = m != null && m.role() == Role.ACTIVE && edges == seq;
             }
         }
         for (RoleListener listener : listeners) {
@@ -379,14 +391,15 @@ public final class Agent implements AutoCloseable {
         RoleMachine m = machine;
         if (m != null && running) {
             Optional<Edge> edge;
+            long seq;
             synchronized (lock) {
                 edge = m.leave(nanos.getAsLong());
-                activationDone = false;
+                seq = newEdge();
             }
             edge.ifPresent(e -> {
                 log.info("shutting down: standing down first");
                 try {
-                    hookThread.submit(() -> runHook(e)).get(settings.hookTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                    hookThread.submit(() -> runHook(e, seq)).get(settings.hookTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
                 } catch (Exception failure) {
                     log.error("the stand-down hook did not finish: {}", failure.toString());
                 }

@@ -40,11 +40,16 @@ public final class CoordinatorApp implements AutoCloseable {
     private final String instanceId = UUID.randomUUID().toString();
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ShellStats stats = new ShellStats(metrics);
+    private final io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gcMetrics =
+            new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
     private KafkaStreams streams;
     private HttpEndpoint http;
 
     public CoordinatorApp(CoordinatorConfig config) {
         this.config = config;
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
+        gcMetrics.bindTo(metrics);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(metrics);
     }
 
     public void start() throws InterruptedException {
@@ -157,6 +162,7 @@ public final class CoordinatorApp implements AutoCloseable {
     /** A planned shutdown: leaves the group at once so another instance takes the tasks without a session timeout. */
     @Override
     public void close() {
+        gcMetrics.close();
         if (http != null) {
             http.stop();
         }

@@ -1,0 +1,88 @@
+package dev.failover.cli;
+
+import dev.failover.testkit.Await;
+import dev.failover.testkit.JavaProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Agent footprint: one ACTIVE agent heartbeating at 1 Hz (timeout 5 s) beside a real broker and coordinator, run with
+ * the JVM options the {@code failover} launcher gives agents (read from the script), sampled every 5 s for
+ * {@code -Dbench.duration} (300 s) after a 30 s warm-up: resident set size from /proc/PID/status and the CPU share of
+ * one core from utime + stime in /proc/PID/stat. {@code ./failover bench footprint}.
+ */
+class AgentFootprintBenchmark {
+
+    private static final Pattern AGENT_OPTS = Pattern.compile("agent\\) default_opts=\"([^\"]+)\"");
+
+    @Test
+    void oneAgentAtOneHeartbeatPerSecond() throws Exception {
+        Duration duration = Duration.ofSeconds(Long.getLong("bench.duration", 300));
+        List<String> jvmOptions = launcherAgentOptions();
+        BenchmarkReport report = new BenchmarkReport("agent-footprint");
+        Path dir = Files.createTempDirectory("bench-footprint-");
+        try (FaultHarness harness = new FaultHarness(dir, 1, List.of(), java.util.Map.of());
+             JavaProcess agent = JavaProcess.start("agent", jvmOptions, FailoverCli.class.getName(), List.of("agent",
+                     "--bootstrap-servers", harness.broker.bootstrapServers(), "--group", "footprint", "--node", "alpha",
+                     "--heartbeat-interval", "1s", "--failure-timeout", "5s", "--http-port", "0"))) {
+            Matcher ready = agent.awaitLine(Pattern.compile("/role on http://(\\S+)/role"), Duration.ofSeconds(60));
+            String http = ready.group(1);
+            Await.until(Duration.ofSeconds(60), "the agent ACTIVE", () -> {
+                FaultHarness.Reply r = FaultHarness.get(http, "/role", Duration.ofSeconds(1));
+                return r != null && r.status() == 200;
+            });
+            Await.hold(Duration.ofSeconds(30), "warm-up");
+            long pid = agent.pid();
+            long ticksPerSecond = 100; // USER_HZ on Linux
+            long startTicks = cpuTicks(pid);
+            long startNs = System.nanoTime();
+            List<Double> rss = new ArrayList<>();
+            while (System.nanoTime() - startNs < duration.toNanos()) {
+                Await.hold(Duration.ofSeconds(5), "the next sample");
+                double mb = rssKb(pid) / 1024.0;
+                rss.add(mb);
+                report.add("RSS (MB)", mb);
+            }
+            double seconds = (System.nanoTime() - startNs) / 1e9;
+            double cpu = 100.0 * (cpuTicks(pid) - startTicks) / ticksPerSecond / seconds;
+            report.note(String.format("CPU: %.2f %% of one core over %.0f s (target 0.5 %%)", cpu, seconds));
+            report.note(String.format("RSS: last %.1f MB, max %.1f MB (target 64 MB)", rss.get(rss.size() - 1),
+                    rss.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+            report.note("JVM options (the launcher's): " + String.join(" ", jvmOptions));
+            report.finish();
+        }
+    }
+
+    static List<String> launcherAgentOptions() throws IOException {
+        Path script = Path.of("..", "failover");
+        Matcher m = AGENT_OPTS.matcher(Files.readString(script));
+        if (!m.find()) {
+            throw new AssertionError("no agent) default_opts=\"...\" line in " + script.toAbsolutePath());
+        }
+        return Arrays.asList(m.group(1).split(" "));
+    }
+
+    static long rssKb(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    /** utime + stime of the process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+}
