@@ -143,7 +143,7 @@ class AgentProcessIT {
     @Test
     void anActivationWhoseEpochMovesOnWhileItsHookRunsStillServes() throws Exception {
         Path ledger = dir.resolve("slow.ledger");
-        String slowHook = "sh -c 'sleep 6; echo $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
+        String slowHook = "sh -c 'sleep 15; echo $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
         try (AgentProcess a = AgentProcess.start(broker.bootstrapServers(), "aa", "a", 0, slowHook,
                 List.of("--mode", "active-active"), ledger)) {
             Await.until(Duration.ofSeconds(30), "a assigned ACTIVE", () -> groupView("aa").matches(
@@ -154,7 +154,7 @@ class AgentProcessIT {
                 Await.until(Duration.ofSeconds(30), "the epoch to move on: b assigned", () -> groupView("aa").matches(
                         "(?s).*\"node\": \"b\"[^}]*\"assigned\": \"ACTIVE\".*"));
                 assertTrue(a.edges().isEmpty(), "b joined while a's hook ran: " + a.edges());
-                Await.until(Duration.ofSeconds(20), "a's /role 200 once its hook is done", () -> a.roleStatus() == 200);
+                Await.until(Duration.ofSeconds(30), "a's /role 200 once its hook is done", () -> a.roleStatus() == 200);
             }
         }
     }
