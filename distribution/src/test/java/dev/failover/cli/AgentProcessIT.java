@@ -145,7 +145,7 @@ class AgentProcessIT {
         Path ledger = dir.resolve("slow.ledger");
         String slowHook = "sh -c 'sleep 15; echo $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
         try (AgentProcess a = AgentProcess.start(broker.bootstrapServers(), "aa", "a", 0, slowHook,
-                List.of("--mode", "active-active"), ledger)) {
+                List.of("--mode", "active-active", "--hook-timeout", "60s"), ledger)) {
             Await.until(Duration.ofSeconds(30), "a assigned ACTIVE", () -> groupView("aa").matches(
                     "(?s).*\"node\": \"a\"[^}]*\"assigned\": \"ACTIVE\".*"));
             assertTrue(a.edges().isEmpty(), "the slow hook is still running: " + a.edges());
