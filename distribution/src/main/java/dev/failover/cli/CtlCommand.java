@@ -82,6 +82,9 @@ public final class CtlCommand implements Runnable {
         @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "A Kafka client setting (TLS, SASL), repeatable.")
         Map<String, String> kafka = new LinkedHashMap<>();
 
+        /** Wall-clock time, for ages, --since and command timestamps. */
+        Clock clock = Clock.systemUTC();
+
         TopicReader reader() {
             return new TopicReader(bootstrapServers, kafka, timeout);
         }
@@ -184,7 +187,7 @@ public final class CtlCommand implements Runnable {
                 if (options.output == Output.JSON) {
                     groups.forEach(g -> out.println(g.toString()));
                 } else {
-                    out.print(DecisionText.statusTable(groups, System.currentTimeMillis()));
+                    out.print(DecisionText.statusTable(groups, options.clock.millis()));
                 }
                 out.flush();
             }
@@ -217,7 +220,7 @@ public final class CtlCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            Clock clock = Clock.systemUTC();
+            Clock clock = options.clock;
             Long until = duration == null ? null : clock.millis() + duration.toMillis();
             try (TopicReader reader = options.reader()) {
                 Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
@@ -251,7 +254,7 @@ public final class CtlCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             try (TopicReader reader = options.reader()) {
                 List<RoleChange> decisions = decisions(reader, group, reader.offsetsAt(Topics.ROLE_CHANGES,
-                        System.currentTimeMillis() - since.toMillis()), spec.commandLine().getErr());
+                        options.clock.millis() - since.toMillis()), spec.commandLine().getErr());
                 if (decisions.isEmpty()) {
                     throw new CtlException(CtlException.NOTHING, "no decision about " + group + " in the last "
                             + DurationsText.of(since));
@@ -311,7 +314,7 @@ public final class CtlCommand implements Runnable {
                     out.flush();
                 }
                 RoleChange[] answer = {null};
-                Clock clock = Clock.systemUTC();
+                Clock clock = options.clock;
                 reader.follow(Topics.ROLE_CHANGES, from, r -> {
                     Optional<RoleChange> c = group.equals(r.key()) ? roleChange(r, err) : Optional.empty();
                     if (c.isPresent() && id.equals(c.get().getCommandId())) {
@@ -353,7 +356,7 @@ public final class CtlCommand implements Runnable {
         }
 
         Command.Builder base(String id, CommandType type) {
-            return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(System.currentTimeMillis())
+            return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(options.clock.millis())
                     .setType(type).setIssuedBy(System.getProperty("user.name") + "@failover-ctl");
         }
     }

@@ -32,7 +32,7 @@ class SwitchoverBenchmark {
                 Node primary = g.primary();
                 Node next = g.other(primary);
                 long asked = System.nanoTime();
-                try (Window w = g.fault("switchover", primary, Expect.TAKEOVER, Duration.ofSeconds(2))) {
+                try (Window w = g.fault("switchover", primary, Expect.TAKEOVER, Duration.ofSeconds(30))) {
                     int exit = ctl(harness, "switchover", "--group", g.name, "--to", next.name, "--timeout", "20s");
                     assertEquals(0, exit, "switchover refused or unanswered");
                     g.await(Duration.ofSeconds(10), next + " serving", () -> next.answersActive() && next.becameActiveNs > asked);
@@ -63,7 +63,7 @@ class SwitchoverBenchmark {
     }
 
     private static int ctl(FaultHarness harness, String... args) {
-        String[] all = new String[args.length + 3];
+        String[] all = new String[args.length + 2];
         all[0] = "ctl";
         all[1] = args[0];
         all[2] = "--bootstrap-servers=" + harness.broker.bootstrapServers();
