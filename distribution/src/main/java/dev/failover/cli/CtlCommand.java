@@ -90,14 +90,23 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    /** A ctl command about one named group. */
-    abstract static class OneGroup implements Callable<Integer> {
+    /** A ctl command with the common options. */
+    abstract static class Base implements Callable<Integer> {
         @Mixin
         Options options;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+    }
 
+    /** A ctl command about every group, or only the one given. */
+    abstract static class AnyGroup extends Base {
+        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
+        String group;
+    }
+
+    /** A ctl command about one named group. */
+    abstract static class OneGroup extends Base {
         @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
         String group;
     }
@@ -164,16 +173,7 @@ public final class CtlCommand implements Runnable {
 
     @CommandLine.Command(name = "status", mixinStandardHelpOptions = true,
             description = "Every group (or one): mode, epoch, members with role, health, last heartbeat, suspicion.")
-    static final class Status implements Callable<Integer> {
-        @Mixin
-        Options options;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
-        String group;
-
+    static final class Status extends AnyGroup {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
@@ -197,16 +197,7 @@ public final class CtlCommand implements Runnable {
 
     @CommandLine.Command(name = "watch", mixinStandardHelpOptions = true,
             description = "Print each decision as it happens (time, group, epoch, roles, reason) until Ctrl-C.")
-    static final class Watch implements Callable<Integer> {
-        @Mixin
-        Options options;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
-        String group;
-
+    static final class Watch extends AnyGroup {
         @Option(names = "--from-beginning", description = "Replay the whole history first.")
         boolean fromBeginning;
 

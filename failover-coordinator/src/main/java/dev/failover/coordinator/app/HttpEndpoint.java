@@ -2,16 +2,15 @@ package dev.failover.coordinator.app;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.failover.wire.tools.HttpReply;
 import dev.failover.wire.tools.JsonText;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -48,8 +47,8 @@ final class HttpEndpoint {
         }));
         server.createContext("/health", this::health);
         server.createContext("/groups/", this::group);
-        server.createContext("/metrics", exchange -> respond(exchange, 200, app.scrape(),
-                "text/plain; version=0.0.4; charset=utf-8"));
+        server.createContext("/metrics", exchange -> HttpReply.send(exchange, 200, app.scrape(),
+                HttpReply.PROMETHEUS_TEXT));
     }
 
     String address() {
@@ -106,15 +105,6 @@ final class HttpEndpoint {
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
-        respond(exchange, status, body, "application/json");
-    }
-
-    private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        HttpReply.send(exchange, status, body, HttpReply.JSON);
     }
 }

@@ -4,12 +4,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.failover.agent.Agent;
 import dev.failover.wire.Role;
+import dev.failover.wire.tools.HttpReply;
 import dev.failover.wire.tools.JsonText;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
@@ -40,8 +39,8 @@ public final class RoleEndpoint {
         }));
         server.createContext("/role", this::role);
         server.createContext("/health", this::health);
-        server.createContext("/metrics", exchange -> respond(exchange, 200, metrics.get(),
-                "text/plain; version=0.0.4; charset=utf-8"));
+        server.createContext("/metrics", exchange -> HttpReply.send(exchange, 200, metrics.get(),
+                HttpReply.PROMETHEUS_TEXT));
     }
 
     public String address() {
@@ -74,15 +73,6 @@ public final class RoleEndpoint {
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
-        respond(exchange, status, body, "application/json");
-    }
-
-    private static void respond(HttpExchange exchange, int status, String body, String contentType) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        HttpReply.send(exchange, status, body, HttpReply.JSON);
     }
 }
