@@ -248,7 +248,7 @@ public final class CtlCommand implements Runnable {
                         options.clock.millis() - since.toMillis()), spec.commandLine().getErr());
                 if (decisions.isEmpty()) {
                     throw new CtlException(CtlException.NOTHING, "no decision about " + group + " in the last "
-                            + DurationsText.of(since));
+                            + DecisionText.age(since.toMillis()));
                 }
                 decisions.forEach(c -> print(out, options.output, c));
             }
@@ -319,7 +319,7 @@ public final class CtlCommand implements Runnable {
                 }, clock, clock.millis() + options.timeout.toMillis());
                 if (answer[0] == null) {
                     throw new CtlException(CtlException.NO_ANSWER, "no acknowledgement of " + command.getType() + " "
-                            + id + " within " + DurationsText.of(options.timeout) + ": is a coordinator running?");
+                            + id + " within " + DecisionText.age(options.timeout.toMillis()) + ": is a coordinator running?");
                 }
                 if (answer[0].getKind() == DecisionKind.COMMAND_REFUSED) {
                     throw new CtlException(CtlException.REFUSED, "refused: " + answer[0].getReason());
@@ -397,17 +397,6 @@ public final class CtlCommand implements Runnable {
         @Override
         boolean finishes(RoleChange c) {
             return c.getKind() == DecisionKind.RESUMED;
-        }
-    }
-
-    /** Durations as people write them back: 30s, 5min. */
-    static final class DurationsText {
-        private DurationsText() {
-        }
-
-        static String of(Duration d) {
-            long s = d.toSeconds();
-            return s % 3600 == 0 && s > 0 ? s / 3600 + " h" : s % 60 == 0 && s > 0 ? s / 60 + " min" : s + " s";
         }
     }
 }

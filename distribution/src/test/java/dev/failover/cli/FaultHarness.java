@@ -15,16 +15,11 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -66,7 +61,6 @@ final class FaultHarness implements AutoCloseable {
     private final HookLedger ledger;
     private final List<CoordinatorProcess> coordinators = new CopyOnWriteArrayList<>();
     private final List<Node> nodes = new CopyOnWriteArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(250)).build();
     private int coordinatorLaunches;
     private final int coordinatorCount;
     private final List<String> coordinatorSettings;
@@ -139,39 +133,37 @@ final class FaultHarness implements AutoCloseable {
 
     Optional<String> ownerOf(String group) {
         return Await.value(Duration.ofSeconds(30), "a coordinator to name the host of " + group, () -> {
-            for (CoordinatorProcess c : coordinators) {
-                try {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http + "/groups/"
-                            + group)).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() == 200) {
-                        return r.headers().firstValue("Failover-Owner");
-                    }
-                } catch (IOException e) {
-                    // ask the next one
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return null;
-                }
-            }
-            return null;
+            Reply r = groupReply(group);
+            return r == null ? null : r.header("Failover-Owner");
         });
     }
 
     /** The stored group as the coordinators' JSON, or "" while none can say. */
     String groupView(String group) {
+        Reply r = groupReply(group);
+        return r == null ? "" : r.body();
+    }
+
+    /** The first coordinator's 200 answer to GET /groups/{group}, or null while none has one. */
+    private Reply groupReply(String group) {
         for (CoordinatorProcess c : coordinators) {
             Reply r = get(c.http, "/groups/" + group, Duration.ofSeconds(2));
             if (r != null && r.status() == 200) {
-                return r.body();
+                return r;
             }
         }
-        return "";
+        return null;
     }
 
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(250);
 
-    /** A status line and body. */
-    record Reply(int status, String body) {
+    /** A status code, the header lines and the body. */
+    record Reply(int status, String head, String body) {
+        /** The value of header {@code name} (case-insensitive), if the reply has it. */
+        Optional<String> header(String name) {
+            return head.lines().filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+                    .map(l -> l.substring(name.length() + 1).strip()).findFirst();
+        }
     }
 
     /**
@@ -191,7 +183,8 @@ final class FaultHarness implements AutoCloseable {
                 return null;
             }
             int bodyAt = response.indexOf("\r\n\r\n");
-            return new Reply(Integer.parseInt(response.substring(9, 12)), bodyAt < 0 ? "" : response.substring(bodyAt + 4));
+            return new Reply(Integer.parseInt(response.substring(9, 12)),
+                    bodyAt < 0 ? response : response.substring(0, bodyAt), bodyAt < 0 ? "" : response.substring(bodyAt + 4));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -607,11 +600,6 @@ final class FaultHarness implements AutoCloseable {
             } catch (IOException e) {
                 // closed already
             }
-        }
-
-        @Override
-        public String toString() {
-            return lines.stream().map(Arrays::toString).toList().toString();
         }
     }
 }

@@ -51,7 +51,8 @@ class FaultInjectionIT {
             SplitBrainChecker.Report report = harness.report();
             String table = "Fault injection (heartbeat " + FaultHarness.HEARTBEAT.toMillis() + " ms, timeout "
                     + FaultHarness.TIMEOUT.toMillis() + " ms; takeover bound timeout + " + FaultHarness.OVERHEAD.toMillis()
-                    + " ms; wake-up overlap tolerance " + FaultHarness.WAKE_TOLERANCE.toMillis() + " ms)\n" + report.table()
+                    + " ms, SIGTERM " + FaultHarness.OVERHEAD.toMillis() + " ms, coordinator mid-failover in its test"
+                    + "; wake-up overlap tolerance " + FaultHarness.WAKE_TOLERANCE.toMillis() + " ms)\n" + report.table()
                     + (report.ok() ? "no violations\n" : "violations:\n  " + String.join("\n  ", report.messages()) + "\n");
             System.out.print(table);
             Path target = Path.of("target");

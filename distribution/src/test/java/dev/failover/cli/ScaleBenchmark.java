@@ -138,6 +138,8 @@ class ScaleBenchmark {
         /** Per node key "group/node": incarnation, or -(time of death) while dead. */
         private final Map<String, Long> nodes = new ConcurrentHashMap<>();
         private final Map<String, Long> killedLastSentMs = new ConcurrentHashMap<>();
+        /** Per node key, when its last heartbeat was sent. */
+        private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
         final List<Double> detections = java.util.Collections.synchronizedList(new ArrayList<>());
         final AtomicLong errors = new AtomicLong();
         private final AtomicBoolean running = new AtomicBoolean(true);
@@ -205,8 +207,6 @@ class ScaleBenchmark {
                 }
             }
         }
-
-        private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
 
         /** Every live node once a second, spread over the second in 10 ms slices. */
         private void send() {

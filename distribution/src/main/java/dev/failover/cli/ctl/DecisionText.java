@@ -81,7 +81,8 @@ public final class DecisionText {
                 : mode.toString();
     }
 
-    static String age(long ms) {
+    /** A duration as people say it: 40 s, 5 min, 3 h. */
+    public static String age(long ms) {
         if (ms < 0) {
             return "0 s";
         }
