@@ -318,10 +318,13 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The demo tells its own story; the coordinator's INFO lines would drown it (they are in the decisions). */
     private static void quietenLogs() {
-        for (String name : List.of("dev.failover", "org.apache.kafka")) {
-            if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logback) {
-                logback.setLevel(name.equals("dev.failover") ? ch.qos.logback.classic.Level.WARN
-                        : ch.qos.logback.classic.Level.ERROR);
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+                if (logger.getName().startsWith("dev.failover")) {
+                    logger.setLevel(ch.qos.logback.classic.Level.WARN);
+                } else if (logger.getName().startsWith("org.apache.kafka")) {
+                    logger.setLevel(ch.qos.logback.classic.Level.ERROR);
+                }
             }
         }
     }

@@ -238,6 +238,7 @@ final class FaultHarness implements AutoCloseable {
         });
         for (CoordinatorProcess c : coordinators) {
             out.append(tail("coordinator-" + c.instanceId, c.process.output()));
+            out.append(streamThreads("threads-coordinator-" + c.instanceId, c.process.threadDump()));
         }
         for (Node n : group.members) {
             AgentProcess a = n.agent;
@@ -258,6 +259,23 @@ final class FaultHarness implements AutoCloseable {
         }
         return "\n--- " + name + " (whole output: " + file + ") ---\n"
                 + String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    }
+
+    /** Writes a coordinator's thread dump to a file and returns the stacks of its stream threads (where it may hang). */
+    private String streamThreads(String name, String threadDump) {
+        Path file = dir.resolve(name + ".txt");
+        try {
+            Files.writeString(file, threadDump);
+        } catch (IOException e) {
+            file = null;
+        }
+        StringBuilder out = new StringBuilder("\n--- stream threads of " + name + " (whole dump: " + file + ") ---\n");
+        for (String thread : threadDump.split("\n\n")) {
+            if (thread.startsWith("\"") && thread.lines().findFirst().orElse("").matches("\"[^\"]*StreamThread-\\d+\".*")) {
+                thread.lines().limit(25).forEach(line -> out.append(line).append('\n'));
+            }
+        }
+        return out.toString();
     }
 
     Group group(String name, boolean activePassive) {

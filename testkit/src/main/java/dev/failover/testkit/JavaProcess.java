@@ -79,6 +79,28 @@ public final class JavaProcess implements AutoCloseable {
         return List.copyOf(output);
     }
 
+    /**
+     * Every thread's stack, as {@code jcmd PID Thread.print} prints it, for a failure message when the process looks
+     * stuck; a line saying why when it cannot be had (the process is gone or frozen).
+     */
+    public String threadDump() {
+        if (!process.isAlive()) {
+            return "(" + name + " has exited)";
+        }
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
+                    .redirectErrorStream(true).start();
+            String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return dump.waitFor() == 0 ? text : "(jcmd failed for " + name + ": " + text.strip() + ")";
+        } catch (IOException e) {
+            return "(no thread dump of " + name + ": " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(thread dump of " + name + " interrupted)";
+        }
+    }
+
     public void signal(String signal) {
         Signals.send(process.pid(), signal);
     }

@@ -37,16 +37,28 @@ public final class CoordinatorApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CoordinatorApp.class);
 
     private final CoordinatorConfig config;
+    private final java.time.Clock clock = java.time.Clock.systemUTC();
     private final String instanceId = UUID.randomUUID().toString();
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ShellStats stats = new ShellStats(metrics);
     private final io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gcMetrics =
             new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    private final StallWatch stallWatch;
+    private final java.util.concurrent.ScheduledExecutorService watchdog =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "coordinator-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+    private volatile StallWatch.Verdict stall = StallWatch.Verdict.OK;
+    /** Per stream thread, ms since its consumer last polled, as the watchdog last read it. */
+    private volatile Map<String, Long> lastPollAges = Map.of();
     private KafkaStreams streams;
     private HttpEndpoint http;
 
     public CoordinatorApp(CoordinatorConfig config) {
         this.config = config;
+        this.stallWatch = new StallWatch(config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG));
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
         gcMetrics.bindTo(metrics);
         new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(metrics);
@@ -63,7 +75,8 @@ public final class CoordinatorApp implements AutoCloseable {
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
                 config.brake());
-        streams = new KafkaStreams(CoordinatorTopology.build(settings, stats), streamsProperties());
+        streams = new KafkaStreams(CoordinatorTopology.build(settings, stats), streamsProperties(),
+                new BoundedCloseClients());
         streams.setUncaughtExceptionHandler(exception -> {
             // Nothing in the processor is expected to throw: bad input is dead-lettered. An exception here is a bug or
             // a lost broker; a fresh thread resumes from the last committed transaction, so nothing is decided twice.
@@ -73,12 +86,53 @@ public final class CoordinatorApp implements AutoCloseable {
         streams.setStateListener((now, before) -> log.atInfo().addKeyValue("state", now).addKeyValue("was", before)
                 .log("coordinator {}", now));
         streams.start();
+        watchdog.scheduleWithFixedDelay(this::watch, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         if (http != null) {
             http.start();
         }
         log.atInfo().addKeyValue("instance", instanceId).addKeyValue("bootstrap", config.bootstrapServers())
                 .addKeyValue("http", http == null ? "off" : http.address())
                 .log("coordinator started");
+    }
+
+    /**
+     * Once a second: is a stream thread stuck? Says so once in the log with the stuck threads' stacks (what they wait
+     * for is what an operator needs), and on {@code /health}, until it moves again.
+     */
+    private void watch() {
+        try {
+            Map<String, Long> pollAges = new java.util.TreeMap<>();
+            streams.metrics().forEach((name, metric) -> {
+                String client = name.tags().getOrDefault("client-id", "");
+                if (name.name().equals("last-poll-seconds-ago") && name.group().equals("consumer-metrics")
+                        && client.endsWith("-consumer") && !client.endsWith("restore-consumer")
+                        && metric.metricValue() instanceof Number seconds && seconds.doubleValue() >= 0) {
+                    pollAges.put(client.substring(0, client.length() - "-consumer".length()),
+                            (long) (seconds.doubleValue() * 1000));
+                }
+            });
+            lastPollAges = pollAges;
+            StallWatch.Verdict was = stall;
+            stall = stallWatch.check(streams.state(), pollAges, clock.millis());
+            stats.stalled.set(stall.stalled() ? 1 : 0);
+            if (stall.stalled() && !was.stalled()) {
+                StringBuilder stacks = new StringBuilder();
+                Thread.getAllStackTraces().forEach((thread, frames) -> {
+                    if (thread.getName().contains("StreamThread-")) {
+                        stacks.append("\n\"").append(thread.getName()).append("\" ").append(thread.getState());
+                        for (StackTraceElement frame : frames) {
+                            stacks.append("\n\tat ").append(frame);
+                        }
+                    }
+                });
+                log.warn("coordinator stalled: {}; its groups get no decisions until it moves again{}",
+                        stall.stall().orElseThrow(), stacks);
+            } else if (!stall.stalled() && was.stalled()) {
+                log.info("coordinator moving again after {} ms stalled", clock.millis() - was.sinceMs());
+            }
+        } catch (RuntimeException e) {
+            log.warn("the watchdog could not read the stream threads' state", e);
+        }
     }
 
     Properties streamsProperties() {
@@ -102,6 +156,9 @@ public final class CoordinatorApp implements AutoCloseable {
                 config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG));
         p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
                 Math.max(100, config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG) / 4));
+        // a stream thread that has not polled for this long (stuck) leaves the group, so its groups move to another
+        // instance instead of waiting out Streams' default of 5 minutes
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), 30_000);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 config.getInt(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG));
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
@@ -118,6 +175,11 @@ public final class CoordinatorApp implements AutoCloseable {
             }
         });
         return p;
+    }
+
+    /** RUNNING and not stalled: what {@code /health} answers 200 for. */
+    boolean healthy() {
+        return state() == KafkaStreams.State.RUNNING && !stall.stalled();
     }
 
     public KafkaStreams.State state() {
@@ -162,6 +224,7 @@ public final class CoordinatorApp implements AutoCloseable {
     /** A planned shutdown: leaves the group at once so another instance takes the tasks without a session timeout. */
     @Override
     public void close() {
+        watchdog.shutdownNow();
         gcMetrics.close();
         if (http != null) {
             http.stop();
@@ -176,6 +239,8 @@ public final class CoordinatorApp implements AutoCloseable {
     Map<String, Object> status() {
         Map<String, Object> status = new java.util.LinkedHashMap<>();
         status.put("state", state().toString());
+        stall.stall().ifPresent(reason -> status.put("stalled", reason));
+        status.put("msSinceLastPoll", lastPollAges);
         status.put("instance", instanceId);
         status.put("heartbeats", stats.heartbeats.get());
         status.put("decisions", stats.decisions.get());

@@ -42,6 +42,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String POLL_MS_CONFIG = "poll.ms";
     public static final String SESSION_TIMEOUT_MS_CONFIG = "session.timeout.ms";
     public static final String TRANSACTION_TIMEOUT_MS_CONFIG = "transaction.timeout.ms";
+    public static final String STALL_LIMIT_MS_CONFIG = "stall.limit.ms";
     public static final String RISE_CONFIG = "rise";
     public static final String FALL_CONFIG = "fall";
     public static final String MIN_MARGIN_MS_CONFIG = "min.margin.ms";
@@ -85,6 +86,9 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Consumer group session timeout: how long a crashed instance's tasks stay unowned.")
             .define(TRANSACTION_TIMEOUT_MS_CONFIG, Type.INT, 5_000, Range.atLeast(1000), Importance.MEDIUM,
                     "Producer transaction timeout: a crashed instance's open transaction delays takeover this long.")
+            .define(STALL_LIMIT_MS_CONFIG, Type.LONG, 15_000L, Range.atLeast(1000), Importance.LOW,
+                    "A stream thread that has not polled Kafka for this long, or an instance rebalancing for this long, "
+                    + "is stalled: /health answers 503 and the log shows what the threads wait for.")
             .define(RISE_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
                     "Consecutive healthy beats before a new or failed member is eligible.")
             .define(FALL_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,

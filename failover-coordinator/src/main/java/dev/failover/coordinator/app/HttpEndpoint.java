@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
 /**
@@ -64,8 +63,7 @@ final class HttpEndpoint {
     }
 
     private void health(HttpExchange exchange) throws IOException {
-        boolean running = app.state() == KafkaStreams.State.RUNNING;
-        respond(exchange, running ? 200 : 503, json(app.status()));
+        respond(exchange, app.healthy() ? 200 : 503, json(app.status()));
     }
 
     private void group(HttpExchange exchange) throws IOException {
@@ -98,9 +96,13 @@ final class HttpEndpoint {
         }
     }
 
-    private static String json(Map<String, Object> values) {
+    /** A flat JSON object of numbers, strings and nested maps. */
+    private static String json(Map<String, ?> values) {
         return values.entrySet().stream().map(e -> JsonText.quote(e.getKey()) + ":" + (e.getValue() instanceof Number
-                ? e.getValue().toString() : JsonText.quote(String.valueOf(e.getValue()))))
+                ? e.getValue().toString() : e.getValue() instanceof Map<?, ?> nested
+                ? json(nested.entrySet().stream().collect(Collectors.toMap(n -> String.valueOf(n.getKey()),
+                        Map.Entry::getValue, (a, b) -> a, java.util.TreeMap::new)))
+                : JsonText.quote(String.valueOf(e.getValue()))))
                 .collect(Collectors.joining(",", "{", "}"));
     }
 

@@ -30,6 +30,8 @@ public final class ShellStats {
     public final AtomicLong brakeHolds = new AtomicLong();
     public final AtomicLong brakeEngaged = new AtomicLong();
     public final AtomicLong inconsistentMembers = new AtomicLong();
+    /** 1 while a stream thread of this instance is stuck (set by the application's watchdog). */
+    public final AtomicLong stalled = new AtomicLong();
 
     /** What one task holds, counted about once a second. */
     public record Census(int groups, int pausedGroups, Map<Role, Integer> nodesByRole, int suspectedNodes,
@@ -60,6 +62,9 @@ public final class ShellStats {
                 .description("members refused for inconsistent timing").register(registry);
         Gauge.builder("failover.brake.engaged", brakeEngaged, AtomicLong::get)
                 .description("1 while the brake holds mass failovers").register(registry);
+        Gauge.builder("failover.stalled", stalled, AtomicLong::get)
+                .description("1 while a stream thread has not polled Kafka for stall.limit.ms (no decisions)")
+                .register(registry);
         for (DecisionKind kind : DecisionKind.values()) {
             decisionsByKind.put(kind, Counter.builder("failover.decisions").tag("kind", kind.name())
                     .description("decisions published, by kind").register(registry));

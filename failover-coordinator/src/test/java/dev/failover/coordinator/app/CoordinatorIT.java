@@ -69,6 +69,8 @@ class CoordinatorIT {
             HttpResponse<String> health = get(app, "/health");
             assertEquals(200, health.statusCode(), health.body());
             assertTrue(health.body().contains("\"state\":\"RUNNING\""), health.body());
+            assertTrue(health.body().matches("(?s).*\"msSinceLastPoll\":\\{\"[^\"]+StreamThread-1\":\\d+}.*"),
+                    "the watchdog reads each stream thread's last poll: " + health.body());
             assertTrue(health.body().contains("\"inconsistentMembers\":0") && health.body().contains("\"brakeEngaged\":0"),
                     health.body());
             HttpResponse<String> group = get(app, "/groups/orders");
