@@ -3,10 +3,12 @@ package dev.failover.cli;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.DecisionText;
 import dev.failover.cli.ctl.TopicReader;
+import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupState;
+import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.Topics;
@@ -125,6 +127,27 @@ public final class CtlCommand implements Runnable {
         return latest;
     }
 
+    /** How far back {@code status} looks for each member's newest heartbeat. */
+    static final Duration BEAT_WINDOW = Duration.ofSeconds(5);
+
+    /**
+     * Each member's newest heartbeat of the last {@link #BEAT_WINDOW}, by group then node (the coordinator's fence
+     * markers in the same topic are not heartbeats of anyone).
+     */
+    static Map<String, Map<String, Heartbeat>> newestBeats(TopicReader reader, long nowMs, PrintWriter err) {
+        Map<TopicPartition, Long> from = reader.offsetsAt(Topics.HEARTBEATS, nowMs - BEAT_WINDOW.toMillis());
+        Map<String, Map<String, Heartbeat>> newest = new TreeMap<>();
+        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.HEARTBEATS, from::get)) {
+            if (r.value() == null || r.key() == null || r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                continue;
+            }
+            decode(r, () -> WireSerdes.heartbeat().deserialize(r.topic(), r.value()), err).ifPresent(b ->
+                    newest.computeIfAbsent(b.getGroup(), g -> new TreeMap<>()).merge(b.getNode(), b,
+                            (was, now) -> now.getSentAtMs() >= was.getSentAtMs() ? now : was));
+        }
+        return newest;
+    }
+
     static GroupState state(TopicReader reader, String group, PrintWriter err) {
         Map<String, GroupState> all = states(reader, err);
         GroupState s = all.get(group);
@@ -184,10 +207,13 @@ public final class CtlCommand implements Runnable {
                     throw new CtlException(CtlException.NOTHING, "no group has a state yet on " + Topics.STATE
                             + ": no agent has heartbeated to a running coordinator");
                 }
+                long now = options.clock.millis();
+                Map<String, Map<String, Heartbeat>> beats = newestBeats(reader, now, spec.commandLine().getErr());
                 if (options.output == Output.JSON) {
-                    groups.forEach(g -> out.println(g.toString()));
+                    groups.forEach(g -> out.println(DecisionText.statusJson(g, beats.getOrDefault(g.getGroup(), Map.of()),
+                            now)));
                 } else {
-                    out.print(DecisionText.statusTable(groups, options.clock.millis()));
+                    out.print(DecisionText.statusTable(groups, beats, now));
                 }
                 out.flush();
             }

@@ -85,6 +85,10 @@ class CtlIT {
             Run json = ctl("status", "--group", "orders", "--output", "json");
             assertTrue(json.out().startsWith("{\"group\": \"orders\"") && json.out().contains("\"role\": \"ACTIVE\""),
                     json.both());
+            assertTrue(json.out().contains("\"beats\": {\"alpha\": {\"lastBeatAgeMs\": "), json.both());
+            Pattern leased = Pattern.compile("(?m)^orders\\s+\\S+\\s+\\d+\\s+alpha\\s+ACTIVE\\s+HEALTHY\\s+\\d+\\s+\\d+ ms\\s+\\d+ ms");
+            Await.until(Duration.ofSeconds(10), "status to show alpha's last beat and lease left",
+                    () -> leased.matcher(ctl("status", "--group", "orders").out()).find());
 
             alpha.java.kill();
             Await.until(Duration.ofSeconds(15), "beta ACTIVE", () -> beta.roleStatus() == 200);

@@ -2,8 +2,11 @@ package dev.failover.cli.ctl;
 
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.GroupState;
+import dev.failover.wire.Heartbeat;
 import dev.failover.wire.MemberView;
+import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
+import dev.failover.wire.tools.JsonText;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,23 +18,60 @@ public final class DecisionText {
     private DecisionText() {
     }
 
-    /** A Patroni-style table: one row per member, the group's epoch and state on each row. */
-    public static String statusTable(List<GroupState> groups, long nowMs) {
-        StringBuilder out = new StringBuilder(String.format("%-16s %-14s %6s %-8s %-8s %-9s %8s %12s %9s%n", "GROUP",
-                "MODE", "EPOCH", "NODE", "ROLE", "HEALTH", "PRIORITY", "LAST SEEN", "SUSPICION"));
+    /**
+     * A Patroni-style table: one row per member, the group's epoch and state on each row. Role and suspicion come from
+     * the group's state as of its last decision; last beat, health and the primary's lease left from {@code beats},
+     * each member's newest heartbeat read just now (by group, then node), where there is one.
+     */
+    public static String statusTable(List<GroupState> groups, Map<String, Map<String, Heartbeat>> beats, long nowMs) {
+        StringBuilder out = new StringBuilder(String.format("%-16s %-14s %6s %-8s %-8s %-9s %8s %10s %10s %9s%n",
+                "GROUP", "MODE", "EPOCH", "NODE", "ROLE", "HEALTH", "PRIORITY", "LAST BEAT", "LEASE LEFT", "SUSPICION"));
         for (GroupState g : groups) {
             String state = g.getPaused() ? " (paused" + (g.getPausedUntilMs() == null ? ")"
                     : " until " + Instant.ofEpochMilli(g.getPausedUntilMs()) + ")") : "";
             for (MemberView m : g.getMembers()) {
-                out.append(String.format("%-16s %-14s %6d %-8s %-8s %-9s %8d %12s %9s%n", g.getGroup() + state,
-                        mode(g.getMode()), g.getEpoch(), m.getNode(), m.getRole(), m.getHealth(), m.getPriority(),
-                        m.getLastSeenAgeMs() == null ? "-" : m.getLastSeenAgeMs() + " ms",
+                Heartbeat beat = beats.getOrDefault(g.getGroup(), Map.of()).get(m.getNode());
+                out.append(String.format("%-16s %-14s %6d %-8s %-8s %-9s %8d %10s %10s %9s%n", g.getGroup() + state,
+                        mode(g.getMode()), g.getEpoch(), m.getNode(), m.getRole(),
+                        beat == null ? m.getHealth() : beat.getHealth(), m.getPriority(),
+                        beat == null ? "none" : Math.max(0, nowMs - beat.getSentAtMs()) + " ms",
+                        leaseLeft(m, beat, nowMs),
                         m.getSuspicion() == null ? "-" : String.format("%.1f", m.getSuspicion())));
             }
             out.append(String.format("  last decision %s ago: %s%n", age(nowMs - g.getUpdatedAtMs()), g.getLastReason()));
         }
-        out.append("(last seen and suspicion as of each group's last decision)").append(System.lineSeparator());
+        out.append("(last beat, health and lease left from the newest heartbeats; role and suspicion as of each group's "
+                + "last decision)").append(System.lineSeparator());
         return out.toString();
+    }
+
+    /**
+     * The group's state record as JSON with a {@code "beats"} object added: per member with a heartbeat just now, its
+     * age, health, the role it reports and, if ACTIVE, the lease left in ms (negative once lapsed).
+     */
+    public static String statusJson(GroupState g, Map<String, Heartbeat> beats, long nowMs) {
+        String state = g.toString().strip();
+        String live = beats.values().stream().map(b -> JsonText.quote(b.getNode()) + ": {\"lastBeatAgeMs\": "
+                + Math.max(0, nowMs - b.getSentAtMs()) + ", \"health\": " + JsonText.quote(b.getHealth().name())
+                + ", \"role\": " + JsonText.quote(b.getRole().name()) + ", \"leaseLeftMs\": "
+                + (b.getRole() == Role.ACTIVE ? Long.toString(b.getSentAtMs() + b.getLeaseMs() - nowMs) : "null") + "}")
+                .collect(Collectors.joining(", ", "{", "}"));
+        return state.substring(0, state.length() - 1) + ", \"beats\": " + live + "}";
+    }
+
+    /**
+     * How long a member that says it is ACTIVE may keep serving without another acknowledged heartbeat: its lease runs
+     * from the send time of its newest heartbeat (which is in the log, so acknowledged). "-" for the others.
+     */
+    static String leaseLeft(MemberView m, Heartbeat beat, long nowMs) {
+        if (beat == null) {
+            return m.getRole() == Role.ACTIVE ? "unknown" : "-";
+        }
+        if (beat.getRole() != Role.ACTIVE) {
+            return "-";
+        }
+        long left = beat.getSentAtMs() + beat.getLeaseMs() - nowMs;
+        return left > 0 ? left + " ms" : "lapsed";
     }
 
     /** One line per decision: time, group, epoch, kind, the roles after it, the reason. */
