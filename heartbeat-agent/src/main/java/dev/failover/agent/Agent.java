@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
-    private static final long TICK_MS = 10;
+    /** A tick lands this long after the lease end it is for, so that the lease has surely run out by then. */
+    private static final long TICK_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /** Told about every role edge, after its hook ran. */
     public interface RoleListener {
@@ -95,6 +96,9 @@ public final class Agent implements AutoCloseable {
      * the epoch cannot tell whether the activation is still the current one.
      */
     private long edges;
+    /** The one pending tick (under the lock) and the machine deadline it is for. */
+    private java.util.concurrent.ScheduledFuture<?> nextTick;
+    private long tickAtNanos = Long.MIN_VALUE;
     private KafkaProducer<String, Heartbeat> producer;
     private KafkaConsumer<String, byte[]> consumer;
     private Thread feed;
@@ -135,7 +139,6 @@ public final class Agent implements AutoCloseable {
         // Fixed delay, not fixed rate: after a pause (SIGSTOP, a long GC) a fixed rate would replay every missed
         // run back to back (hundreds of ticks, a burst of stale beats) while the stand-down waits its turn.
         timers.scheduleWithFixedDelay(this::beat, 0, interval, TimeUnit.MILLISECONDS);
-        timers.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
         if (probe != null) {
             timers.scheduleWithFixedDelay(() -> probeThread.execute(this::runProbe), 0, interval, TimeUnit.MILLISECONDS);
         }
@@ -222,11 +225,15 @@ public final class Agent implements AutoCloseable {
         health.onProbe(result.ok(), result.detail());
     }
 
-    /** Runs one machine step under the lock and hands any edge to the hook thread, in order. */
+    /**
+     * Runs one machine step under the lock, hands any edge to the hook thread, in order, and sets the one timer that
+     * ticks the machine when time alone can next change its role (an ACTIVE node's lease end), instead of polling it.
+     */
     private void dispatch(java.util.function.Supplier<Optional<Edge>> step) {
         Optional<Edge> edge;
         synchronized (lock) {
             edge = step.get();
+            armTick();
             edge.ifPresent(e -> {
                 long seq = newEdge();
                 hookThread.execute(() -> runHook(e, seq));
@@ -235,6 +242,24 @@ public final class Agent implements AutoCloseable {
         edge.ifPresent(e -> log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
                 .addKeyValue("role", e.to()).addKeyValue("epoch", e.epoch()).addKeyValue("reason", e.reason())
                 .log("now {} at epoch {}: {}", e.to(), e.epoch(), e.reason()));
+    }
+
+    /** Under the lock: (re)schedules {@link #tick} for just after the machine's next deadline, if it has one. */
+    private void armTick() {
+        RoleMachine m = machine;
+        java.util.OptionalLong at = m == null ? java.util.OptionalLong.empty() : m.nextTickNanos();
+        if (at.isPresent() && at.getAsLong() == tickAtNanos) {
+            return;
+        }
+        if (nextTick != null) {
+            nextTick.cancel(false);
+            nextTick = null;
+        }
+        tickAtNanos = at.orElse(Long.MIN_VALUE);
+        if (at.isPresent() && running) {
+            long delay = Math.max(0, at.getAsLong() - nanos.getAsLong()) + TICK_SLACK_NANOS;
+            nextTick = timers.schedule(this::tick, delay, TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Under the lock: every edge stops serving until an ACTIVE edge's hook has run; returns the edge's number. */

@@ -82,6 +82,15 @@ public final class RoleMachine {
         return evaluate(nowNanos, lastReason);
     }
 
+    /**
+     * When {@link #tick} can next take an edge: the end of the lease of an ACTIVE node that stands down on its own;
+     * empty when time alone changes nothing (a standby, or KEEP_SERVING), so nobody needs to tick it.
+     */
+    public java.util.OptionalLong nextTickNanos() {
+        return role == Role.ACTIVE && policy == BrokerLossPolicy.STAND_DOWN && !leaving
+                ? java.util.OptionalLong.of(leaseUntil()) : java.util.OptionalLong.empty();
+    }
+
     /** Graceful shutdown: stand down for good. */
     public Optional<Edge> leave(long nowNanos) {
         leaving = true;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.wire.Role;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class RoleMachineTest {
@@ -53,6 +54,23 @@ class RoleMachineTest {
         Edge edge = m.tick(now + LEASE).orElseThrow();
         assertEquals(Role.STANDBY, edge.to());
         assertTrue(edge.reason().startsWith("lease expired"), edge.reason());
+    }
+
+    @Test
+    void onlyAnActiveNodeThatStandsDownOnItsOwnNeedsATickAndAtItsLeaseEnd() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        assertEquals(OptionalLong.empty(), m.nextTickNanos(), "a standby: time alone changes nothing");
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        assertEquals(OptionalLong.of(now + LEASE), m.nextTickNanos());
+        confirm(m, now + 200 * MS);
+        assertEquals(OptionalLong.of(now + 200 * MS + LEASE), m.nextTickNanos(), "a renewed lease moves the tick");
+        m.tick(now + 200 * MS + LEASE);
+        assertEquals(Role.STANDBY, m.role());
+        assertEquals(OptionalLong.empty(), m.nextTickNanos(), "once stood down, nothing more to tick for");
+
+        RoleMachine keeps = connectedMachine(BrokerLossPolicy.KEEP_SERVING, 0);
+        keeps.onRoleChange(1, Role.ACTIVE, "elected", now);
+        assertEquals(OptionalLong.empty(), keeps.nextTickNanos(), "KEEP_SERVING never stands down on time");
     }
 
     @Test
