@@ -43,6 +43,7 @@ class AgentFootprintBenchmark {
             long pid = agent.pid();
             long ticksPerSecond = 100; // USER_HZ on Linux
             long startTicks = cpuTicks(pid);
+            java.util.Map<String, Long> startByThread = threadTicks(pid);
             long startNs = System.nanoTime();
             List<Double> rss = new ArrayList<>();
             while (System.nanoTime() - startNs < duration.toNanos()) {
@@ -54,6 +55,12 @@ class AgentFootprintBenchmark {
             double seconds = (System.nanoTime() - startNs) / 1e9;
             double cpu = 100.0 * (cpuTicks(pid) - startTicks) / ticksPerSecond / seconds;
             report.note(String.format("CPU: %.2f %% of one core over %.0f s (target 0.5 %%)", cpu, seconds));
+            java.util.Map<String, Long> byThread = threadTicks(pid);
+            byThread.replaceAll((thread, ticks) -> ticks - startByThread.getOrDefault(thread, 0L));
+            report.note("CPU by thread (% of one core): " + byThread.entrySet().stream()
+                    .filter(e -> e.getValue() > 0).sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                    .limit(8).map(e -> String.format("%s %.2f", e.getKey(), 100.0 * e.getValue() / ticksPerSecond / seconds))
+                    .collect(java.util.stream.Collectors.joining(", ")));
             report.note(String.format("RSS: last %.1f MB, max %.1f MB (target 64 MB)", rss.get(rss.size() - 1),
                     rss.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
             report.note("JVM options (the launcher's): " + String.join(" ", jvmOptions));
@@ -79,9 +86,29 @@ class AgentFootprintBenchmark {
         return -1;
     }
 
-    /** utime + stime of the process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    /** utime + stime of each thread by its name (threads of one name summed), from /proc/PID/task. */
+    static java.util.Map<String, Long> threadTicks(long pid) throws IOException {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).strip();
+                    out.merge(name, cpuTicks(task.resolve("stat")), Long::sum);
+                } catch (IOException gone) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        }
+        return out;
+    }
+
     static long cpuTicks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return cpuTicks(Path.of("/proc", Long.toString(pid), "stat"));
+    }
+
+    /** utime + stime of the process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    static long cpuTicks(Path statFile) throws IOException {
+        String stat = Files.readString(statFile);
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }

@@ -304,7 +304,9 @@ public final class Agent implements AutoCloseable {
                 long nextCheck = 0;
                 while (running) {
                     List<ConsumerRecord<String, byte[]>> mine = new java.util.ArrayList<>();
-                    consumer.poll(Duration.ofMillis(Math.min(50, interval))).records(roles).forEach(r -> {
+                    // a poll returns as soon as a decision arrives; it waits at most until the next feed check
+                    long waitMs = Math.max(1, Math.min(interval, (nextCheck - System.nanoTime()) / 1_000_000));
+                    consumer.poll(Duration.ofMillis(waitMs)).records(roles).forEach(r -> {
                         if (settings.group().equals(r.key())) {
                             mine.add(r);
                         }
@@ -483,7 +485,11 @@ public final class Agent implements AutoCloseable {
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
+        // The broker answers a fetch as soon as a committed decision is there, so the wait only bounds an empty fetch.
+        // But the broker serves one request per connection at a time: the feed check's end-offset request waits behind
+        // an empty fetch, and the lease counts from when that request was sent. A sixteenth of the lease keeps that delay
+        // small; a long lease (a slow heartbeat) gets long, cheap fetches.
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) Math.max(10, Math.min(500, settings.leaseMs() / 16)));
         c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         c.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 64 * 1024);
         return c;
