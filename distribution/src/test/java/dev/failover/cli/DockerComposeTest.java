@@ -72,6 +72,25 @@ class DockerComposeTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void eachCoordinatorAdvertisesItsServiceNameForForwardedQueries() throws Exception {
+        for (String name : List.of("coordinator-1", "coordinator-2")) {
+            List<String> command = (List<String>) services().get(name).get("command");
+            java.util.Map<String, String> settings = new java.util.HashMap<>();
+            for (int i = 0; i + 1 < command.size(); i++) {
+                if (command.get(i).equals("--set")) {
+                    String[] kv = command.get(i + 1).split("=", 2);
+                    settings.put(kv[0], kv[1]);
+                }
+            }
+            settings.put("bootstrap.servers", command.get(command.indexOf("--bootstrap-servers") + 1));
+            var config = dev.failover.coordinator.app.CoordinatorConfig.parse(settings); // valid as the image runs it
+            String port = command.get(command.indexOf("--http-port") + 1);
+            assertEquals(name + ":" + port, config.advertisedHttpAddress(Integer.parseInt(port)), command.toString());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void eachAgentSharesItsServicesNetworkAndChecksIt() throws Exception {
         for (String node : List.of("alpha", "beta")) {
             Map<String, Object> agent = services().get(node + "-agent");

@@ -94,6 +94,13 @@ class FailoverCliTest {
     }
 
     @Test
+    void aWildcardHttpHostNeedsAnAdvertisedHost() {
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.host=0.0.0.0"));
+        assertTrue(err.toString().contains("http.host=0.0.0.0") && err.toString().contains("http.advertised.host"),
+                err.toString());
+    }
+
+    @Test
     void aBadCoordinatorValueNamesTheKey() {
         assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "failback=sometimes"));
         assertTrue(err.toString().contains("failback"), err.toString());

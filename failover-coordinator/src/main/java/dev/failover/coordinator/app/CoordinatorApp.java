@@ -70,7 +70,8 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
         if (httpPort >= 0) {
-            http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort);
+            http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort,
+                    config::advertisedHttpAddress);
         }
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),

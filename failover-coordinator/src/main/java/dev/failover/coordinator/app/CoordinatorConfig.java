@@ -34,6 +34,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String STATE_DIR_CONFIG = "state.dir";
     public static final String HTTP_HOST_CONFIG = "http.host";
     public static final String HTTP_PORT_CONFIG = "http.port";
+    public static final String HTTP_ADVERTISED_HOST_CONFIG = "http.advertised.host";
     public static final String TOPIC_PARTITIONS_CONFIG = "topic.partitions";
     public static final String TOPIC_REPLICATION_FACTOR_CONFIG = "topic.replication.factor";
     public static final String HEARTBEAT_RETENTION_MS_CONFIG = "heartbeat.retention.ms";
@@ -67,6 +68,9 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Where Streams keeps local state; each instance on a machine needs its own.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
                     "Address the HTTP endpoint (/health, /groups/{group}) binds to.")
+            .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
+                    "The host other coordinators reach this one's HTTP endpoint by (queries for a group hosted "
+                    + "elsewhere are forwarded there); empty = http.host. Required when http.host is a wildcard.")
             .define(HTTP_PORT_CONFIG, Type.INT, 8090, Range.between(-1, 65535), Importance.MEDIUM,
                     "HTTP port; 0 picks a free one, -1 turns HTTP off.")
             .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.atLeast(1), Importance.MEDIUM,
@@ -136,7 +140,19 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + " ms) must exceed " + COMMIT_INTERVAL_MS_CONFIG + " (" + config.getLong(COMMIT_INTERVAL_MS_CONFIG)
                     + " ms)");
         }
+        String host = config.getString(HTTP_HOST_CONFIG);
+        if (config.getString(HTTP_ADVERTISED_HOST_CONFIG).isBlank() && (host.equals("0.0.0.0") || host.equals("::"))) {
+            throw new ConfigException(HTTP_HOST_CONFIG + "=" + host + " listens on every address, so other "
+                    + "coordinators cannot tell which one reaches this instance: set " + HTTP_ADVERTISED_HOST_CONFIG
+                    + " (e.g. this machine's or container's name)");
+        }
         return config;
+    }
+
+    /** The host:port other instances reach this one's HTTP endpoint by, given the port it listens on. */
+    public String advertisedHttpAddress(int boundPort) {
+        String advertised = getString(HTTP_ADVERTISED_HOST_CONFIG);
+        return (advertised.isBlank() ? getString(HTTP_HOST_CONFIG) : advertised) + ":" + boundPort;
     }
 
     /** Settings from environment variables: {@code FAILOVER_BOOTSTRAP_SERVERS} is {@code bootstrap.servers}. */

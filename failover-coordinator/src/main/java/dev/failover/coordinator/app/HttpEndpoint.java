@@ -31,7 +31,13 @@ final class HttpEndpoint {
     private final HttpServer server;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    HttpEndpoint(CoordinatorApp app, String host, int port) {
+    /** host:port as other instances reach this one (what Streams advertises for interactive queries). */
+    private final String advertised;
+
+    /**
+     * Listens on {@code host:port}; {@code advertise} turns the port it got into the address other instances use.
+     */
+    HttpEndpoint(CoordinatorApp app, String host, int port, java.util.function.IntFunction<String> advertise) {
         this.app = app;
         try {
             this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -44,6 +50,7 @@ final class HttpEndpoint {
             t.setDaemon(true);
             return t;
         }));
+        this.advertised = advertise.apply(server.getAddress().getPort());
         server.createContext("/health", this::health);
         server.createContext("/groups/", this::group);
         server.createContext("/metrics", exchange -> HttpReply.send(exchange, 200, app.scrape(),
@@ -51,7 +58,7 @@ final class HttpEndpoint {
     }
 
     String address() {
-        return server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+        return advertised;
     }
 
     void start() {
