@@ -251,31 +251,32 @@ final class FaultHarness implements AutoCloseable {
     }
 
     private String tail(String name, List<String> lines) {
-        Path file = dir.resolve(name + ".log");
-        try {
-            Files.write(file, lines);
-        } catch (IOException e) {
-            file = null;
-        }
+        Path file = save(name + ".log", String.join("\n", lines));
         return "\n--- " + name + " (whole output: " + file + ") ---\n"
                 + String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
     }
 
     /** Writes a coordinator's thread dump to a file and returns the stacks of its stream threads (where it may hang). */
     private String streamThreads(String name, String threadDump) {
-        Path file = dir.resolve(name + ".txt");
-        try {
-            Files.writeString(file, threadDump);
-        } catch (IOException e) {
-            file = null;
-        }
+        Path file = save(name + ".txt", threadDump);
         StringBuilder out = new StringBuilder("\n--- stream threads of " + name + " (whole dump: " + file + ") ---\n");
         for (String thread : threadDump.split("\n\n")) {
-            if (thread.startsWith("\"") && thread.lines().findFirst().orElse("").matches("\"[^\"]*StreamThread-\\d+\".*")) {
+            if (thread.lines().findFirst().orElse("").matches("\"[^\"]*StreamThread-\\d+\".*")) {
                 thread.lines().limit(25).forEach(line -> out.append(line).append('\n'));
             }
         }
         return out.toString();
+    }
+
+    /** {@code text} in a file of the harness directory, for a failure message to point at; null if it cannot be. */
+    private Path save(String fileName, String text) {
+        Path file = dir.resolve(fileName);
+        try {
+            Files.writeString(file, text + "\n");
+            return file;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     Group group(String name, boolean activePassive) {

@@ -34,7 +34,7 @@ public final class DecisionText {
                 out.append(String.format("%-16s %-14s %6d %-8s %-8s %-9s %8d %10s %10s %9s%n", g.getGroup() + state,
                         mode(g.getMode()), g.getEpoch(), m.getNode(), m.getRole(),
                         beat == null ? m.getHealth() : beat.getHealth(), m.getPriority(),
-                        beat == null ? "none" : Math.max(0, nowMs - beat.getSentAtMs()) + " ms",
+                        beat == null ? "none" : beatAgeMs(beat, nowMs) + " ms",
                         leaseLeft(m, beat, nowMs),
                         m.getSuspicion() == null ? "-" : String.format("%.1f", m.getSuspicion())));
             }
@@ -52,9 +52,9 @@ public final class DecisionText {
     public static String statusJson(GroupState g, Map<String, Heartbeat> beats, long nowMs) {
         String state = g.toString().strip();
         String live = beats.values().stream().map(b -> JsonText.quote(b.getNode()) + ": {\"lastBeatAgeMs\": "
-                + Math.max(0, nowMs - b.getSentAtMs()) + ", \"health\": " + JsonText.quote(b.getHealth().name())
+                + beatAgeMs(b, nowMs) + ", \"health\": " + JsonText.quote(b.getHealth().name())
                 + ", \"role\": " + JsonText.quote(b.getRole().name()) + ", \"leaseLeftMs\": "
-                + (b.getRole() == Role.ACTIVE ? Long.toString(b.getSentAtMs() + b.getLeaseMs() - nowMs) : "null") + "}")
+                + (b.getRole() == Role.ACTIVE ? Long.toString(leaseLeftMs(b, nowMs)) : "null") + "}")
                 .collect(Collectors.joining(", ", "{", "}"));
         return state.substring(0, state.length() - 1) + ", \"beats\": " + live + "}";
     }
@@ -70,8 +70,17 @@ public final class DecisionText {
         if (beat.getRole() != Role.ACTIVE) {
             return "-";
         }
-        long left = beat.getSentAtMs() + beat.getLeaseMs() - nowMs;
+        long left = leaseLeftMs(beat, nowMs);
         return left > 0 ? left + " ms" : "lapsed";
+    }
+
+    /** The lease of the node that sent {@code beat} runs from the beat's send time (it is in the log: acknowledged). */
+    private static long leaseLeftMs(Heartbeat beat, long nowMs) {
+        return beat.getSentAtMs() + beat.getLeaseMs() - nowMs;
+    }
+
+    private static long beatAgeMs(Heartbeat beat, long nowMs) {
+        return Math.max(0, nowMs - beat.getSentAtMs());
     }
 
     /** One line per decision: time, group, epoch, kind, the roles after it, the reason. */

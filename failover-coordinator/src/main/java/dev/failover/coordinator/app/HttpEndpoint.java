@@ -103,7 +103,7 @@ final class HttpEndpoint {
         }
     }
 
-    /** A flat JSON object of numbers, strings and nested maps. */
+    /** A JSON object of numbers, strings and (nested objects) maps. */
     private static String json(Map<String, ?> values) {
         return values.entrySet().stream().map(e -> JsonText.quote(e.getKey()) + ":" + (e.getValue() instanceof Number
                 ? e.getValue().toString() : e.getValue() instanceof Map<?, ?> nested
