@@ -35,15 +35,19 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
     /** Records larger than this are refused on both sides: ours are a few hundred bytes. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 
+    /** Arrays and maps with more items than this, in one record, are refused before decoding. */
+    public static final int DEFAULT_MAX_ITEMS = 10_000;
+
     static final byte MAGIC_0 = (byte) 0xC3;
     static final byte MAGIC_1 = (byte) 0x01;
     static final int HEADER_BYTES = 10;
 
     private final WireType<T> type;
     private final int maxRecordBytes;
+    private final int maxItems;
     private final SpecificData model;
     private final SchemaStore.Cache store = new SchemaStore.Cache();
-    private final Map<Long, DatumReader<T>> readers = new ConcurrentHashMap<>();
+    private final Map<Long, Reader<T>> readers = new ConcurrentHashMap<>();
     private final SpecificDatumWriter<T> writer;
     private final byte[] header;
 
@@ -52,8 +56,13 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
     }
 
     public AvroSerde(WireType<T> type, int maxRecordBytes) {
+        this(type, maxRecordBytes, DEFAULT_MAX_ITEMS);
+    }
+
+    public AvroSerde(WireType<T> type, int maxRecordBytes, int maxItems) {
         this.type = type;
         this.maxRecordBytes = maxRecordBytes;
+        this.maxItems = maxItems;
         this.model = SpecificData.getForClass(type.recordClass());
         type.releasedSchemas().forEach(store::addSchema);
         store.addSchema(type.currentSchema());
@@ -108,12 +117,18 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
                     + " bytes, shorter than the " + HEADER_BYTES + "-byte single-object header", null);
         }
         long fingerprint = ByteBuffer.wrap(data, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        DatumReader<T> reader = readerFor(topic, fingerprint);
+        Reader<T> reader = readerFor(topic, fingerprint);
+        String unsafe = BodyBounds.problem(reader.writer(), data, HEADER_BYTES, data.length - HEADER_BYTES, maxItems);
+        if (unsafe != null) {
+            throw error(topic, WireFormatException.Problem.BAD_BODY, unsafe, null);
+        }
         BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, HEADER_BYTES, data.length - HEADER_BYTES, null);
         T record;
         try {
-            record = reader.read(null, decoder);
-        } catch (IOException | RuntimeException e) {
+            record = reader.datum().read(null, decoder);
+        } catch (IOException | RuntimeException | Error e) {
+            // IMPORTANT: an Error here is the record's fault (the bounds walk should have refused it), never the
+            // reader's: turning it into a bad record keeps the thread that read it alive
             throw error(topic, WireFormatException.Problem.BAD_BODY,
                     "the body does not decode (" + describe(e) + ")", e);
         }
@@ -128,8 +143,12 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
         return record;
     }
 
-    private DatumReader<T> readerFor(String topic, long fingerprint) {
-        DatumReader<T> reader = readers.get(fingerprint);
+    /** A writer schema and the reader that resolves it to the current one. */
+    private record Reader<T>(Schema writer, DatumReader<T> datum) {
+    }
+
+    private Reader<T> readerFor(String topic, long fingerprint) {
+        Reader<T> reader = readers.get(fingerprint);
         if (reader != null) {
             return reader;
         }
@@ -143,7 +162,7 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
             throw error(topic, WireFormatException.Problem.UNKNOWN_SCHEMA, String.format(
                     "writer schema fingerprint %016x is no released version of %s", fingerprint, type.name()), null);
         }
-        reader = new SpecificDatumReader<>(writerSchema, type.currentSchema(), model);
+        reader = new Reader<>(writerSchema, new SpecificDatumReader<>(writerSchema, type.currentSchema(), model));
         readers.put(fingerprint, reader);
         return reader;
     }
