@@ -53,8 +53,16 @@ public final class CoordinatorApp implements AutoCloseable {
     private volatile StallWatch.Verdict stall = StallWatch.Verdict.OK;
     /** Per stream thread, ms since its consumer last polled, as the watchdog last read it. */
     private volatile Map<String, Long> lastPollAges = Map.of();
+    private final java.util.concurrent.ScheduledExecutorService healing =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "coordinator-txn-healer");
+                t.setDaemon(true);
+                return t;
+            });
     private KafkaStreams streams;
     private HttpEndpoint http;
+    private Admin healerAdmin;
+    private HangingTransactionHealer healer;
 
     public CoordinatorApp(CoordinatorConfig config) {
         this.config = config;
@@ -88,12 +96,43 @@ public final class CoordinatorApp implements AutoCloseable {
                 .log("coordinator {}", now));
         streams.start();
         watchdog.scheduleWithFixedDelay(this::watch, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        startHealer();
         if (http != null) {
             http.start();
         }
         log.atInfo().addKeyValue("instance", instanceId).addKeyValue("bootstrap", config.bootstrapServers())
                 .addKeyValue("http", http == null ? "off" : http.address())
                 .log("coordinator started");
+    }
+
+    /**
+     * Looks for hanging transactions every {@code hanging.transaction.check.ms}: one the broker's transaction
+     * coordinator no longer holds, open for longer than twice our transaction timeout, is aborted.
+     */
+    private void startHealer() {
+        long every = config.getLong(CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG);
+        if (every <= 0) {
+            log.warn("hanging.transaction.check.ms=0: a hanging transaction on this coordinator's partitions will "
+                    + "stop decisions until someone aborts it with kafka-transactions.sh");
+            return;
+        }
+        healerAdmin = Admin.create(adminProperties());
+        ShellSettings.TopicNames t = config.topics();
+        healer = new HangingTransactionHealer(healerAdmin, config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG),
+                java.util.List.of(t.heartbeats(), t.commands(), t.roleChanges(), t.state(), t.deadLetters()),
+                2L * config.getInt(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG), clock);
+        io.micrometer.core.instrument.FunctionCounter.builder("failover.hanging.transactions.aborted", healer,
+                HangingTransactionHealer::aborted).description("hanging transactions found and aborted")
+                .register(metrics);
+        healing.scheduleWithFixedDelay(() -> {
+            try {
+                healer.healOnce();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                log.error("BUG: the hanging-transaction scan failed; it runs again at the next interval", e);
+            }
+        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -226,6 +265,10 @@ public final class CoordinatorApp implements AutoCloseable {
     @Override
     public void close() {
         watchdog.shutdownNow();
+        healing.shutdownNow();
+        if (healerAdmin != null) {
+            healerAdmin.close(Duration.ofSeconds(5));
+        }
         gcMetrics.close();
         if (http != null) {
             http.stop();
@@ -250,6 +293,12 @@ public final class CoordinatorApp implements AutoCloseable {
         status.put("brakeEngaged", stats.brakeEngaged.get());
         status.put("brakeHolds", stats.brakeHolds.get());
         status.put("lastPunctuationMicros", stats.lastPunctuationNanos.get() / 1_000);
+        if (healer != null) {
+            status.put("hangingTransactionsAborted", healer.aborted());
+            if (!healer.lastAborted().isEmpty()) {
+                status.put("lastHangingTransactionAborted", healer.lastAborted());
+            }
+        }
         return status;
     }
 }

@@ -44,6 +44,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String SESSION_TIMEOUT_MS_CONFIG = "session.timeout.ms";
     public static final String TRANSACTION_TIMEOUT_MS_CONFIG = "transaction.timeout.ms";
     public static final String STALL_LIMIT_MS_CONFIG = "stall.limit.ms";
+    public static final String HANGING_TRANSACTION_CHECK_MS_CONFIG = "hanging.transaction.check.ms";
     public static final String RISE_CONFIG = "rise";
     public static final String FALL_CONFIG = "fall";
     public static final String MIN_MARGIN_MS_CONFIG = "min.margin.ms";
@@ -90,6 +91,11 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Consumer group session timeout: how long a crashed instance's tasks stay unowned.")
             .define(TRANSACTION_TIMEOUT_MS_CONFIG, Type.INT, 5_000, Range.atLeast(1000), Importance.MEDIUM,
                     "Producer transaction timeout: a crashed instance's open transaction delays takeover this long.")
+            .define(HANGING_TRANSACTION_CHECK_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(0), Importance.LOW,
+                    "How often to look for hanging transactions on the coordinator's partitions (0: never). One "
+                    + "open for longer than twice transaction.timeout.ms that no transaction coordinator holds is "
+                    + "aborted, as kafka-transactions.sh find-hanging and abort would: after an unclean broker restart "
+                    + "one can otherwise stop every decision for the groups of a partition.")
             .define(STALL_LIMIT_MS_CONFIG, Type.LONG, 15_000L, Range.atLeast(1000), Importance.LOW,
                     "A stream thread that has not polled Kafka for this long, or an instance rebalancing for this long, "
                     + "is stalled: /health answers 503 and the log shows what the threads wait for.")

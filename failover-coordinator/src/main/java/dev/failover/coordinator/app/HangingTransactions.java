@@ -1,0 +1,91 @@
+package dev.failover.coordinator.app;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Which open transactions on a partition are hanging, by the rule of Kafka's own {@code kafka-transactions.sh
+ * find-hanging}: the partition holds an open transaction (a start offset with no commit or abort marker after it)
+ * whose last write is older than a threshold, and the transaction coordinator does not hold that partition in an
+ * ongoing transaction of that producer: no transactional id maps to the producer, or its transaction has moved on
+ * (completed, a new one without this partition, or a later one at another epoch while it is not writing markers). Nobody will ever write the marker that closes it, so the
+ * partition's last stable offset (a data partition) or the group's pending offsets ({@code __consumer_offsets})
+ * stay stuck for ever. Pure: the caller asks Kafka and hands in the answers and the time.
+ *
+ * <p>After an unclean broker restart, Kafka 4.4 has been seen here to leave such a transaction in the coordinators'
+ * {@code __consumer_offsets} partition: every instance then waits on "unstable offsets" and the groups of that task
+ * get no decisions.
+ */
+final class HangingTransactions {
+
+    /** One hanging transaction: what {@code Admin.abortTransaction} needs, and why it is judged hanging. */
+    record Hang(TopicPartition partition, long producerId, short producerEpoch, int coordinatorEpoch,
+                long startOffset, long ageMs, String why) {
+        @Override
+        public String toString() {
+            return "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + " from offset "
+                    + startOffset + ", last write " + ageMs + " ms ago: " + why;
+        }
+    }
+
+    private HangingTransactions() {
+    }
+
+    /** Its coordinator is writing the markers (under the next epoch with transactions v2). */
+    private static boolean completing(TransactionState state) {
+        return state == TransactionState.PREPARE_ABORT || state == TransactionState.PREPARE_COMMIT
+                || state == TransactionState.PREPARE_EPOCH_FENCE;
+    }
+
+    /** The producers with an open transaction whose last write is older than {@code thresholdMs}. */
+    static List<Hang> candidates(Map<TopicPartition, List<ProducerState>> producers, long nowMs, long thresholdMs) {
+        List<Hang> old = new ArrayList<>();
+        producers.forEach((partition, states) -> {
+            for (ProducerState p : states) {
+                long age = nowMs - p.lastTimestamp();
+                if (p.currentTransactionStartOffset().isPresent() && age > thresholdMs) {
+                    old.add(new Hang(partition, p.producerId(), (short) p.producerEpoch(),
+                            p.coordinatorEpoch().orElse(0), p.currentTransactionStartOffset().getAsLong(), age, ""));
+                }
+            }
+        });
+        return old;
+    }
+
+    /**
+     * The candidates that are hanging.
+     *
+     * @param transactionalIds the transactional id the transaction coordinators know for each producer id
+     * @param descriptions     the transaction coordinators' description of each of those transactional ids
+     */
+    static List<Hang> hanging(List<Hang> candidates, Map<Long, String> transactionalIds,
+                              Map<String, TransactionDescription> descriptions) {
+        List<Hang> hanging = new ArrayList<>();
+        for (Hang c : candidates) {
+            String id = transactionalIds.get(c.producerId());
+            TransactionDescription d = id == null ? null : descriptions.get(id);
+            String why;
+            if (id == null) {
+                why = "no transaction coordinator knows producer " + c.producerId();
+            } else if (d == null) {
+                why = "transaction '" + id + "' has no description";
+            } else if (d.producerId() != c.producerId()) {
+                why = "transaction '" + id + "' now belongs to producer " + d.producerId();
+            } else if (!d.topicPartitions().contains(c.partition())) {
+                why = "transaction '" + id + "' is " + d.state() + " without " + c.partition();
+            } else if (!completing(d.state()) && d.producerEpoch() != c.producerEpoch()) {
+                why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", a later transaction than this one";
+            } else {
+                continue; // its coordinator still holds it and will finish it (or time it out) itself
+            }
+            hanging.add(new Hang(c.partition(), c.producerId(), c.producerEpoch(), c.coordinatorEpoch(),
+                    c.startOffset(), c.ageMs(), why));
+        }
+        return hanging;
+    }
+}

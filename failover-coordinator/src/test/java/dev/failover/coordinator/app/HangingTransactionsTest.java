@@ -1,0 +1,92 @@
+package dev.failover.coordinator.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.coordinator.app.HangingTransactions.Hang;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class HangingTransactionsTest {
+
+    private static final TopicPartition OFFSETS = new TopicPartition("__consumer_offsets", 3);
+    private static final long NOW = 1_000_000;
+    private static final long THRESHOLD = 10_000;
+
+    private static ProducerState open(long producerId, long lastWriteMs) {
+        return new ProducerState(producerId, 4, -1, lastWriteMs, OptionalInt.of(2), OptionalLong.of(77));
+    }
+
+    private static TransactionDescription description(long producerId, TransactionState state, TopicPartition... in) {
+        return new TransactionDescription(1, state, producerId, 4, 5_000, OptionalLong.empty(), Set.of(in));
+    }
+
+    @Test
+    void anOpenTransactionIsACandidateOnlyOnceItsLastWriteIsOlderThanTheThreshold() {
+        assertTrue(HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, NOW - THRESHOLD))), NOW, THRESHOLD)
+                .isEmpty(), "at the threshold it may still be finished by its coordinator");
+        List<Hang> past = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, NOW - THRESHOLD - 1))), NOW,
+                THRESHOLD);
+        assertEquals(1, past.size());
+        assertEquals(new Hang(OFFSETS, 7, (short) 4, 2, 77, THRESHOLD + 1, ""), past.get(0));
+    }
+
+    @Test
+    void aProducerWithoutAnOpenTransactionIsNeverACandidate() {
+        ProducerState idle = new ProducerState(7, 4, 12, 0, OptionalInt.empty(), OptionalLong.empty());
+        assertTrue(HangingTransactions.candidates(Map.of(OFFSETS, List.of(idle)), NOW, THRESHOLD).isEmpty());
+    }
+
+    @Test
+    void aTransactionNoCoordinatorKnowsIsHanging() {
+        List<Hang> hanging = HangingTransactions.hanging(HangingTransactions.candidates(
+                Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD), Map.of(), Map.of());
+        assertEquals(1, hanging.size());
+        assertTrue(hanging.get(0).why().contains("no transaction coordinator knows producer 7"), hanging.toString());
+    }
+
+    @Test
+    void aTransactionItsCoordinatorCompletedWithoutThisPartitionIsHanging() {
+        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        List<Hang> hanging = HangingTransactions.hanging(candidates, Map.of(7L, "app-1"),
+                Map.of("app-1", description(7, TransactionState.COMPLETE_ABORT)));
+        assertEquals(1, hanging.size());
+        assertTrue(hanging.get(0).why().contains("without __consumer_offsets-3"), hanging.toString());
+    }
+
+    @Test
+    void aTransactionItsCoordinatorStillHoldsIsLeftToIt() {
+        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        assertTrue(HangingTransactions.hanging(candidates, Map.of(7L, "app-1"),
+                Map.of("app-1", description(7, TransactionState.PREPARE_ABORT, OFFSETS))).isEmpty());
+    }
+
+    @Test
+    void aTransactionalIdThatMovedToAnotherProducerLeavesTheOldOneHanging() {
+        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        List<Hang> hanging = HangingTransactions.hanging(candidates, Map.of(7L, "app-1"),
+                Map.of("app-1", description(8, TransactionState.ONGOING, OFFSETS)));
+        assertTrue(hanging.get(0).why().contains("now belongs to producer 8"), hanging.toString());
+    }
+
+    @Test
+    void aLaterTransactionOfTheSameProducerOnTheSamePartitionDoesNotHideTheOldOne() {
+        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        TransactionDescription later = new TransactionDescription(1, TransactionState.ONGOING, 7, 6, 5_000,
+                OptionalLong.empty(), Set.of(OFFSETS));
+        List<Hang> hanging = HangingTransactions.hanging(candidates, Map.of(7L, "app-1"), Map.of("app-1", later));
+        assertTrue(hanging.get(0).why().contains("at epoch 6, a later transaction"), hanging.toString());
+        TransactionDescription writingMarkers = new TransactionDescription(1, TransactionState.PREPARE_ABORT, 7, 5,
+                5_000, OptionalLong.empty(), Set.of(OFFSETS));
+        assertTrue(HangingTransactions.hanging(candidates, Map.of(7L, "app-1"), Map.of("app-1", writingMarkers))
+                .isEmpty(), "markers on their way under the next epoch: its coordinator finishes it");
+    }
+}
