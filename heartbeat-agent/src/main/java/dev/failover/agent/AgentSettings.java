@@ -46,6 +46,10 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         if (check != null) {
             validateCheck(check);
         }
+        for (String key : kafka.keySet()) {
+            dev.failover.wire.ProtectedClientSettings.problem(key, "--kafka " + key).ifPresent(problem -> require(false,
+                    problem));
+        }
         kafka = Map.copyOf(kafka);
     }
 

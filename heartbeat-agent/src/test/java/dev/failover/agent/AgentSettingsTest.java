@@ -35,4 +35,17 @@ class AgentSettingsTest {
                 "n").check("tcp:localhost:http", Duration.ofSeconds(1)).build());
         assertTrue(e.getMessage().startsWith("--check-tcp"), e.getMessage());
     }
+
+    @Test
+    void aPassThroughSettingThatWouldWeakenTheLeaseOrTheFeedIsRefusedWithTheReason() {
+        IllegalArgumentException acks = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b",
+                "g", "n").kafka("acks", "0").build());
+        assertTrue(acks.getMessage().startsWith("--kafka acks is refused") && acks.getMessage().contains("lease"),
+                acks.getMessage());
+        IllegalArgumentException partitioner = assertThrows(IllegalArgumentException.class, () ->
+                AgentSettings.builder("b", "g", "n").kafka("partitioner.class", "x.Y").build());
+        assertTrue(partitioner.getMessage().contains("two coordinator tasks"), partitioner.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g", "n")
+                .kafka("isolation.level", "read_uncommitted").build());
+    }
 }

@@ -120,7 +120,7 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
         Reader<T> reader = readerFor(topic, fingerprint);
         String unsafe = BodyBounds.problem(reader.writer(), data, HEADER_BYTES, data.length - HEADER_BYTES, maxItems);
         if (unsafe != null) {
-            throw error(topic, WireFormatException.Problem.BAD_BODY, unsafe, null);
+            throw error(topic, WireFormatException.Problem.BAD_BODY, "the body does not decode (" + unsafe + ")", null);
         }
         BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, HEADER_BYTES, data.length - HEADER_BYTES, null);
         T record;

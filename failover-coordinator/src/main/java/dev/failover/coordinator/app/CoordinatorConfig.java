@@ -139,6 +139,12 @@ public final class CoordinatorConfig extends AbstractConfig {
                 throw new ConfigException("unknown setting '" + key + "' (Kafka settings go under '" + KAFKA_PREFIX
                         + "', e.g. kafka.security.protocol)");
             }
+            if (key.startsWith(KAFKA_PREFIX)) {
+                dev.failover.wire.ProtectedClientSettings.problem(key.substring(KAFKA_PREFIX.length()), key)
+                        .ifPresent(problem -> {
+                            throw new ConfigException(problem);
+                        });
+            }
         }
         CoordinatorConfig config = new CoordinatorConfig(settings);
         if (config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) <= config.getLong(COMMIT_INTERVAL_MS_CONFIG)) {
