@@ -503,6 +503,13 @@ final class FaultHarness implements AutoCloseable {
             observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.DEATH);
         }
 
+        /** The agent's {@code /metrics} text, or empty when it does not answer. */
+        String metrics() {
+            AgentProcess a = agent;
+            Reply r = a == null ? null : get(a.http, "/metrics", Duration.ofSeconds(2));
+            return r == null ? "" : r.body();
+        }
+
         /** The roles this node's hooks took so far, e.g. {@code [ACTIVE 3, STANDBY 3]}. */
         List<String> edges() {
             return ledger.edges(group.name, name);

@@ -272,4 +272,90 @@ class FaultInjectionIT {
         assertClean(g);
         assertEquals(0, harness.report().rows().get("active/active: SIGKILL one of three").failovers());
     }
+
+    /**
+     * Fault 8, 1 trial: every kind of malformed record (HostileRecords) on every topic the processes read, while a
+     * group decides; then its primary is SIGKILLed. Nothing may change but counters: the standby skips and counts
+     * each bad role change of its group, the coordinators dead-letter each bad heartbeat and command (the dead-letter
+     * topic holds exactly those, each with its reason) and ignore the forged fence markers, every process stays up and
+     * healthy, and the failover completes within its usual bound.
+     */
+    @Test
+    void malformedRecordsOnEveryTopicChangeNothingButCounters() throws Exception {
+        Group g = activePassive("hostile");
+        Node primary = g.primary();
+        Node standby = g.other(primary);
+        java.util.Map<org.apache.kafka.common.TopicPartition, Long> deadLettersBefore = deadLetterEnds();
+        HostileRecords.Written written;
+        try (Window w = g.fault("malformed records on every topic", null, Expect.NO_CHANGE, Duration.ZERO)) {
+            written = HostileRecords.writeAll(harness.broker.bootstrapServers(), g.name);
+            g.await(Duration.ofSeconds(20), "the standby to skip and count every bad role change of its group",
+                    () -> unreadable(standby) >= written.roleChangesOfTheGroup());
+            Await.hold(Duration.ofSeconds(1), "the coordinators read the bad heartbeats and commands");
+            assertTrue(primary.answersActive(), "bad records alone changed nothing");
+        }
+        try (Window w = g.fault("SIGKILL primary after malformed records", primary, Expect.TAKEOVER,
+                takeoverBound())) {
+            primary.kill();
+            g.await(Duration.ofSeconds(15), "the standby to take over", standby::answersActive);
+            primary.launch();
+            g.settle();
+        }
+        g.quiet(Duration.ofSeconds(1));
+        assertEquals(written.roleChangesOfTheGroup(), unreadable(standby), "each bad role change counted once");
+        assertTrue(unreadable(primary) > 0 && unreadable(primary) <= written.statesOfTheGroup(),
+                "the relaunched node read the state topic and skipped its bad records: " + unreadable(primary));
+        List<String> reasons = new java.util.ArrayList<>();
+        g.await(Duration.ofSeconds(20), written.toCoordinator() + " dead letters", () -> {
+            reasons.clear();
+            reasons.addAll(deadLettersSince(deadLettersBefore));
+            return reasons.size() >= written.toCoordinator();
+        });
+        assertEquals(written.toCoordinator(), reasons.size(), "every bad heartbeat and command, and nothing else: "
+                + reasons);
+        assertTrue(reasons.stream().anyMatch(r -> r.contains("declares 1073741824 bytes")), reasons.toString());
+        assertTrue(reasons.stream().noneMatch(r -> r.contains("__fence")), "forged fence markers are ignored");
+        harness.coordinators().forEach(c -> assertTrue(c.healthy(), c.instanceId + " healthy after the bad records"));
+        assertTrue(g.members.stream().allMatch(Node::alive), "every agent still runs");
+        g.retire();
+        assertClean(g);
+    }
+
+    private static long unreadable(Node node) {
+        java.util.regex.Matcher m = Pattern.compile("(?m)^failover_agent_records_unreadable_total (\\S+)$")
+                .matcher(node.metrics());
+        return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
+    }
+
+    private org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> deadLetterReader() {
+        return new org.apache.kafka.clients.consumer.KafkaConsumer<>(java.util.Map.<String, Object>of(
+                "bootstrap.servers", harness.broker.bootstrapServers(), "isolation.level", "read_committed"),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+    }
+
+    private java.util.Map<org.apache.kafka.common.TopicPartition, Long> deadLetterEnds() {
+        try (var consumer = deadLetterReader()) {
+            var partitions = consumer.partitionsFor(dev.failover.wire.Topics.DEAD_LETTERS).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+            return consumer.endOffsets(partitions);
+        }
+    }
+
+    /** The reasons of the dead letters written since {@code ends}, read committed. */
+    private List<String> deadLettersSince(java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends) {
+        List<String> reasons = new java.util.ArrayList<>();
+        try (var consumer = deadLetterReader()) {
+            consumer.assign(ends.keySet());
+            ends.forEach(consumer::seek);
+            var last = consumer.endOffsets(ends.keySet());
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (ends.keySet().stream().anyMatch(p -> consumer.position(p) < last.get(p))
+                    && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> reasons.add(new String(
+                        r.headers().lastHeader("failover.error").value(), java.nio.charset.StandardCharsets.UTF_8)));
+            }
+        }
+        return reasons;
+    }
 }

@@ -358,6 +358,7 @@ public final class Agent implements AutoCloseable {
                     try {
                         latest = WireSerdes.groupState().deserialize(r.topic(), r.value());
                     } catch (WireFormatException e) {
+                        metrics.unreadableRecord();
                         log.warn("skipping an unreadable state record: {}", e.getMessage());
                     }
                 }
@@ -395,6 +396,7 @@ public final class Agent implements AutoCloseable {
         try {
             return WireSerdes.roleChange().deserialize(record.topic(), record.value());
         } catch (WireFormatException e) {
+            metrics.unreadableRecord();
             log.warn("skipping an unreadable role change at offset {}: {}", record.offset(), e.getMessage());
             return null;
         }

@@ -8,6 +8,7 @@ import dev.failover.wire.StoredGroup;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -23,6 +24,7 @@ import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
@@ -51,6 +53,12 @@ public final class CoordinatorApp implements AutoCloseable {
                 return t;
             });
     private volatile StallWatch.Verdict stall = StallWatch.Verdict.OK;
+    private final TaskHealth taskHealth;
+    /** Why the instance cannot decide for all its groups (besides a stall), as the watchdog last saw it. */
+    private volatile List<String> unhealthy = List.of();
+    private volatile long lastThreadDeathMs = Long.MIN_VALUE;
+    private volatile String lastThreadDeath = "";
+    private final java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> processorWrap;
     /** Per stream thread, ms since its consumer last polled, as the watchdog last read it. */
     private volatile Map<String, Long> lastPollAges = Map.of();
     private final java.util.concurrent.ScheduledExecutorService healing =
@@ -65,7 +73,16 @@ public final class CoordinatorApp implements AutoCloseable {
     private HangingTransactionHealer healer;
 
     public CoordinatorApp(CoordinatorConfig config) {
+        this(config, java.util.function.UnaryOperator.identity());
+    }
+
+    /** With each processor passed through {@code processorWrap}: for tests that inject a processor fault. */
+    CoordinatorApp(CoordinatorConfig config,
+                   java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> processorWrap) {
         this.config = config;
+        this.processorWrap = processorWrap;
+        this.taskHealth = new TaskHealth(config.getLong(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG),
+                config.getLong(CoordinatorConfig.HEALTH_DEATH_WINDOW_MS_CONFIG));
         this.stallWatch = new StallWatch(config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG));
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
         gcMetrics.bindTo(metrics);
@@ -84,12 +101,15 @@ public final class CoordinatorApp implements AutoCloseable {
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
                 config.brake());
-        streams = new KafkaStreams(CoordinatorTopology.build(settings, stats), streamsProperties(),
+        streams = new KafkaStreams(CoordinatorTopology.build(settings, stats, processorWrap), streamsProperties(),
                 new BoundedCloseClients());
         streams.setUncaughtExceptionHandler(exception -> {
             // Nothing in the processor is expected to throw: bad input is dead-lettered. An exception here is a bug or
             // a lost broker; a fresh thread resumes from the last committed transaction, so nothing is decided twice.
             log.error("BUG or infrastructure failure in a coordinator thread; replacing the thread", exception);
+            Throwable cause = exception.getCause() != null ? exception.getCause() : exception;
+            lastThreadDeath = cause.toString();
+            lastThreadDeathMs = monotonicMs();
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> log.atInfo().addKeyValue("state", now).addKeyValue("was", before)
@@ -152,6 +172,17 @@ public final class CoordinatorApp implements AutoCloseable {
                 }
             });
             lastPollAges = pollAges;
+            java.util.Set<Integer> assigned = new java.util.HashSet<>();
+            streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
+                    .forEach(task -> assigned.add(task.taskId().partition())));
+            List<String> reasons = taskHealth.check(streams.state() == KafkaStreams.State.REBALANCING, assigned, stats.lastPunctuatedMs(), lastThreadDeathMs,
+                    lastThreadDeath, monotonicMs());
+            if (!reasons.isEmpty() && !withoutFigures(reasons).equals(withoutFigures(unhealthy))) {
+                log.warn("unhealthy: {}", String.join("; ", reasons));
+            } else if (reasons.isEmpty() && !unhealthy.isEmpty()) {
+                log.info("healthy again: every assigned task runs");
+            }
+            unhealthy = reasons;
             StallWatch.Verdict was = stall;
             stall = stallWatch.check(streams.state(), pollAges, clock.millis());
             stats.stalled.set(stall.stalled() ? 1 : 0);
@@ -217,9 +248,18 @@ public final class CoordinatorApp implements AutoCloseable {
         return p;
     }
 
-    /** RUNNING and not stalled: what {@code /health} answers 200 for. */
+    /** RUNNING, not stalled, every assigned task running, no recent thread death: what {@code /health} answers 200 for. */
     boolean healthy() {
-        return state() == KafkaStreams.State.RUNNING && !stall.stalled();
+        return state() == KafkaStreams.State.RUNNING && !stall.stalled() && unhealthy.isEmpty();
+    }
+
+    /** The reasons with their durations left out: the log says a reason once, not once a second. */
+    private static List<String> withoutFigures(List<String> reasons) {
+        return reasons.stream().map(r -> r.replaceAll("\\d+ ms", "N ms")).toList();
+    }
+
+    private static long monotonicMs() {
+        return System.nanoTime() / 1_000_000;
     }
 
     public KafkaStreams.State state() {
@@ -284,6 +324,9 @@ public final class CoordinatorApp implements AutoCloseable {
         Map<String, Object> status = new java.util.LinkedHashMap<>();
         status.put("state", state().toString());
         stall.stall().ifPresent(reason -> status.put("stalled", reason));
+        if (!unhealthy.isEmpty()) {
+            status.put("unhealthy", String.join("; ", unhealthy));
+        }
         status.put("msSinceLastPoll", lastPollAges);
         status.put("instance", instanceId);
         status.put("heartbeats", stats.heartbeats.get());

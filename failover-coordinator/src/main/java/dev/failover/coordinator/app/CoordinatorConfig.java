@@ -45,6 +45,8 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String TRANSACTION_TIMEOUT_MS_CONFIG = "transaction.timeout.ms";
     public static final String STALL_LIMIT_MS_CONFIG = "stall.limit.ms";
     public static final String HANGING_TRANSACTION_CHECK_MS_CONFIG = "hanging.transaction.check.ms";
+    public static final String HEALTH_TASK_LIMIT_MS_CONFIG = "health.task.limit.ms";
+    public static final String HEALTH_DEATH_WINDOW_MS_CONFIG = "health.death.window.ms";
     public static final String RISE_CONFIG = "rise";
     public static final String FALL_CONFIG = "fall";
     public static final String MIN_MARGIN_MS_CONFIG = "min.margin.ms";
@@ -96,6 +98,12 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + "open for longer than twice transaction.timeout.ms that no transaction coordinator holds is "
                     + "aborted, as kafka-transactions.sh find-hanging and abort would: after an unclean broker restart "
                     + "one can otherwise stop every decision for the groups of a partition.")
+            .define(HEALTH_TASK_LIMIT_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(100), Importance.LOW,
+                    "/health answers 503 while a task this instance holds has not run (punctuated) for this long: "
+                    + "its groups get no decisions.")
+            .define(HEALTH_DEATH_WINDOW_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW,
+                    "/health answers 503 for this long after a stream thread died and was replaced (a crash loop "
+                    + "looks RUNNING between deaths).")
             .define(STALL_LIMIT_MS_CONFIG, Type.LONG, 15_000L, Range.atLeast(1000), Importance.LOW,
                     "A stream thread that has not polled Kafka for this long, or an instance rebalancing for this long, "
                     + "is stalled: /health answers 503 and the log shows what the threads wait for.")

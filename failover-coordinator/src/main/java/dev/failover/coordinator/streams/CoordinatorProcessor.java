@@ -201,7 +201,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             nextCensusMs = now + CENSUS_INTERVAL_MS;
             stats.census(context.taskId().partition(), census(now));
         }
-        stats.punctuated(System.nanoTime() - began);
+        long ended = System.nanoTime();
+        stats.punctuated(context.taskId().partition(), ended - began, ended);
     }
 
     private static final long CENSUS_INTERVAL_MS = 1_000;

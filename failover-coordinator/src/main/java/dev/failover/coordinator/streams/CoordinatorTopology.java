@@ -9,6 +9,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 import org.apache.kafka.streams.state.Stores;
 
@@ -23,11 +24,20 @@ public final class CoordinatorTopology {
     }
 
     public static Topology build(ShellSettings settings, ShellStats stats) {
+        return build(settings, stats, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * The topology with each coordinator processor passed through {@code wrap}: the seam a test uses to inject a
+     * processor fault (a crash loop) into a real instance. Production uses the processor as it is.
+     */
+    public static Topology build(ShellSettings settings, ShellStats stats,
+                                 java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap) {
         ShellSettings.TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource("heartbeats-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.heartbeats());
         topology.addSource("commands-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.commands());
-        topology.addProcessor("coordinator", () -> new CoordinatorProcessor(settings, stats),
+        topology.addProcessor("coordinator", () -> wrap.apply(new CoordinatorProcessor(settings, stats)),
                 "heartbeats-source", "commands-source");
         // In memory with a changelog: a few hundred bytes per group, written only when durable facts change.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CoordinatorProcessor.STORE),

@@ -40,6 +40,8 @@ public final class ShellStats {
 
     private final MeterRegistry registry;
     private final Map<Integer, Census> census = new ConcurrentHashMap<>();
+    /** Per task (its partition), when it last punctuated, in monotonic milliseconds. */
+    private final Map<Integer, Long> lastPunctuatedMs = new ConcurrentHashMap<>();
     private final Map<DecisionKind, Counter> decisionsByKind = new EnumMap<>(DecisionKind.class);
     private final Counter epochIncrements;
     private final Timer detection;
@@ -117,7 +119,8 @@ public final class ShellStats {
         decisionLag.record(Math.max(0, silentMs - timeoutMs), TimeUnit.MILLISECONDS);
     }
 
-    void punctuated(long nanos) {
+    void punctuated(int task, long nanos, long endedAtNanos) {
+        lastPunctuatedMs.put(task, endedAtNanos / 1_000_000);
         punctuations.incrementAndGet();
         lastPunctuationNanos.set(nanos);
         punctuation.record(nanos, TimeUnit.NANOSECONDS);
@@ -129,5 +132,11 @@ public final class ShellStats {
 
     void forget(int task) {
         census.remove(task);
+        lastPunctuatedMs.remove(task);
+    }
+
+    /** Per task (its partition), when it last punctuated, in monotonic milliseconds ({@code System.nanoTime}). */
+    public Map<Integer, Long> lastPunctuatedMs() {
+        return Map.copyOf(lastPunctuatedMs);
     }
 }

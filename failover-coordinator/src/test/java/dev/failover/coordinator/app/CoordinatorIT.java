@@ -31,6 +31,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,7 +130,64 @@ class CoordinatorIT {
         }
     }
 
+    @Test
+    void aCrashLoopingStreamThreadMakesHealth503WithTheReasonAndHealth200OnceItStops() throws Exception {
+        String prefix = "t3-";
+        java.util.concurrent.atomic.AtomicBoolean crash = new java.util.concurrent.atomic.AtomicBoolean();
+        Map<String, String> settings = settings(prefix);
+        settings.put(CoordinatorConfig.HEALTH_DEATH_WINDOW_MS_CONFIG, "3000");
+        try (CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings), processor -> new Processor<>() {
+            @Override
+            public void init(ProcessorContext<String, byte[]> context) {
+                processor.init(context);
+            }
+
+            @Override
+            public void process(Record<String, byte[]> record) {
+                if (crash.get()) {
+                    throw new IllegalStateException("injected fault for the crash-loop test");
+                }
+                processor.process(record);
+            }
+
+            @Override
+            public void close() {
+                processor.close();
+            }
+        })) {
+            app.start(); // before the agents: they must not auto-create the topics with the broker's partition count
+            ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", prefix + "heartbeats",
+                    prefix + "role-changes").node("alpha", 1);
+            try (agents) {
+                crashLoop(app, crash, agents);
+            }
+        }
+    }
+
+    private static void crashLoop(CoordinatorApp app, java.util.concurrent.atomic.AtomicBoolean crash,
+                                  ObedientAgents agents) {
+        Await.until(Duration.ofSeconds(60), "/health 200 at start", () -> health(app).statusCode() == 200);
+        crash.set(true);
+        HttpResponse<String> crashing = Await.value(Duration.ofSeconds(30), "/health 503 while the thread crash-loops",
+                () -> {
+                    HttpResponse<String> h = health(app);
+                    return h.statusCode() == 503 && h.body().contains("a stream thread died") ? h : null;
+                });
+        assertTrue(crashing.body().contains("injected fault for the crash-loop test"), crashing.body());
+        crash.set(false);
+        Await.until(Duration.ofSeconds(30), "/health 200 once the crashes stop", () -> health(app).statusCode() == 200);
+        Await.value(Duration.ofSeconds(30), "an election once the thread survives",
+                () -> first(agents, DecisionKind.ELECTION));
+    }
+
     private CoordinatorApp start(String prefix) throws InterruptedException {
+        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings(prefix)));
+        app.start();
+        Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
+        return app;
+    }
+
+    private Map<String, String> settings(String prefix) {
         Map<String, String> settings = new HashMap<>();
         settings.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         settings.put(CoordinatorConfig.APPLICATION_ID_CONFIG, prefix + "coordinator");
@@ -137,10 +197,7 @@ class CoordinatorIT {
         for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {
             settings.put("topic." + topic, prefix + topic);
         }
-        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings));
-        app.start();
-        Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
-        return app;
+        return settings;
     }
 
     private static RoleChange first(ObedientAgents agents, DecisionKind kind) {
@@ -150,6 +207,14 @@ class CoordinatorIT {
     private static String active(RoleChange change) {
         return change.getMembers().stream().filter(m -> m.getRole() == Role.ACTIVE).map(MemberView::getNode)
                 .findFirst().orElse(null);
+    }
+
+    private static HttpResponse<String> health(CoordinatorApp app) {
+        try {
+            return get(app, "/health");
+        } catch (Exception e) {
+            throw new IllegalStateException("GET /health failed", e);
+        }
     }
 
     private static HttpResponse<String> get(CoordinatorApp app, String path) throws Exception {

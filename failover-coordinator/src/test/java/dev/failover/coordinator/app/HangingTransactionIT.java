@@ -58,7 +58,7 @@ class HangingTransactionIT {
 
     private static final String PREFIX = "hang-";
     private static final String APPLICATION_ID = PREFIX + "coordinator";
-    private static final int TRANSACTION_TIMEOUT_MS = 2_000;
+    private static final int TRANSACTION_TIMEOUT_MS = 3_000;
     private static final int CHECK_MS = 1_000;
 
     private LocalKafkaBroker broker;
@@ -82,10 +82,11 @@ class HangingTransactionIT {
 
     @Test
     void aHangingTransactionOnTheCoordinatorsOffsetsIsAbortedAndTheGroupIsDecidedAgain() throws Exception {
+        CoordinatorApp first = start(); // before the agents, so that the coordinator creates the topics
         try (ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", PREFIX + "heartbeats",
                 PREFIX + "role-changes").node("alpha", 100).node("beta", 50);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            try (CoordinatorApp first = start()) {
+            try (first) {
                 Await.until(Duration.ofSeconds(30), "an election", () -> first(agents, DecisionKind.ELECTION) != null);
             }
             // the first instance has left; its committed offsets stay. Now the hanging transaction:
@@ -103,6 +104,12 @@ class HangingTransactionIT {
                     + open);
 
             try (CoordinatorApp second = start()) {
+                String stuck = Await.value(Duration.ofSeconds(20), "/health 503 while the task waits on unstable offsets",
+                        () -> {
+                            String body = health(second);
+                            return body.contains("\"unhealthy\"") ? body : null;
+                        });
+                assertTrue(stuck.contains("rebalancing for") || stuck.contains("has not run"), stuck);
                 agents.silence("alpha");
                 RoleChange failover = Await.value(Duration.ofSeconds(60), "a failover decided by the new instance",
                         () -> first(agents, DecisionKind.FAILOVER));
@@ -115,11 +122,12 @@ class HangingTransactionIT {
                 assertTrue(admin.describeProducers(List.of(offsets)).partitionResult(offsets).get().activeProducers()
                         .stream().noneMatch(p -> p.producerId() == producerId
                                 && p.currentTransactionStartOffset().isPresent()), "the transaction was aborted");
-                HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                        "http://" + second.httpAddress().orElseThrow() + "/health")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertTrue(health.body().contains("\"hangingTransactionsAborted\":1")
-                        && health.body().contains("producer " + producerId), health.body());
+                String healed = Await.value(Duration.ofSeconds(10), "/health 200 once the task runs", () -> {
+                    String body = health(second);
+                    return body.contains("\"unhealthy\"") ? null : body;
+                });
+                assertTrue(healed.contains("\"hangingTransactionsAborted\":1") && healed.contains("producer "
+                        + producerId), healed);
             }
         }
     }
@@ -157,6 +165,18 @@ class HangingTransactionIT {
         }
     }
 
+    private static String health(CoordinatorApp app) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
+                    + app.httpAddress().orElseThrow() + "/health")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
     private CoordinatorApp start() throws InterruptedException {
         Map<String, String> settings = new HashMap<>();
         settings.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
@@ -165,6 +185,7 @@ class HangingTransactionIT {
         settings.put(CoordinatorConfig.HTTP_PORT_CONFIG, "0");
         settings.put(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "1");
         settings.put(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG, String.valueOf(TRANSACTION_TIMEOUT_MS));
+        settings.put(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG, "1000");
         settings.put(CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG,
                 System.getProperty("failover.test.hanging.check.ms", String.valueOf(CHECK_MS)));
         for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {

@@ -19,6 +19,7 @@ public final class AgentMetrics {
     private final Counter sent;
     private final Counter acknowledged;
     private final Counter failed;
+    private final Counter unreadable;
     /** Held here: meters keep only a weak reference to what they read, and a lambda nobody else holds would vanish. */
     private final Supplier<Agent.Snapshot> snapshot;
 
@@ -30,6 +31,9 @@ public final class AgentMetrics {
                 .description("heartbeats the broker acknowledged (acks=all)").register(registry);
         failed = Counter.builder("failover.agent.heartbeats.failed").description("heartbeats not acknowledged")
                 .register(registry);
+        unreadable = Counter.builder("failover.agent.records.unreadable")
+                .description("records of this group on the role-change or state topic that could not be decoded "
+                        + "(skipped, logged)").register(registry);
         Gauge.builder("failover.agent.active", snapshot, s -> s.get().role() == Role.ACTIVE ? 1 : 0)
                 .description("1 while this node serves as ACTIVE (what /role answers 200 for)").register(registry);
         Gauge.builder("failover.agent.epoch", snapshot, s -> s.get().epoch())
@@ -53,6 +57,10 @@ public final class AgentMetrics {
 
     public void heartbeatFailed() {
         failed.increment();
+    }
+
+    public void unreadableRecord() {
+        unreadable.increment();
     }
 
     public void probed(boolean ok, long nanos) {

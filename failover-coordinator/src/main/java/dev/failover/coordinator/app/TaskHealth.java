@@ -1,0 +1,65 @@
+package dev.failover.coordinator.app;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Why this instance cannot decide for every group it holds right now, beyond a stalled thread ({@link StallWatch}):
+ * a stream thread died and was replaced within the window (a crash loop re-reads the same input and dies again, with
+ * the instance RUNNING in between), or an assigned task has not punctuated for longer than the limit (it never
+ * started, or its thread is busy elsewhere), or the instance has been rebalancing for longer than the limit (a task
+ * that cannot start, e.g. waiting on unstable offsets, keeps it rebalancing): its groups get no decisions. Pure: the
+ * caller hands in what it read and a monotonic time in milliseconds.
+ */
+final class TaskHealth {
+
+    private final long taskLimitMs;
+    private final long deathWindowMs;
+    private final Map<Integer, Long> assignedSinceMs = new HashMap<>();
+    private long rebalancingSinceMs = Long.MIN_VALUE;
+
+    TaskHealth(long taskLimitMs, long deathWindowMs) {
+        this.taskLimitMs = taskLimitMs;
+        this.deathWindowMs = deathWindowMs;
+    }
+
+    /**
+     * @param rebalancing      whether the instance is rebalancing (tasks being assigned, initialised or restored: a
+     *                         task that cannot start, e.g. waiting on unstable offsets, keeps it so)
+     * @param assigned         the partitions whose active task this instance holds
+     * @param lastPunctuatedMs per partition, when its task last punctuated (absent: never since it was assigned)
+     * @param lastDeathMs      when a stream thread last died, or {@code Long.MIN_VALUE} if none did
+     * @param lastDeath        what it died of
+     * @return the reasons, empty when every assigned task decides
+     */
+    List<String> check(boolean rebalancing, Set<Integer> assigned, Map<Integer, Long> lastPunctuatedMs,
+                       long lastDeathMs, String lastDeath, long nowMs) {
+        List<String> reasons = new ArrayList<>();
+        if (!rebalancing) {
+            rebalancingSinceMs = Long.MIN_VALUE;
+        } else if (rebalancingSinceMs == Long.MIN_VALUE) {
+            rebalancingSinceMs = nowMs;
+        }
+        if (rebalancing && nowMs - rebalancingSinceMs > taskLimitMs) {
+            reasons.add("rebalancing for " + (nowMs - rebalancingSinceMs) + " ms: tasks not yet running get no "
+                    + "decisions (see the log for what they wait on, e.g. unstable offsets)");
+        }
+        if (lastDeathMs != Long.MIN_VALUE && nowMs - lastDeathMs < deathWindowMs) {
+            reasons.add("a stream thread died " + (nowMs - lastDeathMs) + " ms ago (" + lastDeath + ") and was "
+                    + "replaced; healthy again " + deathWindowMs + " ms after the last death");
+        }
+        assignedSinceMs.keySet().retainAll(assigned);
+        for (int partition : new java.util.TreeSet<>(assigned)) {
+            long since = assignedSinceMs.computeIfAbsent(partition, p -> nowMs);
+            long last = Math.max(since, lastPunctuatedMs.getOrDefault(partition, Long.MIN_VALUE));
+            if (nowMs - last > taskLimitMs) {
+                reasons.add("the task of partition " + partition + " has not run for " + (nowMs - last)
+                        + " ms: its groups get no decisions");
+            }
+        }
+        return reasons;
+    }
+}
