@@ -49,16 +49,25 @@ public final class RoleMachine {
         this.appliedEpoch = startupEpoch;
     }
 
-    /** The broker acknowledged a heartbeat sent at {@code sentAtNanos}. */
+    /**
+     * The broker acknowledged a heartbeat sent at {@code sentAtNanos}.
+     *
+     * <p>IMPORTANT: a lease that has already run out lapses here, before the acknowledgement extends anything. A
+     * beat sent within the lease may have been appended after the coordinator's fence marker (the producer retried
+     * it, the broker was slow): the coordinator may already have convicted this node, so its late acknowledgement
+     * must not keep it ACTIVE even when the timer that would have noticed the lapse has not fired yet.
+     */
     public Optional<Edge> onHeartbeatAcknowledged(long sentAtNanos, long nowNanos) {
+        Optional<Edge> lapse = evaluate(nowNanos, lastReason);
         ackLeaseUntil = Math.max(ackLeaseUntil, sentAtNanos + leaseNanos);
-        return evaluate(nowNanos, "lease confirmed");
+        return lapse.isPresent() ? lapse : evaluate(nowNanos, "lease confirmed");
     }
 
-    /** The role-change feed answered a request sent at {@code sentAtNanos}. */
+    /** The role-change feed answered a request sent at {@code sentAtNanos}; a lapse is taken first, as above. */
     public Optional<Edge> onRoleFeedAnswered(long sentAtNanos, long nowNanos) {
+        Optional<Edge> lapse = evaluate(nowNanos, lastReason);
         feedLeaseUntil = Math.max(feedLeaseUntil, sentAtNanos + leaseNanos);
-        return evaluate(nowNanos, "lease confirmed");
+        return lapse.isPresent() ? lapse : evaluate(nowNanos, "lease confirmed");
     }
 
     /** A role change for this node. Older epochs are ignored and counted; the same epoch again changes nothing. */

@@ -120,6 +120,31 @@ class RoleMachineTest {
     }
 
     @Test
+    void aBeatSentBeforeTheLapseButAcknowledgedAfterItBeforeTheTimerFiresLeavesTheNodeStoodDown() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        m.onRoleFeedAnswered(now + 300 * MS, now + 301 * MS); // the feed half is fine: the heartbeat half binds
+        long lapse = now + LEASE;
+        // sent 1 ms before the lease ran out, acknowledged 1 ms after it; the lease timer has not fired (no tick)
+        Edge edge = m.onHeartbeatAcknowledged(lapse - MS, lapse + MS).orElseThrow();
+        assertEquals(Role.STANDBY, edge.to());
+        assertTrue(edge.reason().startsWith("lease expired"), edge.reason());
+        assertEquals(Role.STANDBY, m.role(), "the late proof extends nothing that had lapsed");
+        assertEquals(Role.STANDBY, m.servingRole(lapse + 3 * MS));
+        assertEquals(Optional.empty(), m.tick(lapse + 4 * MS));
+    }
+
+    @Test
+    void aLateFeedAnswerAfterTheLapseLeavesTheNodeStoodDownToo() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        m.onHeartbeatAcknowledged(now + 400 * MS, now + 401 * MS);
+        long lapse = now + LEASE; // the feed half ran out first
+        assertEquals(Role.STANDBY, m.onRoleFeedAnswered(lapse - MS, lapse).orElseThrow().to());
+        assertEquals(Role.STANDBY, m.servingRole(lapse + MS));
+    }
+
+    @Test
     void olderEpochsAreIgnoredAndCountedAndTheSameEpochChangesNothing() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         m.onRoleChange(5, Role.ACTIVE, "elected", now);
