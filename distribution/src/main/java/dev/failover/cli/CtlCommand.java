@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Inspect and steer failover groups through Kafka.",
         subcommands = {CtlCommand.Status.class, CtlCommand.Watch.class, CtlCommand.History.class, CtlCommand.Why.class,
-            CtlCommand.Switchover.class, CtlCommand.Pause.class, CtlCommand.Resume.class},
+            CtlCommand.Switchover.class, CtlCommand.Pause.class, CtlCommand.Resume.class, CtlCommand.Remove.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done (a command was acknowledged and carried out)",
@@ -103,14 +103,30 @@ public final class CtlCommand implements Runnable {
 
     /** A ctl command about every group, or only the one given. */
     abstract static class AnyGroup extends Base {
-        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
         String group;
+
+        @Option(names = "--group", paramLabel = "G", description = "Only this group.")
+        void group(String value) {
+            group = validGroup(spec, value);
+        }
     }
 
     /** A ctl command about one named group. */
     abstract static class OneGroup extends Base {
-        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
         String group;
+
+        @Option(names = "--group", required = true, paramLabel = "G", description = "The group.")
+        void group(String value) {
+            group = validGroup(spec, value);
+        }
+    }
+
+    /** The same id rule as the agent and the coordinator: a bad --group is a usage error (exit 2), named. */
+    static String validGroup(CommandLine.Model.CommandSpec spec, String value) {
+        dev.failover.wire.Ids.problem("--group", value).ifPresent(problem -> {
+            throw new CommandLine.ParameterException(spec.commandLine(), problem);
+        });
+        return value;
     }
 
     /** The latest state of every group (or one), from the compacted state topic. */
@@ -423,6 +439,25 @@ public final class CtlCommand implements Runnable {
         @Override
         boolean finishes(RoleChange c) {
             return c.getKind() == DecisionKind.RESUMED;
+        }
+    }
+
+    @CommandLine.Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Forget a member that is gone for good (or, without --node, the whole group); refused for a "
+                    + "live member or the primary.")
+    static final class Remove extends Steer {
+        @Option(names = "--node", paramLabel = "NODE", description = "The member to forget (default: every member, "
+                + "so the group is deleted).")
+        String node;
+
+        @Override
+        Command command(String id) {
+            return base(id, CommandType.REMOVE).setTargetNode(node).build();
+        }
+
+        @Override
+        boolean finishes(RoleChange c) {
+            return c.getKind() == DecisionKind.MEMBERSHIP;
         }
     }
 }

@@ -168,6 +168,37 @@ class CtlIT {
     }
 
     @Test
+    void removeForgetsADeadMemberIsRefusedForALiveOneAndDeletesADeadGroup() throws Exception {
+        try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "archive", "alpha", 100, dir);
+             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "archive", "beta", 50, dir)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            Await.until(Duration.ofSeconds(10), "beta known", () -> role("archive", "beta").equals("STANDBY"));
+
+            Run live = ctl("remove", "--group", "archive", "--node", "beta", "--timeout", "20s");
+            assertEquals(3, live.exit(), live.both());
+            assertTrue(live.err().contains("remove refused: beta is live"), live.both());
+
+            beta.java.kill();
+            Await.hold(Duration.ofMillis(1500), "beta silent past its timeout");
+            Run removed = ctl("remove", "--group", "archive", "--node", "beta", "--timeout", "20s");
+            assertEquals(0, removed.exit(), removed.both());
+            Await.until(Duration.ofSeconds(10), "status without a row for beta",
+                    () -> role("archive", "beta").startsWith("("));
+            assertTrue(ctl("status", "--group", "archive").out().contains("removed beta"),
+                    "the last reason says why");
+            assertEquals(200, alpha.roleStatus(), "forgetting a dead standby changes nobody's role");
+
+            alpha.java.kill();
+            Await.hold(Duration.ofMillis(1500), "alpha silent past its timeout");
+            Run group = ctl("remove", "--group", "archive", "--timeout", "20s");
+            assertEquals(0, group.exit(), group.both());
+            assertTrue(group.out().contains("no members left"), group.both());
+            Await.until(Duration.ofSeconds(10), "the group gone from status",
+                    () -> ctl("status", "--group", "archive").exit() == 5);
+        }
+    }
+
+    @Test
     void anUnreachableBrokerIsSaidPlainly() {
         StringWriter err = new StringWriter();
         String[] args = {"ctl", "status", "--bootstrap-servers", "127.0.0.1:1", "--timeout", "2s"};

@@ -56,6 +56,12 @@ class FailoverCliTest {
     }
 
     @Test
+    void ctlRejectsAGroupIdOutsideTheRuleAsABadCommandLine() {
+        assertEquals(2, run("ctl", "pause", "--bootstrap-servers", "localhost:9092", "--group", "__fence"));
+        assertTrue(err.toString().contains("--group '__fence' may contain only"), err.toString());
+    }
+
+    @Test
     void ctlRejectsABadDurationAndABadOutputNamingThem() {
         assertEquals(2, run("ctl", "pause", "--bootstrap-servers", "localhost:9092", "--group", "g", "--for", "5x"));
         assertTrue(err.toString().contains("--for") && err.toString().contains("5x"), err.toString());

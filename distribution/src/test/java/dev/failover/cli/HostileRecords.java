@@ -30,6 +30,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 final class HostileRecords {
 
+    /** The key of the records written under another group's key. */
+    static final String ANOTHER_GROUP = "another-group";
+
     /** What was written where, so a test can tell what each reader must have refused. */
     record Written(int toCoordinator, int forgedFenceMarkers, int roleChangesOfTheGroup, int statesOfTheGroup) {
     }
@@ -64,7 +67,7 @@ final class HostileRecords {
                 if (topic.equals(Topics.HEARTBEATS) || topic.equals(Topics.COMMANDS)) {
                     byte[] valid = topic.equals(Topics.HEARTBEATS) ? beat(group, "alpha")
                             : WireSerdes.command().serialize(topic, pause(group));
-                    producer.send(new ProducerRecord<>(topic, "another-group", valid));
+                    producer.send(new ProducerRecord<>(topic, ANOTHER_GROUP, valid));
                     sent++;
                     toCoordinator += sent;
                 } else if (topic.equals(Topics.ROLE_CHANGES)) {

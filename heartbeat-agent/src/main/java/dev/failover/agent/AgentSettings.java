@@ -25,9 +25,8 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
 
     public AgentSettings {
         require(bootstrapServers != null && !bootstrapServers.isBlank(), "--bootstrap-servers is required");
-        require(group != null && !group.isBlank() && !group.startsWith("__"),
-                "--group must not be empty or start with '__'");
-        require(node != null && !node.isBlank(), "--node must not be empty");
+        dev.failover.wire.Ids.problem("--group", group).ifPresent(problem -> require(false, problem));
+        dev.failover.wire.Ids.problem("--node", node).ifPresent(problem -> require(false, problem));
         require(mode == GroupMode.ACTIVE_PASSIVE || mode == GroupMode.ACTIVE_ACTIVE,
                 "--mode must be active-passive or active-active");
         require(heartbeatInterval.toMillis() >= 10, "--heartbeat-interval must be at least 10ms, not "

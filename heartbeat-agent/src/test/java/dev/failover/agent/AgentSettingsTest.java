@@ -48,4 +48,18 @@ class AgentSettingsTest {
         assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g", "n")
                 .kafka("isolation.level", "read_uncommitted").build());
     }
+
+    @Test
+    void groupAndNodeIdsFollowTheOneRuleTheCoordinatorAppliesToo() {
+        IllegalArgumentException reserved = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder(
+                "b", "__fence", "n").build());
+        assertTrue(reserved.getMessage().startsWith("--group '__fence' may contain only"), reserved.getMessage());
+        IllegalArgumentException spaced = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder(
+                "b", "g", "node one").build());
+        assertTrue(spaced.getMessage().startsWith("--node 'node one'"), spaced.getMessage());
+        IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder(
+                "b", "g", "n".repeat(129)).build());
+        assertTrue(tooLong.getMessage().contains("129 characters long"), tooLong.getMessage());
+        AgentSettings.builder("b", "orders-db.eu_1", "alpha-2").build();
+    }
 }

@@ -126,9 +126,11 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
         T record;
         try {
             record = reader.datum().read(null, decoder);
+        } catch (VirtualMachineError | LinkageError e) {
+            // IMPORTANT: the machine's fault, not the record's (a heap exhausted by something else, a broken class
+            // path): calling the record bad would drop a good one for ever; the thread dies and reads it again
+            throw e;
         } catch (IOException | RuntimeException | Error e) {
-            // IMPORTANT: an Error here is the record's fault (the bounds walk should have refused it), never the
-            // reader's: turning it into a bad record keeps the thread that read it alive
             throw error(topic, WireFormatException.Problem.BAD_BODY,
                     "the body does not decode (" + describe(e) + ")", e);
         }

@@ -28,7 +28,19 @@ public final class ProtectedClientSettings {
             Map.entry("key.serializer", "keys are group ids as UTF-8 strings on every topic"),
             Map.entry("value.serializer", "values are the project's Avro records"),
             Map.entry("key.deserializer", "keys are group ids as UTF-8 strings on every topic"),
-            Map.entry("value.deserializer", "values are the project's Avro records"));
+            Map.entry("value.deserializer", "values are the project's Avro records"),
+            Map.entry("partitioner.ignore.keys", "records of a group must land in the partition its key picks"),
+            Map.entry("interceptor.classes", "an interceptor could rewrite or drop decisions and heartbeats"),
+            Map.entry("transaction.timeout.ms", "set it with the coordinator's own transaction.timeout.ms setting, "
+                    + "which the hanging-transaction threshold is checked against"),
+            Map.entry("commit.interval.ms", "set it with the coordinator's own commit.interval.ms setting, which is "
+                    + "checked against the transaction timeout"),
+            Map.entry("processing.exception.handler", "the coordinator dead-letters bad records itself"),
+            Map.entry("production.exception.handler", "a decision that cannot be written must fail the transaction"),
+            Map.entry("deserialization.exception.handler", "the coordinator dead-letters bad records itself"),
+            Map.entry("default.deserialization.exception.handler", "the coordinator dead-letters bad records itself"),
+            Map.entry("default.production.exception.handler", "a decision that cannot be written must fail the "
+                    + "transaction"));
 
     /** Kafka Streams' prefixes for settings of one of its clients only. */
     private static final List<String> CLIENT_PREFIXES = List.of("main.consumer.", "restore.consumer.",

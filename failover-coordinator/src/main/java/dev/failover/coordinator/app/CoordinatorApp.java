@@ -127,7 +127,7 @@ public final class CoordinatorApp implements AutoCloseable {
 
     /**
      * Looks for hanging transactions every {@code hanging.transaction.check.ms}: one the broker's transaction
-     * coordinator no longer holds, open for longer than twice our transaction timeout, is aborted.
+     * coordinator no longer holds, seen open for longer than {@code hanging.transaction.after.ms}, is aborted.
      */
     private void startHealer() {
         long every = config.getLong(CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG);
@@ -138,9 +138,11 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         healerAdmin = Admin.create(adminProperties());
         ShellSettings.TopicNames t = config.topics();
-        healer = new HangingTransactionHealer(healerAdmin, config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG),
-                java.util.List.of(t.heartbeats(), t.commands(), t.roleChanges(), t.state(), t.deadLetters()),
-                2L * config.getInt(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG), clock);
+        String applicationId = config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG);
+        healer = new HangingTransactionHealer(healerAdmin, applicationId, java.util.List.of(t.heartbeats(),
+                t.commands(), t.roleChanges(), t.state(), t.deadLetters(),
+                applicationId + "-" + CoordinatorProcessor.STORE + "-changelog"),
+                config.getLong(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG), CoordinatorApp::monotonicMs);
         io.micrometer.core.instrument.FunctionCounter.builder("failover.hanging.transactions.aborted", healer,
                 HangingTransactionHealer::aborted).description("hanging transactions found and aborted")
                 .register(metrics);
@@ -175,7 +177,8 @@ public final class CoordinatorApp implements AutoCloseable {
             java.util.Set<Integer> assigned = new java.util.HashSet<>();
             streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
                     .forEach(task -> assigned.add(task.taskId().partition())));
-            List<String> reasons = taskHealth.check(streams.state() == KafkaStreams.State.REBALANCING, assigned, stats.lastPunctuatedMs(), lastThreadDeathMs,
+            List<String> reasons = taskHealth.check(streams.state() == KafkaStreams.State.REBALANCING, assigned,
+                    stats.lastPunctuatedMs(), stats.fenceLagMs(), lastThreadDeathMs,
                     lastThreadDeath, monotonicMs());
             if (!reasons.isEmpty() && !withoutFigures(reasons).equals(withoutFigures(unhealthy))) {
                 log.warn("unhealthy: {}", String.join("; ", reasons));

@@ -45,6 +45,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String TRANSACTION_TIMEOUT_MS_CONFIG = "transaction.timeout.ms";
     public static final String STALL_LIMIT_MS_CONFIG = "stall.limit.ms";
     public static final String HANGING_TRANSACTION_CHECK_MS_CONFIG = "hanging.transaction.check.ms";
+    public static final String HANGING_TRANSACTION_AFTER_MS_CONFIG = "hanging.transaction.after.ms";
     public static final String HEALTH_TASK_LIMIT_MS_CONFIG = "health.task.limit.ms";
     public static final String HEALTH_DEATH_WINDOW_MS_CONFIG = "health.death.window.ms";
     public static final String RISE_CONFIG = "rise";
@@ -53,6 +54,8 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String FAILBACK_CONFIG = "failback";
     public static final String FAILBACK_AFTER_MS_CONFIG = "failback.after.ms";
     public static final String MIN_ACTIVE_CONFIG = "min.active";
+    public static final String MAX_MEMBERS_PER_GROUP_CONFIG = "max.members.per.group";
+    public static final String MEMBER_RETENTION_MS_CONFIG = "member.retention.ms";
     public static final String BRAKE_MAX_SHARE_CONFIG = "brake.max.share";
     public static final String BRAKE_MIN_FAILOVERS_CONFIG = "brake.min.failovers";
     public static final String BRAKE_WINDOW_MS_CONFIG = "brake.window.ms";
@@ -94,10 +97,15 @@ public final class CoordinatorConfig extends AbstractConfig {
             .define(TRANSACTION_TIMEOUT_MS_CONFIG, Type.INT, 5_000, Range.atLeast(1000), Importance.MEDIUM,
                     "Producer transaction timeout: a crashed instance's open transaction delays takeover this long.")
             .define(HANGING_TRANSACTION_CHECK_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(0), Importance.LOW,
-                    "How often to look for hanging transactions on the coordinator's partitions (0: never). One "
-                    + "open for longer than twice transaction.timeout.ms that no transaction coordinator holds is "
+                    "How often to look for hanging transactions on the coordinator's partitions (0: never). One seen "
+                    + "open for longer than hanging.transaction.after.ms that no transaction coordinator holds is "
                     + "aborted, as kafka-transactions.sh find-hanging and abort would: after an unclean broker restart "
                     + "one can otherwise stop every decision for the groups of a partition.")
+            .define(HANGING_TRANSACTION_AFTER_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(1), Importance.LOW,
+                    "How long a transaction must be seen open before it may be judged hanging. It must exceed twice "
+                    + "transaction.timeout.ms, and should exceed transaction.timeout.ms plus the brokers' "
+                    + "transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by default): until then the "
+                    + "broker may still abort it and deliver its markers itself.")
             .define(HEALTH_TASK_LIMIT_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(100), Importance.LOW,
                     "/health answers 503 while a task this instance holds has not run (punctuated) for this long: "
                     + "its groups get no decisions.")
@@ -119,6 +127,12 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "With failback: how long the preferred member must have been eligible first.")
             .define(MIN_ACTIVE_CONFIG, Type.INT, 1, Range.atLeast(0), Importance.LOW,
                     "Active/active: fewer ACTIVE members than this is called out in the decision's reason.")
+            .define(MAX_MEMBERS_PER_GROUP_CONFIG, Type.INT, 64, Range.atLeast(1), Importance.LOW,
+                    "The most members a group may have; a new node beyond it is refused (logged and counted in "
+                    + "failover_members_refused_total), so churning node ids cannot grow a group without bound.")
+            .define(MEMBER_RETENTION_MS_CONFIG, Type.LONG, 7L * 24 * 3600 * 1000, Range.atLeast(60_000),
+                    Importance.LOW, "A member silent for longer than this is forgotten (the decision log says so); a "
+                    + "group left with no members is deleted (a tombstone on the state topic).")
             .define(BRAKE_MAX_SHARE_CONFIG, Type.DOUBLE, 0.5, Range.between(0.01, 1.0), Importance.MEDIUM,
                     "The share of a task's groups that may fail over within brake.window.ms before automatic failovers "
                             + "are held (a mass event is more likely a partition than mass death).")
@@ -160,6 +174,17 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + " ms) must exceed " + COMMIT_INTERVAL_MS_CONFIG + " (" + config.getLong(COMMIT_INTERVAL_MS_CONFIG)
                     + " ms)");
         }
+        if (config.getLong(HANGING_TRANSACTION_AFTER_MS_CONFIG) <= 2L * config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)) {
+            throw new ConfigException(HANGING_TRANSACTION_AFTER_MS_CONFIG + " (" + config.getLong(
+                    HANGING_TRANSACTION_AFTER_MS_CONFIG) + " ms) must exceed twice " + TRANSACTION_TIMEOUT_MS_CONFIG
+                    + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) + " ms): a transaction the broker is still "
+                    + "timing out is not hanging");
+        }
+        if (config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG) < 5 * config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG)) {
+            throw new ConfigException(HEALTH_TASK_LIMIT_MS_CONFIG + " (" + config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG)
+                    + " ms) must be at least five " + PUNCTUATION_INTERVAL_MS_CONFIG + " ("
+                    + config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG) + " ms), or a healthy task looks stuck");
+        }
         String host = config.getString(HTTP_HOST_CONFIG);
         if (config.getString(HTTP_ADVERTISED_HOST_CONFIG).isBlank() && (host.equals("0.0.0.0") || host.equals("::"))) {
             throw new ConfigException(HTTP_HOST_CONFIG + "=" + host + " listens on every address, so other "
@@ -194,7 +219,8 @@ public final class CoordinatorConfig extends AbstractConfig {
     public Policy policy() {
         return new Policy(getInt(RISE_CONFIG), getInt(FALL_CONFIG), getInt(MIN_MARGIN_MS_CONFIG),
                 "failback".equals(getString(FAILBACK_CONFIG)) ? Policy.Failback.FAILBACK : Policy.Failback.STICKY,
-                getLong(FAILBACK_AFTER_MS_CONFIG), getInt(MIN_ACTIVE_CONFIG));
+                getLong(FAILBACK_AFTER_MS_CONFIG), getInt(MIN_ACTIVE_CONFIG), getInt(MAX_MEMBERS_PER_GROUP_CONFIG),
+                getLong(MEMBER_RETENTION_MS_CONFIG));
     }
 
     public ShellSettings.BrakeSettings brake() {

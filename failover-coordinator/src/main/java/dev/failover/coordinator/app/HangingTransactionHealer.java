@@ -1,10 +1,10 @@
 package dev.failover.coordinator.app;
 
 import dev.failover.coordinator.app.HangingTransactions.Hang;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
@@ -29,14 +30,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finds and aborts hanging transactions on the partitions the coordinator depends on, as an operator would with
- * {@code kafka-transactions.sh find-hanging} and {@code abort}: the project's topics, the application's internal
- * topics (changelog), and the application's own {@code __consumer_offsets} partition. A scan is one metadata request
- * and one {@code DescribeProducers} per broker; only a transaction open for longer than the threshold costs more.
- * See {@link HangingTransactions} for the rule.
+ * {@code kafka-transactions.sh find-hanging} and {@code abort}: the project's topics, the application's changelog,
+ * and the application's own {@code __consumer_offsets} partition. A scan is one metadata request and one
+ * {@code DescribeProducers} per broker; only a transaction seen open for longer than the threshold costs more. See
+ * {@link HangingTransactions} for the rule.
  *
- * <p>IMPORTANT: the threshold must exceed the longest transaction timeout of any producer writing to these
- * partitions (the coordinators' own, {@code transaction.timeout.ms}): before then, the transaction coordinator aborts a
- * stalled transaction itself, and its markers may still be on their way.
+ * <p>IMPORTANT: the threshold must exceed the longest time the broker itself may take to abort a timed-out transaction
+ * and deliver its markers (the producers' {@code transaction.timeout.ms} plus the broker's
+ * {@code transaction.abort.timed.out.transaction.cleanup.interval.ms}, 10 s by default). And "no transaction
+ * coordinator knows this producer" is trusted only while every {@code __transaction_state} partition has a leader:
+ * a leaderless one answers nothing, and a committed transaction whose markers it still owes would look hanging.
  */
 final class HangingTransactionHealer {
 
@@ -44,20 +47,27 @@ final class HangingTransactionHealer {
     private static final long REQUEST_TIMEOUT_MS = 10_000;
 
     private final Admin admin;
-    private final String applicationId;
+    private final String groupId;
     private final Set<String> topics;
     private final long thresholdMs;
-    private final Clock clock;
+    private final LongSupplier monotonicMs;
+    private final HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
     private final AtomicLong aborted = new AtomicLong();
+    private final Set<String> warned = new HashSet<>();
     private volatile String lastAborted = "";
 
-    HangingTransactionHealer(Admin admin, String applicationId, Collection<String> topics, long thresholdMs,
-                             Clock clock) {
+    /**
+     * @param groupId     the consumer group whose {@code __consumer_offsets} partition is watched (the application id)
+     * @param topics      every other topic to watch: the project's and the application's changelog
+     * @param monotonicMs a monotonic clock in milliseconds
+     */
+    HangingTransactionHealer(Admin admin, String groupId, Collection<String> topics, long thresholdMs,
+                             LongSupplier monotonicMs) {
         this.admin = admin;
-        this.applicationId = applicationId;
+        this.groupId = groupId;
         this.topics = Set.copyOf(topics);
         this.thresholdMs = thresholdMs;
-        this.clock = clock;
+        this.monotonicMs = monotonicMs;
     }
 
     /** How many hanging transactions this instance has aborted. */
@@ -73,9 +83,17 @@ final class HangingTransactionHealer {
     /** One scan: finds the hanging transactions and aborts each; returns what it aborted. */
     List<Hang> healOnce() throws InterruptedException {
         try {
-            Map<TopicPartition, List<ProducerState>> producers = describeProducers(watchedPartitions());
-            List<Hang> candidates = HangingTransactions.candidates(producers, clock.millis(), thresholdMs);
+            Map<String, TopicDescription> described = describe();
+            Map<TopicPartition, List<ProducerState>> producers = describeProducers(watchedPartitions(described));
+            List<Hang> candidates = sightings.candidates(producers, monotonicMs.getAsLong(), thresholdMs);
             if (candidates.isEmpty()) {
+                return List.of();
+            }
+            TopicDescription transactionState = described.get(Topic.TRANSACTION_STATE_TOPIC_NAME);
+            if (transactionState == null || transactionState.partitions().stream().anyMatch(p -> p.leader() == null)) {
+                warnOnce("leaderless", "{} transaction(s) open for over {} ms, but {} has a partition without a leader: "
+                        + "not judging them until every transaction coordinator answers", candidates.size(), thresholdMs,
+                        Topic.TRANSACTION_STATE_TOPIC_NAME);
                 return List.of();
             }
             Set<Long> ids = candidates.stream().map(Hang::producerId).collect(Collectors.toSet());
@@ -94,7 +112,9 @@ final class HangingTransactionHealer {
             }
             return done;
         } catch (ExecutionException | TimeoutException e) {
-            log.warn("could not look for hanging transactions ({}); trying again at the next scan", e.toString());
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            warnOnce(cause.getClass().getName(), "could not look for hanging transactions ({}); trying again at every "
+                    + "scan (said once per kind of failure)", cause.toString());
             return List.of();
         }
     }
@@ -117,41 +137,36 @@ final class HangingTransactionHealer {
                     .log("aborted a hanging transaction (what kafka-transactions.sh abort does): {}", hang);
             return true;
         } catch (ExecutionException e) {
-            log.warn("could not abort the hanging transaction {}: {}", hang, e.getCause().toString());
+            warnOnce("abort " + e.getCause().getClass().getName(), "could not abort the hanging transaction {}: {} "
+                    + "(aborting needs the cluster's ALTER permission)", hang, e.getCause().toString());
             return false;
         }
     }
 
-    /** The project's topics, the application's internal topics, and the group's offsets partition. */
-    private List<TopicPartition> watchedPartitions() throws InterruptedException, ExecutionException,
-            TimeoutException {
+    private Map<String, TopicDescription> describe() throws InterruptedException {
         Set<String> names = new TreeSet<>(topics);
-        for (String name : get(admin.listTopics().names())) {
-            if (name.startsWith(applicationId + "-")) {
-                names.add(name);
-            }
-        }
         names.add(Topic.GROUP_METADATA_TOPIC_NAME);
+        names.add(Topic.TRANSACTION_STATE_TOPIC_NAME);
         Map<String, TopicDescription> described = new HashMap<>();
-        admin.describeTopics(names).topicNameValues().forEach((name, future) -> {
+        var futures = admin.describeTopics(names).topicNameValues();
+        for (var entry : futures.entrySet()) {
             try {
-                described.put(name, future.get(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS));
+                described.put(entry.getKey(), entry.getValue().get(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS));
             } catch (ExecutionException | TimeoutException e) {
                 // not created yet, or not visible to us: nothing of ours can hang there
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
-        });
-        if (Thread.currentThread().isInterrupted()) {
-            throw new InterruptedException("interrupted while describing topics");
         }
+        return described;
+    }
+
+    /** The watched topics' partitions and the group's offsets partition, as the broker picks it. */
+    private List<TopicPartition> watchedPartitions(Map<String, TopicDescription> described) {
         List<TopicPartition> partitions = new ArrayList<>();
         described.forEach((name, description) -> {
             if (name.equals(Topic.GROUP_METADATA_TOPIC_NAME)) {
-                // the partition of __consumer_offsets that holds this application's group, as the broker picks it
                 int count = description.partitions().size();
-                partitions.add(new TopicPartition(name, Utils.abs(applicationId.hashCode()) % count));
-            } else {
+                partitions.add(new TopicPartition(name, Utils.abs(groupId.hashCode()) % count));
+            } else if (topics.contains(name)) {
                 description.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition())));
             }
         });
@@ -167,10 +182,20 @@ final class HangingTransactionHealer {
                 producers.put(partition, result.partitionResult(partition)
                         .get(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS).activeProducers());
             } catch (ExecutionException e) {
-                // a partition without a leader just now: looked at again at the next scan
+                warnOnce("describe " + e.getCause().getClass().getName(), "cannot describe the producers of {} ({}); "
+                        + "its transactions are not watched while that lasts", partition, e.getCause().toString());
             }
         }
         return producers;
+    }
+
+    /** Warns the first time a kind of failure happens, and at DEBUG after that. */
+    private void warnOnce(String kind, String format, Object... args) {
+        if (warned.add(kind)) {
+            log.warn(format, args);
+        } else if (log.isDebugEnabled()) {
+            log.debug(format, args);
+        }
     }
 
     private static <T> T get(org.apache.kafka.common.KafkaFuture<T> future) throws InterruptedException,

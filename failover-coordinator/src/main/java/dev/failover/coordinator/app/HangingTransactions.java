@@ -10,12 +10,13 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Which open transactions on a partition are hanging, by the rule of Kafka's own {@code kafka-transactions.sh
- * find-hanging}: the partition holds an open transaction (a start offset with no commit or abort marker after it)
- * whose last write is older than a threshold, and the transaction coordinator does not hold that partition in an
- * ongoing transaction of that producer: no transactional id maps to the producer, or its transaction has moved on
- * (completed, a new one without this partition, or a later one at another epoch while it is not writing markers). Nobody will ever write the marker that closes it, so the
- * partition's last stable offset (a data partition) or the group's pending offsets ({@code __consumer_offsets})
- * stay stuck for ever. Pure: the caller asks Kafka and hands in the answers and the time.
+ * find-hanging}: the partition holds an open transaction (a start offset with no commit or abort marker after it) that
+ * this instance has seen open for longer than a threshold ({@link Sightings}, on its monotonic clock), and the
+ * transaction coordinator does not hold that partition in an ongoing transaction of that producer: no transactional
+ * id maps to the producer, or its transaction has moved on (completed, a new one without this partition, or a later
+ * one at another epoch while it is not writing markers). Nobody will ever write the marker that closes it, so the
+ * partition's last stable offset (a data partition) or the group's pending offsets ({@code __consumer_offsets}) stay
+ * stuck for ever. Pure: the caller asks Kafka and hands in the answers and the time.
  *
  * <p>After an unclean broker restart, Kafka 4.4 has been seen here to leave such a transaction in the coordinators'
  * {@code __consumer_offsets} partition: every instance then waits on "unstable offsets" and the groups of that task
@@ -25,11 +26,11 @@ final class HangingTransactions {
 
     /** One hanging transaction: what {@code Admin.abortTransaction} needs, and why it is judged hanging. */
     record Hang(TopicPartition partition, long producerId, short producerEpoch, int coordinatorEpoch,
-                long startOffset, long ageMs, String why) {
+                long startOffset, long openForMs, String why) {
         @Override
         public String toString() {
             return "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + " from offset "
-                    + startOffset + ", last write " + ageMs + " ms ago: " + why;
+                    + startOffset + ", seen open for " + openForMs + " ms: " + why;
         }
     }
 
@@ -42,19 +43,40 @@ final class HangingTransactions {
                 || state == TransactionState.PREPARE_EPOCH_FENCE;
     }
 
-    /** The producers with an open transaction whose last write is older than {@code thresholdMs}. */
-    static List<Hang> candidates(Map<TopicPartition, List<ProducerState>> producers, long nowMs, long thresholdMs) {
-        List<Hang> old = new ArrayList<>();
-        producers.forEach((partition, states) -> {
-            for (ProducerState p : states) {
-                long age = nowMs - p.lastTimestamp();
-                if (p.currentTransactionStartOffset().isPresent() && age > thresholdMs) {
-                    old.add(new Hang(partition, p.producerId(), (short) p.producerEpoch(),
-                            p.coordinatorEpoch().orElse(0), p.currentTransactionStartOffset().getAsLong(), age, ""));
+    /**
+     * Since when this instance has seen each open transaction open, on its own monotonic clock. An open transaction is
+     * a candidate only once it has been seen open, from the same start offset, for longer than the threshold: no
+     * wall clock (the broker's, a producer's or ours) is trusted, and a transaction that closes between two scans is
+     * forgotten.
+     */
+    static final class Sightings {
+        private record Key(TopicPartition partition, long producerId, long startOffset) {
+        }
+
+        private Map<Key, Long> firstSeenMs = new java.util.HashMap<>();
+
+        /** Records this scan's open transactions and returns those open for longer than {@code thresholdMs}. */
+        List<Hang> candidates(Map<TopicPartition, List<ProducerState>> producers, long nowMs, long thresholdMs) {
+            Map<Key, Long> seen = new java.util.HashMap<>();
+            List<Hang> old = new ArrayList<>();
+            producers.forEach((partition, states) -> {
+                for (ProducerState p : states) {
+                    if (p.currentTransactionStartOffset().isEmpty()) {
+                        continue;
+                    }
+                    long start = p.currentTransactionStartOffset().getAsLong();
+                    Key key = new Key(partition, p.producerId(), start);
+                    long since = firstSeenMs.getOrDefault(key, nowMs);
+                    seen.put(key, since);
+                    if (nowMs - since > thresholdMs) {
+                        old.add(new Hang(partition, p.producerId(), (short) p.producerEpoch(),
+                                p.coordinatorEpoch().orElse(0), start, nowMs - since, ""));
+                    }
                 }
-            }
-        });
-        return old;
+            });
+            firstSeenMs = seen;
+            return old;
+        }
     }
 
     /**
@@ -84,7 +106,7 @@ final class HangingTransactions {
                 continue; // its coordinator still holds it and will finish it (or time it out) itself
             }
             hanging.add(new Hang(c.partition(), c.producerId(), c.producerEpoch(), c.coordinatorEpoch(),
-                    c.startOffset(), c.ageMs(), why));
+                    c.startOffset(), c.openForMs(), why));
         }
         return hanging;
     }

@@ -31,12 +31,15 @@ final class TaskHealth {
      *                         task that cannot start, e.g. waiting on unstable offsets, keeps it so)
      * @param assigned         the partitions whose active task this instance holds
      * @param lastPunctuatedMs per partition, when its task last punctuated (absent: never since it was assigned)
+     * @param fenceLagMs       per partition, how old the newest fence marker its task read back was at its last count:
+     *                         a task whose input is stuck (behind an open transaction) runs its timer but convicts
+     *                         nobody
      * @param lastDeathMs      when a stream thread last died, or {@code Long.MIN_VALUE} if none did
      * @param lastDeath        what it died of
      * @return the reasons, empty when every assigned task decides
      */
     List<String> check(boolean rebalancing, Set<Integer> assigned, Map<Integer, Long> lastPunctuatedMs,
-                       long lastDeathMs, String lastDeath, long nowMs) {
+                       Map<Integer, Long> fenceLagMs, long lastDeathMs, String lastDeath, long nowMs) {
         List<String> reasons = new ArrayList<>();
         if (!rebalancing) {
             rebalancingSinceMs = Long.MIN_VALUE;
@@ -58,6 +61,10 @@ final class TaskHealth {
             if (nowMs - last > taskLimitMs) {
                 reasons.add("the task of partition " + partition + " has not run for " + (nowMs - last)
                         + " ms: its groups get no decisions");
+            } else if (fenceLagMs.getOrDefault(partition, 0L) > taskLimitMs) {
+                reasons.add("the task of partition " + partition + " has read back no fence marker of its own for "
+                        + fenceLagMs.get(partition) + " ms: its input is stuck (e.g. behind an open transaction), so "
+                        + "it convicts nobody");
             }
         }
         return reasons;

@@ -45,6 +45,18 @@ public final class Decider {
         return policy;
     }
 
+    /**
+     * Why a heartbeat from {@code node} cannot join {@code record}, or empty when it can: a new node in a group that
+     * already has {@link Policy#maxMembers()} members is refused (its heartbeats change nothing).
+     */
+    public Optional<String> joinRefusal(GroupRecord record, String node) {
+        if (record.members().containsKey(node) || record.members().size() < policy.maxMembers()) {
+            return Optional.empty();
+        }
+        return Optional.of("refusing " + node + " as a member of " + record.group() + ": the group has "
+                + record.members().size() + " members, the most allowed (max.members.per.group)");
+    }
+
     /** The group's durable record after a heartbeat: a new member, or a member's new priority or timing. */
     public GroupRecord join(GroupRecord record, Heartbeat beat) {
         GroupRecord base = record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
@@ -68,7 +80,34 @@ public final class Decider {
             return Decision.of(next, new Change(DecisionKind.RESUMED, record.epoch(), record.roles(),
                     "resumed automatic failover: the pause ended", null));
         }
+        Optional<Decision> forget = forgetLongSilent(view, nowMs);
+        if (forget.isPresent()) {
+            return forget.get();
+        }
         return record.mode() == GroupMode.ACTIVE_ACTIVE ? decideActiveActive(view, nowMs) : decideActivePassive(view, nowMs);
+    }
+
+    /**
+     * Members silent for longer than {@link Policy#memberRetentionMs()} (and proven so: the watch is fenced past their
+     * lease) are forgotten, unless a handover in progress names them; a group left with none is for the shell to
+     * delete. The epoch stays: nobody's role changes, and a forgotten primary's lease ran out long ago.
+     */
+    private Optional<Decision> forgetLongSilent(GroupView view, long nowMs) {
+        GroupRecord record = view.record();
+        Facts facts = new Facts(view, nowMs);
+        Handover pending = record.pending();
+        java.util.List<String> gone = record.members().values().stream()
+                .filter(m -> facts.silence(m) > policy.memberRetentionMs() && facts.fenced(m))
+                .filter(m -> pending == null || (!m.node().equals(pending.from()) && !m.node().equals(pending.to())))
+                .map(Member::node).toList();
+        if (gone.isEmpty()) {
+            return Optional.empty();
+        }
+        GroupRecord next = record.withoutMembers(gone);
+        String reason = "forgot " + String.join(", ", gone) + ": silent for more than " + policy.memberRetentionMs()
+                + " ms (member.retention.ms)" + (next.members().isEmpty() ? "; the group has no members left" : "");
+        return Optional.of(Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), reason,
+                null)));
     }
 
     private Decision decideActivePassive(GroupView view, long nowMs) {
@@ -277,6 +316,9 @@ public final class Decider {
             case SWITCHOVER -> {
                 return switchover(new Facts(view, nowMs), command.getTargetNode(), id, by);
             }
+            case REMOVE -> {
+                return remove(new Facts(view, nowMs), command.getTargetNode(), id, by);
+            }
             default -> {
                 return refuse(record, id, "unknown command type " + command.getType());
             }
@@ -337,25 +379,75 @@ public final class Decider {
      * there is no primary, and the end of a pause. The shell indexes groups by it, so that a punctuation touches only
      * the groups whose time has come; a standby's silence is judged when a decision needs it.
      */
-    public long nextCheckAtMs(GroupView view) {
+    public long nextCheckAtMs(GroupView view, long nowMs) {
         GroupRecord record = view.record();
         long next = Long.MAX_VALUE;
+        Facts now = new Facts(view, nowMs);
+        for (Member m : record.members().values()) {
+            next = Math.min(next, saturatedAdd(now.lastSeen(m), policy.memberRetentionMs() + 1));
+        }
         if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
             next = record.pausedUntilMs();
         }
         Facts facts = new Facts(view, Long.MIN_VALUE);
         boolean activePassive = record.mode() != GroupMode.ACTIVE_ACTIVE;
         String standingDown = record.pending() == null ? null : record.pending().from();
+        // A silent primary with nobody eligible to succeed it, or an election with nobody eligible: only a heartbeat (or a
+        // command) can change that, and both reschedule the group, so no deadline keeps it overdue meanwhile. Time
+        // alone only ever takes eligibility away.
+        boolean nobodyEligible = activePassive && standingDown == null && record.members().values().stream()
+                .noneMatch(m -> m.assigned() != Role.ACTIVE && now.eligible(m));
         for (Member m : record.members().values()) {
-            if (m.assigned() == Role.ACTIVE || m.node().equals(standingDown)) {
+            boolean deadEnd = m.assigned() == Role.ACTIVE && activePassive && nobodyEligible && now.silent(m);
+            if ((m.assigned() == Role.ACTIVE || m.node().equals(standingDown)) && !deadEnd) {
                 next = Math.min(next, facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1);
             }
         }
-        if (activePassive && record.primary().isEmpty() && standingDown == null && !record.members().isEmpty()) {
+        if (activePassive && record.primary().isEmpty() && standingDown == null && !record.members().isEmpty()
+                && record.members().values().stream().anyMatch(now::eligible)) {
             next = Math.min(next, view.watch().sinceMs() + record.members().values().stream()
                     .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0));
         }
         return next;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : sum;
+    }
+
+    /**
+     * An operator's {@code ctl remove}: forgets a member (or every member, so the shell deletes the group), refused
+     * while any of them is live (heard within its failure timeout), is ACTIVE without its lease proven over (what a
+     * conviction needs), or takes part in a handover.
+     */
+    private Decision remove(Facts facts, String node, String id, String by) {
+        GroupRecord record = facts.view.record();
+        java.util.List<Member> targets = node == null ? java.util.List.copyOf(record.members().values())
+                : record.members().containsKey(node) ? java.util.List.of(record.members().get(node)) : java.util.List.of();
+        if (targets.isEmpty()) {
+            return refuse(record, id, "remove refused: " + (node == null ? "the group has no members"
+                    : node + " is not a member of " + record.group()));
+        }
+        for (Member m : targets) {
+            if (!facts.silent(m)) {
+                return refuse(record, id, "remove refused: " + m.node() + " is live (heard " + facts.silence(m)
+                        + " ms ago, within its timeout of " + m.timing().failureTimeoutMs() + " ms); stop its agent first");
+            }
+            if (m.assigned() == Role.ACTIVE && !facts.fenced(m)) {
+                return refuse(record, id, "remove refused: " + m.node() + " is ACTIVE and its lease is not yet proven "
+                        + "over (the heartbeat log is not read past its last beat + lease); try again in a moment");
+            }
+            Handover pending = record.pending();
+            if (pending != null && (m.node().equals(pending.from()) || m.node().equals(pending.to()))) {
+                return refuse(record, id, "remove refused: " + m.node() + " takes part in a handover in progress");
+            }
+        }
+        java.util.List<String> gone = targets.stream().map(Member::node).toList();
+        GroupRecord next = record.withoutMembers(gone);
+        return Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), "removed "
+                + String.join(", ", gone) + by + (next.members().isEmpty() ? "; the group has no members left" : ""),
+                id));
     }
 
     /** The judgements every branch shares, at one {@code nowMs}. */

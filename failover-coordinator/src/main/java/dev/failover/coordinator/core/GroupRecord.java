@@ -42,6 +42,12 @@ public record GroupRecord(String group, GroupMode mode, long epoch, SortedMap<St
         return new GroupRecord(group, mode, epoch, next, pending, pausedUntilMs);
     }
 
+    public GroupRecord withoutMembers(java.util.Collection<String> nodes) {
+        TreeMap<String, Member> next = new TreeMap<>(members);
+        next.keySet().removeAll(nodes);
+        return new GroupRecord(group, mode, epoch, next, pending, pausedUntilMs);
+    }
+
     public GroupRecord withMode(GroupMode newMode) {
         return new GroupRecord(group, newMode, epoch, members, pending, pausedUntilMs);
     }

@@ -9,18 +9,31 @@ package dev.failover.coordinator.core;
  * @param failback         whether a recovered higher-priority member takes the primary role back
  * @param failbackAfterMs  how long it must have been eligible first
  * @param minActive        active/active: fewer ACTIVE members than this is said loudly in the reason
+ * @param maxMembers       the most members a group may have: a new node beyond it is refused, so a group whose node
+ *                         ids churn cannot grow its stored record without bound
+ * @param memberRetentionMs a member silent for longer than this is forgotten (a group left with none is deleted)
  */
-public record Policy(int rise, int fall, int minMarginMs, Failback failback, long failbackAfterMs, int minActive) {
+public record Policy(int rise, int fall, int minMarginMs, Failback failback, long failbackAfterMs, int minActive,
+                     int maxMembers, long memberRetentionMs) {
+
+    public static final int DEFAULT_MAX_MEMBERS = 64;
+    public static final long DEFAULT_MEMBER_RETENTION_MS = 7L * 24 * 3600 * 1000;
 
     public enum Failback { STICKY, FAILBACK }
 
     public static Policy defaults() {
-        return new Policy(2, 2, 100, Failback.STICKY, 30_000, 1);
+        return new Policy(2, 2, 100, Failback.STICKY, 30_000, 1, DEFAULT_MAX_MEMBERS, DEFAULT_MEMBER_RETENTION_MS);
     }
 
     public Policy {
         if (rise < 1 || fall < 1) {
             throw new IllegalArgumentException("rise (" + rise + ") and fall (" + fall + ") must be at least 1");
+        }
+        if (memberRetentionMs < 1) {
+            throw new IllegalArgumentException("the member retention must be positive, not " + memberRetentionMs);
+        }
+        if (maxMembers < 1) {
+            throw new IllegalArgumentException("a group must be allowed at least one member, not " + maxMembers);
         }
         if (minMarginMs < 0) {
             throw new IllegalArgumentException("the minimum margin must not be negative, not " + minMarginMs);
@@ -28,10 +41,18 @@ public record Policy(int rise, int fall, int minMarginMs, Failback failback, lon
     }
 
     public Policy withFailback(Failback failback, long afterMs) {
-        return new Policy(rise, fall, minMarginMs, failback, afterMs, minActive);
+        return new Policy(rise, fall, minMarginMs, failback, afterMs, minActive, maxMembers, memberRetentionMs);
     }
 
     public Policy withMinActive(int minActive) {
-        return new Policy(rise, fall, minMarginMs, failback, failbackAfterMs, minActive);
+        return new Policy(rise, fall, minMarginMs, failback, failbackAfterMs, minActive, maxMembers, memberRetentionMs);
+    }
+
+    public Policy withMemberRetentionMs(long retentionMs) {
+        return new Policy(rise, fall, minMarginMs, failback, failbackAfterMs, minActive, maxMembers, retentionMs);
+    }
+
+    public Policy withMaxMembers(int maxMembers) {
+        return new Policy(rise, fall, minMarginMs, failback, failbackAfterMs, minActive, maxMembers, memberRetentionMs);
     }
 }

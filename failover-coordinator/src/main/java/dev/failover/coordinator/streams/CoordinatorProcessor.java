@@ -72,6 +72,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Set<String> overdue = new HashSet<>();
     /** The decoded store, so a heartbeat does not decode its group's record again: every write goes through apply. */
     private final Map<String, GroupRecord> records = new HashMap<>();
+    /** Per group, when a refused join was last logged: churning node ids must not flood the log. */
+    private final Map<String, Long> refusalLoggedAtMs = new HashMap<>();
+    private static final long REFUSAL_LOG_INTERVAL_MS = 60_000;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, StoredGroup> groups;
     private Watch watch;
@@ -103,6 +106,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 restored++;
             }
         }
+        stats.started(context.taskId().partition(), System.nanoTime());
         log.info("task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
                 + "heartbeats", context.taskId(), restored);
         context.schedule(Duration.ofMillis(settings.punctuationIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
@@ -134,7 +138,19 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         long now = context.currentSystemTimeMs();
         String group = beat.getGroup();
         GroupRecord stored = load(group);
-        GroupRecord joined = decider.join(stored == null ? GroupRecord.empty(group, GroupMode.UNKNOWN) : stored, beat);
+        GroupRecord base = stored == null ? GroupRecord.empty(group, GroupMode.UNKNOWN) : stored;
+        java.util.Optional<String> refusal = decider.joinRefusal(base, beat.getNode());
+        if (refusal.isPresent()) {
+            stats.membersRefused.incrementAndGet();
+            if (now - refusalLoggedAtMs.getOrDefault(group, Long.MIN_VALUE / 2) >= REFUSAL_LOG_INTERVAL_MS) {
+                refusalLoggedAtMs.put(group, now);
+                log.atWarn().addKeyValue("group", group).addKeyValue("node", beat.getNode())
+                        .addKeyValue("reason", refusal.get()).log("{} (said once a minute per group; {} refused so "
+                                + "far by this instance)", refusal.get(), stats.membersRefused.get());
+            }
+            return;
+        }
+        GroupRecord joined = decider.join(base, beat);
         String problem = joined.members().get(beat.getNode()).problem();
         if (problem != null && (stored == null || stored.members().get(beat.getNode()) == null
                 || !problem.equals(stored.members().get(beat.getNode()).problem()))) {
@@ -226,7 +242,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 }
             }
         }
-        return new ShellStats.Census(records.size(), paused, byRole, suspected, now - watch.fencedUpToMs());
+        return new ShellStats.Census(records.size(), paused, byRole, suspected,
+                now - Math.max(watch.fencedUpToMs(), watch.sinceMs()));
     }
 
     /**
@@ -238,8 +255,16 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             decision = new Decision(input, java.util.Optional.empty(), "held by the brake: " + decision.reason());
         }
         GroupRecord next = decision.next();
+        Map<String, Liveness> live = liveness.get(group);
+        if (live != null) {
+            live.keySet().retainAll(next.members().keySet()); // forgotten members are forgotten here too
+        }
         GroupView view = view(next);
         decision.change().ifPresent(change -> publish(change, view, now));
+        if (next.members().isEmpty() && stored != null && !stored.members().isEmpty()) {
+            forget(group, now);
+            return;
+        }
         if (!next.equals(stored) || decision.change().isPresent()) {
             groups.put(group, StoredGroups.toStored(next));
             records.put(group, next);
@@ -299,8 +324,23 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 .addKeyValue("reason", change.reason()).log("decision: {}", change.reason());
     }
 
+    /**
+     * Deletes a group whose last member was forgotten: from the store, from memory, and from the state topic (a
+     * tombstone, so late subscribers and {@code ctl status} no longer see it).
+     */
+    private void forget(String group, long now) {
+        groups.delete(group);
+        records.remove(group);
+        liveness.remove(group);
+        overdue.remove(group);
+        deadlines.schedule(group, Long.MAX_VALUE);
+        refusalLoggedAtMs.remove(group);
+        context.forward(new Record<String, byte[]>(group, null, now), STATE_SINK);
+        log.atInfo().addKeyValue("group", group).log("deleted group {}: no members left", group);
+    }
+
     private void reschedule(String group, GroupView view, long now) {
-        long at = decider.nextCheckAtMs(view);
+        long at = decider.nextCheckAtMs(view, now);
         if (at <= now) {
             overdue.add(group); // silent past its timeout, not yet convictable: look again at each fence marker
             deadlines.schedule(group, Long.MAX_VALUE);
@@ -333,13 +373,20 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private boolean wellKeyed(Record<String, byte[]> record, String group, String id, String what) {
-        if (group == null || group.isEmpty() || group.startsWith("__")) {
-            deadLetter(record, "a " + what + " needs a group id that is not empty and does not start with '__'");
+        java.util.Optional<String> badGroup = dev.failover.wire.Ids.problem("the " + what + "'s group", group);
+        if (badGroup.isPresent()) {
+            deadLetter(record, badGroup.get());
             return false;
         }
-        if (id == null || id.isEmpty()) {
-            deadLetter(record, "a " + what + " of group '" + group + "' has an empty " + (what.equals("heartbeat")
-                    ? "node" : "command id"));
+        if (what.equals("heartbeat")) {
+            java.util.Optional<String> badNode = dev.failover.wire.Ids.problem("the heartbeat's node", id);
+            if (badNode.isPresent()) {
+                deadLetter(record, badNode.get() + " (group '" + group + "')");
+                return false;
+            }
+        } else if (id == null || id.isEmpty() || id.length() > dev.failover.wire.Ids.MAX_LENGTH) {
+            deadLetter(record, "a command of group '" + group + "' needs a command id of 1 to "
+                    + dev.failover.wire.Ids.MAX_LENGTH + " characters");
             return false;
         }
         if (!group.equals(record.key())) {
@@ -367,6 +414,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             stats.forget(context.taskId().partition());
         }
         records.clear();
+        refusalLoggedAtMs.clear();
         liveness.clear();
         deadlines.clear();
         overdue.clear();

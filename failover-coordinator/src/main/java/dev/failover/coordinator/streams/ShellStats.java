@@ -30,6 +30,7 @@ public final class ShellStats {
     public final AtomicLong brakeHolds = new AtomicLong();
     public final AtomicLong brakeEngaged = new AtomicLong();
     public final AtomicLong inconsistentMembers = new AtomicLong();
+    public final AtomicLong membersRefused = new AtomicLong();
     /** 1 while a stream thread of this instance is stuck (set by the application's watchdog). */
     public final AtomicLong stalled = new AtomicLong();
 
@@ -62,6 +63,9 @@ public final class ShellStats {
                 .description("automatic failovers held by the brake").register(registry);
         FunctionCounter.builder("failover.inconsistent.members", inconsistentMembers, AtomicLong::get)
                 .description("members refused for inconsistent timing").register(registry);
+        FunctionCounter.builder("failover.members.refused", membersRefused, AtomicLong::get)
+                .description("heartbeats of new nodes refused because their group is full (max.members.per.group)")
+                .register(registry);
         Gauge.builder("failover.brake.engaged", brakeEngaged, AtomicLong::get)
                 .description("1 while the brake holds mass failovers").register(registry);
         Gauge.builder("failover.stalled", stalled, AtomicLong::get)
@@ -119,6 +123,11 @@ public final class ShellStats {
         decisionLag.record(Math.max(0, silentMs - timeoutMs), TimeUnit.MILLISECONDS);
     }
 
+    /** A task started (was initialised) at {@code atNanos}: it counts as having run then. */
+    void started(int task, long atNanos) {
+        lastPunctuatedMs.put(task, atNanos / 1_000_000);
+    }
+
     void punctuated(int task, long nanos, long endedAtNanos) {
         lastPunctuatedMs.put(task, endedAtNanos / 1_000_000);
         punctuations.incrementAndGet();
@@ -133,6 +142,13 @@ public final class ShellStats {
     void forget(int task) {
         census.remove(task);
         lastPunctuatedMs.remove(task);
+    }
+
+    /** Per task (its partition), how old the newest fence marker it read back was at its last census. */
+    public Map<Integer, Long> fenceLagMs() {
+        Map<Integer, Long> lags = new java.util.HashMap<>();
+        census.forEach((task, c) -> lags.put(task, c.fenceLagMs()));
+        return lags;
     }
 
     /** Per task (its partition), when it last punctuated, in monotonic milliseconds ({@code System.nanoTime}). */

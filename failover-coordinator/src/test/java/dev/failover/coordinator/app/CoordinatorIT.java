@@ -157,7 +157,7 @@ class CoordinatorIT {
         })) {
             app.start(); // before the agents: they must not auto-create the topics with the broker's partition count
             ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", prefix + "heartbeats",
-                    prefix + "role-changes").node("alpha", 1);
+                    prefix + "role-changes").node("alpha", 2).node("beta", 1);
             try (agents) {
                 crashLoop(app, crash, agents);
             }
@@ -176,8 +176,10 @@ class CoordinatorIT {
         assertTrue(crashing.body().contains("injected fault for the crash-loop test"), crashing.body());
         crash.set(false);
         Await.until(Duration.ofSeconds(30), "/health 200 once the crashes stop", () -> health(app).statusCode() == 200);
-        Await.value(Duration.ofSeconds(30), "an election once the thread survives",
-                () -> first(agents, DecisionKind.ELECTION));
+        Await.value(Duration.ofSeconds(30), "an election", () -> first(agents, DecisionKind.ELECTION));
+        agents.silence("alpha");
+        Await.value(Duration.ofSeconds(30), "a failover after the crashes stopped: the replaced thread decides",
+                () -> first(agents, DecisionKind.FAILOVER));
     }
 
     private CoordinatorApp start(String prefix) throws InterruptedException {

@@ -21,6 +21,13 @@ class HangingTransactionsTest {
     private static final long NOW = 1_000_000;
     private static final long THRESHOLD = 10_000;
 
+    /** The candidates after a first sighting at {@code NOW - THRESHOLD - 1} and a second one at {@code NOW}. */
+    private static List<Hang> seenTwice(Map<TopicPartition, List<ProducerState>> producers) {
+        HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
+        sightings.candidates(producers, NOW - THRESHOLD - 1, THRESHOLD);
+        return sightings.candidates(producers, NOW, THRESHOLD);
+    }
+
     private static ProducerState open(long producerId, long lastWriteMs) {
         return new ProducerState(producerId, 4, -1, lastWriteMs, OptionalInt.of(2), OptionalLong.of(77));
     }
@@ -30,32 +37,44 @@ class HangingTransactionsTest {
     }
 
     @Test
-    void anOpenTransactionIsACandidateOnlyOnceItsLastWriteIsOlderThanTheThreshold() {
-        assertTrue(HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, NOW - THRESHOLD))), NOW, THRESHOLD)
-                .isEmpty(), "at the threshold it may still be finished by its coordinator");
-        List<Hang> past = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, NOW - THRESHOLD - 1))), NOW,
-                THRESHOLD);
-        assertEquals(1, past.size());
-        assertEquals(new Hang(OFFSETS, 7, (short) 4, 2, 77, THRESHOLD + 1, ""), past.get(0));
+    void anOpenTransactionIsACandidateOnlyOnceThisInstanceHasSeenItOpenForLongerThanTheThreshold() {
+        HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
+        var producers = Map.of(OFFSETS, List.of(open(7, 0)));
+        assertTrue(sightings.candidates(producers, NOW, THRESHOLD).isEmpty(), "first seen now, whatever its timestamp");
+        assertTrue(sightings.candidates(producers, NOW + THRESHOLD, THRESHOLD).isEmpty(), "at the threshold");
+        List<Hang> past = sightings.candidates(producers, NOW + THRESHOLD + 1, THRESHOLD);
+        assertEquals(List.of(new Hang(OFFSETS, 7, (short) 4, 2, 77, THRESHOLD + 1, "")), past);
+    }
+
+    @Test
+    void aTransactionThatClosedBetweenScansStartsAgainFromNothing() {
+        HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
+        sightings.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        sightings.candidates(Map.of(OFFSETS, List.of()), NOW + 1, THRESHOLD);
+        assertTrue(sightings.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW + THRESHOLD + 2, THRESHOLD)
+                .isEmpty(), "a new transaction (or one seen again) is counted from its new sighting");
+        ProducerState later = new ProducerState(7, 5, -1, 0, OptionalInt.of(2), OptionalLong.of(90));
+        sightings.candidates(Map.of(OFFSETS, List.of(later)), NOW + THRESHOLD + 3, THRESHOLD);
+        assertTrue(sightings.candidates(Map.of(OFFSETS, List.of(later)), NOW + THRESHOLD + 4, THRESHOLD).isEmpty(),
+                "another start offset is another transaction");
     }
 
     @Test
     void aProducerWithoutAnOpenTransactionIsNeverACandidate() {
         ProducerState idle = new ProducerState(7, 4, 12, 0, OptionalInt.empty(), OptionalLong.empty());
-        assertTrue(HangingTransactions.candidates(Map.of(OFFSETS, List.of(idle)), NOW, THRESHOLD).isEmpty());
+        assertTrue(seenTwice(Map.of(OFFSETS, List.of(idle))).isEmpty());
     }
 
     @Test
     void aTransactionNoCoordinatorKnowsIsHanging() {
-        List<Hang> hanging = HangingTransactions.hanging(HangingTransactions.candidates(
-                Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD), Map.of(), Map.of());
+        List<Hang> hanging = HangingTransactions.hanging(seenTwice(Map.of(OFFSETS, List.of(open(7, 0)))), Map.of(), Map.of());
         assertEquals(1, hanging.size());
         assertTrue(hanging.get(0).why().contains("no transaction coordinator knows producer 7"), hanging.toString());
     }
 
     @Test
     void aTransactionItsCoordinatorCompletedWithoutThisPartitionIsHanging() {
-        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        List<Hang> candidates = seenTwice(Map.of(OFFSETS, List.of(open(7, 0))));
         List<Hang> hanging = HangingTransactions.hanging(candidates, Map.of(7L, "app-1"),
                 Map.of("app-1", description(7, TransactionState.COMPLETE_ABORT)));
         assertEquals(1, hanging.size());
@@ -64,14 +83,14 @@ class HangingTransactionsTest {
 
     @Test
     void aTransactionItsCoordinatorStillHoldsIsLeftToIt() {
-        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        List<Hang> candidates = seenTwice(Map.of(OFFSETS, List.of(open(7, 0))));
         assertTrue(HangingTransactions.hanging(candidates, Map.of(7L, "app-1"),
                 Map.of("app-1", description(7, TransactionState.PREPARE_ABORT, OFFSETS))).isEmpty());
     }
 
     @Test
     void aTransactionalIdThatMovedToAnotherProducerLeavesTheOldOneHanging() {
-        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        List<Hang> candidates = seenTwice(Map.of(OFFSETS, List.of(open(7, 0))));
         List<Hang> hanging = HangingTransactions.hanging(candidates, Map.of(7L, "app-1"),
                 Map.of("app-1", description(8, TransactionState.ONGOING, OFFSETS)));
         assertTrue(hanging.get(0).why().contains("now belongs to producer 8"), hanging.toString());
@@ -79,7 +98,7 @@ class HangingTransactionsTest {
 
     @Test
     void aLaterTransactionOfTheSameProducerOnTheSamePartitionDoesNotHideTheOldOne() {
-        List<Hang> candidates = HangingTransactions.candidates(Map.of(OFFSETS, List.of(open(7, 0))), NOW, THRESHOLD);
+        List<Hang> candidates = seenTwice(Map.of(OFFSETS, List.of(open(7, 0))));
         TransactionDescription later = new TransactionDescription(1, TransactionState.ONGOING, 7, 6, 5_000,
                 OptionalLong.empty(), Set.of(OFFSETS));
         List<Hang> hanging = HangingTransactions.hanging(candidates, Map.of(7L, "app-1"), Map.of("app-1", later));

@@ -292,8 +292,43 @@ class ActivePassiveDecisionTest {
     void theNextCheckIsOneMillisecondPastThePrimarysTimeoutWhateverTheStandbysDo() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         s.beat("beta").beat("gamma").advance(50).beat("alpha");
-        assertEquals(s.now + T + 1, s.decider.nextCheckAtMs(s.view()));
+        assertEquals(s.now + T + 1, s.decider.nextCheckAtMs(s.view(), s.now));
         s.mute("gamma").run(3 * T);
-        assertTrue(s.decider.nextCheckAtMs(s.view()) > s.now, "a dead standby must not keep the group overdue");
+        assertTrue(s.decider.nextCheckAtMs(s.view(), s.now) > s.now, "a dead standby must not keep the group overdue");
+    }
+
+    @Test
+    void aStandbySilentForLongerThanTheRetentionIsForgottenAndNoRoleChanges() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys(Policy.defaults().withMemberRetentionMs(5 * T));
+        long epoch = s.record.epoch();
+        s.mute("gamma").run(5 * T);
+        assertTrue(s.record.members().containsKey("gamma"), "not at the retention yet");
+        s.run(T);
+        assertFalse(s.record.members().containsKey("gamma"));
+        Change forgot = s.published.stream().filter(c -> c.kind() == DecisionKind.MEMBERSHIP).findFirst()
+                .orElseThrow();
+        assertTrue(forgot.reason().startsWith("forgot gamma: silent for more than 5000 ms"), forgot.reason());
+        assertEquals(epoch, forgot.epoch(), "nobody's role changed");
+        assertEquals(Optional.of("alpha"), s.activeNode());
+    }
+
+    @Test
+    void aGroupWhoseMembersAreAllLongSilentEndsWithNoMembersAndIsNeverOverdueMeanwhile() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys(Policy.defaults().withMemberRetentionMs(5 * T));
+        s.mute("alpha").mute("beta").mute("gamma").run(2 * T);
+        assertTrue(s.decider.nextCheckAtMs(s.view(), s.now) > s.now, "a dead group waits for a heartbeat or the "
+                + "retention, not for every fence marker: " + s.lastReason);
+        s.run(5 * T);
+        assertTrue(s.record.members().isEmpty(), s.record.toString());
+        assertTrue(s.lastChange().reason().endsWith("the group has no members left"), s.lastChange().reason());
+    }
+
+    @Test
+    void aSilentPrimaryWithNobodyEligibleIsDecidedAgainAsSoonAsAStandbyBeats() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.mute("alpha").mute("beta").mute("gamma").run(3 * T);
+        assertEquals(Optional.of("alpha"), s.activeNode(), "nobody to promote");
+        s.unmute("beta").run(T);
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
     }
 }

@@ -80,7 +80,7 @@ class CommandDecisionTest {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         s.command(CommandType.PAUSE, null, 30_000L);
         long until = s.now + 30_000;
-        assertEquals(until, s.decider.nextCheckAtMs(s.view()) > until ? -1 : until);
+        assertEquals(until, s.decider.nextCheckAtMs(s.view(), s.now) > until ? -1 : until);
         s.advance(30_000 - 1);
         assertTrue(s.record.paused(s.now));
         assertEquals("paused: no automatic failover", s.decide().reason());
@@ -103,5 +103,30 @@ class CommandDecisionTest {
         assertEquals(DecisionKind.COMMAND_REFUSED, refused.kind());
         assertEquals("switchover refused: " + why, refused.reason());
         assertTrue(refused.commandId() != null);
+    }
+
+    @Test
+    void removeForgetsASilentStandbyAndIsRefusedForALiveOne() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        Decision live = s.command(CommandType.REMOVE, "gamma", null);
+        assertEquals(DecisionKind.COMMAND_REFUSED, live.change().orElseThrow().kind());
+        assertTrue(live.change().orElseThrow().reason().startsWith("remove refused: gamma is live"), live.reason());
+        s.mute("gamma").run(2 * Scenario.TIMEOUT);
+        Decision removed = s.command(CommandType.REMOVE, "gamma", null);
+        assertEquals(DecisionKind.MEMBERSHIP, removed.change().orElseThrow().kind());
+        assertTrue(removed.change().orElseThrow().reason().startsWith("removed gamma by test"), removed.reason());
+        assertFalse(s.record.members().containsKey("gamma"));
+        assertEquals(Optional.of("alpha"), s.activeNode());
+    }
+
+    @Test
+    void removingAWholeDeadGroupLeavesItEmptyAndAnUnknownNodeIsRefused() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        assertTrue(s.command(CommandType.REMOVE, "nobody", null).change().orElseThrow().reason()
+                .contains("nobody is not a member"));
+        s.mute("alpha").mute("beta").mute("gamma").run(2 * Scenario.TIMEOUT);
+        Decision removed = s.command(CommandType.REMOVE, null, null);
+        assertTrue(removed.change().orElseThrow().reason().endsWith("the group has no members left"), removed.reason());
+        assertTrue(s.record.members().isEmpty());
     }
 }

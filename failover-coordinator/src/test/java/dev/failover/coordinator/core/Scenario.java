@@ -58,7 +58,11 @@ final class Scenario {
 
     /** alpha (priority 100), beta (50), gamma (10), alpha elected and every member eligible. */
     static Scenario groupWithPrimaryAndTwoStandbys() {
-        Scenario s = activePassive().member("alpha", 100).member("beta", 50).member("gamma", 10);
+        return groupWithPrimaryAndTwoStandbys(Policy.defaults());
+    }
+
+    static Scenario groupWithPrimaryAndTwoStandbys(Policy policy) {
+        Scenario s = activePassive(policy).member("alpha", 100).member("beta", 50).member("gamma", 10);
         s.run(TIMEOUT + 2 * INTERVAL);
         if (!s.activeNode().equals(Optional.of("alpha"))) {
             throw new AssertionError("setup failed: " + s.lastReason);

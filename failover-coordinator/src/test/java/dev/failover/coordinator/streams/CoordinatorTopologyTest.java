@@ -53,10 +53,14 @@ class CoordinatorTopologyTest {
 
     @BeforeEach
     void start() {
+        startWith(Policy.defaults());
+    }
+
+    private void startWith(Policy policy) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", Policy.defaults(),
+        ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
                 ShellSettings.BrakeSettings.defaults());
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats), props, START);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
@@ -164,7 +168,7 @@ class CoordinatorTopologyTest {
         assertTrue(reasons.get(5).contains("exceed the limit"), reasons.get(5));
         assertTrue(reasons.get(6).contains("tombstone"), reasons.get(6));
         assertTrue(reasons.get(7).contains("the key 'payments' is not the heartbeat's group 'orders'"), reasons.get(7));
-        assertTrue(reasons.get(8).contains("empty node"), reasons.get(8));
+        assertTrue(reasons.get(8).contains("node must not be empty"), reasons.get(8));
         assertTrue(reasons.get(9).startsWith("cannot decode Command from topic 'failover.commands'"), reasons.get(9));
         assertEquals(10, stats.deadLettered.get());
 
@@ -189,6 +193,77 @@ class CoordinatorTopologyTest {
         RoleChange done = lastDecision();
         assertEquals("c-42", done.getCommandId());
         assertEquals(Role.ACTIVE, role(done, "beta"));
+    }
+
+    @Test
+    void aGroupTakesNoMoreThanItsMaximumOfMembersAndKeepsDeciding() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
+        // node ids that change on every deploy: 100 more, once each
+        for (int i = 0; i < 100; i++) {
+            beat("orders", "churn-" + i, GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+        }
+        drain();
+        GroupState latest = null;
+        while (!state.isEmpty()) {
+            latest = WireSerdes.groupState().deserialize("t", state.readRecord().value());
+        }
+        assertEquals(Policy.DEFAULT_MAX_MEMBERS, latest.getMembers().size(), "alpha, beta and the first 62 newcomers");
+        assertEquals(100 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
+        long alphaLast = now();
+        for (int step = 0; step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER);
+             step++) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+            drain();
+        }
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.FAILOVER), "beta"), "still deciding, "
+                + (now() - alphaLast) + " ms after alpha's last beat");
+    }
+
+    @Test
+    void aGroupWhoseLastMemberIsForgottenIsDeletedWithATombstoneOnTheStateTopic() {
+        driver.close();
+        startWith(Policy.defaults().withMemberRetentionMs(3_000));
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        for (int i = 0; i < 250; i++) {
+            tick(20); // five seconds without a heartbeat
+        }
+        drain();
+        TestRecord<String, byte[]> last = null;
+        while (!state.isEmpty()) {
+            last = state.readRecord();
+        }
+        assertEquals("orders", last.key());
+        assertEquals(null, last.value(), "a tombstone: ctl status and late subscribers no longer see the group");
+        assertTrue(lastDecision().getReason().endsWith("the group has no members left"), lastDecision().getReason());
+        beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+        assertEquals(1, WireSerdes.groupState().deserialize("t", lastValue(state)).getMembers().size(),
+                "a heartbeat afterwards starts the group afresh");
+    }
+
+    private static byte[] lastValue(TestOutputTopic<String, byte[]> topic) {
+        byte[] value = null;
+        while (!topic.isEmpty()) {
+            value = topic.readRecord().value();
+        }
+        return value;
+    }
+
+    @Test
+    void aHeartbeatWithAnIdOutsideTheRuleIsDeadLetteredNamingTheRule() {
+        heartbeats.pipeInput("orders", heartbeatBytes("orders", "bad node/with space", GroupMode.ACTIVE_PASSIVE,
+                Health.HEALTHY), now());
+        String reason = new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+                .value(), StandardCharsets.UTF_8);
+        assertTrue(reason.contains("may contain only letters, digits"), reason);
+        heartbeats.pipeInput("x".repeat(129), heartbeatBytes("x".repeat(129), "n", GroupMode.ACTIVE_PASSIVE,
+                Health.HEALTHY), now());
+        reason = new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER).value(),
+                StandardCharsets.UTF_8);
+        assertTrue(reason.contains("129 characters long; at most 128"), reason);
     }
 
     @Test
