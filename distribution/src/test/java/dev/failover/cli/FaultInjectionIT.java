@@ -242,7 +242,13 @@ class FaultInjectionIT {
         }
         g.retire();
         assertClean(g);
-        harness.coordinators().forEach(c -> assertTrue(c.healthy(), c.instanceId + " recovered by itself"));
+        // a task stuck behind a hanging transaction the restart left (seen here) is healed after
+        // hanging.transaction.after.ms (30 s) of being seen; /health says 503 until then
+        long since = System.nanoTime();
+        g.await(Duration.ofSeconds(90), "every coordinator healthy again by itself",
+                () -> harness.coordinators().stream().allMatch(CoordinatorProcess::healthy));
+        System.out.printf("brokerKilledAndRestarted: coordinators healthy %d ms after the group settled%n",
+                (System.nanoTime() - since) / 1_000_000);
     }
 
     /** Fault 6, 3 trials: SIGTERM of the primary: a handover well under the timeout. */

@@ -1,5 +1,8 @@
 package dev.failover.cli;
 
+import static dev.failover.testkit.AvroBytes.concat;
+import static dev.failover.testkit.AvroBytes.varint;
+
 import dev.failover.wire.AvroSerde;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
@@ -9,7 +12,6 @@ import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -130,24 +132,5 @@ final class HostileRecords {
         byte[] bytes = new byte[n];
         random.nextBytes(bytes);
         return bytes;
-    }
-
-    private static byte[] varint(long value) {
-        long zz = (value << 1) ^ (value >> 63);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        while ((zz & ~0x7FL) != 0) {
-            out.write((int) ((zz & 0x7F) | 0x80));
-            zz >>>= 7;
-        }
-        out.write((int) zz);
-        return out.toByteArray();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
     }
 }

@@ -1,10 +1,13 @@
 package dev.failover.wire;
 
+import static dev.failover.testkit.AvroBytes.concat;
+import static dev.failover.testkit.AvroBytes.string;
+import static dev.failover.testkit.AvroBytes.varint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
+import dev.failover.testkit.AvroBytes;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -81,31 +84,10 @@ class HostileBodyTest {
     private static <T extends SpecificRecordBase> void fuzz(AvroSerde<T> serde, T sample, long seed) {
         Random random = new Random(seed);
         byte[] valid = serde.serialize("t", sample);
-        long[] extremes = {-1, Long.MIN_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE, Integer.MIN_VALUE, 1L << 40,
-            1_000_000_000, 65_536, 255, 128, 64, 2, 1, 0};
         int decoded = 0;
         int refused = 0;
         for (int i = 0; i < CASES_PER_TYPE; i++) {
-            byte[] body = Arrays.copyOfRange(valid, AvroSerde.HEADER_BYTES, valid.length);
-            int at = random.nextInt(body.length + 1);
-            body = switch (random.nextInt(5)) {
-                case 0 -> {
-                    byte[] b = body.clone();
-                    if (b.length > 0) {
-                        b[Math.min(at, b.length - 1)] = (byte) random.nextInt(256);
-                    }
-                    yield b;
-                }
-                case 1 -> splice(body, at, varint(extremes[random.nextInt(extremes.length)]), true);
-                case 2 -> splice(body, at, varint(extremes[random.nextInt(extremes.length)]), false);
-                case 3 -> Arrays.copyOf(body, at);
-                default -> {
-                    byte[] tail = new byte[1 + random.nextInt(16)];
-                    random.nextBytes(tail);
-                    yield concat(Arrays.copyOf(body, at), tail, Arrays.copyOfRange(body, at, body.length));
-                }
-            };
-            byte[] bytes = concat(Arrays.copyOf(valid, AvroSerde.HEADER_BYTES), body);
+            byte[] bytes = AvroBytes.mutate(valid, random);
             try {
                 serde.deserialize("t", bytes);
                 decoded++;
@@ -124,11 +106,6 @@ class HostileBodyTest {
                 + ": the mutations reach both outcomes");
     }
 
-    private static byte[] splice(byte[] body, int at, byte[] value, boolean overwrite) {
-        int resume = overwrite ? Math.min(body.length, at + value.length) : at;
-        return concat(Arrays.copyOf(body, at), value, Arrays.copyOfRange(body, resume, body.length));
-    }
-
     private static <T extends SpecificRecordBase> byte[] header(WireType<T> type) {
         byte[] valid = new AvroSerde<>(type).serialize("t", sampleOf(type));
         return Arrays.copyOf(valid, AvroSerde.HEADER_BYTES);
@@ -139,28 +116,5 @@ class HostileBodyTest {
         List<SpecificRecordBase> samples = List.of(WireSamples.heartbeat(), WireSamples.roleChange(),
                 WireSamples.groupState(), WireSamples.command());
         return (T) samples.stream().filter(s -> s.getClass() == type.recordClass()).findFirst().orElseThrow();
-    }
-
-    private static byte[] string(String s) {
-        return concat(varint(s.length()), s.getBytes());
-    }
-
-    private static byte[] varint(long value) {
-        long zz = (value << 1) ^ (value >> 63);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        while ((zz & ~0x7FL) != 0) {
-            out.write((int) ((zz & 0x7F) | 0x80));
-            zz >>>= 7;
-        }
-        out.write((int) zz);
-        return out.toByteArray();
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
     }
 }

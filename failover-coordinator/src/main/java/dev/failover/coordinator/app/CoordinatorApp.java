@@ -110,6 +110,7 @@ public final class CoordinatorApp implements AutoCloseable {
             Throwable cause = exception.getCause() != null ? exception.getCause() : exception;
             lastThreadDeath = cause.toString();
             lastThreadDeathMs = monotonicMs();
+            stats.threadDeaths.incrementAndGet();
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> log.atInfo().addKeyValue("state", now).addKeyValue("was", before)
@@ -186,6 +187,7 @@ public final class CoordinatorApp implements AutoCloseable {
                 log.info("healthy again: every assigned task runs");
             }
             unhealthy = reasons;
+            stats.unhealthy.set(healthy() ? 0 : 1);
             StallWatch.Verdict was = stall;
             stall = stallWatch.check(streams.state(), pollAges, clock.millis());
             stats.stalled.set(stall.stalled() ? 1 : 0);

@@ -35,6 +35,9 @@ import java.util.stream.Collectors;
  */
 public final class Decider {
 
+    /** Reported epochs from this one up are never adopted: far beyond any real history, far from overflow. */
+    static final long MAX_ADOPTED_EPOCH = 1L << 53;
+
     private final Policy policy;
 
     public Decider(Policy policy) {
@@ -530,10 +533,20 @@ public final class Decider {
                             .thenComparing(Member::node));
         }
 
-        /** Above the stored epoch and above every epoch a member reports, so an epoch is never reused. */
+        /**
+         * Above the stored epoch. For a group new to the store (epoch 0) also above every epoch its members report,
+         * so a coordinator that lost its store never reuses an epoch the agents have applied; for a group it has
+         * decided, a report above its own epoch cannot be true and is ignored (the shell counts it), so no heartbeat
+         * can push the epoch to overflow.
+         */
         long nextEpoch() {
-            long reported = view.liveness().values().stream().mapToLong(Liveness::reportedEpoch).max().orElse(0);
-            return Math.max(view.record().epoch(), reported) + 1;
+            long stored = view.record().epoch();
+            if (stored > 0) {
+                return stored + 1;
+            }
+            long reported = view.liveness().values().stream().mapToLong(Liveness::reportedEpoch)
+                    .filter(e -> e >= 0 && e < MAX_ADOPTED_EPOCH).max().orElse(0);
+            return reported + 1;
         }
     }
 

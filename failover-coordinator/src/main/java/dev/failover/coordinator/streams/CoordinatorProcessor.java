@@ -150,6 +150,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             }
             return;
         }
+        if (stored != null && stored.epoch() > 0 && beat.getEpoch() > stored.epoch()) {
+            stats.epochsAboveCurrent.incrementAndGet(); // impossible for an honest agent: the decider ignores it
+        }
         GroupRecord joined = decider.join(base, beat);
         String problem = joined.members().get(beat.getNode()).problem();
         if (problem != null && (stored == null || stored.members().get(beat.getNode()) == null

@@ -31,6 +31,12 @@ public final class ShellStats {
     public final AtomicLong brakeEngaged = new AtomicLong();
     public final AtomicLong inconsistentMembers = new AtomicLong();
     public final AtomicLong membersRefused = new AtomicLong();
+    /** Heartbeats reporting an epoch above their group's current one (impossible for an honest agent): ignored. */
+    public final AtomicLong epochsAboveCurrent = new AtomicLong();
+    /** 1 while /health answers 503 for any reason (set by the application's watchdog). */
+    public final AtomicLong unhealthy = new AtomicLong();
+    /** Stream threads that died and were replaced. */
+    public final AtomicLong threadDeaths = new AtomicLong();
     /** 1 while a stream thread of this instance is stuck (set by the application's watchdog). */
     public final AtomicLong stalled = new AtomicLong();
 
@@ -66,6 +72,13 @@ public final class ShellStats {
         FunctionCounter.builder("failover.members.refused", membersRefused, AtomicLong::get)
                 .description("heartbeats of new nodes refused because their group is full (max.members.per.group)")
                 .register(registry);
+        FunctionCounter.builder("failover.epochs.ignored", epochsAboveCurrent, AtomicLong::get)
+                .description("heartbeats reporting an epoch above their group's current one, ignored").register(registry);
+        Gauge.builder("failover.unhealthy", unhealthy, AtomicLong::get)
+                .description("1 while /health answers 503: some group of this instance may get no decisions")
+                .register(registry);
+        FunctionCounter.builder("failover.stream.thread.deaths", threadDeaths, AtomicLong::get)
+                .description("stream threads that died and were replaced").register(registry);
         Gauge.builder("failover.brake.engaged", brakeEngaged, AtomicLong::get)
                 .description("1 while the brake holds mass failovers").register(registry);
         Gauge.builder("failover.stalled", stalled, AtomicLong::get)

@@ -331,4 +331,29 @@ class ActivePassiveDecisionTest {
         s.unmute("beta").run(T);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
     }
+
+    @Test
+    void aReportedEpochAboveTheGroupsOwnIsIgnoredSoNoHeartbeatCanPushItToOverflow() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.mute("alpha").mute("beta");
+        for (int i = 0; i < 15; i++) {
+            s.advance(100).beat("beta", Health.HEALTHY, Role.STANDBY, Long.MAX_VALUE).fence().decide();
+        }
+        Change failover = s.published.stream().filter(c -> c.kind() == DecisionKind.FAILOVER).findFirst()
+                .orElseThrow(() -> new AssertionError(s.lastReason));
+        assertEquals(Role.ACTIVE, failover.roles().get("beta"));
+        assertEquals(epoch + 1, failover.epoch(), "the next epoch, whatever beta claimed");
+        assertTrue(s.record.epoch() > epoch && s.record.epoch() < 100, "no overflow: " + s.record.epoch());
+    }
+
+    @Test
+    void aGroupNewToTheStoreStartsAboveTheEpochsItsMembersAlreadyApplied() {
+        Scenario s = Scenario.activePassive().member("alpha", 100);
+        for (int i = 0; i < 20; i++) {
+            s.advance(100).beat("alpha", Health.HEALTHY, Role.STANDBY, 57).fence().decide();
+        }
+        assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
+        assertEquals(58, s.record.epoch(), "a coordinator that lost its store must not reuse epoch 57");
+    }
 }

@@ -199,8 +199,8 @@ class CoordinatorTopologyTest {
     void aGroupTakesNoMoreThanItsMaximumOfMembersAndKeepsDeciding() {
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
-        // node ids that change on every deploy: 100 more, once each
-        for (int i = 0; i < 100; i++) {
+        // node ids that change on every deploy: 10 000 more, once each
+        for (int i = 0; i < 10_000; i++) {
             beat("orders", "churn-" + i, GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
         }
         drain();
@@ -209,7 +209,9 @@ class CoordinatorTopologyTest {
             latest = WireSerdes.groupState().deserialize("t", state.readRecord().value());
         }
         assertEquals(Policy.DEFAULT_MAX_MEMBERS, latest.getMembers().size(), "alpha, beta and the first 62 newcomers");
-        assertEquals(100 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
+        assertEquals(10_000 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
+        assertTrue(WireSerdes.storedGroup().serialize("t", driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
+                CoordinatorProcessor.STORE).get("orders")).length < 4_096, "the stored record stays small");
         long alphaLast = now();
         for (int step = 0; step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER);
              step++) {
@@ -250,6 +252,63 @@ class CoordinatorTopologyTest {
             value = topic.readRecord().value();
         }
         return value;
+    }
+
+    /**
+     * 100 000 structure-aware mutations each of a heartbeat and a command of another group ("fuzz") go through the
+     * topology while "orders" is decided: every one is decoded or dead-lettered, the processor never throws, and
+     * "orders" still fails over when its primary goes silent.
+     */
+    @Test
+    void mutatedRecordsThroughTheTopologyAreDecodedOrDeadLetteredAndTheGroupKeepsDeciding() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
+        ch.qos.logback.classic.Logger processorLog = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(CoordinatorProcessor.class);
+        ch.qos.logback.classic.Level level = processorLog.getLevel();
+        processorLog.setLevel(ch.qos.logback.classic.Level.ERROR); // 200 000 dead letters, each logged at WARN
+        java.util.Random random = new java.util.Random(20261201);
+        byte[] beat = heartbeatBytes("fuzz", "mallory", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+        byte[] command = WireSerdes.command().serialize(TOPICS.commands(), command("fuzz", "c-1", CommandType.PAUSE,
+                null));
+        long deadBefore = stats.deadLettered.get();
+        long beatsBefore = stats.heartbeats.get();
+        int cases = 100_000;
+        try {
+            for (int i = 0; i < cases; i++) {
+                heartbeats.pipeInput("fuzz", dev.failover.testkit.AvroBytes.mutate(beat, random), now());
+                commands.pipeInput("fuzz", dev.failover.testkit.AvroBytes.mutate(command, random), now());
+                if (i % 1_000 == 0) {
+                    deadLetters.readRecordsToList();
+                    drain();
+                    state.readRecordsToList();
+                }
+            }
+        } finally {
+            processorLog.setLevel(level);
+        }
+        deadLetters.readRecordsToList();
+        state.readRecordsToList();
+        long deadLettered = stats.deadLettered.get() - deadBefore;
+        long acceptedBeats = stats.heartbeats.get() - beatsBefore;
+        System.out.printf("topology fuzz: %d heartbeats and %d commands mutated: %d dead-lettered, %d heartbeats "
+                + "accepted%n", cases, cases, deadLettered, acceptedBeats);
+        assertTrue(deadLettered > cases / 2 && acceptedBeats > 0, "both outcomes reached: " + deadLettered
+                + " dead-lettered, " + acceptedBeats + " beats accepted");
+        assertTrue(deadLettered + acceptedBeats <= 2L * cases, "nothing counted twice");
+        drain();
+        for (int step = 0; step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER
+                && "orders".equals(c.getGroup())); step++) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+            drain();
+        }
+        RoleChange failover = decisions.stream().filter(c -> c.getKind() == DecisionKind.FAILOVER
+                && "orders".equals(c.getGroup())).findFirst().orElseThrow(() -> new AssertionError(
+                        "orders no longer decided after the fuzz"));
+        assertEquals(Role.ACTIVE, role(failover, "beta"));
     }
 
     @Test
