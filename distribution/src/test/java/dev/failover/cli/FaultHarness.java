@@ -240,12 +240,46 @@ final class FaultHarness implements AutoCloseable {
             out.append(tail("coordinator-" + c.instanceId, c.process.output()));
             out.append(streamThreads("threads-coordinator-" + c.instanceId, c.process.threadDump()));
         }
+        out.append(transactions());
         for (Node n : group.members) {
             AgentProcess a = n.agent;
             Reply role = a == null ? null : get(a.http, "/role", Duration.ofSeconds(1));
             out.append("\n--- ").append(n).append(": last polled /role ").append(n.lastStatus).append(", now ")
                     .append(role == null ? "no answer" : role.status() + " " + role.body());
             out.append(tail("agent-" + group.name + "-" + n.name, n.output()));
+        }
+        return out.toString();
+    }
+
+    /**
+     * What the broker says of transactions, as kafka-transactions.sh would show it: every transaction its coordinators
+     * know, and every producer with an open transaction on the project's and the group offsets' partitions. What a
+     * failure after a broker restart needs to tell a hanging transaction from a group coordinator that is stuck.
+     */
+    private String transactions() {
+        StringBuilder out = new StringBuilder("\n--- transactions (broker's view) ---\n");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+                "bootstrap.servers", broker.bootstrapServers(), "default.api.timeout.ms", 5000,
+                "request.timeout.ms", 5000))) {
+            var listings = admin.listTransactions().all().get(5, TimeUnit.SECONDS);
+            var ids = listings.stream().map(org.apache.kafka.clients.admin.TransactionListing::transactionalId).toList();
+            admin.describeTransactions(ids).all().get(5, TimeUnit.SECONDS).forEach((id, d) -> out.append(id)
+                    .append(": ").append(d).append('\n'));
+            List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
+            admin.describeTopics(List.of("__consumer_offsets", "failover.heartbeats", "failover.commands",
+                    "failover.role-changes", "failover.state")).allTopicNames().get(5, TimeUnit.SECONDS)
+                    .forEach((name, d) -> d.partitions().forEach(p -> partitions.add(
+                            new org.apache.kafka.common.TopicPartition(name, p.partition()))));
+            var producers = admin.describeProducers(partitions);
+            for (var partition : partitions) {
+                var open = producers.partitionResult(partition).get(5, TimeUnit.SECONDS).activeProducers().stream()
+                        .filter(p -> p.currentTransactionStartOffset().isPresent()).toList();
+                if (!open.isEmpty()) {
+                    out.append("open on ").append(partition).append(": ").append(open).append('\n');
+                }
+            }
+        } catch (Exception e) {
+            out.append("(could not read: ").append(e).append(")\n");
         }
         return out.toString();
     }

@@ -54,6 +54,8 @@ final class HangingTransactionHealer {
     private final HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
     private final AtomicLong aborted = new AtomicLong();
     private final Set<String> warned = new HashSet<>();
+    /** Old transactions already said to be held by their coordinator (said once each; bounded by what hangs). */
+    private final Set<String> held = new HashSet<>();
     private volatile String lastAborted = "";
 
     /**
@@ -104,8 +106,18 @@ final class HangingTransactionHealer {
             }
             Map<String, TransactionDescription> descriptions = transactionalIds.isEmpty() ? Map.of()
                     : get(admin.describeTransactions(new TreeSet<>(transactionalIds.values())).all());
+            List<Hang> hanging = HangingTransactions.hanging(candidates, transactionalIds, descriptions);
+            for (Hang old : candidates) {
+                if (hanging.stream().noneMatch(h -> h.partition().equals(old.partition())
+                        && h.producerId() == old.producerId()) && held.add(old.partition() + "/" + old.producerId()
+                        + "/" + old.startOffset())) {
+                    TransactionDescription d = descriptions.get(transactionalIds.get(old.producerId()));
+                    log.info("a transaction has been open for over {} ms but its coordinator still holds it, so it is "
+                            + "left to it: {} ({})", thresholdMs, old, d);
+                }
+            }
             List<Hang> done = new ArrayList<>();
-            for (Hang hang : HangingTransactions.hanging(candidates, transactionalIds, descriptions)) {
+            for (Hang hang : hanging) {
                 if (abort(hang)) {
                     done.add(hang);
                 }

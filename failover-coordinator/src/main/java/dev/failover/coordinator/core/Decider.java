@@ -49,15 +49,33 @@ public final class Decider {
     }
 
     /**
-     * Why a heartbeat from {@code node} cannot join {@code record}, or empty when it can: a new node in a group that
-     * already has {@link Policy#maxMembers()} members is refused (its heartbeats change nothing).
+     * Room for {@code node} in a group that already has {@link Policy#maxMembers()} members: the member silent longest
+     * that {@code ctl remove} would accept (silent past its timeout, proven so, not ACTIVE, not in a handover) is
+     * forgotten to make room; when none is, the join is refused (the newcomer's heartbeats change nothing).
+     *
+     * @return empty when {@code node} is a member or there is room; otherwise a MEMBERSHIP decision that makes room,
+     *         or {@code Decision.none} whose reason says why {@code node} is refused
      */
-    public Optional<String> joinRefusal(GroupRecord record, String node) {
+    public Optional<Decision> makeRoom(GroupView view, String node, long nowMs) {
+        GroupRecord record = view.record();
         if (record.members().containsKey(node) || record.members().size() < policy.maxMembers()) {
             return Optional.empty();
         }
-        return Optional.of("refusing " + node + " as a member of " + record.group() + ": the group has "
-                + record.members().size() + " members, the most allowed (max.members.per.group)");
+        Facts facts = new Facts(view, nowMs);
+        Handover pending = record.pending();
+        Optional<Member> evict = record.members().values().stream()
+                .filter(m -> facts.silent(m) && facts.fenced(m) && m.assigned() != Role.ACTIVE)
+                .filter(m -> pending == null || (!m.node().equals(pending.from()) && !m.node().equals(pending.to())))
+                .max(Comparator.comparingLong(facts::silence));
+        if (evict.isEmpty()) {
+            return Optional.of(Decision.none(record, "refusing " + node + " as a member of " + record.group()
+                    + ": the group has " + record.members().size() + " members, the most allowed "
+                    + "(max.members.per.group), and none is silent enough to forget"));
+        }
+        GroupRecord next = record.withoutMembers(java.util.List.of(evict.get().node()));
+        return Optional.of(Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), "forgot "
+                + evict.get().node() + " (silent for " + facts.silence(evict.get()) + " ms) to make room for " + node
+                + ": the group had " + record.members().size() + " members (max.members.per.group)", null)));
     }
 
     /** The group's durable record after a heartbeat: a new member, or a member's new priority or timing. */
@@ -91,17 +109,21 @@ public final class Decider {
     }
 
     /**
-     * Members silent for longer than {@link Policy#memberRetentionMs()} (and proven so: the watch is fenced past their
-     * lease) are forgotten, unless a handover in progress names them; a group left with none is for the shell to
-     * delete. The epoch stays: nobody's role changes, and a forgotten primary's lease ran out long ago.
+     * Members silent for longer than {@link Policy#memberRetentionMs()} and their failure timeout (and proven so: the
+     * watch is fenced past their lease) are forgotten, unless a handover in progress names them, or they are the
+     * primary and another member is eligible (that is a failover, which the brake may hold); a group left with none is
+     * for the shell to delete. The epoch stays: nobody's role changes, and a forgotten primary's lease ran out long ago.
      */
     private Optional<Decision> forgetLongSilent(GroupView view, long nowMs) {
         GroupRecord record = view.record();
         Facts facts = new Facts(view, nowMs);
         Handover pending = record.pending();
+        boolean anyEligible = record.members().values().stream().anyMatch(facts::eligible);
         java.util.List<String> gone = record.members().values().stream()
-                .filter(m -> facts.silence(m) > policy.memberRetentionMs() && facts.fenced(m))
+                .filter(m -> facts.silence(m) > policy.memberRetentionMs() && facts.silent(m) && facts.fenced(m))
                 .filter(m -> pending == null || (!m.node().equals(pending.from()) && !m.node().equals(pending.to())))
+                // a primary with an eligible successor is failed over (or held by the brake), never forgotten
+                .filter(m -> m.assigned() != Role.ACTIVE || !anyEligible)
                 .map(Member::node).toList();
         if (gone.isEmpty()) {
             return Optional.empty();
@@ -390,7 +412,7 @@ public final class Decider {
             next = Math.min(next, saturatedAdd(now.lastSeen(m), policy.memberRetentionMs() + 1));
         }
         if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
-            next = record.pausedUntilMs();
+            next = Math.min(next, record.pausedUntilMs());
         }
         Facts facts = new Facts(view, Long.MIN_VALUE);
         boolean activePassive = record.mode() != GroupMode.ACTIVE_ACTIVE;
@@ -433,6 +455,10 @@ public final class Decider {
                     : node + " is not a member of " + record.group()));
         }
         for (Member m : targets) {
+            if (facts.silent(m) && !facts.fenced(m)) {
+                return refuse(record, id, "remove refused: " + m.node() + " is silent but the heartbeat log is not yet "
+                        + "read past its last beat + lease; try again in a moment");
+            }
             if (!facts.silent(m)) {
                 return refuse(record, id, "remove refused: " + m.node() + " is live (heard " + facts.silence(m)
                         + " ms ago, within its timeout of " + m.timing().failureTimeoutMs() + " ms); stop its agent first");
@@ -534,19 +560,14 @@ public final class Decider {
         }
 
         /**
-         * Above the stored epoch. For a group new to the store (epoch 0) also above every epoch its members report,
-         * so a coordinator that lost its store never reuses an epoch the agents have applied; for a group it has
-         * decided, a report above its own epoch cannot be true and is ignored (the shell counts it), so no heartbeat
-         * can push the epoch to overflow.
+         * Above the stored epoch and above every epoch a member reports, so an epoch is never reused even by a
+         * coordinator whose store lost a write the agents saw; reports from {@link #MAX_ADOPTED_EPOCH} up are
+         * ignored (the shell counts reports above the stored epoch), so no heartbeat can push the epoch to overflow.
          */
         long nextEpoch() {
-            long stored = view.record().epoch();
-            if (stored > 0) {
-                return stored + 1;
-            }
             long reported = view.liveness().values().stream().mapToLong(Liveness::reportedEpoch)
                     .filter(e -> e >= 0 && e < MAX_ADOPTED_EPOCH).max().orElse(0);
-            return reported + 1;
+            return Math.max(view.record().epoch(), reported) + 1;
         }
     }
 

@@ -139,19 +139,24 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         String group = beat.getGroup();
         GroupRecord stored = load(group);
         GroupRecord base = stored == null ? GroupRecord.empty(group, GroupMode.UNKNOWN) : stored;
-        java.util.Optional<String> refusal = decider.joinRefusal(base, beat.getNode());
-        if (refusal.isPresent()) {
+        java.util.Optional<Decision> room = decider.makeRoom(view(base), beat.getNode(), now);
+        if (room.isPresent() && room.get().change().isEmpty()) {
             stats.membersRefused.incrementAndGet();
             if (now - refusalLoggedAtMs.getOrDefault(group, Long.MIN_VALUE / 2) >= REFUSAL_LOG_INTERVAL_MS) {
                 refusalLoggedAtMs.put(group, now);
                 log.atWarn().addKeyValue("group", group).addKeyValue("node", beat.getNode())
-                        .addKeyValue("reason", refusal.get()).log("{} (said once a minute per group; {} refused so "
-                                + "far by this instance)", refusal.get(), stats.membersRefused.get());
+                        .addKeyValue("reason", room.get().reason()).log("{} (said once a minute per group; {} refused "
+                                + "so far by this instance)", room.get().reason(), stats.membersRefused.get());
             }
             return;
         }
+        if (room.isPresent()) {
+            apply(group, stored, base, room.get(), now); // the longest-silent removable member makes room
+            stored = load(group);
+            base = stored;
+        }
         if (stored != null && stored.epoch() > 0 && beat.getEpoch() > stored.epoch()) {
-            stats.epochsAboveCurrent.incrementAndGet(); // impossible for an honest agent: the decider ignores it
+            stats.epochsAboveCurrent.incrementAndGet(); // a lost write or a forger: counted, see nextEpoch
         }
         GroupRecord joined = decider.join(base, beat);
         String problem = joined.members().get(beat.getNode()).problem();
@@ -245,7 +250,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 }
             }
         }
-        return new ShellStats.Census(records.size(), paused, byRole, suspected,
+        int live = (int) records.values().stream().filter(r -> !r.members().isEmpty()).count();
+        return new ShellStats.Census(live, paused, byRole, suspected,
                 now - Math.max(watch.fencedUpToMs(), watch.sinceMs()));
     }
 
@@ -265,7 +271,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         GroupView view = view(next);
         decision.change().ifPresent(change -> publish(change, view, now));
         if (next.members().isEmpty() && stored != null && !stored.members().isEmpty()) {
-            forget(group, now);
+            forget(group, next, now);
             return;
         }
         if (!next.equals(stored) || decision.change().isPresent()) {
@@ -328,18 +334,20 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     /**
-     * Deletes a group whose last member was forgotten: from the store, from memory, and from the state topic (a
-     * tombstone, so late subscribers and {@code ctl status} no longer see it).
+     * Deletes a group whose last member was forgotten: from memory and from the state topic (a tombstone, so late
+     * subscribers and {@code ctl status} no longer see it). The store keeps its empty record, a few bytes: the epoch
+     * is a fencing token, and a group of that name created again must start above every epoch it ever issued.
      */
-    private void forget(String group, long now) {
-        groups.delete(group);
-        records.remove(group);
+    private void forget(String group, GroupRecord empty, long now) {
+        groups.put(group, StoredGroups.toStored(empty));
+        records.put(group, empty);
         liveness.remove(group);
         overdue.remove(group);
         deadlines.schedule(group, Long.MAX_VALUE);
         refusalLoggedAtMs.remove(group);
         context.forward(new Record<String, byte[]>(group, null, now), STATE_SINK);
-        log.atInfo().addKeyValue("group", group).log("deleted group {}: no members left", group);
+        log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
+                .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());
     }
 
     private void reschedule(String group, GroupView view, long now) {
@@ -376,13 +384,18 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private boolean wellKeyed(Record<String, byte[]> record, String group, String id, String what) {
-        java.util.Optional<String> badGroup = dev.failover.wire.Ids.problem("the " + what + "'s group", group);
+        // IMPORTANT: the id rule applies to new groups and members only. One that joined before the rule existed keeps
+        // being heard: dead-lettering a live member's beats would make it look silent while its lease renews.
+        GroupRecord known = group == null ? null : records.get(group);
+        java.util.Optional<String> badGroup = known != null ? java.util.Optional.empty()
+                : dev.failover.wire.Ids.problem("the " + what + "'s group", group);
         if (badGroup.isPresent()) {
             deadLetter(record, badGroup.get());
             return false;
         }
         if (what.equals("heartbeat")) {
-            java.util.Optional<String> badNode = dev.failover.wire.Ids.problem("the heartbeat's node", id);
+            java.util.Optional<String> badNode = known != null && id != null && known.members().containsKey(id)
+                    ? java.util.Optional.empty() : dev.failover.wire.Ids.problem("the heartbeat's node", id);
             if (badNode.isPresent()) {
                 deadLetter(record, badNode.get() + " (group '" + group + "')");
                 return false;

@@ -356,4 +356,37 @@ class ActivePassiveDecisionTest {
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertEquals(58, s.record.epoch(), "a coordinator that lost its store must not reuse epoch 57");
     }
+
+    @Test
+    void aReportedEpochAboveTheStoredOneBelowTheCapIsStillExceededSoALostWriteNeverReusesAnEpoch() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.mute("alpha").mute("beta");
+        for (int i = 0; i < 15; i++) {
+            s.advance(100).beat("beta", Health.HEALTHY, Role.STANDBY, epoch + 5).fence().decide();
+        }
+        Change failover = s.published.stream().filter(c -> c.kind() == DecisionKind.FAILOVER).findFirst()
+                .orElseThrow(() -> new AssertionError(s.lastReason));
+        assertEquals(epoch + 6, failover.epoch());
+    }
+
+    @Test
+    void aPrimaryWithAnEligibleSuccessorIsFailedOverNeverForgotten() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys(Policy.defaults().withMemberRetentionMs(2 * T));
+        s.mute("alpha").run(4 * T);
+        int failover = -1;
+        int forgot = -1;
+        for (int i = 0; i < s.published.size(); i++) {
+            Change c = s.published.get(i);
+            if (c.kind() == DecisionKind.FAILOVER && failover < 0) {
+                failover = i;
+            }
+            if (c.kind() == DecisionKind.MEMBERSHIP && c.reason().contains("forgot alpha") && forgot < 0) {
+                forgot = i;
+            }
+        }
+        assertTrue(failover >= 0, "alpha is failed over: " + s.published);
+        assertTrue(forgot < 0 || forgot > failover, "forgotten only once it is a standby: " + s.published);
+        assertEquals(Optional.of("beta"), s.activeNode());
+    }
 }

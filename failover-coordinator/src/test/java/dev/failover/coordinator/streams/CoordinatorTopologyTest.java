@@ -212,6 +212,23 @@ class CoordinatorTopologyTest {
         assertEquals(10_000 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
         assertTrue(WireSerdes.storedGroup().serialize("t", driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
                 CoordinatorProcessor.STORE).get("orders")).length < 4_096, "the stored record stays small");
+        // once the newcomers have been silent past their timeout, a new node takes the longest-silent one's place
+        for (int i = 0; i < 60; i++) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+        }
+        beat("orders", "newcomer", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+        RoleChange madeRoom = drain().stream().filter(c -> c.getKind() == DecisionKind.MEMBERSHIP).reduce((a, b) -> b)
+                .orElseThrow();
+        assertTrue(madeRoom.getReason().matches("forgot churn-\\d+ \\(silent for \\d+ ms\\) to make room for newcomer.*"),
+                madeRoom.getReason());
+        assertEquals(Policy.DEFAULT_MAX_MEMBERS - 1, madeRoom.getMembers().size(), "one forgotten");
+        GroupState after = WireSerdes.groupState().deserialize("t", lastValue(state));
+        assertEquals(Policy.DEFAULT_MAX_MEMBERS, after.getMembers().size());
+        assertTrue(after.getMembers().stream().anyMatch(m -> m.getNode().equals("newcomer")), "the newcomer joined");
         long alphaLast = now();
         for (int step = 0; step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER);
              step++) {
@@ -241,9 +258,15 @@ class CoordinatorTopologyTest {
         assertEquals("orders", last.key());
         assertEquals(null, last.value(), "a tombstone: ctl status and late subscribers no longer see the group");
         assertTrue(lastDecision().getReason().endsWith("the group has no members left"), lastDecision().getReason());
+        long oldEpoch = only(DecisionKind.ELECTION).getEpoch();
         beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
         assertEquals(1, WireSerdes.groupState().deserialize("t", lastValue(state)).getMembers().size(),
                 "a heartbeat afterwards starts the group afresh");
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha");
+        RoleChange again = decisions.stream().filter(c -> c.getKind() == DecisionKind.ELECTION).reduce((a, b) -> b)
+                .orElseThrow();
+        assertTrue(again.getEpoch() > oldEpoch, "the deleted group's epoch is a floor: " + again.getEpoch() + " after "
+                + oldEpoch);
     }
 
     private static byte[] lastValue(TestOutputTopic<String, byte[]> topic) {
