@@ -62,10 +62,9 @@ public final class Decider {
             return Optional.empty();
         }
         Facts facts = new Facts(view, nowMs);
-        Handover pending = record.pending();
         Optional<Member> evict = record.members().values().stream()
                 .filter(m -> facts.silent(m) && facts.fenced(m) && m.assigned() != Role.ACTIVE)
-                .filter(m -> pending == null || (!m.node().equals(pending.from()) && !m.node().equals(pending.to())))
+                .filter(m -> !inHandover(record, m))
                 .max(Comparator.comparingLong(facts::silence));
         if (evict.isEmpty()) {
             return Optional.of(Decision.none(record, "refusing " + node + " as a member of " + record.group()
@@ -117,11 +116,10 @@ public final class Decider {
     private Optional<Decision> forgetLongSilent(GroupView view, long nowMs) {
         GroupRecord record = view.record();
         Facts facts = new Facts(view, nowMs);
-        Handover pending = record.pending();
         boolean anyEligible = record.members().values().stream().anyMatch(facts::eligible);
         java.util.List<String> gone = record.members().values().stream()
                 .filter(m -> facts.silence(m) > policy.memberRetentionMs() && facts.silent(m) && facts.fenced(m))
-                .filter(m -> pending == null || (!m.node().equals(pending.from()) && !m.node().equals(pending.to())))
+                .filter(m -> !inHandover(record, m))
                 // a primary with an eligible successor is failed over (or held by the brake), never forgotten
                 .filter(m -> m.assigned() != Role.ACTIVE || !anyEligible)
                 .map(Member::node).toList();
@@ -467,8 +465,7 @@ public final class Decider {
                 return refuse(record, id, "remove refused: " + m.node() + " is ACTIVE and its lease is not yet proven "
                         + "over (the heartbeat log is not read past its last beat + lease); try again in a moment");
             }
-            Handover pending = record.pending();
-            if (pending != null && (m.node().equals(pending.from()) || m.node().equals(pending.to()))) {
+            if (inHandover(record, m)) {
                 return refuse(record, id, "remove refused: " + m.node() + " takes part in a handover in progress");
             }
         }
@@ -477,6 +474,12 @@ public final class Decider {
         return Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), "removed "
                 + String.join(", ", gone) + by + (next.members().isEmpty() ? "; the group has no members left" : ""),
                 id));
+    }
+
+    /** Whether {@code m} stands down or takes over in the handover in progress: never forgotten meanwhile. */
+    private static boolean inHandover(GroupRecord record, Member m) {
+        Handover pending = record.pending();
+        return pending != null && (m.node().equals(pending.from()) || m.node().equals(pending.to()));
     }
 
     /** The judgements every branch shares, at one {@code nowMs}. */
