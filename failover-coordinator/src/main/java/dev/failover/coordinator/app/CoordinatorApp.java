@@ -141,6 +141,7 @@ public final class CoordinatorApp implements AutoCloseable {
         ShellSettings.TopicNames t = config.topics();
         String applicationId = config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG);
         healer = new HangingTransactionHealer(healerAdmin, applicationId, java.util.List.of(t.heartbeats(),
+                t.commands()), java.util.List.of(t.heartbeats(),
                 t.commands(), t.roleChanges(), t.state(), t.deadLetters(),
                 applicationId + "-" + CoordinatorProcessor.STORE + "-changelog"),
                 config.getLong(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG), CoordinatorApp::monotonicMs);
@@ -232,9 +233,12 @@ public final class CoordinatorApp implements AutoCloseable {
                 config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG));
         p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
                 Math.max(100, config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG) / 4));
-        // a stream thread that has not polled for this long (stuck) leaves the group, so its groups move to another
-        // instance instead of waiting out Streams' default of 5 minutes
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), 30_000);
+        // a stream thread that has not polled for the stall limit (stuck) leaves the group, so its groups move to
+        // another instance instead of waiting out Streams' default of 5 minutes. It is also how long a rebalance waits
+        // for members that will never come back: after an unclean broker restart the group coordinator reloads the
+        // old incarnations of every instance and waits this long for them to rejoin
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
+                (int) Math.min(Integer.MAX_VALUE, config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG)));
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 config.getInt(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG));
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);

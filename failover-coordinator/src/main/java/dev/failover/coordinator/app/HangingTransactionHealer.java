@@ -17,6 +17,8 @@ import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -51,22 +53,28 @@ final class HangingTransactionHealer {
     private final Set<String> topics;
     private final long thresholdMs;
     private final LongSupplier monotonicMs;
+    private final Set<String> inputTopics;
     private final HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
+    private final HangingTransactions.Unstable unstable = new HangingTransactions.Unstable();
     private final AtomicLong aborted = new AtomicLong();
     private final Set<String> warned = new HashSet<>();
     /** Old transactions already said to be held by their coordinator (said once each; bounded by what hangs). */
     private final Set<String> held = new HashSet<>();
     private volatile String lastAborted = "";
+    /** Producers (partition/id/epoch) already closed as stranded: closed once each (bounded by restarts). */
+    private final Set<String> closed = new HashSet<>();
 
     /**
      * @param groupId     the consumer group whose {@code __consumer_offsets} partition is watched (the application id)
+     * @param inputTopics the topics the group consumes, whose committed offsets must become stable
      * @param topics      every other topic to watch: the project's and the application's changelog
      * @param monotonicMs a monotonic clock in milliseconds
      */
-    HangingTransactionHealer(Admin admin, String groupId, Collection<String> topics, long thresholdMs,
-                             LongSupplier monotonicMs) {
+    HangingTransactionHealer(Admin admin, String groupId, Collection<String> inputTopics, Collection<String> topics,
+                             long thresholdMs, LongSupplier monotonicMs) {
         this.admin = admin;
         this.groupId = groupId;
+        this.inputTopics = Set.copyOf(inputTopics);
         this.topics = Set.copyOf(topics);
         this.thresholdMs = thresholdMs;
         this.monotonicMs = monotonicMs;
@@ -87,25 +95,30 @@ final class HangingTransactionHealer {
         try {
             Map<String, TopicDescription> described = describe();
             Map<TopicPartition, List<ProducerState>> producers = describeProducers(watchedPartitions(described));
-            List<Hang> candidates = sightings.candidates(producers, monotonicMs.getAsLong(), thresholdMs);
-            if (candidates.isEmpty()) {
+            long now = monotonicMs.getAsLong();
+            List<Hang> candidates = sightings.candidates(producers, now, thresholdMs);
+            Map<TopicPartition, Long> stuck = unstable.stuck(unstableInputs(described), now, thresholdMs);
+            if (candidates.isEmpty() && stuck.isEmpty()) {
                 return List.of();
             }
             TopicDescription transactionState = described.get(Topic.TRANSACTION_STATE_TOPIC_NAME);
             if (transactionState == null || transactionState.partitions().stream().anyMatch(p -> p.leader() == null)) {
-                warnOnce("leaderless", "{} transaction(s) open for over {} ms, but {} has a partition without a leader: "
-                        + "not judging them until every transaction coordinator answers", candidates.size(), thresholdMs,
+                warnOnce("leaderless", "{} transaction(s) open and {} partition(s) with unstable offsets for over {} ms, "
+                        + "but {} has a partition without a leader: not judging them until every transaction "
+                        + "coordinator answers", candidates.size(), stuck.size(), thresholdMs,
                         Topic.TRANSACTION_STATE_TOPIC_NAME);
                 return List.of();
             }
-            Set<Long> ids = candidates.stream().map(Hang::producerId).collect(Collectors.toSet());
-            Map<Long, String> transactionalIds = new HashMap<>();
-            for (TransactionListing listing : get(admin.listTransactions(new ListTransactionsOptions()
-                    .filterProducerIds(ids)).all())) {
-                transactionalIds.put(listing.producerId(), listing.transactionalId());
+            List<Hang> done = new ArrayList<>();
+            if (!stuck.isEmpty()) {
+                done.addAll(closeStranded(offsetsPartition(described), stuck));
             }
-            Map<String, TransactionDescription> descriptions = transactionalIds.isEmpty() ? Map.of()
-                    : get(admin.describeTransactions(new TreeSet<>(transactionalIds.values())).all());
+            if (candidates.isEmpty()) {
+                return done;
+            }
+            Set<Long> ids = candidates.stream().map(Hang::producerId).collect(Collectors.toSet());
+            Map<Long, String> transactionalIds = transactionalIds(ids);
+            Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
             List<Hang> hanging = HangingTransactions.hanging(candidates, transactionalIds, descriptions);
             for (Hang old : candidates) {
                 if (hanging.stream().noneMatch(h -> h.partition().equals(old.partition())
@@ -116,7 +129,6 @@ final class HangingTransactionHealer {
                             + "left to it: {} ({})", thresholdMs, old, d);
                 }
             }
-            List<Hang> done = new ArrayList<>();
             for (Hang hang : hanging) {
                 if (abort(hang)) {
                     done.add(hang);
@@ -131,32 +143,118 @@ final class HangingTransactionHealer {
         }
     }
 
-    private boolean abort(Hang hang) throws InterruptedException, TimeoutException {
-        try {
-            // still open from the same offset? (a marker may have arrived since the first look)
-            boolean stillOpen = describeProducers(List.of(hang.partition())).getOrDefault(hang.partition(), List.of())
-                    .stream().anyMatch(p -> p.producerId() == hang.producerId()
-                            && p.currentTransactionStartOffset().orElse(-1) == hang.startOffset());
-            if (!stillOpen) {
-                return false;
+    private Map<Long, String> transactionalIds(Set<Long> producerIds) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        Map<Long, String> transactionalIds = new HashMap<>();
+        for (TransactionListing listing : get(admin.listTransactions(new ListTransactionsOptions()
+                .filterProducerIds(producerIds)).all())) {
+            transactionalIds.put(listing.producerId(), listing.transactionalId());
+        }
+        return transactionalIds;
+    }
+
+    private Map<String, TransactionDescription> describeTransactions(Map<Long, String> transactionalIds)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return transactionalIds.isEmpty() ? Map.of()
+                : get(admin.describeTransactions(new TreeSet<>(transactionalIds.values())).all());
+    }
+
+    /**
+     * The input partitions whose committed offset the group coordinator refuses to give as stable (an
+     * {@code OffsetFetch} with {@code require_stable}, as the stream threads send it): the admin client leaves a
+     * partition out of its answer when the broker answered it with an error.
+     */
+    Set<TopicPartition> unstableInputs() throws InterruptedException, ExecutionException, TimeoutException {
+        return unstableInputs(describe());
+    }
+
+    private Set<TopicPartition> unstableInputs(Map<String, TopicDescription> described) throws InterruptedException,
+            ExecutionException, TimeoutException {
+        List<TopicPartition> inputs = new ArrayList<>();
+        for (String topic : inputTopics) {
+            TopicDescription description = described.get(topic);
+            if (description != null) {
+                description.partitions().forEach(p -> inputs.add(new TopicPartition(topic, p.partition())));
             }
+        }
+        if (inputs.isEmpty()) {
+            return Set.of();
+        }
+        Map<TopicPartition, ?> answered = get(admin.listConsumerGroupOffsets(
+                Map.of(groupId, new ListConsumerGroupOffsetsSpec().topicPartitions(inputs)),
+                new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata(groupId));
+        Set<TopicPartition> refused = new HashSet<>(inputs);
+        refused.removeAll(answered.keySet());
+        return refused;
+    }
+
+    /**
+     * The group's offsets have been unstable for longer than the threshold: closes the producers whose pending
+     * offsets can only be stranded ({@link HangingTransactions#stranded}) with an abort marker each.
+     */
+    private List<Hang> closeStranded(TopicPartition offsets, Map<TopicPartition, Long> stuck)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (offsets == null) {
+            return List.of();
+        }
+        List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of());
+        Set<Long> ids = producers.stream().map(ProducerState::producerId).collect(Collectors.toSet());
+        Map<Long, String> transactionalIds = transactionalIds(ids);
+        long stuckForMs = stuck.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        List<Hang> stranded = HangingTransactions.stranded(offsets, producers, transactionalIds,
+                describeTransactions(transactionalIds), stuckForMs);
+        if (stranded.isEmpty()) {
+            warnOnce("stuck " + stuck.keySet(), "the group's committed offsets of {} have been unstable for over {} ms, "
+                    + "but no producer on {} can be closed without touching a live transaction: {}", stuck.keySet(),
+                    thresholdMs, offsets, producers);
+            return List.of();
+        }
+        List<Hang> done = new ArrayList<>();
+        for (Hang hang : stranded) {
+            if (!closed.add(hang.partition() + "/" + hang.producerId() + "/" + hang.producerEpoch())) {
+                warnOnce("closed " + hang.producerId() + "/" + hang.producerEpoch(), "the group's committed offsets of "
+                        + "{} are still unstable after closing producer {} at epoch {}; not closing it again",
+                        stuck.keySet(), hang.producerId(), hang.producerEpoch());
+                continue;
+            }
+            if (markEnd(hang, "closed the stranded pending offsets of a producer (an abort marker at its last epoch, "
+                    + "for the unstable offsets of " + stuck.keySet() + ")")) {
+                done.add(hang);
+            }
+        }
+        return done;
+    }
+
+    private boolean abort(Hang hang) throws InterruptedException, TimeoutException {
+        // still open from the same offset? (a marker may have arrived since the first look)
+        boolean stillOpen = describeProducers(List.of(hang.partition())).getOrDefault(hang.partition(), List.of())
+                .stream().anyMatch(p -> p.producerId() == hang.producerId()
+                        && p.currentTransactionStartOffset().orElse(-1) == hang.startOffset());
+        return stillOpen && markEnd(hang, "aborted a hanging transaction (what kafka-transactions.sh abort does)");
+    }
+
+    /** Writes an abort marker for the producer at its epoch on the partition ({@code Admin.abortTransaction}). */
+    private boolean markEnd(Hang hang, String what) throws InterruptedException, TimeoutException {
+        try {
             get(admin.abortTransaction(new AbortTransactionSpec(hang.partition(), hang.producerId(),
                     hang.producerEpoch(), hang.coordinatorEpoch())).all());
             aborted.incrementAndGet();
             lastAborted = hang.toString();
             log.atWarn().addKeyValue("partition", hang.partition()).addKeyValue("producerId", hang.producerId())
                     .addKeyValue("producerEpoch", hang.producerEpoch()).addKeyValue("reason", hang.why())
-                    .log("aborted a hanging transaction (what kafka-transactions.sh abort does): {}", hang);
+                    .log("{}: {}", what, hang);
             return true;
         } catch (ExecutionException e) {
-            warnOnce("abort " + e.getCause().getClass().getName(), "could not abort the hanging transaction {}: {} "
-                    + "(aborting needs the cluster's ALTER permission)", hang, e.getCause().toString());
+            warnOnce("abort " + e.getCause().getClass().getName(), "could not write the abort marker for {}: {} "
+                    + "(aborting needs the cluster's ALTER permission; a producer that wrote there at a later epoch "
+                    + "meanwhile makes the broker refuse it, as it should)", hang, e.getCause().toString());
             return false;
         }
     }
 
     private Map<String, TopicDescription> describe() throws InterruptedException {
         Set<String> names = new TreeSet<>(topics);
+        names.addAll(inputTopics);
         names.add(Topic.GROUP_METADATA_TOPIC_NAME);
         names.add(Topic.TRANSACTION_STATE_TOPIC_NAME);
         Map<String, TopicDescription> described = new HashMap<>();
@@ -171,13 +269,19 @@ final class HangingTransactionHealer {
         return described;
     }
 
+    /** The group's {@code __consumer_offsets} partition, as the broker picks it, or null if not visible. */
+    private TopicPartition offsetsPartition(Map<String, TopicDescription> described) {
+        TopicDescription description = described.get(Topic.GROUP_METADATA_TOPIC_NAME);
+        return description == null ? null : new TopicPartition(Topic.GROUP_METADATA_TOPIC_NAME,
+                Utils.abs(groupId.hashCode()) % description.partitions().size());
+    }
+
     /** The watched topics' partitions and the group's offsets partition, as the broker picks it. */
     private List<TopicPartition> watchedPartitions(Map<String, TopicDescription> described) {
         List<TopicPartition> partitions = new ArrayList<>();
         described.forEach((name, description) -> {
             if (name.equals(Topic.GROUP_METADATA_TOPIC_NAME)) {
-                int count = description.partitions().size();
-                partitions.add(new TopicPartition(name, Utils.abs(groupId.hashCode()) % count));
+                partitions.add(offsetsPartition(described));
             } else if (topics.contains(name)) {
                 description.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition())));
             }

@@ -29,7 +29,10 @@ final class HangingTransactions {
                 long startOffset, long openForMs, String why) {
         @Override
         public String toString() {
-            return "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + " from offset "
+            return startOffset < 0
+                    ? "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + ", nothing open in "
+                    + "the log while the group's offsets have been unstable for " + openForMs + " ms: " + why
+                    : "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + " from offset "
                     + startOffset + ", seen open for " + openForMs + " ms: " + why;
         }
     }
@@ -77,6 +80,83 @@ final class HangingTransactions {
             firstSeenMs = seen;
             return old;
         }
+    }
+
+    /**
+     * Since when each partition of the group's input has had its committed offset refused as unstable by the group
+     * coordinator, continuously, on this instance's monotonic clock. A live transaction keeps a partition unstable for
+     * milliseconds (a timed-out one is aborted by the broker within {@code transaction.timeout.ms} plus its cleanup
+     * interval); one unstable for longer than the threshold is stuck.
+     */
+    static final class Unstable {
+        private Map<TopicPartition, Long> firstSeenMs = new java.util.HashMap<>();
+
+        /** Records this scan's unstable partitions and returns those unstable for longer than {@code thresholdMs}. */
+        Map<TopicPartition, Long> stuck(java.util.Set<TopicPartition> unstable, long nowMs, long thresholdMs) {
+            Map<TopicPartition, Long> seen = new java.util.HashMap<>();
+            Map<TopicPartition, Long> stuck = new java.util.TreeMap<>(java.util.Comparator.comparing(
+                    TopicPartition::toString));
+            for (TopicPartition partition : unstable) {
+                long since = firstSeenMs.getOrDefault(partition, nowMs);
+                seen.put(partition, since);
+                if (nowMs - since > thresholdMs) {
+                    stuck.put(partition, nowMs - since);
+                }
+            }
+            firstSeenMs = seen;
+            return stuck;
+        }
+    }
+
+    /**
+     * The producers whose pending offsets may be stranded in the group coordinator's memory, and whose end marker
+     * (an abort at the producer's last epoch on the group's offsets partition) can be written without touching any
+     * live transaction.
+     *
+     * <p>After an unclean broker restart, Kafka 4.4's group coordinator has been seen here to keep pending
+     * transactional offsets that no record in its log holds: the log shows every transaction of the group closed
+     * ({@code DescribeProducers} finds nothing open), yet the coordinator answers "unstable offsets" for the partitions
+     * of each instance's last transaction before the crash, for ever. Only an end marker for that producer clears
+     * them, and nobody will write one: as far as the log and the transaction coordinator know, nothing is open.
+     *
+     * <p>A producer qualifies when it has nothing open on the offsets partition and the transaction coordinator has
+     * moved past the epoch it last wrote there: its transactional id now has a later epoch or another producer, or no
+     * transaction coordinator knows it at all. Then no write at that epoch can reach the partition again (the
+     * transaction coordinator fences it), so an abort marker at that epoch closes nothing but stranded state. If the
+     * producer writes there at its new epoch before the marker lands, the broker rejects the marker as older. A
+     * producer at the same epoch as its transaction coordinator holds (a live instance between two transactions) never
+     * qualifies: its next transaction starts at that epoch.
+     *
+     * @param transactionalIds the transactional id the transaction coordinators know for each producer id
+     * @param descriptions     the transaction coordinators' description of each of those transactional ids
+     */
+    static List<Hang> stranded(TopicPartition offsetsPartition, List<ProducerState> producers,
+                               Map<Long, String> transactionalIds, Map<String, TransactionDescription> descriptions,
+                               long stuckForMs) {
+        List<Hang> stranded = new ArrayList<>();
+        for (ProducerState p : producers) {
+            if (p.currentTransactionStartOffset().isPresent() || p.producerEpoch() < 0) {
+                continue; // open transactions are judged by hanging(); -1 is a non-transactional producer
+            }
+            String id = transactionalIds.get(p.producerId());
+            TransactionDescription d = id == null ? null : descriptions.get(id);
+            String why;
+            if (id == null) {
+                why = "no transaction coordinator knows producer " + p.producerId();
+            } else if (d == null) {
+                continue; // known but not described: not judged
+            } else if (d.producerId() != p.producerId()) {
+                why = "transaction '" + id + "' now belongs to producer " + d.producerId();
+            } else if (d.producerEpoch() > p.producerEpoch()) {
+                why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch "
+                        + p.producerEpoch() + " it last wrote here";
+            } else {
+                continue; // it may start its next transaction at this very epoch
+            }
+            stranded.add(new Hang(offsetsPartition, p.producerId(), (short) p.producerEpoch(),
+                    p.coordinatorEpoch().orElse(0), -1, stuckForMs, why));
+        }
+        return stranded;
     }
 
     /**

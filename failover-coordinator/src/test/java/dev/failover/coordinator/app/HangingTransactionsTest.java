@@ -108,4 +108,58 @@ class HangingTransactionsTest {
         assertTrue(HangingTransactions.hanging(candidates, Map.of(7L, "app-1"), Map.of("app-1", writingMarkers))
                 .isEmpty(), "markers on their way under the next epoch: its coordinator finishes it");
     }
+
+    private static ProducerState closed(long producerId, int epoch) {
+        return new ProducerState(producerId, epoch, -1, 0, OptionalInt.of(2), OptionalLong.empty());
+    }
+
+    private static TransactionDescription at(long producerId, int epoch, TransactionState state) {
+        return new TransactionDescription(1, state, producerId, epoch, 5_000, OptionalLong.empty(), Set.of());
+    }
+
+    @Test
+    void aPartitionIsStuckOnlyOnceItHasBeenUnstableContinuouslyForLongerThanTheThreshold() {
+        HangingTransactions.Unstable unstable = new HangingTransactions.Unstable();
+        TopicPartition input = new TopicPartition("failover.heartbeats", 0);
+        assertTrue(unstable.stuck(Set.of(input), NOW, THRESHOLD).isEmpty());
+        assertTrue(unstable.stuck(Set.of(input), NOW + THRESHOLD, THRESHOLD).isEmpty(), "at the threshold");
+        assertEquals(Map.of(input, THRESHOLD + 1), unstable.stuck(Set.of(input), NOW + THRESHOLD + 1, THRESHOLD));
+        assertTrue(unstable.stuck(Set.of(), NOW + THRESHOLD + 2, THRESHOLD).isEmpty());
+        assertTrue(unstable.stuck(Set.of(input), NOW + 2 * THRESHOLD, THRESHOLD).isEmpty(),
+                "stable once in between: counted again from its new sighting");
+    }
+
+    @Test
+    void aProducerWhoseTransactionCoordinatorHasMovedPastItsLastEpochHereIsClosedAtThatEpoch() {
+        // the figures of the CI failure: the instances' last epochs on the offsets partition were 5227 and 1155,
+        // their transaction coordinator had re-initialised them at 5228 and 1156
+        List<Hang> stranded = HangingTransactions.stranded(OFFSETS, List.of(closed(0, 5227), closed(4, 1155)),
+                Map.of(0L, "a-1", 4L, "b-1"), Map.of("a-1", at(0, 5228, TransactionState.EMPTY),
+                        "b-1", at(4, 1156, TransactionState.ONGOING)), 31_000);
+        assertEquals(List.of(0L, 4L), stranded.stream().map(Hang::producerId).toList());
+        assertEquals((short) 5227, stranded.get(0).producerEpoch(), "the marker carries the epoch it last wrote here");
+        assertEquals(2, stranded.get(0).coordinatorEpoch());
+        assertTrue(stranded.get(0).toString().contains("nothing open"), stranded.get(0).toString());
+    }
+
+    @Test
+    void aProducerThatMayStillWriteHereAtItsEpochOrHasSomethingOpenIsLeftAlone() {
+        ProducerState open = new ProducerState(9, 3, -1, 0, OptionalInt.of(2), OptionalLong.of(40));
+        List<Hang> stranded = HangingTransactions.stranded(OFFSETS,
+                List.of(closed(0, 5228), closed(4, 1156), open, closed(5, 7)),
+                Map.of(0L, "a-1", 4L, "b-1", 9L, "c-1", 5L, "d-1"),
+                Map.of("a-1", at(0, 5228, TransactionState.EMPTY), "b-1", at(4, 1156, TransactionState.COMPLETE_COMMIT),
+                        "c-1", at(9, 4, TransactionState.EMPTY)), 31_000);
+        assertEquals(List.of(), stranded, "same epoch as its coordinator (its next transaction starts there), an open "
+                + "transaction (judged as hanging or not elsewhere), or a transactional id not described");
+    }
+
+    @Test
+    void aProducerNoTransactionCoordinatorKnowsOrWhoseIdMovedToAnotherProducerIsClosed() {
+        List<Hang> stranded = HangingTransactions.stranded(OFFSETS, List.of(closed(1, 2917), closed(3, 59)),
+                Map.of(3L, "d-1"), Map.of("d-1", at(8, 0, TransactionState.EMPTY)), 31_000);
+        assertEquals(List.of(1L, 3L), stranded.stream().map(Hang::producerId).toList());
+        assertTrue(stranded.get(0).why().contains("no transaction coordinator knows"), stranded.get(0).why());
+        assertTrue(stranded.get(1).why().contains("now belongs to producer 8"), stranded.get(1).why());
+    }
 }
