@@ -242,8 +242,8 @@ class FaultInjectionIT {
         }
         g.retire();
         assertClean(g);
-        // a task stuck behind a hanging transaction the restart left (seen here) is healed after
-        // hanging.transaction.after.ms (30 s) of being seen; /health says 503 until then
+        // a task stuck behind a hanging transaction or stranded pending offsets the restart left (both seen here)
+        // is healed after hanging.transaction.after.ms (30 s) of being seen; /health says 503 until then
         long since = System.nanoTime();
         g.await(Duration.ofSeconds(90), "every coordinator healthy again by itself",
                 () -> harness.coordinators().stream().allMatch(CoordinatorProcess::healthy));
