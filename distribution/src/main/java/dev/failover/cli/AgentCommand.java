@@ -103,6 +103,12 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--on-standby", paramLabel = "CMD", description = "Run when this node stands down (no shell).")
     String onStandby;
 
+    @Option(names = "--on-fence", paramLabel = "CMD", description = {
+            "Run when --on-standby failed every attempt (it is tried 3 times, 1 s then 2 s apart): a harder stop",
+            "(kill the service, take its address down). Its success counts as the stand-down; without it, or if it",
+            "fails too, the node keeps reporting STOPPING and the coordinator promotes nobody while it is alive."})
+    String onFence;
+
     @Option(names = "--hook-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
             description = "A hook still running after this is killed and counts as failed (default: ${DEFAULT-VALUE}).")
     Duration hookTimeout;
@@ -129,7 +135,7 @@ public final class AgentCommand implements Callable<Integer> {
             String probe = check == null ? null : check.http != null ? check.http
                     : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec;
             settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
-                    failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, hookTimeout, httpHost,
+                    failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

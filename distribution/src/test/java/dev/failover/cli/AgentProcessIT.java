@@ -160,6 +160,11 @@ class AgentProcessIT {
     }
 
     private String groupView(String group) {
+        return groupView(coordinator, group);
+    }
+
+    /** The coordinator's {@code /groups/GROUP} answer, or empty. */
+    static String groupView(CoordinatorApp coordinator, String group) {
         try {
             return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
                     "http://" + coordinator.httpAddress().orElseThrow() + "/groups/" + group)).build(),
@@ -173,8 +178,13 @@ class AgentProcessIT {
     }
 
     private List<String> reasons(String group) {
+        return reasons(broker.bootstrapServers(), group);
+    }
+
+    /** The kinds and reasons of the group's decisions, read until one mentions leaving or 10 s passed. */
+    static List<String> reasons(String bootstrap, String group) {
         try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                broker.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "reasons-" + UUID.randomUUID(),
+                bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "reasons-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG,
                 "read_committed"), new StringDeserializer(), WireSerdes.roleChange())) {
             consumer.subscribe(List.of(Topics.ROLE_CHANGES));

@@ -56,9 +56,14 @@ class CtlIT {
     }
 
     private Run ctl(String... args) {
+        return run(broker.bootstrapServers(), args);
+    }
+
+    /** {@code failover ctl ARGS[0] --bootstrap-servers BOOTSTRAP ARGS[1..]}, in this JVM. */
+    static Run run(String bootstrap, String... args) {
         List<String> all = new ArrayList<>(List.of("ctl"));
         all.add(args[0]);
-        all.addAll(List.of("--bootstrap-servers", broker.bootstrapServers()));
+        all.addAll(List.of("--bootstrap-servers", bootstrap));
         all.addAll(List.of(args).subList(1, args.length));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -58,6 +58,10 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    /** How often a failing stand-down hook is run in all before the service is fenced. */
+    static final int STOP_ATTEMPTS = 3;
+    /** The wait before the second attempt; it doubles for each later one. */
+    static final long STOP_BACKOFF_MS = 1_000;
     /** A tick lands this long after the lease end it is for, so that the lease has surely run out by then. */
     private static final long TICK_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -88,14 +92,6 @@ public final class Agent implements AutoCloseable {
     private volatile RoleMachine machine;
     private volatile boolean running;
     private volatile boolean reportedUnreachable;
-    /** The on-activate hook of the current activation has succeeded: only then does /role answer 200. */
-    private volatile boolean activationDone;
-    /**
-     * Edges taken so far (under the lock). A finished activate hook counts only if no edge came after its own: the
-     * epoch may move on meanwhile without an edge (a membership change re-issues the assignment at a new epoch), so
-     * the epoch cannot tell whether the activation is still the current one.
-     */
-    private long edges;
     /** The one pending tick (under the lock) and the machine deadline it is for. */
     private java.util.concurrent.ScheduledFuture<?> nextTick;
     private long tickAtNanos = Long.MIN_VALUE;
@@ -145,7 +141,9 @@ public final class Agent implements AutoCloseable {
         log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
                 .addKeyValue("mode", settings.mode()).addKeyValue("leaseMs", settings.leaseMs())
                 .addKeyValue("http", endpoint == null ? "off" : endpoint.address())
-                .log("agent started as STANDBY; it serves only when the coordinator says so");
+                .log("agent started as STANDBY; it serves only when the coordinator says so. If this node loses Kafka "
+                        + "while ACTIVE, its --on-standby has {} ms (failure timeout - lease) to stop the service "
+                        + "before a successor may start", settings.failureTimeout().toMillis() - settings.leaseMs());
         return this;
     }
 
@@ -158,7 +156,7 @@ public final class Agent implements AutoCloseable {
         RoleMachine m = machine;
         synchronized (lock) {
             boolean leaving = m != null && m.leaving();
-            Role serving = m != null && activationDone ? m.servingRole(now) : Role.STANDBY;
+            Role serving = m != null ? m.servingRole(now) : Role.STANDBY;
             return new Snapshot(settings.group(), settings.node(), serving,
                     m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
                     health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null);
@@ -184,7 +182,7 @@ public final class Agent implements AutoCloseable {
             beat = Heartbeat.newBuilder().setGroup(settings.group()).setNode(settings.node())
                     .setSequence(sequence.getAndIncrement()).setIncarnation(incarnation).setSentAtMs(clock.millis())
                     .setHealth(health.reported(leaving || m.leaving())).setHealthDetail(health.detail())
-                    .setRole(m.role()).setEpoch(m.appliedEpoch()).setMode(settings.mode())
+                    .setRole(m.reportedRole()).setEpoch(m.appliedEpoch()).setMode(settings.mode())
                     .setPriority(settings.priority())
                     .setHeartbeatIntervalMs((int) settings.heartbeatInterval().toMillis())
                     .setLeaseMs((int) settings.leaseMs())
@@ -234,10 +232,7 @@ public final class Agent implements AutoCloseable {
         synchronized (lock) {
             edge = step.get();
             armTick();
-            edge.ifPresent(e -> {
-                long seq = newEdge();
-                hookThread.execute(() -> runHook(e, seq));
-            });
+            edge.ifPresent(e -> hookThread.execute(() -> runHook(e)));
         }
         edge.ifPresent(e -> log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
                 .addKeyValue("role", e.to()).addKeyValue("epoch", e.epoch()).addKeyValue("reason", e.reason())
@@ -262,33 +257,78 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** Under the lock: every edge stops serving until an ACTIVE edge's hook has run; returns the edge's number. */
-    private long newEdge() {
-        activationDone = false;
-        return ++edges;
-    }
-
-    private void runHook(Edge edge, long seq) {
+    /**
+     * Runs the hook of an edge and reports its outcome to the machine: that opens the serving gate after an
+     * activation and acknowledges a stand-down. A stand-down hook that fails is tried again ({@link #STOP_ATTEMPTS}
+     * times in all, {@link #STOP_BACKOFF_MS} then twice that apart, while the edge is still the latest), then the
+     * service is fenced with {@code --on-fence} if there is one; until one of them succeeds the node reports
+     * STOPPING and the coordinator promotes nobody while it is alive.
+     */
+    private void runHook(Edge edge) {
         String command = edge.to() == Role.ACTIVE ? settings.onActivate() : settings.onStandby();
-        long began = System.nanoTime();
-        HookRunner.Outcome outcome = command == null ? new HookRunner.Outcome(true, "no hook")
-                : hooks.run(command, edge);
-        if (command != null) {
-            metrics.hookRan(edge.to(), outcome.ok(), System.nanoTime() - began);
+        HookRunner.Outcome outcome = runOnce(command, edge);
+        if (edge.to() == Role.STANDBY && !outcome.ok()) {
+            outcome = escalate(edge, outcome);
+        }
+        synchronized (lock) {
+            machine.onHookDone(edge.number(), outcome.ok(), outcome.detail());
         }
         health.onHook(outcome.ok(), outcome.detail());
-        if (edge.to() == Role.ACTIVE && outcome.ok()) {
-            synchronized (lock) {
-                RoleMachine m = machine;
-                activationDone = m != null && m.role() == Role.ACTIVE && edges == seq;
-            }
-        }
         for (RoleListener listener : listeners) {
             try {
                 listener.onEdge(edge, outcome);
             } catch (RuntimeException e) {
                 log.error("a role listener failed", e);
             }
+        }
+    }
+
+    private HookRunner.Outcome runOnce(String command, Edge edge) {
+        if (command == null) {
+            return new HookRunner.Outcome(true, "no hook");
+        }
+        long began = System.nanoTime();
+        HookRunner.Outcome outcome = hooks.run(command, edge);
+        metrics.hookRan(edge.to(), outcome.ok(), System.nanoTime() - began);
+        return outcome;
+    }
+
+    /** A stand-down hook failed: tries it again, then fences; returns the first success or the last failure. */
+    private HookRunner.Outcome escalate(Edge edge, HookRunner.Outcome failed) {
+        HookRunner.Outcome outcome = failed;
+        long backoff = STOP_BACKOFF_MS;
+        for (int attempt = 2; attempt <= STOP_ATTEMPTS && !outcome.ok(); attempt++, backoff *= 2) {
+            log.warn("the stand-down hook failed ({}); reporting STOPPING and trying again in {} ms (attempt {} of {})",
+                    outcome.detail(), backoff, attempt, STOP_ATTEMPTS);
+            pause(backoff);
+            if (!isLatest(edge)) {
+                return outcome; // a newer edge took over: its own hook decides now
+            }
+            outcome = runOnce(settings.onStandby(), edge);
+        }
+        if (outcome.ok()) {
+            return outcome;
+        }
+        if (settings.onFence() != null && isLatest(edge)) {
+            log.error("the stand-down hook failed {} times ({}); fencing the service with --on-fence", STOP_ATTEMPTS,
+                    outcome.detail());
+            HookRunner.Outcome fenced = runOnce(settings.onFence(), edge);
+            if (fenced.ok()) {
+                return new HookRunner.Outcome(true, "stand-down failed (" + outcome.detail() + "); fenced by "
+                        + "--on-fence");
+            }
+            outcome = new HookRunner.Outcome(false, "stand-down failed (" + outcome.detail() + ") and --on-fence "
+                    + "failed too (" + fenced.detail() + ")");
+        }
+        log.error("STOP FAILED: {}. This node keeps reporting STOPPING, so the coordinator promotes nobody while it is "
+                + "alive. Stop the service by hand, then restart this agent: a restarted agent reports STANDBY, which "
+                + "confirms the stand-down.", outcome.detail());
+        return outcome;
+    }
+
+    private boolean isLatest(Edge edge) {
+        synchronized (lock) {
+            return machine.isLatest(edge.number());
         }
     }
 
@@ -421,19 +461,26 @@ public final class Agent implements AutoCloseable {
         RoleMachine m = machine;
         if (m != null && running) {
             Optional<Edge> edge;
-            long seq;
             synchronized (lock) {
                 edge = m.leave(nanos.getAsLong());
-                seq = newEdge();
             }
             edge.ifPresent(e -> {
                 log.info("shutting down: standing down first");
+                // every attempt of the hook, the waits between them and the fence
+                long budgetMs = (STOP_ATTEMPTS + 1) * settings.hookTimeout().toMillis()
+                        + STOP_BACKOFF_MS * ((1L << (STOP_ATTEMPTS - 1)) - 1) + 1_000;
                 try {
-                    hookThread.submit(() -> runHook(e, seq)).get(settings.hookTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                    hookThread.submit(() -> runHook(e)).get(budgetMs, TimeUnit.MILLISECONDS);
                 } catch (Exception failure) {
                     log.error("the stand-down hook did not finish: {}", failure.toString());
                 }
             });
+            synchronized (lock) {
+                if (m.reportedRole() == Role.STOPPING) {
+                    log.error("leaving with the service's stand-down unconfirmed ({}); the coordinator promotes a "
+                            + "successor only after this node has been silent for its failure timeout", m.stopFailure());
+                }
+            }
             try {
                 send(m, true).get(2, TimeUnit.SECONDS);
                 log.info("sent LEAVING; the coordinator hands over without waiting for the timeout");

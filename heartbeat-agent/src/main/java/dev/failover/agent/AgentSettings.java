@@ -12,12 +12,15 @@ import java.util.Map;
  * being what the coordinator insists on, 100 ms by default).
  *
  * @param check      the probe: {@code http:URL}, {@code tcp:HOST:PORT}, {@code exec:COMMAND}, or {@code null} for none
+ * @param onFence    the harder stop run after a stand-down hook failed every attempt (kill the service, take its
+ *                   address down); its success counts as the stand-down, or {@code null} for none
  * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
  * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
-                            int rise, int fall, String onActivate, String onStandby, Duration hookTimeout,
+                            int rise, int fall, String onActivate, String onStandby, String onFence,
+                            Duration hookTimeout,
                             String httpHost, int httpPort, Map<String, Object> kafka,
                             String heartbeatTopic, String roleChangeTopic, String stateTopic) {
 
@@ -114,6 +117,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private int fall = 2;
         private String onActivate;
         private String onStandby;
+        private String onFence;
         private Duration hookTimeout = Duration.ofSeconds(10);
         private String httpHost = "127.0.0.1";
         private int httpPort;
@@ -165,6 +169,12 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
             return this;
         }
 
+        /** The harder stop after a stand-down hook failed every attempt; its success counts as the stand-down. */
+        public Builder onFence(String command) {
+            onFence = command;
+            return this;
+        }
+
         /** Port -1 turns the /role endpoint off (an embedding service has its own). */
         public Builder http(String host, int port) {
             httpHost = host;
@@ -179,7 +189,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
 
         public AgentSettings build() {
             return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
-                    check, checkTimeout, rise, fall, onActivate, onStandby, hookTimeout, httpHost, httpPort, kafka,
+                    check, checkTimeout, rise, fall, onActivate, onStandby, onFence, hookTimeout, httpHost, httpPort, kafka,
                     Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
         }
     }

@@ -54,6 +54,22 @@ class SchemaCompatibilityTest {
     }
 
     @Test
+    void aReaderOfHeartbeatV1DecodesAStoppingNodeAsUnknownNeverAsStandby() throws Exception {
+        Heartbeat stopping = Heartbeat.newBuilder(WireSamples.heartbeat()).setRole(Role.STOPPING).build();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        new org.apache.avro.specific.SpecificDatumWriter<Heartbeat>(Heartbeat.getClassSchema()).write(stopping, encoder);
+        encoder.flush();
+        Schema v1 = WireType.HEARTBEAT.releasedSchemas().get(0);
+        org.apache.avro.generic.GenericRecord read = new org.apache.avro.generic.GenericDatumReader<
+                org.apache.avro.generic.GenericRecord>(Heartbeat.getClassSchema(), v1).read(null,
+                org.apache.avro.io.DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+        assertFalse(v1.getField("role").schema().getEnumSymbols().contains("STOPPING"), "v1 predates STOPPING");
+        assertEquals("UNKNOWN", read.get("role").toString());
+        assertEquals(stopping.getEpoch(), read.get("epoch"));
+    }
+
+    @Test
     void theGateCatchesABreakingChange() {
         Schema current = Heartbeat.getClassSchema();
         SchemaBuilder.FieldAssembler<Schema> fields = SchemaBuilder.record("Heartbeat").namespace("dev.failover.wire")

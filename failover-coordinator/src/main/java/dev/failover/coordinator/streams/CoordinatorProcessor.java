@@ -68,6 +68,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
     private final AvroSerde<Command> commands = WireSerdes.command();
     private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
+    /**
+     * The wait of a handover last published on the state topic per group (a stand-down running, or failed), so that
+     * {@code ctl status} says why nothing happens; published again only when it changes.
+     */
+    private final Map<String, String> waitSaid = new HashMap<>();
     private final DeadlineIndex deadlines = new DeadlineIndex();
     private final Set<String> overdue = new HashSet<>();
     /** The decoded store, so a heartbeat does not decode its group's record again: every write goes through apply. */
@@ -275,8 +280,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         if (!next.equals(stored) || decision.change().isPresent()) {
+            waitSaid.remove(group);
             groups.put(group, StoredGroups.toStored(next));
             records.put(group, next);
+            context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
+                    Evidence.groupState(view, now, decision.reason())), now), STATE_SINK);
+        } else if (next.pending() != null && !decision.reason().equals(waitSaid.get(group))) {
+            waitSaid.put(group, decision.reason());
+            log.atInfo().addKeyValue("group", group).addKeyValue("epoch", next.epoch())
+                    .addKeyValue("reason", decision.reason()).log("{}", decision.reason());
             context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
                     Evidence.groupState(view, now, decision.reason())), now), STATE_SINK);
         } else if (log.isDebugEnabled()) {
@@ -345,6 +357,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         overdue.remove(group);
         deadlines.schedule(group, Long.MAX_VALUE);
         refusalLoggedAtMs.remove(group);
+        waitSaid.remove(group);
         context.forward(new Record<String, byte[]>(group, null, now), STATE_SINK);
         log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());

@@ -32,6 +32,49 @@ class CommandDecisionTest {
     }
 
     @Test
+    void aSwitchoverPromotesNobodyWhileTheOldPrimaryIsStillStoppingItsService() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.command(CommandType.SWITCHOVER, "gamma", null);
+        long standDownEpoch = s.record.epoch();
+        for (int i = 0; i < 10; i++) { // its --on-standby hook runs for 2 s: STOPPING at the new epoch meanwhile
+            s.advance(200).beat("alpha", Health.HEALTHY, Role.STOPPING, standDownEpoch).beat("beta").beat("gamma")
+                    .fence();
+            Decision d = s.decide();
+            assertTrue(d.change().isEmpty(), "promoted while alpha's service may still run: " + d.reason());
+            assertTrue(d.reason().contains("it is stopping its service"), d.reason());
+        }
+        s.advance(200).beat("alpha", Health.HEALTHY, Role.STANDBY, standDownEpoch);
+        assertEquals(Role.ACTIVE, s.decide().change().orElseThrow().roles().get("gamma"), "the hook succeeded");
+    }
+
+    @Test
+    void aFailedStandDownIsNeverFollowedByAPromotionWhileItsNodeIsAliveOnlyAfterItFallsSilent() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.command(CommandType.SWITCHOVER, "gamma", null);
+        long standDownEpoch = s.record.epoch();
+        for (int i = 0; i < 50; i++) { // 10 s of a node saying its stop failed
+            s.advance(200).beat("alpha", Health.UNHEALTHY, Role.STOPPING, standDownEpoch).beat("beta").beat("gamma")
+                    .fence();
+            Decision d = s.decide();
+            assertTrue(d.change().isEmpty(), "promoted over a failed stand-down: " + d.reason());
+        }
+        assertTrue(s.lastReason.contains("stand-down hook FAILED"), s.lastReason);
+        // its agent dies (the contract: a node silent past its timeout is treated as gone)
+        s.mute("alpha").run(Scenario.TIMEOUT + 300);
+        assertEquals(Optional.of("gamma"), s.activeNode());
+    }
+
+    @Test
+    void aReportNoAcknowledgementCanBeMadeOfIsNotAStandDown() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.command(CommandType.SWITCHOVER, "gamma", null);
+        long standDownEpoch = s.record.epoch();
+        // a symbol this coordinator does not know arrives as UNKNOWN: no acknowledgement either
+        s.advance(20).beat("alpha", Health.HEALTHY, Role.UNKNOWN, standDownEpoch).fence();
+        assertTrue(s.decide().change().isEmpty());
+    }
+
+    @Test
     void aSwitchoverWithoutATargetPicksTheBestStandby() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         s.command(CommandType.SWITCHOVER, null, null);

@@ -15,6 +15,17 @@ import java.util.Optional;
  *   ACTIVE   STANDBY  shutdown (leaving)
  * </pre>
  *
+ * Every edge gets a number, and its hook reports back with it ({@link #onHookDone}); a report for an edge that is no
+ * longer the latest changes nothing. Two gates hang on those reports:
+ * <ul>
+ *   <li><b>serving</b>: an ACTIVE node serves ({@link #servingRole}) only once the {@code --on-activate} hook of its
+ *       current edge succeeded;</li>
+ *   <li><b>stand-down acknowledgement</b>: after a STANDBY edge the node reports {@link Role#STOPPING}
+ *       ({@link #reportedRole}) until the {@code --on-standby} hook of that edge succeeded (or the service was
+ *       fenced); only then does it report STANDBY, which is what the coordinator promotes a successor on. A
+ *       stand-down that failed stays STOPPING: the node's service may still run.</li>
+ * </ul>
+ *
  * The lease is the earlier of two proofs that the agent is still connected: a heartbeat the broker acknowledged and
  * a role-change feed that answered, each valid for {@code lease} from when it was <b>sent</b>. An agent that can
  * still publish but can no longer hear a stand-down must not serve either.
@@ -35,6 +46,14 @@ public final class RoleMachine {
     private boolean leaving;
     private long staleIgnored;
     private String lastReason = "starting as STANDBY until told otherwise";
+    /** Edges taken so far; the number of the latest. */
+    private long edges;
+    /** The {@code --on-activate} hook of the latest (ACTIVE) edge succeeded. */
+    private boolean activated;
+    /** The latest edge is a stand-down whose hook has not succeeded yet. */
+    private boolean stopping;
+    /** ... and its hook failed (it may be retried or the service fenced). */
+    private String stopFailure;
 
     /**
      * @param startupEpoch the newest epoch of the group found at start-up (compacted state): nothing at or below it
@@ -111,10 +130,9 @@ public final class RoleMachine {
         if (role == Role.ACTIVE && !leaseValid && policy == BrokerLossPolicy.STAND_DOWN && !leaving
                 && assigned == Role.ACTIVE) {
             lapsed = true;
-            role = Role.STANDBY;
             lastReason = "lease expired " + (nowNanos - leaseUntil()) / 1_000_000 + " ms ago: standing down "
                     + "on my own (no acknowledged heartbeat or role feed within the lease)";
-            return Optional.of(new Edge(Role.STANDBY, appliedEpoch, lastReason));
+            return Optional.of(take(Role.STANDBY, lastReason));
         }
         Role desired = assigned == Role.ACTIVE && !lapsed && !leaving
                 && (leaseValid || (role == Role.ACTIVE && policy == BrokerLossPolicy.KEEP_SERVING))
@@ -122,16 +140,61 @@ public final class RoleMachine {
         if (desired == role) {
             return Optional.empty();
         }
-        role = desired;
-        return Optional.of(new Edge(desired, appliedEpoch, reason));
+        return Optional.of(take(desired, reason));
+    }
+
+    private Edge take(Role to, String reason) {
+        role = to;
+        activated = false;
+        stopping = to == Role.STANDBY;
+        stopFailure = null;
+        return new Edge(to, appliedEpoch, reason, ++edges);
+    }
+
+    /**
+     * The hook of edge {@code edge} finished ({@code ok}: it exited 0, or for a stand-down, the service was fenced).
+     * Opens the serving gate after an activation and acknowledges a stand-down; a stand-down that failed keeps the
+     * node STOPPING. A report for an edge that is no longer the latest changes nothing.
+     */
+    public void onHookDone(long edge, boolean ok, String detail) {
+        if (edge != edges) {
+            return;
+        }
+        if (role == Role.ACTIVE) {
+            activated = ok;
+        } else if (ok) {
+            stopping = false;
+            stopFailure = null;
+        } else {
+            stopFailure = detail;
+        }
+    }
+
+    /** Whether edge {@code edge} is still the latest (a hook retry for an older one is pointless). */
+    public boolean isLatest(long edge) {
+        return edge == edges;
+    }
+
+    /**
+     * The role this node reports in its heartbeats: ACTIVE while it holds the role (its activation may still run),
+     * STOPPING from a stand-down until its hook succeeded, STANDBY after.
+     */
+    public Role reportedRole() {
+        return role == Role.ACTIVE ? Role.ACTIVE : stopping ? Role.STOPPING : Role.STANDBY;
+    }
+
+    /** Why the stand-down of the latest edge failed, or null. */
+    public String stopFailure() {
+        return stopFailure;
     }
 
     /**
      * The role to serve as now, without changing state (a reader such as /role must not take edges): ACTIVE only
-     * while the lease is valid, or under KEEP_SERVING. {@link #tick} is what takes the edge.
+     * once the activation hook succeeded and while the lease is valid, or under KEEP_SERVING. {@link #tick} is what takes the edge.
      */
     public Role servingRole(long nowNanos) {
-        boolean serving = role == Role.ACTIVE && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING);
+        boolean serving = role == Role.ACTIVE && activated
+                && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING);
         return serving ? Role.ACTIVE : Role.STANDBY;
     }
 
@@ -148,7 +211,7 @@ public final class RoleMachine {
         return Math.min(ackLeaseUntil, feedLeaseUntil);
     }
 
-    /** The role this agent reports in heartbeats (what it holds), and the epoch it has applied. */
+    /** The role this agent holds (its latest edge), and the epoch it has applied. */
     public Role role() {
         return role;
     }

@@ -31,7 +31,10 @@ class RoleMachineTest {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         assertEquals(Role.STANDBY, m.role());
         Optional<Edge> edge = m.onRoleChange(3, Role.ACTIVE, "elected alpha", now);
-        assertEquals(Optional.of(new Edge(Role.ACTIVE, 3, "elected alpha")), edge);
+        assertEquals(Optional.of(new Edge(Role.ACTIVE, 3, "elected alpha", 1)), edge);
+        assertEquals(Role.STANDBY, m.servingRole(now), "not before its activation hook succeeded");
+        assertEquals(Role.ACTIVE, m.reportedRole(), "but it holds the role, and says so");
+        m.onHookDone(1, true, "exited with 0");
         assertEquals(Role.ACTIVE, m.servingRole(now));
     }
 
@@ -76,7 +79,7 @@ class RoleMachineTest {
     @Test
     void theLeaseCountsFromWhenTheHeartbeatWasSentNotWhenItWasAcknowledged() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
-        m.onRoleChange(1, Role.ACTIVE, "elected", now);
+        m.onHookDone(m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow().number(), true, "");
         long sent = now + 100 * MS;
         m.onHeartbeatAcknowledged(sent, sent + 500 * MS);
         m.onRoleFeedAnswered(sent, sent + MS);
@@ -177,7 +180,7 @@ class RoleMachineTest {
     @Test
     void activeActiveKeepsServingWhenItLosesTheBroker() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.KEEP_SERVING, 0);
-        m.onRoleChange(1, Role.ACTIVE, "added", now);
+        m.onHookDone(m.onRoleChange(1, Role.ACTIVE, "added", now).orElseThrow().number(), true, "");
         assertEquals(Optional.empty(), m.tick(now + 10 * LEASE));
         assertEquals(Role.ACTIVE, m.servingRole(now + 10 * LEASE));
         assertEquals(Role.STANDBY, m.onRoleChange(2, Role.STANDBY, "removed", now + 10 * LEASE).orElseThrow().to());
@@ -195,8 +198,71 @@ class RoleMachineTest {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         m.onRoleChange(1, Role.ACTIVE, "elected", now);
         Edge edge = m.leave(now).orElseThrow();
-        assertEquals(new Edge(Role.STANDBY, 1, "shutting down"), edge);
+        assertEquals(new Edge(Role.STANDBY, 1, "shutting down", 2), edge);
         assertEquals(Optional.empty(), m.onRoleChange(2, Role.ACTIVE, "too late", now));
         assertEquals(Role.STANDBY, m.role());
+    }
+
+    /** Elected at epoch 1 and activated; returns the machine. */
+    private RoleMachine activeMachine() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onHookDone(m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow().number(), true, "");
+        return m;
+    }
+
+    @Test
+    void aStandDownIsAcknowledgedOnlyOnceItsHookSucceeded() {
+        RoleMachine m = activeMachine();
+        Edge down = m.onRoleChange(2, Role.STANDBY, "switchover to beta", now).orElseThrow();
+        assertEquals(Role.STOPPING, m.reportedRole(), "told to stand down, its service may still run");
+        assertEquals(Role.STANDBY, m.servingRole(now), "it stops serving at once");
+        assertEquals(2, m.appliedEpoch(), "it reports the new epoch: the coordinator knows it heard");
+        m.onHookDone(down.number(), false, "pg_ctl exited with 1");
+        assertEquals(Role.STOPPING, m.reportedRole(), "a failed stand-down is no stand-down");
+        assertEquals("pg_ctl exited with 1", m.stopFailure());
+        m.onHookDone(down.number(), true, "fenced by --on-fence");
+        assertEquals(Role.STANDBY, m.reportedRole());
+        assertEquals(null, m.stopFailure());
+    }
+
+    @Test
+    void everyWayOfStandingDownWaitsForItsHook() {
+        RoleMachine lapsed = activeMachine();
+        lapsed.tick(now + LEASE);
+        assertEquals(Role.STOPPING, lapsed.reportedRole(), "a lease lapse");
+        RoleMachine leaving = activeMachine();
+        leaving.leave(now);
+        assertEquals(Role.STOPPING, leaving.reportedRole(), "a shutdown");
+        leaving.onRoleChange(2, Role.STANDBY, "leaving: standing down", now);
+        assertEquals(Role.STOPPING, leaving.reportedRole(), "a newer STANDBY assignment takes no edge and acks nothing");
+        leaving.onHookDone(2, true, "");
+        assertEquals(Role.STANDBY, leaving.reportedRole());
+        assertEquals(2, leaving.appliedEpoch());
+    }
+
+    @Test
+    void aHookOutcomeForAnEdgeThatIsNoLongerTheLatestChangesNothing() {
+        RoleMachine m = activeMachine();
+        Edge down = m.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
+        Edge up = m.onRoleChange(3, Role.ACTIVE, "switchover target failed: back to alpha", now).orElseThrow();
+        m.onHookDone(down.number(), true, "");
+        assertEquals(Role.STANDBY, m.servingRole(now), "the old stand-down's success does not activate anything");
+        assertTrue(!m.isLatest(down.number()) && m.isLatest(up.number()));
+        m.onHookDone(up.number(), true, "");
+        assertEquals(Role.ACTIVE, m.servingRole(now));
+        Edge again = m.onRoleChange(4, Role.STANDBY, "switchover", now).orElseThrow();
+        m.onHookDone(up.number(), true, "a late report of the activation");
+        assertEquals(Role.STOPPING, m.reportedRole());
+        m.onHookDone(again.number(), true, "");
+        assertEquals(Role.STANDBY, m.reportedRole());
+    }
+
+    @Test
+    void aFailedActivationNeverServes() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        m.onHookDone(up.number(), false, "exited with 3");
+        assertEquals(Role.STANDBY, m.servingRole(now));
+        assertEquals(Role.ACTIVE, m.reportedRole(), "it holds the role; its health says the hook failed");
     }
 }

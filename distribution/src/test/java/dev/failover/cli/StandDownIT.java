@@ -1,0 +1,237 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.coordinator.app.CoordinatorApp;
+import dev.failover.testkit.Await;
+import dev.failover.testkit.KafkaBroker;
+import dev.failover.testkit.WithKafka;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The service, not the flag: agents as real processes whose hooks take seconds or fail, and a ledger of when each
+ * hook run started and ended (one file, both agents, stamped by the same machine clock). A successor's
+ * {@code --on-activate} may start only after its predecessor's {@code --on-standby} ended with 0 or its
+ * {@code --on-fence} did; a stand-down that failed promotes nobody while its node is alive.
+ */
+@WithKafka
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StandDownIT {
+
+    private final KafkaBroker broker;
+    private final Path dir;
+    private CoordinatorApp coordinator;
+
+    StandDownIT(KafkaBroker broker) throws Exception {
+        this.broker = broker;
+        this.dir = Files.createTempDirectory("stand-down-it-");
+    }
+
+    @BeforeAll
+    void startCoordinator() throws Exception {
+        coordinator = AgentProcessIT.startCoordinator(broker, dir);
+    }
+
+    @AfterAll
+    void stopCoordinator() {
+        coordinator.close();
+    }
+
+    /** One line of the ledger: a hook run of {@code node} began ({@code end} false) or ended with {@code code}. */
+    record Run(long atNs, boolean end, String role, long epoch, String node, int code) {
+    }
+
+    /**
+     * Hooks that write START and END lines to {@code ledger}; the STANDBY run does {@code standDown} in between (a
+     * shell snippet: {@code sleep 2}, {@code false}), whose status is the hook's.
+     */
+    private static String hook(Path ledger, String standDown) {
+        return "sh -c 'echo $(date +%s%N) START $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_NODE >> " + ledger
+                + "; rc=0; if [ $FAILOVER_ROLE = STANDBY ]; then " + standDown + "; rc=$?; fi; "
+                + "echo $(date +%s%N) END $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_NODE $rc >> " + ledger
+                + "; exit $rc'";
+    }
+
+    private static List<Run> ledger(Path ledger) {
+        List<Run> runs = new ArrayList<>();
+        if (!Files.exists(ledger)) {
+            return runs;
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(ledger);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (String line : lines) {
+            String[] f = line.trim().split(" ");
+            if (f.length >= 5) {
+                boolean end = f[1].equals("END");
+                runs.add(new Run(Long.parseLong(f[0]), end, f[2], Long.parseLong(f[3]), f[4],
+                        end && f.length > 5 ? Integer.parseInt(f[5]) : -1));
+            }
+        }
+        return runs;
+    }
+
+    private static Optional<Run> last(List<Run> runs, String node, String role, boolean end) {
+        Optional<Run> found = Optional.empty();
+        for (Run r : runs) {
+            if (r.node().equals(node) && r.role().equals(role) && r.end() == end) {
+                found = Optional.of(r);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * The judge: every ACTIVE start of one node must come after the last STANDBY (or FENCE) end with status 0 of
+     * every other node that was ACTIVE before it, and no two ACTIVE runs of different nodes may overlap a running
+     * or failed stand-down. Returns the successor's activation start minus the predecessor's stand-down end, in ms.
+     */
+    private static long assertHandedOverAfterTheStandDown(List<Run> runs, String from, String to) {
+        Run down = last(runs, from, "STANDBY", true).orElseThrow(() -> new AssertionError(from
+                + " never finished a stand-down: " + runs));
+        Run up = last(runs, to, "ACTIVE", false).orElseThrow(() -> new AssertionError(to + " never activated: "
+                + runs));
+        assertEquals(0, down.code(), from + "'s stand-down failed, yet " + to + " activated: " + runs);
+        assertTrue(up.atNs() > down.atNs(), to + "'s --on-activate started " + (down.atNs() - up.atNs()) / 1_000_000
+                + " ms BEFORE " + from + "'s --on-standby ended: " + runs);
+        return (up.atNs() - down.atNs()) / 1_000_000;
+    }
+
+    private static long wallClockNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private void awaitEligible(String group, AgentProcess standby) {
+        Await.until(Duration.ofSeconds(30), standby.node + " to be a member of " + group,
+                () -> AgentProcessIT.groupView(coordinator, group).contains("\"" + standby.node + "\""));
+        Await.hold(Duration.ofMillis(3 * 200), "rise (2) more heartbeats, so " + standby.node + " is eligible");
+    }
+
+    @Test
+    void aSwitchoverStartsTheNewPrimaryOnlyAfterTheOldOnesTwoSecondStandDownEnded() throws Exception {
+        Path ledger = dir.resolve("switchover.ledger");
+        String hook = hook(ledger, "sleep 2");
+        try (AgentProcess alpha = AgentProcess.start(broker.bootstrapServers(), "sd1", "alpha", 100, hook, List.of(),
+                ledger);
+             AgentProcess beta = AgentProcess.start(broker.bootstrapServers(), "sd1", "beta", 50, hook, List.of(),
+                     ledger)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            awaitEligible("sd1", beta);
+            CtlIT.Run switchover = CtlIT.run(broker.bootstrapServers(), "switchover", "--group", "sd1", "--to", "beta",
+                    "--timeout", "30s");
+            assertEquals(0, switchover.exit(), switchover.both());
+            Await.until(Duration.ofSeconds(10), "beta's /role 200", () -> beta.roleStatus() == 200);
+            Await.until(Duration.ofSeconds(10), "alpha's stand-down to end",
+                    () -> last(ledger(ledger), "alpha", "STANDBY", true).isPresent());
+            List<Run> runs = ledger(ledger);
+            long gap = assertHandedOverAfterTheStandDown(runs, "alpha", "beta");
+            Run downStart = last(runs, "alpha", "STANDBY", false).orElseThrow();
+            Run upEnd = last(runs, "beta", "ACTIVE", true).orElseThrow();
+            System.out.printf("switchover with a 2 s stand-down hook: no service for %d ms (alpha's --on-standby "
+                    + "start to beta's --on-activate end); beta's activation began %d ms after alpha's stand-down "
+                    + "ended%n", (upEnd.atNs() - downStart.atNs()) / 1_000_000, gap);
+        }
+    }
+
+    @Test
+    void sigtermStandsDownCompletelyBeforeTheSuccessorStarts() throws Exception {
+        Path ledger = dir.resolve("sigterm.ledger");
+        String hook = hook(ledger, "sleep 2");
+        try (AgentProcess alpha = AgentProcess.start(broker.bootstrapServers(), "sd2", "alpha", 100, hook, List.of(),
+                ledger);
+             AgentProcess beta = AgentProcess.start(broker.bootstrapServers(), "sd2", "beta", 50, hook, List.of(),
+                     ledger)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            awaitEligible("sd2", beta);
+            alpha.signal("TERM");
+            Await.until(Duration.ofSeconds(20), "beta's /role 200", () -> beta.roleStatus() == 200);
+            Await.until(Duration.ofSeconds(10), "alpha to exit", () -> !alpha.process.isAlive());
+            List<Run> runs = ledger(ledger);
+            long gap = assertHandedOverAfterTheStandDown(runs, "alpha", "beta");
+            Run downStart = last(runs, "alpha", "STANDBY", false).orElseThrow();
+            Run upEnd = last(runs, "beta", "ACTIVE", true).orElseThrow();
+            List<String> reasons = AgentProcessIT.reasons(broker.bootstrapServers(), "sd2");
+            assertTrue(reasons.stream().anyMatch(r -> r.contains("alpha is leaving")), "a leave, not a timeout: "
+                    + reasons);
+            System.out.printf("SIGTERM with a 2 s stand-down hook: no service for %d ms; beta's activation began %d "
+                    + "ms after alpha's stand-down ended%n", (upEnd.atNs() - downStart.atNs()) / 1_000_000, gap);
+        }
+    }
+
+    @Test
+    void aFailingStandDownPromotesNobodyWhileItsNodeLivesAndItsSuccessorStartsOnlyAfterItReallyDied()
+            throws Exception {
+        Path ledger = dir.resolve("failing.ledger");
+        String failing = hook(ledger, "false");
+        String fine = hook(ledger, "true");
+        try (AgentProcess alpha = AgentProcess.start(broker.bootstrapServers(), "sd3", "alpha", 100, failing,
+                List.of(), ledger);
+             AgentProcess beta = AgentProcess.start(broker.bootstrapServers(), "sd3", "beta", 50, fine, List.of(),
+                     ledger)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            awaitEligible("sd3", beta);
+            CtlIT.Run switchover = CtlIT.run(broker.bootstrapServers(), "switchover", "--group", "sd3", "--to", "beta",
+                    "--timeout", "8s");
+            assertNotEquals(0, switchover.exit(), "a switchover whose stand-down fails is not done: "
+                    + switchover.both());
+            Await.until(Duration.ofSeconds(10), "alpha's three stand-down attempts", () -> ledger(ledger).stream()
+                    .filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY") && r.end()).count() >= 3);
+            Await.hold(Duration.ofSeconds(3), "time in which a wrong coordinator would promote beta");
+            assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "beta activated over alpha's failed "
+                    + "stand-down: " + ledger(ledger));
+            assertEquals(503, beta.roleStatus());
+            assertEquals(503, alpha.roleStatus(), "alpha stopped serving at once all the same");
+            Await.until(Duration.ofSeconds(10), "ctl status to say why nobody is promoted", () -> CtlIT.run(
+                    broker.bootstrapServers(), "status", "--group", "sd3").out().contains("stand-down hook FAILED"));
+
+            alpha.process.destroyForcibly().waitFor();
+            long killedAt = wallClockNanos(); // the ledger's clock (date +%s%N), taken once the process is gone
+            Await.until(Duration.ofSeconds(15), "beta ACTIVE once alpha is really gone", () -> beta.roleStatus() == 200);
+            Run up = last(ledger(ledger), "beta", "ACTIVE", false).orElseThrow();
+            assertTrue(up.atNs() > killedAt, "beta started before alpha died");
+            System.out.printf("a failing stand-down: beta activated %d ms after alpha's agent was killed%n",
+                    (up.atNs() - killedAt) / 1_000_000);
+        }
+    }
+
+    @Test
+    void aStandDownThatFailsEveryAttemptIsFencedAndOnlyThenIsTheSuccessorStarted() throws Exception {
+        Path ledger = dir.resolve("fenced.ledger");
+        String failing = hook(ledger, "false");
+        String fence = "sh -c 'echo $(date +%s%N) START FENCE $FAILOVER_EPOCH $FAILOVER_NODE >> " + ledger
+                + "; sleep 1; echo $(date +%s%N) END FENCE $FAILOVER_EPOCH $FAILOVER_NODE 0 >> " + ledger + "'";
+        try (AgentProcess alpha = AgentProcess.start(broker.bootstrapServers(), "sd4", "alpha", 100, failing,
+                List.of("--on-fence", fence), ledger);
+             AgentProcess beta = AgentProcess.start(broker.bootstrapServers(), "sd4", "beta", 50, hook(ledger, "true"),
+                     List.of(), ledger)) {
+            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
+            awaitEligible("sd4", beta);
+            CtlIT.Run switchover = CtlIT.run(broker.bootstrapServers(), "switchover", "--group", "sd4", "--to", "beta",
+                    "--timeout", "30s");
+            assertEquals(0, switchover.exit(), switchover.both());
+            Await.until(Duration.ofSeconds(10), "beta's /role 200", () -> beta.roleStatus() == 200);
+            List<Run> runs = ledger(ledger);
+            Run fenced = last(runs, "alpha", "FENCE", true).orElseThrow(() -> new AssertionError("no fence: " + runs));
+            Run up = last(runs, "beta", "ACTIVE", false).orElseThrow();
+            assertTrue(up.atNs() > fenced.atNs(), "beta started before alpha's service was fenced: " + runs);
+            assertEquals(3, runs.stream().filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY")
+                    && r.end()).count(), "three attempts, then the fence: " + runs);
+        }
+    }
+}
