@@ -206,9 +206,11 @@ public final class Decider {
         GroupRecord record = facts.view.record();
         for (Member m : record.members().values()) {
             Liveness l = facts.view.liveness().get(m.node());
-            if (l != null && l.reportedRole() == Role.ACTIVE && !(facts.silent(m) && facts.fenced(m))) {
-                return Decision.none(record, "no primary, but " + m.node() + " reports ACTIVE at epoch "
-                        + l.reportedEpoch() + ": waiting until its lease cannot be valid");
+            if (l != null && mayServe(l.reportedRole()) && !(facts.silent(m) && facts.fenced(m))) {
+                return Decision.none(record, "no primary, but " + m.node() + " reports " + l.reportedRole()
+                        + " at epoch " + l.reportedEpoch() + (l.reportedRole() == Role.ACTIVE
+                        ? ": waiting until its lease cannot be valid"
+                        : ": its stand-down has not finished, so its service may still run"));
             }
         }
         long guardUntil = facts.view.watch().sinceMs() + record.members().values().stream()
@@ -231,8 +233,15 @@ public final class Decider {
         boolean acknowledged = from == null || facts.reportsStoodDown(from, handover.standDownEpoch());
         boolean convicted = from != null && facts.silent(from) && facts.fenced(from);
         if (!acknowledged && !convicted) {
+            Liveness l = facts.view.liveness().get(handover.from());
+            boolean stopping = l != null && l.reportedRole() == Role.STOPPING
+                    && l.reportedEpoch() >= handover.standDownEpoch();
+            String state = !stopping ? "" : l.failed()
+                    ? "; its stand-down hook FAILED, so its service may still run: nobody is promoted while it is alive "
+                    + "(stop the service by hand and restart its agent, or let its --on-fence succeed)"
+                    : "; it is stopping its service (its --on-standby hook runs)";
             return Decision.none(record, "waiting for " + handover.from() + " to stand down at epoch "
-                    + handover.standDownEpoch() + " (" + handover.why() + ")");
+                    + handover.standDownEpoch() + " (" + handover.why() + ")" + state);
         }
         String how = acknowledged ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
                 : handover.from() + " silent for " + facts.silence(from) + " ms after being told to stand down";
@@ -476,6 +485,11 @@ public final class Decider {
                 id));
     }
 
+    /** A node reporting this may have a service running: ACTIVE, or a stand-down not finished (or failed). */
+    private static boolean mayServe(Role reported) {
+        return reported == Role.ACTIVE || reported == Role.STOPPING;
+    }
+
     /** Whether {@code m} stands down or takes over in the handover in progress: never forgotten meanwhile. */
     private static boolean inHandover(GroupRecord record, Member m) {
         Handover pending = record.pending();
@@ -511,9 +525,14 @@ public final class Decider {
             return view.watch().fencedUpToMs() >= lastSeen(m) + m.timing().leaseMs();
         }
 
+        /**
+         * {@code m} reports STANDBY at {@code atEpoch} or later: its {@code --on-standby} hook has succeeded (an agent
+         * reports STOPPING until then; a reader that predates STOPPING sees UNKNOWN, which is no acknowledgement
+         * either).
+         */
         boolean reportsStoodDown(Member m, long atEpoch) {
             Liveness l = view.liveness().get(m.node());
-            return l != null && l.reportedRole() != Role.ACTIVE && l.reportedEpoch() >= atEpoch;
+            return l != null && l.reportedRole() == Role.STANDBY && l.reportedEpoch() >= atEpoch;
         }
 
         boolean eligible(Member m) {

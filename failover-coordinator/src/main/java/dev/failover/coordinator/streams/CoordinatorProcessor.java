@@ -87,39 +87,56 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private Brake brake;
     private boolean brakeEngaged;
     private long nextCensusMs;
+    private final java.util.function.LongSupplier monotonicMs;
+    /** When (monotonic) the last punctuation ran; records run one too when the wall-clock punctuator falls behind. */
+    private long lastPunctuationMs = Long.MIN_VALUE / 2;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
+        this(settings, stats, () -> System.nanoTime() / 1_000_000);
+    }
+
+    /** @param monotonicMs the monotonic clock every judgement runs on (in ms), read once per event */
+    public CoordinatorProcessor(ShellSettings settings, ShellStats stats, java.util.function.LongSupplier monotonicMs) {
         this.settings = settings;
         this.decider = new Decider(settings.policy());
         this.stats = stats;
+        this.monotonicMs = monotonicMs;
+    }
+
+    private Now now() {
+        return new Now(monotonicMs.getAsLong(), context.currentSystemTimeMs());
     }
 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.groups = context.getStateStore(STORE);
-        long now = context.currentSystemTimeMs();
-        this.watch = Watch.startedAt(now);
+        Now now = now();
+        this.watch = Watch.startedAt(now.monoMs());
         this.brake = new Brake(settings.brake().maxShare(), settings.brake().minFailovers(), settings.brake().windowMs());
         int restored = 0;
         try (var all = groups.all()) {
             while (all.hasNext()) {
                 var entry = all.next();
-                GroupRecord record = StoredGroups.fromStored(entry.value);
+                GroupRecord record = StoredGroups.fromStored(entry.value, now);
                 records.put(entry.key, record);
-                reschedule(entry.key, view(record), now);
+                reschedule(entry.key, view(record), now.monoMs());
                 restored++;
             }
         }
         stats.started(context.taskId().partition(), System.nanoTime());
         log.info("task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
                 + "heartbeats", context.taskId(), restored);
+        // the punctuator is driven by the wall clock, which may step: it only asks; the monotonic clock decides
+        // (a step forward makes it fire early, which changes nothing; a step back silences it until the wall clock
+        // catches up, so every record processed also runs a punctuation that is due)
         context.schedule(Duration.ofMillis(settings.punctuationIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
-                this::punctuate);
+                wall -> maybePunctuate(now(), settings.punctuationIntervalMs() / 2));
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
+        maybePunctuate(now(), settings.punctuationIntervalMs());
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
             onHeartbeat(record, topic);
@@ -140,7 +157,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         stats.heartbeats.incrementAndGet();
-        long now = context.currentSystemTimeMs();
+        Now at = now();
+        long now = at.monoMs();
         String group = beat.getGroup();
         GroupRecord stored = load(group);
         GroupRecord base = stored == null ? GroupRecord.empty(group, GroupMode.UNKNOWN) : stored;
@@ -156,7 +174,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         if (room.isPresent()) {
-            apply(group, stored, base, room.get(), now); // the longest-silent removable member makes room
+            apply(group, stored, base, room.get(), at); // the longest-silent removable member makes room
             stored = load(group);
             base = stored;
         }
@@ -175,7 +193,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         Liveness previous = members.get(beat.getNode());
         members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())
                 : previous.next(beat, now, decider.policy()));
-        apply(group, stored, joined, decider.decide(view(joined), now), now);
+        apply(group, stored, joined, decider.decide(view(joined), now), at);
     }
 
     private void onCommand(Record<String, byte[]> record, String topic) {
@@ -183,7 +201,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (command == null || !wellKeyed(record, command.getGroup(), command.getCommandId(), "command")) {
             return;
         }
-        long now = context.currentSystemTimeMs();
+        Now now = now();
         GroupRecord stored = load(command.getGroup());
         if (stored == null) {
             GroupRecord unknown = GroupRecord.empty(command.getGroup(), GroupMode.UNKNOWN);
@@ -193,7 +211,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             publish(refusal, view(unknown), now);
             return;
         }
-        apply(command.getGroup(), stored, stored, decider.command(view(stored), command, now), now);
+        apply(command.getGroup(), stored, stored, decider.command(view(stored), command, now.monoMs()), now);
     }
 
     private void onFence(Record<String, byte[]> record, String topic) {
@@ -201,29 +219,38 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (marker == null || !settings.instanceId().equals(marker.getNode())) {
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
-        watch = watch.fencedAt(marker.getSentAtMs());
-        long now = context.currentSystemTimeMs();
+        watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
+        Now now = now();
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
-                apply(group, stored, stored, decider.decide(view(stored), now), now);
+                apply(group, stored, stored, decider.decide(view(stored), now.monoMs()), now);
             }
         }
     }
 
-    private void punctuate(long now) {
+    /** Runs a punctuation if at least {@code minGapMs} passed on the monotonic clock since the last one. */
+    private void maybePunctuate(Now now, long minGapMs) {
+        if (now.monoMs() - lastPunctuationMs >= minGapMs) {
+            lastPunctuationMs = now.monoMs();
+            punctuate(now);
+        }
+    }
+
+    private void punctuate(Now at) {
+        long now = at.monoMs();
         long began = System.nanoTime();
         Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
                 .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
                 .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
                 .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build();
         String key = FENCE_KEY_PREFIX + context.taskId().partition();
-        context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker), now),
+        context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker), at.wallMs()),
                 FENCE_SINK);
         for (String group : deadlines.due(now)) {
             GroupRecord stored = load(group);
             if (stored != null) {
-                apply(group, stored, stored, decider.decide(view(stored), now), now);
+                apply(group, stored, stored, decider.decide(view(stored), now), at);
             }
         }
         if (now >= nextCensusMs) {
@@ -264,8 +291,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * Stores what changed, publishes the change and the new state, and files the group under its next deadline.
      * An automatic failover or stand-down first asks the {@link Brake}; a held one leaves {@code input} as it was.
      */
-    private void apply(String group, GroupRecord stored, GroupRecord input, Decision decision, long now) {
-        if (held(group, input, decision, now)) {
+    private void apply(String group, GroupRecord stored, GroupRecord input, Decision decision, Now now) {
+        if (held(group, input, decision, now.monoMs())) {
             decision = new Decision(input, java.util.Optional.empty(), "held by the brake: " + decision.reason());
         }
         GroupRecord next = decision.next();
@@ -281,20 +308,20 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         if (!next.equals(stored) || decision.change().isPresent()) {
             waitSaid.remove(group);
-            groups.put(group, StoredGroups.toStored(next));
+            groups.put(group, StoredGroups.toStored(next, now));
             records.put(group, next);
             context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
-                    Evidence.groupState(view, now, decision.reason())), now), STATE_SINK);
+                    Evidence.groupState(view, now, decision.reason())), now.wallMs()), STATE_SINK);
         } else if (next.pending() != null && !decision.reason().equals(waitSaid.get(group))) {
             waitSaid.put(group, decision.reason());
             log.atInfo().addKeyValue("group", group).addKeyValue("epoch", next.epoch())
                     .addKeyValue("reason", decision.reason()).log("{}", decision.reason());
             context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
-                    Evidence.groupState(view, now, decision.reason())), now), STATE_SINK);
+                    Evidence.groupState(view, now, decision.reason())), now.wallMs()), STATE_SINK);
         } else if (log.isDebugEnabled()) {
             log.debug("no change: {}", decision.reason());
         }
-        reschedule(group, view, now);
+        reschedule(group, view, now.monoMs());
     }
 
     private boolean held(String group, GroupRecord input, Decision decision, long now) {
@@ -323,10 +350,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         return !allowed;
     }
 
-    private void publish(Change change, GroupView view, long now) {
+    private void publish(Change change, GroupView view, Now now) {
         RoleChange published = Evidence.roleChange(change, view, now);
         context.forward(new Record<>(view.record().group(), WireSerdes.roleChange().serialize(
-                settings.topics().roleChanges(), published), now), ROLE_CHANGES_SINK);
+                settings.topics().roleChanges(), published), now.wallMs()), ROLE_CHANGES_SINK);
         GroupRecord before = records.get(view.record().group());
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
         if (change.kind() == DecisionKind.FAILOVER && change.commandId() == null) {
@@ -350,15 +377,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * subscribers and {@code ctl status} no longer see it). The store keeps its empty record, a few bytes: the epoch
      * is a fencing token, and a group of that name created again must start above every epoch it ever issued.
      */
-    private void forget(String group, GroupRecord empty, long now) {
-        groups.put(group, StoredGroups.toStored(empty));
+    private void forget(String group, GroupRecord empty, Now now) {
+        groups.put(group, StoredGroups.toStored(empty, now));
         records.put(group, empty);
         liveness.remove(group);
         overdue.remove(group);
         deadlines.schedule(group, Long.MAX_VALUE);
         refusalLoggedAtMs.remove(group);
         waitSaid.remove(group);
-        context.forward(new Record<String, byte[]>(group, null, now), STATE_SINK);
+        context.forward(new Record<String, byte[]>(group, null, now.wallMs()), STATE_SINK);
         log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());
     }

@@ -33,11 +33,18 @@ public final class CoordinatorTopology {
      */
     public static Topology build(ShellSettings settings, ShellStats stats,
                                  java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap) {
+        return build(settings, stats, wrap, () -> System.nanoTime() / 1_000_000);
+    }
+
+    /** The topology on the given monotonic clock (ms): the seam a test uses to step the wall clock alone. */
+    public static Topology build(ShellSettings settings, ShellStats stats,
+                                 java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap,
+                                 java.util.function.LongSupplier monotonicMs) {
         ShellSettings.TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource("heartbeats-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.heartbeats());
         topology.addSource("commands-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.commands());
-        topology.addProcessor("coordinator", () -> wrap.apply(new CoordinatorProcessor(settings, stats)),
+        topology.addProcessor("coordinator", () -> wrap.apply(new CoordinatorProcessor(settings, stats, monotonicMs)),
                 "heartbeats-source", "commands-source");
         // In memory with a changelog: a few hundred bytes per group, written only when durable facts change.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CoordinatorProcessor.STORE),

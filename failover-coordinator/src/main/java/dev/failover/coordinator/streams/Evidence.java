@@ -18,24 +18,25 @@ final class Evidence {
     private Evidence() {
     }
 
-    static RoleChange roleChange(Change change, GroupView view, long nowMs) {
+    static RoleChange roleChange(Change change, GroupView view, Now now) {
         return RoleChange.newBuilder()
                 .setGroup(view.record().group()).setEpoch(change.epoch()).setMode(view.record().mode())
-                .setDecidedAtMs(nowMs).setKind(change.kind())
-                .setMembers(members(view, nowMs, change.roles()::get))
+                .setDecidedAtMs(now.wallMs()).setKind(change.kind())
+                .setMembers(members(view, now.monoMs(), change.roles()::get))
                 .setReason(change.reason()).setCommandId(change.commandId())
                 .build();
     }
 
-    static GroupState groupState(GroupView view, long nowMs, String lastReason) {
+    static GroupState groupState(GroupView view, Now now, String lastReason) {
         GroupRecord record = view.record();
+        long nowMs = now.monoMs();
         return GroupState.newBuilder()
                 .setGroup(record.group()).setEpoch(record.epoch()).setMode(record.mode())
                 .setMembers(members(view, nowMs, node -> record.members().get(node).assigned()))
                 .setPaused(record.paused(nowMs))
                 .setPausedUntilMs(record.paused(nowMs) && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY
-                        ? record.pausedUntilMs() : null)
-                .setUpdatedAtMs(nowMs).setLastReason(lastReason)
+                        ? now.toWall(record.pausedUntilMs()) : null)
+                .setUpdatedAtMs(now.wallMs()).setLastReason(lastReason)
                 .build();
     }
 

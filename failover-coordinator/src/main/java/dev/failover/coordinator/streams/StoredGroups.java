@@ -9,13 +9,17 @@ import dev.failover.wire.StoredHandover;
 import dev.failover.wire.StoredMember;
 import java.util.TreeMap;
 
-/** Converts the decider's durable {@link GroupRecord} to and from its changelogged Avro form. */
+/**
+ * Converts the decider's durable {@link GroupRecord} to and from its changelogged Avro form. The decider's times are
+ * on this instance's monotonic clock; the store, read by other instances and after restarts, holds wall-clock times
+ * (a pause's end, when a handover began), converted at {@code now}.
+ */
 final class StoredGroups {
 
     private StoredGroups() {
     }
 
-    static StoredGroup toStored(GroupRecord record) {
+    static StoredGroup toStored(GroupRecord record, Now now) {
         Handover h = record.pending();
         return StoredGroup.newBuilder()
                 .setGroup(record.group()).setMode(record.mode()).setEpoch(record.epoch())
@@ -26,12 +30,13 @@ final class StoredGroups {
                         .setProblem(m.problem()).build()).toList())
                 .setPending(h == null ? null : StoredHandover.newBuilder().setFrom(h.from()).setTo(h.to())
                         .setStandDownEpoch(h.standDownEpoch()).setWhy(h.why()).setCommandId(h.commandId())
-                        .setSinceMs(h.sinceMs()).build())
-                .setPausedUntilMs(record.pausedUntilMs())
+                        .setSinceMs(now.toWall(h.sinceMs())).build())
+                .setPausedUntilMs(sentinel(record.pausedUntilMs()) ? record.pausedUntilMs()
+                        : now.toWall(record.pausedUntilMs()))
                 .build();
     }
 
-    static GroupRecord fromStored(StoredGroup stored) {
+    static GroupRecord fromStored(StoredGroup stored, Now now) {
         TreeMap<String, Member> members = new TreeMap<>();
         for (StoredMember m : stored.getMembers()) {
             members.put(m.getNode(), new Member(m.getNode(), m.getPriority(),
@@ -41,7 +46,11 @@ final class StoredGroups {
         StoredHandover h = stored.getPending();
         return new GroupRecord(stored.getGroup(), stored.getMode(), stored.getEpoch(), members,
                 h == null ? null : new Handover(h.getFrom(), h.getTo(), h.getStandDownEpoch(), h.getWhy(),
-                        h.getCommandId(), h.getSinceMs()),
-                stored.getPausedUntilMs());
+                        h.getCommandId(), now.toMono(h.getSinceMs())),
+                sentinel(stored.getPausedUntilMs()) ? stored.getPausedUntilMs() : now.toMono(stored.getPausedUntilMs()));
+    }
+
+    private static boolean sentinel(long pausedUntilMs) {
+        return pausedUntilMs == GroupRecord.NOT_PAUSED || pausedUntilMs == GroupRecord.PAUSED_INDEFINITELY;
     }
 }

@@ -62,7 +62,8 @@ class CoordinatorTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
                 ShellSettings.BrakeSettings.defaults());
-        driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats), props, START);
+        driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
+                java.util.function.UnaryOperator.identity(), () -> monotonic), props, START);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
         commands = driver.createInputTopic(TOPICS.commands(), new StringSerializer(), new ByteArraySerializer());
         roleChanges = driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
@@ -102,6 +103,45 @@ class CoordinatorTopologyTest {
         MemberView alphaEvidence = failover.getMembers().stream().filter(m -> m.getNode().equals("alpha")).findFirst()
                 .orElseThrow();
         assertTrue(alphaEvidence.getLastSeenAgeMs() > 1000, "evidence: " + alphaEvidence);
+    }
+
+    @Test
+    void aForwardStepOfTheWallClockConvictsNobody() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
+        for (int round = 0; round < 2; round++) {
+            stepTheWallClock(5_000);
+            // alpha's next beats are 600 ms away (well within its lease), the standby beats on: on the wall clock
+            // alpha would now look 5 s silent, beside an eligible standby
+            for (int i = 0; i < 6; i++) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+                tick(100);
+            }
+            beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            tick(100);
+        }
+        assertEquals(List.of(), drain(), "a step of the wall clock is no silence");
+    }
+
+    @Test
+    void aWallClockSteppedBackDelaysNoConvictionWhileRecordsArrive() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        long lastAlphaBeat = monotonic;
+        long detectedAt = -1;
+        // stepped back by 5 s: Streams' wall-clock punctuator is silent until the wall clock catches up, so only
+        // the standby's heartbeats drive the coordinator now
+        for (int step = 0; step < 100 && detectedAt < 0; step++) {
+            tickWithTheWallClockStill(20);
+            if (monotonic % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+            if (drain().stream().anyMatch(c -> c.getKind() == DecisionKind.FAILOVER)) {
+                detectedAt = monotonic;
+            }
+        }
+        assertTrue(detectedAt > 0, "no conviction while the wall clock stood still: " + decisions);
+        long detection = detectedAt - lastAlphaBeat;
+        assertTrue(detection > 1000 && detection <= 1000 + 200 + 20, "detected after " + detection + " ms");
     }
 
     @Test
@@ -410,9 +450,22 @@ class CoordinatorTopologyTest {
 
     /** The driver's mocked wall clock moves exactly by each step; this mirrors it. */
     private long wallClock = START.toEpochMilli();
+    /** The coordinator's monotonic clock, on another base than the wall clock, as on a real host. */
+    private long monotonic = 77_000;
 
     private void tick(long ms) {
+        monotonic += ms;
         wallClock += ms;
+        driver.advanceWallClockTime(Duration.ofMillis(ms));
+    }
+
+    /** Time passes but the host's wall clock does not show it (it was stepped back): punctuations stop. */
+    private void tickWithTheWallClockStill(long ms) {
+        monotonic += ms;
+    }
+
+    /** The host's wall clock is stepped forward; no time passes. */
+    private void stepTheWallClock(long ms) {
         driver.advanceWallClockTime(Duration.ofMillis(ms));
     }
 
