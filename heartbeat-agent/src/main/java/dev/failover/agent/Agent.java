@@ -265,6 +265,12 @@ public final class Agent implements AutoCloseable {
      * STOPPING and the coordinator promotes nobody while it is alive.
      */
     private void runHook(Edge edge) {
+        if (edge.to() == Role.ACTIVE && !isLatest(edge)) {
+            // a newer edge came while this one waited its turn (a stand-down being retried holds the hook thread):
+            // starting the service for an assignment that is already over could run it beside a successor
+            log.info("skipping --on-activate for epoch {}: a newer role edge superseded it", edge.epoch());
+            return;
+        }
         String command = edge.to() == Role.ACTIVE ? settings.onActivate() : settings.onStandby();
         HookRunner.Outcome outcome = runOnce(command, edge);
         if (edge.to() == Role.STANDBY && !outcome.ok()) {
@@ -466,15 +472,18 @@ public final class Agent implements AutoCloseable {
             }
             edge.ifPresent(e -> {
                 log.info("shutting down: standing down first");
-                // every attempt of the hook, the waits between them and the fence
-                long budgetMs = (STOP_ATTEMPTS + 1) * settings.hookTimeout().toMillis()
-                        + STOP_BACKOFF_MS * ((1L << (STOP_ATTEMPTS - 1)) - 1) + 1_000;
-                try {
-                    hookThread.submit(() -> runHook(e)).get(budgetMs, TimeUnit.MILLISECONDS);
-                } catch (Exception failure) {
-                    log.error("the stand-down hook did not finish: {}", failure.toString());
-                }
+                hookThread.execute(() -> runHook(e));
             });
+            // wait for every hook queued or running, the stand-down included (or one already being retried when no
+            // new edge was needed): a hook queued ahead (an activation), every attempt of the stand-down, the waits
+            // between them and the fence
+            long budgetMs = (STOP_ATTEMPTS + 2) * settings.hookTimeout().toMillis()
+                    + STOP_BACKOFF_MS * ((1L << (STOP_ATTEMPTS - 1)) - 1) + 1_000;
+            try {
+                hookThread.submit(() -> { }).get(budgetMs, TimeUnit.MILLISECONDS);
+            } catch (Exception failure) {
+                log.error("the hooks did not finish within {} ms: {}", budgetMs, failure.toString());
+            }
             synchronized (lock) {
                 if (m.reportedRole() == Role.STOPPING) {
                     log.error("leaving with the service's stand-down unconfirmed ({}); the coordinator promotes a "

@@ -61,7 +61,7 @@ final class HangingTransactionHealer {
     /** Old transactions already said to be held by their coordinator (said once each; bounded by what hangs). */
     private final Set<String> held = new HashSet<>();
     private volatile String lastAborted = "";
-    /** Producers (partition/id/epoch) already closed as stranded: closed once each (bounded by restarts). */
+    /** Producers (partition/id/epoch) closed as stranded while offsets stay stuck: each once; cleared when none are. */
     private final Set<String> closed = new HashSet<>();
 
     /**
@@ -98,6 +98,9 @@ final class HangingTransactionHealer {
             long now = monotonicMs.getAsLong();
             List<Hang> candidates = sightings.candidates(producers, now, thresholdMs);
             Map<TopicPartition, Long> stuck = unstable.stuck(unstableInputs(described), now, thresholdMs);
+            if (stuck.isEmpty()) {
+                closed.clear(); // only while offsets stay stuck does it matter what was closed: bounded
+            }
             if (candidates.isEmpty() && stuck.isEmpty()) {
                 return List.of();
             }
@@ -197,14 +200,19 @@ final class HangingTransactionHealer {
         if (offsets == null) {
             return List.of();
         }
-        List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of());
-        Set<Long> ids = producers.stream().map(ProducerState::producerId).collect(Collectors.toSet());
+        // which producers, then what their transaction coordinators hold, then (after) what the partition holds:
+        // see HangingTransactions.stranded for why this order
+        Set<Long> ids = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()
+                .map(ProducerState::producerId).collect(Collectors.toSet());
         Map<Long, String> transactionalIds = transactionalIds(ids);
+        Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
+        List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()
+                .filter(p -> ids.contains(p.producerId())).toList();
         long stuckForMs = stuck.values().stream().mapToLong(Long::longValue).max().orElse(0);
-        List<Hang> stranded = HangingTransactions.stranded(offsets, producers, transactionalIds,
-                describeTransactions(transactionalIds), stuckForMs);
+        List<Hang> stranded = HangingTransactions.stranded(offsets, producers, transactionalIds, descriptions,
+                stuckForMs);
         if (stranded.isEmpty()) {
-            warnOnce("stuck " + stuck.keySet(), "the group's committed offsets of {} have been unstable for over {} ms, "
+            warnOnce("stuck", "the group's committed offsets of {} have been unstable for over {} ms, "
                     + "but no producer on {} can be closed without touching a live transaction: {}", stuck.keySet(),
                     thresholdMs, offsets, producers);
             return List.of();
@@ -212,9 +220,9 @@ final class HangingTransactionHealer {
         List<Hang> done = new ArrayList<>();
         for (Hang hang : stranded) {
             if (!closed.add(hang.partition() + "/" + hang.producerId() + "/" + hang.producerEpoch())) {
-                warnOnce("closed " + hang.producerId() + "/" + hang.producerEpoch(), "the group's committed offsets of "
-                        + "{} are still unstable after closing producer {} at epoch {}; not closing it again",
-                        stuck.keySet(), hang.producerId(), hang.producerEpoch());
+                warnOnce("closed again", "the group's committed offsets of {} are still unstable after closing "
+                        + "producer {} at epoch {}; not closing it again", stuck.keySet(), hang.producerId(),
+                        hang.producerEpoch());
                 continue;
             }
             if (markEnd(hang, "closed the stranded pending offsets of a producer (an abort marker at its last epoch, "

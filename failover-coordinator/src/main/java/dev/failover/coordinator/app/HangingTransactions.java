@@ -119,8 +119,12 @@ final class HangingTransactions {
      * of each instance's last transaction before the crash, for ever. Only an end marker for that producer clears
      * them, and nobody will write one: as far as the log and the transaction coordinator know, nothing is open.
      *
+     * <p>IMPORTANT: {@code descriptions} must have been read <b>before</b> {@code producers}. Epochs only grow, so a
+     * transaction coordinator epoch seen first and still above the partition's last epoch seen after means nothing
+     * at that epoch or below is open there, and everything written there later carries a later epoch.
+     *
      * <p>A producer qualifies when it has nothing open on the offsets partition and the transaction coordinator has
-     * moved past the epoch it last wrote there: its transactional id now has a later epoch or another producer, or no
+     * moved past the epoch it last wrote there (and is not writing markers right now): its transactional id now has a later epoch or another producer, or no
      * transaction coordinator knows it at all. Then no write at that epoch can reach the partition again (the
      * transaction coordinator fences it), so an abort marker at that epoch closes nothing but stranded state. If the
      * producer writes there at its new epoch before the marker lands, the broker rejects the marker as older. A
@@ -147,6 +151,8 @@ final class HangingTransactions {
                 continue; // known but not described: not judged
             } else if (d.producerId() != p.producerId()) {
                 why = "transaction '" + id + "' now belongs to producer " + d.producerId();
+            } else if (completing(d.state())) {
+                continue; // its markers are on their way: let them land first
             } else if (d.producerEpoch() > p.producerEpoch()) {
                 why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch "
                         + p.producerEpoch() + " it last wrote here";

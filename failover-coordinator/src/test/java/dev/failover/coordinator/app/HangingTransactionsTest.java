@@ -155,6 +155,17 @@ class HangingTransactionsTest {
     }
 
     @Test
+    void aProducerWhoseCoordinatorIsWritingItsMarkersIsLeftToThem() {
+        // transactions v2: a commit bumps the epoch and writes its markers under the new one; an abort at the old
+        // epoch landing first would drop the pending offsets that commit is about to make
+        for (TransactionState writing : List.of(TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT,
+                TransactionState.PREPARE_EPOCH_FENCE)) {
+            assertEquals(List.of(), HangingTransactions.stranded(OFFSETS, List.of(closed(0, 5227)), Map.of(0L, "a-1"),
+                    Map.of("a-1", at(0, 5228, writing)), 31_000), writing.toString());
+        }
+    }
+
+    @Test
     void aProducerNoTransactionCoordinatorKnowsOrWhoseIdMovedToAnotherProducerIsClosed() {
         List<Hang> stranded = HangingTransactions.stranded(OFFSETS, List.of(closed(1, 2917), closed(3, 59)),
                 Map.of(3L, "d-1"), Map.of("d-1", at(8, 0, TransactionState.EMPTY)), 31_000);

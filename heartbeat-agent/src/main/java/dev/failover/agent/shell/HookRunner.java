@@ -60,6 +60,8 @@ public final class HookRunner {
             drain.setDaemon(true);
             drain.start();
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                // the hook's own children too (a shell's sleep, the service it was starting): none may outlive it
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
                 return outcome(false, words.get(0) + " timed out after " + timeout.toMillis() + " ms", edge, began);
             }
