@@ -36,7 +36,8 @@ class AgentBeforeBrokerIT {
                 broker.start();
                 try (CoordinatorApp coordinator = AgentProcessIT.startCoordinator(broker, dir)) {
                     Await.until(Duration.ofSeconds(60), "alpha ACTIVE once Kafka is there", () -> alpha.roleStatus() == 200);
-                    assertTrue(alpha.edges().get(0).startsWith("ACTIVE "), alpha.edges().toString());
+                    assertTrue(alpha.edges().get(0).startsWith("STANDBY ") && alpha.edges().get(1).startsWith("ACTIVE "),
+                            "the start-up stand-down, then the activation: " + alpha.edges());
                 }
             }
         }

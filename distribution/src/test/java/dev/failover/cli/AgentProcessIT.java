@@ -67,10 +67,15 @@ class AgentProcessIT {
         try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "g1", "alpha", 100, dir);
              AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "g1", "beta", 50, dir)) {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE on /role", () -> alpha.roleStatus() == 200);
-            String edge = alpha.edges().get(0);
+            assertTrue(alpha.edges().get(0).matches("STANDBY \\d+ g1 alpha"), "first the start-up stand-down: "
+                    + alpha.edges());
+            String edge = alpha.edges().get(1);
             assertTrue(edge.matches("ACTIVE \\d+ g1 alpha"), alpha.edges().toString());
             assertEquals(503, beta.roleStatus());
-            assertEquals(List.of(), beta.edges(), "a standby that never served runs no hook");
+            Await.until(Duration.ofSeconds(10), "beta's start-up stand-down", () -> !beta.edges().isEmpty());
+            assertEquals(1, beta.edges().size(), "a standby that never served runs only its start-up stand-down: "
+                    + beta.edges());
+            assertTrue(beta.edges().get(0).matches("STANDBY \\d+ g1 beta"), beta.edges().toString());
             String body = alpha.roleBody();
             assertTrue(body.contains("\"group\":\"g1\"") && body.contains("\"node\":\"alpha\"")
                     && body.contains("\"role\":\"ACTIVE\"") && body.contains("\"leaseRemainingMs\":"), body);
@@ -87,7 +92,7 @@ class AgentProcessIT {
             Await.hold(Duration.ofSeconds(5), "steady state: no edges, and time for the RSS figure");
             System.out.printf("agent RSS after 5 s at 200 ms heartbeats, -Xmx64m -XX:+UseSerialGC: alpha %d KB, "
                     + "beta %d KB%n", alpha.rssKb(), beta.rssKb());
-            assertEquals(1, alpha.edges().size(), "steady state takes no edges: " + alpha.edges());
+            assertEquals(2, alpha.edges().size(), "steady state takes no edges: " + alpha.edges());
         }
     }
 
@@ -101,11 +106,11 @@ class AgentProcessIT {
             Await.until(Duration.ofSeconds(10), "beta to take over while alpha is stopped", () -> beta.roleStatus() == 200);
             long takeoverMs = (System.nanoTime() - stoppedAt) / 1_000_000;
             alpha.signal("CONT");
-            Await.until(Duration.ofSeconds(10), "alpha's stand-down hook", () -> alpha.edges().size() >= 2);
-            assertTrue(alpha.edges().get(1).startsWith("STANDBY "), alpha.edges().toString());
+            Await.until(Duration.ofSeconds(10), "alpha's stand-down hook", () -> alpha.edges().size() >= 3);
+            assertTrue(alpha.edges().get(2).startsWith("STANDBY "), alpha.edges().toString());
             assertEquals(503, alpha.roleStatus());
             Await.hold(Duration.ofSeconds(2), "nothing may follow the stand-down");
-            assertEquals(2, alpha.edges().size(), "nothing after the stand-down: " + alpha.edges());
+            assertEquals(3, alpha.edges().size(), "nothing after the stand-down: " + alpha.edges());
             assertEquals(200, beta.roleStatus());
             System.out.printf("SIGSTOP of the primary agent: beta's /role answered 200 %d ms after the stop%n", takeoverMs);
         }
@@ -143,17 +148,19 @@ class AgentProcessIT {
     @Test
     void anActivationWhoseEpochMovesOnWhileItsHookRunsStillServes() throws Exception {
         Path ledger = dir.resolve("slow.ledger");
-        String slowHook = "sh -c 'sleep 15; echo $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
+        String slowHook = "sh -c 'if [ $FAILOVER_ROLE = ACTIVE ]; then sleep 15; fi; echo $FAILOVER_ROLE $FAILOVER_EPOCH >> "
+                + ledger + "'";
         try (AgentProcess a = AgentProcess.start(broker.bootstrapServers(), "aa", "a", 0, slowHook,
                 List.of("--mode", "active-active", "--hook-timeout", "60s"), ledger)) {
             Await.until(Duration.ofSeconds(30), "a assigned ACTIVE", () -> groupView("aa").matches(
                     "(?s).*\"node\": \"a\"[^}]*\"assigned\": \"ACTIVE\".*"));
-            assertTrue(a.edges().isEmpty(), "the slow hook is still running: " + a.edges());
+            assertEquals(List.of("0"), a.edges(), "the slow hook is still running (only the start-up stand-down "
+                    + "is done): " + a.edges());
             try (AgentProcess b = AgentProcess.start(broker.bootstrapServers(), "aa", "b", 0, "true",
                     List.of("--mode", "active-active"), null)) {
                 Await.until(Duration.ofSeconds(30), "the epoch to move on: b assigned", () -> groupView("aa").matches(
                         "(?s).*\"node\": \"b\"[^}]*\"assigned\": \"ACTIVE\".*"));
-                assertTrue(a.edges().isEmpty(), "b joined while a's hook ran: " + a.edges());
+                assertEquals(List.of("0"), a.edges(), "b joined while a's hook ran: " + a.edges());
                 Await.until(Duration.ofSeconds(30), "a's /role 200 once its hook is done", () -> a.roleStatus() == 200);
             }
         }

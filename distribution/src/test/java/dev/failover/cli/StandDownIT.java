@@ -64,6 +64,9 @@ class StandDownIT {
                 + "; exit $rc'";
     }
 
+    /** A stand-down that succeeds at start-up (epoch 0, nothing served yet) and fails once the node has served. */
+    private static final String FAILS_ONCE_SERVED = "[ $FAILOVER_EPOCH -eq 0 ]";
+
     private static List<Run> ledger(Path ledger) {
         List<Run> runs = new ArrayList<>();
         if (!Files.exists(ledger)) {
@@ -178,7 +181,7 @@ class StandDownIT {
     void aFailingStandDownPromotesNobodyWhileItsNodeLivesAndItsSuccessorStartsOnlyAfterItReallyDied()
             throws Exception {
         Path ledger = dir.resolve("failing.ledger");
-        String failing = hook(ledger, "false");
+        String failing = hook(ledger, FAILS_ONCE_SERVED);
         String fine = hook(ledger, "true");
         try (AgentProcess alpha = AgentProcess.start(broker.bootstrapServers(), "sd3", "alpha", 100, failing,
                 List.of(), ledger);
@@ -191,7 +194,8 @@ class StandDownIT {
             assertNotEquals(0, switchover.exit(), "a switchover whose stand-down fails is not done: "
                     + switchover.both());
             Await.until(Duration.ofSeconds(10), "alpha's three stand-down attempts", () -> ledger(ledger).stream()
-                    .filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY") && r.end()).count() >= 3);
+                    .filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY") && r.end() && r.epoch() > 0)
+                    .count() >= 3);
             Await.hold(Duration.ofSeconds(3), "time in which a wrong coordinator would promote beta");
             assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "beta activated over alpha's failed "
                     + "stand-down: " + ledger(ledger));
@@ -213,7 +217,7 @@ class StandDownIT {
     @Test
     void aStandDownThatFailsEveryAttemptIsFencedAndOnlyThenIsTheSuccessorStarted() throws Exception {
         Path ledger = dir.resolve("fenced.ledger");
-        String failing = hook(ledger, "false");
+        String failing = hook(ledger, FAILS_ONCE_SERVED);
         String fence = "sh -c 'echo $(date +%s%N) START FENCE $FAILOVER_EPOCH $FAILOVER_NODE >> " + ledger
                 + "; sleep 1; echo $(date +%s%N) END FENCE $FAILOVER_EPOCH $FAILOVER_NODE 0 >> " + ledger + "'";
         try (AgentProcess alpha = AgentProcess.start(broker.bootstrapServers(), "sd4", "alpha", 100, failing,
@@ -231,7 +235,7 @@ class StandDownIT {
             Run up = last(runs, "beta", "ACTIVE", false).orElseThrow();
             assertTrue(up.atNs() > fenced.atNs(), "beta started before alpha's service was fenced: " + runs);
             assertEquals(3, runs.stream().filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY")
-                    && r.end()).count(), "three attempts, then the fence: " + runs);
+                    && r.end() && r.epoch() > 0).count(), "three attempts, then the fence: " + runs);
         }
     }
 }

@@ -276,10 +276,15 @@ public final class Agent implements AutoCloseable {
         if (edge.to() == Role.STANDBY && !outcome.ok()) {
             outcome = escalate(edge, outcome);
         }
+        boolean acknowledged;
         synchronized (lock) {
             machine.onHookDone(edge.number(), outcome.ok(), outcome.detail());
+            acknowledged = edge.to() == Role.STANDBY && machine.reportedRole() == Role.STANDBY;
         }
         health.onHook(outcome.ok(), outcome.detail());
+        if (acknowledged && running) {
+            beat(); // the coordinator promotes a successor on this report: do not keep it waiting for the next beat
+        }
         for (RoleListener listener : listeners) {
             try {
                 listener.onEdge(edge, outcome);
@@ -413,9 +418,15 @@ public final class Agent implements AutoCloseable {
         long epoch = latest == null ? 0 : latest.getEpoch();
         consumer.assign(List.of(roles));
         consumer.seek(roles, rolesEnd);
-        machine = new RoleMachine(TimeUnit.MILLISECONDS.toNanos(settings.leaseMs()),
+        RoleMachine fresh = new RoleMachine(TimeUnit.MILLISECONDS.toNanos(settings.leaseMs()),
                 settings.mode() == GroupMode.ACTIVE_ACTIVE ? BrokerLossPolicy.KEEP_SERVING : BrokerLossPolicy.STAND_DOWN,
                 epoch);
+        // its first edge is the start-up stand-down, taken before any beat can report the machine
+        Edge startUp = fresh.startUp();
+        synchronized (lock) {
+            machine = fresh;
+            hookThread.execute(() -> runHook(startUp));
+        }
         log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", epoch)
                 .log("reconciled to the group's state at epoch {}: STANDBY until a newer decision makes me ACTIVE", epoch);
         return roles;

@@ -230,7 +230,11 @@ public final class Decider {
     private Decision continueHandover(Facts facts, Handover handover) {
         GroupRecord record = facts.view.record();
         Member from = record.members().get(handover.from());
-        boolean acknowledged = from == null || facts.reportsStoodDown(from, handover.standDownEpoch());
+        Liveness leaver = from == null ? null : facts.view.liveness().get(from.node());
+        // a node that leaves stands down for good on its own, at the epoch it held: LEAVING with STANDBY means its
+        // stand-down hook is done, whether or not it heard this handover's epoch before it went
+        boolean left = leaver != null && leaver.leaving() && leaver.reportedRole() == Role.STANDBY;
+        boolean acknowledged = from == null || facts.reportsStoodDown(from, handover.standDownEpoch()) || left;
         boolean convicted = from != null && facts.silent(from) && facts.fenced(from);
         if (!acknowledged && !convicted) {
             Liveness l = facts.view.liveness().get(handover.from());
@@ -243,7 +247,8 @@ public final class Decider {
             return Decision.none(record, "waiting for " + handover.from() + " to stand down at epoch "
                     + handover.standDownEpoch() + " (" + handover.why() + ")" + state);
         }
-        String how = acknowledged ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
+        String how = left ? handover.from() + " left and stood down"
+                : acknowledged ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
                 : handover.from() + " silent for " + facts.silence(from) + " ms after being told to stand down";
         Optional<Member> successor = Optional.ofNullable(handover.to()).map(record.members()::get)
                 .filter(facts::eligible)

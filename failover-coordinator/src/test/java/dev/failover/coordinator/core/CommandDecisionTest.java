@@ -65,6 +65,24 @@ class CommandDecisionTest {
     }
 
     @Test
+    void aLeavingPrimaryIsReplacedOnceItsStandDownHookIsDoneEvenIfItNeverHeardTheHandoverEpoch() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long held = s.record.epoch();
+        s.advance(20).beat("alpha", Health.LEAVING, Role.STOPPING, held).fence();
+        s.decide();
+        assertEquals(Optional.empty(), s.activeNode(), "alpha is told to stand down; nobody is promoted yet");
+        for (int i = 0; i < 5; i++) {
+            s.advance(100).beat("alpha", Health.LEAVING, Role.STOPPING, held).beat("beta").beat("gamma").fence();
+            assertTrue(s.decide().change().isEmpty(), "promoted while alpha's stand-down hook runs: " + s.lastReason);
+        }
+        // its hook is done; it sends its last beat and exits before the handover's epoch reached it
+        s.advance(100).beat("alpha", Health.LEAVING, Role.STANDBY, held);
+        s.decide();
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+        assertTrue(s.lastReason.contains("alpha left and stood down"), s.lastReason);
+    }
+
+    @Test
     void aReportNoAcknowledgementCanBeMadeOfIsNotAStandDown() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         s.command(CommandType.SWITCHOVER, "gamma", null);

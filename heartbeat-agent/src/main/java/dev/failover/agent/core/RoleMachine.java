@@ -105,6 +105,19 @@ public final class RoleMachine {
         return evaluate(nowNanos, reason);
     }
 
+    /**
+     * Start-up, the machine's first edge: a STANDBY edge at the start-up epoch. An agent that starts cannot know
+     * whether its service runs (it may have crashed while ACTIVE, or been restarted while its stand-down hook ran),
+     * so it stands the service down first, as keepalived runs its backup notification when it starts as BACKUP, and
+     * reports STOPPING until this edge's hook succeeded: a restart is no acknowledgement of a stand-down.
+     */
+    public Edge startUp() {
+        if (edges != 0) {
+            throw new IllegalStateException("start-up is the first edge");
+        }
+        return take(Role.STANDBY, "starting: standing the service down until the coordinator says otherwise");
+    }
+
     /** Time passed: the lease may have run out. */
     public Optional<Edge> tick(long nowNanos) {
         return evaluate(nowNanos, lastReason);

@@ -265,4 +265,19 @@ class RoleMachineTest {
         assertEquals(Role.STANDBY, m.servingRole(now));
         assertEquals(Role.ACTIVE, m.reportedRole(), "it holds the role; its health says the hook failed");
     }
+
+    @Test
+    void aStartingAgentStandsItsServiceDownFirstAndIsNoAcknowledgementUntilThen() {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 7);
+        Edge start = m.startUp();
+        assertEquals(new Edge(Role.STANDBY, 7, start.reason(), 1), start);
+        assertEquals(Role.STOPPING, m.reportedRole(), "a restart is no acknowledgement of a stand-down");
+        confirm(m, now);
+        assertEquals(Optional.empty(), m.onRoleChange(8, Role.STANDBY, "still standby", now));
+        assertEquals(Role.STOPPING, m.reportedRole());
+        m.onHookDone(start.number(), true, "");
+        assertEquals(Role.STANDBY, m.reportedRole());
+        assertEquals(8, m.appliedEpoch());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, m::startUp);
+    }
 }
