@@ -97,6 +97,8 @@ public final class Agent implements AutoCloseable {
     private long tickAtNanos = Long.MIN_VALUE;
     private KafkaProducer<String, Heartbeat> producer;
     private KafkaConsumer<String, byte[]> consumer;
+    /** The feed thread's pending proof: {sent at, end offset} of a check it has not read up to yet, or null. */
+    private long[] feedTarget;
     private Thread feed;
     private RoleEndpoint endpoint;
 
@@ -332,8 +334,8 @@ public final class Agent implements AutoCloseable {
                     + "failed too (" + fenced.detail() + ")");
         }
         log.error("STOP FAILED: {}. This node keeps reporting STOPPING, so the coordinator promotes nobody while it is "
-                + "alive. Stop the service by hand, then restart this agent: a restarted agent reports STANDBY, which "
-                + "confirms the stand-down.", outcome.detail());
+                + "alive. Stop the service by hand, then restart this agent: a starting agent runs --on-standby first, "
+                + "and its success confirms the stand-down.", outcome.detail());
         return outcome;
     }
 
@@ -432,13 +434,28 @@ public final class Agent implements AutoCloseable {
         return roles;
     }
 
-    /** Renews the feed's half of the lease, but only if every role change committed before the check was read. */
+    /**
+     * Renews the feed's half of the lease for the moment a check was sent, once every role change committed before
+     * that moment has been read: the end offset answered to a check sent at {@code t} covers everything committed
+     * before {@code t}, so reaching it proves the feed up to {@code t}, even if more has been written since. (Waiting
+     * for a moment with nothing new would let a burst of writes on the partition, anyone's, starve the lease.)
+     */
     private void confirmFeed(TopicPartition roles) {
         long sentAt = nanos.getAsLong();
         long end = consumer.endOffsets(Set.of(roles), Duration.ofMillis(settings.leaseMs())).get(roles);
-        if (consumer.position(roles) >= end) {
-            RoleMachine m = machine;
+        long position = consumer.position(roles);
+        RoleMachine m = machine;
+        if (position >= end) {
+            feedTarget = null;
             dispatch(() -> m.onRoleFeedAnswered(sentAt, nanos.getAsLong()));
+            return;
+        }
+        long[] target = feedTarget;
+        if (target != null && position >= target[1]) {
+            dispatch(() -> m.onRoleFeedAnswered(target[0], nanos.getAsLong()));
+        }
+        if (target == null || position >= target[1]) {
+            feedTarget = new long[] {sentAt, end};
         }
     }
 

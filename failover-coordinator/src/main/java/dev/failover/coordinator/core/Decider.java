@@ -190,6 +190,24 @@ public final class Decider {
             return promote(facts, p, DecisionKind.ELECTION, null, "re-activated " + name + ": it reports "
                     + lp.reportedRole() + " at epoch " + lp.reportedEpoch() + " (restarted or its lease lapsed)");
         }
+        long waited = nowMs - view.assignmentSinceMs();
+        // the heartbeat log must have been read (fence) past a full timeout after the assignment: a coordinator that
+        // lags reads reports sent before the primary applied it, and must not take them for deafness
+        if (lp != null && lp.reportedRole() == Role.STANDBY && lp.reportedEpoch() < record.epoch()
+                && waited > p.timing().failureTimeoutMs()
+                && view.watch().fencedUpToMs() > view.assignmentSinceMs() + p.timing().failureTimeoutMs()) {
+            // alive but deaf to its assignment (a RoleChange version it cannot read, a feed that does not reach it).
+            // Its report may be stale, or it may still read the assignment and activate, so like any live primary it
+            // is told to stand down first and the successor waits for its acknowledgement or its proven silence
+            String why = name + " has not applied its assignment: it still reports STANDBY at epoch "
+                    + lp.reportedEpoch() + ", " + waited + " ms after epoch " + record.epoch() + " made it ACTIVE "
+                    + "(failure timeout " + p.timing().failureTimeoutMs() + " ms)";
+            Optional<Member> successor = facts.best(name);
+            if (successor.isEmpty()) {
+                return Decision.none(record, why + "; no eligible standby to promote" + facts.whyNoneEligible(name));
+            }
+            return startHandover(facts, p, successor.get().node(), why, null);
+        }
         if (policy.failback() == Policy.Failback.FAILBACK) {
             Optional<Member> preferred = facts.best(name).filter(b -> b.priority() > p.priority()
                     && nowMs - view.liveness().get(b.node()).eligibleSinceMs() >= policy.failbackAfterMs());
@@ -330,6 +348,9 @@ public final class Decider {
     }
 
     /** An operator command: acknowledged or refused, always with a record carrying its id. */
+    /** Ten years: a longer pause is an indefinite one. */
+    static final long MAX_PAUSE_MS = 10L * 365 * 24 * 3600 * 1000;
+
     public Decision command(GroupView view, Command command, long nowMs) {
         GroupRecord record = view.record();
         String id = command.getCommandId();
@@ -340,7 +361,8 @@ public final class Decider {
                 if (forMs != null && forMs <= 0) {
                     return refuse(record, id, "pause for " + forMs + " ms: the duration must be positive");
                 }
-                long until = forMs == null ? GroupRecord.PAUSED_INDEFINITELY : nowMs + forMs;
+                // a pause beyond any clock's reach is an indefinite one (and cannot overflow)
+                long until = forMs == null || forMs > MAX_PAUSE_MS ? GroupRecord.PAUSED_INDEFINITELY : nowMs + forMs;
                 return Decision.of(record.withPausedUntil(until), new Change(DecisionKind.PAUSED, record.epoch(),
                         record.roles(), "paused automatic failover" + by + (forMs == null ? " until resumed"
                         : " for " + forMs + " ms"), id));

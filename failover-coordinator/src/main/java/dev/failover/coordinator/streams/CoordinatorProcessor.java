@@ -73,6 +73,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * {@code ctl status} says why nothing happens; published again only when it changes.
      */
     private final Map<String, String> waitSaid = new HashMap<>();
+    /** Per group, the epoch of the last assignment this instance published and when (monotonic). */
+    private final Map<String, long[]> assignedAt = new HashMap<>();
     private final DeadlineIndex deadlines = new DeadlineIndex();
     private final Set<String> overdue = new HashSet<>();
     /** The decoded store, so a heartbeat does not decode its group's record again: every write goes through apply. */
@@ -131,12 +133,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // (a step forward makes it fire early, which changes nothing; a step back silences it until the wall clock
         // catches up, so every record processed also runs a punctuation that is due)
         context.schedule(Duration.ofMillis(settings.punctuationIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
-                wall -> maybePunctuate(now(), settings.punctuationIntervalMs() / 2));
+                wall -> maybePunctuate(now(), settings.punctuationIntervalMs() / 2, false));
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
-        maybePunctuate(now(), settings.punctuationIntervalMs());
+        // only when the wall-clock punctuator is clearly behind (two intervals): normally it keeps up by itself
+        maybePunctuate(now(), 2 * settings.punctuationIntervalMs(), true);
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
             onHeartbeat(record, topic);
@@ -230,10 +233,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     /** Runs a punctuation if at least {@code minGapMs} passed on the monotonic clock since the last one. */
-    private void maybePunctuate(Now now, long minGapMs) {
+    private void maybePunctuate(Now now, long minGapMs, boolean fromRecord) {
         if (now.monoMs() - lastPunctuationMs >= minGapMs) {
             lastPunctuationMs = now.monoMs();
             punctuate(now);
+            if (fromRecord) {
+                // Streams times its exactly-once commits on the wall clock too: a record-driven punctuation means
+                // that clock is behind, and its fence marker and decisions must not wait in an open transaction
+                context.commit();
+            }
         }
     }
 
@@ -351,6 +359,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private void publish(Change change, GroupView view, Now now) {
+        long[] previous = assignedAt.get(view.record().group());
+        if (change.kind() != DecisionKind.COMMAND_REFUSED && (previous == null || change.epoch() > previous[0])) {
+            assignedAt.put(view.record().group(), new long[] {change.epoch(), now.monoMs()});
+        }
         RoleChange published = Evidence.roleChange(change, view, now);
         context.forward(new Record<>(view.record().group(), WireSerdes.roleChange().serialize(
                 settings.topics().roleChanges(), published), now.wallMs()), ROLE_CHANGES_SINK);
@@ -385,6 +397,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         deadlines.schedule(group, Long.MAX_VALUE);
         refusalLoggedAtMs.remove(group);
         waitSaid.remove(group);
+        assignedAt.remove(group);
         context.forward(new Record<String, byte[]>(group, null, now.wallMs()), STATE_SINK);
         log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());
@@ -406,7 +419,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private GroupView view(GroupRecord record) {
-        return new GroupView(record, liveness.getOrDefault(record.group(), Map.of()), watch);
+        long[] assigned = assignedAt.get(record.group());
+        return new GroupView(record, liveness.getOrDefault(record.group(), Map.of()), watch,
+                assigned != null && assigned[0] == record.epoch() ? assigned[1] : Long.MIN_VALUE);
     }
 
     private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(AvroSerde<T> serde,

@@ -46,6 +46,57 @@ class ActivePassiveDecisionTest {
     }
 
     @Test
+    void aPrimaryThatNeverAppliesItsAssignmentIsReplacedAfterAFullTimeoutAndNotBefore() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
+        long epoch = s.record.epoch();
+        assertEquals(Optional.of("alpha"), s.activeNode());
+        // alpha is alive and healthy but deaf to its assignment (a RoleChange it cannot decode): STANDBY at 0
+        for (int t = 0; t < Scenario.TIMEOUT + 2 * Scenario.INTERVAL; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+            s.decide();
+        }
+        // told to stand down first, like any live primary: its report may be stale, or it may still activate
+        assertEquals(DecisionKind.STAND_DOWN, s.lastChange().kind(), s.lastReason);
+        assertTrue(s.lastChange().reason().contains("alpha has not applied its assignment: it still reports STANDBY "
+                + "at epoch 0"), s.lastChange().reason());
+        assertTrue(s.lastChange().epoch() > epoch);
+        assertEquals(Optional.empty(), s.activeNode());
+        // it hears the stand-down (or its agent says so once its hook ran): beta is promoted on that
+        long standDown = s.lastChange().epoch();
+        s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, standDown).beat("beta").fence();
+        s.decide();
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+    }
+
+    @Test
+    void aPrimaryDeafToEveryRoleChangeIsReplacedOnlyOnceItsSilenceIsProven() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
+        for (int t = 0; t < 3 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+            s.decide();
+        }
+        assertEquals(Optional.empty(), s.activeNode(), "alive and perhaps about to activate: nobody yet");
+        assertTrue(s.lastReason.contains("waiting for alpha to stand down"), s.lastReason);
+        s.mute("alpha").run(Scenario.TIMEOUT + 3 * Scenario.INTERVAL);
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+    }
+
+    @Test
+    void aPrimaryStillApplyingItsAssignmentWithinTheTimeoutIsLeftAlone() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
+        long epoch = s.record.epoch();
+        // elected about 400 ms before the end of the run above: 400 + 400 stays within the timeout
+        for (int t = 0; t < Scenario.TIMEOUT / 2; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+            assertTrue(s.decide().change().isEmpty(), s.lastReason);
+        }
+        assertEquals(epoch, s.record.epoch());
+    }
+
+    @Test
     void promotesTheHighestPriorityStandbyWhenThePrimaryGoesSilent() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         long epoch = s.record.epoch();

@@ -31,6 +31,9 @@ final class Scenario {
     Watch watch;
     final List<Change> published = new ArrayList<>();
     String lastReason;
+    /** The newest epoch published and when, as the coordinator's shell remembers it. */
+    private long assignedEpoch = Long.MIN_VALUE;
+    private long assignedAtMs = Long.MIN_VALUE;
     private final Map<String, Integer> priorities = new HashMap<>();
     private final Map<String, Long> positions = new HashMap<>();
     private final Map<String, Timing> timings = new HashMap<>();
@@ -160,12 +163,17 @@ final class Scenario {
     }
 
     GroupView view() {
-        return new GroupView(record, Map.copyOf(liveness), watch);
+        return new GroupView(record, Map.copyOf(liveness), watch, assignedEpoch == record.epoch() ? assignedAtMs
+                : Long.MIN_VALUE);
     }
 
     private Decision apply(Decision d) {
         record = d.next();
         d.change().ifPresent(published::add);
+        d.change().filter(c -> c.epoch() > assignedEpoch).ifPresent(c -> {
+            assignedEpoch = c.epoch();
+            assignedAtMs = now;
+        });
         lastReason = d.reason();
         return d;
     }
@@ -196,6 +204,7 @@ final class Scenario {
     /** Restarts the coordinator: durable record kept, liveness and watch gone. */
     Scenario restartCoordinator() {
         liveness.clear();
+        assignedEpoch = Long.MIN_VALUE; // in memory only
         watch = Watch.startedAt(now);
         return this;
     }

@@ -139,6 +139,9 @@ class SplitBrainSimulationTest {
         long nextMarkerAt;
         long now;
         long lastChangeEpoch;
+        /** What the coordinator's shell remembers in memory: the newest epoch it published and when. */
+        long assignedEpoch = Long.MIN_VALUE;
+        long assignedAtMs = Long.MIN_VALUE;
         int roleChangingDecisions;
         String lastReason = "";
 
@@ -204,6 +207,7 @@ class SplitBrainSimulationTest {
                     default -> {
                         liveness.clear();
                         watch = Watch.startedAt(now);
+                        assignedEpoch = Long.MIN_VALUE;
                     }
                 }
             }
@@ -302,7 +306,8 @@ class SplitBrainSimulationTest {
                             : previous.next(e.beat(), now, decider.policy()));
                 }
             }
-            Decision d = decider.decide(new GroupView(record, Map.copyOf(liveness), watch), now);
+            Decision d = decider.decide(new GroupView(record, Map.copyOf(liveness), watch,
+                    assignedEpoch == record.epoch() ? assignedAtMs : Long.MIN_VALUE), now);
             record = d.next();
             lastReason = d.reason();
             d.change().ifPresent(c -> {
@@ -313,6 +318,8 @@ class SplitBrainSimulationTest {
                         fail("epoch " + c.epoch() + " after " + lastChangeEpoch + ": " + c.reason());
                     }
                     lastChangeEpoch = c.epoch();
+                    assignedEpoch = c.epoch();
+                    assignedAtMs = now;
                     if (c.kind() != DecisionKind.ELECTION) {
                         roleChangingDecisions++;
                     }

@@ -476,7 +476,9 @@ class CoordinatorTopologyTest {
         return wallClock;
     }
 
+    /** A beat of an obedient agent: it has applied every decision published so far. */
     private void beat(String group, String node, GroupMode mode, Health health) {
+        drain();
         beat(group, node, mode, health, obeyed(node), decisions.isEmpty() ? 0 : lastDecision().getEpoch());
     }
 
