@@ -47,7 +47,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Inspect and steer failover groups through Kafka.",
         subcommands = {CtlCommand.Status.class, CtlCommand.Watch.class, CtlCommand.History.class, CtlCommand.Why.class,
-            CtlCommand.Switchover.class, CtlCommand.Pause.class, CtlCommand.Resume.class, CtlCommand.Remove.class},
+            CtlCommand.Switchover.class, CtlCommand.Pause.class, CtlCommand.Resume.class, CtlCommand.Remove.class,
+            CtlCommand.ConfirmStopped.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done (a command was acknowledged and carried out)",
@@ -458,6 +459,26 @@ public final class CtlCommand implements Runnable {
         @Override
         boolean finishes(RoleChange c) {
             return c.getKind() == DecisionKind.MEMBERSHIP;
+        }
+    }
+
+    @CommandLine.Command(name = "confirm-stopped", mixinStandardHelpOptions = true,
+            description = {"Confirm that a node's service is stopped when its own stand-down failed or hangs (as",
+                "Pacemaker's stonith_admin --confirm): the hand-over waiting for it goes on and promotes its successor.",
+                "Only do this once you have made sure: two services may otherwise run at once."})
+    static final class ConfirmStopped extends Steer {
+        @Option(names = "--node", required = true, paramLabel = "NODE",
+                description = "The node whose service you have stopped (or fenced) yourself.")
+        String node;
+
+        @Override
+        Command command(String id) {
+            return base(id, CommandType.CONFIRM_STOPPED).setTargetNode(node).build();
+        }
+
+        @Override
+        boolean finishes(RoleChange c) {
+            return c.getMembers().stream().anyMatch(m -> m.getRole() == Role.ACTIVE);
         }
     }
 }

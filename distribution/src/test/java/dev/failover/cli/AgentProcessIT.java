@@ -78,7 +78,8 @@ class AgentProcessIT {
             assertTrue(beta.edges().get(0).matches("STANDBY \\d+ g1 beta"), beta.edges().toString());
             String body = alpha.roleBody();
             assertTrue(body.contains("\"group\":\"g1\"") && body.contains("\"node\":\"alpha\"")
-                    && body.contains("\"role\":\"ACTIVE\"") && body.contains("\"leaseRemainingMs\":"), body);
+                    && body.contains("\"role\":\"ACTIVE\"") && body.contains("\"leaseRemainingMs\":")
+                    && body.contains("\"reported\":\"ACTIVE\"") && body.contains("\"standDownBudgetMs\":200"), body);
             String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://" + alpha.http + "/metrics")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
@@ -86,7 +87,8 @@ class AgentProcessIT {
                     "failover_agent_lease_remaining_seconds ", "failover_agent_heartbeats_sent_total ",
                     "failover_agent_heartbeats_acknowledged_total ", "failover_agent_heartbeats_failed_total 0.0",
                     "failover_agent_hook_seconds_count{outcome=\"ok\",role=\"ACTIVE\"} 1",
-                    "failover_agent_stale_epochs_ignored_total ", "failover_agent_healthy ")) {
+                    "failover_agent_stale_epochs_ignored_total ", "failover_agent_healthy ",
+                    "failover_agent_stopping 0.0", "failover_agent_stand_down_budget_seconds 0.2")) {
                 assertTrue(metrics.contains(series), series + " missing from /metrics:\n" + metrics);
             }
             Await.hold(Duration.ofSeconds(5), "steady state: no edges, and time for the RSS figure");

@@ -201,7 +201,7 @@ class StandDownIT {
     }
 
     @Test
-    void aFailingStandDownPromotesNobodyWhileItsNodeLivesAndItsSuccessorStartsOnlyAfterItReallyDied()
+    void aFailingStandDownPromotesNobodyWhileItsNodeLivesUntilTheOperatorConfirmsItsServiceStopped()
             throws Exception {
         Path ledger = dir.resolve("failing.ledger");
         String failing = hook(ledger, FAILS_ONCE_SERVED);
@@ -224,13 +224,22 @@ class StandDownIT {
             Await.until(Duration.ofSeconds(10), "ctl status to say why nobody is promoted", () -> CtlIT.run(
                     broker.bootstrapServers(), "status", "--group", "sd3").out().contains("stand-down hook FAILED"));
 
-            alpha.process.destroyForcibly().waitFor();
-            long killedAt = wallClockNanos(); // the ledger's clock (date +%s%N), taken once the process is gone
-            Await.until(Duration.ofSeconds(15), "beta ACTIVE once alpha is really gone", () -> beta.roleStatus() == 200);
+            // the operator stops alpha's service by hand and says so, as with Pacemaker's stonith_admin --confirm
+            CtlIT.Run wrong = CtlIT.run(broker.bootstrapServers(), "confirm-stopped", "--group", "sd3", "--node", "beta",
+                    "--timeout", "20s");
+            assertEquals(3, wrong.exit(), "beta is not what the hand-over waits for: " + wrong.both());
+            assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "a refused confirmation promoted beta");
+            long confirmedAt = wallClockNanos(); // the ledger's clock (date +%s%N)
+            CtlIT.Run confirm = CtlIT.run(broker.bootstrapServers(), "confirm-stopped", "--group", "sd3", "--node",
+                    "alpha", "--timeout", "20s");
+            assertEquals(0, confirm.exit(), confirm.both());
+            assertTrue(confirm.out().contains("beta=ACTIVE"), confirm.both());
+            Await.until(Duration.ofSeconds(10), "beta ACTIVE once alpha's stop is confirmed", () -> beta.roleStatus() == 200);
             Run up = last(ledger(ledger), "beta", "ACTIVE", false).orElseThrow();
-            assertTrue(up.atNs() > killedAt, "beta started before alpha died");
-            System.out.printf("a failing stand-down: beta activated %d ms after alpha's agent was killed%n",
-                    (up.atNs() - killedAt) / 1_000_000);
+            assertTrue(up.atNs() > confirmedAt, "beta started before the operator confirmed alpha's stop");
+            assertTrue(alpha.process.isAlive(), "alpha's agent is still there, still STOPPING");
+            System.out.printf("a failing stand-down: beta activated %d ms after the operator's confirm-stopped%n",
+                    (up.atNs() - confirmedAt) / 1_000_000);
         }
     }
 

@@ -71,8 +71,15 @@ public final class Agent implements AutoCloseable {
     }
 
     /** What /role and embedders see. */
+    /**
+     * @param reported          what its heartbeats say: ACTIVE, STOPPING (a stand-down not yet done, or failed) or
+     *                          STANDBY
+     * @param standDownBudgetMs how long its --on-standby has, after a lease lapse, before a successor may start:
+     *                          failure timeout - lease
+     */
     public record Snapshot(String group, String node, Role role, long epoch, long leaseRemainingMs, Health health,
-                           String healthDetail, long staleIgnored, boolean connected) {
+                           String healthDetail, long staleIgnored, boolean connected, Role reported,
+                           long standDownBudgetMs) {
     }
 
     private final AgentSettings settings;
@@ -161,7 +168,9 @@ public final class Agent implements AutoCloseable {
             Role serving = m != null ? m.servingRole(now) : Role.STANDBY;
             return new Snapshot(settings.group(), settings.node(), serving,
                     m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
-                    health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null);
+                    health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null,
+                    m == null ? Role.STANDBY : m.reportedRole(),
+                    settings.failureTimeout().toMillis() - settings.leaseMs());
         }
     }
 
@@ -334,8 +343,9 @@ public final class Agent implements AutoCloseable {
                     + "failed too (" + fenced.detail() + ")");
         }
         log.error("STOP FAILED: {}. This node keeps reporting STOPPING, so the coordinator promotes nobody while it is "
-                + "alive. Stop the service by hand, then restart this agent: a starting agent runs --on-standby first, "
-                + "and its success confirms the stand-down.", outcome.detail());
+                + "alive. Stop the service by hand, then say so with failover ctl confirm-stopped --node " + settings.node()
+                + ", or restart this agent: a starting agent runs --on-standby first, and its success confirms the "
+                + "stand-down.", outcome.detail());
         return outcome;
     }
 

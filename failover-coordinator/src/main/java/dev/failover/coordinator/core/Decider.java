@@ -260,7 +260,8 @@ public final class Decider {
                     && l.reportedEpoch() >= handover.standDownEpoch();
             String state = !stopping ? "" : l.failed()
                     ? "; its stand-down hook FAILED, so its service may still run: nobody is promoted while it is alive "
-                    + "(stop the service by hand and restart its agent, or let its --on-fence succeed)"
+                    + "(stop the service by hand, then failover ctl confirm-stopped --node " + handover.from()
+                    + ", or restart its agent, or let its --on-fence succeed)"
                     : "; it is stopping its service (its --on-standby hook runs)";
             return Decision.none(record, "waiting for " + handover.from() + " to stand down at epoch "
                     + handover.standDownEpoch() + " (" + handover.why() + ")" + state);
@@ -347,10 +348,10 @@ public final class Decider {
                 epoch, roles, why.toString(), null));
     }
 
-    /** An operator command: acknowledged or refused, always with a record carrying its id. */
     /** Ten years: a longer pause is an indefinite one. */
     static final long MAX_PAUSE_MS = 10L * 365 * 24 * 3600 * 1000;
 
+    /** An operator command: acknowledged or refused, always with a record carrying its id. */
     public Decision command(GroupView view, Command command, long nowMs) {
         GroupRecord record = view.record();
         String id = command.getCommandId();
@@ -377,6 +378,9 @@ public final class Decider {
             }
             case REMOVE -> {
                 return remove(new Facts(view, nowMs), command.getTargetNode(), id, by);
+            }
+            case CONFIRM_STOPPED -> {
+                return confirmStopped(new Facts(view, nowMs), command.getTargetNode(), id, by);
             }
             default -> {
                 return refuse(record, id, "unknown command type " + command.getType());
@@ -510,6 +514,35 @@ public final class Decider {
         return Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), "removed "
                 + String.join(", ", gone) + by + (next.members().isEmpty() ? "; the group has no members left" : ""),
                 id));
+    }
+
+    /**
+     * The operator confirms that {@code node}'s service is stopped (Pacemaker's {@code stonith_admin --confirm}):
+     * the handover waiting for its stand-down (a failed or hung {@code --on-standby}) goes on as if it had been
+     * acknowledged, and the promotion carries the confirmation's command id. Only the node a handover waits for can
+     * be confirmed: anything else is refused and changes nothing.
+     */
+    private Decision confirmStopped(Facts facts, String node, String id, String by) {
+        GroupRecord record = facts.view.record();
+        Handover pending = record.pending();
+        if (node == null) {
+            return refuse(record, id, "confirm-stopped refused: name the node whose service is stopped");
+        }
+        if (pending == null || !pending.from().equals(node)) {
+            return refuse(record, id, "confirm-stopped refused: no handover of " + record.group() + " is waiting for "
+                    + node + " to stand down" + (pending == null ? "" : " (it waits for " + pending.from() + ")"));
+        }
+        Optional<Member> successor = Optional.ofNullable(pending.to()).map(record.members()::get)
+                .filter(facts::eligible).or(() -> facts.best(node));
+        if (successor.isEmpty()) {
+            return refuse(record, id, "confirm-stopped refused: no eligible member to promote in " + node + "'s place"
+                    + facts.whyNoneEligible(node));
+        }
+        GroupRecord done = record.withPending(null);
+        return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(),
+                pending.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER, id, "promoted "
+                        + successor.get().node() + ": " + node + "'s service confirmed stopped" + by + " ("
+                        + pending.why() + "; its own stand-down was not acknowledged)");
     }
 
     /** A node reporting this may have a service running: ACTIVE, or a stand-down not finished (or failed). */

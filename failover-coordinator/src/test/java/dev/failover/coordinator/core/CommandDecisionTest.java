@@ -83,6 +83,29 @@ class CommandDecisionTest {
     }
 
     @Test
+    void anOperatorConfirmingTheStoppedServiceOfTheNodeAHandoverWaitsForLetsItGoOnAndNothingElse() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long before = s.record.epoch();
+        Change refusedIdle = s.command(CommandType.CONFIRM_STOPPED, "alpha", null).change().orElseThrow();
+        assertEquals(DecisionKind.COMMAND_REFUSED, refusedIdle.kind(), "no handover waits for anybody");
+        assertEquals(before, s.record.epoch());
+        s.command(CommandType.SWITCHOVER, "gamma", null);
+        long standDownEpoch = s.record.epoch();
+        s.advance(200).beat("alpha", Health.UNHEALTHY, Role.STOPPING, standDownEpoch).beat("beta").beat("gamma")
+                .fence();
+        s.decide();
+        Change wrongNode = s.command(CommandType.CONFIRM_STOPPED, "beta", null).change().orElseThrow();
+        assertEquals(DecisionKind.COMMAND_REFUSED, wrongNode.kind());
+        assertTrue(wrongNode.reason().contains("it waits for alpha"), wrongNode.reason());
+        assertEquals(Optional.empty(), s.activeNode());
+        Change confirmed = s.command(CommandType.CONFIRM_STOPPED, "alpha", null).change().orElseThrow();
+        assertEquals(DecisionKind.SWITCHOVER, confirmed.kind());
+        assertEquals(Role.ACTIVE, confirmed.roles().get("gamma"));
+        assertEquals("cmd-" + (s.published.size() - 1), confirmed.commandId(), "the confirmation's own id");
+        assertTrue(confirmed.reason().contains("alpha's service confirmed stopped by test"), confirmed.reason());
+    }
+
+    @Test
     void aReportNoAcknowledgementCanBeMadeOfIsNotAStandDown() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         s.command(CommandType.SWITCHOVER, "gamma", null);

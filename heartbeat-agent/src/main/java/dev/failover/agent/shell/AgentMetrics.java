@@ -41,6 +41,12 @@ public final class AgentMetrics {
         Gauge.builder("failover.agent.lease.remaining", snapshot, s -> s.get().leaseRemainingMs() / 1000.0)
                 .baseUnit("seconds").description("time left on the lease; an ACTIVE node stands down at 0")
                 .register(registry);
+        Gauge.builder("failover.agent.stopping", snapshot, s -> s.get().reported() == Role.STOPPING ? 1 : 0)
+                .description("1 while a stand-down has not finished (or failed): its service may still run, and the "
+                        + "coordinator promotes nobody on it").register(registry);
+        Gauge.builder("failover.agent.stand.down.budget", snapshot, s -> s.get().standDownBudgetMs() / 1000.0)
+                .baseUnit("seconds").description("how long --on-standby has after a lease lapse before a successor "
+                        + "may start (failure timeout - lease): a service must stop within it").register(registry);
         Gauge.builder("failover.agent.healthy", snapshot, s -> s.get().health() == Health.HEALTHY ? 1 : 0)
                 .description("1 while the service's checks pass (after rise/fall)").register(registry);
         FunctionCounter.builder("failover.agent.stale.epochs.ignored", snapshot, s -> s.get().staleIgnored())

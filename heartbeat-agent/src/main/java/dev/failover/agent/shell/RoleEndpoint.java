@@ -69,7 +69,8 @@ public final class RoleEndpoint {
         return "{\"group\":" + JsonText.quote(s.group()) + ",\"node\":" + JsonText.quote(s.node()) + ",\"role\":\"" + s.role()
                 + "\",\"epoch\":" + s.epoch() + ",\"leaseRemainingMs\":" + s.leaseRemainingMs() + ",\"health\":\""
                 + s.health() + "\",\"healthDetail\":" + JsonText.quote(s.healthDetail()) + ",\"staleEpochsIgnored\":"
-                + s.staleIgnored() + ",\"connected\":" + s.connected() + "}";
+                + s.staleIgnored() + ",\"connected\":" + s.connected() + ",\"reported\":\"" + s.reported()
+                + "\",\"standDownBudgetMs\":" + s.standDownBudgetMs() + "}";
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
