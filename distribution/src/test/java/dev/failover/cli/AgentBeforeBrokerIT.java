@@ -34,7 +34,7 @@ class AgentBeforeBrokerIT {
             try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker")).port(port)
                     .property("auto.create.topics.enable", "false").build()) {
                 broker.start();
-                try (CoordinatorApp coordinator = AgentProcessIT.startCoordinator(broker, dir)) {
+                try (CoordinatorApp coordinator = BesideACoordinator.startCoordinator(broker, dir)) {
                     Await.until(Duration.ofSeconds(60), "alpha ACTIVE once Kafka is there", () -> alpha.roleStatus() == 200);
                     assertTrue(alpha.edges().get(0).startsWith("STANDBY ") && alpha.edges().get(1).startsWith("ACTIVE "),
                             "the start-up stand-down, then the activation: " + alpha.edges());

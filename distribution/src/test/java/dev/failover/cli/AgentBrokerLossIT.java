@@ -19,7 +19,7 @@ class AgentBrokerLossIT {
     @Test
     void anActiveAgentThatLosesTheBrokerStandsDownWithinItsLease(LocalKafkaBroker broker) throws Exception {
         Path dir = Files.createTempDirectory("agent-loss-");
-        try (CoordinatorApp coordinator = AgentProcessIT.startCoordinator(broker, dir);
+        try (CoordinatorApp coordinator = BesideACoordinator.startCoordinator(broker, dir);
              AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "solo", "alpha", 1, dir)) {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
             long killedAt = System.nanoTime();

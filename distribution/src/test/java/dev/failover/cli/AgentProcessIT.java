@@ -30,36 +30,10 @@ import org.junit.jupiter.api.TestInstance;
 /** Agents as real processes beside a coordinator and a real broker: hooks, /role, SIGSTOP, SIGTERM. */
 @WithKafka
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AgentProcessIT {
-
-    private final KafkaBroker broker;
-    private final Path dir;
-    private CoordinatorApp coordinator;
+class AgentProcessIT extends BesideACoordinator {
 
     AgentProcessIT(KafkaBroker broker) throws Exception {
-        this.broker = broker;
-        this.dir = Files.createTempDirectory("agent-it-");
-    }
-
-    @BeforeAll
-    void startCoordinator() throws Exception {
-        coordinator = startCoordinator(broker, dir);
-    }
-
-    static CoordinatorApp startCoordinator(KafkaBroker broker, Path dir) throws Exception {
-        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
-                CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                CoordinatorConfig.STATE_DIR_CONFIG, dir.resolve("coordinator").toString(),
-                CoordinatorConfig.HTTP_PORT_CONFIG, "0",
-                CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "2")));
-        app.start();
-        Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
-        return app;
-    }
-
-    @AfterAll
-    void stopCoordinator() {
-        coordinator.close();
+        super(broker, "agent-it-");
     }
 
     @Test

@@ -26,27 +26,12 @@ import picocli.CommandLine;
 /** {@code failover ctl} against a real broker, a coordinator and agent processes, run through the real CLI. */
 @WithKafka
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CtlIT {
+class CtlIT extends BesideACoordinator {
 
     private static final Pattern EPOCH = Pattern.compile(" epoch (\\d+) ");
 
-    private final KafkaBroker broker;
-    private final Path dir;
-    private CoordinatorApp coordinator;
-
     CtlIT(KafkaBroker broker) throws Exception {
-        this.broker = broker;
-        this.dir = Files.createTempDirectory("ctl-it-");
-    }
-
-    @BeforeAll
-    void startCoordinator() throws Exception {
-        coordinator = AgentProcessIT.startCoordinator(broker, dir);
-    }
-
-    @AfterAll
-    void stopCoordinator() {
-        coordinator.close();
+        super(broker, "ctl-it-");
     }
 
     record Run(int exit, String out, String err) {

@@ -28,25 +28,10 @@ import org.junit.jupiter.api.TestInstance;
  */
 @WithKafka
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class StandDownIT {
-
-    private final KafkaBroker broker;
-    private final Path dir;
-    private CoordinatorApp coordinator;
+class StandDownIT extends BesideACoordinator {
 
     StandDownIT(KafkaBroker broker) throws Exception {
-        this.broker = broker;
-        this.dir = Files.createTempDirectory("stand-down-it-");
-    }
-
-    @BeforeAll
-    void startCoordinator() throws Exception {
-        coordinator = AgentProcessIT.startCoordinator(broker, dir);
-    }
-
-    @AfterAll
-    void stopCoordinator() {
-        coordinator.close();
+        super(broker, "stand-down-it-");
     }
 
     /** One line of the ledger: a hook run of {@code node} began ({@code end} false) or ended with {@code code}. */
