@@ -70,8 +70,9 @@ public final class Agent implements AutoCloseable {
         void onEdge(Edge edge, HookRunner.Outcome hook);
     }
 
-    /** What /role and embedders see. */
     /**
+     * What /role and embedders see.
+     *
      * @param reported          what its heartbeats say: ACTIVE, STOPPING (a stand-down not yet done, or failed) or
      *                          STANDBY
      * @param standDownBudgetMs how long its --on-standby has, after a lease lapse, before a successor may start:
@@ -152,7 +153,7 @@ public final class Agent implements AutoCloseable {
                 .addKeyValue("http", endpoint == null ? "off" : endpoint.address())
                 .log("agent started as STANDBY; it serves only when the coordinator says so. If this node loses Kafka "
                         + "while ACTIVE, its --on-standby has {} ms (failure timeout - lease) to stop the service "
-                        + "before a successor may start", settings.failureTimeout().toMillis() - settings.leaseMs());
+                        + "before a successor may start", settings.standDownBudgetMs());
         return this;
     }
 
@@ -169,8 +170,7 @@ public final class Agent implements AutoCloseable {
             return new Snapshot(settings.group(), settings.node(), serving,
                     m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
                     health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null,
-                    m == null ? Role.STANDBY : m.reportedRole(),
-                    settings.failureTimeout().toMillis() - settings.leaseMs());
+                    m == null ? Role.STANDBY : m.reportedRole(), settings.standDownBudgetMs());
         }
     }
 

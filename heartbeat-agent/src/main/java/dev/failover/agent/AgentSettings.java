@@ -63,6 +63,11 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         return leaseMs(failureTimeout);
     }
 
+    /** How long --on-standby has after a lease lapse before a successor may start: failure timeout - lease. */
+    public long standDownBudgetMs() {
+        return failureTimeout.toMillis() - leaseMs();
+    }
+
     private static void validateCheck(String check) {
         if (check.startsWith("http:") || check.startsWith("https:")) {
             try {

@@ -67,7 +67,8 @@ final class HangingTransactionHealer {
     /**
      * @param groupId     the consumer group whose {@code __consumer_offsets} partition is watched (the application id)
      * @param inputTopics the topics the group consumes, whose committed offsets must become stable
-     * @param topics      every other topic to watch: the project's and the application's changelog
+     * @param topics      every topic whose transactions are watched: the project's (inputs included) and the
+     *                    application's changelog
      * @param monotonicMs a monotonic clock in milliseconds
      */
     HangingTransactionHealer(Admin admin, String groupId, Collection<String> inputTopics, Collection<String> topics,
@@ -114,7 +115,8 @@ final class HangingTransactionHealer {
             }
             List<Hang> done = new ArrayList<>();
             if (!stuck.isEmpty()) {
-                done.addAll(closeStranded(offsetsPartition(described), stuck));
+                TopicPartition offsets = offsetsPartition(described);
+                done.addAll(closeStranded(offsets, producers.getOrDefault(offsets, List.of()), stuck));
             }
             if (candidates.isEmpty()) {
                 return done;
@@ -194,16 +196,18 @@ final class HangingTransactionHealer {
     /**
      * The group's offsets have been unstable for longer than the threshold: closes the producers whose pending
      * offsets can only be stranded ({@link HangingTransactions#stranded}) with an abort marker each.
+     *
+     * @param scanned the offsets partition's producers as this scan first saw them: which producers to ask about
      */
-    private List<Hang> closeStranded(TopicPartition offsets, Map<TopicPartition, Long> stuck)
+    private List<Hang> closeStranded(TopicPartition offsets, List<ProducerState> scanned,
+                                     Map<TopicPartition, Long> stuck)
             throws InterruptedException, ExecutionException, TimeoutException {
         if (offsets == null) {
             return List.of();
         }
-        // which producers, then what their transaction coordinators hold, then (after) what the partition holds:
-        // see HangingTransactions.stranded for why this order
-        Set<Long> ids = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()
-                .map(ProducerState::producerId).collect(Collectors.toSet());
+        // which producers (the scan's look), then what their transaction coordinators hold, then (after) what the
+        // partition holds: see HangingTransactions.stranded for why this order
+        Set<Long> ids = scanned.stream().map(ProducerState::producerId).collect(Collectors.toSet());
         Map<Long, String> transactionalIds = transactionalIds(ids);
         Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
         List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()

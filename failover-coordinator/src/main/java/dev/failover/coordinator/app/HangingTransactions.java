@@ -124,8 +124,8 @@ final class HangingTransactions {
      * at that epoch or below is open there, and everything written there later carries a later epoch.
      *
      * <p>A producer qualifies when it has nothing open on the offsets partition and the transaction coordinator has
-     * moved past the epoch it last wrote there (and is not writing markers right now): its transactional id now has a later epoch or another producer, or no
-     * transaction coordinator knows it at all. Then no write at that epoch can reach the partition again (the
+     * moved past the epoch it last wrote there (and is not writing markers right now): its transactional id now has a
+     * later epoch or another producer, or no transaction coordinator knows it at all. Then no write at that epoch can reach the partition again (the
      * transaction coordinator fences it), so an abort marker at that epoch closes nothing but stranded state. If the
      * producer writes there at its new epoch before the marker lands, the broker rejects the marker as older. A
      * producer at the same epoch as its transaction coordinator holds (a live instance between two transactions) never
@@ -144,25 +144,34 @@ final class HangingTransactions {
             }
             String id = transactionalIds.get(p.producerId());
             TransactionDescription d = id == null ? null : descriptions.get(id);
-            String why;
-            if (id == null) {
-                why = "no transaction coordinator knows producer " + p.producerId();
-            } else if (d == null) {
-                continue; // known but not described: not judged
-            } else if (d.producerId() != p.producerId()) {
-                why = "transaction '" + id + "' now belongs to producer " + d.producerId();
-            } else if (completing(d.state())) {
-                continue; // its markers are on their way: let them land first
-            } else if (d.producerEpoch() > p.producerEpoch()) {
+            String why = abandoned(p.producerId(), id, d);
+            if (why == null) {
+                // known but not described: not judged; writing its markers: let them land first; at the epoch its
+                // coordinator holds: it may start its next transaction at this very epoch
+                if (d == null || completing(d.state()) || d.producerEpoch() <= p.producerEpoch()) {
+                    continue;
+                }
                 why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch "
                         + p.producerEpoch() + " it last wrote here";
-            } else {
-                continue; // it may start its next transaction at this very epoch
             }
             stranded.add(new Hang(offsetsPartition, p.producerId(), (short) p.producerEpoch(),
                     p.coordinatorEpoch().orElse(0), -1, stuckForMs, why));
         }
         return stranded;
+    }
+
+    /**
+     * Why no transaction coordinator speaks for {@code producerId} any more (none knows it, or its transactional id
+     * now belongs to another producer), or null when one may.
+     */
+    private static String abandoned(long producerId, String id, TransactionDescription d) {
+        if (id == null) {
+            return "no transaction coordinator knows producer " + producerId;
+        }
+        if (d != null && d.producerId() != producerId) {
+            return "transaction '" + id + "' now belongs to producer " + d.producerId();
+        }
+        return null;
     }
 
     /**
@@ -177,19 +186,18 @@ final class HangingTransactions {
         for (Hang c : candidates) {
             String id = transactionalIds.get(c.producerId());
             TransactionDescription d = id == null ? null : descriptions.get(id);
-            String why;
-            if (id == null) {
-                why = "no transaction coordinator knows producer " + c.producerId();
-            } else if (d == null) {
-                why = "transaction '" + id + "' has no description";
-            } else if (d.producerId() != c.producerId()) {
-                why = "transaction '" + id + "' now belongs to producer " + d.producerId();
-            } else if (!d.topicPartitions().contains(c.partition())) {
-                why = "transaction '" + id + "' is " + d.state() + " without " + c.partition();
-            } else if (!completing(d.state()) && d.producerEpoch() != c.producerEpoch()) {
-                why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", a later transaction than this one";
-            } else {
-                continue; // its coordinator still holds it and will finish it (or time it out) itself
+            String why = abandoned(c.producerId(), id, d);
+            if (why == null) {
+                if (d == null) {
+                    why = "transaction '" + id + "' has no description";
+                } else if (!d.topicPartitions().contains(c.partition())) {
+                    why = "transaction '" + id + "' is " + d.state() + " without " + c.partition();
+                } else if (!completing(d.state()) && d.producerEpoch() != c.producerEpoch()) {
+                    why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", a later transaction than "
+                            + "this one";
+                } else {
+                    continue; // its coordinator still holds it and will finish it (or time it out) itself
+                }
             }
             hanging.add(new Hang(c.partition(), c.producerId(), c.producerEpoch(), c.coordinatorEpoch(),
                     c.startOffset(), c.openForMs(), why));

@@ -255,10 +255,9 @@ public final class Decider {
         boolean acknowledged = from == null || facts.reportsStoodDown(from, handover.standDownEpoch()) || left;
         boolean convicted = from != null && facts.silent(from) && facts.fenced(from);
         if (!acknowledged && !convicted) {
-            Liveness l = facts.view.liveness().get(handover.from());
-            boolean stopping = l != null && l.reportedRole() == Role.STOPPING
-                    && l.reportedEpoch() >= handover.standDownEpoch();
-            String state = !stopping ? "" : l.failed()
+            boolean stopping = leaver != null && leaver.reportedRole() == Role.STOPPING
+                    && leaver.reportedEpoch() >= handover.standDownEpoch();
+            String state = !stopping ? "" : leaver.failed()
                     ? "; its stand-down hook FAILED, so its service may still run: nobody is promoted while it is alive "
                     + "(stop the service by hand, then failover ctl confirm-stopped --node " + handover.from()
                     + ", or restart its agent, or let its --on-fence succeed)"
@@ -269,9 +268,7 @@ public final class Decider {
         String how = left ? handover.from() + " left and stood down"
                 : acknowledged ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
                 : handover.from() + " silent for " + facts.silence(from) + " ms after being told to stand down";
-        Optional<Member> successor = Optional.ofNullable(handover.to()).map(record.members()::get)
-                .filter(facts::eligible)
-                .or(() -> facts.best(handover.from()));
+        Optional<Member> successor = successor(facts, handover);
         if (successor.isEmpty() && from != null && handover.commandId() != null && facts.eligible(from)) {
             successor = Optional.of(from); // a switchover whose target failed: the old primary is still fine
         }
@@ -532,8 +529,7 @@ public final class Decider {
             return refuse(record, id, "confirm-stopped refused: no handover of " + record.group() + " is waiting for "
                     + node + " to stand down" + (pending == null ? "" : " (it waits for " + pending.from() + ")"));
         }
-        Optional<Member> successor = Optional.ofNullable(pending.to()).map(record.members()::get)
-                .filter(facts::eligible).or(() -> facts.best(node));
+        Optional<Member> successor = successor(facts, pending);
         if (successor.isEmpty()) {
             return refuse(record, id, "confirm-stopped refused: no eligible member to promote in " + node + "'s place"
                     + facts.whyNoneEligible(node));
@@ -543,6 +539,12 @@ public final class Decider {
                 pending.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER, id, "promoted "
                         + successor.get().node() + ": " + node + "'s service confirmed stopped" + by + " ("
                         + pending.why() + "; its own stand-down was not acknowledged)");
+    }
+
+    /** Who takes over once a handover's stand-down is done: its named target if eligible, else the best standby. */
+    private static Optional<Member> successor(Facts facts, Handover handover) {
+        return Optional.ofNullable(handover.to()).map(facts.view.record().members()::get).filter(facts::eligible)
+                .or(() -> facts.best(handover.from()));
     }
 
     /** A node reporting this may have a service running: ACTIVE, or a stand-down not finished (or failed). */

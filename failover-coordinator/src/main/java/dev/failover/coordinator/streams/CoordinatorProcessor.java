@@ -138,21 +138,22 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     @Override
     public void process(Record<String, byte[]> record) {
+        Now now = now();
         // only when the wall-clock punctuator is clearly behind (two intervals): normally it keeps up by itself
-        maybePunctuate(now(), 2 * settings.punctuationIntervalMs(), true);
+        maybePunctuate(now, 2 * settings.punctuationIntervalMs(), true);
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
-            onHeartbeat(record, topic);
+            onHeartbeat(record, topic, now);
         } else if (topic.equals(settings.topics().commands())) {
-            onCommand(record, topic);
+            onCommand(record, topic, now);
         } else {
             deadLetter(record, "records from topic '" + topic + "' are not expected here");
         }
     }
 
-    private void onHeartbeat(Record<String, byte[]> record, String topic) {
+    private void onHeartbeat(Record<String, byte[]> record, String topic, Now at) {
         if (record.key() != null && record.key().startsWith(FENCE_KEY_PREFIX)) {
-            onFence(record, topic);
+            onFence(record, topic, at);
             return;
         }
         Heartbeat beat = decode(heartbeats, record, topic);
@@ -160,7 +161,6 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         stats.heartbeats.incrementAndGet();
-        Now at = now();
         long now = at.monoMs();
         String group = beat.getGroup();
         GroupRecord stored = load(group);
@@ -199,12 +199,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         apply(group, stored, joined, decider.decide(view(joined), now), at);
     }
 
-    private void onCommand(Record<String, byte[]> record, String topic) {
+    private void onCommand(Record<String, byte[]> record, String topic, Now now) {
         Command command = decode(commands, record, topic);
         if (command == null || !wellKeyed(record, command.getGroup(), command.getCommandId(), "command")) {
             return;
         }
-        Now now = now();
         GroupRecord stored = load(command.getGroup());
         if (stored == null) {
             GroupRecord unknown = GroupRecord.empty(command.getGroup(), GroupMode.UNKNOWN);
@@ -217,13 +216,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         apply(command.getGroup(), stored, stored, decider.command(view(stored), command, now.monoMs()), now);
     }
 
-    private void onFence(Record<String, byte[]> record, String topic) {
+    private void onFence(Record<String, byte[]> record, String topic, Now now) {
         Heartbeat marker = decode(heartbeats, record, topic);
         if (marker == null || !settings.instanceId().equals(marker.getNode())) {
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
-        Now now = now();
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -318,18 +316,22 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             waitSaid.remove(group);
             groups.put(group, StoredGroups.toStored(next, now));
             records.put(group, next);
-            context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
-                    Evidence.groupState(view, now, decision.reason())), now.wallMs()), STATE_SINK);
+            publishState(group, view, now, decision.reason());
         } else if (next.pending() != null && !decision.reason().equals(waitSaid.get(group))) {
             waitSaid.put(group, decision.reason());
             log.atInfo().addKeyValue("group", group).addKeyValue("epoch", next.epoch())
                     .addKeyValue("reason", decision.reason()).log("{}", decision.reason());
-            context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
-                    Evidence.groupState(view, now, decision.reason())), now.wallMs()), STATE_SINK);
+            publishState(group, view, now, decision.reason());
         } else if (log.isDebugEnabled()) {
             log.debug("no change: {}", decision.reason());
         }
         reschedule(group, view, now.monoMs());
+    }
+
+    /** The group's current state on the compacted state topic, with the reason an operator reads. */
+    private void publishState(String group, GroupView view, Now now, String reason) {
+        context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
+                Evidence.groupState(view, now, reason)), now.wallMs()), STATE_SINK);
     }
 
     private boolean held(String group, GroupRecord input, Decision decision, long now) {
