@@ -1,10 +1,9 @@
 package dev.failover.cli;
 
+import dev.failover.testkit.FreePorts;
 import dev.failover.testkit.LocalKafkaBroker;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -54,12 +53,16 @@ public final class BrokerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (port != 0 && !isFree(port)) {
+        if (port != 0 && !FreePorts.isFree(port)) {
             throw new IllegalStateException("port " + port + " on 127.0.0.1 is already in use (another broker?); "
                     + "choose another with --port");
         }
         // A fixed controller port by default: the voter endpoint is written into the storage at format time.
         int controller = controllerPort != null ? controllerPort : port == 0 ? 0 : port + 1;
+        if (controller != 0 && !FreePorts.isFree(controller)) {
+            throw new IllegalStateException("controller port " + controller + " on 127.0.0.1 is already in use; "
+                    + "choose another with --controller-port");
+        }
         LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dataDir).port(port)
                 .controllerPort(controller).startTimeout(Duration.ofSeconds(120));
         // The coordinator creates its topics with the partitions it needs; an agent started first must not get a
@@ -97,13 +100,5 @@ public final class BrokerCommand implements Callable<Integer> {
                     "Invalid value for option '" + option + "': " + value + " is not a port (0-65535)");
         }
         return value;
-    }
-
-    private static boolean isFree(int port) {
-        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

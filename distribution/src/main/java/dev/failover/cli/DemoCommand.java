@@ -2,14 +2,13 @@ package dev.failover.cli;
 
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
+import dev.failover.testkit.FreePorts;
 import dev.failover.testkit.LocalKafkaBroker;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -78,8 +77,8 @@ public final class DemoCommand implements Callable<Integer> {
         Node(String name, int priority) throws IOException {
             this.name = name;
             this.priority = priority;
-            this.servicePort = freePort();
-            this.agentPort = freePort();
+            this.servicePort = FreePorts.pick();
+            this.agentPort = FreePorts.pick();
         }
 
         String row() {
@@ -329,9 +328,4 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

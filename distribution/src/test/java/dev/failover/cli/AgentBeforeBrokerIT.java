@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.testkit.Await;
+import dev.failover.testkit.FreePorts;
 import dev.failover.testkit.LocalKafkaBroker;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,10 +18,7 @@ class AgentBeforeBrokerIT {
 
     @Test
     void anAgentStartedBeforeItsBrokerWaitsAsStandbyAndServesOnceItCanConnect() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.pick();
         Path dir = Files.createTempDirectory("agent-first-");
         try (AgentProcess alpha = AgentProcess.launch("127.0.0.1:" + port, "early", "alpha", 1, dir)) {
             Await.until(Duration.ofSeconds(20), "the agent to say it cannot reach Kafka yet", () -> alpha.output().stream()

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
+import dev.failover.testkit.FreePorts;
 import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.Signals;
 import java.io.IOException;
@@ -76,7 +77,7 @@ class BrokerCommandIT {
     }
 
     private Running launch() throws IOException {
-        int port = previousPort == 0 ? freePort() : previousPort;
+        int port = previousPort == 0 ? FreePorts.pickPair() : previousPort;
         JavaProcess cli = JavaProcess.start("failover-broker", List.of(), FailoverCli.class.getName(),
                 List.of("broker", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
         Matcher ready = cli.awaitLine(READY, Duration.ofSeconds(90));
@@ -96,12 +97,6 @@ class BrokerCommandIT {
                 var records = consumer.poll(Duration.ofMillis(200));
                 return records.isEmpty() ? null : records.iterator().next().value();
             });
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -4,8 +4,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +17,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -54,6 +53,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
     private final String host = "127.0.0.1";
     private int port;
     private int controllerPort;
+    private final boolean fixedPort;
+    private final boolean fixedControllerPort;
+    private final IntSupplier portSource;
     private final Map<String, Integer> relayedListeners;
     private final Map<String, Integer> relayedPorts = new LinkedHashMap<>();
     private Process process;
@@ -67,6 +69,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
         this.startTimeout = builder.startTimeout;
         this.port = builder.port;
         this.controllerPort = builder.controllerPort;
+        this.fixedPort = builder.port != 0;
+        this.fixedControllerPort = builder.controllerPort != 0;
+        this.portSource = builder.portSource;
         this.relayedListeners = Map.copyOf(builder.relayedListeners);
     }
 
@@ -119,25 +124,33 @@ public final class LocalKafkaBroker implements KafkaBroker {
         long began = System.nanoTime();
         try {
             Files.createDirectories(dataDir);
-            if (port == 0) {
-                port = freePort();
-            }
-            if (controllerPort == 0) {
-                controllerPort = freePort();
-            }
-            for (String name : relayedListeners.keySet()) {
-                if (!relayedPorts.containsKey(name)) {
-                    relayedPorts.put(name, freePort());
+            for (int attempt = 1; ; attempt++) {
+                boolean firstStart = !Files.exists(dataDir.resolve("logs").resolve("meta.properties"));
+                boolean chosePorts = choosePorts();
+                Path config = writeServerProperties();
+                writeLoggingConfig();
+                if (firstStart) {
+                    format(config);
+                }
+                long logOffset = Files.exists(logFile()) ? Files.size(logFile()) : 0;
+                process = launch(List.of("kafka.Kafka", config.toString()));
+                try {
+                    awaitReady(logOffset);
+                    break;
+                } catch (IllegalStateException e) {
+                    // Another program took a port chosen here before the broker JVM bound it. The ports are only
+                    // ours to change before the first start (the controller's is written into the storage), so
+                    // choose again on fresh storage.
+                    if (!(firstStart && chosePorts && attempt < 5 && !process.isAlive() && loggedSince(logOffset,
+                            "Address already in use"))) {
+                        throw e;
+                    }
+                    log.warn("a port chosen for the broker was taken before it could bind it (attempt {}); choosing "
+                            + "new ports", attempt);
+                    forgetChosenPorts();
+                    deleteRecursively(dataDir.resolve("logs"));
                 }
             }
-            Path config = writeServerProperties();
-            writeLoggingConfig();
-            if (!Files.exists(dataDir.resolve("logs").resolve("meta.properties"))) {
-                format(config);
-            }
-            long logOffset = Files.exists(logFile()) ? Files.size(logFile()) : 0;
-            process = launch(List.of("kafka.Kafka", config.toString()));
-            awaitReady(logOffset);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the broker in " + dataDir, e);
         }
@@ -196,6 +209,36 @@ public final class LocalKafkaBroker implements KafkaBroker {
         if (deleteDataOnClose) {
             deleteRecursively(dataDir);
         }
+    }
+
+    /** Fills in the ports left at 0 by the builder; true if it chose any. */
+    private boolean choosePorts() {
+        boolean chose = false;
+        if (port == 0) {
+            port = portSource.getAsInt();
+            chose = true;
+        }
+        if (controllerPort == 0) {
+            controllerPort = portSource.getAsInt();
+            chose = true;
+        }
+        for (String name : relayedListeners.keySet()) {
+            if (!relayedPorts.containsKey(name)) {
+                relayedPorts.put(name, portSource.getAsInt());
+                chose = true;
+            }
+        }
+        return chose;
+    }
+
+    private void forgetChosenPorts() {
+        if (!fixedPort) {
+            port = 0;
+        }
+        if (!fixedControllerPort) {
+            controllerPort = 0;
+        }
+        relayedPorts.clear();
     }
 
     private Path writeServerProperties() throws IOException {
@@ -346,9 +389,13 @@ public final class LocalKafkaBroker implements KafkaBroker {
     }
 
     private boolean loggedStarted(long fromOffset) {
+        return loggedSince(fromOffset, "Kafka Server started");
+    }
+
+    private boolean loggedSince(long fromOffset, String text) {
         try (var in = Files.newInputStream(logFile())) {
             in.skipNBytes(fromOffset);
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("Kafka Server started");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains(text);
         } catch (IOException e) {
             return false;
         }
@@ -360,13 +407,6 @@ public final class LocalKafkaBroker implements KafkaBroker {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for process " + process.pid(), e);
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
         }
     }
 
@@ -402,6 +442,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
                 "-Djava.awt.headless=true"));
         private String classpath = System.getProperty("java.class.path");
         private Duration startTimeout = Duration.ofSeconds(60);
+        private IntSupplier portSource = FreePorts::pick;
 
         private Builder() {
         }
@@ -453,6 +494,12 @@ public final class LocalKafkaBroker implements KafkaBroker {
         /** The class path of the broker JVM; by default this JVM's, which must hold {@code kafka_2.13}. */
         public Builder classpath(String classpath) {
             this.classpath = classpath;
+            return this;
+        }
+
+        /** Where ports left at 0 come from; tests hand out a taken port to see the broker recover. */
+        Builder portSource(IntSupplier source) {
+            this.portSource = source;
             return this;
         }
 

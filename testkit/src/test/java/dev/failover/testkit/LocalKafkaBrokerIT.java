@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -37,6 +41,36 @@ class LocalKafkaBrokerIT {
     void closeBroker() {
         broker.close();
         assertFalse(broker.isRunning());
+    }
+
+    @Test
+    void choosesOtherPortsWhenAChosenPortIsTakenBeforeTheBrokerBindsIt() throws Exception {
+        // The race FreePorts narrows but cannot close: another program binds a port between its choice and the
+        // broker's bind. Here the first port handed out is already taken; the broker must start on others.
+        try (ServerSocket taken = new ServerSocket(FreePorts.pick(), 1, InetAddress.getLoopbackAddress());
+                LocalKafkaBroker second = LocalKafkaBroker.builder()
+                        .dataDir(Files.createTempDirectory("failover-kafka-taken-")).deleteDataOnClose(true)
+                        .portSource(new IntSupplier() {
+                            boolean first = true;
+
+                            @Override
+                            public int getAsInt() {
+                                if (first) {
+                                    first = false;
+                                    return taken.getLocalPort();
+                                }
+                                return FreePorts.pick();
+                            }
+                        }).build()) {
+            second.start();
+            String bootstrap = second.bootstrapServers();
+            assertFalse(bootstrap.endsWith(":" + taken.getLocalPort()), bootstrap);
+            String topic = "after-a-taken-port";
+            KafkaClients.produce(bootstrap, topic, List.of(Map.entry("k", "v")));
+            assertEquals(List.of(Map.entry("k", "v")), KafkaClients.consumeAll(bootstrap, topic, 1));
+            assertTrue(Files.readString(second.logFile()).contains("Address already in use"),
+                    "the first attempt did not meet the taken port");
+        }
     }
 
     @Test
