@@ -109,6 +109,14 @@ public final class AgentCommand implements Callable<Integer> {
             "fails too, the node keeps reporting STOPPING and the coordinator promotes nobody while it is alive."})
     String onFence;
 
+    @Option(names = "--fence-peer", paramLabel = "CMD", description = {
+            "Run before --on-activate when the coordinator made this node primary in place of one it convicted by",
+            "silence (its agent gone quiet, its service perhaps still running): STONITH, e.g. power the old host off or",
+            "revoke its storage. FAILOVER_FENCED_NODE names it. If it fails, this node does not activate and reports",
+            "unhealthy, so the coordinator looks for another. Without it, a service must stop on its own within",
+            "failure timeout - lease of losing Kafka (the stand-down budget the agent prints)."})
+    String fencePeer;
+
     @Option(names = "--hook-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
             description = "A hook still running after this is killed and counts as failed (default: ${DEFAULT-VALUE}).")
     Duration hookTimeout;
@@ -135,7 +143,7 @@ public final class AgentCommand implements Callable<Integer> {
             String probe = check == null ? null : check.http != null ? check.http
                     : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec;
             settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
-                    failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, hookTimeout, httpHost,
+                    failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

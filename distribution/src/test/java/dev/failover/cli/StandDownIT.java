@@ -133,8 +133,13 @@ class StandDownIT extends BesideACoordinator {
 
     /** alpha (priority 100, ACTIVE once this returns) and beta (50, an eligible standby by then). */
     private Pair pair(String group, Path ledger, String alphaHook, List<String> alphaArgs, String betaHook) {
+        return pair(group, ledger, alphaHook, alphaArgs, betaHook, List.of());
+    }
+
+    private Pair pair(String group, Path ledger, String alphaHook, List<String> alphaArgs, String betaHook,
+                      List<String> betaArgs) {
         Pair pair = new Pair(AgentProcess.start(broker.bootstrapServers(), group, "alpha", 100, alphaHook, alphaArgs,
-                ledger), AgentProcess.start(broker.bootstrapServers(), group, "beta", 50, betaHook, List.of(), ledger));
+                ledger), AgentProcess.start(broker.bootstrapServers(), group, "beta", 50, betaHook, betaArgs, ledger));
         try {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> pair.alpha().roleStatus() == 200);
             awaitEligible(group, pair.beta());
@@ -247,6 +252,59 @@ class StandDownIT extends BesideACoordinator {
             assertTrue(up.atNs() > fenced.atNs(), "beta started before alpha's service was fenced: " + runs);
             assertEquals(3, runs.stream().filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY")
                     && r.end() && r.epoch() > 0).count(), "three attempts, then the fence: " + runs);
+        }
+    }
+
+    /** A --fence-peer hook that writes FENCE_PEER lines naming the fenced node, then exits with {@code code}. */
+    private static String fencePeer(Path ledger, int code) {
+        return "sh -c 'echo $(date +%s%N) START FENCE_PEER $FAILOVER_EPOCH $FAILOVER_FENCED_NODE >> " + ledger
+                + "; sleep 1; echo $(date +%s%N) END FENCE_PEER $FAILOVER_EPOCH $FAILOVER_FENCED_NODE " + code + " >> "
+                + ledger + "; exit " + code + "'";
+    }
+
+    @Test
+    void aPrimaryWhoseAgentDiedWhileItsServiceLivesIsFencedByItsSuccessorBeforeTheSuccessorStarts() throws Exception {
+        Path ledger = dir.resolve("fence-peer.ledger");
+        String hook = hook(ledger, "true");
+        try (Pair pair = pair("sd5", ledger, hook, List.of(), hook, List.of("--fence-peer", fencePeer(ledger, 0)))) {
+            AgentProcess alpha = pair.alpha();
+            AgentProcess beta = pair.beta();
+            // only the agent dies: alpha's service (its last --on-activate) has no stand-down after it
+            alpha.signal("KILL");
+            Await.until(Duration.ofSeconds(20), "beta's /role 200", () -> beta.roleStatus() == 200);
+            List<Run> runs = ledger(ledger);
+            assertTrue(standDownEnd(runs, "alpha").isEmpty(), "alpha's agent was killed before any stand-down: " + runs);
+            Run fenced = last(runs, "alpha", "FENCE_PEER", true).orElseThrow(() -> new AssertionError(
+                    "beta activated without fencing alpha: " + runs));
+            assertEquals(0, fenced.code());
+            Run up = last(runs, "beta", "ACTIVE", false).orElseThrow();
+            assertTrue(up.atNs() > fenced.atNs(), "beta's --on-activate started before alpha was fenced: " + runs);
+            System.out.printf("fence-peer: beta activated %d ms after fencing alpha%n", (up.atNs() - fenced.atNs())
+                    / 1_000_000);
+        }
+    }
+
+    @Test
+    void aSuccessorWhoseFenceOfTheOldPrimaryFailsDoesNotActivateAndSaysWhy() throws Exception {
+        Path ledger = dir.resolve("fence-peer-fails.ledger");
+        String hook = hook(ledger, "true");
+        try (Pair pair = pair("sd6", ledger, hook, List.of(), hook, List.of("--fence-peer", fencePeer(ledger, 1)))) {
+            AgentProcess alpha = pair.alpha();
+            AgentProcess beta = pair.beta();
+            alpha.signal("KILL");
+            Await.until(Duration.ofSeconds(20), "beta's attempt to fence alpha", () -> last(ledger(ledger), "alpha",
+                    "FENCE_PEER", true).isPresent());
+            Await.until(Duration.ofSeconds(10), "beta to say why it does not serve", () -> {
+                try {
+                    return beta.roleBody().contains("could not fence alpha");
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            Await.hold(Duration.ofSeconds(2), "time in which a wrong agent would activate");
+            assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "beta activated beside an unfenced "
+                    + "alpha: " + ledger(ledger));
+            assertEquals(503, beta.roleStatus());
         }
     }
 }

@@ -14,13 +14,17 @@ import java.util.Map;
  * @param check      the probe: {@code http:URL}, {@code tcp:HOST:PORT}, {@code exec:COMMAND}, or {@code null} for none
  * @param onFence    the harder stop run after a stand-down hook failed every attempt (kill the service, take its
  *                   address down); its success counts as the stand-down, or {@code null} for none
+ * @param fencePeer  run on a successor before its activation when the coordinator replaced the old primary without
+ *                   seeing its service stop (STONITH: power it off, revoke its storage), with
+ *                   {@code FAILOVER_FENCED_NODE} in the environment; if it fails, this node does not activate and
+ *                   reports unhealthy; {@code null} for none
  * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
  * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
                             int rise, int fall, String onActivate, String onStandby, String onFence,
-                            Duration hookTimeout,
+                            String fencePeer, Duration hookTimeout,
                             String httpHost, int httpPort, Map<String, Object> kafka,
                             String heartbeatTopic, String roleChangeTopic, String stateTopic) {
 
@@ -123,6 +127,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private String onActivate;
         private String onStandby;
         private String onFence;
+        private String fencePeer;
         private Duration hookTimeout = Duration.ofSeconds(10);
         private String httpHost = "127.0.0.1";
         private int httpPort;
@@ -180,6 +185,12 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
             return this;
         }
 
+        /** Fences a primary this node replaced without seeing its service stop, before activating. */
+        public Builder fencePeer(String command) {
+            fencePeer = command;
+            return this;
+        }
+
         /** Port -1 turns the /role endpoint off (an embedding service has its own). */
         public Builder http(String host, int port) {
             httpHost = host;
@@ -194,7 +205,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
 
         public AgentSettings build() {
             return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
-                    check, checkTimeout, rise, fall, onActivate, onStandby, onFence, hookTimeout, httpHost, httpPort, kafka,
+                    check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost, httpPort, kafka,
                     Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
         }
     }

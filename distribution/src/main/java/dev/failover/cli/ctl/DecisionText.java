@@ -103,6 +103,10 @@ public final class DecisionText {
         out.append(String.format("%s epoch %d: %s at %s%n", c.getGroup(), c.getEpoch(), c.getKind(),
                 Instant.ofEpochMilli(c.getDecidedAtMs())));
         out.append("reason: ").append(c.getReason()).append(System.lineSeparator());
+        if (!c.getFence().isEmpty()) {
+            out.append("fence: ").append(String.join(", ", c.getFence())).append(" (nobody saw its service stop; a "
+                    + "successor with --fence-peer fences it before activating)").append(System.lineSeparator());
+        }
         if (c.getCommandId() != null) {
             out.append("answers operator command ").append(c.getCommandId()).append(System.lineSeparator());
         }

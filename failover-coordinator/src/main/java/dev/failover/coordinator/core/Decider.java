@@ -5,7 +5,9 @@ import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -162,7 +164,7 @@ public final class Decider {
             }
             return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted " + successor.get().node()
                     + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
-                    + p.timing().failureTimeoutMs() + " ms");
+                    + p.timing().failureTimeoutMs() + " ms", name);
         }
         Liveness lp = view.liveness().get(name);
         if (lp != null && lp.leaving()) {
@@ -278,7 +280,8 @@ public final class Decider {
         }
         DecisionKind kind = handover.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER;
         return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(), kind,
-                handover.commandId(), "promoted " + successor.get().node() + ": " + how + " (" + handover.why() + ")");
+                handover.commandId(), "promoted " + successor.get().node() + ": " + how + " (" + handover.why() + ")",
+                acknowledged ? null : handover.from());
     }
 
     private Decision startHandover(Facts facts, Member from, String to, String why, String commandId) {
@@ -294,11 +297,41 @@ public final class Decider {
     }
 
     private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason) {
+        return promote(facts, winner, kind, commandId, reason, null, null);
+    }
+
+    private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason,
+                             String replaced) {
+        return promote(facts, winner, kind, commandId, reason, replaced, null);
+    }
+
+    /**
+     * {@code replaced}: the primary replaced without an acknowledged stand-down, or null. The promotion names for the
+     * winner's {@code --fence-peer} every member whose service may still run though nobody saw it stop: that primary,
+     * and any member convicted by silence whose last report was ACTIVE or STOPPING, or of which this instance has seen
+     * nothing since it started (Pacemaker's startup-fencing). The obligation so outlives a successor whose own fence
+     * failed: the next promotion names the same node again, until it comes back and stands down. A node an operator
+     * confirmed stopped ({@code confirmed}) is not named.
+     */
+    private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason,
+                             String replaced, String confirmed) {
         GroupRecord record = facts.view.record();
         long epoch = facts.nextEpoch();
         SortedMap<String, Role> roles = allStandby(record);
         roles.put(winner.node(), Role.ACTIVE);
-        return Decision.of(record.assign(epoch, roles), new Change(kind, epoch, roles, reason, commandId));
+        List<String> fence = new ArrayList<>();
+        if (replaced != null && !replaced.equals(winner.node())) {
+            fence.add(replaced);
+        }
+        for (Member m : record.members().values()) {
+            Liveness l = facts.view.liveness().get(m.node());
+            if (!m.node().equals(winner.node()) && !m.node().equals(confirmed) && !fence.contains(m.node())
+                    && facts.silent(m) && facts.fenced(m)
+                    && (l == null || mayServe(l.reportedRole()))) {
+                fence.add(m.node());
+            }
+        }
+        return Decision.of(record.assign(epoch, roles), new Change(kind, epoch, roles, reason, commandId, fence));
     }
 
     private Decision demoteAll(Facts facts, String reason) {
@@ -538,7 +571,7 @@ public final class Decider {
         return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(),
                 pending.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER, id, "promoted "
                         + successor.get().node() + ": " + node + "'s service confirmed stopped" + by + " ("
-                        + pending.why() + "; its own stand-down was not acknowledged)");
+                        + pending.why() + "; its own stand-down was not acknowledged)", null, node);
     }
 
     /** Who takes over once a handover's stand-down is done: its named target if eligible, else the best standby. */

@@ -23,7 +23,7 @@ final class Evidence {
                 .setGroup(view.record().group()).setEpoch(change.epoch()).setMode(view.record().mode())
                 .setDecidedAtMs(now.wallMs()).setKind(change.kind())
                 .setMembers(members(view, now.monoMs(), change.roles()::get))
-                .setReason(change.reason()).setCommandId(change.commandId())
+                .setReason(change.reason()).setCommandId(change.commandId()).setFence(change.fence())
                 .build();
     }
 

@@ -107,6 +107,7 @@ class ActivePassiveDecisionTest {
         assertEquals(epoch + 1, change.epoch());
         assertEquals(Role.STANDBY, change.roles().get("alpha"));
         assertTrue(change.reason().matches("promoted beta: alpha silent for \\d+ ms > timeout 1000 ms"), change.reason());
+        assertEquals(java.util.List.of("alpha"), change.fence(), "nobody saw alpha's service stop: beta's --fence-peer fences it");
     }
 
     @Test
@@ -221,6 +222,7 @@ class ActivePassiveDecisionTest {
         assertEquals(Role.ACTIVE, promoted.roles().get("beta"));
         assertTrue(promoted.reason().startsWith("promoted beta: alpha stood down at epoch " + (epoch + 1)),
                 promoted.reason());
+        assertEquals(java.util.List.of(), promoted.fence(), "alpha acknowledged its stand-down: nothing to fence");
     }
 
     @Test
@@ -235,6 +237,7 @@ class ActivePassiveDecisionTest {
         s.run(200);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
         assertTrue(s.lastChange().reason().contains("alpha silent for"), s.lastChange().reason());
+        assertEquals(java.util.List.of("alpha"), s.lastChange().fence(), "told to stand down, then silent: fenced");
     }
 
     @Test

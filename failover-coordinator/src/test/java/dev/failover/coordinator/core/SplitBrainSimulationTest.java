@@ -4,6 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.failover.agent.core.BrokerLossPolicy;
+import dev.failover.agent.core.Edge;
+import dev.failover.agent.core.HookPlan;
+import dev.failover.agent.core.HookStep;
+import dev.failover.agent.core.RoleMachine;
+import dev.failover.wire.Command;
+import dev.failover.wire.CommandType;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
@@ -13,19 +20,26 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Randomised schedules of crashes, restarts, pauses (SIGSTOP), cut broker connections, coordinator stalls and
- * coordinator restarts, run against the real decider and a model of the agent's lease rules, with the heartbeat and
- * role-change topics as ordered logs. Every 5 ms of simulated time it checks that at most one agent holds a valid
- * ACTIVE role; it also checks that role-changing epochs strictly increase, that a crashed primary is replaced
- * within timeout + overhead, and that faults of the coordinator alone never cause a failover.
+ * Randomised schedules of crashes (of the host, or of the agent alone), restarts, pauses (SIGSTOP), cut broker
+ * connections, graceful leaves, unhealthy probes, switchovers, wall-clock steps, late acknowledgements, coordinator
+ * stalls, lags and restarts, run against the real decider and the agents' real {@link RoleMachine}, with the
+ * heartbeat and role-change topics as ordered logs.
  *
- * <p>The agent model: ACTIVE only while assigned ACTIVE, not lapsed, and within a lease of the send time of its
- * newest acknowledged beat; a lapse is sticky until a newer epoch; a restarted agent ignores epochs not newer than
- * the newest it found at start-up. A paused agent counts as ACTIVE while its lease lasts (its service may serve).
+ * <p><b>Judged at the service.</b> Each agent's hooks take simulated time (instant, up to 300 ms, or up to 3 s: longer
+ * than the failure timeout) and may fail; a step of a hook runs one at a time per agent, as the machine plans them
+ * (retries after a backoff, {@code --on-fence}, {@code --fence-peer}). A service is up from the moment its
+ * {@code --on-activate} starts until a {@code --on-standby} or {@code --on-fence} of its node ends successfully, a
+ * successor's {@code --fence-peer} ends successfully, or its host crashes. Every 5 ms of simulated time the check is:
+ * at most one service up, with zero tolerance.
+ *
+ * <p>Two kinds of service: one that keeps the README's contract (it stops on its own within failure timeout - lease
+ * of its agent's lease running out, e.g. a service that polls its agent's /role), and one that never stops on its
+ * own, whose nodes have {@code --fence-peer}.
  */
 class SplitBrainSimulationTest {
 
@@ -33,29 +47,54 @@ class SplitBrainSimulationTest {
     private static final int INTERVAL = 200;
     private static final int LEASE = 800;
     private static final int TIMEOUT = 1000;
+    private static final int HOOK_TIMEOUT = 5000;
+    private static final long MS = 1_000_000;
+
+    enum Hooks {
+        INSTANT(0), SHORT(300), SLOW(3000);
+
+        final int maxMs;
+
+        Hooks(int maxMs) {
+            this.maxMs = maxMs;
+        }
+    }
+
+    /** How a trial's services and hooks behave. */
+    record Profile(Hooks hooks, double stopFails, double activateFails, boolean selfFencing, double fenceFails) {
+    }
 
     @Test
-    void neverTwoActiveUnderRandomFaults() {
-        for (int trial = 0; trial < 150; trial++) {
-            Sim sim = new Sim(new Random(1000 + trial), 2 + trial % 2, true, true);
-            sim.run(40_000);
+    void neverTwoServicesUpUnderRandomFaults() {
+        int trials = 0;
+        for (Hooks hooks : Hooks.values()) {
+            for (double stopFails : new double[] {0, 0.3, 1}) {
+                for (boolean selfFencing : new boolean[] {true, false}) {
+                    for (int seed = 0; seed < 12; seed++, trials++) {
+                        Profile profile = new Profile(hooks, stopFails, 0.1, selfFencing, 0.2);
+                        Sim sim = new Sim(new Random(1000L + trials), 2 + seed % 2, profile, true, true);
+                        sim.run(40_000);
+                    }
+                }
+            }
         }
+        assertEquals(216, trials);
     }
 
     @Test
     void aCrashedPrimaryIsReplacedWithinTimeoutPlusOverhead() {
         List<Long> takeovers = new ArrayList<>();
         for (int trial = 0; trial < 60; trial++) {
-            Sim sim = new Sim(new Random(5000 + trial), 2, false, false);
+            Sim sim = new Sim(new Random(5000 + trial), 2, new Profile(Hooks.INSTANT, 0, 0, true, 0), false, false);
             sim.run(3_000);
-            String primary = sim.activeAgent();
+            String primary = sim.serving();
             assertTrue(primary != null, "trial " + trial + ": no primary after start-up");
             long crashAt = sim.now;
-            sim.agents.get(primary).crashed = true;
+            sim.agents.get(primary).crashHost();
             long takeover = -1;
             while (sim.now < crashAt + 5_000) {
                 sim.step();
-                if (sim.activeAgent() != null) {
+                if (sim.serving() != null) {
                     takeover = sim.now - crashAt;
                     break;
                 }
@@ -72,7 +111,7 @@ class SplitBrainSimulationTest {
     @Test
     void faultsOfTheCoordinatorAloneNeverCauseAFailover() {
         for (int trial = 0; trial < 60; trial++) {
-            Sim sim = new Sim(new Random(9000 + trial), 3, false, true);
+            Sim sim = new Sim(new Random(9000 + trial), 3, new Profile(Hooks.SHORT, 0, 0, true, 0), false, true);
             sim.run(2_500);
             int failovers = sim.roleChangingDecisions;
             sim.run(30_000);
@@ -80,51 +119,290 @@ class SplitBrainSimulationTest {
         }
     }
 
-    private static final class Agent {
+    @Test
+    void aStandDownThatAlwaysFailsNeverLetsASuccessorStartWhileItsNodeLives() {
+        for (int trial = 0; trial < 20; trial++) {
+            Sim sim = new Sim(new Random(7000 + trial), 2, new Profile(Hooks.SHORT, 0, 0, false, 0), false, false);
+            sim.run(3_000);
+            String primary = sim.serving();
+            assertTrue(primary != null, "trial " + trial + ": no primary after start-up");
+            sim.profile = new Profile(Hooks.SHORT, 1, 0, false, 1); // its --on-fence fails too
+            sim.switchover(null);
+            sim.run(20_000);
+            assertTrue(sim.agents.get(primary).serviceUp, "trial " + trial + ": its stop always fails");
+            assertEquals(primary, sim.serving(), "trial " + trial + ": " + sim.lastReason);
+            assertTrue(sim.lastReason.contains("FAILED"), sim.lastReason);
+        }
+    }
+
+    @Test
+    void theCheckSeesTwoServicesWhenTheCoordinatorPromotesOnAStandbyReportBeforeTheHookEnds() {
+        // the hand-over as it was before STOPPING: the node reported STANDBY as soon as it took the edge
+        Sim sim = new Sim(new Random(42), 2, new Profile(Hooks.SLOW, 0, 0, true, 0), false, false);
+        sim.reportStandbyAtOnce = true;
+        sim.run(4_000);
+        assertTrue(sim.serving() != null, sim.lastReason);
+        AssertionError seen = null;
+        for (int attempt = 0; attempt < 10 && seen == null; attempt++) {
+            sim.switchover(null);
+            try {
+                sim.run(8_000);
+            } catch (AssertionError e) {
+                seen = e;
+            }
+        }
+        assertTrue(seen != null && seen.getMessage().startsWith("two services up"),
+                "the check must catch a successor starting before the old stand-down ended: " + seen);
+    }
+
+    private final class Agent {
+        final Sim sim;
         final String node;
         final int priority;
+        final long monoOffset;
+        RoleMachine machine;
+        long incarnation;
         boolean crashed;
+        boolean gone;
         long restartAt = Long.MAX_VALUE;
         long pausedUntil;
         long cutUntil;
         long consumerBackAt;
+        long unhealthyUntil;
         long nextBeatAt;
-        long appliedEpoch;
-        long startupEpoch;
-        Role assigned = Role.STANDBY;
-        boolean lapsed;
-        long leaseUntil = Long.MIN_VALUE;
+        long nextFeedCheckAt;
+        long wallOffset;
         int rolesRead;
-        final List<long[]> acksDue = new ArrayList<>(); // {ackArrivesAt, sentAt}
+        final List<long[]> acksDue = new ArrayList<>(); // {ackArrivesAt, sentAtNanos}
+        /** Hook steps handed to the dispatcher: {due at, order}; one runs at a time. */
+        final List<Object[]> queued = new ArrayList<>();
+        long order;
+        /** The hook this agent runs now (its outcome is read when it ends), or null. */
+        Hook running;
+        /** Every hook process started and not ended yet, orphans of a dead agent included: they act when they end. */
+        final List<Hook> processes = new ArrayList<>();
+        String hookFailure;
+        /** The service itself. */
+        boolean serviceUp;
+        long leaseLapsedAt = Long.MIN_VALUE;
 
-        Agent(String node, int priority) {
+        Agent(Sim sim, String node, int priority, long monoOffset) {
+            this.sim = sim;
             this.node = node;
             this.priority = priority;
+            this.monoOffset = monoOffset;
         }
 
-        boolean awake(long now) {
-            return !crashed && now >= pausedUntil;
+        long nanos(long ms) {
+            return monoOffset + ms * MS;
         }
 
-        boolean connected(long now) {
-            return now >= cutUntil;
+        boolean awake() {
+            return !crashed && !gone && sim.now >= pausedUntil;
         }
 
-        boolean active(long now) {
-            return !crashed && assigned == Role.ACTIVE && !lapsed && now < leaseUntil;
+        boolean connected() {
+            return sim.now >= cutUntil;
+        }
+
+        void crashHost() {
+            crashAgent();
+            serviceUp = false;
+            processes.clear(); // its hooks died with the host
+        }
+
+        void crashAgent() {
+            crashed = true;
+            restartAt = sim.now + 500 + sim.random.nextInt(4000);
+            // a hook already running is an orphan now: it goes on and acts when it ends; nobody reads its outcome
+            running = null;
+        }
+
+        void start(long startupEpoch) {
+            crashed = false;
+            gone = false;
+            restartAt = Long.MAX_VALUE;
+            acksDue.clear();
+            queued.clear();
+            running = null;
+            hookFailure = null;
+            incarnation = sim.now;
+            HookPlan plan = new HookPlan(3, 1_000 * MS, true, !sim.profile.selfFencing());
+            machine = new RoleMachine(LEASE * MS, BrokerLossPolicy.STAND_DOWN, startupEpoch, plan);
+            submit(machine.firstStep(machine.startUp()));
+            rolesRead = sim.visibleRoleChanges();
+            nextBeatAt = sim.now;
+            nextFeedCheckAt = sim.now;
+        }
+
+        void submit(HookStep step) {
+            long due = sim.now + step.delayNanos(nanos(sim.now)) / MS;
+            queued.add(new Object[] {due, order++, step});
+        }
+
+        void edge(Optional<Edge> edge) {
+            edge.ifPresent(e -> submit(machine.firstStep(e)));
+        }
+
+        /** What the service does on its own, paused agent or not. */
+        void stepService() {
+            for (var it = processes.iterator(); it.hasNext(); ) {
+                Hook h = it.next();
+                if (sim.now >= h.endsAt) {
+                    it.remove();
+                    if (h.ok) {
+                        switch (h.step.kind()) {
+                            case STAND_DOWN, FENCE -> serviceUp = false;
+                            case FENCE_PEER -> sim.agents.get(h.step.peer()).serviceUp = false;
+                            case ACTIVATE -> { }
+                        }
+                    }
+                }
+            }
+            if (machine != null && !machine.leaseValid(nanos(sim.now))) {
+                leaseLapsedAt = leaseLapsedAt == Long.MIN_VALUE ? sim.now : leaseLapsedAt;
+            } else {
+                leaseLapsedAt = Long.MIN_VALUE;
+            }
+            // the README's contract: a service stops within failure timeout - lease of its agent's lease running out
+            if (sim.profile.selfFencing() && serviceUp && leaseLapsedAt != Long.MIN_VALUE
+                    && sim.now - leaseLapsedAt >= TIMEOUT - LEASE) {
+                serviceUp = false;
+            }
+        }
+
+        void step() {
+            if (crashed || gone) {
+                if (sim.now >= restartAt) {
+                    start(sim.newestVisibleEpoch());
+                }
+                return;
+            }
+            if (!awake()) {
+                return;
+            }
+            long t = nanos(sim.now);
+            edge(machine.tick(t));
+            for (var it = acksDue.iterator(); it.hasNext(); ) {
+                long[] ack = it.next();
+                if (ack[0] <= sim.now) {
+                    it.remove();
+                    if (connected()) {
+                        edge(machine.onHeartbeatAcknowledged(ack[1], t));
+                    }
+                }
+            }
+            if (connected() && sim.now >= consumerBackAt) {
+                Sim.Published newest = null;
+                while (rolesRead < sim.roleLog.size() && sim.roleLog.get(rolesRead).visibleAt() <= sim.now) {
+                    newest = sim.roleLog.get(rolesRead++);
+                }
+                if (newest != null) {
+                    Change c = newest.change();
+                    List<String> fence = c.fence().stream().filter(n -> !n.equals(node)).toList();
+                    edge(machine.onRoleChange(c.epoch(), c.roles().getOrDefault(node, Role.STANDBY), c.reason(), fence, t));
+                }
+                if (sim.now >= nextFeedCheckAt) {
+                    nextFeedCheckAt = sim.now + INTERVAL;
+                    edge(machine.onRoleFeedAnswered(t, t));
+                }
+            }
+            runHooks();
+            if (machine.leaving() && running == null && queued.isEmpty()) {
+                if (connected()) {
+                    sim.publishBeat(this, true);
+                }
+                gone = true; // the process exits; its service is as its hooks left it
+                restartAt = sim.now + 1000 + sim.random.nextInt(4000);
+                return;
+            }
+            if (sim.now >= nextBeatAt) {
+                nextBeatAt = sim.now + INTERVAL;
+                if (connected()) {
+                    sim.publishBeat(this, false);
+                }
+            }
+        }
+
+        void runHooks() {
+            if (running != null && sim.now >= running.endsAt) {
+                HookStep done = running.step;
+                boolean ok = running.ok;
+                running = null;
+                Optional<HookStep> next = machine.onHookDone(done, ok, ok ? "exited with 0" : "exited with 1",
+                        nanos(sim.now));
+                if (machine.isLatest(done.edge().number())) {
+                    hookFailure = ok ? null : "hook failed";
+                }
+                next.ifPresent(this::submit);
+                if (done.edge().to() == Role.STANDBY && machine.reportedRole() == Role.STANDBY) {
+                    nextBeatAt = sim.now; // the acknowledgement is beaten at once
+                }
+            }
+            while (running == null && !queued.isEmpty()) {
+                Object[] first = queued.stream().min((x, y) -> {
+                    int byDue = Long.compare((long) x[0], (long) y[0]);
+                    return byDue != 0 ? byDue : Long.compare((long) x[1], (long) y[1]);
+                }).orElseThrow();
+                if ((long) first[0] > sim.now) {
+                    return;
+                }
+                queued.remove(first);
+                HookStep step = (HookStep) first[2];
+                if (!machine.shouldRun(step)) {
+                    continue;
+                }
+                Profile p = sim.profile;
+                int duration = p.hooks().maxMs == 0 ? 0 : sim.random.nextInt(p.hooks().maxMs + 1);
+                double fails = switch (step.kind()) {
+                    case STAND_DOWN -> p.stopFails();
+                    case ACTIVATE -> p.activateFails();
+                    case FENCE, FENCE_PEER -> p.fenceFails();
+                };
+                running = new Hook(step, sim.now + Math.min(duration, HOOK_TIMEOUT), sim.random.nextDouble() >= fails);
+                processes.add(running);
+                if (step.kind() == HookStep.Kind.ACTIVATE) {
+                    serviceUp = true; // it may serve from the moment its start begins
+                }
+                if (duration == 0) {
+                    stepService();
+                    runHooks();
+                    return;
+                }
+            }
+        }
+
+        Role reported() {
+            if (sim.reportStandbyAtOnce && machine.role() == Role.STANDBY) {
+                return Role.STANDBY;
+            }
+            return machine.reportedRole();
+        }
+
+        Health health(boolean leaving) {
+            if (leaving) {
+                return Health.LEAVING;
+            }
+            return sim.now < unhealthyUntil || hookFailure != null ? Health.UNHEALTHY : Health.HEALTHY;
         }
     }
 
     private record Entry(long visibleAt, Heartbeat beat, long markerSentAt) {
     }
 
-    private record Published(long visibleAt, Change change) {
+    /** A hook process: what it runs, when it ends, whether it succeeds. */
+    private record Hook(HookStep step, long endsAt, boolean ok) {
     }
 
-    private static final class Sim {
+    private final class Sim {
+        record Published(long visibleAt, Change change) {
+        }
+
         final Random random;
+        Profile profile;
         final boolean agentFaults;
         final boolean coordinatorFaults;
+        boolean reportStandbyAtOnce;
         final Map<String, Agent> agents = new HashMap<>();
         final List<Entry> heartbeatLog = new ArrayList<>();
         final List<Published> roleLog = new ArrayList<>();
@@ -139,22 +417,24 @@ class SplitBrainSimulationTest {
         long nextMarkerAt;
         long now;
         long lastChangeEpoch;
-        /** What the coordinator's shell remembers in memory: the newest epoch it published and when. */
         long assignedEpoch = Long.MIN_VALUE;
         long assignedAtMs = Long.MIN_VALUE;
         int roleChangingDecisions;
+        int commands;
         String lastReason = "";
 
-        Sim(Random random, int agentCount, boolean agentFaults, boolean coordinatorFaults) {
+        Sim(Random random, int agentCount, Profile profile, boolean agentFaults, boolean coordinatorFaults) {
             this.random = random;
+            this.profile = profile;
             this.agentFaults = agentFaults;
             this.coordinatorFaults = coordinatorFaults;
-            for (int i = 0; i < agentCount; i++) {
-                Agent a = new Agent("n" + i, random.nextInt(3));
-                a.nextBeatAt = random.nextInt(INTERVAL);
-                agents.put(a.node, a);
-            }
             watch = Watch.startedAt(0);
+            for (int i = 0; i < agentCount; i++) {
+                Agent a = new Agent(this, "n" + i, random.nextInt(3), random.nextLong() >>> 2);
+                agents.put(a.node, a);
+                a.start(0);
+                a.nextBeatAt = random.nextInt(INTERVAL);
+            }
         }
 
         void run(long ms) {
@@ -164,43 +444,60 @@ class SplitBrainSimulationTest {
             }
         }
 
-        String activeAgent() {
-            return agents.values().stream().filter(a -> a.active(now)).map(a -> a.node).findFirst().orElse(null);
+        /** The node whose service is up, if exactly one is. */
+        String serving() {
+            return agents.values().stream().filter(a -> a.serviceUp).map(a -> a.node).findFirst().orElse(null);
         }
 
         void step() {
             now += STEP;
             injectFaults();
-            for (Agent a : agents.values()) {
-                stepAgent(a);
+            for (Agent a : sorted()) {
+                a.stepService();
+                a.step();
+                a.stepService();
             }
             stepCoordinator();
-            long active = agents.values().stream().filter(a -> a.active(now)).count();
-            if (active > 1) {
-                fail("two ACTIVE at " + now + " ms: " + describe() + "; last reason: " + lastReason);
+            long up = agents.values().stream().filter(a -> a.serviceUp).count();
+            if (up > 1) {
+                fail("two services up at " + now + " ms (" + profile + "): " + describe() + "; last reason: "
+                        + lastReason);
             }
         }
 
+        List<Agent> sorted() {
+            List<Agent> all = new ArrayList<>(agents.values());
+            all.sort((x, y) -> x.node.compareTo(y.node));
+            return all;
+        }
+
         void injectFaults() {
-            if (agentFaults && random.nextInt(4000) == 0) {
-                Agent a = pick();
-                switch (random.nextInt(4)) {
-                    case 0 -> {
-                        a.crashed = true;
-                        a.restartAt = now + 500 + random.nextInt(4000);
+            if (agentFaults && random.nextInt(3000) == 0) {
+                Agent a = sorted().get(random.nextInt(agents.size()));
+                if (!a.crashed && !a.gone) {
+                    switch (random.nextInt(8)) {
+                        case 0 -> a.crashHost();
+                        case 1 -> a.crashAgent();
+                        case 2 -> a.pausedUntil = now + 100 + random.nextInt(4000);
+                        case 3 -> a.cutUntil = now + 100 + random.nextInt(4000);
+                        case 4 -> a.pausedUntil = now + 100 + random.nextInt(TIMEOUT - 100);
+                        case 5 -> a.edge(a.machine.leave(a.nanos(now)));
+                        case 6 -> a.unhealthyUntil = now + 500 + random.nextInt(3000);
+                        default -> a.wallOffset += random.nextBoolean() ? 5_000 : -5_000;
                     }
-                    case 1 -> a.pausedUntil = now + 100 + random.nextInt(4000);
-                    case 2 -> a.cutUntil = now + 100 + random.nextInt(4000);
-                    default -> a.pausedUntil = now + 100 + random.nextInt(TIMEOUT - 100);
+                    // the role-change consumer catches up some time after the producer is back
+                    a.consumerBackAt = Math.max(a.pausedUntil, a.cutUntil) + random.nextInt(600);
                 }
-                // the role-change consumer catches up some time after the producer is back
-                a.consumerBackAt = Math.max(a.pausedUntil, a.cutUntil) + random.nextInt(600);
+            }
+            if (agentFaults && random.nextInt(4000) == 0) {
+                Agent target = sorted().get(random.nextInt(agents.size()));
+                switchover(random.nextBoolean() ? null : target.node);
             }
             if (coordinatorFaults && random.nextInt(5000) == 0) {
                 switch (random.nextInt(3)) {
                     case 0 -> stalledUntil = now + 100 + random.nextInt(4000);
                     case 1 -> {
-                        // reads the heartbeat log late while its wall-clock punctuation keeps deciding
+                        // reads the heartbeat log late while its punctuation keeps deciding
                         lagUntil = now + 1000 + random.nextInt(5000);
                         lagMs = 200 + random.nextInt(3000);
                     }
@@ -213,76 +510,37 @@ class SplitBrainSimulationTest {
             }
         }
 
-        Agent pick() {
-            List<Agent> all = new ArrayList<>(agents.values());
-            all.sort((x, y) -> x.node.compareTo(y.node));
-            return all.get(random.nextInt(all.size()));
+        void switchover(String target) {
+            Command c = Command.newBuilder().setGroup("g").setCommandId("cmd-" + commands++).setIssuedAtMs(now)
+                    .setType(CommandType.SWITCHOVER).setTargetNode(target).setPauseForMs(null).setIssuedBy("sim")
+                    .build();
+            publish(decider.command(view(), c, now));
         }
 
-        void stepAgent(Agent a) {
-            if (a.crashed) {
-                if (now >= a.restartAt) {
-                    restart(a);
-                }
-                return;
-            }
-            if (!a.awake(now)) {
-                return;
-            }
-            // the lease check comes first, also on waking from a pause
-            if (a.assigned == Role.ACTIVE && !a.lapsed && now >= a.leaseUntil) {
-                a.lapsed = true;
-            }
-            for (var it = a.acksDue.iterator(); it.hasNext(); ) {
-                long[] ack = it.next();
-                if (ack[0] <= now) {
-                    it.remove();
-                    if (a.connected(now)) {
-                        a.leaseUntil = Math.max(a.leaseUntil, ack[1] + LEASE);
-                    }
-                }
-            }
-            if (a.connected(now) && now >= a.consumerBackAt) {
-                while (a.rolesRead < roleLog.size() && roleLog.get(a.rolesRead).visibleAt() <= now) {
-                    Change c = roleLog.get(a.rolesRead++).change();
-                    if (c.epoch() > a.appliedEpoch && c.epoch() > a.startupEpoch) {
-                        a.appliedEpoch = c.epoch();
-                        a.assigned = c.roles().getOrDefault(a.node, Role.STANDBY);
-                        a.lapsed = false;
-                    }
-                }
-            }
-            if (now >= a.nextBeatAt) {
-                a.nextBeatAt = now + INTERVAL;
-                if (a.connected(now)) {
-                    long appendAt = now + 1 + random.nextInt(20);
-                    Role reported = a.active(now) ? Role.ACTIVE : Role.STANDBY;
-                    heartbeatLog.add(new Entry(appendAt, beat(a, reported), Long.MIN_VALUE));
-                    a.acksDue.add(new long[] {appendAt + 1 + random.nextInt(10), now});
-                }
-            }
+        void publishBeat(Agent a, boolean leaving) {
+            long appendAt = now + 1 + random.nextInt(20);
+            Heartbeat beat = Heartbeat.newBuilder().setGroup("g").setNode(a.node).setSequence(0)
+                    .setIncarnation(a.incarnation).setSentAtMs(now + a.wallOffset).setHealth(a.health(leaving))
+                    .setRole(a.reported()).setEpoch(a.machine.appliedEpoch()).setMode(GroupMode.ACTIVE_PASSIVE)
+                    .setPriority(a.priority).setHeartbeatIntervalMs(INTERVAL).setLeaseMs(LEASE)
+                    .setFailureTimeoutMs(TIMEOUT).build();
+            heartbeatLog.add(new Entry(appendAt, beat, Long.MIN_VALUE));
+            // mostly at once; sometimes late (the producer's delivery timeout is the lease)
+            long ackAt = random.nextInt(10) == 0 ? now + random.nextInt(LEASE) : appendAt + 1 + random.nextInt(10);
+            a.acksDue.add(new long[] {Math.max(ackAt, appendAt), a.nanos(now)});
         }
 
-        void restart(Agent a) {
-            a.crashed = false;
-            a.restartAt = Long.MAX_VALUE;
-            a.acksDue.clear();
-            a.assigned = Role.STANDBY;
-            a.lapsed = false;
-            a.leaseUntil = Long.MIN_VALUE;
-            long newest = roleLog.stream().filter(p -> p.visibleAt() <= now).mapToLong(p -> p.change().epoch()).max()
-                    .orElse(0);
-            a.startupEpoch = newest;
-            a.appliedEpoch = newest;
-            a.rolesRead = (int) roleLog.stream().filter(p -> p.visibleAt() <= now).count();
-            a.nextBeatAt = now;
+        int visibleRoleChanges() {
+            return (int) roleLog.stream().filter(p -> p.visibleAt() <= now).count();
         }
 
-        Heartbeat beat(Agent a, Role reported) {
-            return Heartbeat.newBuilder().setGroup("g").setNode(a.node).setSequence(0).setIncarnation(0)
-                    .setSentAtMs(now).setHealth(Health.HEALTHY).setRole(reported).setEpoch(a.appliedEpoch)
-                    .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(a.priority).setHeartbeatIntervalMs(INTERVAL)
-                    .setLeaseMs(LEASE).setFailureTimeoutMs(TIMEOUT).build();
+        long newestVisibleEpoch() {
+            return roleLog.stream().filter(p -> p.visibleAt() <= now).mapToLong(p -> p.change().epoch()).max().orElse(0);
+        }
+
+        GroupView view() {
+            return new GroupView(record, Map.copyOf(liveness), watch,
+                    assignedEpoch == record.epoch() ? assignedAtMs : Long.MIN_VALUE);
         }
 
         void stepCoordinator() {
@@ -306,8 +564,10 @@ class SplitBrainSimulationTest {
                             : previous.next(e.beat(), now, decider.policy()));
                 }
             }
-            Decision d = decider.decide(new GroupView(record, Map.copyOf(liveness), watch,
-                    assignedEpoch == record.epoch() ? assignedAtMs : Long.MIN_VALUE), now);
+            publish(decider.decide(view(), now));
+        }
+
+        void publish(Decision d) {
             record = d.next();
             lastReason = d.reason();
             d.change().ifPresent(c -> {
@@ -330,9 +590,20 @@ class SplitBrainSimulationTest {
 
         String describe() {
             StringBuilder out = new StringBuilder();
-            agents.values().forEach(a -> out.append(a.node).append("{").append(a.assigned).append(" e")
-                    .append(a.appliedEpoch).append(" lease ").append(a.leaseUntil - now).append(" lapsed ")
-                    .append(a.lapsed).append("} "));
+            out.append("decisions: ");
+            roleLog.subList(Math.max(0, roleLog.size() - 6), roleLog.size()).forEach(p -> out.append("[e")
+                    .append(p.change().epoch()).append(" at ").append(p.visibleAt()).append(": ")
+                    .append(p.change().reason()).append(p.change().fence().isEmpty() ? "" : " fence "
+                            + p.change().fence()).append("] "));
+            out.append("; agents: ");
+            sorted().forEach(a -> out.append(a.node).append("{service ").append(a.serviceUp ? "UP" : "down")
+                    .append(", ").append(a.crashed ? "crashed" : a.gone ? "gone" : a.awake() ? "awake" : "paused")
+                    .append(a.connected() ? "" : " cut").append(", role ")
+                    .append(a.machine == null ? "-" : a.machine.role() + "/" + a.machine.reportedRole())
+                    .append(" e").append(a.machine == null ? 0 : a.machine.appliedEpoch())
+                    .append(", hook ").append(a.running == null ? "-" : a.running.step.kind() + " ends in "
+                            + (a.running.endsAt - now) + (a.running.ok ? " ok" : " fails"))
+                    .append("} "));
             return out.toString();
         }
     }

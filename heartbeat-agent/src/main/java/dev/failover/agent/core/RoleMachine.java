@@ -15,8 +15,10 @@ import java.util.Optional;
  *   ACTIVE   STANDBY  shutdown (leaving)
  * </pre>
  *
- * Every edge gets a number, and its hook reports back with it ({@link #onHookDone}); a report for an edge that is no
- * longer the latest changes nothing. Two gates hang on those reports:
+ * Every edge gets a number. The machine also plans the hooks of an edge ({@link HookStep}): {@link #firstStep} gives
+ * the first, and each outcome reported to {@link #onHookDone} may give the next: a retry of a failed stand-down after
+ * its backoff, {@code --on-fence} after the last failed attempt, the activation after {@code --fence-peer} fenced the
+ * replaced primary. An outcome for an edge that is no longer the latest changes nothing. Two gates hang on them:
  * <ul>
  *   <li><b>serving</b>: an ACTIVE node serves ({@link #servingRole}) only once the {@code --on-activate} hook of its
  *       current edge succeeded;</li>
@@ -37,6 +39,7 @@ public final class RoleMachine {
 
     private final long leaseNanos;
     private final BrokerLossPolicy policy;
+    private final HookPlan plan;
     private Role role = Role.STANDBY;
     private Role assigned = Role.STANDBY;
     private long appliedEpoch;
@@ -54,18 +57,27 @@ public final class RoleMachine {
     private boolean stopping;
     /** ... and its hook failed (it may be retried or the service fenced). */
     private String stopFailure;
+    /** The peers the current assignment asks to fence before activating. */
+    private java.util.List<String> assignedFencePeers = java.util.List.of();
+    /** Why the activation of the latest (ACTIVE) edge did not happen (its hook or the peer's fence failed), or null. */
+    private String activationFailure;
 
     /**
      * @param startupEpoch the newest epoch of the group found at start-up (compacted state): nothing at or below it
      *                     makes this agent ACTIVE, so a restarted primary never serves on its previous assignment
      */
     public RoleMachine(long leaseNanos, BrokerLossPolicy policy, long startupEpoch) {
+        this(leaseNanos, policy, startupEpoch, HookPlan.DEFAULT);
+    }
+
+    public RoleMachine(long leaseNanos, BrokerLossPolicy policy, long startupEpoch, HookPlan plan) {
         if (leaseNanos <= 0) {
             throw new IllegalArgumentException("the lease must be positive");
         }
         this.leaseNanos = leaseNanos;
         this.policy = policy;
         this.appliedEpoch = startupEpoch;
+        this.plan = plan;
     }
 
     /**
@@ -91,6 +103,15 @@ public final class RoleMachine {
 
     /** A role change for this node. Older epochs are ignored and counted; the same epoch again changes nothing. */
     public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, long nowNanos) {
+        return onRoleChange(epoch, assignedRole, reason, java.util.List.of(), nowNanos);
+    }
+
+    /**
+     * As above; {@code fencePeers} are the nodes whose service may still run though the coordinator did not see it
+     * stop. An activation for this decision fences them first when {@code --fence-peer} is set.
+     */
+    public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers,
+                                       long nowNanos) {
         if (epoch < appliedEpoch) {
             staleIgnored++;
             return evaluate(nowNanos, lastReason);
@@ -100,6 +121,7 @@ public final class RoleMachine {
         }
         appliedEpoch = epoch;
         assigned = assignedRole == Role.ACTIVE ? Role.ACTIVE : Role.STANDBY;
+        assignedFencePeers = assigned == Role.ACTIVE ? java.util.List.copyOf(fencePeers) : java.util.List.of();
         lapsed = false;
         lastReason = reason;
         return evaluate(nowNanos, reason);
@@ -159,28 +181,90 @@ public final class RoleMachine {
     private Edge take(Role to, String reason) {
         role = to;
         activated = false;
+        activationFailure = null;
         stopping = to == Role.STANDBY;
         stopFailure = null;
-        return new Edge(to, appliedEpoch, reason, ++edges);
+        return new Edge(to, appliedEpoch, reason, ++edges, to == Role.ACTIVE ? assignedFencePeers : java.util.List.of());
+    }
+
+    /** The first hook to run for {@code edge}. */
+    public HookStep firstStep(Edge edge) {
+        if (edge.to() == Role.ACTIVE) {
+            boolean fenceFirst = !edge.fencePeers().isEmpty() && plan.fencePeer();
+            return new HookStep(fenceFirst ? HookStep.Kind.FENCE_PEER : HookStep.Kind.ACTIVATE, edge, 1, Long.MIN_VALUE);
+        }
+        return new HookStep(HookStep.Kind.STAND_DOWN, edge, 1, Long.MIN_VALUE);
     }
 
     /**
-     * The hook of edge {@code edge} finished ({@code ok}: it exited 0, or for a stand-down, the service was fenced).
-     * Opens the serving gate after an activation and acknowledges a stand-down; a stand-down that failed keeps the
-     * node STOPPING. A report for an edge that is no longer the latest changes nothing.
+     * Whether {@code step} is still worth running when its turn comes. The first stand-down of any edge always runs
+     * (stopping a service is never unsafe, and an older edge's stop may be all that stands between two services);
+     * anything else only for the latest edge: an activation for an assignment that is already over could run the
+     * service beside a successor, and a retry or a fence for an older edge is the newer edge's business now.
      */
-    public void onHookDone(long edge, boolean ok, String detail) {
-        if (edge != edges) {
-            return;
+    public boolean shouldRun(HookStep step) {
+        return isLatest(step.edge().number())
+                || (step.kind() == HookStep.Kind.STAND_DOWN && step.attempt() == 1);
+    }
+
+    /**
+     * Hook {@code step} finished ({@code ok}: it exited 0). Opens the serving gate after an activation, acknowledges a
+     * stand-down after a successful stand-down or fence, and returns the next step if there is one:
+     * <ul>
+     *   <li>{@code --fence-peer} succeeded: the next peer's fence, or the activation once all are fenced; it failed:
+     *       nothing (the node holds the role but does not serve, and its health says why, so the coordinator chooses
+     *       another node, which is told to fence the same peers);</li>
+     *   <li>a stand-down failed: the same hook again after the backoff while attempts remain, then {@code --on-fence}
+     *       if there is one, then nothing: the node keeps reporting STOPPING and nobody is promoted while it is
+     *       alive (Pacemaker's "stop failure" escalation).</li>
+     * </ul>
+     * An outcome for an edge that is no longer the latest changes nothing and plans nothing.
+     */
+    public Optional<HookStep> onHookDone(HookStep step, boolean ok, String detail, long nowNanos) {
+        if (!isLatest(step.edge().number())) {
+            return Optional.empty();
         }
-        if (role == Role.ACTIVE) {
-            activated = ok;
-        } else if (ok) {
-            stopping = false;
-            stopFailure = null;
-        } else {
-            stopFailure = detail;
+        Edge edge = step.edge();
+        switch (step.kind()) {
+            case FENCE_PEER -> {
+                if (ok) {
+                    return Optional.of(step.attempt() < edge.fencePeers().size()
+                            ? new HookStep(HookStep.Kind.FENCE_PEER, edge, step.attempt() + 1, Long.MIN_VALUE)
+                            : new HookStep(HookStep.Kind.ACTIVATE, edge, 1, Long.MIN_VALUE));
+                }
+                activated = false;
+                activationFailure = "could not fence " + step.peer() + " with --fence-peer (" + detail
+                        + "): not activating beside its service";
+            }
+            case ACTIVATE -> {
+                activated = ok;
+                activationFailure = ok ? null : detail;
+            }
+            case STAND_DOWN -> {
+                if (ok) {
+                    stopping = false;
+                    stopFailure = null;
+                    return Optional.empty();
+                }
+                stopFailure = detail;
+                if (step.attempt() < plan.stopAttempts()) {
+                    return Optional.of(new HookStep(HookStep.Kind.STAND_DOWN, edge, step.attempt() + 1,
+                            nowNanos + plan.backoffAfter(step.attempt())));
+                }
+                if (plan.fence()) {
+                    return Optional.of(new HookStep(HookStep.Kind.FENCE, edge, 1, Long.MIN_VALUE));
+                }
+            }
+            case FENCE -> {
+                if (ok) {
+                    stopping = false;
+                    stopFailure = null;
+                } else {
+                    stopFailure = "stand-down failed (" + stopFailure + ") and --on-fence failed too (" + detail + ")";
+                }
+            }
         }
+        return Optional.empty();
     }
 
     /** Whether edge {@code edge} is still the latest (a hook retry for an older one is pointless). */
@@ -199,6 +283,11 @@ public final class RoleMachine {
     /** Why the stand-down of the latest edge failed, or null. */
     public String stopFailure() {
         return stopFailure;
+    }
+
+    /** Why the latest (ACTIVE) edge does not serve although it holds the role, or null. */
+    public String activationFailure() {
+        return activationFailure;
     }
 
     /**

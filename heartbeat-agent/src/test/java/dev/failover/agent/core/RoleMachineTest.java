@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.wire.Role;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,11 @@ class RoleMachineTest {
         return m;
     }
 
+    /** The first hook of {@code edge} finished. */
+    private Optional<HookStep> done(RoleMachine m, Edge edge, boolean ok, String detail) {
+        return m.onHookDone(m.firstStep(edge), ok, detail, now);
+    }
+
     private static void confirm(RoleMachine m, long sentAt) {
         m.onHeartbeatAcknowledged(sentAt, sentAt + MS);
         m.onRoleFeedAnswered(sentAt, sentAt + MS);
@@ -34,7 +40,7 @@ class RoleMachineTest {
         assertEquals(Optional.of(new Edge(Role.ACTIVE, 3, "elected alpha", 1)), edge);
         assertEquals(Role.STANDBY, m.servingRole(now), "not before its activation hook succeeded");
         assertEquals(Role.ACTIVE, m.reportedRole(), "but it holds the role, and says so");
-        m.onHookDone(1, true, "exited with 0");
+        done(m, edge.orElseThrow(), true, "exited with 0");
         assertEquals(Role.ACTIVE, m.servingRole(now));
     }
 
@@ -79,7 +85,7 @@ class RoleMachineTest {
     @Test
     void theLeaseCountsFromWhenTheHeartbeatWasSentNotWhenItWasAcknowledged() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
-        m.onHookDone(m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow().number(), true, "");
+        done(m, m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow(), true, "");
         long sent = now + 100 * MS;
         m.onHeartbeatAcknowledged(sent, sent + 500 * MS);
         m.onRoleFeedAnswered(sent, sent + MS);
@@ -180,7 +186,7 @@ class RoleMachineTest {
     @Test
     void activeActiveKeepsServingWhenItLosesTheBroker() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.KEEP_SERVING, 0);
-        m.onHookDone(m.onRoleChange(1, Role.ACTIVE, "added", now).orElseThrow().number(), true, "");
+        done(m, m.onRoleChange(1, Role.ACTIVE, "added", now).orElseThrow(), true, "");
         assertEquals(Optional.empty(), m.tick(now + 10 * LEASE));
         assertEquals(Role.ACTIVE, m.servingRole(now + 10 * LEASE));
         assertEquals(Role.STANDBY, m.onRoleChange(2, Role.STANDBY, "removed", now + 10 * LEASE).orElseThrow().to());
@@ -206,7 +212,7 @@ class RoleMachineTest {
     /** Elected at epoch 1 and activated; returns the machine. */
     private RoleMachine activeMachine() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
-        m.onHookDone(m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow().number(), true, "");
+        done(m, m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow(), true, "");
         return m;
     }
 
@@ -217,10 +223,10 @@ class RoleMachineTest {
         assertEquals(Role.STOPPING, m.reportedRole(), "told to stand down, its service may still run");
         assertEquals(Role.STANDBY, m.servingRole(now), "it stops serving at once");
         assertEquals(2, m.appliedEpoch(), "it reports the new epoch: the coordinator knows it heard");
-        m.onHookDone(down.number(), false, "pg_ctl exited with 1");
+        done(m, down, false, "pg_ctl exited with 1");
         assertEquals(Role.STOPPING, m.reportedRole(), "a failed stand-down is no stand-down");
         assertEquals("pg_ctl exited with 1", m.stopFailure());
-        m.onHookDone(down.number(), true, "fenced by --on-fence");
+        done(m, down, true, "exited with 0 when tried again");
         assertEquals(Role.STANDBY, m.reportedRole());
         assertEquals(null, m.stopFailure());
     }
@@ -231,11 +237,11 @@ class RoleMachineTest {
         lapsed.tick(now + LEASE);
         assertEquals(Role.STOPPING, lapsed.reportedRole(), "a lease lapse");
         RoleMachine leaving = activeMachine();
-        leaving.leave(now);
+        Edge out = leaving.leave(now).orElseThrow();
         assertEquals(Role.STOPPING, leaving.reportedRole(), "a shutdown");
         leaving.onRoleChange(2, Role.STANDBY, "leaving: standing down", now);
         assertEquals(Role.STOPPING, leaving.reportedRole(), "a newer STANDBY assignment takes no edge and acks nothing");
-        leaving.onHookDone(2, true, "");
+        done(leaving, out, true, "");
         assertEquals(Role.STANDBY, leaving.reportedRole());
         assertEquals(2, leaving.appliedEpoch());
     }
@@ -245,15 +251,15 @@ class RoleMachineTest {
         RoleMachine m = activeMachine();
         Edge down = m.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
         Edge up = m.onRoleChange(3, Role.ACTIVE, "switchover target failed: back to alpha", now).orElseThrow();
-        m.onHookDone(down.number(), true, "");
+        done(m, down, true, "");
         assertEquals(Role.STANDBY, m.servingRole(now), "the old stand-down's success does not activate anything");
         assertTrue(!m.isLatest(down.number()) && m.isLatest(up.number()));
-        m.onHookDone(up.number(), true, "");
+        done(m, up, true, "");
         assertEquals(Role.ACTIVE, m.servingRole(now));
         Edge again = m.onRoleChange(4, Role.STANDBY, "switchover", now).orElseThrow();
-        m.onHookDone(up.number(), true, "a late report of the activation");
+        done(m, up, true, "a late report of the activation");
         assertEquals(Role.STOPPING, m.reportedRole());
-        m.onHookDone(again.number(), true, "");
+        done(m, again, true, "");
         assertEquals(Role.STANDBY, m.reportedRole());
     }
 
@@ -261,7 +267,7 @@ class RoleMachineTest {
     void aFailedActivationNeverServes() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
-        m.onHookDone(up.number(), false, "exited with 3");
+        done(m, up, false, "exited with 3");
         assertEquals(Role.STANDBY, m.servingRole(now));
         assertEquals(Role.ACTIVE, m.reportedRole(), "it holds the role; its health says the hook failed");
     }
@@ -275,9 +281,118 @@ class RoleMachineTest {
         confirm(m, now);
         assertEquals(Optional.empty(), m.onRoleChange(8, Role.STANDBY, "still standby", now));
         assertEquals(Role.STOPPING, m.reportedRole());
-        m.onHookDone(start.number(), true, "");
+        done(m, start, true, "");
         assertEquals(Role.STANDBY, m.reportedRole());
         assertEquals(8, m.appliedEpoch());
         org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, m::startUp);
+    }
+
+    private static final HookPlan FENCING = new HookPlan(3, 1_000 * MS, true, true);
+
+    @Test
+    void aFailingStandDownIsTriedAgainAfterABackoffThatDoublesThenFencedAndTheFenceAcknowledges() {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, FENCING);
+        confirm(m, now);
+        m.onHookDone(m.firstStep(m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow()), true, "", now);
+        Edge down = m.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
+        HookStep first = m.firstStep(down);
+        assertEquals(new HookStep(HookStep.Kind.STAND_DOWN, down, 1, Long.MIN_VALUE), first);
+        HookStep second = m.onHookDone(first, false, "exited with 1", now).orElseThrow();
+        assertEquals(new HookStep(HookStep.Kind.STAND_DOWN, down, 2, now + 1_000 * MS), second);
+        assertEquals(1_000 * MS, second.delayNanos(now));
+        HookStep third = m.onHookDone(second, false, "exited with 1", now + 1_500 * MS).orElseThrow();
+        assertEquals(new HookStep(HookStep.Kind.STAND_DOWN, down, 3, now + 3_500 * MS), third, "2 s after the second");
+        HookStep fence = m.onHookDone(third, false, "timed out", now + 4_000 * MS).orElseThrow();
+        assertEquals(HookStep.Kind.FENCE, fence.kind());
+        assertEquals(Role.STOPPING, m.reportedRole(), "no acknowledgement while the fence has not succeeded");
+        assertEquals(Optional.empty(), m.onHookDone(fence, true, "", now + 4_100 * MS));
+        assertEquals(Role.STANDBY, m.reportedRole(), "a fenced service is a stopped service");
+    }
+
+    @Test
+    void aStandDownThatFailsEveryAttemptWithoutAFenceStaysStoppingForGood() {
+        RoleMachine m = activeMachine();
+        Edge down = m.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
+        HookStep step = m.firstStep(down);
+        int runs = 0;
+        for (Optional<HookStep> next = Optional.of(step); next.isPresent(); runs++) {
+            next = m.onHookDone(next.get(), false, "exited with 1", now);
+        }
+        assertEquals(3, runs);
+        assertEquals(Role.STOPPING, m.reportedRole());
+        assertEquals("exited with 1", m.stopFailure());
+        assertEquals(Role.STANDBY, m.servingRole(now));
+    }
+
+    @Test
+    void aFailedFenceKeepsTheNodeStoppingAndSaysBothFailures() {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, new HookPlan(1, 0, true, false));
+        confirm(m, now);
+        Edge down = m.startUp();
+        HookStep fence = m.onHookDone(m.firstStep(down), false, "pg_ctl exited with 1", now).orElseThrow();
+        assertEquals(HookStep.Kind.FENCE, fence.kind());
+        m.onHookDone(fence, false, "ipmitool exited with 2", now);
+        assertEquals(Role.STOPPING, m.reportedRole());
+        assertTrue(m.stopFailure().contains("pg_ctl exited with 1") && m.stopFailure().contains("ipmitool exited with 2"),
+                m.stopFailure());
+    }
+
+    @Test
+    void retriesAndFencesOfASupersededEdgeAreNotRunButItsFirstStandDownIs() {
+        RoleMachine m = activeMachine();
+        Edge down = m.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
+        HookStep first = m.firstStep(down);
+        HookStep retry = m.onHookDone(first, false, "exited with 1", now).orElseThrow();
+        Edge up = m.onRoleChange(3, Role.ACTIVE, "back to alpha", now).orElseThrow();
+        assertTrue(m.shouldRun(first), "stopping a service is never unsafe");
+        assertTrue(!m.shouldRun(retry), "the newer edge decides now");
+        assertTrue(m.shouldRun(m.firstStep(up)));
+        Edge again = m.onRoleChange(4, Role.STANDBY, "switchover", now).orElseThrow();
+        assertTrue(!m.shouldRun(m.firstStep(up)), "an activation for an assignment that is over");
+        assertTrue(m.shouldRun(m.firstStep(again)));
+    }
+
+    @Test
+    void anActivationThatReplacedASilentPrimaryFencesItFirstWhenFencePeerIsSet() {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, FENCING);
+        confirm(m, now);
+        Edge up = m.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha", "gamma"), now)
+                .orElseThrow();
+        assertEquals(List.of("alpha", "gamma"), up.fencePeers());
+        HookStep fence = m.firstStep(up);
+        assertEquals(HookStep.Kind.FENCE_PEER, fence.kind());
+        assertEquals("alpha", fence.peer());
+        assertEquals(Role.STANDBY, m.servingRole(now));
+        HookStep second = m.onHookDone(fence, true, "", now).orElseThrow();
+        assertEquals("gamma", second.peer(), "one peer at a time");
+        HookStep activate = m.onHookDone(second, true, "", now).orElseThrow();
+        assertEquals(HookStep.Kind.ACTIVATE, activate.kind());
+        assertEquals(Role.STANDBY, m.servingRole(now), "fenced, not yet activated");
+        m.onHookDone(activate, true, "", now);
+        assertEquals(Role.ACTIVE, m.servingRole(now));
+    }
+
+    @Test
+    void aFailedPeerFenceMeansNoActivationAndSaysWhy() {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, FENCING);
+        confirm(m, now);
+        Edge up = m.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha"), now).orElseThrow();
+        assertEquals(Optional.empty(), m.onHookDone(m.firstStep(up), false, "exited with 1", now));
+        assertEquals(Role.STANDBY, m.servingRole(now));
+        assertTrue(m.activationFailure().contains("could not fence alpha"), m.activationFailure());
+        assertEquals(Role.ACTIVE, m.reportedRole(), "it holds the role; its health says why it does not serve");
+    }
+
+    @Test
+    void withoutFencePeerOrWithoutAPeerTheActivationRunsAtOnce() {
+        RoleMachine plain = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        Edge up = plain.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha"), now).orElseThrow();
+        assertEquals(HookStep.Kind.ACTIVATE, plain.firstStep(up).kind(), "--fence-peer is not set");
+        RoleMachine fencing = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, FENCING);
+        confirm(fencing, now);
+        Edge elected = fencing.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        assertEquals(HookStep.Kind.ACTIVATE, fencing.firstStep(elected).kind(), "nobody to fence");
+        Edge down = fencing.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
+        assertEquals(List.of(), down.fencePeers());
     }
 }

@@ -1,0 +1,92 @@
+package dev.failover.agent.shell;
+
+import dev.failover.agent.AgentSettings;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.WireSerdes;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's heartbeat publishing: one producer that sends each beat once (no retries, no idempotence: a beat
+ * acknowledged after its lease could not renew it anyway) and reports each acknowledgement with the moment the beat
+ * was sent, which is what the lease counts from.
+ */
+public final class HeartbeatPublisher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(HeartbeatPublisher.class);
+
+    private final AgentSettings settings;
+    private final AgentMetrics metrics;
+    private final LongSupplier nanos;
+    private final KafkaProducer<String, Heartbeat> producer;
+    private volatile boolean reportedUnreachable;
+
+    public HeartbeatPublisher(AgentSettings settings, AgentMetrics metrics, LongSupplier nanos) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.nanos = nanos;
+        this.producer = new KafkaProducer<>(producerSettings(settings), new StringSerializer(), WireSerdes.heartbeat());
+    }
+
+    /**
+     * Sends {@code beat}, built at {@code sentAtNanos}; {@code acknowledged} gets that moment once the broker has
+     * it. A failure is counted and logged once until beats are acknowledged again.
+     */
+    public Future<?> publish(Heartbeat beat, long sentAtNanos, LongConsumer acknowledged) {
+        metrics.heartbeatSent();
+        return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), settings.group(), beat), (meta, error) -> {
+            if (error == null) {
+                metrics.heartbeatAcknowledged();
+                if (reportedUnreachable) {
+                    reportedUnreachable = false;
+                    log.info("heartbeats acknowledged again by {}", settings.bootstrapServers());
+                }
+                acknowledged.accept(sentAtNanos);
+                return;
+            }
+            metrics.heartbeatFailed();
+            if (!reportedUnreachable) {
+                reportedUnreachable = true;
+                log.warn("heartbeat not acknowledged ({}); the broker at {} may be unreachable: retrying, and an "
+                        + "ACTIVE node stands down when its lease runs out", error.toString(), settings.bootstrapServers());
+            }
+        });
+    }
+
+    /** The moment a beat built now is sent, on the injected clock. */
+    public long now() {
+        return nanos.getAsLong();
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(2));
+    }
+
+    static Map<String, Object> producerSettings(AgentSettings settings) {
+        Map<String, Object> p = new HashMap<>(settings.kafka());
+        long lease = settings.leaseMs();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 1 << 20);
+        // a beat acknowledged after its lease could not renew it anyway
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) lease);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) lease);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.heartbeatInterval().toMillis());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        p.put(ProducerConfig.RETRIES_CONFIG, 0);
+        p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        return p;
+    }
+}
