@@ -448,6 +448,9 @@ final class FaultHarness implements AutoCloseable {
             this.node = node;
             this.expect = expect;
             this.bound = bound;
+            // the wall-clock start, to read a slow trial against the decisions' timestamps and the processes' logs
+            System.out.printf("fault window: %s on %s of %s starts at %s%n", fault, node == null ? "-" : node.name,
+                    group.name, java.time.Instant.now());
         }
 
         @Override
@@ -464,6 +467,7 @@ final class FaultHarness implements AutoCloseable {
         final int priority;
         final TcpProxy relay;
         private volatile AgentProcess agent;
+        private int incarnations;
         private volatile int lastStatus = -1;
         /** When /role last went to 200 (answer time) and last stopped answering 200 (ask time), monotonic ns. */
         volatile long becameActiveNs;
@@ -483,6 +487,11 @@ final class FaultHarness implements AutoCloseable {
             String bootstrap = relay == null ? broker.bootstrapServers() : "127.0.0.1:" + relay.port();
             observations.lifecycle(System.nanoTime(), group.name, name, ProcessEvent.LAUNCH);
             lastStatus = -1;
+            if (agent != null) {
+                // keep the previous incarnation's output: a slow trial is read from the process that was faulted
+                save("agent-" + group.name + "-" + name + "-" + (++incarnations) + ".log", String.join("\n",
+                        agent.output()));
+            }
             agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(), List.of(
                     "--mode", group.activePassive ? "active-passive" : "active-active",
                     "--heartbeat-interval", group.heartbeat.toMillis() + "ms", "--failure-timeout",

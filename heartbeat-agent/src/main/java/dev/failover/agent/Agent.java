@@ -242,9 +242,13 @@ public final class Agent implements AutoCloseable {
             leaseTimer.arm(m == null ? java.util.OptionalLong.empty() : m.nextTickNanos());
             edge.ifPresent(e -> dispatcher.submit(m.firstStep(e)));
         }
-        edge.ifPresent(e -> log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
+        edge.ifPresent(this::logEdge);
+    }
+
+    private void logEdge(Edge e) {
+        log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
                 .addKeyValue("role", e.to()).addKeyValue("epoch", e.epoch()).addKeyValue("reason", e.reason())
-                .log("now {} at epoch {}: {}", e.to(), e.epoch(), e.reason()));
+                .log("now {} at epoch {}: {}", e.to(), e.epoch(), e.reason());
     }
 
     /**
@@ -254,12 +258,21 @@ public final class Agent implements AutoCloseable {
      */
     private Optional<HookStep> runStep(HookStep step) {
         RoleMachine m = machine;
+        Optional<Edge> lapse;
+        boolean run;
         synchronized (lock) {
-            if (!m.shouldRun(step)) {
-                log.info("skipping the {} hook for epoch {}: a newer role edge superseded it", step.kind(),
-                        step.edge().epoch());
-                return Optional.empty();
-            }
+            // the lease first, as at every entry point: this thread may be waking from a pause that outlived it
+            long now = nanos.getAsLong();
+            lapse = m.tick(now);
+            leaseTimer.arm(m.nextTickNanos());
+            lapse.ifPresent(e -> dispatcher.submit(m.firstStep(e)));
+            run = m.shouldRun(step, now);
+        }
+        lapse.ifPresent(this::logEdge);
+        if (!run) {
+            log.info("skipping the {} hook for epoch {}: a newer role edge superseded it, or the lease ran out",
+                    step.kind(), step.edge().epoch());
+            return Optional.empty();
         }
         announce(step);
         String command = switch (step.kind()) {
@@ -268,8 +281,13 @@ public final class Agent implements AutoCloseable {
             case STAND_DOWN -> settings.onStandby();
             case FENCE -> settings.onFence();
         };
-        HookRunner.Outcome outcome = command == null ? new HookRunner.Outcome(true, "no hook")
-                : hooks.run(command, step);
+        HookRunner.Outcome outcome;
+        try {
+            outcome = command == null ? new HookRunner.Outcome(true, "no hook") : hooks.run(command, step);
+        } catch (RuntimeException e) {
+            // a hook that cannot even be started failed: the machine must hear of it (retry, fence, STOP FAILED)
+            outcome = new HookRunner.Outcome(false, "cannot run " + command + ": " + e.getMessage());
+        }
         if (command != null) {
             metrics.hookRan(step.edge().to(), outcome.ok(), outcome.nanos());
         }

@@ -52,6 +52,10 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         if (check != null) {
             validateCheck(check);
         }
+        validateHook("--on-activate", onActivate);
+        validateHook("--on-standby", onStandby);
+        validateHook("--on-fence", onFence);
+        validateHook("--fence-peer", fencePeer);
         for (String key : kafka.keySet()) {
             dev.failover.wire.ProtectedClientSettings.problem(key, "--kafka " + key).ifPresent(problem -> require(false,
                     problem));
@@ -70,6 +74,17 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
     /** How long --on-standby has after a lease lapse before a successor may start: failure timeout - lease. */
     public long standDownBudgetMs() {
         return failureTimeout.toMillis() - leaseMs();
+    }
+
+    /** A hook that could not even be split into words would fail at the worst moment: say so at start-up. */
+    private static void validateHook(String option, String command) {
+        if (command != null) {
+            try {
+                dev.failover.agent.core.CommandLineWords.split(command);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + ": " + e.getMessage());
+            }
+        }
     }
 
     private static void validateCheck(String check) {

@@ -37,6 +37,16 @@ class AgentSettingsTest {
     }
 
     @Test
+    void aHookThatCannotBeSplitIntoWordsIsNamedAtStartUp() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g",
+                "n").fencePeer("sh -c 'ipmitool power off").build());
+        assertTrue(e.getMessage().startsWith("--fence-peer: unclosed"), e.getMessage());
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b",
+                "g", "n").hooks("  ", null, Duration.ofSeconds(5)).build());
+        assertTrue(empty.getMessage().startsWith("--on-activate: the command is empty"), empty.getMessage());
+    }
+
+    @Test
     void aPassThroughSettingThatWouldWeakenTheLeaseOrTheFeedIsRefusedWithTheReason() {
         IllegalArgumentException acks = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b",
                 "g", "n").kafka("acks", "0").build());

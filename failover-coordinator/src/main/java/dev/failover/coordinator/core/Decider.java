@@ -66,7 +66,7 @@ public final class Decider {
         Facts facts = new Facts(view, nowMs);
         Optional<Member> evict = record.members().values().stream()
                 .filter(m -> facts.silent(m) && facts.fenced(m) && m.assigned() != Role.ACTIVE)
-                .filter(m -> !inHandover(record, m))
+                .filter(m -> !inHandover(record, m) && !owesFence(facts, m))
                 .max(Comparator.comparingLong(facts::silence));
         if (evict.isEmpty()) {
             return Optional.of(Decision.none(record, "refusing " + node + " as a member of " + record.group()
@@ -121,6 +121,8 @@ public final class Decider {
         boolean anyEligible = record.members().values().stream().anyMatch(facts::eligible);
         java.util.List<String> gone = record.members().values().stream()
                 .filter(m -> facts.silence(m) > policy.memberRetentionMs() && facts.silent(m) && facts.fenced(m))
+                // (one that still owes a fence is forgotten too, after the retention: state must stay bounded; the
+                // obligation to fence it lasts as long as the member does)
                 .filter(m -> !inHandover(record, m))
                 // a primary with an eligible successor is failed over (or held by the brake), never forgotten
                 .filter(m -> m.assigned() != Role.ACTIVE || !anyEligible)
@@ -222,16 +224,36 @@ public final class Decider {
         return Decision.none(record, "steady: " + name + " is ACTIVE at epoch " + record.epoch());
     }
 
-    private Decision elect(Facts facts) {
-        GroupRecord record = facts.view.record();
-        for (Member m : record.members().values()) {
+    /**
+     * A member other than {@code winner} whose service may still run and that is not convicted (it reports ACTIVE or
+     * STOPPING and is alive, or silent but not yet proven so): nobody may be promoted beside it. {@code except}: the
+     * winner, and a node an operator confirmed stopped. Returns why, or empty.
+     */
+    private static Optional<String> mayStillServe(Facts facts, String... except) {
+        java.util.Set<String> excepted = new java.util.HashSet<>(java.util.Arrays.asList(except));
+        for (Member m : facts.view.record().members().values()) {
             Liveness l = facts.view.liveness().get(m.node());
-            if (l != null && mayServe(l.reportedRole()) && !(facts.silent(m) && facts.fenced(m))) {
-                return Decision.none(record, "no primary, but " + m.node() + " reports " + l.reportedRole()
-                        + " at epoch " + l.reportedEpoch() + (l.reportedRole() == Role.ACTIVE
-                        ? ": waiting until its lease cannot be valid"
+            if (!excepted.contains(m.node()) && l != null && mayServe(l.reportedRole())
+                    && !(facts.silent(m) && facts.fenced(m))) {
+                return Optional.of(m.node() + " reports " + l.reportedRole() + " at epoch " + l.reportedEpoch()
+                        + (l.reportedRole() == Role.ACTIVE ? ": waiting until its lease cannot be valid"
                         : ": its stand-down has not finished, so its service may still run"));
             }
+        }
+        return Optional.empty();
+    }
+
+    /** A silent member whose last report says its service may run: promotions name it for --fence-peer. */
+    private static boolean owesFence(Facts facts, Member m) {
+        Liveness l = facts.view.liveness().get(m.node());
+        return l != null && mayServe(l.reportedRole());
+    }
+
+    private Decision elect(Facts facts) {
+        GroupRecord record = facts.view.record();
+        Optional<String> blocked = mayStillServe(facts);
+        if (blocked.isPresent()) {
+            return Decision.none(record, "no primary, but " + blocked.get());
         }
         long guardUntil = facts.view.watch().sinceMs() + record.members().values().stream()
                 .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0);
@@ -274,9 +296,15 @@ public final class Decider {
         if (successor.isEmpty() && from != null && handover.commandId() != null && facts.eligible(from)) {
             successor = Optional.of(from); // a switchover whose target failed: the old primary is still fine
         }
+        Optional<String> blocked = successor.flatMap(s -> mayStillServe(facts, s.node()));
+        if (blocked.isPresent()) {
+            return Decision.none(record, how + "; not promoting " + successor.get().node() + " yet: " + blocked.get());
+        }
         GroupRecord done = record.withPending(null);
         if (successor.isEmpty()) {
-            return Decision.none(done, how + "; no eligible member to promote");
+            // the handover stays pending: when a member becomes eligible, it is promoted from here, and a silent
+            // node is still named for --fence-peer (elect would not know it was the one that may still serve)
+            return Decision.none(record, how + "; no eligible member to promote yet");
         }
         DecisionKind kind = handover.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER;
         return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(), kind,
@@ -316,6 +344,12 @@ public final class Decider {
     private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason,
                              String replaced, String confirmed) {
         GroupRecord record = facts.view.record();
+        // the last guard of every promotion: never beside a member whose service may still run and is not convicted
+        // (a node alive and STOPPING after a failed stop, while another's handover completes, say)
+        Optional<String> blocked = mayStillServe(facts, winner.node(), confirmed);
+        if (blocked.isPresent()) {
+            return Decision.none(record, "not promoting " + winner.node() + " yet: " + blocked.get());
+        }
         long epoch = facts.nextEpoch();
         SortedMap<String, Role> roles = allStandby(record);
         roles.put(winner.node(), Role.ACTIVE);
@@ -566,6 +600,10 @@ public final class Decider {
         if (successor.isEmpty()) {
             return refuse(record, id, "confirm-stopped refused: no eligible member to promote in " + node + "'s place"
                     + facts.whyNoneEligible(node));
+        }
+        Optional<String> blocked = mayStillServe(facts, successor.get().node(), node);
+        if (blocked.isPresent()) {
+            return refuse(record, id, "confirm-stopped refused for now: " + blocked.get());
         }
         GroupRecord done = record.withPending(null);
         return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(),

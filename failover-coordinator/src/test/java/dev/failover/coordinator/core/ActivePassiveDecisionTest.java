@@ -443,4 +443,33 @@ class ActivePassiveDecisionTest {
         assertTrue(forgot < 0 || forgot > failover, "forgotten only once it is a standby: " + s.published);
         assertEquals(Optional.of("beta"), s.activeNode());
     }
+
+    @Test
+    void nobodyIsPromotedBesideAMemberThatIsAliveAndStoppingEvenWhenAnotherHandoverCompletes() {
+        // alpha is convicted, beta promoted and told to fence alpha; beta's fence fails (it stays unhealthy, not
+        // serving) and alpha comes back with its stand-down failing: alive, STOPPING, its service may run
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.mute("alpha").run(T + 300);
+        assertEquals(Optional.of("beta"), s.activeNode());
+        assertEquals(java.util.List.of("alpha"), s.lastChange().fence());
+        long promoted = s.record.epoch();
+        for (int i = 0; i < 15; i++) {
+            s.advance(Scenario.INTERVAL).beat("alpha", Health.UNHEALTHY, Role.STOPPING, epoch)
+                    .beat("beta", Health.UNHEALTHY, s.obeyedRole("beta"), s.record.epoch()).beat("gamma").fence();
+            s.decide();
+        }
+        assertTrue(s.record.epoch() > promoted, "beta's failed fence makes it unhealthy: it is stood down");
+        assertTrue(s.activeNode().isEmpty(), "gamma promoted beside alpha's service: " + s.lastReason);
+        assertTrue(s.lastReason.contains("alpha reports STOPPING"), s.lastReason);
+
+        // alpha's stand-down finally succeeds: now gamma may take over, and nobody is left to fence
+        for (int i = 0; i < 3; i++) {
+            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch)
+                    .beat("beta", Health.UNHEALTHY, Role.STANDBY, s.record.epoch()).beat("gamma").fence();
+            s.decide();
+        }
+        assertEquals(Optional.of("gamma"), s.activeNode(), s.lastReason);
+        assertEquals(java.util.List.of(), s.lastChange().fence());
+    }
 }

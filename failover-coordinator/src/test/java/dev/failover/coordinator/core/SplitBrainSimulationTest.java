@@ -349,7 +349,7 @@ class SplitBrainSimulationTest {
                 }
                 queued.remove(first);
                 HookStep step = (HookStep) first[2];
-                if (!machine.shouldRun(step)) {
+                if (!machine.shouldRun(step, nanos(sim.now))) {
                     continue;
                 }
                 Profile p = sim.profile;

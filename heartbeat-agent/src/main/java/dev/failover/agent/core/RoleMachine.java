@@ -200,11 +200,21 @@ public final class RoleMachine {
      * Whether {@code step} is still worth running when its turn comes. The first stand-down of any edge always runs
      * (stopping a service is never unsafe, and an older edge's stop may be all that stands between two services);
      * anything else only for the latest edge: an activation for an assignment that is already over could run the
-     * service beside a successor, and a retry or a fence for an older edge is the newer edge's business now.
+     * service beside a successor, and a retry or a fence for an older edge is the newer edge's business now. An
+     * activation or a peer's fence also needs the lease valid at {@code nowNanos}: a hook thread that wakes from a
+     * pause must not start a service whose lease ran out while it slept (the shell ticks the machine first, so the
+     * lapse is normally a newer edge already; this holds even if it did not).
      */
-    public boolean shouldRun(HookStep step) {
-        return isLatest(step.edge().number())
-                || (step.kind() == HookStep.Kind.STAND_DOWN && step.attempt() == 1);
+    public boolean shouldRun(HookStep step, long nowNanos) {
+        if (step.kind() == HookStep.Kind.STAND_DOWN && step.attempt() == 1) {
+            return true;
+        }
+        if (!isLatest(step.edge().number())) {
+            return false;
+        }
+        boolean starts = step.kind() == HookStep.Kind.ACTIVATE || step.kind() == HookStep.Kind.FENCE_PEER;
+        return !starts || (role == Role.ACTIVE && !lapsed
+                && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING));
     }
 
     /**

@@ -3,9 +3,8 @@ package dev.failover.agent.shell;
 import dev.failover.agent.core.HookStep;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -22,7 +21,7 @@ public final class HookDispatcher {
 
     private static final Logger log = LoggerFactory.getLogger(HookDispatcher.class);
 
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "agent-hooks");
         t.setDaemon(true);
         return t;
@@ -36,6 +35,8 @@ public final class HookDispatcher {
     public HookDispatcher(LongSupplier nanos, Function<HookStep, Optional<HookStep>> work) {
         this.nanos = nanos;
         this.work = work;
+        // once shut down, a retry still waiting for its backoff does not run
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     public void submit(HookStep step) {

@@ -344,12 +344,24 @@ class RoleMachineTest {
         HookStep first = m.firstStep(down);
         HookStep retry = m.onHookDone(first, false, "exited with 1", now).orElseThrow();
         Edge up = m.onRoleChange(3, Role.ACTIVE, "back to alpha", now).orElseThrow();
-        assertTrue(m.shouldRun(first), "stopping a service is never unsafe");
-        assertTrue(!m.shouldRun(retry), "the newer edge decides now");
-        assertTrue(m.shouldRun(m.firstStep(up)));
+        assertTrue(m.shouldRun(first, now), "stopping a service is never unsafe");
+        assertTrue(!m.shouldRun(retry, now), "the newer edge decides now");
+        assertTrue(m.shouldRun(m.firstStep(up), now));
         Edge again = m.onRoleChange(4, Role.STANDBY, "switchover", now).orElseThrow();
-        assertTrue(!m.shouldRun(m.firstStep(up)), "an activation for an assignment that is over");
-        assertTrue(m.shouldRun(m.firstStep(again)));
+        assertTrue(!m.shouldRun(m.firstStep(up), now), "an activation for an assignment that is over");
+        assertTrue(m.shouldRun(m.firstStep(again), now));
+    }
+
+    @Test
+    void anActivationWhoseTurnComesAfterTheLeaseRanOutIsNotRunEvenBeforeTheLapseIsTaken() {
+        // the hook thread wakes from a pause before the lease timer: the queued activation must not start the service
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        HookStep activate = m.firstStep(up);
+        assertTrue(m.shouldRun(activate, now + LEASE - 1));
+        assertTrue(!m.shouldRun(activate, now + LEASE), "the lease ran out while it waited");
+        Edge lapse = m.tick(now + LEASE).orElseThrow();
+        assertTrue(!m.shouldRun(activate, now + LEASE) && m.shouldRun(m.firstStep(lapse), now + LEASE));
     }
 
     @Test
