@@ -165,7 +165,7 @@ public final class RoleFeed {
     private void check(TopicPartition roles) {
         long sentAt = nanos.getAsLong();
         long end = consumer.endOffsets(Set.of(roles), Duration.ofMillis(settings.leaseMs())).get(roles);
-        long position = consumer.position(roles);
+        long position = consumer.position(roles, Duration.ofMillis(settings.leaseMs()));
         if (position >= end) {
             target = null;
             listener.answered(sentAt);

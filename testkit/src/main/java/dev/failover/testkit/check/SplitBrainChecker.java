@@ -348,8 +348,9 @@ public final class SplitBrainChecker {
                 } else {
                     row.takeoverNs.add(takeover.get());
                     if (takeover.get() > f.boundNs()) {
-                        violate(violations, f.group(), "%s: takeover after %s took %d ms > bound %d ms", f.group(),
-                                f.name(), takeover.get() / 1_000_000, f.boundNs() / 1_000_000);
+                        violate(violations, f.group(), "%s: takeover after %s took %d ms > bound %d ms (%s)", f.group(),
+                                f.name(), takeover.get() / 1_000_000, f.boundNs() / 1_000_000,
+                                takeoverTimeline(f, s, takeover.get()));
                     }
                 }
             }
@@ -370,6 +371,26 @@ public final class SplitBrainChecker {
                 // every edge in the window is already a violation
             }
         }
+    }
+
+    /**
+     * Where a slow takeover's time went, in ms after the fault: the successor's activate hook reaching the ledger, and
+     * its /role samples from the hook on (status, sent, answered), so a late 200 reads as the agent answering 503, a
+     * slow answer (a stalled agent), or a gap between samples (a starved poller).
+     */
+    private static String takeoverTimeline(Fault f, Observations.Snapshot s, long takeoverNs) {
+        long end = f.startNs() + takeoverNs;
+        Optional<Edge> hook = s.edges().stream().filter(e -> e.group().equals(f.group()) && !e.node().equals(f.node())
+                && e.active() && e.atNs() >= f.startNs() && e.atNs() <= end).findFirst();
+        StringBuilder out = new StringBuilder();
+        hook.ifPresent(e -> out.append(e.node()).append("'s activate hook at ").append((e.atNs() - f.startNs())
+                / 1_000_000).append(" ms; its /role samples from then:"));
+        long from = hook.map(Edge::atNs).orElse(f.startNs());
+        s.samples().stream().filter(r -> r.group().equals(f.group()) && hook.map(e -> e.node().equals(r.node()))
+                .orElse(!r.node().equals(f.node())) && r.answeredNs() >= from && r.sentNs() <= end)
+                .limit(40).forEach(r -> out.append(' ').append(r.status()).append('@').append((r.sentNs() - f.startNs())
+                        / 1_000_000).append('-').append((r.answeredNs() - f.startNs()) / 1_000_000));
+        return out.toString();
     }
 
     /** From the fault to the first /role 200 of another node whose activate hook ran after the fault. */

@@ -61,6 +61,8 @@ class SplitBrainCheckerTest {
         Report r = SplitBrainChecker.check(o, 5000 * MS, TOLERANCE);
         assertEquals(1, r.messages().size(), r.messages().toString());
         assertTrue(r.messages().get(0).contains("> bound 1500 ms"), r.messages().get(0));
+        assertTrue(r.messages().get(0).contains("beta's activate hook at") && r.messages().get(0).contains(" 200@"),
+                "where the time went: " + r.messages().get(0));
     }
 
     @Test
