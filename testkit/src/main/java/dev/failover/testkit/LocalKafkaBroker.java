@@ -303,6 +303,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
                   </appender>
                   <logger name="kafka" level="INFO"/>
                   <logger name="org.apache.kafka" level="WARN"/>
+                  <logger name="org.apache.kafka.coordinator" level="INFO"/>
                   <logger name="state.change.logger" level="WARN"/>
                   <root level="INFO"><appender-ref ref="OUT"/></root>
                 </configuration>

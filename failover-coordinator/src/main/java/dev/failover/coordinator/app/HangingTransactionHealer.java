@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -17,9 +18,11 @@ import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.admin.TransactionDescription;
@@ -210,11 +213,12 @@ final class HangingTransactionHealer {
         Set<Long> ids = scanned.stream().map(ProducerState::producerId).collect(Collectors.toSet());
         Map<Long, String> transactionalIds = transactionalIds(ids);
         Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
+        Optional<Set<String>> members = memberClientIds();
         List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()
                 .filter(p -> ids.contains(p.producerId())).toList();
         long stuckForMs = stuck.values().stream().mapToLong(Long::longValue).max().orElse(0);
         List<Hang> stranded = HangingTransactions.stranded(offsets, producers, transactionalIds, descriptions,
-                stuckForMs);
+                members, stuckForMs);
         if (stranded.isEmpty()) {
             warnOnce("stuck", "the group's committed offsets of {} have been unstable for over {} ms, "
                     + "but no producer on {} can be closed without touching a live transaction: {}", stuck.keySet(),
@@ -235,6 +239,20 @@ final class HangingTransactionHealer {
             }
         }
         return done;
+    }
+
+    /** The client ids of the group's members, or empty if the group cannot be described. */
+    private Optional<Set<String>> memberClientIds() throws InterruptedException {
+        try {
+            ConsumerGroupDescription group = get(admin.describeConsumerGroups(List.of(groupId)).describedGroups()
+                    .get(groupId));
+            return Optional.of(group.members().stream().map(MemberDescription::clientId).collect(Collectors.toSet()));
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            warnOnce("members " + cause.getClass().getName(), "cannot describe group {} ({}); a stopped instance's "
+                    + "producer is not judged while that lasts", groupId, cause.toString());
+            return Optional.empty();
+        }
     }
 
     private boolean abort(Hang hang) throws InterruptedException, TimeoutException {
