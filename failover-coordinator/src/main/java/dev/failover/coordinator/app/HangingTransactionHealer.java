@@ -213,13 +213,13 @@ final class HangingTransactionHealer {
         Set<Long> ids = scanned.stream().map(ProducerState::producerId).collect(Collectors.toSet());
         Map<Long, String> transactionalIds = transactionalIds(ids);
         Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
-        Optional<Set<String>> members = memberClientIds();
         List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()
                 .filter(p -> ids.contains(p.producerId())).toList();
         long stuckForMs = stuck.values().stream().mapToLong(Long::longValue).max().orElse(0);
         List<Hang> stranded = HangingTransactions.stranded(offsets, producers, transactionalIds, descriptions,
-                members, stuckForMs);
-        if (stranded.isEmpty()) {
+                stuckForMs);
+        List<String> fenced = fenceStoppedInstances(producers, transactionalIds, descriptions, stuck);
+        if (stranded.isEmpty() && fenced.isEmpty()) {
             warnOnce("stuck", "the group's committed offsets of {} have been unstable for over {} ms, "
                     + "but no producer on {} can be closed without touching a live transaction: {}", stuck.keySet(),
                     thresholdMs, offsets, producers);
@@ -239,6 +239,38 @@ final class HangingTransactionHealer {
             }
         }
         return done;
+    }
+
+    /**
+     * Fences ({@code Admin.fenceProducers}) the producers of stopped instances that {@link HangingTransactions#stranded}
+     * cannot close yet ({@link HangingTransactions#stoppedInstances}), each once while the offsets stay stuck; the
+     * next scan closes them by the stranded rule. Returns the transactional ids fenced now.
+     */
+    private List<String> fenceStoppedInstances(List<ProducerState> producers, Map<Long, String> transactionalIds,
+                                               Map<String, TransactionDescription> descriptions,
+                                               Map<TopicPartition, Long> stuck) throws InterruptedException {
+        List<String> candidates = HangingTransactions.stoppedInstances(groupId, producers, transactionalIds,
+                descriptions, memberClientIds());
+        List<String> fenced = new ArrayList<>();
+        for (String id : candidates) {
+            if (!closed.add("fence/" + id)) {
+                continue;
+            }
+            try {
+                get(admin.fenceProducers(List.of(id)).all());
+                fenced.add(id);
+                log.atWarn().addKeyValue("transactionalId", id).log("fenced the producer of '{}', an instance that is "
+                        + "no member of the group, at rest at the epoch it last wrote on the group's offsets partition, "
+                        + "while the offsets of {} stay unstable: its stranded pending offsets (if they are its) are "
+                        + "closed at the next scan, when its transaction coordinator is past that epoch", id,
+                        stuck.keySet());
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                warnOnce("fence " + cause.getClass().getName(), "could not fence the producer of '{}': {} (fencing "
+                        + "needs WRITE on the transactional id)", id, cause.toString());
+            }
+        }
+        return fenced;
     }
 
     /** The client ids of the group's members, or empty if the group cannot be described. */

@@ -132,22 +132,12 @@ final class HangingTransactions {
      * producer at the same epoch as its transaction coordinator holds (a live instance between two transactions) never
      * qualifies: its next transaction starts at that epoch.
      *
-     * <p>Unless its instance has left the group: a transaction at rest (empty or completed) at the epoch it last wrote
-     * here, whose instance (its transactional id up to the thread number, {@code <application>-<process>-<n>}) has no
-     * member in the group, qualifies too. A group coordinator refuses the offset commit of a non-member, and an
-     * instance that comes back re-initialises its producer (a later epoch) before it commits offsets again. Seen in CI:
-     * after an unclean restart the group coordinator went back to its state of ~7,000 records earlier (generation 4
-     * of 9), with the pending offsets of a stopped instance whose transaction had long been committed in the log, at
-     * the very epoch its coordinator still held.
-     *
      * @param transactionalIds the transactional id the transaction coordinators know for each producer id
      * @param descriptions     the transaction coordinators' description of each of those transactional ids
-     * @param memberClientIds  the client ids of the group's members, or empty when they could not be read (then no
-     *                         producer at its coordinator's epoch qualifies)
      */
     static List<Hang> stranded(TopicPartition offsetsPartition, List<ProducerState> producers,
                                Map<Long, String> transactionalIds, Map<String, TransactionDescription> descriptions,
-                               java.util.Optional<Set<String>> memberClientIds, long stuckForMs) {
+                               long stuckForMs) {
         List<Hang> stranded = new ArrayList<>();
         for (ProducerState p : producers) {
             if (p.currentTransactionStartOffset().isPresent() || p.producerEpoch() < 0) {
@@ -159,19 +149,11 @@ final class HangingTransactions {
             if (why == null) {
                 // known but not described: not judged; writing its markers: let them land first; at the epoch its
                 // coordinator holds: it may start its next transaction at this very epoch
-                if (d == null || completing(d.state()) || d.producerEpoch() < p.producerEpoch()) {
+                if (d == null || completing(d.state()) || d.producerEpoch() <= p.producerEpoch()) {
                     continue;
                 }
-                if (d.producerEpoch() > p.producerEpoch()) {
-                    why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch "
-                            + p.producerEpoch() + " it last wrote here";
-                } else if (atRest(d.state()) && memberClientIds.isPresent()
-                        && !instanceIsMember(id, memberClientIds.get())) {
-                    why = "transaction '" + id + "' is " + d.state() + " at epoch " + d.producerEpoch()
-                            + ", the epoch it last wrote here, and its instance is no member of the group";
-                } else {
-                    continue;
-                }
+                why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch "
+                        + p.producerEpoch() + " it last wrote here";
             }
             stranded.add(new Hang(offsetsPartition, p.producerId(), (short) p.producerEpoch(),
                     p.coordinatorEpoch().orElse(0), -1, stuckForMs, why));
@@ -184,18 +166,61 @@ final class HangingTransactions {
                 || state == TransactionState.COMPLETE_ABORT;
     }
 
+    private static final String UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
     /**
-     * Whether the instance a Kafka Streams transactional id belongs to ({@code <application>-<process>-<thread>}, the
-     * process a random UUID) has a member in the group: a member's client id starts with
-     * {@code <application>-<process>-}.
+     * The transactional ids to fence ({@code Admin.fenceProducers}) so that {@link #stranded} can close their
+     * producers at the next scan: producers with nothing open on the offsets partition whose transaction is at rest
+     * (empty or completed) at the very epoch they last wrote there, and whose Kafka Streams instance has no member in
+     * the group. {@link #stranded} leaves such a producer alone, since its next transaction would start at that epoch;
+     * fencing moves its transaction coordinator past it, so the abort marker can then touch nothing live: a live
+     * writer at that epoch is refused from then on (a Streams thread re-initialises its producer), and a transaction
+     * in flight is aborted by its own coordinator, its data and offsets together. Membership only decides whom to
+     * disturb; the fence makes it safe.
+     *
+     * <p>Seen in CI: after an unclean restart the group coordinator came back with the group as it was ~7,000 records
+     * earlier, with the pending offsets of a stopped instance whose transaction had been committed long before, at
+     * the epoch its transaction coordinator still held.
+     *
+     * <p>Judged only when every member's client id is a Streams thread's ({@code <group>-<process UUID>-StreamThread-
+     * <n>-consumer}); a {@code client.id} of the user's hides which instance a member is, so then nobody is judged. A
+     * transactional id that is not a Streams thread's ({@code <group>-<process UUID>-<n>}) is never judged.
+     *
+     * @param memberClientIds the client ids of the group's members, or empty when the group could not be described
      */
-    static boolean instanceIsMember(String transactionalId, Set<String> memberClientIds) {
-        int cut = transactionalId.lastIndexOf('-');
-        if (cut <= 0 || !transactionalId.substring(cut + 1).matches("[0-9]+")) {
-            return true; // not a Streams thread's id: not judged, so treated as a member
+    static List<String> stoppedInstances(String groupId, List<ProducerState> producers,
+                                         Map<Long, String> transactionalIds,
+                                         Map<String, TransactionDescription> descriptions,
+                                         java.util.Optional<Set<String>> memberClientIds) {
+        if (memberClientIds.isEmpty()) {
+            return List.of();
         }
-        String instance = transactionalId.substring(0, cut + 1);
-        return memberClientIds.stream().anyMatch(client -> client.startsWith(instance));
+        java.util.regex.Pattern member = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId) + "-("
+                + UUID + ")-StreamThread-[0-9]+-consumer");
+        Set<String> processes = new java.util.HashSet<>();
+        for (String client : memberClientIds.get()) {
+            java.util.regex.Matcher m = member.matcher(client);
+            if (!m.matches()) {
+                return List.of(); // a member we cannot place: nobody is judged absent
+            }
+            processes.add(m.group(1));
+        }
+        java.util.regex.Pattern thread = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId)
+                + "-(" + UUID + ")-[0-9]+");
+        List<String> fence = new ArrayList<>();
+        for (ProducerState p : producers) {
+            String id = transactionalIds.get(p.producerId());
+            TransactionDescription d = id == null ? null : descriptions.get(id);
+            if (p.currentTransactionStartOffset().isPresent() || p.producerEpoch() < 0 || d == null
+                    || d.producerId() != p.producerId() || !atRest(d.state()) || d.producerEpoch() != p.producerEpoch()) {
+                continue;
+            }
+            java.util.regex.Matcher m = thread.matcher(id);
+            if (m.matches() && !processes.contains(m.group(1)) && !fence.contains(id)) {
+                fence.add(id);
+            }
+        }
+        return fence;
     }
 
     /**

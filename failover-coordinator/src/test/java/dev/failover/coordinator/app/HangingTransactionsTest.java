@@ -1,7 +1,6 @@
 package dev.failover.coordinator.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.app.HangingTransactions.Hang;
@@ -22,9 +21,6 @@ class HangingTransactionsTest {
     private static final TopicPartition OFFSETS = new TopicPartition("__consumer_offsets", 3);
     private static final long NOW = 1_000_000;
     private static final long THRESHOLD = 10_000;
-    /** Every instance the tests name ("a" to "d") has a member in the group. */
-    private static final Optional<Set<String>> EVERY_INSTANCE = Optional.of(Set.of("a-StreamThread-1-consumer",
-            "b-StreamThread-1-consumer", "c-StreamThread-1-consumer", "d-StreamThread-1-consumer"));
 
     /** The candidates after a first sighting at {@code NOW - THRESHOLD - 1} and a second one at {@code NOW}. */
     private static List<Hang> seenTwice(Map<TopicPartition, List<ProducerState>> producers) {
@@ -140,7 +136,7 @@ class HangingTransactionsTest {
         // their transaction coordinator had re-initialised them at 5228 and 1156
         List<Hang> stranded = HangingTransactions.stranded(OFFSETS, List.of(closed(0, 5227), closed(4, 1155)),
                 Map.of(0L, "a-1", 4L, "b-1"), Map.of("a-1", at(0, 5228, TransactionState.EMPTY),
-                        "b-1", at(4, 1156, TransactionState.ONGOING)), EVERY_INSTANCE, 31_000);
+                        "b-1", at(4, 1156, TransactionState.ONGOING)), 31_000);
         assertEquals(List.of(0L, 4L), stranded.stream().map(Hang::producerId).toList());
         assertEquals((short) 5227, stranded.get(0).producerEpoch(), "the marker carries the epoch it last wrote here");
         assertEquals(2, stranded.get(0).coordinatorEpoch());
@@ -154,7 +150,7 @@ class HangingTransactionsTest {
                 List.of(closed(0, 5228), closed(4, 1156), open, closed(5, 7)),
                 Map.of(0L, "a-1", 4L, "b-1", 9L, "c-1", 5L, "d-1"),
                 Map.of("a-1", at(0, 5228, TransactionState.EMPTY), "b-1", at(4, 1156, TransactionState.COMPLETE_COMMIT),
-                        "c-1", at(9, 4, TransactionState.EMPTY)), EVERY_INSTANCE, 31_000);
+                        "c-1", at(9, 4, TransactionState.EMPTY)), 31_000);
         assertEquals(List.of(), stranded, "same epoch as its coordinator (its next transaction starts there), an open "
                 + "transaction (judged as hanging or not elsewhere), or a transactional id not described");
     }
@@ -166,65 +162,89 @@ class HangingTransactionsTest {
         for (TransactionState writing : List.of(TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT,
                 TransactionState.PREPARE_EPOCH_FENCE)) {
             assertEquals(List.of(), HangingTransactions.stranded(OFFSETS, List.of(closed(0, 5227)), Map.of(0L, "a-1"),
-                    Map.of("a-1", at(0, 5228, writing)), EVERY_INSTANCE, 31_000), writing.toString());
+                    Map.of("a-1", at(0, 5228, writing)), 31_000), writing.toString());
         }
     }
 
     @Test
     void aProducerNoTransactionCoordinatorKnowsOrWhoseIdMovedToAnotherProducerIsClosed() {
         List<Hang> stranded = HangingTransactions.stranded(OFFSETS, List.of(closed(1, 2917), closed(3, 59)),
-                Map.of(3L, "d-1"), Map.of("d-1", at(8, 0, TransactionState.EMPTY)), EVERY_INSTANCE, 31_000);
+                Map.of(3L, "d-1"), Map.of("d-1", at(8, 0, TransactionState.EMPTY)), 31_000);
         assertEquals(List.of(1L, 3L), stranded.stream().map(Hang::producerId).toList());
         assertTrue(stranded.get(0).why().contains("no transaction coordinator knows"), stranded.get(0).why());
         assertTrue(stranded.get(1).why().contains("now belongs to producer 8"), stranded.get(1).why());
     }
 
-    private static final String APP = "failover-coordinator-";
+    private static final String GROUP = "failover-coordinator";
     private static final String LIVE_A = "6d50f7e4-5354-425d-bd53-694adfa43cce";
     private static final String LIVE_B = "190cc0a4-2472-4e94-b282-2bd60435f3a0";
     private static final String STOPPED = "70c9d041-b00b-466e-ae6a-33e788d49c86";
     private static final String GONE = "7126c0c7-3431-4a93-b5d1-2dc5bb0bdf5b";
-    private static final Optional<Set<String>> LIVE_MEMBERS = Optional.of(Set.of(
-            APP + LIVE_A + "-StreamThread-1-consumer", APP + LIVE_B + "-StreamThread-1-consumer"));
 
-    private static List<Hang> strandedAsInCi(Optional<Set<String>> members, TransactionState stoppedState) {
-        // the figures of the CI failure on 6f82b58: the group coordinator came back with producer 0's pending offsets
-        // (a stopped instance whose last transaction, at epoch 3980, had been committed at 3981 long before)
-        return HangingTransactions.stranded(OFFSETS,
-                List.of(closed(0, 3981), closed(1, 3370), closed(3, 1779), closed(4, 1250)),
-                Map.of(0L, APP + STOPPED + "-1", 1L, APP + GONE + "-1", 3L, APP + LIVE_A + "-1", 4L, APP + LIVE_B + "-1"),
-                Map.of(APP + STOPPED + "-1", at(0, 3981, stoppedState),
-                        APP + GONE + "-1", at(1, 3371, TransactionState.COMPLETE_ABORT),
-                        APP + LIVE_A + "-1", at(3, 1780, TransactionState.EMPTY),
-                        APP + LIVE_B + "-1", at(4, 1252, TransactionState.EMPTY)), members, 30_084);
+    private static String thread(String process) {
+        return GROUP + "-" + process + "-1";
+    }
+
+    private static String member(String process) {
+        return GROUP + "-" + process + "-StreamThread-1-consumer";
+    }
+
+    private static final Optional<Set<String>> LIVE_MEMBERS = Optional.of(Set.of(member(LIVE_A), member(LIVE_B)));
+
+    /**
+     * The figures of the CI failure on 6f82b58: the group coordinator came back with producer 0's pending offsets (a
+     * stopped instance whose last transaction, at epoch 3980, had been committed at 3981 long before).
+     */
+    private static final List<ProducerState> CI_PRODUCERS = List.of(closed(0, 3981), closed(1, 3370), closed(3, 1779),
+            closed(4, 1250));
+    private static final Map<Long, String> CI_IDS = Map.of(0L, thread(STOPPED), 1L, thread(GONE), 3L, thread(LIVE_A),
+            4L, thread(LIVE_B));
+
+    private static Map<String, TransactionDescription> ciDescriptions(TransactionState stopped) {
+        return Map.of(thread(STOPPED), at(0, 3981, stopped),
+                thread(GONE), at(1, 3371, TransactionState.COMPLETE_ABORT),
+                thread(LIVE_A), at(3, 1780, TransactionState.EMPTY),
+                thread(LIVE_B), at(4, 1252, TransactionState.EMPTY));
     }
 
     @Test
-    void aStoppedInstancesProducerAtRestIsClosedAtTheEpochItsCoordinatorStillHolds() {
-        List<Hang> stranded = strandedAsInCi(LIVE_MEMBERS, TransactionState.COMPLETE_COMMIT);
-        assertEquals(List.of(0L, 1L, 3L, 4L), stranded.stream().map(Hang::producerId).toList());
-        assertEquals((short) 3981, stranded.get(0).producerEpoch());
-        assertTrue(stranded.get(0).why().contains("no member of the group"), stranded.get(0).why());
+    void aStoppedInstancesProducerAtTheEpochItsCoordinatorHoldsIsFencedNotClosed() {
+        assertEquals(List.of(1L, 3L, 4L), HangingTransactions.stranded(OFFSETS, CI_PRODUCERS, CI_IDS,
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), 30_084).stream().map(Hang::producerId).toList(),
+                "the stranded rule closes only producers whose coordinator is past the epoch");
+        assertEquals(List.of(thread(STOPPED)), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), LIVE_MEMBERS), "producer 0 is fenced first");
+        for (TransactionState rest : List.of(TransactionState.EMPTY, TransactionState.COMPLETE_ABORT)) {
+            assertEquals(List.of(thread(STOPPED)), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
+                    ciDescriptions(rest), LIVE_MEMBERS), rest.toString());
+        }
     }
 
     @Test
-    void aProducerAtItsCoordinatorsEpochIsLeftAloneWhileItsInstanceIsAMemberOrTheMembersAreUnknownOrItIsBusy() {
-        Optional<Set<String>> withStopped = Optional.of(Set.of(APP + STOPPED + "-StreamThread-2-consumer"));
-        assertEquals(List.of(1L, 3L, 4L), strandedAsInCi(withStopped, TransactionState.COMPLETE_COMMIT).stream()
-                .map(Hang::producerId).toList(), "its instance is a member: its next transaction starts at this epoch");
-        assertEquals(List.of(1L, 3L, 4L), strandedAsInCi(Optional.empty(), TransactionState.EMPTY).stream()
-                .map(Hang::producerId).toList(), "the group could not be described");
-        assertEquals(List.of(1L, 3L, 4L), strandedAsInCi(LIVE_MEMBERS, TransactionState.ONGOING).stream()
-                .map(Hang::producerId).toList(), "an ongoing transaction may hold offsets it is about to commit");
+    void aProducerIsNotFencedWhileItsInstanceIsAMemberItIsBusyOrTheMembersCannotBePlaced() {
+        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.of(Set.of(member(LIVE_A), member(LIVE_B),
+                        GROUP + "-" + STOPPED + "-StreamThread-2-consumer"))), "another thread of it is a member");
+        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
+                ciDescriptions(TransactionState.ONGOING), LIVE_MEMBERS), "an ongoing transaction");
+        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.empty()), "the group could not be described");
+        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.of(Set.of(member(LIVE_A),
+                        "my-client-id-StreamThread-1-consumer"))), "a client.id of the user's hides who is who");
+        Map<Long, String> foreign = Map.of(0L, "someone-elses-id-1");
+        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, List.of(closed(0, 3981)), foreign,
+                Map.of("someone-elses-id-1", at(0, 3981, TransactionState.EMPTY)), LIVE_MEMBERS),
+                "not a Streams thread of this group: never judged");
+        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, List.of(closed(0, 3982)), CI_IDS,
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), LIVE_MEMBERS), "written past what its coordinator "
+                + "was seen at: its coordinator was read first, so it has moved on");
     }
 
     @Test
-    void anInstanceIsTheTransactionalIdUpToItsThreadNumber() {
-        Set<String> members = Set.of(APP + LIVE_A + "-StreamThread-2-consumer");
-        assertTrue(HangingTransactions.instanceIsMember(APP + LIVE_A + "-1", members), "another thread of it");
-        assertFalse(HangingTransactions.instanceIsMember(APP + STOPPED + "-1", members));
-        assertFalse(HangingTransactions.instanceIsMember(APP + LIVE_A + "-1", Set.of()), "no members at all");
-        assertTrue(HangingTransactions.instanceIsMember("someone-elses-id", Set.of()),
-                "not a Streams thread's id: never judged stopped");
+    void aProducerThatWroteHerePastTheEpochItsCoordinatorWasSeenAtIsNotClosed() {
+        // descriptions are read before the partition: a later epoch there means it wrote after that read
+        assertEquals(List.of(), HangingTransactions.stranded(OFFSETS, List.of(closed(3, 1781)), Map.of(3L, "a-1"),
+                Map.of("a-1", at(3, 1780, TransactionState.EMPTY)), 31_000));
     }
 }
