@@ -2,6 +2,7 @@ package dev.failover.cli;
 
 import dev.failover.testkit.FreePorts;
 import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.testkit.LocalKafkaCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -35,6 +36,12 @@ public final class BrokerCommand implements Callable<Integer> {
             description = "Where the broker keeps its logs and metadata (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
+    @Option(names = "--nodes", paramLabel = "N", defaultValue = "1",
+            description = {"How many KRaft nodes (default: 1). With more, a cluster as Kafka shops run it: every node "
+                    + "a broker and a voter, replication factor 3, min.insync.replicas 2; node i listens on --port + "
+                    + "2(i-1) and its controller on the next port."})
+    int nodes;
+
     @Option(names = "--property", paramLabel = "KEY=VALUE",
             description = "Any server.properties setting, repeatable; wins over the defaults.")
     Map<String, String> properties = new LinkedHashMap<>();
@@ -53,6 +60,12 @@ public final class BrokerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (nodes < 1 || nodes > 9) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 1 to 9, not " + nodes);
+        }
+        if (nodes > 1) {
+            return cluster(out);
+        }
         if (port != 0 && !FreePorts.isFree(port)) {
             throw new IllegalStateException("port " + port + " on 127.0.0.1 is already in use (another broker?); "
                     + "choose another with --port");
@@ -92,6 +105,54 @@ public final class BrokerCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().removeShutdownHook(stopper);
         throw new IllegalStateException("the broker exited on its own; see " + broker.logFile());
+    }
+
+    /** {@code --nodes N}: a static-quorum cluster in the foreground, stopped node by node on Ctrl-C. */
+    private int cluster(PrintWriter out) throws Exception {
+        if (controllerPort != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--controller-port is for one node; with --nodes each node's controller is on its port + 1");
+        }
+        if (port == 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--nodes needs a fixed --port: the voters' ports are written into the storage");
+        }
+        for (int i = 0; i < 2 * nodes; i++) {
+            if (!FreePorts.isFree(port + i)) {
+                throw new IllegalStateException("port " + (port + i) + " on 127.0.0.1 is already in use; the "
+                        + nodes + " nodes need ports " + port + " to " + (port + 2 * nodes - 1) + " (choose another "
+                        + "--port)");
+            }
+        }
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("auto.create.topics.enable", "false");
+        props.putAll(properties);
+        LocalKafkaCluster cluster = LocalKafkaCluster.of(dataDir, nodes, port, props);
+        out.printf("Starting a Kafka cluster of %d nodes (data and logs in %s/node-N)...%n", nodes,
+                dataDir.toAbsolutePath());
+        out.flush();
+        AtomicBoolean stopping = new AtomicBoolean();
+        Thread stopper = new Thread(() -> {
+            stopping.set(true);
+            out.println("Stopping the cluster (controlled shutdown, node by node)...");
+            out.flush();
+            cluster.stop();
+            out.println("Cluster stopped.");
+            out.flush();
+        }, "cluster-stopper");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        cluster.start();
+        out.printf("Kafka cluster ready: --bootstrap-servers %s. Ctrl-C stops it.%n", cluster.bootstrapServers());
+        out.flush();
+        while (cluster.isRunning()) {
+            Thread.sleep(1000);
+        }
+        if (stopping.get()) {
+            return 0;
+        }
+        Runtime.getRuntime().removeShutdownHook(stopper);
+        throw new IllegalStateException("every node of the cluster exited on its own; see " + dataDir + "/node-N/"
+                + LocalKafkaBroker.LOG_FILE);
     }
 
     private int checkPort(int value, String option) {

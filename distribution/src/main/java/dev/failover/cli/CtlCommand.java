@@ -342,6 +342,7 @@ public final class CtlCommand implements Runnable {
             try (TopicReader reader = options.reader()) {
                 state(reader, group, err);
                 Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
+                reader.partitions(Topics.COMMANDS); // the producer would create it: fail clearly instead
                 send(command);
                 if (options.output == Output.TABLE) {
                     out.printf("sent %s %s for %s; waiting for the coordinator%n", command.getType(), id, group);

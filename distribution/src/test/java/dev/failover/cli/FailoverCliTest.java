@@ -88,6 +88,14 @@ class FailoverCliTest {
     }
 
     @Test
+    void aClusterNeedsBetweenOneAndNineNodesAndAFixedPort() {
+        assertEquals(2, run("broker", "--nodes", "0"));
+        assertTrue(err.toString().contains("--nodes must be 1 to 9, not 0"), err.toString());
+        assertEquals(2, run("broker", "--nodes", "3", "--port", "0"));
+        assertTrue(err.toString().contains("--nodes needs a fixed --port"), err.toString());
+    }
+
+    @Test
     void theCoordinatorNeedsBootstrapServers() {
         assertEquals(2, run("coordinator"));
         assertTrue(err.toString().contains("--bootstrap-servers"), err.toString());

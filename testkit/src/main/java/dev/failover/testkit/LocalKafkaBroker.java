@@ -58,6 +58,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
     private final IntSupplier portSource;
     private final Map<String, Integer> relayedListeners;
     private final Map<String, Integer> relayedPorts = new LinkedHashMap<>();
+    private final int nodeId;
+    private final String quorumVoters;
+    private final String clusterId;
     private Process process;
 
     private LocalKafkaBroker(Builder builder) {
@@ -73,6 +76,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
         this.fixedControllerPort = builder.controllerPort != 0;
         this.portSource = builder.portSource;
         this.relayedListeners = Map.copyOf(builder.relayedListeners);
+        this.nodeId = builder.nodeId;
+        this.quorumVoters = builder.quorumVoters;
+        this.clusterId = builder.clusterId;
     }
 
     public static Builder builder() {
@@ -244,8 +250,12 @@ public final class LocalKafkaBroker implements KafkaBroker {
     private Path writeServerProperties() throws IOException {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.bootstrap.servers", host + ":" + controllerPort);
+        props.put("node.id", Integer.toString(nodeId));
+        if (quorumVoters == null) {
+            props.put("controller.quorum.bootstrap.servers", host + ":" + controllerPort);
+        } else {
+            props.put("controller.quorum.voters", quorumVoters); // a static quorum of several nodes
+        }
         StringBuilder listeners = new StringBuilder("PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":"
                 + controllerPort);
         StringBuilder advertised = new StringBuilder("PLAINTEXT://" + host + ":" + port);
@@ -320,9 +330,12 @@ public final class LocalKafkaBroker implements KafkaBroker {
     }
 
     private void format(Path config) throws IOException {
-        String clusterId = Uuid.randomUuid().toString();
-        Process formatter = launch(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", clusterId,
-                "-c", config.toString()));
+        List<String> command = new ArrayList<>(List.of("kafka.tools.StorageTool", "format", "-t",
+                clusterId != null ? clusterId : Uuid.randomUuid().toString(), "-c", config.toString()));
+        if (quorumVoters == null) {
+            command.add("--standalone"); // a quorum of this one controller; static voters need no flag
+        }
+        Process formatter = launch(command);
         if (!waitFor(formatter, Duration.ofSeconds(60)) || formatter.exitValue() != 0) {
             formatter.destroyForcibly();
             throw new IllegalStateException("formatting the broker storage in " + dataDir + " failed; see "
@@ -444,8 +457,26 @@ public final class LocalKafkaBroker implements KafkaBroker {
         private String classpath = System.getProperty("java.class.path");
         private Duration startTimeout = Duration.ofSeconds(60);
         private IntSupplier portSource = FreePorts::pick;
+        private int nodeId = 1;
+        private String quorumVoters;
+        private String clusterId;
 
         private Builder() {
+        }
+
+        /**
+         * One node of a cluster with a static controller quorum ({@code controller.quorum.voters}, e.g.
+         * {@code 1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097}): every node is formatted with the same cluster
+         * id, and this node's ports must be fixed (they are part of the voters). See {@link LocalKafkaCluster}.
+         */
+        public Builder clusterNode(int nodeId, String quorumVoters, String clusterId) {
+            if (nodeId < 0) {
+                throw new IllegalArgumentException("node id must be 0 or more, not " + nodeId);
+            }
+            this.nodeId = nodeId;
+            this.quorumVoters = quorumVoters;
+            this.clusterId = clusterId;
+            return this;
         }
 
         public Builder dataDir(Path dataDir) {
@@ -523,6 +554,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
             } catch (ClassNotFoundException e) {
                 throw new IllegalStateException("kafka.Kafka is not on the class path: add the dependency "
                         + "org.apache.kafka:kafka_2.13 (runtime scope) to run a local broker", e);
+            }
+            if (quorumVoters != null && (port == 0 || controllerPort == 0 || clusterId == null)) {
+                throw new IllegalArgumentException("a node of a static quorum needs fixed ports and a cluster id");
             }
             return new LocalKafkaBroker(this);
         }

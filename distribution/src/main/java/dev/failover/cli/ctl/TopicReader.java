@@ -39,6 +39,7 @@ public final class TopicReader implements AutoCloseable {
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "failover-ctl");
         props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         props.putAll(kafka);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false"); // ctl never creates the project's topics
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.bootstrapServers = bootstrapServers;
         this.timeout = timeout;

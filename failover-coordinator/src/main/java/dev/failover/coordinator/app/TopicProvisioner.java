@@ -38,8 +38,16 @@ final class TopicProvisioner {
 
     void provision() throws InterruptedException {
         var names = config.topics();
-        int partitions = config.getInt(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG);
         short replication = replicationFactor();
+        int partitions;
+        Set<String> existing;
+        try {
+            existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            partitions = partitionCount(names, existing);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot list the topics on " + config.bootstrapServers() + ": "
+                    + (e.getCause() == null ? e : e.getCause()).toString(), e);
+        }
         Map<String, NewTopic> wanted = new HashMap<>();
         wanted.put(names.heartbeats(), new NewTopic(names.heartbeats(), partitions, replication).configs(Map.of(
                 TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.getLong(CoordinatorConfig.HEARTBEAT_RETENTION_MS_CONFIG)),
@@ -50,7 +58,6 @@ final class TopicProvisioner {
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         wanted.put(names.deadLetters(), new NewTopic(names.deadLetters(), 1, replication));
         try {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             wanted.forEach((name, topic) -> {
                 if (!existing.contains(name)) {
@@ -73,6 +80,33 @@ final class TopicProvisioner {
             throw new IllegalStateException("cannot set up the coordinator's topics on " + config.bootstrapServers()
                     + ": " + (e.getCause() == null ? e : e.getCause()).toString(), e);
         }
+    }
+
+    /**
+     * How many partitions to give the heartbeat and command topics that are missing: {@code topic.partitions} when
+     * set, or when neither exists; otherwise the count of the one that exists, so that a topic someone else created
+     * first (an older agent on a broker that auto-creates topics, or an operator) decides it and the two still match.
+     */
+    private int partitionCount(dev.failover.coordinator.streams.ShellSettings.TopicNames names, Set<String> existing)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        int configured = config.getInt(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG);
+        boolean explicit = config.originals().containsKey(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG);
+        List<String> present = new ArrayList<>();
+        for (String name : List.of(names.heartbeats(), names.commands())) {
+            if (existing.contains(name)) {
+                present.add(name);
+            }
+        }
+        if (explicit || present.isEmpty()) {
+            return configured;
+        }
+        int found = admin.describeTopics(List.of(present.get(0))).allTopicNames().get(30, TimeUnit.SECONDS)
+                .get(present.get(0)).partitions().size();
+        if (found != configured) {
+            log.info("topic {} already exists with {} partitions; creating the coordinator's other topics with {} too "
+                    + "(topic.partitions is not set; it would be {})", present.get(0), found, found, configured);
+        }
+        return found;
     }
 
     private short replicationFactor() throws InterruptedException {
@@ -113,16 +147,26 @@ final class TopicProvisioner {
         int heartbeatPartitions = described.get(names.heartbeats()).partitions().size();
         int commandPartitions = described.get(names.commands()).partitions().size();
         if (heartbeatPartitions != commandPartitions) {
+            String fewer = heartbeatPartitions < commandPartitions ? names.heartbeats() : names.commands();
+            String more = fewer.equals(names.heartbeats()) ? names.commands() : names.heartbeats();
+            int most = Math.max(heartbeatPartitions, commandPartitions);
             throw new IllegalStateException("topic " + names.heartbeats() + " has " + heartbeatPartitions
                     + " partitions but " + names.commands() + " has " + commandPartitions
-                    + ": they must match so that a group's heartbeats and commands meet in one task");
+                    + ": they must match so that a group's heartbeats and commands meet in one task. Either give "
+                    + fewer + " as many: kafka-topics.sh --bootstrap-server " + config.bootstrapServers()
+                    + " --alter --topic " + fewer + " --partitions " + most + " (a group's decisions then move to "
+                    + "another task; do it with no coordinator running), or, if they hold nothing worth keeping, "
+                    + "delete both (kafka-topics.sh --bootstrap-server " + config.bootstrapServers() + " --delete "
+                    + "--topic " + fewer + " and --topic " + more + ") and start the coordinator, which creates them");
         }
         ConfigResource state = new ConfigResource(ConfigResource.Type.TOPIC, names.state());
         Config stateConfig = admin.describeConfigs(List.of(state)).all().get(30, TimeUnit.SECONDS).get(state);
         String policy = stateConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
         if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
             throw new IllegalStateException("topic " + names.state() + " has cleanup.policy=" + policy
-                    + ": it must be compacted (cleanup.policy=compact) so that it keeps each group's latest state");
+                    + ": it must be compacted so that it keeps each group's latest state: kafka-configs.sh "
+                    + "--bootstrap-server " + config.bootstrapServers() + " --alter --entity-type topics --entity-name "
+                    + names.state() + " --add-config cleanup.policy=compact");
         }
     }
 }

@@ -92,6 +92,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final java.util.function.LongSupplier monotonicMs;
     /** When (monotonic) the last punctuation ran; records run one too when the wall-clock punctuator falls behind. */
     private long lastPunctuationMs = Long.MIN_VALUE / 2;
+    /**
+     * How often a task that holds no group punctuates: it has nobody to judge, so its fence marker only proves its
+     * input still flows (for {@code /health}). Each punctuation writes a marker and makes Streams commit a transaction,
+     * so an idle task at the busy pace cost a cluster 50 transactions and 50 replicated markers a second.
+     */
+    static final long IDLE_PUNCTUATION_MS = 1_000;
+    /** The wall-clock punctuator now scheduled, and its interval. */
+    private org.apache.kafka.streams.processor.Cancellable punctuator;
+    private long paceMs;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this(settings, stats, () -> System.nanoTime() / 1_000_000);
@@ -132,15 +141,34 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // the punctuator is driven by the wall clock, which may step: it only asks; the monotonic clock decides
         // (a step forward makes it fire early, which changes nothing; a step back silences it until the wall clock
         // catches up, so every record processed also runs a punctuation that is due)
-        context.schedule(Duration.ofMillis(settings.punctuationIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
-                wall -> maybePunctuate(now(), settings.punctuationIntervalMs() / 2, false));
+        pace();
+    }
+
+    /**
+     * Schedules the wall-clock punctuator at the busy pace while the task holds a group, at {@link
+     * #IDLE_PUNCTUATION_MS} while it holds none; called after every record and punctuation, it only reschedules when
+     * the pace changes (a punctuator may be cancelled and another scheduled from inside its own callback).
+     */
+    private void pace() {
+        long wanted = records.isEmpty() ? Math.max(IDLE_PUNCTUATION_MS, settings.punctuationIntervalMs())
+                : settings.punctuationIntervalMs();
+        if (punctuator != null && wanted == paceMs) {
+            return;
+        }
+        if (punctuator != null) {
+            punctuator.cancel();
+        }
+        paceMs = wanted;
+        punctuator = context.schedule(Duration.ofMillis(wanted), PunctuationType.WALL_CLOCK_TIME,
+                wall -> maybePunctuate(now(), wanted / 2, false));
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
         Now now = now();
-        // only when the wall-clock punctuator is clearly behind (two intervals): normally it keeps up by itself
-        maybePunctuate(now, 2 * settings.punctuationIntervalMs(), true);
+        // only when the wall-clock punctuator is clearly behind (two of its intervals): normally it keeps up by
+        // itself (and at the idle pace, a marker read back must not run the next punctuation at once)
+        maybePunctuate(now, 2 * paceMs, true);
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
             onHeartbeat(record, topic, now);
@@ -149,6 +177,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         } else {
             deadLetter(record, "records from topic '" + topic + "' are not expected here");
         }
+        pace(); // a first group: back to the busy pace before the next punctuation
     }
 
     private void onHeartbeat(Record<String, byte[]> record, String topic, Now at) {
@@ -265,6 +294,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
+        pace();
     }
 
     private static final long CENSUS_INTERVAL_MS = 1_000;

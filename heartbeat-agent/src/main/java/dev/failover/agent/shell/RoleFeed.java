@@ -133,6 +133,9 @@ public final class RoleFeed {
     private TopicPartition reconcile() {
         TopicPartition roles = partitionFor(settings.roleChangeTopic());
         TopicPartition state = partitionFor(settings.stateTopic());
+        // beats start once this returns: the producer would create a missing topic (its metadata requests always
+        // allow auto-creation), with the broker's defaults rather than the coordinator's partition count
+        partitionFor(settings.heartbeatTopic());
         long rolesEnd = consumer.endOffsets(Set.of(roles), Duration.ofSeconds(5)).get(roles);
         consumer.assign(List.of(state));
         consumer.seekToBeginning(List.of(state));
@@ -193,7 +196,8 @@ public final class RoleFeed {
     private TopicPartition partitionFor(String topic) {
         int partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5)).size();
         if (partitions == 0) {
-            throw new IllegalStateException("topic " + topic + " does not exist yet (the coordinator creates it)");
+            throw new IllegalStateException("topic " + topic + " does not exist yet: waiting for the coordinator to "
+                    + "create it (agents never create topics)");
         }
         // the producer's default partitioner for a keyed record: where the coordinator's decisions for us land
         int partition = Utils.toPositive(Utils.murmur2(settings.group().getBytes(StandardCharsets.UTF_8))) % partitions;
@@ -231,6 +235,8 @@ public final class RoleFeed {
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) fetchWaitMs(settings));
         c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         c.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 64 * 1024);
+        // not overridable: a topic the agent created would have the broker's defaults (partitions, no compaction)
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         return c;
     }
 }

@@ -1,0 +1,162 @@
+package dev.failover.cli;
+
+import dev.failover.testkit.Await;
+import dev.failover.testkit.LocalKafkaCluster;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A group on a three-node cluster (replication 3, min in-sync 2, Kafka's stock broker session of 9 s) through the
+ * operations a Kafka shop runs: 20 s steady, a rolling restart (each node in turn stopped with SIGTERM, i.e. a
+ * controlled shutdown, restarted, every partition back in sync, then 15 s to settle), and a SIGKILL of one node
+ * restarted after 15 s. Two coordinators and two agents at the defaults (200 ms / 1 s); each agent's {@code /role} is
+ * polled every 10 ms. Per phase: the hook runs (role changes at the service) and the longest time with no node
+ * answering ACTIVE, and whether two ever did. Figures only: {@code ./failover bench rolling}.
+ */
+class RollingRestartBenchmark {
+
+    @Test
+    void aRollingRestartAndACrashOfOneNode() throws Exception {
+        BenchmarkReport report = new BenchmarkReport("rolling-restart");
+        Path dir = Files.createTempDirectory("bench-rolling-");
+        List<String> timing = List.of(System.getProperty("bench.agent.args", "").split(" ")).stream()
+                .filter(s -> !s.isBlank()).toList();
+        try (LocalKafkaCluster cluster = LocalKafkaCluster.temporary(3)) {
+            cluster.start();
+            String bootstrap = cluster.bootstrapServers();
+            try (CoordinatorProcess c1 = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
+                    List.of());
+                 CoordinatorProcess c2 = CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"),
+                         List.of());
+                 AgentProcess alpha = agent(bootstrap, "alpha", 100, dir, timing);
+                 AgentProcess beta = agent(bootstrap, "beta", 50, dir, timing)) {
+                Await.until(Duration.ofSeconds(90), "a primary", () -> alpha.roleStatus() == 200
+                        || beta.roleStatus() == 200);
+                Await.hold(Duration.ofSeconds(10), "the group settles");
+                try (Poller poller = new Poller(List.of(alpha, beta))) {
+                    phase(report, "steady, 20 s", poller, alpha, beta, () -> Await.hold(Duration.ofSeconds(20), "steady"));
+                    phase(report, "rolling restart (SIGTERM, restart, in sync, 15 s)", poller, alpha, beta, () -> {
+                        for (int node = 1; node <= cluster.size(); node++) {
+                            cluster.node(node).stop();
+                            cluster.node(node).start();
+                            cluster.awaitFullyReplicated(Duration.ofSeconds(180));
+                            Await.hold(Duration.ofSeconds(15), "settle after node " + node);
+                        }
+                    });
+                    phase(report, "SIGKILL of node 1, restart after 15 s, in sync, 15 s", poller, alpha, beta, () -> {
+                        cluster.node(1).kill();
+                        Await.hold(Duration.ofSeconds(15), "node 1 down");
+                        cluster.node(1).start();
+                        cluster.awaitFullyReplicated(Duration.ofSeconds(180));
+                        Await.hold(Duration.ofSeconds(15), "settle");
+                    });
+                }
+            }
+        }
+        report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
+        report.finish();
+    }
+
+    private static AgentProcess agent(String bootstrap, String node, int priority, Path dir, List<String> extra)
+            throws Exception {
+        if (extra.isEmpty()) {
+            return AgentProcess.launch(bootstrap, "rolling", node, priority, dir);
+        }
+        Path ledger = dir.resolve("rolling-" + node + ".ledger");
+        String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
+        return AgentProcess.start(bootstrap, "rolling", node, priority, hook, extra, ledger);
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void phase(BenchmarkReport report, String name, Poller poller, AgentProcess alpha,
+                              AgentProcess beta, Step step) throws Exception {
+        int hooksBefore = alpha.edges().size() + beta.edges().size();
+        poller.reset();
+        step.run();
+        int hooks = alpha.edges().size() + beta.edges().size() - hooksBefore;
+        report.note(String.format("%-55s hook runs %d, longest with no node ACTIVE %d ms, two ACTIVE at once: %s",
+                name, hooks, poller.longestGapMs(), poller.twoSeen() ? "YES" : "never"));
+    }
+
+    /** Polls every agent's /role every 10 ms on one thread with one HTTP client. */
+    private static final class Poller implements AutoCloseable {
+        private final List<AgentProcess> agents;
+        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+        private volatile long gapStartNs = -1;
+        private volatile long longestGapNs;
+        private volatile boolean two;
+
+        Poller(List<AgentProcess> agents) {
+            this.agents = agents;
+            this.thread = new Thread(this::loop, "role-poller");
+            this.thread.setDaemon(true);
+            this.thread.start();
+        }
+
+        private void loop() {
+            while (running.get()) {
+                int active = 0;
+                for (AgentProcess a : agents) {
+                    try {
+                        int status = http.send(HttpRequest.newBuilder(URI.create("http://" + a.http + "/role"))
+                                .timeout(Duration.ofMillis(200)).build(), HttpResponse.BodyHandlers.discarding())
+                                .statusCode();
+                        active += status == 200 ? 1 : 0;
+                    } catch (Exception e) {
+                        // not answering: not serving
+                    }
+                }
+                long now = System.nanoTime();
+                synchronized (this) {
+                    if (active >= 2) {
+                        two = true;
+                    }
+                    if (active == 0 && gapStartNs < 0) {
+                        gapStartNs = now;
+                    } else if (active > 0 && gapStartNs >= 0) {
+                        longestGapNs = Math.max(longestGapNs, now - gapStartNs);
+                        gapStartNs = -1;
+                    }
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        synchronized void reset() {
+            longestGapNs = 0;
+            two = false;
+            gapStartNs = -1;
+        }
+
+        synchronized long longestGapMs() {
+            long open = gapStartNs >= 0 ? System.nanoTime() - gapStartNs : 0;
+            return Math.max(longestGapNs, open) / 1_000_000;
+        }
+
+        synchronized boolean twoSeen() {
+            return two;
+        }
+
+        @Override
+        public void close() {
+            running.set(false);
+        }
+    }
+}
