@@ -29,7 +29,7 @@ class RollingRestartBenchmark {
         Path dir = Files.createTempDirectory("bench-rolling-");
         List<String> timing = List.of(System.getProperty("bench.agent.args", "").split(" ")).stream()
                 .filter(s -> !s.isBlank()).toList();
-        try (LocalKafkaCluster cluster = LocalKafkaCluster.temporary(3)) {
+        try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, java.util.Map.of())) {
             cluster.start();
             String bootstrap = cluster.bootstrapServers();
             try (CoordinatorProcess c1 = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
@@ -41,7 +41,8 @@ class RollingRestartBenchmark {
                 Await.until(Duration.ofSeconds(90), "a primary", () -> alpha.roleStatus() == 200
                         || beta.roleStatus() == 200);
                 Await.hold(Duration.ofSeconds(10), "the group settles");
-                try (Poller poller = new Poller(List.of(alpha, beta))) {
+                try (Poller poller = new Poller(List.of(alpha, beta));
+                     AutoCloseable keep = () -> keepOutputs(dir, c1, c2, alpha, beta)) {
                     phase(report, "steady, 20 s", poller, alpha, beta, () -> Await.hold(Duration.ofSeconds(20), "steady"));
                     phase(report, "rolling restart (SIGTERM, restart, in sync, 15 s)", poller, alpha, beta, () -> {
                         for (int node = 1; node <= cluster.size(); node++) {
@@ -63,6 +64,16 @@ class RollingRestartBenchmark {
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
+    }
+
+    /** Every process's output, kept in the benchmark's directory (the brokers' logs are in cluster/node-N). */
+    private static void keepOutputs(Path dir, CoordinatorProcess c1, CoordinatorProcess c2, AgentProcess alpha,
+                                    AgentProcess beta) throws java.io.IOException {
+        Files.write(dir.resolve("coordinator-1.log"), c1.process.output());
+        Files.write(dir.resolve("coordinator-2.log"), c2.process.output());
+        Files.write(dir.resolve("agent-alpha.log"), alpha.output());
+        Files.write(dir.resolve("agent-beta.log"), beta.output());
+        System.out.println("rolling-restart: outputs and broker logs kept in " + dir);
     }
 
     private static AgentProcess agent(String bootstrap, String node, int priority, Path dir, List<String> extra)
