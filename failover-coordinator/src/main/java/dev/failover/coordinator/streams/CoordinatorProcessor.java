@@ -98,6 +98,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * so an idle task at the busy pace cost a cluster 50 transactions and 50 replicated markers a second.
      */
     static final long IDLE_PUNCTUATION_MS = 1_000;
+    /**
+     * How long before a group's next deadline this task's fence markers are committed at once: the largest gap
+     * between a member's lease and its failure timeout here (a conviction at {@code lastSeen + timeout} needs a marker
+     * sent after {@code lastSeen + lease} and read back), plus two punctuations. Otherwise a marker waits for the
+     * commit interval. Recomputed with each census.
+     */
+    private long fenceLeadMs;
     /** The wall-clock punctuator now scheduled, and its interval. */
     private org.apache.kafka.streams.processor.Cancellable punctuator;
     private long paceMs;
@@ -135,6 +142,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 restored++;
             }
         }
+        fenceLeadMs = fenceLead();
         stats.started(context.taskId().partition(), System.nanoTime());
         log.info("task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
                 + "heartbeats", context.taskId(), restored);
@@ -275,13 +283,6 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private void punctuate(Now at) {
         long now = at.monoMs();
         long began = System.nanoTime();
-        Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
-                .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
-                .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
-                .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build();
-        String key = FENCE_KEY_PREFIX + context.taskId().partition();
-        context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker), at.wallMs()),
-                FENCE_SINK);
         for (String group : deadlines.due(now)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -291,13 +292,46 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (now >= nextCensusMs) {
             nextCensusMs = now + CENSUS_INTERVAL_MS;
             stats.census(context.taskId().partition(), census(now));
+            fenceLeadMs = fenceLead();
+        }
+        // A marker only when a deadline is near (or past, waiting on one), else one a second: each is written in a
+        // transaction and pins the heartbeat partition's last stable offset until committed, so every heartbeat
+        // behind it waits for that commit; and each commit Streams makes every loop cuts its work to one record per
+        // task per loop (on a three-node cluster, where a commit took ~170 ms, its input outgrew it). Fewer markers
+        // can only delay a decision: every use of the fence enables one, none forbids one.
+        boolean wanted = !overdue.isEmpty() || deadlines.earliest() - now <= fenceLeadMs;
+        if (wanted || now - lastMarkerMs >= MARKER_KEEPALIVE_MS) {
+            lastMarkerMs = now;
+            Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
+                    .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
+                    .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
+                    .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build();
+            String key = FENCE_KEY_PREFIX + context.taskId().partition();
+            context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker),
+                    at.wallMs()), FENCE_SINK);
+            context.commit(); // readable at once, and the partition is not held behind it
         }
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
         pace();
     }
 
+    /** How often a task writes a fence marker when no deadline is near: it proves the task's input still flows. */
+    static final long MARKER_KEEPALIVE_MS = 1_000;
+    /** When (monotonic) this task last wrote a fence marker. */
+    private long lastMarkerMs = Long.MIN_VALUE / 2;
+
     private static final long CENSUS_INTERVAL_MS = 1_000;
+
+    private long fenceLead() {
+        long lead = 0;
+        for (GroupRecord record : records.values()) {
+            for (var member : record.members().values()) {
+                lead = Math.max(lead, member.timing().failureTimeoutMs() - member.timing().leaseMs());
+            }
+        }
+        return lead + 2 * settings.punctuationIntervalMs();
+    }
 
     /** Counts what this task holds, for the gauges: once a second, as it walks every group. */
     private ShellStats.Census census(long now) {
@@ -332,6 +366,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             decision = new Decision(input, java.util.Optional.empty(), "held by the brake: " + decision.reason());
         }
         GroupRecord next = decision.next();
+        for (var member : next.members().values()) { // the census recomputes it exactly; here it only grows
+            fenceLeadMs = Math.max(fenceLeadMs, member.timing().failureTimeoutMs() - member.timing().leaseMs()
+                    + 2 * settings.punctuationIntervalMs());
+        }
         Map<String, Liveness> live = liveness.get(group);
         if (live != null) {
             live.keySet().retainAll(next.members().keySet()); // forgotten members are forgotten here too
@@ -362,6 +400,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private void publishState(String group, GroupView view, Now now, String reason) {
         context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
                 Evidence.groupState(view, now, reason)), now.wallMs()), STATE_SINK);
+        context.commit(); // what agents and ctl read: visible at once, not at the commit interval
     }
 
     private boolean held(String group, GroupRecord input, Decision decision, long now) {
@@ -398,6 +437,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         RoleChange published = Evidence.roleChange(change, view, now);
         context.forward(new Record<>(view.record().group(), WireSerdes.roleChange().serialize(
                 settings.topics().roleChanges(), published), now.wallMs()), ROLE_CHANGES_SINK);
+        context.commit(); // a decision is visible (read_committed) only once committed: at once
         GroupRecord before = records.get(view.record().group());
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
         if (change.kind() == DecisionKind.FAILOVER && change.commandId() == null) {
@@ -431,6 +471,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         waitSaid.remove(group);
         assignedAt.remove(group);
         context.forward(new Record<String, byte[]>(group, null, now.wallMs()), STATE_SINK);
+        context.commit();
         log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());
     }

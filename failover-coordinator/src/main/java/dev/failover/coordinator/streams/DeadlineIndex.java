@@ -45,6 +45,11 @@ final class DeadlineIndex {
         return due;
     }
 
+    /** The earliest time any group is due, or {@code Long.MAX_VALUE}. */
+    long earliest() {
+        return byTime.isEmpty() ? Long.MAX_VALUE : byTime.firstKey();
+    }
+
     int size() {
         return byGroup.size();
     }

@@ -255,8 +255,9 @@ class CoordinatorTopologyTest {
         assertEquals(10_000 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
         assertTrue(WireSerdes.storedGroup().serialize("t", driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
                 CoordinatorProcessor.STORE).get("orders")).length < 4_096, "the stored record stays small");
-        // once the newcomers have been silent past their timeout, a new node takes the longest-silent one's place
-        for (int i = 0; i < 60; i++) {
+        // once the newcomers have been silent past their timeout, and a fence marker proves it (with no deadline near,
+        // a task writes one a second, so up to 2 s), a new node takes the longest-silent one's place
+        for (int i = 0; i < 110; i++) {
             tick(20);
             if (now() % 200 == 0) {
                 beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);

@@ -87,6 +87,20 @@ public final class HeartbeatPublisher implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         p.put(ProducerConfig.RETRIES_CONFIG, 0);
         p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        p.putAll(leaderMoveBackoff(settings));
         return p;
+    }
+
+    /**
+     * How soon a client looks again for a partition's leader after being told it asked the wrong broker. Kafka backs
+     * off exponentially from {@code retry.backoff.ms} (100 ms) to {@code retry.backoff.max.ms} (1 s); measured on a
+     * three-node cluster, a leader move in a rolling restart left the primary's beats failing with
+     * NOT_LEADER_OR_FOLLOWER for 2 s, longer than its lease. A short, capped backoff costs a few more metadata
+     * requests, and only while something is wrong.
+     */
+    static Map<String, Object> leaderMoveBackoff(AgentSettings settings) {
+        long cap = Math.max(20, Math.min(100, settings.leaseMs() / 8));
+        return Map.of(org.apache.kafka.clients.CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG, 20L,
+                org.apache.kafka.clients.CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG, cap);
     }
 }

@@ -237,6 +237,7 @@ public final class RoleFeed {
         c.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 64 * 1024);
         // not overridable: a topic the agent created would have the broker's defaults (partitions, no compaction)
         c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        c.putAll(HeartbeatPublisher.leaderMoveBackoff(settings));
         return c;
     }
 }
