@@ -29,21 +29,38 @@ class DockerComposeTest {
         }
     }
 
+    private static final List<String> BROKERS = List.of("kafka-1", "kafka-2", "kafka-3");
+    private static final String BOOTSTRAP = "kafka-1:9092,kafka-2:9092,kafka-3:9092";
+
     @Test
-    void hasABrokerTwoCoordinatorsAndTheDemoPairWithTheirAgents() throws Exception {
-        assertEquals(List.of("kafka", "coordinator-1", "coordinator-2", "alpha-service", "alpha-agent", "beta-service",
-                "beta-agent"), List.copyOf(services().keySet()));
+    void hasThreeBrokersTwoCoordinatorsAndTheDemoPairWithTheirAgents() throws Exception {
+        assertEquals(List.of("kafka-1", "kafka-2", "kafka-3", "coordinator-1", "coordinator-2", "alpha-service",
+                "alpha-agent", "beta-service", "beta-agent"), List.copyOf(services().keySet()));
     }
 
     @Test
-    void theBrokerIsTheOfficialImageInKraftModeAdvertisingWhatTheOthersUse() throws Exception {
-        Map<String, Object> kafka = services().get("kafka");
-        assertTrue(kafka.get("image").toString().startsWith("apache/kafka:"), kafka.toString());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> env = (Map<String, Object>) kafka.get("environment");
-        assertEquals("broker,controller", env.get("KAFKA_PROCESS_ROLES"));
-        assertEquals("PLAINTEXT://kafka:9092", env.get("KAFKA_ADVERTISED_LISTENERS"));
-        assertEquals("false", env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), "the coordinator creates its topics");
+    @SuppressWarnings("unchecked")
+    void theBrokersAreOneKraftClusterOfTheOfficialImageWithThreeReplicasAndTwoInSync() throws Exception {
+        java.util.Set<String> clusterIds = new java.util.HashSet<>();
+        java.util.Set<String> voters = new java.util.HashSet<>();
+        for (int i = 0; i < BROKERS.size(); i++) {
+            Map<String, Object> kafka = services().get(BROKERS.get(i));
+            assertTrue(kafka.get("image").toString().startsWith("apache/kafka:"), kafka.toString());
+            Map<String, Object> env = (Map<String, Object>) kafka.get("environment");
+            assertEquals(Integer.toString(i + 1), env.get("KAFKA_NODE_ID"), BROKERS.get(i));
+            assertEquals("broker,controller", env.get("KAFKA_PROCESS_ROLES"));
+            assertEquals("PLAINTEXT://" + BROKERS.get(i) + ":9092", env.get("KAFKA_ADVERTISED_LISTENERS"));
+            assertEquals("false", env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), "the coordinator creates its topics");
+            assertEquals("3", env.get("KAFKA_DEFAULT_REPLICATION_FACTOR"));
+            assertEquals("2", env.get("KAFKA_MIN_INSYNC_REPLICAS"));
+            assertEquals("3", env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"));
+            assertEquals("3", env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"));
+            assertEquals("2", env.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"));
+            clusterIds.add(String.valueOf(env.get("CLUSTER_ID")));
+            voters.add(String.valueOf(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS")));
+        }
+        assertEquals(1, clusterIds.size(), "one cluster id: " + clusterIds);
+        assertEquals(java.util.Set.of("1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"), voters, "one quorum of all three");
     }
 
     @Test
@@ -63,7 +80,7 @@ class DockerComposeTest {
                 throw new AssertionError(entry.getKey() + ": " + e.getMessage(), e);
             }
             if (command.contains("--bootstrap-servers")) {
-                assertEquals("kafka:9092", command.get(command.indexOf("--bootstrap-servers") + 1), entry.getKey());
+                assertEquals(BOOTSTRAP, command.get(command.indexOf("--bootstrap-servers") + 1), entry.getKey());
             }
             checked++;
         }

@@ -181,10 +181,13 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) + " ms): a transaction the broker is still "
                     + "timing out is not hanging");
         }
-        if (config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG) < 5 * config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG)) {
+        long quietest = Math.max(config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG),
+                dev.failover.coordinator.streams.CoordinatorProcessor.MARKER_KEEPALIVE_MS);
+        if (config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG) < 5 * quietest) {
             throw new ConfigException(HEALTH_TASK_LIMIT_MS_CONFIG + " (" + config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG)
-                    + " ms) must be at least five " + PUNCTUATION_INTERVAL_MS_CONFIG + " ("
-                    + config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG) + " ms), or a healthy task looks stuck");
+                    + " ms) must be at least five times the longest a healthy task goes without a fence marker ("
+                    + quietest + " ms: one a second when no deadline is near, and " + PUNCTUATION_INTERVAL_MS_CONFIG
+                    + "), or a healthy task looks stuck");
         }
         String host = config.getString(HTTP_HOST_CONFIG);
         if (config.getString(HTTP_ADVERTISED_HOST_CONFIG).isBlank() && (host.equals("0.0.0.0") || host.equals("::"))) {

@@ -239,6 +239,13 @@ public final class Decider {
                         + (l.reportedRole() == Role.ACTIVE ? ": waiting until its lease cannot be valid"
                         : ": its stand-down has not finished, so its service may still run"));
             }
+            // Unheard since this instance started, silent, but not yet proven so by a fence marker: a promotion now
+            // could not name it for --fence-peer (promote names it once fenced), so it waits for the proof instead
+            // of leaving it out. Markers are written on demand, so the proof may take up to a keepalive interval.
+            if (!excepted.contains(m.node()) && l == null && facts.silent(m) && !facts.fenced(m)) {
+                return Optional.of(m.node() + " has not been heard since this instance started: waiting until a fence "
+                        + "marker proves its silence, so that the promotion names it for --fence-peer");
+            }
         }
         return Optional.empty();
     }

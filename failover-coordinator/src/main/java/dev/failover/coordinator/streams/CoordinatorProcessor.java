@@ -108,6 +108,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /** The wall-clock punctuator now scheduled, and its interval. */
     private org.apache.kafka.streams.processor.Cancellable punctuator;
     private long paceMs;
+    /** Whether this task holds a group with members (a forgotten group's empty record is kept as an epoch floor). */
+    private boolean holdsGroups;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this(settings, stats, () -> System.nanoTime() / 1_000_000);
@@ -158,7 +160,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * the pace changes (a punctuator may be cancelled and another scheduled from inside its own callback).
      */
     private void pace() {
-        long wanted = records.isEmpty() ? Math.max(IDLE_PUNCTUATION_MS, settings.punctuationIntervalMs())
+        long wanted = !holdsGroups ? Math.max(IDLE_PUNCTUATION_MS, settings.punctuationIntervalMs())
                 : settings.punctuationIntervalMs();
         if (punctuator != null && wanted == paceMs) {
             return;
@@ -271,12 +273,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private void maybePunctuate(Now now, long minGapMs, boolean fromRecord) {
         if (now.monoMs() - lastPunctuationMs >= minGapMs) {
             lastPunctuationMs = now.monoMs();
+            // no commit of its own (even when the wall clock is behind): its marker and decisions commit themselves,
+            // and a commit requested at every record would bring back one record per task per loop
             punctuate(now);
-            if (fromRecord) {
-                // Streams times its exactly-once commits on the wall clock too: a record-driven punctuation means
-                // that clock is behind, and its fence marker and decisions must not wait in an open transaction
-                context.commit();
-            }
         }
     }
 
@@ -299,7 +298,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // behind it waits for that commit; and each commit Streams makes every loop cuts its work to one record per
         // task per loop (on a three-node cluster, where a commit took ~170 ms, its input outgrew it). Fewer markers
         // can only delay a decision: every use of the fence enables one, none forbids one.
-        boolean wanted = !overdue.isEmpty() || deadlines.earliest() - now <= fenceLeadMs;
+        boolean wanted = deadlines.earliest() - now <= fenceLeadMs || overdue.stream().anyMatch(group -> {
+            GroupRecord record = records.get(group);
+            return record == null || !record.paused(now); // a paused group decides nothing a marker would enable
+        });
         if (wanted || now - lastMarkerMs >= MARKER_KEEPALIVE_MS) {
             lastMarkerMs = now;
             Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
@@ -317,7 +319,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     /** How often a task writes a fence marker when no deadline is near: it proves the task's input still flows. */
-    static final long MARKER_KEEPALIVE_MS = 1_000;
+    public static final long MARKER_KEEPALIVE_MS = 1_000;
     /** When (monotonic) this task last wrote a fence marker. */
     private long lastMarkerMs = Long.MIN_VALUE / 2;
 
@@ -325,6 +327,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     private long fenceLead() {
         long lead = 0;
+        holdsGroups = records.values().stream().anyMatch(r -> !r.members().isEmpty());
         for (GroupRecord record : records.values()) {
             for (var member : record.members().values()) {
                 lead = Math.max(lead, member.timing().failureTimeoutMs() - member.timing().leaseMs());
@@ -366,6 +369,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             decision = new Decision(input, java.util.Optional.empty(), "held by the brake: " + decision.reason());
         }
         GroupRecord next = decision.next();
+        holdsGroups |= !next.members().isEmpty(); // the census recomputes it exactly
         for (var member : next.members().values()) { // the census recomputes it exactly; here it only grows
             fenceLeadMs = Math.max(fenceLeadMs, member.timing().failureTimeoutMs() - member.timing().leaseMs()
                     + 2 * settings.punctuationIntervalMs());

@@ -209,7 +209,7 @@ class HangingTransactionIT {
         settings.put(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "1");
         settings.put(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG, String.valueOf(TRANSACTION_TIMEOUT_MS));
         settings.put(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG, String.valueOf(AFTER_MS));
-        settings.put(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG, "1000");
+        settings.put(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG, "5000");
         settings.put(CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG,
                 System.getProperty("failover.test.hanging.check.ms", String.valueOf(CHECK_MS)));
         for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {
