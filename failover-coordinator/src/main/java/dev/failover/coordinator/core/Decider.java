@@ -529,10 +529,15 @@ public final class Decider {
         // A silent primary with nobody eligible to succeed it, or an election with nobody eligible: only a heartbeat (or a
         // command) can change that, and both reschedule the group, so no deadline keeps it overdue meanwhile. Time
         // alone only ever takes eligibility away.
-        boolean nobodyEligible = activePassive && standingDown == null && record.members().values().stream()
-                .noneMatch(m -> m.assigned() != Role.ACTIVE && now.eligible(m));
+        boolean nobodyElseEligible = activePassive && record.members().values().stream()
+                .noneMatch(m -> m.assigned() != Role.ACTIVE && !m.node().equals(standingDown) && now.eligible(m));
+        boolean nobodyEligible = standingDown == null && nobodyElseEligible;
         for (Member m : record.members().values()) {
-            boolean deadEnd = m.assigned() == Role.ACTIVE && activePassive && nobodyEligible && now.silent(m);
+            // likewise a handover whose leaver went silent with nobody to promote: it stays pending (so a later
+            // promotion still names the leaver for --fence-peer), but no deadline keeps it overdue; that had its task
+            // write and commit a fence marker every punctuation for as long as the group stayed so
+            boolean deadEnd = now.silent(m) && ((m.assigned() == Role.ACTIVE && activePassive && nobodyEligible)
+                    || (m.node().equals(standingDown) && nobodyElseEligible));
             if ((m.assigned() == Role.ACTIVE || m.node().equals(standingDown)) && !deadEnd) {
                 next = Math.min(next, facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1);
             }

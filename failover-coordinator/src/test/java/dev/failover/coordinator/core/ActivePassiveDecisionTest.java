@@ -1,6 +1,7 @@
 package dev.failover.coordinator.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -369,6 +370,22 @@ class ActivePassiveDecisionTest {
         assertEquals(s.now + T + 1, s.decider.nextCheckAtMs(s.view(), s.now));
         s.mute("gamma").run(3 * T);
         assertTrue(s.decider.nextCheckAtMs(s.view(), s.now) > s.now, "a dead standby must not keep the group overdue");
+    }
+
+    @Test
+    void aHandoverWithNobodyToPromoteWhoseLeaverWentSilentDoesNotKeepTheGroupOverdue() {
+        // seen in CI: such a group (retired at the end of a test) kept its task writing and committing a fence
+        // marker every punctuation, which cut the task to one record per loop and made later takeovers slow
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        s.mute("beta").mute("gamma").run(3 * T);
+        long epoch = s.record.epoch();
+        s.advance(5).beat("alpha", Health.LEAVING, Role.ACTIVE, epoch);
+        s.decide();
+        assertNotNull(s.record.pending(), "alpha is leaving: a handover, with nobody to promote: " + s.lastReason);
+        s.mute("alpha").run(3 * T);
+        assertNotNull(s.record.pending(), "it stays pending, so a later promotion still names alpha");
+        assertTrue(s.decider.nextCheckAtMs(s.view(), s.now) > s.now, "nothing but a heartbeat can change it: "
+                + s.lastReason);
     }
 
     @Test
