@@ -86,15 +86,7 @@ public final class BrokerCommand implements Callable<Integer> {
         out.printf("Starting a Kafka broker (data in %s, log in %s)...%n", dataDir.toAbsolutePath(), broker.logFile());
         out.flush();
         AtomicBoolean stopping = new AtomicBoolean();
-        Thread stopper = new Thread(() -> {
-            stopping.set(true);
-            out.println("Stopping the broker (controlled shutdown)...");
-            out.flush();
-            broker.stop();
-            out.println("Broker stopped.");
-            out.flush();
-        }, "broker-stopper");
-        Runtime.getRuntime().addShutdownHook(stopper);
+        Thread stopper = stopOnShutdown(broker, "the broker (controlled shutdown)", "Broker", out, stopping);
         broker.start();
         out.printf("Kafka broker ready at %s (pid %d). Ctrl-C stops it.%n", broker.bootstrapServers(),
                 broker.pid().orElse(-1));
@@ -132,15 +124,8 @@ public final class BrokerCommand implements Callable<Integer> {
                 dataDir.toAbsolutePath());
         out.flush();
         AtomicBoolean stopping = new AtomicBoolean();
-        Thread stopper = new Thread(() -> {
-            stopping.set(true);
-            out.println("Stopping the cluster (controlled shutdown, node by node)...");
-            out.flush();
-            cluster.stop();
-            out.println("Cluster stopped.");
-            out.flush();
-        }, "cluster-stopper");
-        Runtime.getRuntime().addShutdownHook(stopper);
+        Thread stopper = stopOnShutdown(cluster, "the cluster (controlled shutdown, node by node)", "Cluster", out,
+                stopping);
         cluster.start();
         out.printf("Kafka cluster ready: --bootstrap-servers %s. Ctrl-C stops it.%n", cluster.bootstrapServers());
         out.flush();
@@ -153,6 +138,21 @@ public final class BrokerCommand implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(stopper);
         throw new IllegalStateException("every node of the cluster exited on its own; see " + dataDir + "/node-N/"
                 + LocalKafkaBroker.LOG_FILE);
+    }
+
+    /** A shutdown hook (Ctrl-C, SIGTERM) that stops {@code kafka} and says so; {@code stopping} tells it ran. */
+    private static Thread stopOnShutdown(dev.failover.testkit.KafkaBroker kafka, String what, String name,
+                                         PrintWriter out, AtomicBoolean stopping) {
+        Thread stopper = new Thread(() -> {
+            stopping.set(true);
+            out.println("Stopping " + what + "...");
+            out.flush();
+            kafka.stop();
+            out.println(name + " stopped.");
+            out.flush();
+        }, name.toLowerCase(java.util.Locale.ROOT) + "-stopper");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        return stopper;
     }
 
     private int checkPort(int value, String option) {
