@@ -6,6 +6,7 @@ import dev.failover.agent.core.HealthTracker;
 import dev.failover.agent.core.HookPlan;
 import dev.failover.agent.core.HookStep;
 import dev.failover.agent.core.RoleMachine;
+import dev.failover.agent.core.SentBeats;
 import dev.failover.agent.probe.Probe;
 import dev.failover.agent.shell.AgentMetrics;
 import dev.failover.agent.shell.HeartbeatPublisher;
@@ -82,6 +83,8 @@ public final class Agent implements AutoCloseable {
     private final LeaseTimer leaseTimer;
     private final AtomicLong sequence = new AtomicLong();
     private final long incarnation;
+    /** When this run sent its recent heartbeats: a decision's basis is checked against them. */
+    private final SentBeats sentBeats;
     /** Guards the machine: every step of it, and every read of more than one of its fields. */
     private final Object lock = new Object();
     private volatile RoleMachine machine;
@@ -102,6 +105,7 @@ public final class Agent implements AutoCloseable {
         this.dispatcher = new HookDispatcher(nanoTime, this::runStep);
         this.leaseTimer = new LeaseTimer(timers, nanoTime, this::tick);
         this.incarnation = clock.millis();
+        this.sentBeats = new SentBeats(incarnation);
     }
 
     public static Agent create(AgentSettings settings) {
@@ -211,6 +215,7 @@ public final class Agent implements AutoCloseable {
                     .setLeaseMs((int) settings.leaseMs())
                     .setFailureTimeoutMs((int) settings.failureTimeout().toMillis())
                     .setReplicationPosition(null).setReplicationLagMs(null).build();
+            sentBeats.sent(beat.getSequence(), sentAt);
         }
         return publisher.publish(beat, sentAt, acknowledgedSentAt ->
                 dispatch(() -> m.onHeartbeatAcknowledged(acknowledgedSentAt, nanos.getAsLong())));
@@ -348,8 +353,36 @@ public final class Agent implements AutoCloseable {
         Role assigned = change.getMembers().stream().filter(v -> v.getNode().equals(settings.node()))
                 .map(MemberView::getRole).findFirst().orElse(Role.STANDBY);
         List<String> fence = change.getFence().stream().filter(n -> !n.equals(settings.node())).toList();
+        long activateBefore = activateBefore(change);
         RoleMachine m = machine;
-        dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), fence, nanos.getAsLong()));
+        dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), fence, activateBefore,
+                nanos.getAsLong()));
+        boolean tooLate;
+        synchronized (lock) {
+            tooLate = assigned == Role.ACTIVE && m.appliedEpoch() == change.getEpoch() && m.role() != Role.ACTIVE
+                    && activateBefore != Long.MAX_VALUE && nanos.getAsLong() >= activateBefore;
+        }
+        if (tooLate) {
+            log.atWarn().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())
+                    .log("not activating on the decision at epoch {}: it came more than the lease after the heartbeat "
+                            + "it was based on, so a newer one may already have replaced it; reporting STANDBY at that "
+                            + "epoch until the coordinator decides again", change.getEpoch());
+        }
+    }
+
+    /**
+     * Until when {@code change} may make this node ACTIVE (RoleChange v4 {@code basis}): the lease after sending the
+     * heartbeat of this node it was based on; {@link Long#MAX_VALUE} for a decision of an older coordinator, which
+     * names no basis.
+     */
+    private long activateBefore(RoleChange change) {
+        if (change.getBasis().isEmpty()) {
+            return Long.MAX_VALUE;
+        }
+        long lease = TimeUnit.MILLISECONDS.toNanos(settings.leaseMs());
+        return change.getBasis().stream().filter(b -> b.getNode().equals(settings.node())).findFirst()
+                .map(b -> sentBeats.activateBefore(b.getIncarnation(), b.getSequence(), lease))
+                .orElse(Long.MIN_VALUE);
     }
 
     /**

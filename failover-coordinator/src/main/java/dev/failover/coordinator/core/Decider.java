@@ -90,7 +90,11 @@ public final class Decider {
         }
         Member existing = base.members().get(beat.getNode());
         Role assigned = existing == null ? Role.STANDBY : existing.assigned();
-        Member member = new Member(beat.getNode(), beat.getPriority(), timing, assigned, problem);
+        // a fence it owes is settled by its own stand-down at or after the promotion that named it (an older STANDBY
+        // report may have been sent before it activated, and read late)
+        long owed = existing == null || (beat.getRole() == Role.STANDBY && beat.getEpoch() >= existing.fenceOwedSince())
+                ? Member.NO_FENCE_OWED : existing.fenceOwedSince();
+        Member member = new Member(beat.getNode(), beat.getPriority(), timing, assigned, problem, owed);
         return member.equals(existing) ? base : base.withMember(member);
     }
 
@@ -250,10 +254,10 @@ public final class Decider {
         return Optional.empty();
     }
 
-    /** A silent member whose last report says its service may run: promotions name it for --fence-peer. */
+    /** A member named for fencing that has not stood down since, or a silent member whose last report says its service may run: promotions name it for --fence-peer. */
     private static boolean owesFence(Facts facts, Member m) {
         Liveness l = facts.view.liveness().get(m.node());
-        return l != null && mayServe(l.reportedRole());
+        return m.owesFence() || (l != null && mayServe(l.reportedRole()));
     }
 
     private Decision elect(Facts facts) {
@@ -367,12 +371,21 @@ public final class Decider {
         for (Member m : record.members().values()) {
             Liveness l = facts.view.liveness().get(m.node());
             if (!m.node().equals(winner.node()) && !m.node().equals(confirmed) && !fence.contains(m.node())
-                    && facts.silent(m) && facts.fenced(m)
-                    && (l == null || mayServe(l.reportedRole()))) {
+                    && (m.owesFence() || (facts.silent(m) && facts.fenced(m)
+                    && (l == null || mayServe(l.reportedRole()))))) {
                 fence.add(m.node());
             }
         }
-        return Decision.of(record.assign(epoch, roles), new Change(kind, epoch, roles, reason, commandId, fence));
+        // each named member stays named by every promotion until it stands down itself: a successor told to fence it
+        // may never activate (and fence), and its last report read may say STANDBY though it activated after it
+        GroupRecord next = record.assign(epoch, roles);
+        for (String node : fence) {
+            next = next.withMember(next.members().get(node).owingFenceSince(epoch));
+        }
+        if (confirmed != null && next.members().containsKey(confirmed)) {
+            next = next.withMember(next.members().get(confirmed).fenceSettled());
+        }
+        return Decision.of(next, new Change(kind, epoch, roles, reason, commandId, fence));
     }
 
     private Decision demoteAll(Facts facts, String reason) {

@@ -10,13 +10,14 @@ import dev.failover.wire.Role;
  * level. Volatile by design: never changelogged, rebuilt from fresh beats after a restart.
  *
  * @param lastSeenMs     the coordinator's clock when it received the newest beat
- * @param incarnation    the agent run that sent it, and {@code lastSentAtMs} its send time on the agent's clock
+ * @param incarnation    the agent run that sent it, {@code sequence} its number in that run (a decision names it as
+ *                       its basis, RoleChange v4), and {@code lastSentAtMs} its send time on the agent's clock
  * @param proven         had {@code rise} healthy beats in a row since it was first seen (or seen again after a silence)
  * @param failed         UNHEALTHY for {@code fall} beats in a row, and not yet {@code rise} healthy beats since
  * @param eligibleSinceMs when it last became healthy-eligible (for failback), or {@code Long.MIN_VALUE}
  * @param intervals      the last inter-arrival times in ms, newest last (at most {@link #WINDOW})
  */
-public record Liveness(long lastSeenMs, long incarnation, long lastSentAtMs, Health health, int healthyStreak,
+public record Liveness(long lastSeenMs, long incarnation, long sequence, long lastSentAtMs, Health health, int healthyStreak,
                        int unhealthyStreak, boolean proven, boolean failed,
                        boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
                        long eligibleSinceMs, int[] intervals) {
@@ -25,7 +26,7 @@ public record Liveness(long lastSeenMs, long incarnation, long lastSentAtMs, Hea
 
     /** The first beat of a member since this coordinator started watching: not eligible until {@code rise} beats. */
     public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
-        Liveness unseen = new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSentAtMs(), Health.UNKNOWN, 0, 0,
+        Liveness unseen = new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), Health.UNKNOWN, 0, 0,
                 false, false, false, Role.UNKNOWN, 0, null,
                 Long.MIN_VALUE, new int[0]);
         return unseen.observe(beat, receivedAtMs, policy, false);
@@ -75,7 +76,7 @@ public record Liveness(long lastSeenMs, long incarnation, long lastSentAtMs, Hea
         boolean eligible = nowProven && !nowFailed && !nowLeaving;
         long eligibleSince = eligible ? (eligibleSinceMs == Long.MIN_VALUE ? receivedAtMs : eligibleSinceMs)
                 : Long.MIN_VALUE;
-        return new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSentAtMs(), beat.getHealth(), healthy, unhealthy,
+        return new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), beat.getHealth(), healthy, unhealthy,
                 nowProven, nowFailed, nowLeaving,
                 beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
                 countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals);

@@ -5,11 +5,35 @@ import dev.failover.wire.Role;
 /**
  * A durable fact about one member: who it is, how it asked to be judged, and the role it was assigned.
  *
- * @param problem why this member may not be made ACTIVE (inconsistent timing, another mode), or {@code null}
+ * @param problem        why this member may not be made ACTIVE (inconsistent timing, another mode), or {@code null}
+ * @param fenceOwedSince the epoch of the first promotion that named it for {@code --fence-peer} while it has not
+ *                       stood down since (reported STANDBY at that epoch or later) nor been confirmed stopped; every
+ *                       promotion names it again. {@link #NO_FENCE_OWED} when it owes nothing.
  */
-public record Member(String node, int priority, Timing timing, Role assigned, String problem) {
+public record Member(String node, int priority, Timing timing, Role assigned, String problem, long fenceOwedSince) {
+
+    public static final long NO_FENCE_OWED = 0;
+
+    public Member(String node, int priority, Timing timing, Role assigned, String problem) {
+        this(node, priority, timing, assigned, problem, NO_FENCE_OWED);
+    }
 
     public Member withAssigned(Role role) {
-        return role == assigned ? this : new Member(node, priority, timing, role, problem);
+        return role == assigned ? this : new Member(node, priority, timing, role, problem, fenceOwedSince);
+    }
+
+    /** Named for fencing by the promotion at {@code epoch}: owed since then, or since an earlier naming. */
+    public Member owingFenceSince(long epoch) {
+        return owesFence() && fenceOwedSince <= epoch ? this
+                : new Member(node, priority, timing, assigned, problem, epoch);
+    }
+
+    /** It stood down, or an operator confirmed its service stopped: nothing owed. */
+    public Member fenceSettled() {
+        return owesFence() ? new Member(node, priority, timing, assigned, problem, NO_FENCE_OWED) : this;
+    }
+
+    public boolean owesFence() {
+        return fenceOwedSince != NO_FENCE_OWED;
     }
 }

@@ -5,6 +5,7 @@ import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.GroupView;
 import dev.failover.coordinator.core.Liveness;
 import dev.failover.coordinator.core.Member;
+import dev.failover.wire.BeatRef;
 import dev.failover.wire.GroupState;
 import dev.failover.wire.Health;
 import dev.failover.wire.MemberView;
@@ -24,7 +25,22 @@ final class Evidence {
                 .setDecidedAtMs(now.wallMs()).setKind(change.kind())
                 .setMembers(members(view, now.monoMs(), change.roles()::get))
                 .setReason(change.reason()).setCommandId(change.commandId()).setFence(change.fence())
+                .setBasis(basis(change, view))
                 .build();
+    }
+
+    /**
+     * For every member the change makes ACTIVE, the newest heartbeat of it read so far (sequence -1 when none since
+     * this instance started): the agent activates only within its lease of sending it (RoleChange v4).
+     */
+    private static List<BeatRef> basis(Change change, GroupView view) {
+        return change.roles().entrySet().stream().filter(e -> e.getValue() == Role.ACTIVE).map(e -> e.getKey())
+                .map(node -> {
+                    Liveness l = view.liveness().get(node);
+                    return BeatRef.newBuilder().setNode(node).setIncarnation(l == null ? -1 : l.incarnation())
+                            .setSequence(l == null ? -1 : l.sequence()).build();
+                })
+                .toList();
     }
 
     static GroupState groupState(GroupView view, Now now, String lastReason) {

@@ -27,7 +27,7 @@ final class StoredGroups {
                         .setNode(m.node()).setPriority(m.priority())
                         .setHeartbeatIntervalMs(m.timing().heartbeatIntervalMs()).setLeaseMs(m.timing().leaseMs())
                         .setFailureTimeoutMs(m.timing().failureTimeoutMs()).setAssigned(m.assigned())
-                        .setProblem(m.problem()).build()).toList())
+                        .setProblem(m.problem()).setFenceOwedSince(m.fenceOwedSince()).build()).toList())
                 .setPending(h == null ? null : StoredHandover.newBuilder().setFrom(h.from()).setTo(h.to())
                         .setStandDownEpoch(h.standDownEpoch()).setWhy(h.why()).setCommandId(h.commandId())
                         .setSinceMs(now.toWall(h.sinceMs())).build())
@@ -41,7 +41,7 @@ final class StoredGroups {
         for (StoredMember m : stored.getMembers()) {
             members.put(m.getNode(), new Member(m.getNode(), m.getPriority(),
                     new Timing(m.getHeartbeatIntervalMs(), m.getLeaseMs(), m.getFailureTimeoutMs()), m.getAssigned(),
-                    m.getProblem()));
+                    m.getProblem(), m.getFenceOwedSince()));
         }
         StoredHandover h = stored.getPending();
         return new GroupRecord(stored.getGroup(), stored.getMode(), stored.getEpoch(), members,

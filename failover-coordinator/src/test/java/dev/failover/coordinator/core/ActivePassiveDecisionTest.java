@@ -500,13 +500,58 @@ class ActivePassiveDecisionTest {
         assertTrue(s.activeNode().isEmpty(), "gamma promoted beside alpha's service: " + s.lastReason);
         assertTrue(s.lastReason.contains("alpha reports STOPPING"), s.lastReason);
 
-        // alpha's stand-down finally succeeds: now gamma may take over, and nobody is left to fence
+        // alpha's stand-down finally succeeds: now gamma may take over. alpha still reports the epoch before the
+        // failover that named it for fencing, so it stays named (a STANDBY sent before it applied that failover could
+        // predate an activation nobody saw): gamma's --fence-peer stops a service that is already stopped
         for (int i = 0; i < 3; i++) {
             s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch)
                     .beat("beta", Health.UNHEALTHY, Role.STANDBY, s.record.epoch()).beat("gamma").fence();
             s.decide();
         }
         assertEquals(Optional.of("gamma"), s.activeNode(), s.lastReason);
-        assertEquals(java.util.List.of(), s.lastChange().fence());
+        assertEquals(java.util.List.of("alpha"), s.lastChange().fence());
+    }
+
+    @Test
+    void aPrimaryNamedForFencingStaysNamedUntilItStandsDownItselfThoughNoReportOfItSaidActive() {
+        // found by the failsafe simulation: alpha activated and died before any ACTIVE report of it was read, so its
+        // last report read says STANDBY. The failover names it (it replaced it unseen), but beta never activates (its
+        // decision came too late for its basis), and beta's re-activation must name alpha again
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch - 1).beat("beta").beat("gamma")
+                .fence();
+        s.mute("alpha");
+        for (int i = 0; i < 4 * T / Scenario.INTERVAL && !s.activeNode().equals(Optional.of("beta")); i++) {
+            s.advance(Scenario.INTERVAL).beat("beta").beat("gamma").fence().decide();
+        }
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+        assertEquals(java.util.List.of("alpha"), s.lastChange().fence());
+        long failover = s.record.epoch();
+        assertEquals(failover, s.record.members().get("alpha").fenceOwedSince(), "owed from the failover on");
+
+        s.advance(Scenario.INTERVAL).beat("beta", Health.HEALTHY, Role.STANDBY, failover).beat("gamma").fence();
+        Change again = s.decide().change().orElseThrow();
+        assertEquals(Role.ACTIVE, again.roles().get("beta"), again.reason());
+        assertEquals(java.util.List.of("alpha"), again.fence(), "still named: nobody fenced it, it never stood down");
+
+        // alpha comes back and stands down at the newest epoch: it owes nothing any more
+        s.unmute("alpha").advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, s.record.epoch())
+                .beat("beta", Health.HEALTHY, Role.STANDBY, s.record.epoch()).beat("gamma").fence();
+        assertTrue(!s.record.members().get("alpha").owesFence(), "settled by its own stand-down");
+        Change settled = s.decide().change().orElseThrow();
+        assertEquals(java.util.List.of(), settled.fence(), settled.reason());
+    }
+
+    @Test
+    void aStandbyReportOlderThanTheNamingSettlesNothing() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.mute("alpha").run(T + 300);
+        long failover = s.record.epoch();
+        assertTrue(s.record.members().get("alpha").owesFence());
+        s.unmute("alpha").advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch);
+        assertEquals(failover, s.record.members().get("alpha").fenceOwedSince(),
+                "a STANDBY sent before it applied the failover may predate its activation");
     }
 }

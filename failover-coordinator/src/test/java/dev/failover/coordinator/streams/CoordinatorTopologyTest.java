@@ -50,6 +50,8 @@ class CoordinatorTopologyTest {
     private TestOutputTopic<String, byte[]> deadLetters;
     private final List<RoleChange> decisions = new ArrayList<>();
     private long sequence;
+    /** Per node, the send time (wall ms) of each beat by its sequence. */
+    private final java.util.Map<String, java.util.Map<Long, Long>> sent = new java.util.HashMap<>();
 
     @BeforeEach
     void start() {
@@ -103,6 +105,15 @@ class CoordinatorTopologyTest {
         MemberView alphaEvidence = failover.getMembers().stream().filter(m -> m.getNode().equals("alpha")).findFirst()
                 .orElseThrow();
         assertTrue(alphaEvidence.getLastSeenAgeMs() > 1000, "evidence: " + alphaEvidence);
+
+        // RoleChange v4: each promotion names the newest beat of the promoted node it was based on
+        assertEquals(List.of("alpha"), election.getBasis().stream().map(b -> b.getNode()).toList());
+        assertEquals(List.of("beta"), failover.getBasis().stream().map(b -> b.getNode()).toList());
+        var basis = failover.getBasis().get(0);
+        assertEquals(1, basis.getIncarnation());
+        Long basisSentAt = sent.get("beta").get(basis.getSequence());
+        assertTrue(basisSentAt != null && basisSentAt >= detectedAt - 200 && basisSentAt <= detectedAt,
+                "the failover is based on beta's newest beat, sent at " + basisSentAt + ", decided by " + detectedAt);
     }
 
     @Test
@@ -497,6 +508,7 @@ class CoordinatorTopologyTest {
     }
 
     private Heartbeat heartbeat(String group, String node, GroupMode mode, Health health, Role role, long epoch) {
+        sent.computeIfAbsent(node, n -> new java.util.HashMap<>()).put(sequence, now());
         return Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(sequence++).setIncarnation(1)
                 .setSentAtMs(now()).setHealth(health).setRole(role == null ? Role.STANDBY : role).setEpoch(epoch)
                 .setMode(mode).setPriority(node.equals("alpha") ? 100 : 10).setHeartbeatIntervalMs(200).setLeaseMs(800)

@@ -9,7 +9,8 @@ import java.util.Optional;
  * <pre>
  *   from     to       when
  *   STANDBY  ACTIVE   assigned ACTIVE by a role change newer than anything applied and than the epoch found at
- *                     start-up, the lease is valid, not lapsed, not leaving
+ *                     start-up, the lease is valid, not lapsed, not leaving, and (active/passive) within a lease of
+ *                     sending the heartbeat the decision was based on
  *   ACTIVE   STANDBY  a newer role change assigns STANDBY
  *   ACTIVE   STANDBY  the lease ran out (STAND_DOWN policy); the lapse is sticky until a newer epoch
  *   ACTIVE   STANDBY  shutdown (leaving)
@@ -46,6 +47,8 @@ public final class RoleMachine {
     private long ackLeaseUntil = Long.MIN_VALUE;
     private long feedLeaseUntil = Long.MIN_VALUE;
     private boolean lapsed;
+    /** The latest assignment may make this node ACTIVE only before this (its basis heartbeat's send time + lease). */
+    private long activateBefore = Long.MAX_VALUE;
     private boolean leaving;
     private long staleIgnored;
     private String lastReason = "starting as STANDBY until told otherwise";
@@ -61,6 +64,12 @@ public final class RoleMachine {
     private java.util.List<String> assignedFencePeers = java.util.List.of();
     /** Why the activation of the latest (ACTIVE) edge did not happen (its hook or the peer's fence failed), or null. */
     private String activationFailure;
+    /** Failsafe mode's terms, or null when it is off. */
+    private final FailsafeTerms failsafe;
+    /** Failsafe: the lease as the primary's peers last extended it all together. */
+    private long failsafeLeaseUntil = Long.MIN_VALUE;
+    /** Failsafe: no activation starts before this (a promise to a primary, or the hold after start-up). */
+    private long holdUntil = Long.MIN_VALUE;
 
     /**
      * @param startupEpoch the newest epoch of the group found at start-up (compacted state): nothing at or below it
@@ -71,6 +80,19 @@ public final class RoleMachine {
     }
 
     public RoleMachine(long leaseNanos, BrokerLossPolicy policy, long startupEpoch, HookPlan plan) {
+        this(leaseNanos, policy, startupEpoch, plan, null, 0);
+    }
+
+    /**
+     * With failsafe mode on ({@code failsafe} not null): activations are held for one promise from {@code startNanos}
+     * (this agent may have promised a primary before it restarted, and forgotten).
+     */
+    public RoleMachine(long leaseNanos, BrokerLossPolicy policy, long startupEpoch, HookPlan plan,
+                       FailsafeTerms failsafe, long startNanos) {
+        this.failsafe = failsafe;
+        if (failsafe != null) {
+            holdUntil = startNanos + failsafe.holdNanos();
+        }
         if (leaseNanos <= 0) {
             throw new IllegalArgumentException("the lease must be positive");
         }
@@ -90,15 +112,66 @@ public final class RoleMachine {
      */
     public Optional<Edge> onHeartbeatAcknowledged(long sentAtNanos, long nowNanos) {
         Optional<Edge> lapse = evaluate(nowNanos, lastReason);
-        ackLeaseUntil = Math.max(ackLeaseUntil, sentAtNanos + leaseNanos);
+        if (!onFailsafe(nowNanos)) {
+            ackLeaseUntil = Math.max(ackLeaseUntil, sentAtNanos + leaseNanos);
+        }
         return lapse.isPresent() ? lapse : evaluate(nowNanos, "lease confirmed");
     }
 
     /** The role-change feed answered a request sent at {@code sentAtNanos}; a lapse is taken first, as above. */
     public Optional<Edge> onRoleFeedAnswered(long sentAtNanos, long nowNanos) {
         Optional<Edge> lapse = evaluate(nowNanos, lastReason);
-        feedLeaseUntil = Math.max(feedLeaseUntil, sentAtNanos + leaseNanos);
+        if (!onFailsafe(nowNanos)) {
+            feedLeaseUntil = Math.max(feedLeaseUntil, sentAtNanos + leaseNanos);
+        }
         return lapse.isPresent() ? lapse : evaluate(nowNanos, "lease confirmed");
+    }
+
+    /**
+     * Failsafe: every peer of this primary granted the round it sent at {@code sentAtNanos}. Extends the lease of an
+     * ACTIVE node whose lease is still valid to {@code sentAtNanos + promise}, at most {@code max} past the end of its
+     * last renewal through Kafka; a lapse is taken first, as for an acknowledgement, and stays final. Without failsafe
+     * terms it changes nothing.
+     */
+    public Optional<Edge> onFailsafeGranted(long sentAtNanos, long nowNanos) {
+        Optional<Edge> lapse = evaluate(nowNanos, lastReason);
+        if (failsafe == null || lapse.isPresent() || role != Role.ACTIVE || lapsed || !leaseValid(nowNanos)) {
+            return lapse;
+        }
+        failsafeLeaseUntil = Math.max(failsafeLeaseUntil, sentAtNanos + failsafe.promiseNanos());
+        return evaluate(nowNanos, "lease renewed by every peer (failsafe)");
+    }
+
+    /**
+     * Failsafe: the primary at {@code primaryEpoch} asks this node to promise not to activate. Granted (true) only
+     * with failsafe terms, while this node neither holds nor is assigned the primary role, is not leaving, and has
+     * applied no epoch newer than the primary's (a newer one means the primary was replaced: refusing makes it stand
+     * down when its extension ends). A grant holds every activation until {@code nowNanos + promise + budget}.
+     */
+    public boolean grantPromise(long primaryEpoch, long nowNanos) {
+        if (failsafe == null || role == Role.ACTIVE || assigned == Role.ACTIVE || leaving
+                || appliedEpoch > primaryEpoch) {
+            return false;
+        }
+        holdUntil = Math.max(holdUntil, nowNanos + failsafe.holdNanos());
+        return true;
+    }
+
+    /**
+     * Failsafe: this ACTIVE node serves on its peers' grants alone, its lease through Kafka having run out. Kafka no
+     * longer renews it then, for the rest of this assignment: a heartbeat acknowledged now may have been appended after
+     * the coordinator's fence marker, and a coordinator that convicted this node has promised its successor nothing
+     * about a lease renewed that way (without failsafe the lease would have lapsed first, and the lapse is final). It
+     * serves on grants until a peer refuses or {@code max} has passed, then stands down like any lapse.
+     */
+    public boolean onFailsafe(long nowNanos) {
+        return failsafe != null && role == Role.ACTIVE && nowNanos >= Math.min(ackLeaseUntil, feedLeaseUntil)
+                && leaseValid(nowNanos);
+    }
+
+    /** Failsafe: until when activations are held (a promise, or the hold after start-up); MIN_VALUE when never. */
+    public long heldUntilNanos() {
+        return holdUntil;
     }
 
     /** A role change for this node. Older epochs are ignored and counted; the same epoch again changes nothing. */
@@ -112,6 +185,25 @@ public final class RoleMachine {
      */
     public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers,
                                        long nowNanos) {
+        return onRoleChange(epoch, assignedRole, reason, fencePeers, Long.MAX_VALUE, nowNanos);
+    }
+
+    /**
+     * As above, for a decision the coordinator based on a heartbeat of this node: an active/passive node activates on
+     * it only before {@code activateBeforeNanos} (that heartbeat's send time plus the lease;
+     * {@link Long#MIN_VALUE} when the basis is unknown: a beat of an earlier run or too old to remember;
+     * {@link Long#MAX_VALUE} when the decision names none, from a coordinator older than RoleChange v4).
+     *
+     * <p>IMPORTANT: why. The coordinator convicts a silent node once every beat sent within the lease of its last one
+     * read has been read; for an ACTIVE node that bounds the lease (a later acknowledgement finds it lapsed). A
+     * STANDBY node's lease is not bounded so: one cut off across its own promotion renews it with beats the
+     * coordinator has not read when it convicts it, and reads the promotion late, after the conviction but before the
+     * successor's decision. Activating only within a lease of the beat the promotion was based on puts the activation
+     * inside the window the coordinator's conviction accounts for. An assignment that comes too late lapses: this node
+     * reports STANDBY at its epoch, and the coordinator re-activates it with a newer decision, or promotes another.
+     */
+    public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers,
+                                       long activateBeforeNanos, long nowNanos) {
         if (epoch < appliedEpoch) {
             staleIgnored++;
             return evaluate(nowNanos, lastReason);
@@ -122,6 +214,7 @@ public final class RoleMachine {
         appliedEpoch = epoch;
         assigned = assignedRole == Role.ACTIVE ? Role.ACTIVE : Role.STANDBY;
         assignedFencePeers = assigned == Role.ACTIVE ? java.util.List.copyOf(fencePeers) : java.util.List.of();
+        activateBefore = activateBeforeNanos;
         lapsed = false;
         lastReason = reason;
         return evaluate(nowNanos, reason);
@@ -169,6 +262,17 @@ public final class RoleMachine {
                     + "on my own (no acknowledged heartbeat or role feed within the lease)";
             return Optional.of(take(Role.STANDBY, lastReason));
         }
+        if (role != Role.ACTIVE && assigned == Role.ACTIVE && !lapsed && !leaving && policy == BrokerLossPolicy.STAND_DOWN
+                && nowNanos >= activateBefore) {
+            lapsed = true;
+            lastReason = activateBefore == Long.MIN_VALUE
+                    ? "the assignment at epoch " + appliedEpoch + " is based on a heartbeat this run did not send or "
+                    + "no longer remembers: not activating on it (waiting for a newer decision)"
+                    : "the assignment at epoch " + appliedEpoch + " came " + (nowNanos - activateBefore) / 1_000_000
+                    + " ms after the lease of the heartbeat it was based on ran out: a newer decision may already have "
+                    + "replaced it, so not activating on it (waiting for a newer decision)";
+            return Optional.empty();
+        }
         Role desired = assigned == Role.ACTIVE && !lapsed && !leaving
                 && (leaseValid || (role == Role.ACTIVE && policy == BrokerLossPolicy.KEEP_SERVING))
                 ? Role.ACTIVE : Role.STANDBY;
@@ -213,8 +317,20 @@ public final class RoleMachine {
             return false;
         }
         boolean starts = step.kind() == HookStep.Kind.ACTIVATE || step.kind() == HookStep.Kind.FENCE_PEER;
-        return !starts || (role == Role.ACTIVE && !lapsed
+        return !starts || (role == Role.ACTIVE && !lapsed && nowNanos >= holdUntil
                 && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING));
+    }
+
+    /**
+     * Failsafe: {@code step} again, to run once the hold on activations is over, when {@link #shouldRun} refused it
+     * only for that hold (a promise to a primary, or the hold after start-up); empty otherwise.
+     */
+    public Optional<HookStep> deferred(HookStep step, long nowNanos) {
+        boolean starts = step.kind() == HookStep.Kind.ACTIVATE || step.kind() == HookStep.Kind.FENCE_PEER;
+        if (!starts || nowNanos >= holdUntil || !isLatest(step.edge().number()) || role != Role.ACTIVE || lapsed) {
+            return Optional.empty();
+        }
+        return Optional.of(new HookStep(step.kind(), step.edge(), step.attempt(), holdUntil));
     }
 
     /**
@@ -320,7 +436,11 @@ public final class RoleMachine {
     }
 
     private long leaseUntil() {
-        return Math.min(ackLeaseUntil, feedLeaseUntil);
+        long kafka = Math.min(ackLeaseUntil, feedLeaseUntil);
+        if (failsafe == null || failsafeLeaseUntil == Long.MIN_VALUE || kafka == Long.MIN_VALUE) {
+            return kafka;
+        }
+        return Math.max(kafka, Math.min(failsafeLeaseUntil, kafka + failsafe.maxNanos()));
     }
 
     /** The role this agent holds (its latest edge), and the epoch it has applied. */

@@ -407,4 +407,143 @@ class RoleMachineTest {
         Edge down = fencing.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
         assertEquals(List.of(), down.fencePeers());
     }
+
+    // RoleChange v4: an active/passive node activates only within a lease of the heartbeat the decision was based on
+
+    @Test
+    void anAssignmentReadWithinTheLeaseOfItsBasisActivates() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        long basisSent = now - 300 * MS;
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", List.of(), basisSent + LEASE, now).orElseThrow();
+        assertEquals(Role.ACTIVE, up.to());
+    }
+
+    @Test
+    void anAssignmentReadAfterTheLeaseOfItsBasisDoesNotActivateAndReportsStandbyAtItsEpoch() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        long basisSent = now - LEASE; // read exactly a lease after the beat it was based on: too late
+        assertEquals(Optional.empty(), m.onRoleChange(1, Role.ACTIVE, "elected", List.of(), basisSent + LEASE, now));
+        assertEquals(Role.STANDBY, m.role());
+        assertEquals(Role.STANDBY, m.reportedRole(), "what makes the coordinator decide again");
+        assertEquals(1, m.appliedEpoch());
+        confirm(m, now + 100 * MS);
+        assertEquals(Optional.empty(), m.tick(now + 101 * MS), "a fresh lease does not revive the late assignment");
+        Edge again = m.onRoleChange(2, Role.ACTIVE, "re-activated", List.of(), now + 50 * MS + LEASE, now + 102 * MS)
+                .orElseThrow();
+        assertEquals(Role.ACTIVE, again.to(), "a newer decision within its basis's lease does");
+    }
+
+    @Test
+    void aStandbyCutOffAcrossItsPromotionDoesNotActivateOnALeaseRenewedAfterTheBasisRanOut() {
+        // the interleaving the failsafe simulation found: the promotion is read while the lease is out, the lease is
+        // renewed with beats the coordinator has not read when it convicts this node, and only then could it activate
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0);
+        long basisSent = now;
+        m.onHeartbeatAcknowledged(basisSent, basisSent + MS);
+        m.onRoleFeedAnswered(now - 500 * MS, now); // the feed's half runs out 300 ms from now
+        long read = now + 400 * MS; // within the basis's lease, but this node's lease is out: it waits for one
+        assertEquals(Optional.empty(), m.onRoleChange(1, Role.ACTIVE, "promoted", List.of(), basisSent + LEASE, read));
+        long renewed = basisSent + LEASE + 40 * MS; // cut off until after the basis's lease
+        assertEquals(Optional.empty(), m.onHeartbeatAcknowledged(renewed, renewed + MS));
+        assertEquals(Optional.empty(), m.onRoleFeedAnswered(renewed, renewed + 2 * MS));
+        assertTrue(m.leaseValid(renewed + 3 * MS), "the lease itself is fresh again");
+        assertEquals(Role.STANDBY, m.role(), "without the basis it would have activated here");
+    }
+
+    @Test
+    void anUnknownBasisNeverActivatesAndNoBasisActivatesAsBefore() {
+        RoleMachine unknown = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        assertEquals(Optional.empty(), unknown.onRoleChange(1, Role.ACTIVE, "elected", List.of(), Long.MIN_VALUE, now));
+        RoleMachine legacy = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        assertEquals(Role.ACTIVE, legacy.onRoleChange(1, Role.ACTIVE, "elected", List.of(), Long.MAX_VALUE, now)
+                .orElseThrow().to(), "a coordinator older than v4 names no basis");
+    }
+
+    @Test
+    void aNodeAlreadyActiveKeepsItsRoleWhateverTheBasisOfANewerDecision() {
+        RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        assertEquals(Optional.empty(), m.onRoleChange(2, Role.ACTIVE, "membership", List.of(), now - MS, now));
+        assertEquals(Role.ACTIVE, m.role(), "no activation to bound: its lease bounds it, as always");
+    }
+
+    @Test
+    void sentBeatsGiveTheLeaseOfAKnownBeatOfThisRunOnly() {
+        SentBeats beats = new SentBeats(42);
+        beats.sent(7, 1_000 * MS);
+        assertEquals(1_000 * MS + LEASE, beats.activateBefore(42, 7, LEASE));
+        assertEquals(Long.MIN_VALUE, beats.activateBefore(41, 7, LEASE), "another run's beat");
+        assertEquals(Long.MIN_VALUE, beats.activateBefore(42, 8, LEASE), "not sent");
+        assertEquals(Long.MIN_VALUE, beats.activateBefore(42, -1, LEASE), "the coordinator read none");
+        beats.sent(7 + SentBeats.CAPACITY, 2_000 * MS);
+        assertEquals(Long.MIN_VALUE, beats.activateBefore(42, 7, LEASE), "forgotten: refused, never guessed");
+    }
+
+    // failsafe's core (issue 13): exercised end to end by FailsafeSimulationTest; the rules one by one here
+
+    private static final FailsafeTerms TERMS = new FailsafeTerms(400 * MS, 200 * MS, 5_000 * MS);
+
+    private RoleMachine failsafeMachine(long startNanos) {
+        RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, HookPlan.DEFAULT, TERMS, startNanos);
+        confirm(m, now);
+        return m;
+    }
+
+    @Test
+    void aPrimaryWhosePeersAllGrantedServesOnTheirGrantsAndKafkaNoLongerRenewsItsLease() {
+        RoleMachine m = failsafeMachine(now - 10_000 * MS);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        long round = now + LEASE - 100 * MS;
+        assertEquals(Optional.empty(), m.onFailsafeGranted(round, round + 10 * MS));
+        long pastKafka = now + LEASE + 50 * MS;
+        assertEquals(Optional.empty(), m.tick(pastKafka), "its lease runs on the grants, from the round's send time");
+        assertTrue(m.onFailsafe(pastKafka));
+        m.onHeartbeatAcknowledged(pastKafka - MS, pastKafka);
+        m.onRoleFeedAnswered(pastKafka - MS, pastKafka);
+        assertEquals(Role.STANDBY, m.tick(round + TERMS.promiseNanos()).orElseThrow().to(),
+                "a beat acknowledged meanwhile may have been appended after a conviction: it renews nothing");
+    }
+
+    @Test
+    void grantsNeverExtendALapsedLeaseAndNeverPastTheMaximum() {
+        RoleMachine m = failsafeMachine(now - 10_000 * MS);
+        m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        long lapse = now + LEASE;
+        assertEquals(Role.STANDBY, m.onFailsafeGranted(lapse - MS, lapse + MS).orElseThrow().to(), "lapsed first");
+
+        RoleMachine n = failsafeMachine(now - 10_000 * MS);
+        n.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        long t = now;
+        while (t < now + LEASE + TERMS.maxNanos() + 1_000 * MS && n.role() == Role.ACTIVE) {
+            t += 200 * MS;
+            n.onFailsafeGranted(t - 10 * MS, t);
+        }
+        assertTrue(t <= now + LEASE + TERMS.maxNanos() + 200 * MS, "stood down at most max after Kafka's lease: "
+                + (t - now) / MS + " ms");
+    }
+
+    @Test
+    void aPeerThatGrantedHoldsItsActivationForThePromiseAndTheBudget() {
+        RoleMachine peer = failsafeMachine(now - 10_000 * MS);
+        assertTrue(peer.grantPromise(1, now));
+        Edge up = peer.onRoleChange(2, Role.ACTIVE, "promoted", now + 10 * MS).orElseThrow();
+        HookStep activate = peer.firstStep(up);
+        assertTrue(!peer.shouldRun(activate, now + 10 * MS));
+        HookStep later = peer.deferred(activate, now + 10 * MS).orElseThrow();
+        assertEquals(now + TERMS.holdNanos(), later.notBeforeNanos());
+        assertTrue(!peer.grantPromise(1, now + 20 * MS), "it has applied a newer epoch than the primary's: refused");
+        confirm(peer, now + TERMS.holdNanos());
+        assertTrue(peer.shouldRun(later, now + TERMS.holdNanos()));
+    }
+
+    @Test
+    void anActivePeerOrOneAssignedActiveNeverGrantsAndAStartingAgentHoldsActivations() {
+        RoleMachine active = failsafeMachine(now - 10_000 * MS);
+        active.onRoleChange(3, Role.ACTIVE, "elected", now).orElseThrow();
+        assertTrue(!active.grantPromise(3, now));
+        RoleMachine started = failsafeMachine(now);
+        assertEquals(now + TERMS.holdNanos(), started.heldUntilNanos(), "it may have promised before it restarted");
+        RoleMachine off = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        assertTrue(!off.grantPromise(0, now), "without failsafe terms nobody grants");
+    }
 }

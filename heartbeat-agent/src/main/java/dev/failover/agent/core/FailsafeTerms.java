@@ -1,0 +1,37 @@
+package dev.failover.agent.core;
+
+/**
+ * The terms of failsafe mode (issue 13; Patroni's {@code failsafe_mode} over the agents' peers), off unless given: a
+ * primary whose lease Kafka can no longer renew may have it renewed by <b>all</b> of its peers, each of whom then
+ * promises not to activate until its promise has run out.
+ *
+ * <ul>
+ *   <li>The primary asks every peer in its ask set at once; only if all grant does its lease extend, to the time it
+ *       <b>sent</b> the round plus {@code promiseNanos} (as a heartbeat's acknowledgement extends it from its send
+ *       time), and never past {@code maxNanos} after the end of the lease Kafka last gave it.</li>
+ *   <li>A peer grants only while it neither holds nor has been assigned the primary role and has applied no epoch
+ *       newer than the primary's; it then holds every activation until the time it <b>received</b> the request plus
+ *       {@code promiseNanos + budgetNanos}: the primary's extension plus the stand-down budget its hook has after a
+ *       lapse, as after any lapse (failure timeout − lease).</li>
+ *   <li>An agent that starts holds its activations for as long as one promise lasts: it may have promised before it
+ *       restarted and forgotten.</li>
+ * </ul>
+ *
+ * @param promiseNanos how long one round of grants extends the primary's lease, from when it was sent
+ * @param budgetNanos  the stand-down budget a peer adds to its promise (failure timeout − lease)
+ * @param maxNanos     the longest the lease may run past the end of its last renewal through Kafka on grants alone
+ */
+public record FailsafeTerms(long promiseNanos, long budgetNanos, long maxNanos) {
+
+    public FailsafeTerms {
+        if (promiseNanos <= 0 || budgetNanos < 0 || maxNanos < promiseNanos) {
+            throw new IllegalArgumentException("failsafe needs a positive promise, a budget of 0 or more and a "
+                    + "maximum of at least one promise");
+        }
+    }
+
+    /** How long a peer holds its activations after granting, and an agent after it starts. */
+    public long holdNanos() {
+        return promiseNanos + budgetNanos;
+    }
+}
