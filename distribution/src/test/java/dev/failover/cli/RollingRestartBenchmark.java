@@ -2,15 +2,10 @@ package dev.failover.cli;
 
 import dev.failover.testkit.Await;
 import dev.failover.testkit.LocalKafkaCluster;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,7 +36,7 @@ class RollingRestartBenchmark {
                 Await.until(Duration.ofSeconds(90), "a primary", () -> alpha.roleStatus() == 200
                         || beta.roleStatus() == 200);
                 Await.hold(Duration.ofSeconds(10), "the group settles");
-                try (Poller poller = new Poller(List.of(alpha, beta));
+                try (RolePoller poller = new RolePoller(List.of(alpha, beta));
                      AutoCloseable keep = () -> keepOutputs(dir, c1, c2, alpha, beta)) {
                     phase(report, "steady, 20 s", poller, alpha, beta, () -> Await.hold(Duration.ofSeconds(20), "steady"));
                     phase(report, "rolling restart (SIGTERM, restart, in sync, 15 s)", poller, alpha, beta, () -> {
@@ -90,7 +85,7 @@ class RollingRestartBenchmark {
         void run() throws Exception;
     }
 
-    private static void phase(BenchmarkReport report, String name, Poller poller, AgentProcess alpha,
+    private static void phase(BenchmarkReport report, String name, RolePoller poller, AgentProcess alpha,
                               AgentProcess beta, Step step) throws Exception {
         int hooksBefore = alpha.edges().size() + beta.edges().size();
         poller.reset();
@@ -98,76 +93,5 @@ class RollingRestartBenchmark {
         int hooks = alpha.edges().size() + beta.edges().size() - hooksBefore;
         report.note(String.format("%-55s hook runs %d, longest with no node ACTIVE %d ms, two ACTIVE at once: %s",
                 name, hooks, poller.longestGapMs(), poller.twoSeen() ? "YES" : "never"));
-    }
-
-    /** Polls every agent's /role every 10 ms on one thread with one HTTP client. */
-    private static final class Poller implements AutoCloseable {
-        private final List<AgentProcess> agents;
-        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final Thread thread;
-        private volatile long gapStartNs = -1;
-        private volatile long longestGapNs;
-        private volatile boolean two;
-
-        Poller(List<AgentProcess> agents) {
-            this.agents = agents;
-            this.thread = new Thread(this::loop, "role-poller");
-            this.thread.setDaemon(true);
-            this.thread.start();
-        }
-
-        private void loop() {
-            while (running.get()) {
-                int active = 0;
-                for (AgentProcess a : agents) {
-                    try {
-                        int status = http.send(HttpRequest.newBuilder(URI.create("http://" + a.http + "/role"))
-                                .timeout(Duration.ofMillis(200)).build(), HttpResponse.BodyHandlers.discarding())
-                                .statusCode();
-                        active += status == 200 ? 1 : 0;
-                    } catch (Exception e) {
-                        // not answering: not serving
-                    }
-                }
-                long now = System.nanoTime();
-                synchronized (this) {
-                    if (active >= 2) {
-                        two = true;
-                    }
-                    if (active == 0 && gapStartNs < 0) {
-                        gapStartNs = now;
-                    } else if (active > 0 && gapStartNs >= 0) {
-                        longestGapNs = Math.max(longestGapNs, now - gapStartNs);
-                        gapStartNs = -1;
-                    }
-                }
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-
-        synchronized void reset() {
-            longestGapNs = 0;
-            two = false;
-            gapStartNs = -1;
-        }
-
-        synchronized long longestGapMs() {
-            long open = gapStartNs >= 0 ? System.nanoTime() - gapStartNs : 0;
-            return Math.max(longestGapNs, open) / 1_000_000;
-        }
-
-        synchronized boolean twoSeen() {
-            return two;
-        }
-
-        @Override
-        public void close() {
-            running.set(false);
-        }
     }
 }

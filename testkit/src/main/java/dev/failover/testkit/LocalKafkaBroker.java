@@ -1,6 +1,5 @@
 package dev.failover.testkit;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -154,7 +153,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
                     log.warn("a port chosen for the broker was taken before it could bind it (attempt {}); choosing "
                             + "new ports", attempt);
                     forgetChosenPorts();
-                    deleteRecursively(dataDir.resolve("logs"));
+                    Directories.deleteRecursively(dataDir.resolve("logs"));
                 }
             }
         } catch (IOException e) {
@@ -213,7 +212,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
     public synchronized void close() {
         stop();
         if (deleteDataOnClose) {
-            deleteRecursively(dataDir);
+            Directories.deleteRecursively(dataDir);
         }
     }
 
@@ -430,17 +429,6 @@ public final class LocalKafkaBroker implements KafkaBroker {
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "(cannot read " + file + ": " + e.getMessage() + ")";
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-        } catch (IOException e) {
-            log.warn("could not delete {}: {}", dir, e.toString());
         }
     }
 

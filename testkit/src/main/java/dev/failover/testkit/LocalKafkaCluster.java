@@ -216,11 +216,7 @@ public final class LocalKafkaCluster implements KafkaBroker {
             node.close();
         }
         if (deleteDataOnClose) {
-            try (var paths = Files.walk(dir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(java.io.File::delete);
-            } catch (IOException e) {
-                log.warn("could not delete {}: {}", dir, e.toString());
-            }
+            Directories.deleteRecursively(dir);
         }
     }
 }
