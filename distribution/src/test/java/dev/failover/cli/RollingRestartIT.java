@@ -1,0 +1,105 @@
+package dev.failover.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.testkit.Await;
+import dev.failover.testkit.Directories;
+import dev.failover.testkit.LocalKafkaCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A rolling restart of a three-node cluster (replication 3, min in-sync 2, the stock 9 s broker session) moves no
+ * primary: two coordinators and two agents at the defaults (200 ms / 1 s) with hooks that record every run, each node
+ * in turn stopped with SIGTERM (a controlled shutdown: its leaderships move first), restarted and awaited back in every
+ * in-sync set. At the service: no hook runs at all, never two agents ACTIVE, and never more than 1 s with none ACTIVE
+ * ({@code /role} polled every 10 ms). What a Kafka shop does every month must not look like a failure to us.
+ * On failure every process's output and the nodes' logs stay in the directory the assertion names.
+ */
+class RollingRestartIT {
+
+    private static final long LONGEST_GAP_MS = 1_000;
+
+    @Test
+    void aRollingRestartOfTheClusterRunsNoHookAndLeavesThePrimaryServing() throws Exception {
+        Path dir = Files.createTempDirectory("rolling-it-");
+        List<CoordinatorProcess> coordinators = new ArrayList<>();
+        List<AgentProcess> agents = new ArrayList<>();
+        boolean passed = false;
+        try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, Map.of())) {
+            cluster.start();
+            String bootstrap = cluster.bootstrapServers();
+            coordinators.add(CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"), List.of()));
+            coordinators.add(CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"), List.of()));
+            AgentProcess alpha = AgentProcess.launch(bootstrap, "rolling", "alpha", 100, dir);
+            agents.add(alpha);
+            AgentProcess beta = AgentProcess.launch(bootstrap, "rolling", "beta", 50, dir);
+            agents.add(beta);
+            Await.until(Duration.ofSeconds(90), "alpha ACTIVE and beta STANDBY", () -> alpha.roleStatus() == 200
+                    && beta.roleStatus() == 503);
+            Await.until(Duration.ofSeconds(60), "both coordinators healthy",
+                    () -> coordinators.stream().allMatch(CoordinatorProcess::healthy));
+            Await.hold(Duration.ofSeconds(5), "the group settles");
+            List<String> hooksBefore = hookRuns(agents);
+            assertEquals("ACTIVE", lastRole(alpha), "alpha's last hook made it ACTIVE: " + hooksBefore);
+
+            try (RolePoller poller = new RolePoller(agents)) {
+                for (int node = 1; node <= cluster.size(); node++) {
+                    cluster.node(node).stop();
+                    cluster.node(node).start();
+                    cluster.awaitFullyReplicated(Duration.ofSeconds(120));
+                    Await.hold(Duration.ofSeconds(5), "node " + node + " back, the group settles");
+                }
+                long gap = poller.longestGapMs();
+                boolean two = poller.twoSeen();
+                long samples = poller.samples();
+                List<String> hooksAfter = hookRuns(agents);
+                assertTrue(samples > 1_000, "the poller kept polling through the restart: " + samples + " rounds");
+                assertFalse(two, "two agents ACTIVE at once during the rolling restart");
+                assertEquals(hooksBefore, hooksAfter, "no hook ran during the rolling restart (outputs in " + dir + ")");
+                assertTrue(gap <= LONGEST_GAP_MS, "longest time with no agent ACTIVE was " + gap + " ms, over "
+                        + LONGEST_GAP_MS + " ms (outputs in " + dir + ")");
+                assertEquals(200, alpha.roleStatus(), "alpha still ACTIVE after the rolling restart");
+            }
+            passed = true;
+        } finally {
+            if (!passed) {
+                keepOutputs(dir, coordinators, agents);
+            }
+            agents.forEach(AgentProcess::close);
+            coordinators.forEach(CoordinatorProcess::close);
+            if (passed) {
+                Directories.deleteRecursively(dir);
+            }
+        }
+    }
+
+    private static List<String> hookRuns(List<AgentProcess> agents) {
+        List<String> runs = new ArrayList<>();
+        agents.forEach(a -> runs.addAll(a.edges()));
+        return runs;
+    }
+
+    private static String lastRole(AgentProcess agent) {
+        List<String> edges = agent.edges();
+        return edges.isEmpty() ? "none" : edges.get(edges.size() - 1).split(" ")[0];
+    }
+
+    private static void keepOutputs(Path dir, List<CoordinatorProcess> coordinators, List<AgentProcess> agents)
+            throws java.io.IOException {
+        for (int i = 0; i < coordinators.size(); i++) {
+            Files.write(dir.resolve("coordinator-" + (i + 1) + ".log"), coordinators.get(i).process.output());
+        }
+        for (AgentProcess a : agents) {
+            Files.write(dir.resolve("agent-" + a.node + ".log"), a.output());
+        }
+        System.out.println("rolling-restart IT: outputs and the nodes' logs kept in " + dir);
+    }
+}
