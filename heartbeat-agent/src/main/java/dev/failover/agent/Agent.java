@@ -359,7 +359,8 @@ public final class Agent implements AutoCloseable {
                 nanos.getAsLong()));
         boolean tooLate;
         synchronized (lock) {
-            tooLate = assigned == Role.ACTIVE && m.appliedEpoch() == change.getEpoch() && m.role() != Role.ACTIVE
+            tooLate = assigned == Role.ACTIVE && settings.mode() != GroupMode.ACTIVE_ACTIVE
+                    && m.appliedEpoch() == change.getEpoch() && m.role() != Role.ACTIVE
                     && activateBefore != Long.MAX_VALUE && nanos.getAsLong() >= activateBefore;
         }
         if (tooLate) {

@@ -3,6 +3,7 @@ package dev.failover.coordinator.core;
 import dev.failover.wire.Command;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupMode;
+import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import java.util.ArrayList;
@@ -91,9 +92,11 @@ public final class Decider {
         Member existing = base.members().get(beat.getNode());
         Role assigned = existing == null ? Role.STANDBY : existing.assigned();
         // a fence it owes is settled by its own stand-down at or after the promotion that named it (an older STANDBY
-        // report may have been sent before it activated, and read late)
-        long owed = existing == null || (beat.getRole() == Role.STANDBY && beat.getEpoch() >= existing.fenceOwedSince())
-                ? Member.NO_FENCE_OWED : existing.fenceOwedSince();
+        // report may have been sent before it activated, and read late), or by leaving: a leaving agent has stood
+        // down for good, and never activates again in that run
+        boolean stoodDown = beat.getRole() == Role.STANDBY
+                && (existing == null || beat.getEpoch() >= existing.fenceOwedSince() || beat.getHealth() == Health.LEAVING);
+        long owed = existing == null || stoodDown ? Member.NO_FENCE_OWED : existing.fenceOwedSince();
         Member member = new Member(beat.getNode(), beat.getPriority(), timing, assigned, problem, owed);
         return member.equals(existing) ? base : base.withMember(member);
     }
@@ -608,8 +611,9 @@ public final class Decider {
     /**
      * The operator confirms that {@code node}'s service is stopped (Pacemaker's {@code stonith_admin --confirm}):
      * the handover waiting for its stand-down (a failed or hung {@code --on-standby}) goes on as if it had been
-     * acknowledged, and the promotion carries the confirmation's command id. Only the node a handover waits for can
-     * be confirmed: anything else is refused and changes nothing.
+     * acknowledged, and the promotion carries the confirmation's command id. A silent node that promotions still name
+     * for {@code --fence-peer} (it may have served unseen) is named no more. Anything else is refused and changes
+     * nothing.
      */
     private Decision confirmStopped(Facts facts, String node, String id, String by) {
         GroupRecord record = facts.view.record();
@@ -617,9 +621,17 @@ public final class Decider {
         if (node == null) {
             return refuse(record, id, "confirm-stopped refused: name the node whose service is stopped");
         }
+        Member owing = record.members().get(node);
+        if ((pending == null || !pending.from().equals(node)) && owing != null && owing.owesFence()
+                && facts.silent(owing)) {
+            GroupRecord settled = record.withMember(owing.fenceSettled());
+            return Decision.of(settled, new Change(DecisionKind.MEMBERSHIP, record.epoch(), record.roles(),
+                    node + "'s service confirmed stopped" + by + ": promotions no longer name it for --fence-peer", id));
+        }
         if (pending == null || !pending.from().equals(node)) {
             return refuse(record, id, "confirm-stopped refused: no handover of " + record.group() + " is waiting for "
-                    + node + " to stand down" + (pending == null ? "" : " (it waits for " + pending.from() + ")"));
+                    + node + " to stand down, and it is named for no fence" + (pending == null ? ""
+                    : " (it waits for " + pending.from() + ")"));
         }
         Optional<Member> successor = successor(facts, pending);
         if (successor.isEmpty()) {

@@ -554,4 +554,27 @@ class ActivePassiveDecisionTest {
         assertEquals(failover, s.record.members().get("alpha").fenceOwedSince(),
                 "a STANDBY sent before it applied the failover may predate its activation");
     }
+
+    @Test
+    void theNewestNamingCountsAndALeaveOrAnOperatorsConfirmationSettlesWhatIsOwed() {
+        Member m = new Member("alpha", 1, new Timing(200, 800, 1000), Role.STANDBY, null);
+        assertEquals(7, m.owingFenceSince(5).owingFenceSince(7).owingFenceSince(3).fenceOwedSince(),
+                "named again after it may have activated: only a stand-down at the newer epoch settles it");
+
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        long epoch = s.record.epoch();
+        s.mute("alpha").run(T + 300);
+        assertTrue(s.record.members().get("alpha").owesFence());
+        s.unmute("alpha").advance(Scenario.INTERVAL).beat("alpha", Health.LEAVING, Role.STANDBY, epoch);
+        assertTrue(!s.record.members().get("alpha").owesFence(), "it left: stood down for good in that run");
+
+        Scenario t = Scenario.groupWithPrimaryAndTwoStandbys();
+        t.mute("alpha").run(T + 300);
+        assertTrue(t.record.members().get("alpha").owesFence());
+        Decision confirmed = t.command(dev.failover.wire.CommandType.CONFIRM_STOPPED, "alpha", null);
+        assertTrue(!t.record.members().get("alpha").owesFence(), confirmed.reason());
+        assertEquals(DecisionKind.MEMBERSHIP, confirmed.change().orElseThrow().kind(), confirmed.reason());
+        Decision refused = t.command(dev.failover.wire.CommandType.CONFIRM_STOPPED, "gamma", null);
+        assertTrue(refused.reason().contains("refused"), refused.reason());
+    }
 }

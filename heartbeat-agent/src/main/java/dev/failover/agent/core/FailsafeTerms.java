@@ -18,15 +18,15 @@ package dev.failover.agent.core;
  * </ul>
  *
  * @param promiseNanos how long one round of grants extends the primary's lease, from when it was sent
- * @param budgetNanos  the stand-down budget a peer adds to its promise (failure timeout − lease)
+ * @param budgetNanos  the stand-down budget a peer adds to its promise (failure timeout − lease), positive
  * @param maxNanos     the longest the lease may run past the end of its last renewal through Kafka on grants alone
  */
 public record FailsafeTerms(long promiseNanos, long budgetNanos, long maxNanos) {
 
     public FailsafeTerms {
-        if (promiseNanos <= 0 || budgetNanos < 0 || maxNanos < promiseNanos) {
-            throw new IllegalArgumentException("failsafe needs a positive promise, a budget of 0 or more and a "
-                    + "maximum of at least one promise");
+        if (promiseNanos <= 0 || budgetNanos <= 0 || maxNanos < promiseNanos) {
+            throw new IllegalArgumentException("failsafe needs a positive promise, a positive stand-down budget "
+                    + "(failure timeout - lease) and a maximum of at least one promise");
         }
     }
 

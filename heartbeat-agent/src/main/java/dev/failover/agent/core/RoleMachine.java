@@ -128,14 +128,16 @@ public final class RoleMachine {
     }
 
     /**
-     * Failsafe: every peer of this primary granted the round it sent at {@code sentAtNanos}. Extends the lease of an
-     * ACTIVE node whose lease is still valid to {@code sentAtNanos + promise}, at most {@code max} past the end of its
-     * last renewal through Kafka; a lapse is taken first, as for an acknowledgement, and stays final. Without failsafe
-     * terms it changes nothing.
+     * Failsafe: every peer of this primary granted the round it sent at {@code sentAtNanos} for its edge {@code edge}
+     * (its peers and epoch were that edge's). Extends the lease of an ACTIVE node whose lease is still valid, while
+     * that edge is its latest, to {@code sentAtNanos + promise}, at most {@code max} past the end of its last renewal
+     * through Kafka; a lapse is taken first, as for an acknowledgement, and stays final. Without failsafe terms it
+     * changes nothing.
      */
-    public Optional<Edge> onFailsafeGranted(long sentAtNanos, long nowNanos) {
+    public Optional<Edge> onFailsafeGranted(long edge, long sentAtNanos, long nowNanos) {
         Optional<Edge> lapse = evaluate(nowNanos, lastReason);
-        if (failsafe == null || lapse.isPresent() || role != Role.ACTIVE || lapsed || !leaseValid(nowNanos)) {
+        if (failsafe == null || lapse.isPresent() || role != Role.ACTIVE || lapsed || !leaseValid(nowNanos)
+                || !isLatest(edge)) {
             return lapse;
         }
         failsafeLeaseUntil = Math.max(failsafeLeaseUntil, sentAtNanos + failsafe.promiseNanos());
@@ -162,7 +164,8 @@ public final class RoleMachine {
      * longer renews it then, for the rest of this assignment: a heartbeat acknowledged now may have been appended after
      * the coordinator's fence marker, and a coordinator that convicted this node has promised its successor nothing
      * about a lease renewed that way (without failsafe the lease would have lapsed first, and the lapse is final). It
-     * serves on grants until a peer refuses or {@code max} has passed, then stands down like any lapse.
+     * serves on grants until a peer refuses or {@code max} has passed, then stands down like any lapse; only a new edge
+     * starts a lease anew.
      */
     public boolean onFailsafe(long nowNanos) {
         return failsafe != null && role == Role.ACTIVE && nowNanos >= Math.min(ackLeaseUntil, feedLeaseUntil)
@@ -284,6 +287,7 @@ public final class RoleMachine {
 
     private Edge take(Role to, String reason) {
         role = to;
+        failsafeLeaseUntil = Long.MIN_VALUE; // grants extended the edge they were asked for, no other
         activated = false;
         activationFailure = null;
         stopping = to == Role.STANDBY;
@@ -391,6 +395,11 @@ public final class RoleMachine {
             }
         }
         return Optional.empty();
+    }
+
+    /** The number of the latest edge (0 before the start-up edge). */
+    public long latestEdge() {
+        return edges;
     }
 
     /** Whether edge {@code edge} is still the latest (a hook retry for an older one is pointless). */

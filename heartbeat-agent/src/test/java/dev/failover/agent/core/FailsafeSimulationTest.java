@@ -544,12 +544,13 @@ class FailsafeSimulationTest {
         /** Failsafe's round: every peer asked at once; the lease extends only if all grant. */
         private void askPeers(long sentAt) {
             long epoch = machine.appliedEpoch();
+            long edge = machine.latestEdge();
             List<Integer> peers = List.copyOf(askSet);
             long thisRound = ++round;
             int inc = incarnation;
             Set<Integer> granted = new HashSet<>();
             if (peers.isEmpty()) {
-                dispatch(machine.onFailsafeGranted(sentAt, mono()));
+                dispatch(machine.onFailsafeGranted(edge, sentAt, mono()));
                 return;
             }
             for (int p : peers) {
@@ -564,7 +565,7 @@ class FailsafeSimulationTest {
                             if (grant && round - thisRound < 5) {
                                 granted.add(p);
                                 if (granted.size() == peers.size()) {
-                                    dispatch(machine.onFailsafeGranted(sentAt, mono()));
+                                    dispatch(machine.onFailsafeGranted(edge, sentAt, mono()));
                                 }
                             }
                         }));
@@ -782,7 +783,7 @@ class FailsafeSimulationTest {
             }
             epoch++;
             for (int m : fence) {
-                owed.putIfAbsent(m, epoch);
+                owed.put(m, epoch); // the newest naming counts (Member.owingFenceSince)
             }
             promotions++;
             sim.note("coordinator promotes agent-" + best + " at epoch " + epoch + (silent ? ", agent-" + primary

@@ -492,9 +492,9 @@ class RoleMachineTest {
     @Test
     void aPrimaryWhosePeersAllGrantedServesOnTheirGrantsAndKafkaNoLongerRenewsItsLease() {
         RoleMachine m = failsafeMachine(now - 10_000 * MS);
-        m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
         long round = now + LEASE - 100 * MS;
-        assertEquals(Optional.empty(), m.onFailsafeGranted(round, round + 10 * MS));
+        assertEquals(Optional.empty(), m.onFailsafeGranted(up.number(), round, round + 10 * MS));
         long pastKafka = now + LEASE + 50 * MS;
         assertEquals(Optional.empty(), m.tick(pastKafka), "its lease runs on the grants, from the round's send time");
         assertTrue(m.onFailsafe(pastKafka));
@@ -507,16 +507,17 @@ class RoleMachineTest {
     @Test
     void grantsNeverExtendALapsedLeaseAndNeverPastTheMaximum() {
         RoleMachine m = failsafeMachine(now - 10_000 * MS);
-        m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
         long lapse = now + LEASE;
-        assertEquals(Role.STANDBY, m.onFailsafeGranted(lapse - MS, lapse + MS).orElseThrow().to(), "lapsed first");
+        assertEquals(Role.STANDBY, m.onFailsafeGranted(up.number(), lapse - MS, lapse + MS).orElseThrow().to(),
+                "lapsed first");
 
         RoleMachine n = failsafeMachine(now - 10_000 * MS);
-        n.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        Edge nUp = n.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
         long t = now;
         while (t < now + LEASE + TERMS.maxNanos() + 1_000 * MS && n.role() == Role.ACTIVE) {
             t += 200 * MS;
-            n.onFailsafeGranted(t - 10 * MS, t);
+            n.onFailsafeGranted(nUp.number(), t - 10 * MS, t);
         }
         assertTrue(t <= now + LEASE + TERMS.maxNanos() + 200 * MS, "stood down at most max after Kafka's lease: "
                 + (t - now) / MS + " ms");
@@ -537,10 +538,30 @@ class RoleMachineTest {
     }
 
     @Test
+    void grantsForAnOlderEdgeExtendNothing() {
+        RoleMachine m = failsafeMachine(now - 10_000 * MS);
+        Edge first = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        m.onRoleChange(2, Role.STANDBY, "switchover", now + MS).orElseThrow();
+        Edge second = m.onRoleChange(3, Role.ACTIVE, "back", now + 2 * MS).orElseThrow();
+        long round = now + LEASE - 100 * MS;
+        m.onFailsafeGranted(first.number(), round, round + MS);
+        assertEquals(Role.STANDBY, m.tick(now + LEASE).orElseThrow().to(), "a late round of the first edge");
+        assertTrue(second.number() > first.number());
+    }
+
+    @Test
     void anActivePeerOrOneAssignedActiveNeverGrantsAndAStartingAgentHoldsActivations() {
         RoleMachine active = failsafeMachine(now - 10_000 * MS);
         active.onRoleChange(3, Role.ACTIVE, "elected", now).orElseThrow();
         assertTrue(!active.grantPromise(3, now));
+        RoleMachine waiting = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, HookPlan.DEFAULT, TERMS,
+                now - 10_000 * MS); // no lease: assigned ACTIVE, not yet holding the role
+        assertEquals(Optional.empty(), waiting.onRoleChange(3, Role.ACTIVE, "elected", now));
+        assertTrue(!waiting.grantPromise(3, now), "assigned ACTIVE: it may activate any moment");
+        RoleMachine leaving = failsafeMachine(now - 10_000 * MS);
+        leaving.leave(now);
+        assertTrue(!leaving.grantPromise(3, now), "a leaving node promises nothing");
+        assertTrue(failsafeMachine(now - 10_000 * MS).grantPromise(3, now), "a plain standby grants");
         RoleMachine started = failsafeMachine(now);
         assertEquals(now + TERMS.holdNanos(), started.heldUntilNanos(), "it may have promised before it restarted");
         RoleMachine off = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
