@@ -35,11 +35,17 @@ final class AgentProcess implements AutoCloseable {
     }
 
     static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir) throws IOException {
+        return launch(bootstrap, group, node, priority, dir, List.of());
+    }
+
+    /** As {@link #launch(String, String, String, int, Path)}, with {@code extraArgs} after the usual ones. */
+    static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir,
+                               List<String> extraArgs) throws IOException {
         Path ledger = dir.resolve(group + "-" + node + ".ledger");
         Files.createDirectories(dir);
         String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> "
                 + ledger + "'";
-        return start(bootstrap, group, node, priority, hook, List.of(), ledger);
+        return start(bootstrap, group, node, priority, hook, extraArgs, ledger);
     }
 
     /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones. */

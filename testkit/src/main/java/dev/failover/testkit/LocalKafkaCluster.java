@@ -210,9 +210,21 @@ public final class LocalKafkaCluster implements KafkaBroker {
         }
     }
 
+    /**
+     * Stops every node, one at a time with SIGTERM (a controlled shutdown) while a majority of the voters still runs,
+     * and with SIGKILL once none would remain: a node without a quorum cannot shut down in a controlled way and would
+     * only wait out its 30 s before being killed anyway.
+     */
     @Override
     public void close() {
+        long running = nodes.stream().filter(LocalKafkaBroker::isRunning).count();
         for (LocalKafkaBroker node : nodes) {
+            if (node.isRunning()) {
+                if (2 * running <= nodes.size()) {
+                    node.kill();
+                }
+                running--;
+            }
             node.close();
         }
         if (deleteDataOnClose) {
