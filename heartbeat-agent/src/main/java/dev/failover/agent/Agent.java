@@ -359,9 +359,7 @@ public final class Agent implements AutoCloseable {
                 nanos.getAsLong()));
         boolean tooLate;
         synchronized (lock) {
-            tooLate = assigned == Role.ACTIVE && settings.mode() != GroupMode.ACTIVE_ACTIVE
-                    && m.appliedEpoch() == change.getEpoch() && m.role() != Role.ACTIVE
-                    && activateBefore != Long.MAX_VALUE && nanos.getAsLong() >= activateBefore;
+            tooLate = m.appliedEpoch() == change.getEpoch() && m.assignmentCameTooLate();
         }
         if (tooLate) {
             log.atWarn().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())

@@ -49,6 +49,8 @@ public final class RoleMachine {
     private boolean lapsed;
     /** The latest assignment may make this node ACTIVE only before this (its basis heartbeat's send time + lease). */
     private long activateBefore = Long.MAX_VALUE;
+    /** The latest assignment lapsed because it came after {@link #activateBefore}. */
+    private boolean cameTooLate;
     private boolean leaving;
     private long staleIgnored;
     private String lastReason = "starting as STANDBY until told otherwise";
@@ -172,6 +174,14 @@ public final class RoleMachine {
                 && leaseValid(nowNanos);
     }
 
+    /**
+     * The latest assignment (ACTIVE, active/passive) lapsed unserved because it came after the lease of the heartbeat
+     * it was based on; a newer assignment clears it.
+     */
+    public boolean assignmentCameTooLate() {
+        return cameTooLate;
+    }
+
     /** Failsafe: until when activations are held (a promise, or the hold after start-up); MIN_VALUE when never. */
     public long heldUntilNanos() {
         return holdUntil;
@@ -219,6 +229,7 @@ public final class RoleMachine {
         assignedFencePeers = assigned == Role.ACTIVE ? java.util.List.copyOf(fencePeers) : java.util.List.of();
         activateBefore = activateBeforeNanos;
         lapsed = false;
+        cameTooLate = false;
         lastReason = reason;
         return evaluate(nowNanos, reason);
     }
@@ -268,6 +279,7 @@ public final class RoleMachine {
         if (role != Role.ACTIVE && assigned == Role.ACTIVE && !lapsed && !leaving && policy == BrokerLossPolicy.STAND_DOWN
                 && nowNanos >= activateBefore) {
             lapsed = true;
+            cameTooLate = true;
             lastReason = activateBefore == Long.MIN_VALUE
                     ? "the assignment at epoch " + appliedEpoch + " is based on a heartbeat this run did not send or "
                     + "no longer remembers: not activating on it (waiting for a newer decision)"
