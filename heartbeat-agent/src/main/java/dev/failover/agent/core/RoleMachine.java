@@ -273,7 +273,9 @@ public final class RoleMachine {
                 && assigned == Role.ACTIVE) {
             lapsed = true;
             lastReason = "lease expired " + (nowNanos - leaseUntil()) / 1_000_000 + " ms ago: standing down "
-                    + "on my own (no acknowledged heartbeat or role feed within the lease)";
+                    + "on my own (no acknowledged heartbeat or role feed within the lease; newest acknowledged beat "
+                    + sentAgo(ackLeaseUntil, nowNanos) + ", newest feed check answered " + sentAgo(feedLeaseUntil, nowNanos)
+                    + ")";
             return Optional.of(take(Role.STANDBY, lastReason));
         }
         if (role != Role.ACTIVE && assigned == Role.ACTIVE && !lapsed && !leaving && policy == BrokerLossPolicy.STAND_DOWN
@@ -295,6 +297,11 @@ public final class RoleMachine {
             return Optional.empty();
         }
         return Optional.of(take(desired, reason));
+    }
+
+    /** How long before {@code nowNanos} the proof behind {@code until} was sent, for a lapse's reason. */
+    private String sentAgo(long until, long nowNanos) {
+        return until == Long.MIN_VALUE ? "none yet" : "sent " + (nowNanos - (until - leaseNanos)) / 1_000_000 + " ms ago";
     }
 
     private Edge take(Role to, String reason) {

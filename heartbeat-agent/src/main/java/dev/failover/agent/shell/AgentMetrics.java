@@ -20,6 +20,7 @@ public final class AgentMetrics {
     private final Counter acknowledged;
     private final Counter failed;
     private final Counter unreadable;
+    private final Counter feedChecksMissed;
     /** Held here: meters keep only a weak reference to what they read, and a lambda nobody else holds would vanish. */
     private final Supplier<Agent.Snapshot> snapshot;
 
@@ -34,6 +35,9 @@ public final class AgentMetrics {
         unreadable = Counter.builder("failover.agent.records.unreadable")
                 .description("records of this group on the role-change or state topic that could not be decoded "
                         + "(skipped, logged)").register(registry);
+        feedChecksMissed = Counter.builder("failover.agent.feed.checks.missed")
+                .description("role feed checks (end offset and position) not answered within their bound: the feed's "
+                        + "half of the lease was not renewed by them").register(registry);
         Gauge.builder("failover.agent.active", snapshot, s -> s.get().role() == Role.ACTIVE ? 1 : 0)
                 .description("1 while this node serves as ACTIVE (what /role answers 200 for)").register(registry);
         Gauge.builder("failover.agent.epoch", snapshot, s -> s.get().epoch())
@@ -67,6 +71,10 @@ public final class AgentMetrics {
 
     public void unreadableRecord() {
         unreadable.increment();
+    }
+
+    public void feedCheckMissed() {
+        feedChecksMissed.increment();
     }
 
     public void probed(boolean ok, long nanos) {

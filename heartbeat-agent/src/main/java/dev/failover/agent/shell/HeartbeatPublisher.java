@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's heartbeat publishing: one producer that sends each beat once (no retries, no idempotence: a beat
- * acknowledged after its lease could not renew it anyway) and reports each acknowledgement with the moment the beat
- * was sent, which is what the lease counts from.
+ * The agent's heartbeat publishing: one producer that retries each beat within its lease (a beat acknowledged after
+ * its lease could not renew it anyway), one request at a time so that beats arrive in the order they were built, and
+ * reports each acknowledgement with the moment the beat was first sent, which is what the lease counts from.
  */
 public final class HeartbeatPublisher implements AutoCloseable {
 
@@ -80,12 +80,21 @@ public final class HeartbeatPublisher implements AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 1 << 20);
-        // a beat acknowledged after its lease could not renew it anyway
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) lease);
+        // A beat is retried until its lease would be over (the lease counts from its first send, and a beat
+        // acknowledged after the lease ran out finds the node lapsed, RoleMachine.onHeartbeatAcknowledged). A request
+        // gets half the lease, so that one sent to a broker that stopped answering leaves time for a retry to the
+        // partition's new leader: measured in a rolling restart at the defaults, a beat dropped on its first
+        // NOT_LEADER_OR_FOLLOWER left the next acknowledgement 900 ms after the last, past the 800 ms lease.
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, lease / 2));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) lease);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.heartbeatInterval().toMillis());
+        // One request at a time, so beats are appended in the order they were built (a retried beat is never
+        // overtaken; the basis of a decision is the newest beat read). A beat a timed-out request did append may be
+        // appended twice, next to itself: the coordinator reads one more beat of the same sequence, which moves no
+        // deadline past the lease argument above. Idempotence would also need a producer id from the cluster.
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-        p.put(ProducerConfig.RETRIES_CONFIG, 0);
+        p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         p.putAll(leaderMoveBackoff(settings));
         return p;

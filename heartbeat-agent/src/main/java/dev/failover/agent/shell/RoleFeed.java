@@ -18,6 +18,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -167,8 +168,20 @@ public final class RoleFeed {
      */
     private void check(TopicPartition roles) {
         long sentAt = nanos.getAsLong();
-        long end = consumer.endOffsets(Set.of(roles), Duration.ofMillis(settings.leaseMs())).get(roles);
-        long position = consumer.position(roles, Duration.ofMillis(settings.leaseMs()));
+        long end;
+        long position;
+        try {
+            Duration bound = Duration.ofMillis(checkTimeoutMs(settings));
+            end = consumer.endOffsets(Set.of(roles), bound).get(roles);
+            position = consumer.position(roles, bound);
+        } catch (TimeoutException e) {
+            // a partition whose leader just moved: the next check, an interval from now, asks the new leader. Waiting
+            // here would hold up the fetches of a decision and the checks after it (it used to wait up to twice the
+            // lease, which alone lapsed a primary's lease in a rolling restart)
+            metrics.feedCheckMissed();
+            log.debug("role feed check not answered within {} ms: {}", checkTimeoutMs(settings), e.toString());
+            return;
+        }
         if (position >= end) {
             target = null;
             listener.answered(sentAt);
@@ -218,6 +231,14 @@ public final class RoleFeed {
         consumer.close(Duration.ofSeconds(2));
     }
 
+    /**
+     * How long one feed check may wait for the end offset and the position: an interval, at most a quarter of the
+     * lease, so that a missed check leaves the next ones time to renew the lease.
+     */
+    static long checkTimeoutMs(AgentSettings settings) {
+        return Math.max(10, Math.min(settings.heartbeatInterval().toMillis(), settings.leaseMs() / 4));
+    }
+
     /** How long an empty fetch of the role feed waits in the broker: a sixteenth of the lease, 10 to 500 ms. */
     static long fetchWaitMs(AgentSettings settings) {
         return Math.max(10, Math.min(500, settings.leaseMs() / 16));
@@ -234,6 +255,9 @@ public final class RoleFeed {
         // small; a long lease (a slow heartbeat) gets long, cheap fetches.
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) fetchWaitMs(settings));
         c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        // a fetch or end-offset request to a broker that stopped answering is given up after half the lease (not
+        // Kafka's 30 s), so that the feed asks the partition's new leader while the lease can still be renewed
+        c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(2 * fetchWaitMs(settings), settings.leaseMs() / 2));
         c.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 64 * 1024);
         // not overridable: a topic the agent created would have the broker's defaults (partitions, no compaction)
         c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);

@@ -138,6 +138,9 @@ class RoleMachineTest {
         Edge edge = m.onHeartbeatAcknowledged(lapse - MS, lapse + MS).orElseThrow();
         assertEquals(Role.STANDBY, edge.to());
         assertTrue(edge.reason().startsWith("lease expired"), edge.reason());
+        // the reason says which half ran out, for the operator reading why a primary stood down
+        assertTrue(edge.reason().contains("newest acknowledged beat sent 801 ms ago, newest feed check answered sent "
+                + "501 ms ago"), edge.reason());
         assertEquals(Role.STANDBY, m.role(), "the late proof extends nothing that had lapsed");
         assertEquals(Role.STANDBY, m.servingRole(lapse + 3 * MS));
         assertEquals(Optional.empty(), m.tick(lapse + 4 * MS));
