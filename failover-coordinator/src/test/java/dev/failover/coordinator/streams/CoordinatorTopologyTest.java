@@ -59,13 +59,17 @@ class CoordinatorTopologyTest {
     }
 
     private void startWith(Policy policy) {
+        startWith(policy, START);
+    }
+
+    private void startWith(Policy policy, Instant startedAt) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
                 ShellSettings.BrakeSettings.defaults());
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
-                java.util.function.UnaryOperator.identity(), () -> monotonic), props, START);
+                java.util.function.UnaryOperator.identity(), () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
         commands = driver.createInputTopic(TOPICS.commands(), new StringSerializer(), new ByteArraySerializer());
         roleChanges = driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
@@ -156,6 +160,31 @@ class CoordinatorTopologyTest {
         assertTrue(detectedAt > 0, "no conviction while the wall clock stood still: " + decisions);
         long detection = detectedAt - lastAlphaBeat;
         assertTrue(detection > 1000 && detection <= 1000 + 200 + 20, "detected after " + detection + " ms");
+    }
+
+    @Test
+    void aTaskWithNoGroupWritesItsKeepaliveMarkersOnWholeSecondsOfTheWallClock() {
+        // started off the second, as a task is after a rebalance: its own phase would not be its neighbours'
+        driver.close();
+        wallClock = START.toEpochMilli() + 437;
+        startWith(Policy.defaults(), Instant.ofEpochMilli(wallClock));
+        TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
+                new ByteArrayDeserializer());
+        for (int i = 0; i < 350; i++) {
+            tick(10);
+        }
+        List<Long> markedAt = new ArrayList<>();
+        for (var r : written.readRecordsToList()) {
+            if (r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                markedAt.add(r.timestamp());
+            }
+        }
+        // 3.5 s from .437: the seconds at .000 of +1, +2 and +3 (each punctuation at the first tick on or after it)
+        assertEquals(3, markedAt.size(), "one keepalive marker a second: " + markedAt);
+        for (long at : markedAt) {
+            assertTrue(Math.floorMod(at, 1_000) < 10, "a keepalive marker " + Math.floorMod(at, 1_000)
+                    + " ms after a whole second, not on it: " + markedAt);
+        }
     }
 
     @Test
