@@ -328,7 +328,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             GroupRecord record = records.get(group);
             return record == null || !record.paused(now); // a paused group decides nothing a marker would enable
         });
-        if (wanted || now - lastMarkerMs >= MARKER_KEEPALIVE_MS) {
+        if (wanted || keepaliveDue(now)) {
             lastMarkerMs = now;
             Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
                     .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
@@ -342,6 +342,17 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
         pace();
+    }
+
+    /**
+     * Whether a keepalive marker is due: a second since the last marker, or the first punctuation in a new whole second
+     * of the (process-wide) monotonic clock at least half a second after it. The second rule lines up the keepalives
+     * of every task of a stream thread, so that they share a loop and so one transaction (see {@link #pace}).
+     */
+    private boolean keepaliveDue(long now) {
+        long since = now - lastMarkerMs;
+        return since >= MARKER_KEEPALIVE_MS || (since >= MARKER_KEEPALIVE_MS / 2
+                && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
     }
 
     /** How often a task writes a fence marker when no deadline is near: it proves the task's input still flows. */

@@ -188,6 +188,30 @@ class CoordinatorTopologyTest {
     }
 
     @Test
+    void aTaskWithLiveGroupsWritesItsKeepaliveMarkersOnWholeSecondsOfTheMonotonicClock() {
+        monotonic += 613; // the monotonic clock's seconds are not the wall clock's
+        TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
+                new ByteArrayDeserializer());
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        written.readRecordsToList(); // the election's markers
+        long from = monotonic;
+        runWithBeats(3_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        List<Long> markedAt = new ArrayList<>();
+        for (var r : written.readRecordsToList()) {
+            if (r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                markedAt.add(WireSerdes.heartbeat().deserialize(TOPICS.heartbeats(), r.value()).getSentAtMs() - from);
+            }
+        }
+        // beats every 200 ms against a 1 s timeout: no deadline is ever near, so every marker is a keepalive
+        assertTrue(markedAt.size() >= 2 && markedAt.size() <= 3, "one keepalive marker a second: " + markedAt);
+        for (long at : markedAt) {
+            assertTrue(Math.floorMod(at + from, 1_000) < 20, "a keepalive marker " + Math.floorMod(at + from, 1_000)
+                    + " ms after a whole second of the monotonic clock, not in the first punctuation of it: "
+                    + markedAt);
+        }
+    }
+
+    @Test
     void detectsSilenceWhenEveryMemberOfThePartitionGoesSilentAtOnce() {
         runWithBeats(1_400, GroupMode.ACTIVE_ACTIVE, "a", "b", "c");
         assertEquals(Set.of("a", "b", "c"), activeIn(lastDecision()));
