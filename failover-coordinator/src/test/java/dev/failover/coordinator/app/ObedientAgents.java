@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -21,6 +20,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -52,10 +52,23 @@ public final class ObedientAgents implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), WireSerdes.heartbeat());
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "obedient-" + UUID.randomUUID(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), WireSerdes.roleChange());
-        consumer.subscribe(List.of(roleChangeTopic));
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false),
+                new StringDeserializer(), WireSerdes.roleChange());
+        // Every partition assigned directly, read from the start, before the first beat: as the real agent's feed does.
+        // A consumer group made the stand-ins deaf for as long as its join took: in CI (81db6dd, a loaded machine)
+        // the group coordinator was still loading, alpha was elected, went on reporting STANDBY at epoch 0 for
+        // 1163 ms, and the coordinator rightly stood it down as a node that does not apply its assignment.
+        // (a coordinator in its own process may not have created the topics yet: wait for them, create nothing)
+        List<TopicPartition> partitions = dev.failover.testkit.Await.value(Duration.ofSeconds(60),
+                roleChangeTopic + " created by the coordinator", () -> {
+                    var found = consumer.partitionsFor(roleChangeTopic, Duration.ofSeconds(5));
+                    return found.isEmpty() ? null : found.stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                });
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        partitions.forEach(p -> consumer.position(p, Duration.ofSeconds(30)));
         this.reader = new Thread(this::read, "obedient-reader");
         reader.setDaemon(true);
         reader.start();
