@@ -88,9 +88,11 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Retention of the heartbeat topic: heartbeats matter for seconds, keep an hour for inspection.")
             .define(PUNCTUATION_INTERVAL_MS_CONFIG, Type.LONG, 20L, Range.between(1, 1000), Importance.MEDIUM,
                     "How often each task looks for expired members (wall clock) and writes a fence marker.")
-            .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 250L, Range.between(1, 1000), Importance.MEDIUM,
-                    "Streams commit interval for what waits: a decision, and a fence marker someone's deadline needs, "
-                    + "are committed at once; heartbeats that change nothing and other markers wait for this.")
+            .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 1_000L, Range.between(1, 1000), Importance.MEDIUM,
+                    "Streams commit interval for what waits: decisions, state and fence markers are committed at "
+                    + "once; dead letters and the read positions of heartbeats that change nothing wait for this (after a task moves, "
+                    + "its new owner reads them again). Each commit is a transaction replicated by the brokers, and "
+                    + "Streams commits at every interval once a task has punctuated.")
             .define(POLL_MS_CONFIG, Type.LONG, 10L, Range.between(1, 1000), Importance.LOW,
                     "Streams poll.ms: how long a thread waits for input before punctuating.")
             .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 6_000, Range.atLeast(1000), Importance.MEDIUM,
