@@ -337,7 +337,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             String key = FENCE_KEY_PREFIX + context.taskId().partition();
             context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker),
                     at.wallMs()), FENCE_SINK);
-            context.commit(); // readable at once, and the partition is not held behind it
+            if (wanted || holdsGroups) {
+                context.commit(); // readable at once, and the partition is not held behind it
+            }
+            // else an idle task's keepalive rides on Streams' next interval commit, with the read positions of the
+            // markers before it: one transaction a second for every idle task of the thread, not two. Nobody's beat
+            // waits behind it (the task holds no group; a first one waits at most the commit interval)
         }
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
