@@ -25,6 +25,12 @@ import org.junit.jupiter.api.Test;
  * 10 s warm-up: the CPU share of one core of every broker together and of the coordinator (utime + stime from
  * /proc/PID/stat), and how fast the heartbeat and role-change topics grow (with no group only the coordinator's fence
  * markers and their transaction markers land in the heartbeat topic). {@code ./failover bench idle}.
+ *
+ * <p>The cluster is measured alone twice: fresh, and then with Kafka's own internal topics created
+ * ({@code __consumer_offsets} and {@code __transaction_state}, by one throwaway consumer group commit and one throwaway
+ * transaction), as they are on any cluster where some consumer group or transactional producer has ever run; their
+ * partitions' replication costs the brokers whoever created them. The coordinator's bill is counted from the second.
+ * {@code -Dbench.set=key=value,...} passes settings to the coordinator (to take one cost out at a time).
  */
 class IdleCostBenchmark {
 
@@ -52,33 +58,78 @@ class IdleCostBenchmark {
                 brokerPids.add(broker.pid().orElseThrow());
             }
             Await.hold(Duration.ofSeconds(10), "the cluster settles");
+            Sample fresh = Sample.take(brokerPids, -1, null, duration);
+            report.note(String.format("%d node(s) alone, fresh: brokers %.1f %% of one core together over %d s", size,
+                    fresh.brokers, duration.toSeconds()));
+            createInternalTopics(cluster.bootstrapServers());
+            Await.hold(Duration.ofSeconds(10), "the internal topics settle");
             Sample alone = Sample.take(brokerPids, -1, null, duration);
-            report.note(String.format("%d node(s) alone: brokers %.1f %% of one core together over %d s", size,
-                    alone.brokers, duration.toSeconds()));
+            report.note(String.format("%d node(s) alone, with Kafka's internal topics: brokers %.1f %% of one core "
+                    + "together over %d s", size, alone.brokers, duration.toSeconds()));
+            List<String> settings = new ArrayList<>();
+            for (String s : System.getProperty("bench.set", "").split(",")) {
+                if (!s.isBlank()) {
+                    settings.add(s.trim());
+                }
+            }
+            if (!settings.isEmpty()) {
+                report.note("coordinator settings: " + settings);
+            }
             try (CoordinatorProcess coordinator = CoordinatorProcess.launch("coordinator", cluster.bootstrapServers(),
-                    dir.resolve("coordinator"), List.of());
+                    dir.resolve("coordinator"), settings);
                  Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                         cluster.bootstrapServers()));
-                 VirtualFleet fleet = new VirtualFleet(cluster.bootstrapServers(), INTERVAL_MS, LEASE_MS, TIMEOUT_MS)) {
+                         cluster.bootstrapServers()))) {
                 Await.until(Duration.ofSeconds(60), "the coordinator healthy", coordinator::healthy);
                 long pid = coordinator.process.pid();
-                List<Integer> groupCounts = new ArrayList<>(List.of(0));
-                groupCounts.addAll(steps);
-                for (int groups : groupCounts) {
-                    fleet.grow(groups);
-                    Await.until(Duration.ofMinutes(5), groups + " groups elected", () -> fleet.elected() >= groups);
-                    Await.hold(Duration.ofSeconds(10), "warm-up");
-                    Sample s = Sample.take(brokerPids, pid, admin, duration);
-                    report.note(String.format("%4d groups (%5d beats/s offered): brokers %.1f %% of one core together "
-                            + "(+%.1f over the cluster alone), coordinator %.1f %%; heartbeat topic +%.1f offsets/s, "
-                            + "role changes +%.1f offsets/s", groups, groups * 2 * 1000 / INTERVAL_MS, s.brokers,
-                            s.brokers - alone.brokers, s.coordinator, s.heartbeatOffsets, s.roleChangeOffsets));
+                // idle first, with no load generator at all (its role-change reader fetches too)
+                Await.hold(Duration.ofSeconds(10), "warm-up");
+                note(report, 0, Sample.take(brokerPids, pid, admin, duration), alone);
+                if (!steps.isEmpty()) {
+                    try (VirtualFleet fleet = new VirtualFleet(cluster.bootstrapServers(), INTERVAL_MS, LEASE_MS,
+                            TIMEOUT_MS)) {
+                        for (int groups : steps) {
+                            fleet.grow(groups);
+                            Await.until(Duration.ofMinutes(5), groups + " groups elected",
+                                    () -> fleet.elected() >= groups);
+                            Await.hold(Duration.ofSeconds(10), "warm-up");
+                            note(report, groups, Sample.take(brokerPids, pid, admin, duration), alone);
+                        }
+                        report.note("producer errors in the load generator: " + fleet.errors.get());
+                    }
                 }
-                report.note("producer errors in the load generator: " + fleet.errors.get());
             }
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
+    }
+
+    private static void note(BenchmarkReport report, int groups, Sample s, Sample alone) {
+        report.note(String.format("%4d groups (%5d beats/s offered): brokers %.1f %% of one core together (+%.1f over "
+                + "the cluster alone), coordinator %.1f %%; heartbeat topic +%.1f offsets/s, role changes +%.1f "
+                + "offsets/s", groups, groups * 2 * 1000 / INTERVAL_MS, s.brokers, s.brokers - alone.brokers,
+                s.coordinator, s.heartbeatOffsets, s.roleChangeOffsets));
+    }
+
+    /** One offset commit of a throwaway group and one throwaway transaction: Kafka creates its internal topics. */
+    private static void createInternalTopics(String bootstrap) {
+        String topic = "bench-internal-topics";
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
+                org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                org.apache.kafka.clients.producer.ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-internal-topics"),
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer());
+             var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.<String, Object>of(
+                     org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                     org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "bench-internal-topics"),
+                     new org.apache.kafka.common.serialization.StringDeserializer(),
+                     new org.apache.kafka.common.serialization.StringDeserializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "k", "v"));
+            producer.commitTransaction();
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.commitSync(Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(1)));
+        }
     }
 
     /** CPU shares (per cent of one core) and topic growth (offsets a second) over one measurement. */
