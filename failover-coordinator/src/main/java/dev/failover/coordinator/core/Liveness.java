@@ -40,6 +40,15 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
      */
     public Liveness next(Heartbeat beat, long receivedAtMs, Policy policy) {
         boolean restarted = beat.getIncarnation() != incarnation;
+        if (!restarted && beat.getSequence() <= sequence) {
+            // A copy of a beat already read (the agent's producer retried a request the broker had appended), or one
+            // overtaken by a newer: it says nothing new about health, role or epoch and must not count twice towards
+            // rise or fall. It only shows the node reached Kafka, so the silence clock may restart (later, never
+            // earlier: a conviction can only come later for it).
+            return new Liveness(Math.max(lastSeenMs, receivedAtMs), incarnation, sequence, lastSentAtMs, health,
+                    healthyStreak, unhealthyStreak, proven, failed, leaving, reportedRole, reportedEpoch,
+                    replicationPosition, eligibleSinceMs, intervals);
+        }
         boolean away = beat.getSentAtMs() - lastSentAtMs > beat.getFailureTimeoutMs();
         if (restarted || away) {
             return first(beat, receivedAtMs, policy);

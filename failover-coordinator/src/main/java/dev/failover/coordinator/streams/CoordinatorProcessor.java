@@ -181,8 +181,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 if (punctuator == self[0]) {
                     punctuator = null;
                 }
-                maybePunctuate(now(), IDLE_PUNCTUATION_MS / 2, false);
-                pace();
+                try {
+                    maybePunctuate(now(), IDLE_PUNCTUATION_MS / 2, false);
+                } finally {
+                    pace(); // the next one, even if this one threw and a handler chose to go on
+                }
             });
             punctuator = self[0];
             return;
@@ -352,10 +355,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /**
      * Whether a keepalive marker is due: a second since the last marker, or the first punctuation in a new whole second
      * of the (process-wide) monotonic clock at least half a second after it. The second rule lines up the keepalives
-     * of every task of a stream thread, so that they share a loop and so one transaction (see {@link #pace}).
+     * of every task of a stream thread, so that they share a loop and so one transaction (see {@link #pace}). An
+     * idle task punctuates once a second on the wall clock's seconds: any half second since its last marker will do
+     * (its monotonic second may not have turned between two punctuations a millisecond short of a second apart).
      */
     private boolean keepaliveDue(long now) {
         long since = now - lastMarkerMs;
+        if (!holdsGroups) {
+            return since >= MARKER_KEEPALIVE_MS / 2; // punctuates once a second anyway, aligned on the wall clock
+        }
         return since >= MARKER_KEEPALIVE_MS || (since >= MARKER_KEEPALIVE_MS / 2
                 && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
     }

@@ -104,13 +104,16 @@ final class Scenario {
         return beat(node, Health.HEALTHY);
     }
 
+    /** Beats are numbered as an agent numbers them: one run, strictly increasing. */
+    private long sequence;
+
     Scenario beat(String node, Health health) {
         return beat(node, health, obeyedRole(node), obeyedEpoch());
     }
 
     Scenario beat(String node, Health health, Role role, long epoch) {
         Timing t = timings.get(node);
-        Heartbeat hb = Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(0).setIncarnation(1)
+        Heartbeat hb = Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(sequence++).setIncarnation(1)
                 .setSentAtMs(now).setHealth(health).setRole(role).setEpoch(epoch).setMode(mode)
                 .setPriority(priorities.get(node)).setHeartbeatIntervalMs(t.heartbeatIntervalMs())
                 .setLeaseMs(t.leaseMs()).setFailureTimeoutMs(t.failureTimeoutMs())
@@ -124,7 +127,9 @@ final class Scenario {
 
     /** A healthy STANDBY beat of {@code node} sent at {@code sentAtMs}, for tests of liveness alone. */
     static Heartbeat heartbeat(String node, long sentAtMs) {
-        return Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(0).setIncarnation(1)
+        // numbered by send time: later beats of one run have higher numbers, as the agent's do
+        return Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(1_000_000_000L + sentAtMs)
+                .setIncarnation(1)
                 .setSentAtMs(sentAtMs).setHealth(Health.HEALTHY).setRole(Role.STANDBY).setEpoch(0)
                 .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1).setHeartbeatIntervalMs(INTERVAL).setLeaseMs(LEASE)
                 .setFailureTimeoutMs(TIMEOUT).build();

@@ -162,6 +162,8 @@ class SplitBrainSimulationTest {
         final long monoOffset;
         RoleMachine machine;
         long incarnation;
+        /** The next beat's number in this run, as the agent numbers them. */
+        long sequence;
         boolean crashed;
         boolean gone;
         long restartAt = Long.MAX_VALUE;
@@ -227,6 +229,7 @@ class SplitBrainSimulationTest {
             running = null;
             hookFailure = null;
             incarnation = sim.now;
+            sequence = 0;
             HookPlan plan = new HookPlan(3, 1_000 * MS, true, !sim.profile.selfFencing());
             machine = new RoleMachine(LEASE * MS, BrokerLossPolicy.STAND_DOWN, startupEpoch, plan);
             submit(machine.firstStep(machine.startUp()));
@@ -519,7 +522,7 @@ class SplitBrainSimulationTest {
 
         void publishBeat(Agent a, boolean leaving) {
             long appendAt = now + 1 + random.nextInt(20);
-            Heartbeat beat = Heartbeat.newBuilder().setGroup("g").setNode(a.node).setSequence(0)
+            Heartbeat beat = Heartbeat.newBuilder().setGroup("g").setNode(a.node).setSequence(a.sequence++)
                     .setIncarnation(a.incarnation).setSentAtMs(now + a.wallOffset).setHealth(a.health(leaving))
                     .setRole(a.reported()).setEpoch(a.machine.appliedEpoch()).setMode(GroupMode.ACTIVE_PASSIVE)
                     .setPriority(a.priority).setHeartbeatIntervalMs(INTERVAL).setLeaseMs(LEASE)

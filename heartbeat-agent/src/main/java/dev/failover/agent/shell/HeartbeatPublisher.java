@@ -88,10 +88,11 @@ public final class HeartbeatPublisher implements AutoCloseable {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(1, lease / 2));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) lease);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.heartbeatInterval().toMillis());
-        // One request at a time, so beats are appended in the order they were built (a retried beat is never
-        // overtaken; the basis of a decision is the newest beat read). A beat a timed-out request did append may be
-        // appended twice, next to itself: the coordinator reads one more beat of the same sequence, which moves no
-        // deadline past the lease argument above. Idempotence would also need a producer id from the cluster.
+        // One request at a time, so beats are normally appended in the order they were built. A request the client
+        // gave up on may still be appended by the broker, after its retry or even after a newer beat: the
+        // coordinator reads every beat numbered at or below the newest it has read as a copy (Liveness.next: it
+        // only restarts the silence clock), so copies count once and a late old beat rolls nothing back.
+        // Idempotence would also need a producer id from the cluster.
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         p.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
