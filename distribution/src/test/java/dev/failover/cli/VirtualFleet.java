@@ -153,7 +153,9 @@ final class VirtualFleet implements AutoCloseable {
                 String node = key.substring(slash + 1);
                 long[] s = groups.get(group);
                 boolean active = s[1] == (node.equals("a") ? 0 : 1);
-                Heartbeat beat = Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(now / intervalMs)
+                // numbered as an agent numbers its beats (strictly increasing within a run): the coordinator reads
+                // a beat numbered at or below the newest it has read as a copy
+                Heartbeat beat = Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(System.nanoTime())
                         .setIncarnation(incarnation).setSentAtMs(now).setHealth(Health.HEALTHY)
                         .setRole(active ? Role.ACTIVE : Role.STANDBY).setEpoch(s[0]).setMode(GroupMode.ACTIVE_PASSIVE)
                         .setPriority(node.equals("a") ? 100 : 50).setHeartbeatIntervalMs(intervalMs)
