@@ -42,12 +42,7 @@ class IdleCostBenchmark {
     void aCoordinatorWithNoGroupThenWithMore() throws Exception {
         Duration duration = Duration.ofSeconds(Long.getLong("bench.duration", 30));
         int size = Integer.getInteger("bench.nodes", 3);
-        List<Integer> steps = new ArrayList<>();
-        for (String s : System.getProperty("bench.groups", "10,100,1000").split(",")) {
-            if (!s.isBlank()) {
-                steps.add(Integer.parseInt(s.trim()));
-            }
-        }
+        List<Integer> steps = listProperty("bench.groups", "10,100,1000").stream().map(Integer::parseInt).toList();
         BenchmarkReport report = new BenchmarkReport("idle-cost");
         Path dir = Files.createTempDirectory("bench-idle-");
         try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), size, 0, Map.of())) {
@@ -66,12 +61,7 @@ class IdleCostBenchmark {
             Sample alone = Sample.take(brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, with Kafka's internal topics: brokers %.1f %% of one core "
                     + "together over %d s", size, alone.brokers, duration.toSeconds()));
-            List<String> settings = new ArrayList<>();
-            for (String s : System.getProperty("bench.set", "").split(",")) {
-                if (!s.isBlank()) {
-                    settings.add(s.trim());
-                }
-            }
+            List<String> settings = listProperty("bench.set", "");
             if (!settings.isEmpty()) {
                 report.note("coordinator settings: " + settings);
             }
@@ -101,6 +91,12 @@ class IdleCostBenchmark {
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
+    }
+
+    /** The comma-separated items of a system property, trimmed, blanks left out. */
+    private static List<String> listProperty(String name, String defaultValue) {
+        return java.util.Arrays.stream(System.getProperty(name, defaultValue).split(",")).map(String::trim)
+                .filter(item -> !item.isEmpty()).toList();
     }
 
     private static void note(BenchmarkReport report, int groups, Sample s, Sample alone) {

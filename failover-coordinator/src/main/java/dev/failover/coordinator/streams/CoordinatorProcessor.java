@@ -175,19 +175,16 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             }
             paceMs = IDLE_PUNCTUATION_MS;
             long delay = IDLE_PUNCTUATION_MS - Math.floorMod(context.currentSystemTimeMs(), IDLE_PUNCTUATION_MS);
-            org.apache.kafka.streams.processor.Cancellable[] self = new org.apache.kafka.streams.processor.Cancellable[1];
-            self[0] = context.schedule(Duration.ofMillis(delay), PunctuationType.WALL_CLOCK_TIME, wall -> {
-                self[0].cancel(); // once: the next one is aligned anew, whatever the wall clock did meanwhile
-                if (punctuator == self[0]) {
-                    punctuator = null;
-                }
+            // only this one-shot can fire while it is the scheduled punctuator: pace() cancels it before replacing it
+            punctuator = context.schedule(Duration.ofMillis(delay), PunctuationType.WALL_CLOCK_TIME, wall -> {
+                punctuator.cancel(); // once: the next one is aligned anew, whatever the wall clock did meanwhile
+                punctuator = null;
                 try {
                     maybePunctuate(now(), IDLE_PUNCTUATION_MS / 2, false);
                 } finally {
                     pace(); // the next one, even if this one threw and a handler chose to go on
                 }
             });
-            punctuator = self[0];
             return;
         }
         long wanted = settings.punctuationIntervalMs();
