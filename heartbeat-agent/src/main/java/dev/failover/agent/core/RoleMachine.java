@@ -31,7 +31,9 @@ import java.util.Optional;
  *
  * The lease is the earlier of two proofs that the agent is still connected: a heartbeat the broker acknowledged and
  * a role-change feed that answered, each valid for {@code lease} from when it was <b>sent</b>. An agent that can
- * still publish but can no longer hear a stand-down must not serve either.
+ * still publish but can no longer hear a stand-down must not serve either. With failsafe terms, a primary whose
+ * Kafka lease ran out may serve on its peers' grants ({@link #onFailsafeGranted}) until a re-confirmation roots both
+ * proofs again ({@link #onReconfirmation}).
  *
  * <p>IMPORTANT: every entry point checks the lease first, so an agent waking from a pause (GC, SIGSTOP) never acts
  * on a stale role. Hooks fire on edges only, never twice for the same edge.
@@ -72,6 +74,8 @@ public final class RoleMachine {
     private long failsafeLeaseUntil = Long.MIN_VALUE;
     /** Failsafe: no activation starts before this (a promise to a primary, or the hold after start-up). */
     private long holdUntil = Long.MIN_VALUE;
+    /** Failsafe: re-confirmations accepted. */
+    private long reconfirmations;
 
     /**
      * @param startupEpoch the newest epoch of the group found at start-up (compacted state): nothing at or below it
@@ -131,7 +135,8 @@ public final class RoleMachine {
 
     /**
      * Failsafe: every peer of this primary granted the round it sent at {@code sentAtNanos} for its edge {@code edge}
-     * (its peers and epoch were that edge's). Extends the lease of an ACTIVE node whose lease is still valid, while
+     * (asked at the epoch it had applied then, {@link #appliedEpoch}: a re-confirmation moves that on without a new
+     * edge). Extends the lease of an ACTIVE node whose lease is still valid, while
      * that edge is its latest, to {@code sentAtNanos + promise}, at most {@code max} past the end of its last renewal
      * through Kafka; a lapse is taken first, as for an acknowledgement, and stays final. Without failsafe terms it
      * changes nothing.
@@ -149,8 +154,8 @@ public final class RoleMachine {
     /**
      * Failsafe: the primary at {@code primaryEpoch} asks this node to promise not to activate. Granted (true) only
      * with failsafe terms, while this node neither holds nor is assigned the primary role, is not leaving, and has
-     * applied no epoch newer than the primary's (a newer one means the primary was replaced: refusing makes it stand
-     * down when its extension ends). A grant holds every activation until {@code nowNanos + promise + budget}.
+     * applied no epoch newer than the primary's (a newer one means the primary was replaced, or re-confirmed and asks
+     * at its new epoch: refusing makes a replaced primary stand down when its extension ends). A grant holds every activation until {@code nowNanos + promise + budget}.
      */
     public boolean grantPromise(long primaryEpoch, long nowNanos) {
         if (failsafe == null || role == Role.ACTIVE || assigned == Role.ACTIVE || leaving
@@ -166,8 +171,8 @@ public final class RoleMachine {
      * longer renews it then, for the rest of this assignment: a heartbeat acknowledged now may have been appended after
      * the coordinator's fence marker, and a coordinator that convicted this node has promised its successor nothing
      * about a lease renewed that way (without failsafe the lease would have lapsed first, and the lapse is final). It
-     * serves on grants until a peer refuses or {@code max} has passed, then stands down like any lapse; only a new edge
-     * starts a lease anew.
+     * serves on grants until a peer refuses or {@code max} has passed, then stands down like any lapse; only a new edge,
+     * or a re-confirmation ({@link #onReconfirmation}), starts a lease anew.
      */
     public boolean onFailsafe(long nowNanos) {
         return failsafe != null && role == Role.ACTIVE && nowNanos >= Math.min(ackLeaseUntil, feedLeaseUntil)
@@ -232,6 +237,54 @@ public final class RoleMachine {
         cameTooLate = false;
         lastReason = reason;
         return evaluate(nowNanos, reason);
+    }
+
+    /**
+     * Failsafe's way back onto Kafka's lease: the coordinator names this node primary again at {@code epoch} in a
+     * re-confirmation (not a promotion), based on a heartbeat this node sent while it served on its peers' grants;
+     * {@code activateBeforeNanos} is that heartbeat's send time plus the lease ({@link SentBeats}). Accepted only while
+     * this node is ACTIVE on grants ({@link #onFailsafe}) and before that time: no edge and no hook (its service runs
+     * on), and Kafka renews its lease again, from that heartbeat's send time. Otherwise this node never activates on it:
+     * it stands down if it still serves (the re-confirmation came too late), and reports STANDBY at this epoch, so that
+     * the coordinator re-activates it through a decision with every guard of a promotion, or promotes another.
+     *
+     * <p>IMPORTANT: why rooting the lease at that heartbeat is safe. The coordinator read it before deciding, and a
+     * group's decisions are made in order by one writer, so any later conviction of this node counts its silence from
+     * a receipt at or after that heartbeat and waits for a fence marker written at or after its send time plus the
+     * lease: the argument that covers an acknowledged heartbeat. The feed half may be rooted there too: the decision
+     * was appended after the coordinator read that heartbeat, so reading it proves that every decision committed before
+     * the heartbeat's send time has been read, which is what a feed check sent then proves. Both halves must move: if
+     * only one did, the other would keep the lease on grants and Kafka would still renew nothing (rule 9).
+     */
+    public Optional<Edge> onReconfirmation(long epoch, long activateBeforeNanos, long nowNanos) {
+        if (epoch <= appliedEpoch) {
+            if (epoch < appliedEpoch) {
+                staleIgnored++;
+            }
+            return evaluate(nowNanos, lastReason);
+        }
+        appliedEpoch = epoch;
+        if (onFailsafe(nowNanos) && nowNanos < activateBeforeNanos) {
+            ackLeaseUntil = Math.max(ackLeaseUntil, activateBeforeNanos);
+            feedLeaseUntil = Math.max(feedLeaseUntil, activateBeforeNanos);
+            reconfirmations++;
+            lastReason = "re-confirmed at epoch " + epoch + ": back on Kafka's lease after serving on the peers' grants";
+            return evaluate(nowNanos, lastReason);
+        }
+        assigned = Role.ACTIVE;
+        assignedFencePeers = java.util.List.of();
+        activateBefore = activateBeforeNanos;
+        lapsed = true;
+        cameTooLate = true;
+        lastReason = "the re-confirmation at epoch " + epoch + " found this node "
+                + (role == Role.ACTIVE ? "no longer serving on grants or past the lease of its basis" : "not serving")
+                + ": not acting on it (waiting for a decision that promotes it)";
+        return evaluate(nowNanos, lastReason);
+    }
+
+    /** How many re-confirmations this machine accepted ({@link #onReconfirmation}). */
+    public long reconfirmations() {
+        return reconfirmations;
     }
 
     /**

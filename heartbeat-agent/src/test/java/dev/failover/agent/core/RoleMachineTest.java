@@ -552,6 +552,67 @@ class RoleMachineTest {
         assertTrue(second.number() > first.number());
     }
 
+    /** A primary serving on grants since {@code now + LEASE}: Kafka's lease ran out, its peers' grants run on. */
+    private RoleMachine onGrants() {
+        RoleMachine m = failsafeMachine(now - 10_000 * MS);
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        long round = now + LEASE - 100 * MS;
+        m.onFailsafeGranted(up.number(), round, round + MS);
+        assertTrue(m.onFailsafe(now + LEASE + 50 * MS));
+        return m;
+    }
+
+    @Test
+    void aReconfirmationWithinTheLeaseOfItsBasisPutsAPrimaryOnGrantsBackOnKafkasLeaseWithoutAnEdge() {
+        RoleMachine m = onGrants();
+        long at = now + LEASE + 50 * MS;
+        long basisSent = at - 20 * MS; // a beat sent on grants
+        assertEquals(Optional.empty(), m.onReconfirmation(2, basisSent + LEASE, at), "no edge, no hook");
+        assertEquals(Role.ACTIVE, m.role());
+        assertEquals(2, m.appliedEpoch());
+        assertEquals(1, m.reconfirmations());
+        assertTrue(!m.onFailsafe(at), "on Kafka's lease again");
+        long later = basisSent + LEASE - 100 * MS;
+        confirm(m, later);
+        assertEquals(Optional.empty(), m.tick(later + LEASE - MS),
+                "Kafka renews it again, past what the grants gave (" + (now + LEASE + 300 * MS) / MS + ")");
+    }
+
+    @Test
+    void aReconfirmationAtTheEndOfItsBasisLeaseIsTooLateAndTheNodeStandsDownToBeReactivated() {
+        RoleMachine inTime = onGrants();
+        long at = now + LEASE + 50 * MS;
+        assertEquals(Optional.empty(), inTime.onReconfirmation(2, at + MS, at), "one millisecond before: taken");
+        RoleMachine late = onGrants();
+        Edge down = late.onReconfirmation(2, at, at).orElseThrow();
+        assertEquals(Role.STANDBY, down.to(), "at the end of its basis's lease: a newer decision may have replaced it");
+        assertEquals(0, late.reconfirmations());
+        assertTrue(late.assignmentCameTooLate());
+        confirm(late, at);
+        assertEquals(Optional.empty(), late.tick(at + MS), "and it does not activate on it afterwards either");
+    }
+
+    @Test
+    void aNodeThatIsNotServingNeverActivatesOnAReconfirmation() {
+        RoleMachine standby = failsafeMachine(now - 10_000 * MS);
+        standby.onRoleChange(1, Role.STANDBY, "elected another", now);
+        assertEquals(Optional.empty(), standby.onReconfirmation(2, now + LEASE, now + MS));
+        confirm(standby, now + 2 * MS);
+        assertEquals(Optional.empty(), standby.tick(now + 3 * MS));
+        assertEquals(Role.STANDBY, standby.role());
+        RoleMachine lapsed = onGrants();
+        long end = now + LEASE + 300 * MS; // the grants' promise from the round
+        assertEquals(Role.STANDBY, lapsed.tick(end).orElseThrow().to());
+        assertEquals(Optional.empty(), lapsed.onReconfirmation(2, end + LEASE, end + MS),
+                "a lapsed primary is not re-activated by a re-confirmation: only by a promotion and its guards");
+        confirm(lapsed, end + 2 * MS);
+        assertEquals(Optional.empty(), lapsed.tick(end + 3 * MS));
+        RoleMachine plain = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
+        plain.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
+        assertEquals(Role.STANDBY, plain.onReconfirmation(2, now + LEASE, now + MS).orElseThrow().to(),
+                "without failsafe nothing serves on grants: a re-confirmation is never taken");
+    }
+
     @Test
     void anActivePeerOrOneAssignedActiveNeverGrantsAndAStartingAgentHoldsActivations() {
         RoleMachine active = failsafeMachine(now - 10_000 * MS);
