@@ -68,9 +68,10 @@ public final class AgentCommand implements Callable<Integer> {
             description = "How often to heartbeat (default: ${DEFAULT-VALUE}).")
     Duration heartbeatInterval;
 
-    @Option(names = "--failure-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
+    @Option(names = "--failure-timeout", paramLabel = "DURATION", defaultValue = "2s", converter = Durations.class,
             description = "Silence after which the coordinator replaces this node (default: ${DEFAULT-VALUE}); the lease "
-                    + "is 4/5 of it.")
+                    + "is 4/5 of it. 2s rides out a broker's controlled shutdown on a replicated cluster (a leader move "
+                    + "can hold acks=all writes for up to a second); 1s detects faster where no leader moves.")
     Duration failureTimeout;
 
     @ArgGroup(exclusive = true)

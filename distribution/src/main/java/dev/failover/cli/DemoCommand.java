@@ -116,7 +116,8 @@ public final class DemoCommand implements Callable<Integer> {
                 startNode(n, broker.bootstrapServers(), work);
             }
             say("started demo services alpha and beta, each with its agent (priority 100 and 50, group 'demo', "
-                    + "heartbeat 200ms, timeout 1s, HTTP check of the service)");
+                    + "heartbeat 200ms, timeout 1s (one broker, so no leader moves; the default is 2s), HTTP check of "
+                    + "the service)");
             say("starting the coordinator (Kafka Streams, exactly-once)");
             try (CoordinatorApp coordinator = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
                     CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
@@ -189,7 +190,8 @@ public final class DemoCommand implements Callable<Integer> {
         n.agent = start(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp,
                 FailoverCli.class.getName(), "agent", "--bootstrap-servers", bootstrap, "--group", "demo",
                 "--node", n.name, "--priority", Integer.toString(n.priority), "--http-port",
-                Integer.toString(n.agentPort), "--check-http", "http://127.0.0.1:" + n.servicePort + "/"),
+                Integer.toString(n.agentPort), "--check-http", "http://127.0.0.1:" + n.servicePort + "/",
+                "--heartbeat-interval", "200ms", "--failure-timeout", "1s"),
                 work.resolve(n.name + "-agent.log"));
     }
 

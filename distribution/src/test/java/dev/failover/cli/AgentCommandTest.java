@@ -87,10 +87,10 @@ class AgentCommandTest {
     @Test
     void optionsComeFromTheEnvironmentAndTheConfigFileTooWithFlagsWinning() throws Exception {
         Path file = dir.resolve("agent.properties");
-        Files.writeString(file, "bootstrap-servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat-interval=900ms\n");
-        // from the file alone: the interval is too long for the default 1 s timeout, and the error says so
+        Files.writeString(file, "bootstrap-servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat-interval=1700ms\n");
+        // from the file alone: the interval is too long for the default 2 s timeout (lease 1.6 s), and the error says so
         assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
-        assertTrue(err.toString().contains("--heartbeat-interval (900ms)"), err.toString());
+        assertTrue(err.toString().contains("--heartbeat-interval (1700ms)"), err.toString());
         // the environment wins over the file
         err.getBuffer().setLength(0);
         assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString()));

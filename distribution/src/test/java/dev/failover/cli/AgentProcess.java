@@ -43,17 +43,54 @@ final class AgentProcess implements AutoCloseable {
                                List<String> extraArgs) throws IOException {
         Path ledger = dir.resolve(group + "-" + node + ".ledger");
         Files.createDirectories(dir);
-        String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> "
-                + ledger + "'";
-        return start(bootstrap, group, node, priority, hook, extraArgs, ledger);
+        return start(bootstrap, group, node, priority, ledgerHook(ledger), extraArgs, ledger);
     }
 
-    /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones. */
+    private static String ledgerHook(Path ledger) {
+        return "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> " + ledger + "'";
+    }
+
+    /**
+     * As {@link #launch(String, String, String, int, Path)}, at the product's default heartbeat interval and failure
+     * timeout instead of {@link #TEST_TIMING}.
+     */
+    static AgentProcess launchAtDefaults(String bootstrap, String group, String node, int priority, Path dir)
+            throws IOException {
+        Path ledger = dir.resolve(group + "-" + node + ".ledger");
+        Files.createDirectories(dir);
+        return startAtDefaults(bootstrap, group, node, priority, ledgerHook(ledger), List.of(), ledger);
+    }
+
+    /** As {@link #start}, at the product's defaults for whatever {@code extraArgs} does not set. */
+    static AgentProcess startAtDefaults(String bootstrap, String group, String node, int priority, String hook,
+                                        List<String> extraArgs, Path ledger) {
+        return start(bootstrap, group, node, priority, hook, extraArgs, ledger, false);
+    }
+
+    /**
+     * The timing the process tests were written for and their bounds are computed from: 200 ms beats and a 1 s failure
+     * timeout (an 800 ms lease) on one broker, where no leader moves. Used unless a test names its own; the product's
+     * default timeout is 2 s, which a rolling restart of a cluster needs (issue 13; {@link #launchAtDefaults}).
+     */
+    static final List<String> TEST_TIMING = List.of("--heartbeat-interval", "200ms", "--failure-timeout", "1s");
+
+    /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones, at {@link #TEST_TIMING}. */
     static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
                               List<String> extraArgs, Path ledger) {
+        return start(bootstrap, group, node, priority, hook, extraArgs, ledger, true);
+    }
+
+    private static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
+                                      List<String> extraArgs, Path ledger, boolean testTiming) {
         List<String> args = new java.util.ArrayList<>(List.of("agent", "--bootstrap-servers", bootstrap, "--group", group,
                 "--node", node, "--priority", Integer.toString(priority), "--http-port", "0",
                 "--on-activate", hook, "--on-standby", hook));
+        for (int i = 0; testTiming && i < TEST_TIMING.size(); i += 2) {
+            String flag = TEST_TIMING.get(i);
+            if (extraArgs.stream().noneMatch(a -> a.equals(flag) || a.startsWith(flag + "="))) {
+                args.addAll(TEST_TIMING.subList(i, i + 2));
+            }
+        }
         args.addAll(extraArgs);
         JavaProcess java = JavaProcess.start(group + "-" + node, List.of("-Xmx64m", "-XX:+UseSerialGC"),
                 FailoverCli.class.getName(), args);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The bill: what a coordinator costs its Kafka cluster. A cluster of {@code -Dbench.nodes} (3) nodes alone, then with
  * one coordinator at the default settings (6 partitions) and no group, then with {@code -Dbench.groups} (10, 100, 1000)
- * groups of two virtual agents each at the agents' default timing (a beat every 200 ms, lease 800 ms, timeout 1 s;
+ * groups of two virtual agents each at the agents' default timing (a beat every 200 ms, lease 1.6 s, timeout 2 s;
  * {@link VirtualFleet}, obedient, none failing). Each step is measured over {@code -Dbench.duration} (30 s) after a
  * 10 s warm-up: the CPU share of one core of every broker together and of the coordinator (utime + stime from
  * /proc/PID/stat), and how fast the heartbeat and role-change topics grow (with no group only the coordinator's fence
@@ -31,12 +31,17 @@ import org.junit.jupiter.api.Test;
  * transaction), as they are on any cluster where some consumer group or transactional producer has ever run; their
  * partitions' replication costs the brokers whoever created them. The coordinator's bill is counted from the second.
  * {@code -Dbench.set=key=value,...} passes settings to the coordinator (to take one cost out at a time).
+ *
+ * <p>Then, with the coordinator stopped, two floors on the same topics, each measured like the coordinator: an idle
+ * consumer group reading them ({@code read_committed}, Kafka's default fetch wait), and an idle Kafka Streams
+ * application reading them with exactly-once and the coordinator's commit interval and doing nothing. What the
+ * coordinator costs above the second is its own design; up to it, the price of Kafka Streams with exactly-once.
  */
 class IdleCostBenchmark {
 
     private static final int INTERVAL_MS = 200;
-    private static final int LEASE_MS = 800;
-    private static final int TIMEOUT_MS = 1_000;
+    private static final int LEASE_MS = 1_600;
+    private static final int TIMEOUT_MS = 2_000;
 
     @Test
     void aCoordinatorWithNoGroupThenWithMore() throws Exception {
@@ -88,9 +93,70 @@ class IdleCostBenchmark {
                     }
                 }
             }
+            floors(report, cluster.bootstrapServers(), brokerPids, duration, alone, dir.resolve("floor"));
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
+    }
+
+    /** The idle consumer group and the idle exactly-once Streams application on the coordinator's input topics. */
+    private static void floors(BenchmarkReport report, String bootstrap, List<Long> brokerPids, Duration duration,
+                               Sample alone, Path stateDir) throws Exception {
+        List<String> inputs = List.of(Topics.HEARTBEATS, Topics.COMMANDS);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread reader = new Thread(() -> {
+            try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.<String, Object>of(
+                    org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "bench-floor-consumer",
+                    org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                    org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                consumer.subscribe(inputs);
+                while (!stop.get()) {
+                    consumer.poll(Duration.ofMillis(100));
+                }
+            }
+        }, "bench-floor-consumer");
+        reader.start();
+        try {
+            Await.hold(Duration.ofSeconds(10), "warm-up");
+            floor(report, "an idle consumer group on the input topics (read_committed)",
+                    Sample.take(brokerPids, -1, null, duration), alone);
+        } finally {
+            stop.set(true);
+            reader.join();
+        }
+        var builder = new org.apache.kafka.streams.StreamsBuilder();
+        builder.stream(inputs).foreach((k, v) -> { });
+        Map<String, Object> props = Map.of(
+                org.apache.kafka.streams.StreamsConfig.APPLICATION_ID_CONFIG, "bench-floor-streams",
+                org.apache.kafka.streams.StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                org.apache.kafka.streams.StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                org.apache.kafka.streams.StreamsConfig.EXACTLY_ONCE_V2,
+                org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1_000,
+                org.apache.kafka.streams.StreamsConfig.STATE_DIR_CONFIG, stateDir.toString(),
+                org.apache.kafka.streams.StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.Serdes.ByteArraySerde.class,
+                org.apache.kafka.streams.StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.Serdes.ByteArraySerde.class,
+                org.apache.kafka.streams.StreamsConfig.consumerPrefix(
+                        org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "latest");
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(props);
+        try (var streams = new org.apache.kafka.streams.KafkaStreams(builder.build(), properties)) {
+            streams.start();
+            Await.until(Duration.ofSeconds(60), "the Streams application running",
+                    () -> streams.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+            Await.hold(Duration.ofSeconds(10), "warm-up");
+            floor(report, "an idle exactly-once Streams application on them (commit 1 s)",
+                    Sample.take(brokerPids, -1, null, duration), alone);
+        }
+    }
+
+    private static void floor(BenchmarkReport report, String what, Sample s, Sample alone) {
+        report.note(String.format("floor: %s: brokers %.1f %% of one core together (+%.1f over the cluster alone)",
+                what, s.brokers, s.brokers - alone.brokers));
     }
 
     /** The comma-separated items of a system property, trimmed, blanks left out. */
