@@ -118,6 +118,7 @@ public final class BrokerCommand implements Callable<Integer> {
         }
         Map<String, String> props = new LinkedHashMap<>();
         props.put("auto.create.topics.enable", "false");
+        props.put("replica.fetch.backoff.ms", "100"); // README, "Running on a Kafka cluster": leader moves
         props.putAll(properties);
         LocalKafkaCluster cluster = LocalKafkaCluster.of(dataDir, nodes, port, props);
         out.printf("Starting a Kafka cluster of %d nodes (data and logs in %s/node-N)...%n", nodes,

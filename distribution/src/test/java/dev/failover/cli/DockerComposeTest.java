@@ -56,6 +56,7 @@ class DockerComposeTest {
             assertEquals("3", env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"));
             assertEquals("3", env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"));
             assertEquals("2", env.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"));
+            assertEquals("100", env.get("KAFKA_REPLICA_FETCH_BACKOFF_MS"), "a follower retries a new leader soon");
             clusterIds.add(String.valueOf(env.get("CLUSTER_ID")));
             voters.add(String.valueOf(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS")));
         }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * restarted after 15 s. Two coordinators and two agents at the defaults (200 ms / 2 s; other agent flags with
  * {@code -Dbench.agent.args="--failure-timeout 1s"}); each agent's {@code /role} is polled every 10 ms. Per phase: the
  * hook runs (role changes at the service) and the longest time with no node answering ACTIVE, and whether two ever
- * did. Figures only: {@code ./failover bench rolling}.
+ * did. Stock brokers, or {@code -Dbench.broker.set=replica.fetch.backoff.ms=100,...}. Figures only:
+ * {@code ./failover bench rolling}.
  */
 class RollingRestartBenchmark {
 
@@ -25,7 +26,16 @@ class RollingRestartBenchmark {
         Path dir = Files.createTempDirectory("bench-rolling-");
         List<String> timing = List.of(System.getProperty("bench.agent.args", "").split(" ")).stream()
                 .filter(s -> !s.isBlank()).toList();
-        try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, java.util.Map.of())) {
+        java.util.Map<String, String> brokerSettings = new java.util.HashMap<>();
+        for (String item : System.getProperty("bench.broker.set", "").split(",")) {
+            if (item.contains("=")) {
+                brokerSettings.put(item.substring(0, item.indexOf('=')).trim(), item.substring(item.indexOf('=') + 1).trim());
+            }
+        }
+        if (!brokerSettings.isEmpty()) {
+            report.note("broker settings: " + brokerSettings);
+        }
+        try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, brokerSettings)) {
             cluster.start();
             String bootstrap = cluster.bootstrapServers();
             try (CoordinatorProcess c1 = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
