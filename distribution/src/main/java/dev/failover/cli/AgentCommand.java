@@ -70,8 +70,8 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--failure-timeout", paramLabel = "DURATION", defaultValue = "2s", converter = Durations.class,
             description = "Silence after which the coordinator replaces this node (default: ${DEFAULT-VALUE}); the lease "
-                    + "is 4/5 of it. 2s rides out a broker's controlled shutdown on a replicated cluster (a leader move "
-                    + "can hold acks=all writes for up to a second); 1s detects faster where no leader moves.")
+                    + "is 4/5 of it. 2s rides out a broker's controlled shutdown on a replicated cluster whose brokers "
+                    + "set replica.fetch.backoff.ms=100 (README); 1s detects faster where no leader moves.")
     Duration failureTimeout;
 
     @ArgGroup(exclusive = true)

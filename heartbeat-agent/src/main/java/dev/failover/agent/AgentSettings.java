@@ -134,7 +134,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private GroupMode mode = GroupMode.ACTIVE_PASSIVE;
         private int priority;
         private Duration heartbeatInterval = Duration.ofMillis(200);
-        private Duration failureTimeout = Duration.ofSeconds(1);
+        private Duration failureTimeout = Duration.ofSeconds(2);
         private String check;
         private Duration checkTimeout = Duration.ofSeconds(1);
         private int rise = 2;

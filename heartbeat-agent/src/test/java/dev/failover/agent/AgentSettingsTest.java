@@ -15,7 +15,8 @@ class AgentSettingsTest {
         AgentSettings s = AgentSettings.builder("127.0.0.1:9092", "orders", "alpha").priority(7)
                 .mode(GroupMode.ACTIVE_ACTIVE).http("127.0.0.1", -1).kafka("security.protocol", "SSL").build();
         assertEquals(Duration.ofMillis(200), s.heartbeatInterval());
-        assertEquals(800, s.leaseMs());
+        assertEquals(Duration.ofSeconds(2), s.failureTimeout());
+        assertEquals(1_600, s.leaseMs());
         assertEquals(7, s.priority());
         assertEquals("SSL", s.kafka().get("security.protocol"));
     }

@@ -576,6 +576,12 @@ class RoleMachineTest {
         confirm(m, later);
         assertEquals(Optional.empty(), m.tick(later + LEASE - MS),
                 "Kafka renews it again, past what the grants gave (" + (now + LEASE + 300 * MS) / MS + ")");
+
+        RoleMachine unrenewed = onGrants();
+        unrenewed.onReconfirmation(2, basisSent + LEASE, at);
+        assertEquals(Optional.empty(), unrenewed.tick(basisSent + LEASE - MS), "the lease runs from the basis's send");
+        assertEquals(Role.STANDBY, unrenewed.tick(basisSent + LEASE).orElseThrow().to(),
+                "and no further: not from the decision's arrival, and not past what Kafka renews");
     }
 
     @Test
@@ -583,6 +589,7 @@ class RoleMachineTest {
         RoleMachine inTime = onGrants();
         long at = now + LEASE + 50 * MS;
         assertEquals(Optional.empty(), inTime.onReconfirmation(2, at + MS, at), "one millisecond before: taken");
+        assertEquals(1, inTime.reconfirmations());
         RoleMachine late = onGrants();
         Edge down = late.onReconfirmation(2, at, at).orElseThrow();
         assertEquals(Role.STANDBY, down.to(), "at the end of its basis's lease: a newer decision may have replaced it");
@@ -600,11 +607,21 @@ class RoleMachineTest {
         confirm(standby, now + 2 * MS);
         assertEquals(Optional.empty(), standby.tick(now + 3 * MS));
         assertEquals(Role.STANDBY, standby.role());
+        assertEquals(0, standby.reconfirmations());
+        // assigned ACTIVE and waiting for its lease: a re-confirmation must not stand in for the promotion's guards
+        RoleMachine waiting = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, HookPlan.DEFAULT, TERMS,
+                now - 10_000 * MS);
+        assertEquals(Optional.empty(), waiting.onRoleChange(1, Role.ACTIVE, "elected", now));
+        assertEquals(Optional.empty(), waiting.onReconfirmation(2, now + LEASE, now + MS));
+        assertEquals(0, waiting.reconfirmations());
+        confirm(waiting, now + 2 * MS);
+        assertEquals(Optional.empty(), waiting.tick(now + 3 * MS), "its lease valid now, it still does not activate");
         RoleMachine lapsed = onGrants();
         long end = now + LEASE + 300 * MS; // the grants' promise from the round
         assertEquals(Role.STANDBY, lapsed.tick(end).orElseThrow().to());
         assertEquals(Optional.empty(), lapsed.onReconfirmation(2, end + LEASE, end + MS),
                 "a lapsed primary is not re-activated by a re-confirmation: only by a promotion and its guards");
+        assertEquals(0, lapsed.reconfirmations());
         confirm(lapsed, end + 2 * MS);
         assertEquals(Optional.empty(), lapsed.tick(end + 3 * MS));
         RoleMachine plain = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
