@@ -41,36 +41,31 @@ final class AgentProcess implements AutoCloseable {
     /** As {@link #launch(String, String, String, int, Path)}, with {@code extraArgs} after the usual ones. */
     static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir,
                                List<String> extraArgs) throws IOException {
-        Path ledger = dir.resolve(group + "-" + node + ".ledger");
-        Files.createDirectories(dir);
-        return start(bootstrap, group, node, priority, ledgerHook(ledger), extraArgs, ledger);
-    }
-
-    private static String ledgerHook(Path ledger) {
-        return "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> " + ledger + "'";
+        return launch(bootstrap, group, node, priority, dir, extraArgs, true);
     }
 
     /**
-     * As {@link #launch(String, String, String, int, Path)}, at the product's default heartbeat interval and failure
-     * timeout instead of {@link #TEST_TIMING}.
+     * As {@link #launch(String, String, String, int, Path, List)}, at the product's defaults for whatever
+     * {@code extraArgs} does not set, instead of {@link #TEST_TIMING}.
      */
-    static AgentProcess launchAtDefaults(String bootstrap, String group, String node, int priority, Path dir)
-            throws IOException {
-        Path ledger = dir.resolve(group + "-" + node + ".ledger");
-        Files.createDirectories(dir);
-        return startAtDefaults(bootstrap, group, node, priority, ledgerHook(ledger), List.of(), ledger);
+    static AgentProcess launchAtDefaults(String bootstrap, String group, String node, int priority, Path dir,
+                                         List<String> extraArgs) throws IOException {
+        return launch(bootstrap, group, node, priority, dir, extraArgs, false);
     }
 
-    /** As {@link #start}, at the product's defaults for whatever {@code extraArgs} does not set. */
-    static AgentProcess startAtDefaults(String bootstrap, String group, String node, int priority, String hook,
-                                        List<String> extraArgs, Path ledger) {
-        return start(bootstrap, group, node, priority, hook, extraArgs, ledger, false);
+    private static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir,
+                                       List<String> extraArgs, boolean testTiming) throws IOException {
+        Path ledger = dir.resolve(group + "-" + node + ".ledger");
+        Files.createDirectories(dir);
+        String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> "
+                + ledger + "'";
+        return start(bootstrap, group, node, priority, hook, extraArgs, ledger, testTiming);
     }
 
     /**
      * The timing the process tests were written for and their bounds are computed from: 200 ms beats and a 1 s failure
      * timeout (an 800 ms lease) on one broker, where no leader moves. Used unless a test names its own; the product's
-     * default timeout is 2 s, which a rolling restart of a cluster needs (issue 13; {@link #launchAtDefaults}).
+     * default timeout is 2 s, which a rolling restart of a cluster needs (issue 13; {@code launchAtDefaults}).
      */
     static final List<String> TEST_TIMING = List.of("--heartbeat-interval", "200ms", "--failure-timeout", "1s");
 

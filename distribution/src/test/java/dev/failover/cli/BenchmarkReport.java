@@ -35,6 +35,12 @@ final class BenchmarkReport {
     }
 
     /** The value at quantile {@code q} (nearest rank) of {@code values}. */
+    /** The comma-separated items of a system property, trimmed, blanks left out. */
+    static List<String> listProperty(String name, String defaultValue) {
+        return java.util.Arrays.stream(System.getProperty(name, defaultValue).split(",")).map(String::trim)
+                .filter(item -> !item.isEmpty()).toList();
+    }
+
     static double percentile(List<Double> values, double q) {
         List<Double> sorted = values.stream().sorted().toList();
         int rank = (int) Math.ceil(q * sorted.size());

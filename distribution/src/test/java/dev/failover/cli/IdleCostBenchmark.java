@@ -47,7 +47,7 @@ class IdleCostBenchmark {
     void aCoordinatorWithNoGroupThenWithMore() throws Exception {
         Duration duration = Duration.ofSeconds(Long.getLong("bench.duration", 30));
         int size = Integer.getInteger("bench.nodes", 3);
-        List<Integer> steps = listProperty("bench.groups", "10,100,1000").stream().map(Integer::parseInt).toList();
+        List<Integer> steps = BenchmarkReport.listProperty("bench.groups", "10,100,1000").stream().map(Integer::parseInt).toList();
         BenchmarkReport report = new BenchmarkReport("idle-cost");
         Path dir = Files.createTempDirectory("bench-idle-");
         try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), size, 0, Map.of())) {
@@ -66,7 +66,7 @@ class IdleCostBenchmark {
             Sample alone = Sample.take(brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, with Kafka's internal topics: brokers %.1f %% of one core "
                     + "together over %d s", size, alone.brokers, duration.toSeconds()));
-            List<String> settings = listProperty("bench.set", "");
+            List<String> settings = BenchmarkReport.listProperty("bench.set", "");
             if (!settings.isEmpty()) {
                 report.note("coordinator settings: " + settings);
             }
@@ -157,12 +157,6 @@ class IdleCostBenchmark {
     private static void floor(BenchmarkReport report, String what, Sample s, Sample alone) {
         report.note(String.format("floor: %s: brokers %.1f %% of one core together (+%.1f over the cluster alone)",
                 what, s.brokers, s.brokers - alone.brokers));
-    }
-
-    /** The comma-separated items of a system property, trimmed, blanks left out. */
-    private static List<String> listProperty(String name, String defaultValue) {
-        return java.util.Arrays.stream(System.getProperty(name, defaultValue).split(",")).map(String::trim)
-                .filter(item -> !item.isEmpty()).toList();
     }
 
     private static void note(BenchmarkReport report, int groups, Sample s, Sample alone) {

@@ -27,10 +27,8 @@ class RollingRestartBenchmark {
         List<String> timing = List.of(System.getProperty("bench.agent.args", "").split(" ")).stream()
                 .filter(s -> !s.isBlank()).toList();
         java.util.Map<String, String> brokerSettings = new java.util.HashMap<>();
-        for (String item : System.getProperty("bench.broker.set", "").split(",")) {
-            if (item.contains("=")) {
-                brokerSettings.put(item.substring(0, item.indexOf('=')).trim(), item.substring(item.indexOf('=') + 1).trim());
-            }
+        for (String item : BenchmarkReport.listProperty("bench.broker.set", "")) {
+            brokerSettings.put(item.substring(0, item.indexOf('=')).trim(), item.substring(item.indexOf('=') + 1).trim());
         }
         if (!brokerSettings.isEmpty()) {
             report.note("broker settings: " + brokerSettings);
@@ -42,8 +40,8 @@ class RollingRestartBenchmark {
                     List.of());
                  CoordinatorProcess c2 = CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"),
                          List.of());
-                 AgentProcess alpha = agent(bootstrap, "alpha", 100, dir, timing);
-                 AgentProcess beta = agent(bootstrap, "beta", 50, dir, timing)) {
+                 AgentProcess alpha = AgentProcess.launchAtDefaults(bootstrap, "rolling", "alpha", 100, dir, timing);
+                 AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir, timing)) {
                 Await.until(Duration.ofSeconds(90), "a primary", () -> alpha.roleStatus() == 200
                         || beta.roleStatus() == 200);
                 Await.hold(Duration.ofSeconds(10), "the group settles");
@@ -80,16 +78,6 @@ class RollingRestartBenchmark {
         Files.write(dir.resolve("agent-alpha.log"), alpha.output());
         Files.write(dir.resolve("agent-beta.log"), beta.output());
         System.out.println("rolling-restart: outputs and broker logs kept in " + dir);
-    }
-
-    private static AgentProcess agent(String bootstrap, String node, int priority, Path dir, List<String> extra)
-            throws Exception {
-        if (extra.isEmpty()) {
-            return AgentProcess.launchAtDefaults(bootstrap, "rolling", node, priority, dir);
-        }
-        Path ledger = dir.resolve("rolling-" + node + ".ledger");
-        String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH >> " + ledger + "'";
-        return AgentProcess.startAtDefaults(bootstrap, "rolling", node, priority, hook, extra, ledger);
     }
 
     private interface Step {

@@ -49,9 +49,9 @@ class RollingRestartIT {
             String bootstrap = cluster.bootstrapServers();
             coordinators.add(CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"), List.of()));
             coordinators.add(CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"), List.of()));
-            AgentProcess alpha = AgentProcess.launchAtDefaults(bootstrap, "rolling", "alpha", 100, dir);
+            AgentProcess alpha = AgentProcess.launchAtDefaults(bootstrap, "rolling", "alpha", 100, dir, List.of());
             agents.add(alpha);
-            AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir);
+            AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir, List.of());
             agents.add(beta);
             Await.until(Duration.ofSeconds(90), "alpha ACTIVE and beta STANDBY", () -> alpha.roleStatus() == 200
                     && beta.roleStatus() == 503);

@@ -155,7 +155,8 @@ public final class RoleMachine {
      * Failsafe: the primary at {@code primaryEpoch} asks this node to promise not to activate. Granted (true) only
      * with failsafe terms, while this node neither holds nor is assigned the primary role, is not leaving, and has
      * applied no epoch newer than the primary's (a newer one means the primary was replaced, or re-confirmed and asks
-     * at its new epoch: refusing makes a replaced primary stand down when its extension ends). A grant holds every activation until {@code nowNanos + promise + budget}.
+     * at its new epoch: refusing makes a replaced primary stand down when its extension ends). A grant holds every
+     * activation until {@code nowNanos + promise + budget}.
      */
     public boolean grantPromise(long primaryEpoch, long nowNanos) {
         if (failsafe == null || role == Role.ACTIVE || assigned == Role.ACTIVE || leaving
@@ -222,11 +223,7 @@ public final class RoleMachine {
      */
     public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers,
                                        long activateBeforeNanos, long nowNanos) {
-        if (epoch < appliedEpoch) {
-            staleIgnored++;
-            return evaluate(nowNanos, lastReason);
-        }
-        if (epoch == appliedEpoch) {
+        if (!newer(epoch)) {
             return evaluate(nowNanos, lastReason);
         }
         appliedEpoch = epoch;
@@ -257,10 +254,7 @@ public final class RoleMachine {
      * only one did, the other would keep the lease on grants and Kafka would still renew nothing (rule 9).
      */
     public Optional<Edge> onReconfirmation(long epoch, long activateBeforeNanos, long nowNanos) {
-        if (epoch <= appliedEpoch) {
-            if (epoch < appliedEpoch) {
-                staleIgnored++;
-            }
+        if (!newer(epoch)) {
             return evaluate(nowNanos, lastReason);
         }
         appliedEpoch = epoch;
@@ -280,6 +274,14 @@ public final class RoleMachine {
                 + (role == Role.ACTIVE ? "no longer serving on grants or past the lease of its basis" : "not serving")
                 + ": not acting on it (waiting for a decision that promotes it)";
         return evaluate(nowNanos, lastReason);
+    }
+
+    /** Whether {@code epoch} is newer than the applied one; an older one is counted as stale, the same one is not. */
+    private boolean newer(long epoch) {
+        if (epoch < appliedEpoch) {
+            staleIgnored++;
+        }
+        return epoch > appliedEpoch;
     }
 
     /** How many re-confirmations this machine accepted ({@link #onReconfirmation}). */

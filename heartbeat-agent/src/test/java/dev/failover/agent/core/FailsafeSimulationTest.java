@@ -59,7 +59,6 @@ class FailsafeSimulationTest {
     private static final FailsafeTerms TERMS = new FailsafeTerms(400 * MS, BUDGET, 5_000 * MS);
     private static final long RUN = 60_000 * MS;
 
-
     /** A rule of the design that a run can drop, to show that the simulation finds what it is there for. */
     enum Rule {
         /** Coordinator: nobody outside a convicted primary's announced peers before lastSeen + timeout + max. */
