@@ -8,7 +8,6 @@ import dev.failover.testkit.Await;
 import dev.failover.testkit.KafkaBroker;
 import dev.failover.testkit.WithKafka;
 import dev.failover.wire.DecisionKind;
-import dev.failover.wire.Heartbeat;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.WireSerdes;
 import java.nio.file.Path;
@@ -184,9 +183,11 @@ class CoordinatorFailuresIT {
                 while (running.get()) {
                     for (var r : consumer.poll(Duration.ofMillis(50))) {
                         if (r.key() != null && r.key().startsWith("__fence/")) {
-                            Heartbeat marker = WireSerdes.heartbeat().deserialize(topic, r.value());
+                            // the record's timestamp is the writer's wall clock (its sentAt is its monotonic clock,
+                            // on another base than the kill time this is compared with)
+                            WireSerdes.heartbeat().deserialize(topic, r.value()); // a marker, not a stray record
                             synchronized (sentAt) {
-                                sentAt.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(marker.getSentAtMs());
+                                sentAt.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r.timestamp());
                             }
                         }
                     }

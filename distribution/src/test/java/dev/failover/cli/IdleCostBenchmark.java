@@ -62,11 +62,13 @@ class IdleCostBenchmark {
             report.note(String.format("%d node(s) alone, fresh: brokers %.1f %% of one core together over %d s", size,
                     fresh.brokers, duration.toSeconds()));
             createInternalTopics(cluster.bootstrapServers());
-            Await.hold(Duration.ofSeconds(10), "the internal topics settle");
+            // the brokers' CPU drifts down for a while after the internal topics appear (measured: 5-10 points)
+            Await.hold(Duration.ofSeconds(30), "the internal topics settle and the brokers warm up");
             Sample alone = Sample.take(brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, with Kafka's internal topics: brokers %.1f %% of one core "
                     + "together over %d s", size, alone.brokers, duration.toSeconds()));
             List<String> settings = BenchmarkReport.listProperty("bench.set", "");
+            Sample idle;
             if (!settings.isEmpty()) {
                 report.note("coordinator settings: " + settings);
             }
@@ -78,7 +80,8 @@ class IdleCostBenchmark {
                 long pid = coordinator.process.pid();
                 // idle first, with no load generator at all (its role-change reader fetches too)
                 Await.hold(Duration.ofSeconds(10), "warm-up");
-                note(report, 0, Sample.take(brokerPids, pid, admin, duration), alone);
+                idle = Sample.take(brokerPids, pid, admin, duration);
+                note(report, 0, idle, alone);
                 if (!steps.isEmpty()) {
                     try (VirtualFleet fleet = new VirtualFleet(cluster.bootstrapServers(), INTERVAL_MS, LEASE_MS,
                             TIMEOUT_MS)) {
@@ -93,6 +96,14 @@ class IdleCostBenchmark {
                     }
                 }
             }
+            // the brokers' own background work drifts as they warm up: measure them alone again, after the coordinator
+            Await.hold(Duration.ofSeconds(10), "the coordinator's last writes settle");
+            Sample after = Sample.take(brokerPids, -1, null, duration);
+            report.note(String.format("%d node(s) alone again, after the coordinator: brokers %.1f %% of one core "
+                    + "together (%+.1f over the first measurement)", size, after.brokers, after.brokers - alone.brokers));
+            double baseline = (alone.brokers + after.brokers) / 2;
+            report.note(String.format("the idle coordinator's bill over the mean of the two: %+.1f %% of one core "
+                    + "(brokers together)", idle.brokers - baseline));
             floors(report, cluster.bootstrapServers(), brokerPids, duration, alone, dir.resolve("floor"));
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());

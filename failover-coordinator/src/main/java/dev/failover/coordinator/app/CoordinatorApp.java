@@ -180,7 +180,8 @@ public final class CoordinatorApp implements AutoCloseable {
             streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
                     .forEach(task -> assigned.add(task.taskId().partition())));
             List<String> reasons = taskHealth.check(streams.state() == KafkaStreams.State.REBALANCING, assigned,
-                    stats.lastPunctuatedMs(), stats.fenceLagMs(), lastThreadDeathMs,
+                    stats.lastPunctuatedMs(), stats.idleTasks(), stats.fenceLagMs(),
+                    healer == null ? Map.of() : healer.inputsHeld(), lastThreadDeathMs,
                     lastThreadDeath, monotonicMs());
             if (!reasons.isEmpty() && !withoutFigures(reasons).equals(withoutFigures(unhealthy))) {
                 log.warn("unhealthy: {}", String.join("; ", reasons));

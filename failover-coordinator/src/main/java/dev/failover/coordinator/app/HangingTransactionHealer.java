@@ -84,6 +84,16 @@ final class HangingTransactionHealer {
         this.monotonicMs = monotonicMs;
     }
 
+    /**
+     * Per task (its partition), how long the oldest transaction open on its input partitions had been seen open at
+     * the last scan that answered: whatever was appended behind it waits, a first beat of an idle task's group too.
+     */
+    Map<Integer, Long> inputsHeld() {
+        return inputsHeld;
+    }
+
+    private volatile Map<Integer, Long> inputsHeld = Map.of();
+
     /** How many hanging transactions this instance has aborted. */
     long aborted() {
         return aborted.get();
@@ -101,6 +111,11 @@ final class HangingTransactionHealer {
             Map<TopicPartition, List<ProducerState>> producers = describeProducers(watchedPartitions(described));
             long now = monotonicMs.getAsLong();
             List<Hang> candidates = sightings.candidates(producers, now, thresholdMs);
+            Map<Integer, Long> open = new HashMap<>();
+            for (String input : inputTopics) {
+                sightings.openOn(input, now).forEach((partition, ms) -> open.merge(partition, ms, Math::max));
+            }
+            inputsHeld = Map.copyOf(open);
             Map<TopicPartition, Long> stuck = unstable.stuck(unstableInputs(described), now, thresholdMs);
             if (stuck.isEmpty()) {
                 closed.clear(); // only while offsets stay stuck does it matter what was closed: bounded

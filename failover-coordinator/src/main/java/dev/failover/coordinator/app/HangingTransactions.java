@@ -81,6 +81,20 @@ final class HangingTransactions {
             firstSeenMs = seen;
             return old;
         }
+
+        /**
+         * Per partition of {@code topic}, how long the oldest transaction open on it at the last scan had been seen
+         * open then (at least: it may have opened before it was first seen). Records behind it are not read.
+         */
+        Map<Integer, Long> openOn(String topic, long lastScanMs) {
+            Map<Integer, Long> oldest = new java.util.HashMap<>();
+            firstSeenMs.forEach((key, since) -> {
+                if (key.partition().topic().equals(topic)) {
+                    oldest.merge(key.partition().partition(), lastScanMs - since, Math::max);
+                }
+            });
+            return oldest;
+        }
     }
 
     /**

@@ -9,8 +9,8 @@ import java.util.Set;
 /**
  * Why this instance cannot decide for every group it holds right now, beyond a stalled thread ({@link StallWatch}):
  * a stream thread died and was replaced within the window (a crash loop re-reads the same input and dies again, with
- * the instance RUNNING in between), or an assigned task has not punctuated for longer than the limit (it never
- * started, or its thread is busy elsewhere), or the instance has been rebalancing for longer than the limit (a task
+ * the instance RUNNING in between), or an assigned task that holds a group has not punctuated for longer than the
+ * limit (it never started, or its thread is busy elsewhere), or has not read back its own fence marker for longer, or the instance has been rebalancing for longer than the limit (a task
  * that cannot start, e.g. waiting on unstable offsets, keeps it rebalancing): its groups get no decisions. Pure: the
  * caller hands in what it read and a monotonic time in milliseconds.
  */
@@ -31,15 +31,20 @@ final class TaskHealth {
      *                         task that cannot start, e.g. waiting on unstable offsets, keeps it so)
      * @param assigned         the partitions whose active task this instance holds
      * @param lastPunctuatedMs per partition, when its task last punctuated (absent: never since it was assigned)
+     * @param idle             the partitions whose task runs and holds no group: it does not punctuate (nobody to
+     *                         judge), so neither its punctuations nor its fence markers are expected
      * @param fenceLagMs       per partition, how old the newest fence marker its task read back was at its last count:
      *                         a task whose input is stuck (behind an open transaction) runs its timer but convicts
      *                         nobody
+     * @param inputHeldMs      per partition, how long a transaction has been seen open on its task's input (by the
+     *                         hanging-transaction healer's last scan): records behind it, a new group's first beats
+     *                         among them, are not read, whether or not the task holds a group
      * @param lastDeathMs      when a stream thread last died, or {@code Long.MIN_VALUE} if none did
      * @param lastDeath        what it died of
      * @return the reasons, empty when every assigned task decides
      */
     List<String> check(boolean rebalancing, Set<Integer> assigned, Map<Integer, Long> lastPunctuatedMs,
-                       Map<Integer, Long> fenceLagMs, long lastDeathMs, String lastDeath, long nowMs) {
+                       Set<Integer> idle, Map<Integer, Long> fenceLagMs, Map<Integer, Long> inputHeldMs, long lastDeathMs, String lastDeath, long nowMs) {
         List<String> reasons = new ArrayList<>();
         if (!rebalancing) {
             rebalancingSinceMs = Long.MIN_VALUE;
@@ -57,6 +62,15 @@ final class TaskHealth {
         assignedSinceMs.keySet().retainAll(assigned);
         for (int partition : new java.util.TreeSet<>(assigned)) {
             long since = assignedSinceMs.computeIfAbsent(partition, p -> nowMs);
+            if (inputHeldMs.getOrDefault(partition, 0L) > taskLimitMs) {
+                reasons.add("the input of partition " + partition + " has had a transaction open for at least "
+                        + inputHeldMs.get(partition) + " ms: records behind it are not read (a hanging one is aborted "
+                        + "by the healer; see the log)");
+                continue;
+            }
+            if (idle.contains(partition)) {
+                continue;
+            }
             long last = Math.max(since, lastPunctuatedMs.getOrDefault(partition, Long.MIN_VALUE));
             if (nowMs - last > taskLimitMs) {
                 reasons.add("the task of partition " + partition + " has not run for " + (nowMs - last)

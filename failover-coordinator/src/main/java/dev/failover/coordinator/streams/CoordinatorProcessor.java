@@ -43,8 +43,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per task it keeps, in memory only, each member's {@link Liveness}, a {@link DeadlineIndex} of the groups whose
  * silence can next change a decision, and the {@link Watch}: when the task started, and the newest fence marker read
- * back. Every punctuation writes a marker (key {@value #FENCE_KEY_PREFIX}N) into this task's own heartbeat partition;
- * reading it back proves every heartbeat appended before it has been processed, which is what a conviction needs.
+ * back. A task that holds a group punctuates and writes a marker (key {@value #FENCE_KEY_PREFIX}N) into its own
+ * heartbeat partition when a deadline is near, else once a second; reading it back proves every heartbeat appended
+ * before it has been processed, which is what a conviction needs. A task that holds no group neither punctuates nor
+ * writes: every punctuation makes Streams commit a transaction, and an idle coordinator must cost the cluster nothing.
  *
  * <p>Records that cannot be used (bad bytes, a key that is not the record's group, an empty group or node) are sent
  * to the dead-letter topic with the reason in a header and counted; the task goes on. A mis-keyed record matters for
@@ -93,23 +95,24 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /** When (monotonic) the last punctuation ran; records run one too when the wall-clock punctuator falls behind. */
     private long lastPunctuationMs = Long.MIN_VALUE / 2;
     /**
-     * How often a task that holds no group punctuates: it has nobody to judge, so its fence marker only proves its
-     * input still flows (for {@code /health}). Each punctuation writes a marker and makes Streams commit a transaction,
-     * so an idle task at the busy pace cost a cluster 50 transactions and 50 replicated markers a second.
-     */
-    static final long IDLE_PUNCTUATION_MS = 1_000;
-    /**
      * How long before a group's next deadline this task's fence markers are committed at once: the largest gap
      * between a member's lease and its failure timeout here (a conviction at {@code lastSeen + timeout} needs a marker
      * sent after {@code lastSeen + lease} and read back), plus two punctuations. Otherwise a marker waits for the
      * commit interval. Recomputed with each census.
      */
     private long fenceLeadMs;
-    /** The wall-clock punctuator now scheduled, and its interval. */
+    /** The wall-clock punctuator now scheduled (none while the task holds no group), and its interval. */
     private org.apache.kafka.streams.processor.Cancellable punctuator;
     private long paceMs;
     /** Whether this task holds a group with members (a forgotten group's empty record is kept as an epoch floor). */
     private boolean holdsGroups;
+    /**
+     * The send time of the oldest fence marker written and not yet read back (monotonic), or {@link #NONE}: how long
+     * this task's input has been stuck, for {@code /health}. (A marker read back clears every marker before it; when a
+     * newer one is still out, it counts from the one read, a little early.)
+     */
+    private long unreadSinceMs = NONE;
+    private static final long NONE = Long.MIN_VALUE;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this(settings, stats, () -> System.nanoTime() / 1_000_000);
@@ -155,38 +158,29 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     /**
-     * Schedules the wall-clock punctuator at the busy pace while the task holds a group, at {@link
-     * #IDLE_PUNCTUATION_MS} while it holds none; called after every record and punctuation, it only reschedules when
-     * the pace changes (a punctuator may be cancelled and another scheduled from inside its own callback).
+     * Schedules the wall-clock punctuator at the busy pace while the task holds a group, and none while it holds none;
+     * called after every record and punctuation, it only reschedules when the pace changes (a punctuator may be
+     * cancelled and another scheduled from inside its own callback).
      *
-     * <p>An idle task punctuates on the wall clock's whole multiples of {@link #IDLE_PUNCTUATION_MS}, so that every
-     * idle task of a stream thread punctuates in the same loop and their keepalive markers share one transaction (and
-     * their read-backs the next one). Every punctuation makes Streams commit, and each commit of a task that has ever
-     * consumed a record is a transaction: six idle tasks at their own phases made about ten transactions a second,
-     * each replicated to three brokers; aligned they make two.
+     * <p>An idle task does not punctuate: it has nobody to judge, and every punctuation makes Streams commit, each
+     * commit of a task that has ever consumed a record a transaction. Measured on three brokers (BENCHMARKS.md), one
+     * keepalive transaction a second for the idle tasks cost them about 30 % of a core; without it an idle
+     * coordinator's bill is within the measurement's noise. A first group's record brings the busy pace back. Its
+     * input is still watched: the stall watch sees the stream thread poll, and the hanging-transaction healer scans
+     * its partitions.
      */
     private void pace() {
         if (!holdsGroups) {
-            if (punctuator != null && paceMs == IDLE_PUNCTUATION_MS) {
-                return; // the next aligned punctuation is scheduled
-            }
             if (punctuator != null) {
                 punctuator.cancel();
-            }
-            paceMs = IDLE_PUNCTUATION_MS;
-            long delay = IDLE_PUNCTUATION_MS - Math.floorMod(context.currentSystemTimeMs(), IDLE_PUNCTUATION_MS);
-            // only this one-shot can fire while it is the scheduled punctuator: pace() cancels it before replacing it
-            punctuator = context.schedule(Duration.ofMillis(delay), PunctuationType.WALL_CLOCK_TIME, wall -> {
-                punctuator.cancel(); // once: the next one is aligned anew, whatever the wall clock did meanwhile
                 punctuator = null;
-                try {
-                    maybePunctuate(now(), IDLE_PUNCTUATION_MS / 2, false);
-                } finally {
-                    pace(); // the next one, even if this one threw and a handler chose to go on
-                }
-            });
+            }
+            paceMs = 0;
+            unreadSinceMs = NONE; // nothing to decide waits on a marker now
+            stats.idle(context.taskId().partition(), true);
             return;
         }
+        stats.idle(context.taskId().partition(), false);
         long wanted = settings.punctuationIntervalMs();
         if (punctuator != null && wanted == paceMs) {
             return;
@@ -203,8 +197,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     public void process(Record<String, byte[]> record) {
         Now now = now();
         // only when the wall-clock punctuator is clearly behind (two of its intervals): normally it keeps up by
-        // itself (and at the idle pace, a marker read back must not run the next punctuation at once)
-        maybePunctuate(now, 2 * paceMs, true);
+        // itself; an idle task never punctuates (a record that brings it a group sets the pace below)
+        if (punctuator != null) {
+            maybePunctuate(now, 2 * paceMs, true);
+        }
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
             onHeartbeat(record, topic, now);
@@ -287,6 +283,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
+        unreadSinceMs = marker.getSentAtMs() >= lastMarkerMs ? NONE : Math.max(unreadSinceMs, marker.getSentAtMs());
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -330,6 +327,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         });
         if (wanted || keepaliveDue(now)) {
             lastMarkerMs = now;
+            if (unreadSinceMs == NONE) {
+                unreadSinceMs = now;
+            }
             Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
                     .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
                     .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
@@ -337,12 +337,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             String key = FENCE_KEY_PREFIX + context.taskId().partition();
             context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker),
                     at.wallMs()), FENCE_SINK);
-            if (wanted || holdsGroups) {
-                context.commit(); // readable at once, and the partition is not held behind it
-            }
-            // else an idle task's keepalive rides on Streams' next interval commit, with the read positions of the
-            // markers before it: one transaction a second for every idle task of the thread, not two. Nobody's beat
-            // waits behind it (the task holds no group; a first one waits at most the commit interval)
+            context.commit(); // readable at once, and the partition is not held behind it
         }
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
@@ -352,15 +347,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /**
      * Whether a keepalive marker is due: a second since the last marker, or the first punctuation in a new whole second
      * of the (process-wide) monotonic clock at least half a second after it. The second rule lines up the keepalives
-     * of every task of a stream thread, so that they share a loop and so one transaction (see {@link #pace}). An
-     * idle task punctuates once a second on the wall clock's seconds: any half second since its last marker will do
-     * (its monotonic second may not have turned between two punctuations a millisecond short of a second apart).
+     * of every task of a stream thread, so that they share a loop and so one transaction.
      */
     private boolean keepaliveDue(long now) {
         long since = now - lastMarkerMs;
-        if (!holdsGroups) {
-            return since >= MARKER_KEEPALIVE_MS / 2; // punctuates once a second anyway, aligned on the wall clock
-        }
         return since >= MARKER_KEEPALIVE_MS || (since >= MARKER_KEEPALIVE_MS / 2
                 && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
     }
@@ -403,8 +393,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             }
         }
         int live = (int) records.values().stream().filter(r -> !r.members().isEmpty()).count();
-        return new ShellStats.Census(live, paused, byRole, suspected,
-                now - Math.max(watch.fencedUpToMs(), watch.sinceMs()));
+        return new ShellStats.Census(live, paused, byRole, suspected, unreadSinceMs == NONE ? 0 : now - unreadSinceMs);
     }
 
     /**

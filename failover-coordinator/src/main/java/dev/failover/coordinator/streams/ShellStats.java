@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,6 +50,8 @@ public final class ShellStats {
     private final Map<Integer, Census> census = new ConcurrentHashMap<>();
     /** Per task (its partition), when it last punctuated, in monotonic milliseconds. */
     private final Map<Integer, Long> lastPunctuatedMs = new ConcurrentHashMap<>();
+    /** The tasks (their partitions) that hold no group, and so do not punctuate. */
+    private final Set<Integer> idle = ConcurrentHashMap.newKeySet();
     private final Map<DecisionKind, Counter> decisionsByKind = new EnumMap<>(DecisionKind.class);
     private final Counter epochIncrements;
     private final Timer detection;
@@ -153,12 +156,29 @@ public final class ShellStats {
         census.put(task, counted);
     }
 
+    /** A task holds no group and stops punctuating ({@code true}), or holds one again and punctuates. */
+    void idle(int task, boolean holdsNone) {
+        if (holdsNone) {
+            if (idle.add(task)) {
+                census.put(task, new Census(0, 0, Map.of(), 0, 0));
+            }
+        } else if (idle.remove(task)) {
+            lastPunctuatedMs.put(task, System.nanoTime() / 1_000_000); // it runs: it just took a group's record
+        }
+    }
+
     void forget(int task) {
         census.remove(task);
         lastPunctuatedMs.remove(task);
+        idle.remove(task);
     }
 
-    /** Per task (its partition), how old the newest fence marker it read back was at its last census. */
+    /** The tasks (their partitions) that hold no group: they have nobody to judge and do not punctuate. */
+    public Set<Integer> idleTasks() {
+        return Set.copyOf(idle);
+    }
+
+    /** Per task (its partition), how long its oldest fence marker not yet read back had been out at its last census. */
     public Map<Integer, Long> fenceLagMs() {
         Map<Integer, Long> lags = new java.util.HashMap<>();
         census.forEach((task, c) -> lags.put(task, c.fenceLagMs()));

@@ -61,6 +61,20 @@ class HangingTransactionsTest {
     }
 
     @Test
+    void howLongEachInputPartitionHasHadATransactionOpenIsTheOldestSightingOnIt() {
+        HangingTransactions.Sightings sightings = new HangingTransactions.Sightings();
+        TopicPartition beats2 = new TopicPartition("beats", 2);
+        TopicPartition beats3 = new TopicPartition("beats", 3);
+        ProducerState newer = new ProducerState(8, 1, -1, 0, OptionalInt.of(2), OptionalLong.of(500));
+        sightings.candidates(Map.of(beats2, List.of(open(7, 0))), NOW, THRESHOLD);
+        sightings.candidates(Map.of(beats2, List.of(open(7, 0), newer), beats3, List.of(newer), OFFSETS,
+                List.of(open(9, 0))), NOW + 4_000, THRESHOLD);
+        assertEquals(Map.of(2, 4_000L, 3, 0L), sightings.openOn("beats", NOW + 4_000));
+        sightings.candidates(Map.of(beats3, List.of(newer)), NOW + 9_000, THRESHOLD);
+        assertEquals(Map.of(3, 5_000L), sightings.openOn("beats", NOW + 9_000), "the one on partition 2 closed");
+    }
+
+    @Test
     void aProducerWithoutAnOpenTransactionIsNeverACandidate() {
         ProducerState idle = new ProducerState(7, 4, 12, 0, OptionalInt.empty(), OptionalLong.empty());
         assertTrue(seenTwice(Map.of(OFFSETS, List.of(idle))).isEmpty());

@@ -1,6 +1,7 @@
 package dev.failover.coordinator.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.core.Policy;
@@ -163,28 +164,45 @@ class CoordinatorTopologyTest {
     }
 
     @Test
-    void aTaskWithNoGroupWritesItsKeepaliveMarkersOnWholeSecondsOfTheWallClock() {
-        // started off the second, as a task is after a rebalance: its own phase would not be its neighbours'
+    void aTaskWithNoGroupNeitherPunctuatesNorWritesUntilAGroupComesAndAfterItIsForgotten() {
         driver.close();
-        wallClock = START.toEpochMilli() + 437;
-        startWith(Policy.defaults(), Instant.ofEpochMilli(wallClock));
+        startWith(Policy.defaults().withMemberRetentionMs(3_000));
         TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
                 new ByteArrayDeserializer());
         for (int i = 0; i < 350; i++) {
             tick(10);
         }
+        assertEquals(List.of(), markers(written), "an idle task writes no marker (each would cost a transaction)");
+        assertEquals(0, stats.punctuations.get(), "an idle task does not punctuate (each would make Streams commit)");
+        assertEquals(java.util.Set.of(0), stats.idleTasks(), "/health is told the task holds no group");
+
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"), "a first group is decided as ever");
+        assertEquals(java.util.Set.of(), stats.idleTasks());
+        assertFalse(markers(written).isEmpty(), "a task with a group fences its decisions");
+
+        // both members fall silent: failed over to nobody, then forgotten after the retention; the task goes idle
+        for (int i = 0; i < 500; i++) {
+            tick(10);
+        }
+        assertEquals(java.util.Set.of(0), stats.idleTasks(), "the group was forgotten: " + decisions);
+        written.readRecordsToList();
+        long punctuations = stats.punctuations.get();
+        for (int i = 0; i < 350; i++) {
+            tick(10);
+        }
+        assertEquals(List.of(), markers(written), "idle again: no marker");
+        assertEquals(punctuations, stats.punctuations.get(), "idle again: no punctuation");
+    }
+
+    private static List<Long> markers(TestOutputTopic<String, byte[]> written) {
         List<Long> markedAt = new ArrayList<>();
         for (var r : written.readRecordsToList()) {
             if (r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
                 markedAt.add(r.timestamp());
             }
         }
-        // 3.5 s from .437: the seconds at .000 of +1, +2 and +3 (each punctuation at the first tick on or after it)
-        assertEquals(3, markedAt.size(), "one keepalive marker a second: " + markedAt);
-        for (long at : markedAt) {
-            assertTrue(Math.floorMod(at, 1_000) < 10, "a keepalive marker " + Math.floorMod(at, 1_000)
-                    + " ms after a whole second, not on it: " + markedAt);
-        }
+        return markedAt;
     }
 
     @Test
