@@ -57,16 +57,21 @@ class IdleCostBenchmark {
                 LocalKafkaBroker broker = cluster.node(node);
                 brokerPids.add(broker.pid().orElseThrow());
             }
+            try {
+                Sample.counters = new BrokerRequests(brokerPids);
+            } catch (Exception | LinkageError e) { // no attach API (a JRE) or attaching refused: CPU figures only
+                report.note("brokers' request counters not read: " + e);
+            }
             Await.hold(Duration.ofSeconds(10), "the cluster settles");
             Sample fresh = Sample.take(brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, fresh: brokers %.1f %% of one core together over %d s", size,
-                    fresh.brokers, duration.toSeconds()));
+                    fresh.brokers, duration.toSeconds()) + "; " + fresh.requests);
             createInternalTopics(cluster.bootstrapServers());
             // the brokers' CPU drifts down for a while after the internal topics appear (measured: 5-10 points)
             Await.hold(Duration.ofSeconds(30), "the internal topics settle and the brokers warm up");
             Sample alone = Sample.take(brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, with Kafka's internal topics: brokers %.1f %% of one core "
-                    + "together over %d s", size, alone.brokers, duration.toSeconds()));
+                    + "together over %d s", size, alone.brokers, duration.toSeconds()) + "; " + alone.requests);
             List<String> settings = BenchmarkReport.listProperty("bench.set", "");
             Sample idle;
             if (!settings.isEmpty()) {
@@ -100,11 +105,16 @@ class IdleCostBenchmark {
             Await.hold(Duration.ofSeconds(10), "the coordinator's last writes settle");
             Sample after = Sample.take(brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone again, after the coordinator: brokers %.1f %% of one core "
-                    + "together (%+.1f over the first measurement)", size, after.brokers, after.brokers - alone.brokers));
+                    + "together (%+.1f over the first measurement)", size, after.brokers, after.brokers - alone.brokers)
+                    + "; " + after.requests);
             double baseline = (alone.brokers + after.brokers) / 2;
             report.note(String.format("the idle coordinator's bill over the mean of the two: %+.1f %% of one core "
                     + "(brokers together)", idle.brokers - baseline));
             floors(report, cluster.bootstrapServers(), brokerPids, duration, alone, dir.resolve("floor"));
+        }
+        if (Sample.counters != null) {
+            Sample.counters.close();
+            Sample.counters = null;
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
@@ -166,15 +176,15 @@ class IdleCostBenchmark {
     }
 
     private static void floor(BenchmarkReport report, String what, Sample s, Sample alone) {
-        report.note(String.format("floor: %s: brokers %.1f %% of one core together (+%.1f over the cluster alone)",
-                what, s.brokers, s.brokers - alone.brokers));
+        report.note(String.format("floor: %s: brokers %.1f %% of one core together (%+.1f over the cluster alone)",
+                what, s.brokers, s.brokers - alone.brokers) + "; " + s.requests);
     }
 
     private static void note(BenchmarkReport report, int groups, Sample s, Sample alone) {
         report.note(String.format("%4d groups (%5d beats/s offered): brokers %.1f %% of one core together (+%.1f over "
                 + "the cluster alone), coordinator %.1f %%; heartbeat topic +%.1f offsets/s, role changes +%.1f "
                 + "offsets/s", groups, groups * 2 * 1000 / INTERVAL_MS, s.brokers, s.brokers - alone.brokers,
-                s.coordinator, s.heartbeatOffsets, s.roleChangeOffsets));
+                s.coordinator, s.heartbeatOffsets, s.roleChangeOffsets) + "; " + s.requests);
     }
 
     /** One offset commit of a throwaway group and one throwaway transaction: Kafka creates its internal topics. */
@@ -200,7 +210,12 @@ class IdleCostBenchmark {
     }
 
     /** CPU shares (per cent of one core) and topic growth (offsets a second) over one measurement. */
-    private record Sample(double brokers, double coordinator, double heartbeatOffsets, double roleChangeOffsets) {
+    private record Sample(double brokers, double coordinator, double heartbeatOffsets, double roleChangeOffsets,
+                          String requests) {
+
+        /** The brokers' request counters, attached once; null when they could not be (the CPU figures still stand). */
+        static BrokerRequests counters;
+
 
         /** Measures for {@code duration}; {@code coordinatorPid} -1 and {@code admin} null measure the brokers only. */
         static Sample take(List<Long> brokerPids, long coordinatorPid, Admin admin, Duration duration)
@@ -209,15 +224,18 @@ class IdleCostBenchmark {
             long coordinatorBefore = coordinatorPid < 0 ? 0 : AgentFootprintBenchmark.cpuTicks(coordinatorPid);
             long beatsBefore = admin == null ? 0 : end(admin, Topics.HEARTBEATS);
             long changesBefore = admin == null ? 0 : end(admin, Topics.ROLE_CHANGES);
+            Map<String, Long> requestsBefore = counters == null ? Map.of() : counters.counts();
             long startNs = System.nanoTime();
             Await.hold(duration, "the measurement");
             double seconds = (System.nanoTime() - startNs) / 1e9;
+            String requests = counters == null ? "not counted" : BrokerRequests.rates(requestsBefore, counters.counts(),
+                    seconds);
             double brokers = (ticks(brokerPids) - brokersBefore) / seconds; // 100 ticks a second: per cent
             double coordinator = coordinatorPid < 0 ? 0
                     : (AgentFootprintBenchmark.cpuTicks(coordinatorPid) - coordinatorBefore) / seconds;
             double beats = admin == null ? 0 : (end(admin, Topics.HEARTBEATS) - beatsBefore) / seconds;
             double changes = admin == null ? 0 : (end(admin, Topics.ROLE_CHANGES) - changesBefore) / seconds;
-            return new Sample(brokers, coordinator, beats, changes);
+            return new Sample(brokers, coordinator, beats, changes, requests);
         }
 
         private static long ticks(List<Long> pids) throws Exception {
