@@ -18,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -70,6 +72,38 @@ class BrokerCommandIT {
         } finally {
             Signals.send(second.process.pid(), "TERM");
             Await.until(Duration.ofSeconds(60), "the second launcher to exit", () -> !second.process.isAlive());
+        }
+    }
+
+    @Test
+    void aClusterOfThreeNodesCarriesTheRecommendedSettingsAndStopsNodeByNode() throws Exception {
+        int port = FreePorts.pickRun(6);
+        JavaProcess cli = JavaProcess.start("failover-broker-nodes", List.of(), FailoverCli.class.getName(),
+                List.of("broker", "--nodes", "3", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+        try {
+            String bootstrap = cli.awaitLine(Pattern.compile("Kafka cluster ready: --bootstrap-servers (\\S+)\\. Ctrl-C"),
+                    Duration.ofSeconds(120)).group(1);
+            try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    bootstrap))) {
+                var nodes = admin.describeCluster().nodes().get();
+                assertEquals(3, nodes.size(), "nodes: " + nodes);
+                for (var node : nodes) {
+                    var resource = new ConfigResource(ConfigResource.Type.BROKER, node.idString());
+                    Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+                    // README, "Running on a Kafka cluster": a leader move must not hold acks=all writes for 1 s
+                    assertEquals("100", config.get("replica.fetch.backoff.ms").value(), "node " + node.id());
+                    assertEquals("false", config.get("auto.create.topics.enable").value(), "node " + node.id());
+                    assertEquals("3", config.get("default.replication.factor").value(), "node " + node.id());
+                    assertEquals("2", config.get("min.insync.replicas").value(), "node " + node.id());
+                }
+            }
+        } finally {
+            Signals.send(cli.process().pid(), "TERM");
+            Await.until(Duration.ofSeconds(120), "the launcher to exit", () -> !cli.process().isAlive());
+        }
+        for (int p = port; p < port + 6; p++) {
+            int each = p;
+            Await.until(Duration.ofSeconds(10), "port " + p + " released", () -> FreePorts.isFree(each));
         }
     }
 

@@ -40,7 +40,8 @@ public final class FreePorts {
         return pickRun(2);
     }
 
-    private static synchronized int pickRun(int length) {
+    /** A port {@code p} such that {@code p} to {@code p + length - 1} are all free (a cluster's nodes, two each). */
+    public static synchronized int pickRun(int length) {
         int highest = ephemeralStart() - length;
         if (highest - LOWEST < 1000) {
             return fromKernel(length);
