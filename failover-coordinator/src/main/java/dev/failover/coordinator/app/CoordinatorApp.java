@@ -70,7 +70,9 @@ public final class CoordinatorApp implements AutoCloseable {
     private KafkaStreams streams;
     private HttpEndpoint http;
     private Admin healerAdmin;
-    private HangingTransactionHealer healer;
+    private volatile HangingTransactionHealer healer;
+    /** How often the healer scans (0: it does not). */
+    private volatile long healEveryMs;
 
     public CoordinatorApp(CoordinatorConfig config) {
         this(config, java.util.function.UnaryOperator.identity());
@@ -134,9 +136,11 @@ public final class CoordinatorApp implements AutoCloseable {
         long every = config.getLong(CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG);
         if (every <= 0) {
             log.warn("hanging.transaction.check.ms=0: a hanging transaction on this coordinator's partitions will "
-                    + "stop decisions until someone aborts it with kafka-transactions.sh");
+                    + "stop decisions until someone aborts it with kafka-transactions.sh, and /health will not see one "
+                    + "on the input of a task that holds no group yet");
             return;
         }
+        healEveryMs = every;
         healerAdmin = Admin.create(adminProperties());
         ShellSettings.TopicNames t = config.topics();
         String applicationId = config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG);
@@ -179,9 +183,11 @@ public final class CoordinatorApp implements AutoCloseable {
             java.util.Set<Integer> assigned = new java.util.HashSet<>();
             streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
                     .forEach(task -> assigned.add(task.taskId().partition())));
+            java.util.Set<Integer> idle = stats.idleTasks(); // before the punctuation times: see ShellStats.idle
+            HangingTransactionHealer scanner = healer;
             List<String> reasons = taskHealth.check(streams.state() == KafkaStreams.State.REBALANCING, assigned,
-                    stats.lastPunctuatedMs(), stats.idleTasks(), stats.fenceLagMs(),
-                    healer == null ? Map.of() : healer.inputsHeld(), lastThreadDeathMs,
+                    stats.lastPunctuatedMs(), idle, stats.fenceLagMs(),
+                    scanner == null ? Map.of() : scanner.inputsHeld(2 * healEveryMs + 10_000), lastThreadDeathMs,
                     lastThreadDeath, monotonicMs());
             if (!reasons.isEmpty() && !withoutFigures(reasons).equals(withoutFigures(unhealthy))) {
                 log.warn("unhealthy: {}", String.join("; ", reasons));

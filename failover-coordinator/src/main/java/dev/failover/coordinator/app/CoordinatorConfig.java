@@ -110,8 +110,10 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + "transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by default): until then the "
                     + "broker may still abort it and deliver its markers itself.")
             .define(HEALTH_TASK_LIMIT_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(100), Importance.LOW,
-                    "/health answers 503 while a task this instance holds has not run (punctuated) for this long: "
-                    + "its groups get no decisions.")
+                    "/health answers 503 while a task this instance holds that holds a group has not run (punctuated) "
+                    + "or read back its own fence marker for this long, or while a transaction has been seen open on "
+                    + "the input of any task it holds for this long (at two hanging-transaction scans): its groups "
+                    + "get no decisions.")
             .define(HEALTH_DEATH_WINDOW_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW,
                     "/health answers 503 for this long after a stream thread died and was replaced (a crash loop "
                     + "looks RUNNING between deaths).")

@@ -87,12 +87,18 @@ final class HangingTransactionHealer {
     /**
      * Per task (its partition), how long the oldest transaction open on its input partitions had been seen open at
      * the last scan that answered: whatever was appended behind it waits, a first beat of an idle task's group too.
+     * Nothing when that scan is older than {@code maxAgeMs} (the scans fail: what they last saw is not repeated as
+     * news; the log says why they fail).
      */
-    Map<Integer, Long> inputsHeld() {
-        return inputsHeld;
+    Map<Integer, Long> inputsHeld(long maxAgeMs) {
+        Held held = inputsHeld;
+        return monotonicMs.getAsLong() - held.scannedAtMs() > maxAgeMs ? Map.of() : held.openMs();
     }
 
-    private volatile Map<Integer, Long> inputsHeld = Map.of();
+    private record Held(Map<Integer, Long> openMs, long scannedAtMs) {
+    }
+
+    private volatile Held inputsHeld = new Held(Map.of(), Long.MIN_VALUE / 2);
 
     /** How many hanging transactions this instance has aborted. */
     long aborted() {
@@ -115,7 +121,7 @@ final class HangingTransactionHealer {
             for (String input : inputTopics) {
                 sightings.openOn(input, now).forEach((partition, ms) -> open.merge(partition, ms, Math::max));
             }
-            inputsHeld = Map.copyOf(open);
+            inputsHeld = new Held(Map.copyOf(open), now);
             Map<TopicPartition, Long> stuck = unstable.stuck(unstableInputs(described), now, thresholdMs);
             if (stuck.isEmpty()) {
                 closed.clear(); // only while offsets stay stuck does it matter what was closed: bounded

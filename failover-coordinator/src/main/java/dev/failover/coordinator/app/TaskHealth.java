@@ -9,10 +9,12 @@ import java.util.Set;
 /**
  * Why this instance cannot decide for every group it holds right now, beyond a stalled thread ({@link StallWatch}):
  * a stream thread died and was replaced within the window (a crash loop re-reads the same input and dies again, with
- * the instance RUNNING in between), or an assigned task that holds a group has not punctuated for longer than the
- * limit (it never started, or its thread is busy elsewhere), or has not read back its own fence marker for longer, or the instance has been rebalancing for longer than the limit (a task
- * that cannot start, e.g. waiting on unstable offsets, keeps it rebalancing): its groups get no decisions. Pure: the
- * caller hands in what it read and a monotonic time in milliseconds.
+ * the instance RUNNING in between); or an assigned task that holds a group has not punctuated for longer than the
+ * limit (it never started, or its thread is busy elsewhere) or has not read back a fence marker of its own for longer
+ * (its input is stuck); or a transaction has been seen open on a task's input for longer than the limit (a task with
+ * no group too: a new group's first beats wait behind it); or the instance has been rebalancing for longer than the
+ * limit (a task that cannot start, e.g. waiting on unstable offsets, keeps it rebalancing). Pure: the caller hands in
+ * what it read and a monotonic time in milliseconds.
  */
 final class TaskHealth {
 
@@ -33,7 +35,8 @@ final class TaskHealth {
      * @param lastPunctuatedMs per partition, when its task last punctuated (absent: never since it was assigned)
      * @param idle             the partitions whose task runs and holds no group: it does not punctuate (nobody to
      *                         judge), so neither its punctuations nor its fence markers are expected
-     * @param fenceLagMs       per partition, how old the newest fence marker its task read back was at its last count:
+     * @param fenceLagMs       per partition, how old the newest fence marker its task read back was at its last count
+     *                         (from no earlier than when it began to hold a group):
      *                         a task whose input is stuck (behind an open transaction) runs its timer but convicts
      *                         nobody
      * @param inputHeldMs      per partition, how long a transaction has been seen open on its task's input (by the
@@ -44,7 +47,8 @@ final class TaskHealth {
      * @return the reasons, empty when every assigned task decides
      */
     List<String> check(boolean rebalancing, Set<Integer> assigned, Map<Integer, Long> lastPunctuatedMs,
-                       Set<Integer> idle, Map<Integer, Long> fenceLagMs, Map<Integer, Long> inputHeldMs, long lastDeathMs, String lastDeath, long nowMs) {
+                       Set<Integer> idle, Map<Integer, Long> fenceLagMs, Map<Integer, Long> inputHeldMs,
+                       long lastDeathMs, String lastDeath, long nowMs) {
         List<String> reasons = new ArrayList<>();
         if (!rebalancing) {
             rebalancingSinceMs = Long.MIN_VALUE;

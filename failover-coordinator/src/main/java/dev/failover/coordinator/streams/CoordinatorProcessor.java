@@ -107,12 +107,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /** Whether this task holds a group with members (a forgotten group's empty record is kept as an epoch floor). */
     private boolean holdsGroups;
     /**
-     * The send time of the oldest fence marker written and not yet read back (monotonic), or {@link #NONE}: how long
-     * this task's input has been stuck, for {@code /health}. (A marker read back clears every marker before it; when a
-     * newer one is still out, it counts from the one read, a little early.)
+     * When (monotonic) this task last began to hold a group, from idle or at its start: its fence lag (the age of the
+     * input it has proven read, for {@code /health} and the gauge) counts from no earlier, since an idle task writes
+     * no markers.
      */
-    private long unreadSinceMs = NONE;
-    private static final long NONE = Long.MIN_VALUE;
+    private long busySinceMs;
 
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this(settings, stats, () -> System.nanoTime() / 1_000_000);
@@ -153,7 +152,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 + "heartbeats", context.taskId(), restored);
         // the punctuator is driven by the wall clock, which may step: it only asks; the monotonic clock decides
         // (a step forward makes it fire early, which changes nothing; a step back silences it until the wall clock
-        // catches up, so every record processed also runs a punctuation that is due)
+        // catches up, so every record a task with groups processes also runs a punctuation that is due)
         pace();
     }
 
@@ -176,9 +175,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 punctuator = null;
             }
             paceMs = 0;
-            unreadSinceMs = NONE; // nothing to decide waits on a marker now
             stats.idle(context.taskId().partition(), true);
             return;
+        }
+        if (punctuator == null) {
+            busySinceMs = monotonicMs.getAsLong(); // from idle (or at the start): no marker was owed until now
         }
         stats.idle(context.taskId().partition(), false);
         long wanted = settings.punctuationIntervalMs();
@@ -283,7 +284,6 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
-        unreadSinceMs = marker.getSentAtMs() >= lastMarkerMs ? NONE : Math.max(unreadSinceMs, marker.getSentAtMs());
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -319,17 +319,19 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // A marker only when a deadline is near (or past, waiting on one), else one a second: each is written in a
         // transaction and pins the heartbeat partition's last stable offset until committed, so every heartbeat
         // behind it waits for that commit; and each commit Streams makes every loop cuts its work to one record per
-        // task per loop (on a three-node cluster, where a commit took ~170 ms, its input outgrew it). Fewer markers
-        // can only delay a decision: every use of the fence enables one, none forbids one.
+        // task per loop (on a three-node cluster, where a commit took ~170 ms, its input outgrew it). So a wanted
+        // marker waits while the last one is still on its way back (unless that one is a resend interval old: its
+        // transaction may have been aborted): one commit per round trip, not one per punctuation. Otherwise a task
+        // that falls behind (a burst of new groups all waiting on the fence for their election) commits every loop,
+        // falls further behind and never reads its marker back. Fewer markers can only delay a decision: every use
+        // of the fence enables one, none forbids one.
         boolean wanted = deadlines.earliest() - now <= fenceLeadMs || overdue.stream().anyMatch(group -> {
             GroupRecord record = records.get(group);
             return record == null || !record.paused(now); // a paused group decides nothing a marker would enable
         });
-        if (wanted || keepaliveDue(now)) {
+        boolean onItsWay = lastMarkerMs > watch.fencedUpToMs() && now - lastMarkerMs < MARKER_RESEND_MS;
+        if ((wanted && !onItsWay) || keepaliveDue(now)) {
             lastMarkerMs = now;
-            if (unreadSinceMs == NONE) {
-                unreadSinceMs = now;
-            }
             Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
                     .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
                     .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
@@ -355,6 +357,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
     }
 
+    /** How long a wanted marker waits for the last one to come back before it is written anyway. */
+    static final long MARKER_RESEND_MS = 1_000;
     /** How often a task writes a fence marker when no deadline is near: it proves the task's input still flows. */
     public static final long MARKER_KEEPALIVE_MS = 1_000;
     /** When (monotonic) this task last wrote a fence marker. */
@@ -393,7 +397,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             }
         }
         int live = (int) records.values().stream().filter(r -> !r.members().isEmpty()).count();
-        return new ShellStats.Census(live, paused, byRole, suspected, unreadSinceMs == NONE ? 0 : now - unreadSinceMs);
+        return new ShellStats.Census(live, paused, byRole, suspected,
+                now - Math.max(watch.fencedUpToMs(), Math.max(watch.sinceMs(), busySinceMs)));
     }
 
     /**

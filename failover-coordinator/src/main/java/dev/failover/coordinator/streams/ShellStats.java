@@ -162,8 +162,11 @@ public final class ShellStats {
             if (idle.add(task)) {
                 census.put(task, new Census(0, 0, Map.of(), 0, 0));
             }
-        } else if (idle.remove(task)) {
-            lastPunctuatedMs.put(task, System.nanoTime() / 1_000_000); // it runs: it just took a group's record
+        } else if (idle.contains(task)) {
+            // it runs: it just took a group's record. Refreshed before it leaves the idle set, so that a reader of
+            // idleTasks() then lastPunctuatedMs() never sees it busy with a punctuation from before its idle time
+            lastPunctuatedMs.put(task, System.nanoTime() / 1_000_000);
+            idle.remove(task);
         }
     }
 
@@ -178,7 +181,10 @@ public final class ShellStats {
         return Set.copyOf(idle);
     }
 
-    /** Per task (its partition), how long its oldest fence marker not yet read back had been out at its last census. */
+    /**
+     * Per task (its partition), how old the newest fence marker it read back was at its last census (counted from no
+     * earlier than when it began to hold a group; 0 for a task that holds none).
+     */
     public Map<Integer, Long> fenceLagMs() {
         Map<Integer, Long> lags = new java.util.HashMap<>();
         census.forEach((task, c) -> lags.put(task, c.fenceLagMs()));
