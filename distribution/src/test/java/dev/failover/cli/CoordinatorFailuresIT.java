@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Coordinators as real processes, killed and paused while heartbeats flow: no false failover, no epoch going back,
  * and detection works again afterwards. Blind time is measured from the gaps in each partition's committed fence
- * markers (every running task writes one per punctuation).
+ * markers (every task that holds a group writes one at least once a second).
  */
 @WithKafka
 class CoordinatorFailuresIT {

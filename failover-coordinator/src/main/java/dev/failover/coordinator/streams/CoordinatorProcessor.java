@@ -320,8 +320,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // transaction and pins the heartbeat partition's last stable offset until committed, so every heartbeat
         // behind it waits for that commit; and each commit Streams makes every loop cuts its work to one record per
         // task per loop (on a three-node cluster, where a commit took ~170 ms, its input outgrew it). So a wanted
-        // marker waits while the last one is still on its way back (unless that one is a resend interval old: its
-        // transaction may have been aborted): one commit per round trip, not one per punctuation. Otherwise a task
+        // marker waits while the last one (written since this task started watching) is still on its way back: one
+        // commit per round trip, not one per punctuation; if its transaction was lost, the keepalive, due at most a
+        // second after it, writes the next. Otherwise a task
         // that falls behind (a burst of new groups all waiting on the fence for their election) commits every loop,
         // falls further behind and never reads its marker back. Fewer markers can only delay a decision: every use
         // of the fence enables one, none forbids one.
@@ -329,7 +330,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             GroupRecord record = records.get(group);
             return record == null || !record.paused(now); // a paused group decides nothing a marker would enable
         });
-        boolean onItsWay = lastMarkerMs > watch.fencedUpToMs() && now - lastMarkerMs < MARKER_RESEND_MS;
+        boolean onItsWay = lastMarkerMs > watch.fencedUpToMs() && lastMarkerMs >= watch.sinceMs();
         if ((wanted && !onItsWay) || keepaliveDue(now)) {
             lastMarkerMs = now;
             Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
@@ -357,8 +358,6 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
     }
 
-    /** How long a wanted marker waits for the last one to come back before it is written anyway. */
-    static final long MARKER_RESEND_MS = 1_000;
     /** How often a task writes a fence marker when no deadline is near: it proves the task's input still flows. */
     public static final long MARKER_KEEPALIVE_MS = 1_000;
     /** When (monotonic) this task last wrote a fence marker. */

@@ -32,6 +32,9 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,13 +67,18 @@ class CoordinatorTopologyTest {
     }
 
     private void startWith(Policy policy, Instant startedAt) {
+        startWith(policy, startedAt, java.util.function.UnaryOperator.identity());
+    }
+
+    private void startWith(Policy policy, Instant startedAt,
+                           java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
                 ShellSettings.BrakeSettings.defaults());
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
-                java.util.function.UnaryOperator.identity(), () -> monotonic), props, startedAt);
+                wrap, () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
         commands = driver.createInputTopic(TOPICS.commands(), new StringSerializer(), new ByteArraySerializer());
         roleChanges = driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
@@ -193,6 +201,84 @@ class CoordinatorTopologyTest {
         }
         assertEquals(List.of(), markers(written), "idle again: no marker");
         assertEquals(punctuations, stats.punctuations.get(), "idle again: no punctuation");
+    }
+
+    @Test
+    void aWantedMarkerWaitsForTheLastOneToComeBackSoASlowReadBackIsNotACommitAtEveryPunctuation() {
+        driver.close();
+        HoldBack hold = new HoldBack();
+        startWith(Policy.defaults(), START, hold);
+        TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
+                new ByteArrayDeserializer());
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
+        markers(written);
+        hold.holding = true; // from now on the task reads none of its markers back: a slow round trip
+        long lastAlphaBeat = now();
+        // alpha falls silent: from 240 ms before its deadline (timeout - lease + two punctuations) a marker is wanted
+        // at every punctuation, and past the deadline too, since none comes back
+        while (now() < lastAlphaBeat + 1_600) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+        }
+        List<Long> whileHeld = markers(written);
+        assertTrue(whileHeld.size() >= 1 && whileHeld.size() <= 3, "one wanted marker on its way, then only the "
+                + "keepalive (about one a second), not one per 20 ms punctuation: " + whileHeld);
+        assertEquals(List.of(DecisionKind.ELECTION), decisions.stream().map(RoleChange::getKind).toList(),
+                "nobody is convicted before a marker comes back");
+
+        hold.holding = false; // the held markers come back with the next record
+        long releasedAt = now();
+        long convictedAt = -1;
+        while (convictedAt < 0 && now() < releasedAt + 1_000) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+            if (drain().stream().anyMatch(c -> c.getKind() == DecisionKind.FAILOVER)) {
+                convictedAt = now();
+            }
+        }
+        assertTrue(convictedAt > 0, "convicted once the markers came back: " + decisions);
+        assertEquals(Role.ACTIVE, role(only(DecisionKind.FAILOVER), "beta"));
+    }
+
+    /** Holds back this task's fence markers while {@link #holding}; hands them over with the next record after. */
+    private static final class HoldBack implements java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> {
+        volatile boolean holding;
+
+        @Override
+        public Processor<String, byte[], String, byte[]> apply(Processor<String, byte[], String, byte[]> inner) {
+            List<Record<String, byte[]>> held = new ArrayList<>();
+            return new Processor<>() {
+                @Override
+                public void init(ProcessorContext<String, byte[]> context) {
+                    inner.init(context);
+                }
+
+                @Override
+                public void process(Record<String, byte[]> record) {
+                    boolean marker = record.key() != null && record.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX);
+                    if (holding && marker) {
+                        held.add(record);
+                        return;
+                    }
+                    if (!holding && !held.isEmpty()) {
+                        List<Record<String, byte[]>> back = List.copyOf(held);
+                        held.clear();
+                        back.forEach(inner::process); // read from the same heartbeat partition as this record
+                    }
+                    inner.process(record);
+                }
+
+                @Override
+                public void close() {
+                    inner.close();
+                }
+            };
+        }
     }
 
     private static List<Long> markers(TestOutputTopic<String, byte[]> written) {
