@@ -57,19 +57,20 @@ class IdleCostBenchmark {
                 LocalKafkaBroker broker = cluster.node(node);
                 brokerPids.add(broker.pid().orElseThrow());
             }
+            BrokerRequests counters = null;
             try {
-                Sample.counters = new BrokerRequests(brokerPids);
+                counters = new BrokerRequests(brokerPids);
             } catch (Exception | LinkageError e) { // no attach API (a JRE) or attaching refused: CPU figures only
                 report.note("brokers' request counters not read: " + e);
             }
             Await.hold(Duration.ofSeconds(10), "the cluster settles");
-            Sample fresh = Sample.take(brokerPids, -1, null, duration);
+            Sample fresh = Sample.take(counters, brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, fresh: brokers %.1f %% of one core together over %d s", size,
                     fresh.brokers, duration.toSeconds()) + "; " + fresh.requests);
             createInternalTopics(cluster.bootstrapServers());
             // the brokers' CPU drifts down for a while after the internal topics appear (measured: 5-10 points)
             Await.hold(Duration.ofSeconds(30), "the internal topics settle and the brokers warm up");
-            Sample alone = Sample.take(brokerPids, -1, null, duration);
+            Sample alone = Sample.take(counters, brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone, with Kafka's internal topics: brokers %.1f %% of one core "
                     + "together over %d s", size, alone.brokers, duration.toSeconds()) + "; " + alone.requests);
             List<String> settings = BenchmarkReport.listProperty("bench.set", "");
@@ -85,7 +86,7 @@ class IdleCostBenchmark {
                 long pid = coordinator.process.pid();
                 // idle first, with no load generator at all (its role-change reader fetches too)
                 Await.hold(Duration.ofSeconds(10), "warm-up");
-                idle = Sample.take(brokerPids, pid, admin, duration);
+                idle = Sample.take(counters, brokerPids, pid, admin, duration);
                 note(report, 0, idle, alone);
                 if (!steps.isEmpty()) {
                     try (VirtualFleet fleet = new VirtualFleet(cluster.bootstrapServers(), INTERVAL_MS, LEASE_MS,
@@ -95,7 +96,7 @@ class IdleCostBenchmark {
                             Await.until(Duration.ofMinutes(5), groups + " groups elected",
                                     () -> fleet.elected() >= groups);
                             Await.hold(Duration.ofSeconds(10), "warm-up");
-                            note(report, groups, Sample.take(brokerPids, pid, admin, duration), alone);
+                            note(report, groups, Sample.take(counters, brokerPids, pid, admin, duration), alone);
                         }
                         report.note("producer errors in the load generator: " + fleet.errors.get());
                     }
@@ -103,26 +104,25 @@ class IdleCostBenchmark {
             }
             // the brokers' own background work drifts as they warm up: measure them alone again, after the coordinator
             Await.hold(Duration.ofSeconds(10), "the coordinator's last writes settle");
-            Sample after = Sample.take(brokerPids, -1, null, duration);
+            Sample after = Sample.take(counters, brokerPids, -1, null, duration);
             report.note(String.format("%d node(s) alone again, after the coordinator: brokers %.1f %% of one core "
                     + "together (%+.1f over the first measurement)", size, after.brokers, after.brokers - alone.brokers)
                     + "; " + after.requests);
             double baseline = (alone.brokers + after.brokers) / 2;
             report.note(String.format("the idle coordinator's bill over the mean of the two: %+.1f %% of one core "
                     + "(brokers together)", idle.brokers - baseline));
-            floors(report, cluster.bootstrapServers(), brokerPids, duration, alone, dir.resolve("floor"));
-        }
-        if (Sample.counters != null) {
-            Sample.counters.close();
-            Sample.counters = null;
+            floors(report, cluster.bootstrapServers(), counters, brokerPids, duration, alone, dir.resolve("floor"));
+            if (counters != null) {
+                counters.close();
+            }
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
     }
 
     /** The idle consumer group and the idle exactly-once Streams application on the coordinator's input topics. */
-    private static void floors(BenchmarkReport report, String bootstrap, List<Long> brokerPids, Duration duration,
-                               Sample alone, Path stateDir) throws Exception {
+    private static void floors(BenchmarkReport report, String bootstrap, BrokerRequests counters, List<Long> brokerPids,
+                               Duration duration, Sample alone, Path stateDir) throws Exception {
         List<String> inputs = List.of(Topics.HEARTBEATS, Topics.COMMANDS);
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread reader = new Thread(() -> {
@@ -143,7 +143,7 @@ class IdleCostBenchmark {
         try {
             Await.hold(Duration.ofSeconds(10), "warm-up");
             floor(report, "an idle consumer group on the input topics (read_committed)",
-                    Sample.take(brokerPids, -1, null, duration), alone);
+                    Sample.take(counters, brokerPids, -1, null, duration), alone);
         } finally {
             stop.set(true);
             reader.join();
@@ -171,7 +171,7 @@ class IdleCostBenchmark {
                     () -> streams.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING);
             Await.hold(Duration.ofSeconds(10), "warm-up");
             floor(report, "an idle exactly-once Streams application on them (commit 1 s)",
-                    Sample.take(brokerPids, -1, null, duration), alone);
+                    Sample.take(counters, brokerPids, -1, null, duration), alone);
         }
     }
 
@@ -213,13 +213,14 @@ class IdleCostBenchmark {
     private record Sample(double brokers, double coordinator, double heartbeatOffsets, double roleChangeOffsets,
                           String requests) {
 
-        /** The brokers' request counters, attached once; null when they could not be (the CPU figures still stand). */
-        static BrokerRequests counters;
 
 
-        /** Measures for {@code duration}; {@code coordinatorPid} -1 and {@code admin} null measure the brokers only. */
-        static Sample take(List<Long> brokerPids, long coordinatorPid, Admin admin, Duration duration)
-                throws Exception {
+        /**
+         * Measures for {@code duration}; {@code coordinatorPid} -1 and {@code admin} null measure the brokers only,
+         * {@code counters} null counts no requests (the CPU figures still stand).
+         */
+        static Sample take(BrokerRequests counters, List<Long> brokerPids, long coordinatorPid, Admin admin,
+                           Duration duration) throws Exception {
             long brokersBefore = ticks(brokerPids);
             long coordinatorBefore = coordinatorPid < 0 ? 0 : AgentFootprintBenchmark.cpuTicks(coordinatorPid);
             long beatsBefore = admin == null ? 0 : end(admin, Topics.HEARTBEATS);

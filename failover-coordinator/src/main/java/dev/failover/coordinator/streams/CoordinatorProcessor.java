@@ -174,14 +174,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 punctuator.cancel();
                 punctuator = null;
             }
-            paceMs = 0;
             stats.idle(context.taskId().partition(), true);
             return;
         }
-        if (punctuator == null) {
-            busySinceMs = monotonicMs.getAsLong(); // from idle (or at the start): no marker was owed until now
+        if (punctuator == null) { // from idle (or at the start), not at every record of a busy task
+            busySinceMs = monotonicMs.getAsLong(); // no marker was owed until now
+            stats.idle(context.taskId().partition(), false);
         }
-        stats.idle(context.taskId().partition(), false);
         long wanted = settings.punctuationIntervalMs();
         if (punctuator != null && wanted == paceMs) {
             return;
