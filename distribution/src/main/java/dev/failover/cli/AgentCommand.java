@@ -2,6 +2,7 @@ package dev.failover.cli;
 
 import dev.failover.agent.Agent;
 import dev.failover.agent.AgentSettings;
+import dev.failover.agent.FailsafeSettings;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Topics;
 import java.nio.file.Path;
@@ -130,6 +131,24 @@ public final class AgentCommand implements Callable<Integer> {
             description = "Address the HTTP endpoint binds to (default: ${DEFAULT-VALUE}).")
     String httpHost;
 
+    @Option(names = "--failsafe", description = {
+        "Failsafe mode (Patroni's failsafe_mode): a primary whose lease Kafka cannot renew serves on while every peer",
+        "it knows of grants it over HTTP (each then holds its own activations). Needs --failsafe-peer for each other",
+        "member, --failsafe-token-file, and the HTTP endpoint reachable by the peers (--http-host)."})
+    boolean failsafe;
+
+    @Option(names = "--failsafe-max", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
+            description = "With --failsafe: the longest a primary serves on grants alone (default: ${DEFAULT-VALUE}).")
+    Duration failsafeMax;
+
+    @Option(names = "--failsafe-peer", paramLabel = "NODE=URL",
+            description = "With --failsafe: another member's HTTP endpoint, e.g. beta=http://10.0.0.2:8091; repeatable.")
+    java.util.List<String> failsafePeers = new java.util.ArrayList<>();
+
+    @Option(names = "--failsafe-token-file", paramLabel = "FILE",
+            description = "With --failsafe: a file holding the group's shared secret (16 characters or more).")
+    Path failsafeTokenFile;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Options as name=value lines, e.g. failure-timeout=2s.")
     Path config;
 
@@ -145,7 +164,8 @@ public final class AgentCommand implements Callable<Integer> {
                     : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec;
             settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
-                    httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
+                    httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
+                    failsafeSettings());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -161,6 +181,34 @@ public final class AgentCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
+    }
+
+    /** Failsafe's settings from the flags, or null when --failsafe is not given (its other flags then refused). */
+    private FailsafeSettings failsafeSettings() {
+        if (!failsafe) {
+            if (!failsafePeers.isEmpty() || failsafeTokenFile != null) {
+                throw new IllegalArgumentException("--failsafe-peer and --failsafe-token-file need --failsafe");
+            }
+            return null;
+        }
+        if (failsafeTokenFile == null) {
+            throw new IllegalArgumentException("--failsafe needs --failsafe-token-file");
+        }
+        String token;
+        try {
+            token = java.nio.file.Files.readString(failsafeTokenFile);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--failsafe-token-file: cannot read " + failsafeTokenFile + " ("
+                    + e.getMessage() + ")");
+        }
+        Map<String, java.net.URI> peers = new LinkedHashMap<>();
+        for (String spec : failsafePeers) {
+            Map.Entry<String, java.net.URI> peer = FailsafeSettings.peer(spec);
+            if (peers.put(peer.getKey(), peer.getValue()) != null) {
+                throw new IllegalArgumentException("--failsafe-peer names " + peer.getKey() + " twice");
+            }
+        }
+        return new FailsafeSettings(failsafeMax, peers, token);
     }
 
     static final class ModeConverter implements CommandLine.ITypeConverter<Mode> {

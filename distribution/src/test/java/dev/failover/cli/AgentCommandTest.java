@@ -103,4 +103,22 @@ class AgentCommandTest {
                 "--failure-timeout", "1500ms"));
         assertTrue(err.toString().contains("--failure-timeout (1500ms)"), err.toString());
     }
+
+    @Test
+    void failsafeFlagsAreCheckedTogetherAndNameWhatIsMissing() throws Exception {
+        assertEquals(2, run(base("--failsafe-peer", "beta=http://10.0.0.2:8091")));
+        assertTrue(err.toString().contains("need --failsafe"), err.toString());
+        assertEquals(2, run(base("--failsafe")));
+        assertTrue(err.toString().contains("--failsafe needs --failsafe-token-file"), err.toString());
+        assertEquals(2, run(base("--failsafe", "--failsafe-token-file", dir.resolve("absent").toString())));
+        assertTrue(err.toString().contains("cannot read"), err.toString());
+        Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
+        assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-peer", "beta")));
+        assertTrue(err.toString().contains("NODE=http://HOST:PORT"), err.toString());
+        assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-peer",
+                "b=http://h:1", "--failsafe-peer", "b=http://h:2")));
+        assertTrue(err.toString().contains("names b twice"), err.toString());
+        assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-max", "1s")));
+        assertTrue(err.toString().contains("--failsafe-max (1000ms) must be at least one promise"), err.toString());
+    }
 }

@@ -9,12 +9,15 @@ import dev.failover.agent.core.RoleMachine;
 import dev.failover.agent.core.SentBeats;
 import dev.failover.agent.probe.Probe;
 import dev.failover.agent.shell.AgentMetrics;
+import dev.failover.agent.shell.FailsafePeers;
 import dev.failover.agent.shell.HeartbeatPublisher;
 import dev.failover.agent.shell.HookDispatcher;
 import dev.failover.agent.shell.HookRunner;
 import dev.failover.agent.shell.LeaseTimer;
 import dev.failover.agent.shell.RoleEndpoint;
 import dev.failover.agent.shell.RoleFeed;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.FailsafeReport;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
@@ -92,6 +95,17 @@ public final class Agent implements AutoCloseable {
     private HeartbeatPublisher publisher;
     private RoleFeed feed;
     private RoleEndpoint endpoint;
+    /** Failsafe's HTTP to the peers, or null when it is off. */
+    private final FailsafePeers failsafe;
+    /**
+     * Failsafe: every member named in a decision read since this node was made primary at {@link #askSetEpoch}: whom
+     * it asks for grants, and what its heartbeats announce (the coordinator promotes nobody outside it while this node
+     * may serve on grants). Guarded by {@link #lock}.
+     */
+    private final java.util.SortedSet<String> askSet = new java.util.TreeSet<>();
+    private long askSetEpoch = -1;
+    /** The send time of the newest heartbeat acknowledged, or MIN_VALUE: a round is asked when it grows old. */
+    private final AtomicLong lastAckSentAt = new AtomicLong(Long.MIN_VALUE);
 
     public Agent(AgentSettings settings, Clock clock, LongSupplier nanoTime) {
         this.settings = settings;
@@ -106,6 +120,8 @@ public final class Agent implements AutoCloseable {
         this.leaseTimer = new LeaseTimer(timers, nanoTime, this::tick);
         this.incarnation = clock.millis();
         this.sentBeats = new SentBeats(incarnation);
+        this.failsafe = settings.failsafe() == null ? null : new FailsafePeers(settings.group(), settings.node(),
+                settings.failsafe(), settings.heartbeatInterval());
     }
 
     public static Agent create(AgentSettings settings) {
@@ -139,6 +155,9 @@ public final class Agent implements AutoCloseable {
         });
         if (settings.httpPort() >= 0) {
             endpoint = new RoleEndpoint(this::snapshot, metrics::scrape, settings.httpHost(), settings.httpPort());
+            if (failsafe != null) {
+                endpoint.add("/failsafe", exchange -> failsafe.handle(exchange, this::grant));
+            }
             endpoint.start();
         }
         feed.start();
@@ -178,9 +197,11 @@ public final class Agent implements AutoCloseable {
 
     /** The feed reconciled to the group's state: the machine starts at its epoch, with the start-up stand-down. */
     private void onReconciled(long epoch) {
+        // with failsafe, activations are held for one promise from here: this node may have promised before it
+        // restarted, and forgotten
         RoleMachine fresh = new RoleMachine(TimeUnit.MILLISECONDS.toNanos(settings.leaseMs()),
                 settings.mode() == GroupMode.ACTIVE_ACTIVE ? BrokerLossPolicy.KEEP_SERVING : BrokerLossPolicy.STAND_DOWN,
-                epoch, plan);
+                epoch, plan, settings.failsafeTerms(), nanos.getAsLong());
         synchronized (lock) {
             machine = fresh;
             // its first edge is the start-up stand-down, taken before any beat can report the machine
@@ -195,11 +216,68 @@ public final class Agent implements AutoCloseable {
         if (m == null || !running) {
             return; // not reconciled to the group's state yet: nothing truthful to report
         }
+        long sentAt;
         try {
+            sentAt = nanos.getAsLong();
             send(m, false);
         } catch (RuntimeException e) {
             log.warn("heartbeat not sent: {}", e.toString());
+            return;
         }
+        if (failsafe != null) {
+            askPeers(m, sentAt);
+        }
+    }
+
+    /**
+     * Failsafe's round, every heartbeat interval while Kafka does not renew this primary's lease (no beat acknowledged
+     * for two intervals, or serving on grants already, when Kafka renews nothing until a re-confirmation): every peer
+     * of the ask set is asked at once, at the epoch this node applied, and the lease extends only if all grant.
+     */
+    private void askPeers(RoleMachine m, long sentAt) {
+        long interval = settings.heartbeatInterval().toNanos();
+        List<String> peers;
+        long epoch;
+        long edge;
+        synchronized (lock) {
+            long lastAck = lastAckSentAt.get();
+            boolean renewing = lastAck != Long.MIN_VALUE && sentAt - lastAck <= 2 * interval;
+            if (m.role() != Role.ACTIVE || !m.leaseValid(sentAt) || (renewing && !m.onFailsafe(sentAt))) {
+                return;
+            }
+            peers = List.copyOf(askSet);
+            epoch = m.appliedEpoch();
+            edge = m.latestEdge();
+        }
+        metrics.failsafeRound();
+        failsafe.ask(peers, epoch, settings.heartbeatInterval()).thenAccept(all -> {
+            if (all) {
+                dispatch(() -> m.onFailsafeGranted(edge, sentAt, nanos.getAsLong()));
+            }
+        });
+    }
+
+    /** Failsafe: a peer primary at {@code epoch} asks this node to promise not to activate. */
+    private FailsafePeers.Answer grant(String asker, long epoch) {
+        RoleMachine m = machine;
+        if (m == null) {
+            return new FailsafePeers.Answer(false, "not reconciled to the group's state yet");
+        }
+        boolean granted;
+        long heldUntil;
+        long applied;
+        synchronized (lock) {
+            granted = m.grantPromise(epoch, nanos.getAsLong());
+            heldUntil = m.heldUntilNanos();
+            applied = m.appliedEpoch();
+        }
+        if (granted) {
+            metrics.failsafeGranted();
+            return new FailsafePeers.Answer(true, settings.node() + " holds its activations for "
+                    + Math.max(0, (heldUntil - nanos.getAsLong()) / 1_000_000) + " ms");
+        }
+        return new FailsafePeers.Answer(false, settings.node() + " is (or is made) primary, is leaving, or applied "
+                + "epoch " + applied + " > " + epoch);
     }
 
     private Future<?> send(RoleMachine m, boolean leaving) {
@@ -214,11 +292,24 @@ public final class Agent implements AutoCloseable {
                     .setHeartbeatIntervalMs((int) settings.heartbeatInterval().toMillis())
                     .setLeaseMs((int) settings.leaseMs())
                     .setFailureTimeoutMs((int) settings.failureTimeout().toMillis())
-                    .setReplicationPosition(null).setReplicationLagMs(null).build();
+                    .setReplicationPosition(null).setReplicationLagMs(null)
+                    .setFailsafe(failsafeReport(m, sentAt)).build();
             sentBeats.sent(beat.getSequence(), sentAt);
         }
-        return publisher.publish(beat, sentAt, acknowledgedSentAt ->
-                dispatch(() -> m.onHeartbeatAcknowledged(acknowledgedSentAt, nanos.getAsLong())));
+        return publisher.publish(beat, sentAt, acknowledgedSentAt -> {
+            lastAckSentAt.accumulateAndGet(acknowledgedSentAt, Math::max);
+            dispatch(() -> m.onHeartbeatAcknowledged(acknowledgedSentAt, nanos.getAsLong()));
+        });
+    }
+
+    /** What a beat says about failsafe (Heartbeat v3): null when it is off. Under the lock. */
+    private FailsafeReport failsafeReport(RoleMachine m, long nowNanos) {
+        if (failsafe == null) {
+            return null;
+        }
+        boolean primary = m.reportedRole() == Role.ACTIVE;
+        return FailsafeReport.newBuilder().setMaxMs((int) settings.failsafe().max().toMillis())
+                .setAskSet(primary ? List.copyOf(askSet) : List.of()).setOnGrants(m.onFailsafe(nowNanos)).build();
     }
 
     private void tick() {
@@ -275,6 +366,16 @@ public final class Agent implements AutoCloseable {
         }
         lapse.ifPresent(this::logEdge);
         if (!run) {
+            Optional<HookStep> later;
+            synchronized (lock) {
+                later = m.deferred(step, nanos.getAsLong());
+            }
+            if (later.isPresent()) {
+                log.info("holding the {} hook for epoch {} for {} ms: this node promised a primary not to activate "
+                        + "(failsafe), or has just started and may have promised before", step.kind(),
+                        step.edge().epoch(), later.get().delayNanos(nanos.getAsLong()) / 1_000_000);
+                return later;
+            }
             log.info("skipping the {} hook for epoch {}: a newer role edge superseded it, or the lease ran out",
                     step.kind(), step.edge().epoch());
             return Optional.empty();
@@ -355,6 +456,16 @@ public final class Agent implements AutoCloseable {
         List<String> fence = change.getFence().stream().filter(n -> !n.equals(settings.node())).toList();
         long activateBefore = activateBefore(change);
         RoleMachine m = machine;
+        if (failsafe != null) {
+            noteAskSet(change, assigned, m);
+        }
+        if (change.getKind() == DecisionKind.RECONFIRMED && assigned == Role.ACTIVE) {
+            dispatch(() -> m.onReconfirmation(change.getEpoch(), activateBefore, nanos.getAsLong()));
+            log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())
+                    .log("re-confirmation at epoch {}: {}", change.getEpoch(), m.reconfirmations() > 0
+                            ? "accepted or already applied" : "not taken");
+            return;
+        }
         dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), fence, activateBefore,
                 nanos.getAsLong()));
         boolean tooLate;
@@ -366,6 +477,26 @@ public final class Agent implements AutoCloseable {
                     .log("not activating on the decision at epoch {}: it came more than the lease after the heartbeat "
                             + "it was based on, so a newer one may already have replaced it; reporting STANDBY at that "
                             + "epoch until the coordinator decides again", change.getEpoch());
+        }
+    }
+
+    /**
+     * Failsafe: a decision newer than the ask set's that makes this node ACTIVE starts the set over; every decision
+     * from then on adds its members (a newest-of-a-batch read skips none: every decision names all members).
+     */
+    private void noteAskSet(RoleChange change, Role assigned, RoleMachine m) {
+        synchronized (lock) {
+            if (change.getEpoch() <= m.appliedEpoch()) {
+                return; // stale: the machine ignores it too
+            }
+            if (assigned == Role.ACTIVE && change.getEpoch() > askSetEpoch) {
+                askSet.clear();
+                askSetEpoch = change.getEpoch();
+            }
+            if (askSetEpoch >= 0) {
+                change.getMembers().stream().map(MemberView::getNode).filter(n -> !n.equals(settings.node()))
+                        .forEach(askSet::add);
+            }
         }
     }
 
@@ -437,6 +568,9 @@ public final class Agent implements AutoCloseable {
         dispatcher.shutdown();
         if (endpoint != null) {
             endpoint.stop();
+        }
+        if (failsafe != null) {
+            failsafe.close();
         }
     }
 

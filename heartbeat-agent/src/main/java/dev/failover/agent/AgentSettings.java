@@ -20,13 +20,15 @@ import java.util.Map;
  *                   reports unhealthy; {@code null} for none
  * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
  * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
+ * @param failsafe   failsafe mode's settings ({@link FailsafeSettings}), or {@code null} when it is off (the default)
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
                             int rise, int fall, String onActivate, String onStandby, String onFence,
                             String fencePeer, Duration hookTimeout,
                             String httpHost, int httpPort, Map<String, Object> kafka,
-                            String heartbeatTopic, String roleChangeTopic, String stateTopic) {
+                            String heartbeatTopic, String roleChangeTopic, String stateTopic,
+                            FailsafeSettings failsafe) {
 
     public static final int MIN_MARGIN_MS = 100;
 
@@ -61,6 +63,25 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
                     problem));
         }
         kafka = Map.copyOf(kafka);
+        if (failsafe != null) {
+            require(mode == GroupMode.ACTIVE_PASSIVE, "--failsafe is for active/passive groups (an active/active "
+                    + "member keeps serving without Kafka anyway)");
+            require(httpPort != -1, "--failsafe needs the HTTP endpoint (--http-port): peers ask for grants there");
+            require(!failsafe.peers().containsKey(node), "--failsafe-peer names this node itself (" + node + ")");
+            failsafeTerms(heartbeatInterval, failureTimeout, failsafe); // refuses terms that cannot work
+        }
+    }
+
+    /** Failsafe's terms, or null when it is off. */
+    public dev.failover.agent.core.FailsafeTerms failsafeTerms() {
+        return failsafe == null ? null : failsafeTerms(heartbeatInterval, failureTimeout, failsafe);
+    }
+
+    private static dev.failover.agent.core.FailsafeTerms failsafeTerms(Duration interval, Duration timeout,
+                                                                        FailsafeSettings failsafe) {
+        return dev.failover.agent.core.FailsafeTerms.forAgent(interval.toNanos(),
+                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(leaseMs(timeout)), timeout.toNanos(),
+                failsafe.max().toNanos());
     }
 
     public static long leaseMs(Duration failureTimeout) {
@@ -147,6 +168,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private String httpHost = "127.0.0.1";
         private int httpPort;
         private final Map<String, Object> kafka = new java.util.HashMap<>();
+        private FailsafeSettings failsafe;
 
         private Builder(String bootstrapServers, String group, String node) {
             this.bootstrapServers = bootstrapServers;
@@ -218,10 +240,16 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
             return this;
         }
 
+        /** Failsafe mode on, with these terms ({@link FailsafeSettings}); null turns it off. */
+        public Builder failsafe(FailsafeSettings value) {
+            failsafe = value;
+            return this;
+        }
+
         public AgentSettings build() {
             return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
                     check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost, httpPort, kafka,
-                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE);
+                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, failsafe);
         }
     }
 }

@@ -73,4 +73,49 @@ class AgentSettingsTest {
         assertTrue(tooLong.getMessage().contains("129 characters long"), tooLong.getMessage());
         AgentSettings.builder("b", "orders-db.eu_1", "alpha-2").build();
     }
+
+    private static FailsafeSettings failsafe(String token, String... peers) {
+        java.util.Map<String, java.net.URI> map = new java.util.HashMap<>();
+        for (String p : peers) {
+            map.put(FailsafeSettings.peer(p).getKey(), FailsafeSettings.peer(p).getValue());
+        }
+        return new FailsafeSettings(Duration.ofSeconds(10), map, token);
+    }
+
+    @Test
+    void failsafeDerivesItsTermsFromTheTimingAndRefusesWhatCannotWork() {
+        AgentSettings s = AgentSettings.builder("b", "g", "alpha")
+                .failsafe(failsafe("0123456789abcdef", "beta=http://10.0.0.2:8091")).build();
+        dev.failover.agent.core.FailsafeTerms terms = s.failsafeTerms();
+        assertEquals(1_400_000_000L, terms.promiseNanos(), "lease 1.6 s - interval 0.2 s");
+        assertEquals(400_000_000L, terms.budgetNanos(), "timeout 2 s - lease 1.6 s");
+        assertTrue(terms.promiseNanos() + terms.budgetNanos() < s.failureTimeout().toNanos(),
+                "a peer's hold ends before a dead primary could be convicted");
+        assertEquals(null, AgentSettings.of("b", "g", "alpha").failsafeTerms(), "off unless given");
+
+        IllegalArgumentException shortLease = assertThrows(IllegalArgumentException.class, () -> AgentSettings
+                .builder("b", "g", "alpha").heartbeatInterval(Duration.ofMillis(400)).failureTimeout(Duration.ofSeconds(1))
+                .failsafe(failsafe("0123456789abcdef")).build());
+        assertTrue(shortLease.getMessage().contains("longer than two heartbeat intervals"), shortLease.getMessage());
+        IllegalArgumentException activeActive = assertThrows(IllegalArgumentException.class, () -> AgentSettings
+                .builder("b", "g", "alpha").mode(GroupMode.ACTIVE_ACTIVE).failsafe(failsafe("0123456789abcdef")).build());
+        assertTrue(activeActive.getMessage().contains("active/passive"), activeActive.getMessage());
+        IllegalArgumentException noHttp = assertThrows(IllegalArgumentException.class, () -> AgentSettings
+                .builder("b", "g", "alpha").http("127.0.0.1", -1).failsafe(failsafe("0123456789abcdef")).build());
+        assertTrue(noHttp.getMessage().contains("--http-port"), noHttp.getMessage());
+        IllegalArgumentException self = assertThrows(IllegalArgumentException.class, () -> AgentSettings
+                .builder("b", "g", "alpha").failsafe(failsafe("0123456789abcdef", "alpha=http://h:1")).build());
+        assertTrue(self.getMessage().contains("names this node itself"), self.getMessage());
+        IllegalArgumentException weakToken = assertThrows(IllegalArgumentException.class,
+                () -> failsafe("short"));
+        assertTrue(weakToken.getMessage().contains("at least 16"), weakToken.getMessage());
+        IllegalArgumentException notHttp = assertThrows(IllegalArgumentException.class,
+                () -> failsafe("0123456789abcdef", "beta=ftp://h:1"));
+        assertTrue(notHttp.getMessage().startsWith("--failsafe-peer beta="), notHttp.getMessage());
+        IllegalArgumentException tooShortMax = assertThrows(IllegalArgumentException.class, () -> AgentSettings
+                .builder("b", "g", "alpha").failsafe(new FailsafeSettings(Duration.ofSeconds(1), java.util.Map.of(),
+                        "0123456789abcdef")).build());
+        assertTrue(tooShortMax.getMessage().contains("at least one promise"), tooShortMax.getMessage());
+        assertTrue(!failsafe("0123456789abcdef").toString().contains("0123456789abcdef"), "the token is not logged");
+    }
 }

@@ -30,6 +30,30 @@ public record FailsafeTerms(long promiseNanos, long budgetNanos, long maxNanos) 
         }
     }
 
+    /**
+     * The terms an agent runs with: one round extends the lease by {@code lease - interval} (a round is asked every
+     * interval, so consecutive grants overlap by more than an interval while every peer answers), the stand-down
+     * budget is {@code timeout - lease} as after any lapse. Refused unless {@code lease > 2 x interval}, so that a
+     * round's promise outlasts the next round. By construction {@code promise + budget = timeout - interval <
+     * timeout}: a primary that dies just after a round leaves its peers holding their activations for at most one
+     * promise and budget, which ends before the coordinator could have convicted it (a timeout after its last beat
+     * read), so failsafe does not slow down the failover it exists to avoid.
+     */
+    public static FailsafeTerms forAgent(long intervalNanos, long leaseNanos, long timeoutNanos, long maxNanos) {
+        long promise = leaseNanos - intervalNanos;
+        long budget = timeoutNanos - leaseNanos;
+        if (leaseNanos <= 2 * intervalNanos) {
+            throw new IllegalArgumentException("--failsafe needs a lease (4/5 of --failure-timeout, "
+                    + leaseNanos / 1_000_000 + "ms) longer than two heartbeat intervals (" + 2 * intervalNanos / 1_000_000
+                    + "ms): each round of grants must outlast the next");
+        }
+        if (maxNanos < promise) {
+            throw new IllegalArgumentException("--failsafe-max (" + maxNanos / 1_000_000 + "ms) must be at least one "
+                    + "promise (lease - heartbeat interval = " + promise / 1_000_000 + "ms)");
+        }
+        return new FailsafeTerms(promise, budget, maxNanos);
+    }
+
     /** How long a peer holds its activations after granting, and an agent after it starts. */
     public long holdNanos() {
         return promiseNanos + budgetNanos;

@@ -21,6 +21,8 @@ public final class AgentMetrics {
     private final Counter failed;
     private final Counter unreadable;
     private final Counter feedChecksMissed;
+    private final Counter failsafeRounds;
+    private final Counter failsafeGranted;
     /** Held here: meters keep only a weak reference to what they read, and a lambda nobody else holds would vanish. */
     private final Supplier<Agent.Snapshot> snapshot;
 
@@ -38,6 +40,12 @@ public final class AgentMetrics {
         feedChecksMissed = Counter.builder("failover.agent.feed.checks.missed")
                 .description("role feed checks (end offset and position) not answered within their bound: the feed's "
                         + "half of the lease was not renewed by them").register(registry);
+        failsafeRounds = Counter.builder("failover.agent.failsafe.rounds")
+                .description("failsafe rounds asked of the peers while Kafka did not renew this primary's lease")
+                .register(registry);
+        failsafeGranted = Counter.builder("failover.agent.failsafe.granted")
+                .description("grants this node gave a primary (each holds its activations for one promise)")
+                .register(registry);
         Gauge.builder("failover.agent.active", snapshot, s -> s.get().role() == Role.ACTIVE ? 1 : 0)
                 .description("1 while this node serves as ACTIVE (what /role answers 200 for)").register(registry);
         Gauge.builder("failover.agent.epoch", snapshot, s -> s.get().epoch())
@@ -75,6 +83,14 @@ public final class AgentMetrics {
 
     public void feedCheckMissed() {
         feedChecksMissed.increment();
+    }
+
+    public void failsafeRound() {
+        failsafeRounds.increment();
+    }
+
+    public void failsafeGranted() {
+        failsafeGranted.increment();
     }
 
     public void probed(boolean ok, long nanos) {

@@ -43,6 +43,11 @@ public final class RoleEndpoint {
                 HttpReply.PROMETHEUS_TEXT));
     }
 
+    /** Adds a handler beside /role (failsafe's {@code POST /failsafe}); before {@link #start}. */
+    public void add(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, handler);
+    }
+
     public String address() {
         return server.getAddress().getHostString() + ":" + server.getAddress().getPort();
     }
