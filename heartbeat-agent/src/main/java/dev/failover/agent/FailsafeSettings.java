@@ -20,13 +20,16 @@ import java.util.TreeMap;
 public record FailsafeSettings(Duration max, Map<String, URI> peers, String token) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
+    /** Ten minutes: the longest maximum the coordinator accepts in a heartbeat (its {@code Decider.MAX_FAILSAFE_MS}). */
+    public static final int MAX_MS = 600_000;
 
     public FailsafeSettings {
         if (max == null || max.toMillis() <= 0) {
             throw new IllegalArgumentException("--failsafe-max must be positive");
         }
-        if (max.toMillis() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("--failsafe-max is too long: " + max);
+        if (max.toMillis() > MAX_MS) {
+            throw new IllegalArgumentException("--failsafe-max " + max.toMillis() + " ms is too long: at most "
+                    + MAX_MS + " ms (the coordinator refuses more)");
         }
         if (token == null || token.strip().length() < MIN_TOKEN_LENGTH) {
             throw new IllegalArgumentException("--failsafe needs a shared token of at least " + MIN_TOKEN_LENGTH

@@ -41,6 +41,13 @@ public final class Decider {
     /** Reported epochs from this one up are never adopted: far beyond any real history, far from overflow. */
     static final long MAX_ADOPTED_EPOCH = 1L << 53;
 
+    /**
+     * The longest failsafe maximum a member may announce (Heartbeat v3): a member announcing more, or none at all, is
+     * never promoted (its timing is a problem), and a hold counts at most this long. The agent refuses
+     * {@code --failsafe-max} beyond it.
+     */
+    public static final int MAX_FAILSAFE_MS = 600_000;
+
     private final Policy policy;
 
     public Decider(Policy policy) {
@@ -88,6 +95,11 @@ public final class Decider {
         String problem = timing.problem(policy.minMarginMs()).orElse(null);
         if (problem == null && beat.getMode() != base.mode()) {
             problem = "it runs in " + beat.getMode() + " mode but the group is " + base.mode();
+        }
+        if (problem == null && beat.getFailsafe() != null
+                && (beat.getFailsafe().getMaxMs() <= 0 || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS)) {
+            problem = "its failsafe maximum " + beat.getFailsafe().getMaxMs() + " ms is outside 1.." + MAX_FAILSAFE_MS
+                    + " ms";
         }
         Member existing = base.members().get(beat.getNode());
         Role assigned = existing == null ? Role.STANDBY : existing.assigned();
@@ -219,6 +231,10 @@ public final class Decider {
             }
             return startHandover(facts, p, successor.get().node(), why, null);
         }
+        if (lp != null && lp.onGrants() && lp.reportedRole() == Role.ACTIVE && lp.reportedEpoch() == record.epoch()
+                && p.problem() == null) {
+            return reconfirm(facts, p, lp);
+        }
         if (policy.failback() == Policy.Failback.FAILBACK) {
             Optional<Member> preferred = facts.best(name).filter(b -> b.priority() > p.priority()
                     && nowMs - view.liveness().get(b.node()).eligibleSinceMs() >= policy.failbackAfterMs());
@@ -229,6 +245,82 @@ public final class Decider {
             }
         }
         return Decision.none(record, "steady: " + name + " is ACTIVE at epoch " + record.epoch());
+    }
+
+    /**
+     * Failsafe's way back: the primary serves on its peers' grants (its heartbeat says so, at the current epoch), and
+     * that heartbeat reached this coordinator, so Kafka works for it again. A decision at a new epoch with the same
+     * roles, based on that heartbeat (RoleChange v4's basis is the newest beat read), takes it back onto Kafka's
+     * lease without running a hook: its agent accepts it only within a lease of sending that beat, exactly as for an
+     * activation, and its peers, applying the new epoch, refuse grants asked by anyone else. Not a failover: the
+     * brake does not count it, nobody is fenced.
+     */
+    private Decision reconfirm(Facts facts, Member p, Liveness lp) {
+        GroupRecord record = facts.view.record();
+        long epoch = facts.nextEpoch();
+        SortedMap<String, Role> roles = record.roles();
+        return Decision.of(record.assign(epoch, roles), new Change(DecisionKind.RECONFIRMED, epoch, roles,
+                "re-confirmed " + p.node() + " as primary: it serves on its peers' grants (failsafe) and its heartbeat "
+                        + lp.sequence() + " reached Kafka, which renews its lease again from that heartbeat", null));
+    }
+
+    /** A member holds a promotion until {@code untilMs}, for the reason {@code why}. */
+    private record Hold(long untilMs, String why) {
+    }
+
+    /**
+     * Failsafe's peer-set rule. A member whose service may run on its peers' grants (its newest beat announces
+     * failsafe, and it last reported ACTIVE or is the assigned primary) may serve until {@code maxMs} past the end of
+     * its lease through Kafka, so up to {@code lastSeen + failure timeout + maxMs} here, asking only the peers of its
+     * ask set. {@code winner} is safe beside it only if it is in that set, as announced at the current epoch: then
+     * the winner either refuses (having read this promotion) and the member stands down within a promise, or granted
+     * and holds its own activation until the promise ends. Anyone else waits for the member's maximum to pass. A
+     * member unheard since this instance started, assigned ACTIVE or standing down or owing a fence, in a group
+     * whose members announce failsafe, is held for the largest maximum announced (its ask set is unknown).
+     *
+     * @return the latest such hold that is still running at {@code facts.nowMs}, or empty
+     */
+    private Optional<Hold> failsafeHold(Facts facts, String winner, String confirmed) {
+        GroupRecord record = facts.view.record();
+        int groupMax = facts.view.liveness().values().stream().mapToInt(Liveness::failsafeMaxMs).max().orElse(0);
+        Hold latest = null;
+        for (Member m : record.members().values()) {
+            if (m.node().equals(winner) || m.node().equals(confirmed)) {
+                continue;
+            }
+            Liveness l = facts.view.liveness().get(m.node());
+            int maxMs;
+            String why;
+            if (l != null) {
+                boolean mayServe = l.reportedRole() == Role.ACTIVE || m.assigned() == Role.ACTIVE;
+                if (l.failsafeMaxMs() == 0 || !mayServe) {
+                    continue;
+                }
+                boolean asksWinner = l.reportedRole() == Role.ACTIVE && l.reportedEpoch() == record.epoch()
+                        && l.failsafe().getAskSet().contains(winner);
+                if (asksWinner) {
+                    continue;
+                }
+                maxMs = l.failsafeMaxMs();
+                why = m.node() + " may serve on its peers' grants (failsafe) until its maximum of " + maxMs
+                        + " ms has passed, and " + winner + " is not among the peers it announced asking at epoch "
+                        + record.epoch();
+            } else {
+                boolean mayServe = m.assigned() == Role.ACTIVE || m.owesFence() || inHandover(record, m);
+                if (groupMax == 0 || !mayServe) {
+                    continue;
+                }
+                maxMs = groupMax;
+                why = m.node() + " has not been heard since this instance started and may serve on its peers' grants "
+                        + "(failsafe, whose largest maximum here is " + maxMs + " ms): waiting until that has passed";
+            }
+            long until = saturatedAdd(facts.lastSeen(m), (long) m.timing().failureTimeoutMs()
+                    + Math.min(maxMs, MAX_FAILSAFE_MS));
+            if (facts.nowMs < until && (latest == null || until > latest.untilMs())) {
+                latest = new Hold(until, why + " (held until " + until + ", " + (until - facts.nowMs) + " ms from now)");
+            }
+        }
+        return Optional.ofNullable(latest);
     }
 
     /**
@@ -360,7 +452,8 @@ public final class Decider {
         GroupRecord record = facts.view.record();
         // the last guard of every promotion: never beside a member whose service may still run and is not convicted
         // (a node alive and STOPPING after a failed stop, while another's handover completes, say)
-        Optional<String> blocked = mayStillServe(facts, winner.node(), confirmed);
+        Optional<String> blocked = mayStillServe(facts, winner.node(), confirmed)
+                .or(() -> failsafeHold(facts, winner.node(), confirmed).map(Hold::why));
         if (blocked.isPresent()) {
             return Decision.none(record, "not promoting " + winner.node() + " yet: " + blocked.get());
         }
@@ -555,15 +648,33 @@ public final class Decider {
             boolean deadEnd = now.silent(m) && ((m.assigned() == Role.ACTIVE && activePassive && nobodyEligible)
                     || (m.node().equals(standingDown) && nobodyElseEligible));
             if ((m.assigned() == Role.ACTIVE || m.node().equals(standingDown)) && !deadEnd) {
-                next = Math.min(next, facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1);
+                long deadline = facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1;
+                if (activePassive && deadline <= nowMs && now.fenced(m)) {
+                    // convictable now; only failsafe's peer-set rule may still hold its successor, until a known time
+                    Optional<Member> winner = m.node().equals(standingDown) ? successor(now, record.pending())
+                            : now.best(m.node());
+                    deadline = heldUntil(now, winner, deadline);
+                }
+                next = Math.min(next, deadline);
             }
         }
         if (activePassive && record.primary().isEmpty() && standingDown == null && !record.members().isEmpty()
                 && record.members().values().stream().anyMatch(now::eligible)) {
-            next = Math.min(next, view.watch().sinceMs() + record.members().values().stream()
-                    .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0));
+            long guardEnd = view.watch().sinceMs() + record.members().values().stream()
+                    .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0);
+            next = Math.min(next, guardEnd <= nowMs ? heldUntil(now, now.best(null), guardEnd) : guardEnd);
         }
         return next;
+    }
+
+    /**
+     * {@code deadline}, or the end of failsafe's hold on promoting {@code winner} when that is later: a group whose
+     * only obstacle is such a hold waits for its end instead of counting as overdue (which had it write a fence
+     * marker at every round trip, for as long as the hold lasts).
+     */
+    private long heldUntil(Facts now, Optional<Member> winner, long deadline) {
+        return winner.flatMap(w -> failsafeHold(now, w.node(), null)).map(h -> Math.max(deadline, h.untilMs()))
+                .orElse(deadline);
     }
 
     private static long saturatedAdd(long a, long b) {

@@ -1,5 +1,6 @@
 package dev.failover.coordinator.core;
 
+import dev.failover.wire.FailsafeReport;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
@@ -16,11 +17,13 @@ import dev.failover.wire.Role;
  * @param failed         UNHEALTHY for {@code fall} beats in a row, and not yet {@code rise} healthy beats since
  * @param eligibleSinceMs when it last became healthy-eligible (for failback), or {@code Long.MIN_VALUE}
  * @param intervals      the last inter-arrival times in ms, newest last (at most {@link #WINDOW})
+ * @param failsafe       what the newest beat says about failsafe (Heartbeat v3), or {@code null}: the agent runs
+ *                       without {@code --failsafe}, or predates it
  */
 public record Liveness(long lastSeenMs, long incarnation, long sequence, long lastSentAtMs, Health health, int healthyStreak,
                        int unhealthyStreak, boolean proven, boolean failed,
                        boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
-                       long eligibleSinceMs, int[] intervals) {
+                       long eligibleSinceMs, int[] intervals, FailsafeReport failsafe) {
 
     public static final int WINDOW = 16;
 
@@ -28,7 +31,7 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
     public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
         Liveness unseen = new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), Health.UNKNOWN, 0, 0,
                 false, false, false, Role.UNKNOWN, 0, null,
-                Long.MIN_VALUE, new int[0]);
+                Long.MIN_VALUE, new int[0], null);
         return unseen.observe(beat, receivedAtMs, policy, false);
     }
 
@@ -47,7 +50,7 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
             // earlier: a conviction can only come later for it).
             return new Liveness(Math.max(lastSeenMs, receivedAtMs), incarnation, sequence, lastSentAtMs, health,
                     healthyStreak, unhealthyStreak, proven, failed, leaving, reportedRole, reportedEpoch,
-                    replicationPosition, eligibleSinceMs, intervals);
+                    replicationPosition, eligibleSinceMs, intervals, failsafe);
         }
         boolean away = beat.getSentAtMs() - lastSentAtMs > beat.getFailureTimeoutMs();
         if (restarted || away) {
@@ -88,7 +91,7 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
         return new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), beat.getHealth(), healthy, unhealthy,
                 nowProven, nowFailed, nowLeaving,
                 beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
-                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals);
+                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals, beat.getFailsafe());
     }
 
     private static int[] append(int[] window, long interval) {
@@ -104,6 +107,19 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
      * with inter-arrival times taken as normal (mean and deviation of the window). Returns {@code null} with fewer
      * than 3 intervals. About 1 means one chance in ten that the member is merely late; 8 is near certainty.
      */
+    /**
+     * How long past the end of its lease through Kafka this member may serve on its peers' grants, by its newest beat;
+     * 0 without failsafe.
+     */
+    public int failsafeMaxMs() {
+        return failsafe == null ? 0 : Math.max(0, failsafe.getMaxMs());
+    }
+
+    /** Its newest beat says it serves on its peers' grants (failsafe), Kafka no longer renewing its lease. */
+    public boolean onGrants() {
+        return failsafe != null && failsafe.getOnGrants();
+    }
+
     /** Proven, not failed, not leaving: may be made ACTIVE (silence and timing are judged by the decider). */
     public boolean healthyEnough() {
         return proven && !failed && !leaving;

@@ -2,6 +2,7 @@ package dev.failover.coordinator.core;
 
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
+import dev.failover.wire.FailsafeReport;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
@@ -38,6 +39,7 @@ final class Scenario {
     private final Map<String, Long> positions = new HashMap<>();
     private final Map<String, Timing> timings = new HashMap<>();
     private final Set<String> muted = new HashSet<>();
+    private final Map<String, FailsafeReport> failsafe = new HashMap<>();
     private final GroupMode mode;
 
     private Scenario(GroupMode mode, Policy policy) {
@@ -89,6 +91,13 @@ final class Scenario {
         return this;
     }
 
+    /** From now on {@code node}'s beats announce failsafe (Heartbeat v3) with this maximum, state and ask set. */
+    Scenario failsafe(String node, int maxMs, boolean onGrants, String... askSet) {
+        failsafe.put(node, FailsafeReport.newBuilder().setMaxMs(maxMs).setOnGrants(onGrants)
+                .setAskSet(List.of(askSet)).build());
+        return this;
+    }
+
     Scenario mute(String node) {
         muted.add(node);
         return this;
@@ -117,7 +126,7 @@ final class Scenario {
                 .setSentAtMs(now).setHealth(health).setRole(role).setEpoch(epoch).setMode(mode)
                 .setPriority(priorities.get(node)).setHeartbeatIntervalMs(t.heartbeatIntervalMs())
                 .setLeaseMs(t.leaseMs()).setFailureTimeoutMs(t.failureTimeoutMs())
-                .setReplicationPosition(positions.get(node)).build();
+                .setReplicationPosition(positions.get(node)).setFailsafe(failsafe.get(node)).build();
         record = decider.join(record, hb);
         Liveness previous = liveness.get(node);
         liveness.put(node, previous == null ? Liveness.first(hb, now, decider.policy())
