@@ -78,8 +78,11 @@ final class AgentProcess implements AutoCloseable {
     private static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
                                       List<String> extraArgs, Path ledger, boolean testTiming) {
         List<String> args = new java.util.ArrayList<>(List.of("agent", "--bootstrap-servers", bootstrap, "--group", group,
-                "--node", node, "--priority", Integer.toString(priority), "--http-port", "0",
+                "--node", node, "--priority", Integer.toString(priority),
                 "--on-activate", hook, "--on-standby", hook));
+        if (!extraArgs.contains("--http-port")) {
+            args.addAll(List.of("--http-port", "0"));
+        }
         for (int i = 0; testTiming && i < TEST_TIMING.size(); i += 2) {
             String flag = TEST_TIMING.get(i);
             if (extraArgs.stream().noneMatch(a -> a.equals(flag) || a.startsWith(flag + "="))) {

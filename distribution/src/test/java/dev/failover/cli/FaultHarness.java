@@ -336,6 +336,48 @@ final class FaultHarness implements AutoCloseable {
         private long setupFrom;
         Duration heartbeat = HEARTBEAT;
         Duration timeout = TIMEOUT;
+        /** Failsafe mode's maximum, or null when its agents run without --failsafe. */
+        private Duration failsafeMax;
+        /** Each member's fixed HTTP port, with failsafe: its peers must know where to ask. */
+        private final java.util.Map<String, Integer> httpPorts = new java.util.HashMap<>();
+
+        /** Every agent of the group with --failsafe, peers of each other over fixed HTTP ports (before start). */
+        Group failsafe(Duration max) {
+            this.failsafeMax = max;
+            return this;
+        }
+
+        /** The failsafe flags of {@code node}: fixed port, the group's token, every other member as a peer. */
+        private List<String> failsafeArgs(Node node) {
+            if (failsafeMax == null) {
+                return List.of();
+            }
+            synchronized (httpPorts) {
+                if (httpPorts.isEmpty()) {
+                    int first = dev.failover.testkit.FreePorts.pickRun(members.size());
+                    for (int i = 0; i < members.size(); i++) {
+                        httpPorts.put(members.get(i).name, first + i);
+                    }
+                }
+            }
+            Path token = dir.resolve(name + ".failsafe-token");
+            try {
+                if (!Files.exists(token)) {
+                    Files.writeString(token, "token-of-" + name + "-" + java.util.UUID.randomUUID());
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            List<String> args = new ArrayList<>(List.of("--http-port", Integer.toString(httpPorts.get(node.name)),
+                    "--failsafe", "--failsafe-max", failsafeMax.toMillis() + "ms",
+                    "--failsafe-token-file", token.toString()));
+            for (Node peer : members) {
+                if (peer != node) {
+                    args.addAll(List.of("--failsafe-peer", peer.name + "=http://127.0.0.1:" + httpPorts.get(peer.name)));
+                }
+            }
+            return args;
+        }
 
         private Group(String name, boolean activePassive) {
             this.name = name;
@@ -492,11 +534,12 @@ final class FaultHarness implements AutoCloseable {
                 save("agent-" + group.name + "-" + name + "-" + (++incarnations) + ".log", String.join("\n",
                         agent.output()));
             }
-            agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(), List.of(
+            List<String> args = new ArrayList<>(List.of(
                     "--mode", group.activePassive ? "active-passive" : "active-active",
                     "--heartbeat-interval", group.heartbeat.toMillis() + "ms", "--failure-timeout",
-                    group.timeout.toMillis() + "ms"),
-                    null);
+                    group.timeout.toMillis() + "ms"));
+            args.addAll(group.failsafeArgs(this));
+            agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(), args, null);
             if (poller == null) {
                 poller = new Thread(this::poll, "role-poller-" + group.name + "-" + name);
                 poller.setDaemon(true);

@@ -104,6 +104,13 @@ public final class Agent implements AutoCloseable {
      */
     private final java.util.SortedSet<String> askSet = new java.util.TreeSet<>();
     private long askSetEpoch = -1;
+    /**
+     * Failsafe: the newest decision this node read (its epoch, and the node it makes ACTIVE or null). A peer asking
+     * at an older epoch is still granted if that decision keeps it primary (a re-confirmation this node read first).
+     * Guarded by {@link #lock}.
+     */
+    private long newestDecisionEpoch = -1;
+    private String newestDecisionPrimary;
     /** The send time of the newest heartbeat acknowledged, or MIN_VALUE: a round is asked when it grows old. */
     private final AtomicLong lastAckSentAt = new AtomicLong(Long.MIN_VALUE);
 
@@ -267,7 +274,11 @@ public final class Agent implements AutoCloseable {
         long heldUntil;
         long applied;
         synchronized (lock) {
-            granted = m.grantPromise(epoch, nanos.getAsLong());
+            // a decision newer than the asker's epoch that keeps the asker primary (a re-confirmation read here before
+            // the asker read it) replaces nobody: granting at it holds this node's activations just the same
+            long asked = m.appliedEpoch() > epoch && newestDecisionEpoch == m.appliedEpoch()
+                    && asker.equals(newestDecisionPrimary) ? m.appliedEpoch() : epoch;
+            granted = m.grantPromise(asked, nanos.getAsLong());
             heldUntil = m.heldUntilNanos();
             applied = m.appliedEpoch();
         }
@@ -460,10 +471,17 @@ public final class Agent implements AutoCloseable {
             noteAskSet(change, assigned, m);
         }
         if (change.getKind() == DecisionKind.RECONFIRMED && assigned == Role.ACTIVE) {
-            dispatch(() -> m.onReconfirmation(change.getEpoch(), activateBefore, nanos.getAsLong()));
+            long[] taken = new long[2];
+            dispatch(() -> {
+                taken[0] = m.reconfirmations();
+                Optional<Edge> edge = m.onReconfirmation(change.getEpoch(), activateBefore, nanos.getAsLong());
+                taken[1] = m.reconfirmations();
+                return edge;
+            });
             log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())
-                    .log("re-confirmation at epoch {}: {}", change.getEpoch(), m.reconfirmations() > 0
-                            ? "accepted or already applied" : "not taken");
+                    .log(taken[1] > taken[0] ? "re-confirmed at epoch {}: back on Kafka's lease after serving on the "
+                            + "peers' grants" : "not acting on the re-confirmation at epoch {}: not serving on grants "
+                            + "now, or it came more than the lease after the heartbeat it was based on", change.getEpoch());
             return;
         }
         dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), fence, activateBefore,
@@ -489,6 +507,9 @@ public final class Agent implements AutoCloseable {
             if (change.getEpoch() <= m.appliedEpoch()) {
                 return; // stale: the machine ignores it too
             }
+            newestDecisionEpoch = change.getEpoch();
+            newestDecisionPrimary = change.getMembers().stream().filter(v -> v.getRole() == Role.ACTIVE)
+                    .map(MemberView::getNode).findFirst().orElse(null);
             if (assigned == Role.ACTIVE && change.getEpoch() > askSetEpoch) {
                 askSet.clear();
                 askSetEpoch = change.getEpoch();
