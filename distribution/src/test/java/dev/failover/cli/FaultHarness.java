@@ -338,8 +338,8 @@ final class FaultHarness implements AutoCloseable {
         Duration timeout = TIMEOUT;
         /** Failsafe mode's maximum, or null when its agents run without --failsafe. */
         private Duration failsafeMax;
-        /** Each member's fixed HTTP port, with failsafe: its peers must know where to ask. */
-        private final java.util.Map<String, Integer> httpPorts = new java.util.HashMap<>();
+        /** Each member's failsafe flags, made once the members are known. */
+        private java.util.Map<String, List<String>> failsafeFlags;
 
         /** Every agent of the group with --failsafe, peers of each other over fixed HTTP ports (before start). */
         Group failsafe(Duration max) {
@@ -348,35 +348,14 @@ final class FaultHarness implements AutoCloseable {
         }
 
         /** The failsafe flags of {@code node}: fixed port, the group's token, every other member as a peer. */
-        private List<String> failsafeArgs(Node node) {
+        private synchronized List<String> failsafeArgs(Node node) {
             if (failsafeMax == null) {
                 return List.of();
             }
-            synchronized (httpPorts) {
-                if (httpPorts.isEmpty()) {
-                    int first = dev.failover.testkit.FreePorts.pickRun(members.size());
-                    for (int i = 0; i < members.size(); i++) {
-                        httpPorts.put(members.get(i).name, first + i);
-                    }
-                }
+            if (failsafeFlags == null) {
+                failsafeFlags = FailsafeFlags.of(dir, name, members.stream().map(n -> n.name).toList(), failsafeMax);
             }
-            Path token = dir.resolve(name + ".failsafe-token");
-            try {
-                if (!Files.exists(token)) {
-                    Files.writeString(token, "token-of-" + name + "-" + java.util.UUID.randomUUID());
-                }
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            List<String> args = new ArrayList<>(List.of("--http-port", Integer.toString(httpPorts.get(node.name)),
-                    "--failsafe", "--failsafe-max", failsafeMax.toMillis() + "ms",
-                    "--failsafe-token-file", token.toString()));
-            for (Node peer : members) {
-                if (peer != node) {
-                    args.addAll(List.of("--failsafe-peer", peer.name + "=http://127.0.0.1:" + httpPorts.get(peer.name)));
-                }
-            }
-            return args;
+            return failsafeFlags.get(node.name);
         }
 
         private Group(String name, boolean activePassive) {

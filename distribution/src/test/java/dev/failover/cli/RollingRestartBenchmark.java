@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * restarted after 15 s. Two coordinators and two agents at the defaults (200 ms / 2 s; other agent flags with
  * {@code -Dbench.agent.args="--failure-timeout 1s"}); each agent's {@code /role} is polled every 10 ms. Per phase: the
  * hook runs (role changes at the service) and the longest time with no node answering ACTIVE, and whether two ever
- * did. Stock brokers, or {@code -Dbench.broker.set=replica.fetch.backoff.ms=100,...}. Figures only:
+ * did. Stock brokers, or {@code -Dbench.broker.set=replica.fetch.backoff.ms=100,...}. With
+ * {@code -Dbench.failsafe=10s} the agents run failsafe mode with that maximum, peers of each other. Figures only:
  * {@code ./failover bench rolling}.
  */
 class RollingRestartBenchmark {
@@ -33,6 +34,15 @@ class RollingRestartBenchmark {
         if (!brokerSettings.isEmpty()) {
             report.note("broker settings: " + brokerSettings);
         }
+        String failsafe = System.getProperty("bench.failsafe", "");
+        java.util.Map<String, List<String>> flags = java.util.Map.of("alpha", List.of(), "beta", List.of());
+        if (!failsafe.isBlank()) {
+            flags = FailsafeFlags.of(dir, "rolling", List.of("alpha", "beta"), Duration.parse("PT" + failsafe.toUpperCase()));
+            report.note("failsafe mode, maximum " + failsafe);
+        }
+        if (!timing.isEmpty()) {
+            report.note("agent flags: " + String.join(" ", timing));
+        }
         try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, brokerSettings)) {
             cluster.start();
             String bootstrap = cluster.bootstrapServers();
@@ -40,8 +50,10 @@ class RollingRestartBenchmark {
                     List.of());
                  CoordinatorProcess c2 = CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"),
                          List.of());
-                 AgentProcess alpha = AgentProcess.launchAtDefaults(bootstrap, "rolling", "alpha", 100, dir, timing);
-                 AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir, timing)) {
+                 AgentProcess alpha = AgentProcess.launchAtDefaults(bootstrap, "rolling", "alpha", 100, dir,
+                         concat(timing, flags.get("alpha")));
+                 AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir,
+                         concat(timing, flags.get("beta")))) {
                 Await.until(Duration.ofSeconds(90), "a primary", () -> alpha.roleStatus() == 200
                         || beta.roleStatus() == 200);
                 Await.hold(Duration.ofSeconds(10), "the group settles");
@@ -68,6 +80,10 @@ class RollingRestartBenchmark {
         }
         report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
     /** Every process's output, kept in the benchmark's directory (the brokers' logs are in cluster/node-N). */

@@ -471,17 +471,21 @@ public final class Agent implements AutoCloseable {
             noteAskSet(change, assigned, m);
         }
         if (change.getKind() == DecisionKind.RECONFIRMED && assigned == Role.ACTIVE) {
-            long[] taken = new long[2];
+            long[] taken = new long[4];
             dispatch(() -> {
                 taken[0] = m.reconfirmations();
+                taken[1] = m.lateReconfirmations();
                 Optional<Edge> edge = m.onReconfirmation(change.getEpoch(), activateBefore, nanos.getAsLong());
-                taken[1] = m.reconfirmations();
+                taken[2] = m.reconfirmations();
+                taken[3] = m.lateReconfirmations();
                 return edge;
             });
             log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())
-                    .log(taken[1] > taken[0] ? "re-confirmed at epoch {}: back on Kafka's lease after serving on the "
-                            + "peers' grants" : "not acting on the re-confirmation at epoch {}: not serving on grants "
-                            + "now, or it came more than the lease after the heartbeat it was based on", change.getEpoch());
+                    .log(taken[2] > taken[0] ? "re-confirmed at epoch {}: back on Kafka's lease after serving on the "
+                            + "peers' grants" : taken[3] > taken[1] ? "the re-confirmation at epoch {} came more than "
+                            + "the lease after the heartbeat it was based on: serving on the peers' grants on, at that "
+                            + "epoch, until one based on a fresher heartbeat" : "not acting on the re-confirmation at "
+                            + "epoch {}: not serving on grants now", change.getEpoch());
             return;
         }
         dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), fence, activateBefore,

@@ -76,6 +76,7 @@ public final class RoleMachine {
     private long holdUntil = Long.MIN_VALUE;
     /** Failsafe: re-confirmations accepted. */
     private long reconfirmations;
+    private long lateReconfirmations;
 
     /**
      * @param startupEpoch the newest epoch of the group found at start-up (compacted state): nothing at or below it
@@ -241,8 +242,11 @@ public final class RoleMachine {
      * re-confirmation (not a promotion), based on a heartbeat this node sent while it served on its peers' grants;
      * {@code activateBeforeNanos} is that heartbeat's send time plus the lease ({@link SentBeats}). Accepted only while
      * this node is ACTIVE on grants ({@link #onFailsafe}) and before that time: no edge and no hook (its service runs
-     * on), and Kafka renews its lease again, from that heartbeat's send time. Otherwise this node never activates on it:
-     * it stands down if it still serves (the re-confirmation came too late), and reports STANDBY at this epoch, so that
+     * on), and Kafka renews its lease again, from that heartbeat's send time. Read after that time (its basis was a
+     * beat held up in the producer, say), it changes no lease: this node applies the epoch and serves on its peers'
+     * grants on exactly as before (the decision makes nobody else ACTIVE, and its rounds are now asked at this
+     * epoch), so its next beats lead to a re-confirmation based on a fresher one. Otherwise (not serving on grants)
+     * this node never activates on it: it stands down if it still serves, and reports STANDBY at this epoch, so that
      * the coordinator re-activates it through a decision with every guard of a promotion, or promotes another.
      *
      * <p>IMPORTANT: why rooting the lease at that heartbeat is safe. The coordinator read it before deciding, and a
@@ -263,6 +267,12 @@ public final class RoleMachine {
             feedLeaseUntil = Math.max(feedLeaseUntil, activateBeforeNanos);
             reconfirmations++;
             lastReason = "re-confirmed at epoch " + epoch + ": back on Kafka's lease after serving on the peers' grants";
+            return evaluate(nowNanos, lastReason);
+        }
+        if (onFailsafe(nowNanos)) {
+            lateReconfirmations++;
+            lastReason = "the re-confirmation at epoch " + epoch + " came more than the lease after the heartbeat it "
+                    + "was based on: serving on the peers' grants on, at that epoch, until one based on a fresher heartbeat";
             return evaluate(nowNanos, lastReason);
         }
         assigned = Role.ACTIVE;
@@ -287,6 +297,11 @@ public final class RoleMachine {
     /** How many re-confirmations this machine accepted ({@link #onReconfirmation}). */
     public long reconfirmations() {
         return reconfirmations;
+    }
+
+    /** How many re-confirmations came too late to be taken while this node served on grants, which it went on doing. */
+    public long lateReconfirmations() {
+        return lateReconfirmations;
     }
 
     /**

@@ -133,6 +133,7 @@ class FailsafeSimulationTest {
             Totals totals = runMany(Config.of(true, fencePeer).reconfirming(), 300);
             assertEquals(List.of(), totals.violations, "fence-peer " + fencePeer + ": " + totals);
             assertTrue(totals.accepted > 50, "primaries went back onto Kafka's lease: " + totals);
+            System.out.println("failsafe with re-confirmation, fence-peer " + fencePeer + ": " + totals);
         }
     }
 
@@ -189,6 +190,7 @@ class FailsafeSimulationTest {
         long failovers;
         long reconfirmations;
         long accepted;
+        long late;
         long lapses;
         long servedOnPeersMs;
         long servingMs;
@@ -200,6 +202,7 @@ class FailsafeSimulationTest {
             failovers += sim.coordinator.promotions;
             reconfirmations += sim.coordinator.reconfirmations;
             accepted += sim.accepted;
+            late += sim.late;
             lapses += sim.lapses;
             servedOnPeersMs += sim.servedOnPeersNs / MS;
             servingMs += sim.servingNs / MS;
@@ -208,7 +211,7 @@ class FailsafeSimulationTest {
         @Override
         public String toString() {
             return "violations " + violations + ", promotions " + failovers + ", re-confirmations " + reconfirmations
-                    + " (taken " + accepted + "), lapses " + lapses + ", served " + servingMs
+                    + " (taken " + accepted + ", read too late and served on grants on " + late + "), lapses " + lapses + ", served " + servingMs
                     + " ms, of which on peers' grants " + servedOnPeersMs + " ms";
         }
     }
@@ -241,6 +244,7 @@ class FailsafeSimulationTest {
         long servedOnPeersNs;
         long lapses;
         long accepted;
+        long late;
         private final Deque<String> trace = new ArrayDeque<>();
 
         Sim(Config config, long seed) {
@@ -579,8 +583,10 @@ class FailsafeSimulationTest {
                 if (d.reconfirm() && role == Role.ACTIVE) {
                     long basisEnd = sentBeats.activateBefore(d.basisIncarnation(), d.basisSequence(), LEASE);
                     long before = machine.reconfirmations();
+                    long lateBefore = machine.lateReconfirmations();
                     dispatch(machine.onReconfirmation(d.epoch(), basisEnd, mono()));
                     sim.accepted += machine.reconfirmations() - before;
+                    sim.late += machine.lateReconfirmations() - lateBefore;
 
                     continue;
                 }

@@ -585,18 +585,30 @@ class RoleMachineTest {
     }
 
     @Test
-    void aReconfirmationAtTheEndOfItsBasisLeaseIsTooLateAndTheNodeStandsDownToBeReactivated() {
+    void aReconfirmationAtTheEndOfItsBasisLeaseIsTooLateToRenewAnythingAndThePrimaryServesOnGrantsAtItsEpoch() {
         RoleMachine inTime = onGrants();
         long at = now + LEASE + 50 * MS;
         assertEquals(Optional.empty(), inTime.onReconfirmation(2, at + MS, at), "one millisecond before: taken");
         assertEquals(1, inTime.reconfirmations());
         RoleMachine late = onGrants();
-        Edge down = late.onReconfirmation(2, at, at).orElseThrow();
-        assertEquals(Role.STANDBY, down.to(), "at the end of its basis's lease: a newer decision may have replaced it");
+        assertEquals(Optional.empty(), late.onReconfirmation(2, at, at), "no edge: it serves on its grants on");
         assertEquals(0, late.reconfirmations());
-        assertTrue(late.assignmentCameTooLate());
-        confirm(late, at);
-        assertEquals(Optional.empty(), late.tick(at + MS), "and it does not activate on it afterwards either");
+        assertEquals(1, late.lateReconfirmations());
+        assertEquals(2, late.appliedEpoch(), "its rounds are asked at the new epoch, its beats report it");
+        assertEquals(Role.ACTIVE, late.role());
+        assertTrue(late.onFailsafe(at + MS), "still on grants: the late decision renewed nothing");
+        confirm(late, at + MS);
+        long grantsEnd = now + LEASE + 300 * MS; // the last round's promise
+        assertEquals(Role.STANDBY, late.tick(grantsEnd).orElseThrow().to(),
+                "Kafka renewed nothing: without a further round or re-confirmation it lapses when its grants end");
+
+        RoleMachine again = onGrants();
+        again.onReconfirmation(2, at, at);
+        long fresh = at + 100 * MS; // a re-confirmation based on a heartbeat sent on grants at epoch 2
+        assertEquals(Optional.empty(), again.onReconfirmation(3, fresh + LEASE - 50 * MS, fresh));
+        assertEquals(1, again.reconfirmations());
+        assertTrue(!again.onFailsafe(fresh), "back on Kafka's lease");
+        assertEquals(Optional.empty(), again.tick(grantsEnd + 100 * MS), "past the grants: Kafka's lease holds it");
     }
 
     @Test
