@@ -75,6 +75,7 @@ public final class Decider {
         Optional<Member> evict = record.members().values().stream()
                 .filter(m -> facts.silent(m) && facts.fenced(m) && m.assigned() != Role.ACTIVE)
                 .filter(m -> !inHandover(record, m) && !owesFence(facts, m))
+                .filter(m -> holdBy(facts, m, null, false).isEmpty())
                 .max(Comparator.comparingLong(facts::silence));
         if (evict.isEmpty()) {
             return Optional.of(Decision.none(record, "refusing " + node + " as a member of " + record.group()
@@ -91,7 +92,11 @@ public final class Decider {
     public GroupRecord join(GroupRecord record, Heartbeat beat) {
         GroupRecord base = record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
                 ? record.withMode(beat.getMode()) : record;
-        Timing timing = new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs());
+        // a maximum out of bounds is a problem (below), and counts as the longest one for the hold
+        int failsafeMax = beat.getFailsafe() == null ? 0 : beat.getFailsafe().getMaxMs() <= 0
+                || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS ? MAX_FAILSAFE_MS : beat.getFailsafe().getMaxMs();
+        Timing timing = new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs(),
+                failsafeMax);
         String problem = timing.problem(policy.minMarginMs()).orElse(null);
         if (problem == null && beat.getMode() != base.mode()) {
             problem = "it runs in " + beat.getMode() + " mode but the group is " + base.mode();
@@ -145,6 +150,8 @@ public final class Decider {
                 .filter(m -> !inHandover(record, m))
                 // a primary with an eligible successor is failed over (or held by the brake), never forgotten
                 .filter(m -> m.assigned() != Role.ACTIVE || !anyEligible)
+                // nor while it may serve on its peers' grants: forgotten, it would hold nobody's promotion
+                .filter(m -> holdBy(facts, m, null, false).isEmpty())
                 .map(Member::node).toList();
         if (gone.isEmpty()) {
             return Optional.empty();
@@ -162,10 +169,13 @@ public final class Decider {
         if (record.pending() != null) {
             return continueHandover(facts, record.pending());
         }
+        Optional<Member> primary = record.primary();
+        if (primary.isPresent() && reconfirmable(facts, primary.get())) {
+            return reconfirm(facts, primary.get(), view.liveness().get(primary.get().node()));
+        }
         if (record.paused(nowMs)) {
             return Decision.none(record, "paused: no automatic failover");
         }
-        Optional<Member> primary = record.primary();
         if (primary.isEmpty()) {
             return elect(facts);
         }
@@ -231,10 +241,6 @@ public final class Decider {
             }
             return startHandover(facts, p, successor.get().node(), why, null);
         }
-        if (lp != null && lp.onGrants() && lp.reportedRole() == Role.ACTIVE && lp.reportedEpoch() == record.epoch()
-                && p.problem() == null) {
-            return reconfirm(facts, p, lp);
-        }
         if (policy.failback() == Policy.Failback.FAILBACK) {
             Optional<Member> preferred = facts.best(name).filter(b -> b.priority() > p.priority()
                     && nowMs - view.liveness().get(b.node()).eligibleSinceMs() >= policy.failbackAfterMs());
@@ -253,8 +259,16 @@ public final class Decider {
      * roles, based on that heartbeat (RoleChange v4's basis is the newest beat read), takes it back onto Kafka's
      * lease without running a hook: its agent accepts it only within a lease of sending that beat, exactly as for an
      * activation, and its peers, applying the new epoch, refuse grants asked by anyone else. Not a failover: the
-     * brake does not count it, nobody is fenced.
+     * brake does not count it, nobody is fenced, and a paused group takes it too (it changes no role).
      */
+    private static boolean reconfirmable(Facts facts, Member p) {
+        Liveness lp = facts.view.liveness().get(p.node());
+        // heard (not silent), not leaving (it stands down on its own), serving on grants at the current epoch. An
+        // unhealthy one too: with nobody to take over it is kept, and otherwise it is handed over at the next decision
+        return lp != null && !facts.silent(p) && !lp.leaving() && p.problem() == null && lp.onGrants()
+                && lp.reportedRole() == Role.ACTIVE && lp.reportedEpoch() == facts.view.record().epoch();
+    }
+
     private Decision reconfirm(Facts facts, Member p, Liveness lp) {
         GroupRecord record = facts.view.record();
         long epoch = facts.nextEpoch();
@@ -269,58 +283,77 @@ public final class Decider {
     }
 
     /**
-     * Failsafe's peer-set rule. A member whose service may run on its peers' grants (its newest beat announces
-     * failsafe, and it last reported ACTIVE or is the assigned primary) may serve until {@code maxMs} past the end of
-     * its lease through Kafka, so up to {@code lastSeen + failure timeout + maxMs} here, asking only the peers of its
-     * ask set. {@code winner} is safe beside it only if it is in that set, as announced at the current epoch: then
-     * the winner either refuses (having read this promotion) and the member stands down within a promise, or granted
-     * and holds its own activation until the promise ends. Anyone else waits for the member's maximum to pass. A
-     * member unheard since this instance started, assigned ACTIVE or standing down or owing a fence, in a group
-     * whose members announce failsafe, is held for the largest maximum announced (its ask set is unknown).
+     * Failsafe's peer-set rule. A member whose service may run on its peers' grants (it announces a failsafe maximum,
+     * and it last reported ACTIVE or is the assigned primary) may serve until {@code maxMs} past the end of its lease
+     * through Kafka, so up to {@code lastSeen + failure timeout + maxMs} here (plus a margin for the two clocks' rates),
+     * asking only the peers of its ask set. {@code winner} is safe beside it only if it is in that set, as announced at
+     * the current epoch: then the winner either refuses (having read this promotion) and the member stands down within
+     * a promise, or granted and holds its own activation until the promise ends. Anyone else waits for the member's
+     * maximum to pass. A member unheard since this instance started (its ask set unknown) holds every promotion for the
+     * maximum it announced before (kept in the group's record) when it is assigned ACTIVE, standing down
+     * ({@code replaced}, or in a handover), or owes a fence.
      *
      * @return the latest such hold that is still running at {@code facts.nowMs}, or empty
      */
-    private Optional<Hold> failsafeHold(Facts facts, String winner, String confirmed) {
-        GroupRecord record = facts.view.record();
-        int groupMax = facts.view.liveness().values().stream().mapToInt(Liveness::failsafeMaxMs).max().orElse(0);
+    private Optional<Hold> failsafeHold(Facts facts, String winner, String replaced, String confirmed) {
         Hold latest = null;
-        for (Member m : record.members().values()) {
+        for (Member m : facts.view.record().members().values()) {
             if (m.node().equals(winner) || m.node().equals(confirmed)) {
                 continue;
             }
-            Liveness l = facts.view.liveness().get(m.node());
-            int maxMs;
-            String why;
-            if (l != null) {
-                boolean mayServe = l.reportedRole() == Role.ACTIVE || m.assigned() == Role.ACTIVE;
-                if (l.failsafeMaxMs() == 0 || !mayServe) {
-                    continue;
-                }
-                boolean asksWinner = l.reportedRole() == Role.ACTIVE && l.reportedEpoch() == record.epoch()
-                        && l.failsafe().getAskSet().contains(winner);
-                if (asksWinner) {
-                    continue;
-                }
-                maxMs = l.failsafeMaxMs();
-                why = m.node() + " may serve on its peers' grants (failsafe) until its maximum of " + maxMs
-                        + " ms has passed, and " + winner + " is not among the peers it announced asking at epoch "
-                        + record.epoch();
-            } else {
-                boolean mayServe = m.assigned() == Role.ACTIVE || m.owesFence() || inHandover(record, m);
-                if (groupMax == 0 || !mayServe) {
-                    continue;
-                }
-                maxMs = groupMax;
-                why = m.node() + " has not been heard since this instance started and may serve on its peers' grants "
-                        + "(failsafe, whose largest maximum here is " + maxMs + " ms): waiting until that has passed";
-            }
-            long until = saturatedAdd(facts.lastSeen(m), (long) m.timing().failureTimeoutMs()
-                    + Math.min(maxMs, MAX_FAILSAFE_MS));
-            if (facts.nowMs < until && (latest == null || until > latest.untilMs())) {
-                latest = new Hold(until, why + " (held until " + until + ", " + (until - facts.nowMs) + " ms from now)");
+            Optional<Hold> hold = holdBy(facts, m, winner, m.node().equals(replaced));
+            if (hold.isPresent() && (latest == null || hold.get().untilMs() > latest.untilMs())) {
+                latest = hold.get();
             }
         }
         return Optional.ofNullable(latest);
+    }
+
+    /**
+     * How long {@code m} may still serve on its peers' grants beside {@code winner} (null: beside anyone, for
+     * {@code ctl remove} and forgetting), if it may at {@code facts.nowMs}; see {@link #failsafeHold}.
+     */
+    private Optional<Hold> holdBy(Facts facts, Member m, String winner, boolean replaced) {
+        GroupRecord record = facts.view.record();
+        Liveness l = facts.view.liveness().get(m.node());
+        int maxMs = Math.min(MAX_FAILSAFE_MS, Math.max(m.timing().failsafeMaxMs(), l == null ? 0 : l.failsafeMaxMs()));
+        if (maxMs <= 0) {
+            return Optional.empty();
+        }
+        String why;
+        if (l != null) {
+            if (l.reportedRole() != Role.ACTIVE && m.assigned() != Role.ACTIVE) {
+                return Optional.empty();
+            }
+            if (winner != null && l.failsafe() != null && l.reportedRole() == Role.ACTIVE
+                    && l.reportedEpoch() == record.epoch() && l.failsafe().getAskSet().contains(winner)) {
+                return Optional.empty();
+            }
+            why = m.node() + " may serve on its peers' grants (failsafe) until its maximum of " + maxMs
+                    + " ms has passed, and " + (winner == null ? "nobody may take its place before"
+                    : winner + " is not among the peers it announced asking at epoch " + record.epoch());
+        } else {
+            if (m.assigned() != Role.ACTIVE && !m.owesFence() && !inHandover(record, m) && !replaced) {
+                return Optional.empty();
+            }
+            why = m.node() + " has not been heard since this instance started and may serve on its peers' grants "
+                    + "(failsafe) until the maximum of " + maxMs + " ms it announced has passed";
+        }
+        // the member counts its maximum on its own clock: a margin for the two clocks' rates (1000 ppm) and the
+        // coordinator's least margin, as between a lease and a failure timeout
+        long until = saturatedAdd(facts.lastSeen(m), (long) m.timing().failureTimeoutMs() + maxMs + maxMs / 1000
+                + policy.minMarginMs());
+        if (facts.nowMs >= until) {
+            return Optional.empty();
+        }
+        return Optional.of(new Hold(until, why + " (held until " + until + ", " + (until - facts.nowMs)
+                + " ms from now)"));
+    }
+
+    /** Why {@code winner} may not be promoted now: {@link #mayStillServe}, then failsafe's {@link #failsafeHold}. */
+    private Optional<String> promotionBlocked(Facts facts, String winner, String replaced, String confirmed) {
+        return mayStillServe(facts, winner, confirmed)
+                .or(() -> failsafeHold(facts, winner, replaced, confirmed).map(Hold::why));
     }
 
     /**
@@ -402,7 +435,10 @@ public final class Decider {
         if (successor.isEmpty() && from != null && handover.commandId() != null && facts.eligible(from)) {
             successor = Optional.of(from); // a switchover whose target failed: the old primary is still fine
         }
-        Optional<String> blocked = successor.flatMap(s -> mayStillServe(facts, s.node()));
+        // checked here, where the handover is still pending (a hold may wait for the leaver's failsafe maximum): a
+        // promotion refused further down would return the record with the handover already cleared
+        Optional<String> blocked = successor.flatMap(s -> promotionBlocked(facts, s.node(),
+                acknowledged ? null : handover.from(), null));
         if (blocked.isPresent()) {
             return Decision.none(record, how + "; not promoting " + successor.get().node() + " yet: " + blocked.get());
         }
@@ -452,8 +488,7 @@ public final class Decider {
         GroupRecord record = facts.view.record();
         // the last guard of every promotion: never beside a member whose service may still run and is not convicted
         // (a node alive and STOPPING after a failed stop, while another's handover completes, say)
-        Optional<String> blocked = mayStillServe(facts, winner.node(), confirmed)
-                .or(() -> failsafeHold(facts, winner.node(), confirmed).map(Hold::why));
+        Optional<String> blocked = promotionBlocked(facts, winner.node(), replaced, confirmed);
         if (blocked.isPresent()) {
             return Decision.none(record, "not promoting " + winner.node() + " yet: " + blocked.get());
         }
@@ -627,7 +662,9 @@ public final class Decider {
         long next = Long.MAX_VALUE;
         Facts now = new Facts(view, nowMs);
         for (Member m : record.members().values()) {
-            next = Math.min(next, saturatedAdd(now.lastSeen(m), policy.memberRetentionMs() + 1));
+            long forgetAt = saturatedAdd(now.lastSeen(m), policy.memberRetentionMs() + 1);
+            next = Math.min(next, forgetAt > nowMs ? forgetAt
+                    : holdBy(now, m, null, false).map(h -> Math.max(forgetAt, h.untilMs())).orElse(forgetAt));
         }
         if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
             next = Math.min(next, record.pausedUntilMs());
@@ -662,7 +699,8 @@ public final class Decider {
                 && record.members().values().stream().anyMatch(now::eligible)) {
             long guardEnd = view.watch().sinceMs() + record.members().values().stream()
                     .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0);
-            next = Math.min(next, guardEnd <= nowMs ? heldUntil(now, now.best(null), guardEnd) : guardEnd);
+            boolean guardRead = view.watch().fencedUpToMs() >= guardEnd; // else a marker is what it waits for
+            next = Math.min(next, guardEnd <= nowMs && guardRead ? heldUntil(now, now.best(null), guardEnd) : guardEnd);
         }
         return next;
     }
@@ -673,7 +711,7 @@ public final class Decider {
      * marker at every round trip, for as long as the hold lasts).
      */
     private long heldUntil(Facts now, Optional<Member> winner, long deadline) {
-        return winner.flatMap(w -> failsafeHold(now, w.node(), null)).map(h -> Math.max(deadline, h.untilMs()))
+        return winner.flatMap(w -> failsafeHold(now, w.node(), null, null)).map(h -> Math.max(deadline, h.untilMs()))
                 .orElse(deadline);
     }
 
@@ -710,6 +748,10 @@ public final class Decider {
             }
             if (inHandover(record, m)) {
                 return refuse(record, id, "remove refused: " + m.node() + " takes part in a handover in progress");
+            }
+            Optional<Hold> hold = holdBy(facts, m, null, false);
+            if (hold.isPresent()) {
+                return refuse(record, id, "remove refused: " + hold.get().why() + "; try again then");
             }
         }
         java.util.List<String> gone = targets.stream().map(Member::node).toList();
@@ -749,7 +791,7 @@ public final class Decider {
             return refuse(record, id, "confirm-stopped refused: no eligible member to promote in " + node + "'s place"
                     + facts.whyNoneEligible(node));
         }
-        Optional<String> blocked = mayStillServe(facts, successor.get().node(), node);
+        Optional<String> blocked = promotionBlocked(facts, successor.get().node(), null, node);
         if (blocked.isPresent()) {
             return refuse(record, id, "confirm-stopped refused for now: " + blocked.get());
         }

@@ -103,11 +103,6 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
     }
 
     /**
-     * Phi-accrual suspicion at {@code nowMs}: {@code -log10} of the probability that a beat arrives later than now,
-     * with inter-arrival times taken as normal (mean and deviation of the window). Returns {@code null} with fewer
-     * than 3 intervals. About 1 means one chance in ten that the member is merely late; 8 is near certainty.
-     */
-    /**
      * How long past the end of its lease through Kafka this member may serve on its peers' grants, by its newest beat;
      * 0 without failsafe.
      */
@@ -125,6 +120,11 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
         return proven && !failed && !leaving;
     }
 
+    /**
+     * Phi-accrual suspicion at {@code nowMs}: {@code -log10} of the probability that a beat arrives later than now,
+     * with inter-arrival times taken as normal (mean and deviation of the window). Returns {@code null} with fewer
+     * than 3 intervals. About 1 means one chance in ten that the member is merely late; 8 is near certainty.
+     */
     public Double suspicion(long nowMs) {
         if (intervals.length < 3) {
             return null;

@@ -26,7 +26,8 @@ final class StoredGroups {
                 .setMembers(record.members().values().stream().map(m -> StoredMember.newBuilder()
                         .setNode(m.node()).setPriority(m.priority())
                         .setHeartbeatIntervalMs(m.timing().heartbeatIntervalMs()).setLeaseMs(m.timing().leaseMs())
-                        .setFailureTimeoutMs(m.timing().failureTimeoutMs()).setAssigned(m.assigned())
+                        .setFailureTimeoutMs(m.timing().failureTimeoutMs())
+                        .setFailsafeMaxMs(m.timing().failsafeMaxMs()).setAssigned(m.assigned())
                         .setProblem(m.problem()).setFenceOwedSince(m.fenceOwedSince()).build()).toList())
                 .setPending(h == null ? null : StoredHandover.newBuilder().setFrom(h.from()).setTo(h.to())
                         .setStandDownEpoch(h.standDownEpoch()).setWhy(h.why()).setCommandId(h.commandId())
@@ -40,7 +41,8 @@ final class StoredGroups {
         TreeMap<String, Member> members = new TreeMap<>();
         for (StoredMember m : stored.getMembers()) {
             members.put(m.getNode(), new Member(m.getNode(), m.getPriority(),
-                    new Timing(m.getHeartbeatIntervalMs(), m.getLeaseMs(), m.getFailureTimeoutMs()), m.getAssigned(),
+                    new Timing(m.getHeartbeatIntervalMs(), m.getLeaseMs(), m.getFailureTimeoutMs(),
+                            m.getFailsafeMaxMs()), m.getAssigned(),
                     m.getProblem(), m.getFenceOwedSince()));
         }
         StoredHandover h = stored.getPending();

@@ -22,6 +22,11 @@ class FailsafeDecisionTest {
     private static final int T = Scenario.TIMEOUT;
     private static final int MAX = 3000;
 
+    /** When a hold by a member last heard at {@code lastSeen} ends: its timeout and maximum, and the margins. */
+    private static long holdEnd(long lastSeen, int maxMs) {
+        return lastSeen + T + maxMs + maxMs / 1000 + Policy.defaults().minMarginMs();
+    }
+
     /** alpha primary, every member announcing failsafe, alpha asking {@code askSet}. */
     private static Scenario group(String... askSet) {
         Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50).member("gamma", 10)
@@ -40,7 +45,7 @@ class FailsafeDecisionTest {
     @Test
     void aSuccessorInTheCutOffPrimarysAskSetIsPromotedAtTheUsualTime() {
         Scenario s = group("beta", "gamma");
-        long lastSeen = cutAlphaOff(s);
+        cutAlphaOff(s);
         s.run(T + 200);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
         assertEquals(DecisionKind.FAILOVER, s.lastChange().kind());
@@ -51,7 +56,7 @@ class FailsafeDecisionTest {
     void aSuccessorOutsideTheAskSetWaitsUntilThePrimarysFailsafeMaximumHasPassed() {
         Scenario s = group("gamma"); // beta (the best standby) joined after alpha last announced its set, say
         long lastSeen = cutAlphaOff(s);
-        long holdEnd = lastSeen + T + MAX;
+        long holdEnd = holdEnd(lastSeen, MAX);
         s.run(holdEnd - s.now - 10);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertTrue(s.lastReason.contains("not promoting beta yet: alpha may serve on its peers' grants"), s.lastReason);
@@ -72,7 +77,7 @@ class FailsafeDecisionTest {
         s.run(T + 500);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertTrue(s.lastReason.contains("failsafe"), s.lastReason);
-        s.run(lastSeen + T + MAX + 20 - s.now);
+        s.run(holdEnd(lastSeen, MAX) + 20 - s.now);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
     }
 
@@ -85,17 +90,56 @@ class FailsafeDecisionTest {
     }
 
     @Test
-    void aRestartedCoordinatorHoldsAPromotionForTheLargestMaximumAnnounced() {
-        Scenario s = group("beta", "gamma");
+    void aRestartedCoordinatorHoldsAPromotionForTheMaximumTheUnheardPrimaryAnnouncedBefore() {
+        // alpha announced 6 s; its standbys run without failsafe, so nobody heard since the restart says anything
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50).member("gamma", 10)
+                .failsafe("alpha", 2 * MAX, false, "beta", "gamma");
+        s.run(T + 2 * Scenario.INTERVAL);
+        assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
+        assertEquals(2 * MAX, s.record.members().get("alpha").timing().failsafeMaxMs(), "kept in the durable record");
         s.mute("alpha").restartCoordinator();
         long since = s.watch.sinceMs();
         s.run(T + 500);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertTrue(s.lastReason.contains("alpha has not been heard since this instance started and may serve on "
-                + "its peers' grants"), s.lastReason);
-        assertEquals(since + T + MAX, s.decider.nextCheckAtMs(s.view(), s.now));
-        s.run(since + T + MAX + 20 - s.now);
+                + "its peers' grants (failsafe) until the maximum of 6000 ms it announced"), s.lastReason);
+        assertEquals(holdEnd(since, 2 * MAX), s.decider.nextCheckAtMs(s.view(), s.now));
+        s.run(holdEnd(since, 2 * MAX) - 10 - s.now);
+        assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
+        s.run(20);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+    }
+
+    @Test
+    void aRestartedCoordinatorCompletingAHandoverHoldsItForTheStandingDownPrimarysMaximum() {
+        Scenario s = group("beta", "gamma");
+        s.command(dev.failover.wire.CommandType.SWITCHOVER, "beta", null);
+        assertEquals(DecisionKind.SWITCHOVER, s.lastChange().kind(), s.lastReason);
+        // alpha, cut off, never reads the stand-down and serves on its grants; the coordinator restarts
+        s.mute("alpha").restartCoordinator();
+        long since = s.watch.sinceMs();
+        s.run(T + 500);
+        assertEquals(Optional.empty(), s.activeNode(), s.lastReason + " " + s.published + " since " + since);
+        assertTrue(s.lastReason.contains("not promoting beta yet: alpha has not been heard since this instance "
+                + "started"), s.lastReason);
+        s.run(holdEnd(since, MAX) + 20 - s.now);
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+        assertEquals(List.of("alpha"), s.lastChange().fence());
+    }
+
+    @Test
+    void aMemberThatMayServeOnGrantsIsNeitherRemovedNorForgottenBeforeItsMaximumHasPassed() {
+        Scenario s = group("beta", "gamma");
+        long lastSeen = cutAlphaOff(s);
+        s.run(T + 200);
+        assertEquals(Optional.of("beta"), s.activeNode(), "beta was asked: promoted at once");
+        Decision refused = s.command(dev.failover.wire.CommandType.REMOVE, "alpha", null);
+        assertEquals(DecisionKind.COMMAND_REFUSED, refused.change().orElseThrow().kind());
+        assertTrue(refused.reason().contains("remove refused: alpha may serve on its peers' grants"), refused.reason());
+        s.run(holdEnd(lastSeen, MAX) + 10 - s.now);
+        Decision removed = s.command(dev.failover.wire.CommandType.REMOVE, "alpha", null);
+        assertEquals(DecisionKind.MEMBERSHIP, removed.change().orElseThrow().kind(), removed.reason());
+        assertTrue(!s.record.members().containsKey("alpha"));
     }
 
     @Test
@@ -123,6 +167,18 @@ class FailsafeDecisionTest {
     }
 
     @Test
+    void aPausedGroupStillReconfirmsItsPrimary() {
+        Scenario s = group("beta", "gamma");
+        s.command(dev.failover.wire.CommandType.PAUSE, null, null);
+        long epoch = s.record.epoch();
+        s.failsafe("alpha", MAX, true, "beta", "gamma").advance(10).beat("alpha");
+        assertEquals(DecisionKind.RECONFIRMED, s.decide().change().orElseThrow(() -> new AssertionError(s.lastReason))
+                .kind(), "it changes no role: a pause does not stop it");
+        assertEquals(epoch + 1, s.record.epoch());
+
+    }
+
+    @Test
     void aPrimaryServingOnGrantsThatReportsAStaleEpochIsNotReconfirmed() {
         Scenario s = group("beta", "gamma");
         long epoch = s.record.epoch();
@@ -142,6 +198,12 @@ class FailsafeDecisionTest {
                 s.record.members().get("beta").problem());
         s.failsafe("beta", MAX, false).beat("beta");
         assertNull(s.record.members().get("beta").problem());
+        s.failsafe("beta", 1, false).beat("beta");
+        assertNull(s.record.members().get("beta").problem(), "1 ms is within the bounds");
+        s.failsafe("beta", Decider.MAX_FAILSAFE_MS, false).beat("beta");
+        assertNull(s.record.members().get("beta").problem(), "so is the largest maximum");
+        assertEquals(Decider.MAX_FAILSAFE_MS, s.record.members().get("alpha").timing().failsafeMaxMs(),
+                "beyond the bounds it counts as the largest for a hold");
         s.run(T + 2 * Scenario.INTERVAL);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
     }
