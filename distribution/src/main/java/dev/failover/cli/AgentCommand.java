@@ -149,6 +149,11 @@ public final class AgentCommand implements Callable<Integer> {
             description = "With --failsafe: a file holding the group's shared secret (16 characters or more).")
     Path failsafeTokenFile;
 
+    @Option(names = "--trust-key", paramLabel = "FILE", description = {
+        "A coordinator's Ed25519 public key (PEM; failover keys generate): act on no role change or state record",
+        "that one of these keys did not sign. Repeatable (key rotation). Without it, any writer of the topics is obeyed."})
+    java.util.List<Path> trustKeyFiles = new java.util.ArrayList<>();
+
     @Option(names = "--config", paramLabel = "FILE", description = "Options as name=value lines, e.g. failure-timeout=2s.")
     Path config;
 
@@ -165,7 +170,7 @@ public final class AgentCommand implements Callable<Integer> {
             settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
-                    failsafeSettings());
+                    failsafeSettings(), trustKeys());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -181,6 +186,21 @@ public final class AgentCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
+    }
+
+    /** The keys of --trust-key, each file named when it cannot be read as one. */
+    private java.util.List<java.security.PublicKey> trustKeys() {
+        java.util.List<java.security.PublicKey> keys = new java.util.ArrayList<>();
+        for (Path file : trustKeyFiles) {
+            try {
+                keys.add(dev.failover.wire.sign.SigningKeys.loadPublic(file));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--trust-key: " + e.getMessage());
+            }
+        }
+        return keys;
     }
 
     /** Failsafe's settings from the flags, or null when --failsafe is not given (its other flags then refused). */

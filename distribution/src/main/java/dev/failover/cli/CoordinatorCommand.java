@@ -43,6 +43,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Local Streams state (state.dir).")
     Path stateDir;
 
+    @Option(names = "--signing-key", paramLabel = "FILE", description = "Sign every role change and state record "
+            + "with this Ed25519 private key (signing.key; PEM, mode 600, with NAME.pub beside it: failover keys "
+            + "generate). Agents given the public key with --trust-key act on nothing else.")
+    Path signingKey;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. --set "
             + "topic.partitions=12 or --set kafka.security.protocol=SSL.")
     Map<String, String> settings = new LinkedHashMap<>();
@@ -94,6 +99,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }
         if (stateDir != null) {
             merged.put(CoordinatorConfig.STATE_DIR_CONFIG, stateDir.toString());
+        }
+        if (signingKey != null) {
+            merged.put(CoordinatorConfig.SIGNING_KEY_CONFIG, signingKey.toString());
         }
         if (!merged.containsKey(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing --bootstrap-servers "

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
-        subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class,
+        subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class, KeysCommand.class,
             CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

@@ -121,4 +121,28 @@ class AgentCommandTest {
         assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-max", "1s")));
         assertTrue(err.toString().contains("--failsafe-max (1000ms) must be at least one promise"), err.toString());
     }
+
+    @Test
+    void aTrustKeyThatIsNotAReadablePublicKeyIsRefusedNamingTheFile() throws Exception {
+        assertEquals(2, run(base("--trust-key", dir.resolve("absent.pub").toString())));
+        assertTrue(err.toString().contains("--trust-key: cannot read " + dir.resolve("absent.pub")), err.toString());
+        Path junk = Files.writeString(dir.resolve("junk.pub"), "not a key");
+        assertEquals(2, run(base("--trust-key", junk.toString())));
+        assertTrue(err.toString().contains("--trust-key: " + junk + " holds no PEM block"), err.toString());
+    }
+
+    @Test
+    void keysGenerateWritesAPairAndRefusesToOverwriteIt() throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter errors = new java.io.StringWriter();
+        picocli.CommandLine cli = FailoverCli.newCommandLine();
+        cli.setOut(new java.io.PrintWriter(out));
+        cli.setErr(new java.io.PrintWriter(errors));
+        assertEquals(0, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
+        assertTrue(out.toString().contains("key id "), out.toString());
+        dev.failover.wire.sign.SigningKeys.loadPrivate(dir.resolve("k/coordinator.key"));
+        dev.failover.wire.sign.SigningKeys.loadPublic(dir.resolve("k/coordinator.pub"));
+        assertEquals(2, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
+        assertTrue(errors.toString().contains("exists: not overwriting a key"), errors.toString());
+    }
 }

@@ -125,6 +125,12 @@ final class AgentProcess implements AutoCloseable {
         }
     }
 
+    /** The agent's {@code /metrics} (Prometheus text), or "" when it does not answer. */
+    String metrics() {
+        FaultHarness.Reply r = FaultHarness.get(http, "/metrics", Duration.ofSeconds(2));
+        return r == null ? "" : r.body();
+    }
+
     String roleBody() throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + http + "/role"))
                 .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();

@@ -571,8 +571,7 @@ final class FaultHarness implements AutoCloseable {
         /** The agent's {@code /metrics} text, or empty when it does not answer. */
         String metrics() {
             AgentProcess a = agent;
-            Reply r = a == null ? null : get(a.http, "/metrics", Duration.ofSeconds(2));
-            return r == null ? "" : r.body();
+            return a == null ? "" : a.metrics();
         }
 
         /** The roles this node's hooks took so far, e.g. {@code [ACTIVE 3, STANDBY 3]}. */

@@ -182,6 +182,13 @@ public final class Agent implements AutoCloseable {
                         + "while ACTIVE, its --on-standby has {} ms (failure timeout - lease) to stop the service "
                         + "before a successor may start{}", settings.standDownBudgetMs(), settings.fencePeer() == null
                         ? "" : "; a successor fences a primary it replaced without seeing it stop (--fence-peer)");
+        if (settings.trustKeys().isEmpty()) {
+            log.warn("no --trust-key: acting on any role change anyone who can write {} writes (give the "
+                    + "coordinator's public key to act only on what it signed)", settings.roleChangeTopic());
+        } else {
+            log.info("acting only on role changes and state records signed by {} (--trust-key)",
+                    new dev.failover.wire.sign.RecordVerifier(settings.trustKeys()).keyIds());
+        }
         return this;
     }
 

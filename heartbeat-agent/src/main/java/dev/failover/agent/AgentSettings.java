@@ -21,6 +21,8 @@ import java.util.Map;
  * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
  * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
  * @param failsafe   failsafe mode's settings ({@link FailsafeSettings}), or {@code null} when it is off (the default)
+ * @param trustKeys  the coordinators' public keys ({@code --trust-key}): the agent acts on no role change or state
+ *                   record that one of them did not sign; empty, it acts on any (and says so at start)
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
@@ -28,11 +30,12 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
                             String fencePeer, Duration hookTimeout,
                             String httpHost, int httpPort, Map<String, Object> kafka,
                             String heartbeatTopic, String roleChangeTopic, String stateTopic,
-                            FailsafeSettings failsafe) {
+                            FailsafeSettings failsafe, java.util.List<java.security.PublicKey> trustKeys) {
 
     public static final int MIN_MARGIN_MS = 100;
 
     public AgentSettings {
+        trustKeys = trustKeys == null ? java.util.List.of() : java.util.List.copyOf(trustKeys);
         require(bootstrapServers != null && !bootstrapServers.isBlank(), "--bootstrap-servers is required");
         dev.failover.wire.Ids.problem("--group", group).ifPresent(problem -> require(false, problem));
         dev.failover.wire.Ids.problem("--node", node).ifPresent(problem -> require(false, problem));
@@ -169,6 +172,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private int httpPort;
         private final Map<String, Object> kafka = new java.util.HashMap<>();
         private FailsafeSettings failsafe;
+        private java.util.List<java.security.PublicKey> trustKeys = java.util.List.of();
 
         private Builder(String bootstrapServers, String group, String node) {
             this.bootstrapServers = bootstrapServers;
@@ -246,10 +250,16 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
             return this;
         }
 
+        /** The coordinators' public keys: only what they signed is acted on ({@code --trust-key}). */
+        public Builder trustKeys(java.util.List<java.security.PublicKey> keys) {
+            trustKeys = keys;
+            return this;
+        }
+
         public AgentSettings build() {
             return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
                     check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost, httpPort, kafka,
-                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, failsafe);
+                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, failsafe, trustKeys);
         }
     }
 }

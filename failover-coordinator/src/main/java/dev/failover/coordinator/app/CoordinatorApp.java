@@ -102,7 +102,7 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
-                config.brake());
+                config.brake(), config.signer());
         streams = new KafkaStreams(CoordinatorTopology.build(settings, stats, processorWrap), streamsProperties(),
                 new BoundedCloseClients());
         streams.setUncaughtExceptionHandler(exception -> {

@@ -32,6 +32,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
     public static final String APPLICATION_ID_CONFIG = "application.id";
     public static final String STATE_DIR_CONFIG = "state.dir";
+    public static final String SIGNING_KEY_CONFIG = "signing.key";
     public static final String HTTP_HOST_CONFIG = "http.host";
     public static final String HTTP_PORT_CONFIG = "http.port";
     public static final String HTTP_ADVERTISED_HOST_CONFIG = "http.advertised.host";
@@ -72,6 +73,10 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Streams application id: every coordinator instance of one deployment shares it.")
             .define(STATE_DIR_CONFIG, Type.STRING, ".failover/coordinator", Importance.MEDIUM,
                     "Where Streams keeps local state; each instance on a machine needs its own.")
+            .define(SIGNING_KEY_CONFIG, Type.STRING, "", Importance.HIGH,
+                    "An Ed25519 private key file (PEM, readable by its owner only; failover keys generate): every "
+                    + "role change and state record is signed with it, and agents given its public key (the .pub "
+                    + "beside it) act on nothing else. Empty: unsigned.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
                     "Address the HTTP endpoint (/health, /groups/{group}) binds to.")
             .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
@@ -174,6 +179,7 @@ public final class CoordinatorConfig extends AbstractConfig {
             }
         }
         CoordinatorConfig config = new CoordinatorConfig(settings);
+        config.signer(); // a key that cannot be read is a bad setting, said now
         if (config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) <= config.getLong(COMMIT_INTERVAL_MS_CONFIG)) {
             throw new ConfigException(TRANSACTION_TIMEOUT_MS_CONFIG + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)
                     + " ms) must exceed " + COMMIT_INTERVAL_MS_CONFIG + " (" + config.getLong(COMMIT_INTERVAL_MS_CONFIG)
@@ -229,6 +235,29 @@ public final class CoordinatorConfig extends AbstractConfig {
                 "failback".equals(getString(FAILBACK_CONFIG)) ? Policy.Failback.FAILBACK : Policy.Failback.STICKY,
                 getLong(FAILBACK_AFTER_MS_CONFIG), getInt(MIN_ACTIVE_CONFIG), getInt(MAX_MEMBERS_PER_GROUP_CONFIG),
                 getLong(MEMBER_RETENTION_MS_CONFIG));
+    }
+
+    /**
+     * The signer of role changes and state records ({@value #SIGNING_KEY_CONFIG}: the private key; its public half is
+     * the {@code .pub} file beside it, as {@code failover keys generate} writes them), or null when unset.
+     */
+    public dev.failover.wire.sign.RecordSigner signer() {
+        String file = getString(SIGNING_KEY_CONFIG);
+        if (file.isBlank()) {
+            return null;
+        }
+        java.nio.file.Path key = java.nio.file.Path.of(file);
+        String name = key.getFileName().toString();
+        java.nio.file.Path pub = key.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4)
+                : name) + ".pub");
+        try {
+            return new dev.failover.wire.sign.RecordSigner(dev.failover.wire.sign.SigningKeys.loadPrivate(key),
+                    dev.failover.wire.sign.SigningKeys.loadPublic(pub));
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new ConfigException(SIGNING_KEY_CONFIG + ": " + (e instanceof java.nio.file.NoSuchFileException
+                    ? "no such file " + e.getMessage() + " (the public key must sit beside the private one as NAME.pub)"
+                    : e.getMessage()));
+        }
     }
 
     public ShellSettings.BrakeSettings brake() {

@@ -67,6 +67,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final ShellSettings settings;
     private final Decider decider;
     private final ShellStats stats;
+    /** Seals this process's fence markers; only sealed ones count. */
+    private final FenceSeal seal = FenceSeal.ofThisProcess();
     private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
     private final AvroSerde<Command> commands = WireSerdes.command();
     private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
@@ -282,6 +284,21 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (marker == null || !settings.instanceId().equals(marker.getNode())) {
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
+        org.apache.kafka.common.header.Header seal = record.headers().lastHeader(FenceSeal.HEADER);
+        if (seal == null || !this.seal.verify(record.key(), record.value(), seal.value())
+                || marker.getSentAtMs() > now.monoMs()) {
+            // written by someone who knows this instance's id but not its secret (or a copy with a clock it has not
+            // reached): crediting it could lift the self-guard, so it proves nothing
+            long refused = stats.fenceMarkersRefused.incrementAndGet();
+            if (refused == 1 || Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
+                log.atWarn().addKeyValue("key", record.key()).addKeyValue("refused", refused)
+                        .log("ignoring a fence marker with this instance's id that this process did not write ({}): {} "
+                                        + "so far; someone who can write heartbeats tried to lift the self-guard",
+                                seal == null ? "no seal" : marker.getSentAtMs() > now.monoMs()
+                                        ? "sent in this clock's future" : "wrong seal", refused);
+            }
+            return;
+        }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
@@ -337,8 +354,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                     .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
                     .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build();
             String key = FENCE_KEY_PREFIX + context.taskId().partition();
-            context.forward(new Record<>(key, heartbeats.serialize(settings.topics().heartbeats(), marker),
-                    at.wallMs()), FENCE_SINK);
+            byte[] value = heartbeats.serialize(settings.topics().heartbeats(), marker);
+            context.forward(new Record<>(key, value, at.wallMs(), new org.apache.kafka.common.header.internals
+                    .RecordHeaders().add(FenceSeal.HEADER, seal.seal(key, value))), FENCE_SINK);
             context.commit(); // readable at once, and the partition is not held behind it
         }
         long ended = System.nanoTime();
@@ -441,8 +459,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     /** The group's current state on the compacted state topic, with the reason an operator reads. */
     private void publishState(String group, GroupView view, Now now, String reason) {
-        context.forward(new Record<>(group, WireSerdes.groupState().serialize(settings.topics().state(),
-                Evidence.groupState(view, now, reason)), now.wallMs()), STATE_SINK);
+        byte[] value = WireSerdes.groupState().serialize(settings.topics().state(), Evidence.groupState(view, now, reason));
+        context.forward(new Record<>(group, value, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, value)), STATE_SINK);
         context.commit(); // what agents and ctl read: visible at once, not at the commit interval
     }
 
@@ -472,14 +490,21 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         return !allowed;
     }
 
+    /** Headers carrying this coordinator's signature of the record, when it signs (signing.key); else none. */
+    private org.apache.kafka.common.header.Headers signed(String kind, String key, byte[] value) {
+        org.apache.kafka.common.header.Headers headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        return settings.signer() == null ? headers : settings.signer().sign(kind, key, value, headers);
+    }
+
     private void publish(Change change, GroupView view, Now now) {
         long[] previous = assignedAt.get(view.record().group());
         if (change.kind() != DecisionKind.COMMAND_REFUSED && (previous == null || change.epoch() > previous[0])) {
             assignedAt.put(view.record().group(), new long[] {change.epoch(), now.monoMs()});
         }
         RoleChange published = Evidence.roleChange(change, view, now);
-        context.forward(new Record<>(view.record().group(), WireSerdes.roleChange().serialize(
-                settings.topics().roleChanges(), published), now.wallMs()), ROLE_CHANGES_SINK);
+        byte[] value = WireSerdes.roleChange().serialize(settings.topics().roleChanges(), published);
+        context.forward(new Record<>(view.record().group(), value, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE,
+                view.record().group(), value)), ROLE_CHANGES_SINK);
         context.commit(); // a decision is visible (read_committed) only once committed: at once
         GroupRecord before = records.get(view.record().group());
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
@@ -513,7 +538,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         refusalLoggedAtMs.remove(group);
         waitSaid.remove(group);
         assignedAt.remove(group);
-        context.forward(new Record<String, byte[]>(group, null, now.wallMs()), STATE_SINK);
+        context.forward(new Record<String, byte[]>(group, null, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, null)),
+                STATE_SINK);
         context.commit();
         log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());

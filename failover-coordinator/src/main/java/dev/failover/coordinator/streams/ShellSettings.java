@@ -1,6 +1,7 @@
 package dev.failover.coordinator.streams;
 
 import dev.failover.coordinator.core.Policy;
+import dev.failover.wire.sign.RecordSigner;
 import dev.failover.wire.Topics;
 
 /**
@@ -8,9 +9,16 @@ import dev.failover.wire.Topics;
  *
  * @param punctuationIntervalMs how often the wall-clock punctuator looks for expiring groups and writes a fence marker
  * @param instanceId            this instance's id: only fence markers it wrote itself count (its own clock)
+ * @param signer                signs every role change and state record written (signing.key), or null
  */
 public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
-                            BrakeSettings brake) {
+                            BrakeSettings brake, RecordSigner signer) {
+
+    /** Records unsigned. */
+    public ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
+                         BrakeSettings brake) {
+        this(topics, punctuationIntervalMs, instanceId, policy, brake, null);
+    }
 
     /** See {@link dev.failover.coordinator.core.Brake}. */
     public record BrakeSettings(double maxShare, int minFailovers, long windowMs) {

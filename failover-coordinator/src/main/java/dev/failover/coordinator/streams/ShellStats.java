@@ -32,6 +32,7 @@ public final class ShellStats {
     public final AtomicLong brakeEngaged = new AtomicLong();
     public final AtomicLong inconsistentMembers = new AtomicLong();
     public final AtomicLong membersRefused = new AtomicLong();
+    public final AtomicLong fenceMarkersRefused = new AtomicLong();
     /** Heartbeats reporting an epoch above their group's current one (adopted by the next epoch below 2^53 only). */
     public final AtomicLong epochsAboveCurrent = new AtomicLong();
     /** 1 while /health answers 503 for any reason (set by the application's watchdog). */
@@ -75,6 +76,9 @@ public final class ShellStats {
         FunctionCounter.builder("failover.members.refused", membersRefused, AtomicLong::get)
                 .description("heartbeats of new nodes refused because their group is full (max.members.per.group)")
                 .register(registry);
+        FunctionCounter.builder("failover.fence.markers.refused", fenceMarkersRefused, AtomicLong::get)
+                .description("fence markers with this instance's id that this process did not write (no or a wrong "
+                        + "seal, or a send time ahead of its clock): ignored").register(registry);
         FunctionCounter.builder("failover.epochs.above.current", epochsAboveCurrent, AtomicLong::get)
                 .description("heartbeats reporting an epoch above their group's current one (a store that lost a "
                         + "write, or a forger); the next epoch exceeds them, up to 2^53").register(registry);

@@ -76,7 +76,7 @@ class CoordinatorTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
-                ShellSettings.BrakeSettings.defaults());
+                ShellSettings.BrakeSettings.defaults(), signer);
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
                 wrap, () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
@@ -84,6 +84,47 @@ class CoordinatorTopologyTest {
         roleChanges = driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
         state = driver.createOutputTopic(TOPICS.state(), new StringDeserializer(), new ByteArrayDeserializer());
         deadLetters = driver.createOutputTopic(TOPICS.deadLetters(), new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Signs what the coordinator writes when set (before {@link #startWith}). */
+    private dev.failover.wire.sign.RecordSigner signer;
+
+    @Test
+    void withASigningKeyEveryRoleChangeAndStateRecordIsSignedForItsKindAndGroup(@org.junit.jupiter.api.io.TempDir
+                                                                                java.nio.file.Path keys) throws Exception {
+        driver.close();
+        dev.failover.wire.sign.SigningKeys.generate(keys, "coordinator");
+        signer = new dev.failover.wire.sign.RecordSigner(
+                dev.failover.wire.sign.SigningKeys.loadPrivate(keys.resolve("coordinator.key")),
+                dev.failover.wire.sign.SigningKeys.loadPublic(keys.resolve("coordinator.pub")));
+        dev.failover.wire.sign.RecordVerifier verifier = new dev.failover.wire.sign.RecordVerifier(
+                List.of(dev.failover.wire.sign.SigningKeys.loadPublic(keys.resolve("coordinator.pub"))));
+        startWith(Policy.defaults());
+        long end = now() + 1_400;
+        while (now() < end) { // beats without draining: the records are read here, with their headers
+            tick(20);
+            if (now() % 200 == 0) {
+                for (String node : List.of("alpha", "beta")) {
+                    heartbeats.pipeInput("orders", heartbeatBytes("orders", node, GroupMode.ACTIVE_PASSIVE,
+                            Health.HEALTHY));
+                }
+            }
+        }
+        List<TestRecord<String, byte[]>> changes = roleChanges.readRecordsToList();
+        List<TestRecord<String, byte[]>> states = state.readRecordsToList();
+        assertFalse(changes.isEmpty(), "an election was published");
+        assertFalse(states.isEmpty());
+        for (TestRecord<String, byte[]> r : changes) {
+            assertEquals(dev.failover.wire.sign.RecordVerifier.Outcome.VALID, verifier.check(
+                    dev.failover.wire.sign.RecordSigner.ROLE_CHANGE, r.key(), r.value(), r.headers()));
+            assertEquals(dev.failover.wire.sign.RecordVerifier.Outcome.INVALID, verifier.check(
+                    dev.failover.wire.sign.RecordSigner.GROUP_STATE, r.key(), r.value(), r.headers()),
+                    "a role change does not pass for a state record");
+        }
+        for (TestRecord<String, byte[]> r : states) {
+            assertEquals(dev.failover.wire.sign.RecordVerifier.Outcome.VALID, verifier.check(
+                    dev.failover.wire.sign.RecordSigner.GROUP_STATE, r.key(), r.value(), r.headers()));
+        }
     }
 
     @AfterEach
@@ -243,6 +284,49 @@ class CoordinatorTopologyTest {
         }
         assertTrue(convictedAt > 0, "convicted once the markers came back: " + decisions);
         assertEquals(Role.ACTIVE, role(only(DecisionKind.FAILOVER), "beta"));
+    }
+
+    @Test
+    void aForgedFenceMarkerWithThisInstancesIdDoesNotLiftTheSelfGuard() {
+        driver.close();
+        // this task never reads its own markers back (a broker that does not acknowledge them): only forgeries arrive
+        startWith(Policy.defaults(), START, inner -> new Processor<>() {
+            @Override
+            public void init(ProcessorContext<String, byte[]> context) {
+                inner.init(context);
+            }
+
+            @Override
+            public void process(Record<String, byte[]> record) {
+                if (record.headers().lastHeader(FenceSeal.HEADER) == null
+                        || !FenceSeal.ofThisProcess().verify(record.key(), record.value(),
+                        record.headers().lastHeader(FenceSeal.HEADER).value())) {
+                    inner.process(record);
+                }
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+            }
+        });
+        // an election needs the heartbeat log read a full timeout past the start (a marker): none comes back, none
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertTrue(decisions.isEmpty(), "no marker of its own came back: no election: " + decisions);
+        String key = CoordinatorProcessor.FENCE_KEY_PREFIX + "0";
+        for (long sentAt : new long[] {monotonic, monotonic + 3_600_000}) { // now, and an hour ahead
+            byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), Heartbeat.newBuilder()
+                    .setGroup("__fence").setNode("instance-1").setSequence(1).setIncarnation(1).setSentAtMs(sentAt)
+                    .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
+                    .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build());
+            heartbeats.pipeInput(new TestRecord<>(key, value)); // no seal (the instance id is on /health)
+            byte[] wrong = new FenceSeal(new byte[32]).seal(key, value);
+            heartbeats.pipeInput(new TestRecord<>(key, value, new org.apache.kafka.common.header.internals
+                    .RecordHeaders().add(FenceSeal.HEADER, wrong)));
+        }
+        runWithBeats(400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertTrue(decisions.isEmpty(), "the forgeries proved nothing, so nobody was elected: " + decisions);
+        assertEquals(4, stats.fenceMarkersRefused.get());
     }
 
     /** Holds back this task's fence markers while {@link #holding}; hands them over with the next record after. */

@@ -81,6 +81,14 @@ public final class AgentMetrics {
         unreadable.increment();
     }
 
+    /** A record of this group not acted on: unsigned, signed by a key not trusted, or wrongly signed. */
+    public void unverifiedRecord(String reason) {
+        Counter.builder("failover.agent.records.unverified").tag("reason", reason)
+                .description("role change and state records of this group not acted on: unsigned, signed by a key "
+                        + "not given with --trust-key, or wrongly signed (someone else wrote them)")
+                .register(registry).increment();
+    }
+
     public void feedCheckMissed() {
         feedChecksMissed.increment();
     }

@@ -5,6 +5,8 @@ import dev.failover.wire.GroupState;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.WireFormatException;
 import dev.failover.wire.WireSerdes;
+import dev.failover.wire.sign.RecordSigner;
+import dev.failover.wire.sign.RecordVerifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,12 +59,17 @@ public final class RoleFeed {
     private volatile boolean reportedUnreachable;
     /** A check not proven yet: {sent at, end offset then}, or null. Only the feed thread touches it. */
     private long[] target;
+    /** Checks every record's signature against --trust-key, or null: every record is acted on. */
+    private final RecordVerifier verifier;
+    /** How many records were not acted on for want of a valid signature (said in the log at 1, 2, 4, 8, ...). */
+    private long unverified;
 
     public RoleFeed(AgentSettings settings, AgentMetrics metrics, LongSupplier nanos, Listener listener) {
         this.settings = settings;
         this.metrics = metrics;
         this.nanos = nanos;
         this.listener = listener;
+        this.verifier = settings.trustKeys().isEmpty() ? null : new RecordVerifier(settings.trustKeys());
         this.consumer = new KafkaConsumer<>(consumerSettings(settings), new StringDeserializer(),
                 new ByteArrayDeserializer());
         this.thread = new Thread(this::follow, "agent-role-feed");
@@ -144,7 +151,8 @@ public final class RoleFeed {
         GroupState latest = null;
         while (consumer.position(state, Duration.ofSeconds(5)) < stateEnd) {
             for (var r : consumer.poll(Duration.ofMillis(100))) {
-                if (settings.group().equals(r.key()) && r.value() != null) {
+                if (settings.group().equals(r.key()) && r.value() != null
+                        && verified(RecordSigner.GROUP_STATE, r)) {
                     try {
                         latest = WireSerdes.groupState().deserialize(r.topic(), r.value());
                     } catch (WireFormatException e) {
@@ -197,6 +205,9 @@ public final class RoleFeed {
     }
 
     private RoleChange decode(ConsumerRecord<String, byte[]> record) {
+        if (!verified(RecordSigner.ROLE_CHANGE, record)) {
+            return null;
+        }
         try {
             return WireSerdes.roleChange().deserialize(record.topic(), record.value());
         } catch (WireFormatException e) {
@@ -204,6 +215,25 @@ public final class RoleFeed {
             log.warn("skipping an unreadable role change at offset {}: {}", record.offset(), e.getMessage());
             return null;
         }
+    }
+
+    /** Whether {@code record} may be acted on: no key is trusted, or one of them signed it as a {@code kind}. */
+    private boolean verified(String kind, ConsumerRecord<String, byte[]> record) {
+        if (verifier == null) {
+            return true;
+        }
+        RecordVerifier.Outcome outcome = verifier.check(kind, record.key(), record.value(), record.headers());
+        if (outcome == RecordVerifier.Outcome.VALID) {
+            return true;
+        }
+        metrics.unverifiedRecord(outcome.label());
+        unverified++;
+        if (Long.bitCount(unverified) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
+            log.warn("ignoring a {} record of group {} at {}-{} offset {}: {} (not signed by a key given with "
+                            + "--trust-key; someone other than the coordinator wrote it); {} so far", kind,
+                    settings.group(), record.topic(), record.partition(), record.offset(), outcome.label(), unverified);
+        }
+        return false;
     }
 
     private TopicPartition partitionFor(String topic) {
