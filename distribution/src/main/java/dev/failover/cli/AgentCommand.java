@@ -161,6 +161,10 @@ public final class AgentCommand implements Callable<Integer> {
             description = "A Kafka client setting passed through (TLS, SASL), repeatable, e.g. --kafka security.protocol=SSL.")
     Map<String, String> kafka = new LinkedHashMap<>();
 
+    @Option(names = "--kafka-config", paramLabel = "FILE", description = {
+        "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only); --kafka wins."})
+    Path kafkaConfig;
+
     @Override
     public Integer call() throws Exception {
         AgentSettings settings;
@@ -169,7 +173,8 @@ public final class AgentCommand implements Callable<Integer> {
                     : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec;
             settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
-                    httpPort, new LinkedHashMap<>(kafka), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
+                    httpPort, new LinkedHashMap<>(KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
+                            spec.commandLine().getErr())), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
                     failsafeSettings(), trustKeys());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -90,6 +90,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             file.stringPropertyNames().forEach(k -> merged.put(k, file.getProperty(k)));
         }
         merged.putAll(CoordinatorConfig.fromEnvironment(environment));
+        KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
+                .filter(k -> k.startsWith(CoordinatorConfig.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
         merged.putAll(settings);
         if (bootstrapServers != null) {
             merged.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -85,11 +85,20 @@ public final class CtlCommand implements Runnable {
         @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "A Kafka client setting (TLS, SASL), repeatable.")
         Map<String, String> kafka = new LinkedHashMap<>();
 
+        @Option(names = "--kafka-config", paramLabel = "FILE",
+                description = "Kafka client properties (TLS, SASL: passwords belong here); --kafka wins.")
+        java.nio.file.Path kafkaConfig;
+
+        /** The file's settings under the flags', said once if a secret came as a flag. */
+        Map<String, String> kafka() {
+            return KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka", new java.io.PrintWriter(System.err, true));
+        }
+
         /** Wall-clock time, for ages, --since and command timestamps. */
         Clock clock = Clock.systemUTC();
 
         TopicReader reader() {
-            return new TopicReader(bootstrapServers, kafka, timeout);
+            return new TopicReader(bootstrapServers, kafka(), timeout);
         }
     }
 
@@ -379,7 +388,7 @@ public final class CtlCommand implements Runnable {
             props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(Math.max(options.timeout.toMillis(), 1000)));
             props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(Math.max(options.timeout.toMillis(), 1000)));
             props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-            props.putAll(options.kafka);
+            props.putAll(options.kafka());
             try (KafkaProducer<String, Command> producer = new KafkaProducer<>(props, new StringSerializer(),
                     WireSerdes.command())) {
                 producer.send(new ProducerRecord<>(Topics.COMMANDS, group, command)).get(options.timeout.toMillis(),
