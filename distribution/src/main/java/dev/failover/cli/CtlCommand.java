@@ -89,6 +89,11 @@ public final class CtlCommand implements Runnable {
                 description = "Kafka client properties (TLS, SASL: passwords belong here); --kafka wins.")
         java.nio.file.Path kafkaConfig;
 
+        @Option(names = "--trust-key", paramLabel = "FILE", description = {
+            "A coordinator's public key: show only role changes and state records it signed, and say on standard",
+            "error what was left out (unsigned, another key, wrongly signed). Repeatable."})
+        List<java.nio.file.Path> trustKeys = new ArrayList<>();
+
         /** The file's settings under the flags', said once if a secret came as a flag. */
         Map<String, String> kafka() {
             return KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka", new java.io.PrintWriter(System.err, true));
@@ -98,7 +103,16 @@ public final class CtlCommand implements Runnable {
         Clock clock = Clock.systemUTC();
 
         TopicReader reader() {
-            return new TopicReader(bootstrapServers, kafka(), timeout);
+            List<java.security.PublicKey> keys = new ArrayList<>();
+            for (java.nio.file.Path file : trustKeys) {
+                try {
+                    keys.add(dev.failover.wire.sign.SigningKeys.loadPublic(file));
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
+                }
+            }
+            return new TopicReader(bootstrapServers, kafka(), timeout,
+                    keys.isEmpty() ? null : new dev.failover.wire.sign.RecordVerifier(keys));
         }
     }
 
@@ -143,6 +157,9 @@ public final class CtlCommand implements Runnable {
     static Map<String, GroupState> states(TopicReader reader, PrintWriter err) {
         Map<String, GroupState> latest = new TreeMap<>();
         for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.STATE, p -> null)) {
+            if (!trusted(reader, r, dev.failover.wire.sign.RecordSigner.GROUP_STATE, err)) {
+                continue;
+            }
             if (r.value() == null) {
                 latest.remove(r.key());
                 continue;
@@ -196,11 +213,30 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    static Optional<RoleChange> roleChange(ConsumerRecord<String, byte[]> r, PrintWriter err) {
-        if (r.value() == null) {
+    static Optional<RoleChange> roleChange(TopicReader reader, ConsumerRecord<String, byte[]> r, PrintWriter err) {
+        if (r.value() == null || !trusted(reader, r, dev.failover.wire.sign.RecordSigner.ROLE_CHANGE, err)) {
             return Optional.empty();
         }
         return decode(r, () -> WireSerdes.roleChange().deserialize(r.topic(), r.value()), err);
+    }
+
+    /**
+     * Whether {@code r} may be shown: no --trust-key, or one of its keys signed it as a {@code kind}; otherwise says
+     * on standard error what was left out, and why.
+     */
+    static boolean trusted(TopicReader reader, ConsumerRecord<String, byte[]> r, String kind, PrintWriter err) {
+        if (reader.verifier() == null) {
+            return true;
+        }
+        dev.failover.wire.sign.RecordVerifier.Outcome outcome = reader.verifier().check(kind, r.key(), r.value(),
+                r.headers());
+        if (outcome == dev.failover.wire.sign.RecordVerifier.Outcome.VALID) {
+            return true;
+        }
+        err.printf("left out a %s record of %s at %s-%d offset %d: %s (not signed by a key given with --trust-key)%n",
+                kind, r.key(), r.topic(), r.partition(), r.offset(), outcome.label());
+        err.flush();
+        return false;
     }
 
     /** Every decision of {@code group} (or of all groups when null) from {@code from}, in decision order. */
@@ -208,7 +244,7 @@ public final class CtlCommand implements Runnable {
         List<RoleChange> out = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.ROLE_CHANGES, from::get)) {
             if (group == null || group.equals(r.key())) {
-                roleChange(r, err).ifPresent(out::add);
+                roleChange(reader, r, err).ifPresent(out::add);
             }
         }
         out.sort(Comparator.comparingLong(RoleChange::getDecidedAtMs).thenComparingLong(RoleChange::getEpoch));
@@ -273,7 +309,7 @@ public final class CtlCommand implements Runnable {
                 int[] seen = {0};
                 reader.follow(Topics.ROLE_CHANGES, from, r -> {
                     if (group == null || group.equals(r.key())) {
-                        roleChange(r, err).ifPresent(c -> {
+                        roleChange(reader, r, err).ifPresent(c -> {
                             print(out, options.output, c);
                             seen[0]++;
                         });
@@ -360,7 +396,7 @@ public final class CtlCommand implements Runnable {
                 RoleChange[] answer = {null};
                 Clock clock = options.clock;
                 reader.follow(Topics.ROLE_CHANGES, from, r -> {
-                    Optional<RoleChange> c = group.equals(r.key()) ? roleChange(r, err) : Optional.empty();
+                    Optional<RoleChange> c = group.equals(r.key()) ? roleChange(reader, r, err) : Optional.empty();
                     if (c.isPresent() && id.equals(c.get().getCommandId())) {
                         print(out, options.output, c.get());
                         if (c.get().getKind() == DecisionKind.COMMAND_REFUSED || finishes(c.get())) {

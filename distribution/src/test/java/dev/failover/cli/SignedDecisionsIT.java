@@ -95,6 +95,17 @@ class SignedDecisionsIT {
                 assertEquals(503, beta.roleStatus(), "beta was not promoted");
                 assertEquals(alphaEdges, alpha.edges().size(), "no hook ran on alpha: " + alpha.edges());
                 assertEquals(betaEdges, beta.edges().size(), "no hook ran on beta: " + beta.edges());
+                // ctl shows the forgeries only to whom does not ask for signatures
+                CtlIT.Run shown = CtlIT.run(bootstrap, "history", "--group", "signed");
+                assertTrue(shown.out().contains("1000000"), "without --trust-key the forgery is listed: " + shown.both());
+                CtlIT.Run checked = CtlIT.run(bootstrap, "history", "--group", "signed", "--trust-key",
+                        keys.resolve("coordinator.pub").toString());
+                assertEquals(0, checked.exit(), checked.err());
+                assertTrue(!checked.out().contains("1000000") && checked.out().contains("elected alpha"),
+                        "with it only the coordinator's decisions: " + checked.out());
+                assertTrue(checked.err().contains("left out a RoleChange record of signed") && checked.err()
+                        .contains(": unsigned (") && checked.err().contains(": unknown-key (")
+                        && checked.err().contains(": invalid ("), checked.err());
                 for (AgentProcess agent : List.of(alpha, beta)) {
                     String metrics = agent.metrics();
                     assertTrue(unverified(metrics, "unsigned") >= 1 && unverified(metrics, "unknown-key") >= 1

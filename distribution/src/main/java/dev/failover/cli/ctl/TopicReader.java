@@ -30,8 +30,16 @@ public final class TopicReader implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final String bootstrapServers;
     private final Duration timeout;
+    /** Checks role change and state records against --trust-key, or null: every record is shown. */
+    private final dev.failover.wire.sign.RecordVerifier verifier;
 
     public TopicReader(String bootstrapServers, Map<String, String> kafka, Duration timeout) {
+        this(bootstrapServers, kafka, timeout, null);
+    }
+
+    public TopicReader(String bootstrapServers, Map<String, String> kafka, Duration timeout,
+                       dev.failover.wire.sign.RecordVerifier verifier) {
+        this.verifier = verifier;
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -43,6 +51,11 @@ public final class TopicReader implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.bootstrapServers = bootstrapServers;
         this.timeout = timeout;
+    }
+
+    /** The check of signatures (--trust-key), or null. */
+    public dev.failover.wire.sign.RecordVerifier verifier() {
+        return verifier;
     }
 
     /** Every partition of {@code topic}; fails clearly if Kafka is unreachable or the topic is missing. */
