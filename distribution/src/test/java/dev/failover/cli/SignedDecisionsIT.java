@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Signed decisions (issue 14) with real processes on a real broker: a coordinator with {@code --signing-key}, agents
  * with {@code --trust-key}. Anyone who can write the role-change topic writes a decision that stands the primary down
- * and promotes the standby: unsigned, signed by another key, and signed by another key under the coordinator's key id.
+ * and promotes the standby: unsigned, signed by another key, and signed by another key under the coordinator's key id;
+ * and replays the coordinator's own signed election.
  * The agents that trust the coordinator's key act on none of them; the same forgery makes an agent without
  * {@code --trust-key} stand its service down (what the issue found), so the check is what stops it.
  */
@@ -86,6 +87,10 @@ class SignedDecisionsIT {
                     }
                     producer.send(new ProducerRecord<>(Topics.ROLE_CHANGES, "open", forgery(bootstrap, "open", "delta",
                             null))).get();
+                    // and a replay: the coordinator's own signed election of alpha, written again
+                    ConsumerRecord<String, byte[]> election = firstRecord(bootstrap, "signed");
+                    producer.send(new ProducerRecord<>(Topics.ROLE_CHANGES, null, "signed", election.value(),
+                            election.headers())).get();
                 }
                 Await.until(Duration.ofSeconds(10), "the agent without --trust-key obeys the forgery",
                         () -> open.edges().size() > openEdges);
@@ -147,6 +152,24 @@ class SignedDecisionsIT {
         RoleChange forged = RoleChange.newBuilder(genuine).setEpoch(1_000_000).setMembers(members)
                 .setReason("forged").build();
         return WireSerdes.roleChange().serialize(Topics.ROLE_CHANGES, forged);
+    }
+
+    /** The first record of {@code group} on the role-change topic, headers and all. */
+    private static ConsumerRecord<String, byte[]> firstRecord(String bootstrap, String group) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+                "group.id", "replayer-" + group, "auto.offset.reset", "earliest", "isolation.level", "read_committed"),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(Topics.ROLE_CHANGES));
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < until) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (group.equals(r.key())) {
+                        return r;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no decision for " + group);
     }
 
     private static double unverified(String metrics, String reason) {

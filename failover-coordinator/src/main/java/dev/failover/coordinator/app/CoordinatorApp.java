@@ -126,6 +126,13 @@ public final class CoordinatorApp implements AutoCloseable {
         log.atInfo().addKeyValue("instance", instanceId).addKeyValue("bootstrap", config.bootstrapServers())
                 .addKeyValue("http", http == null ? "off" : http.address())
                 .log("coordinator started");
+        if (settings.signer() == null) {
+            log.warn("signing nothing (no signing.key): agents given --trust-key will act on none of this coordinator's "
+                    + "decisions, and agents without it obey anyone who can write the role-change topic");
+        } else {
+            log.info("signing every role change and state record with key {}",
+                    dev.failover.wire.sign.SigningKeys.idHex(settings.signer().keyId()));
+        }
     }
 
     /**

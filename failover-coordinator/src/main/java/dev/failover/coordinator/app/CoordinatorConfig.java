@@ -250,14 +250,23 @@ public final class CoordinatorConfig extends AbstractConfig {
         String name = key.getFileName().toString();
         java.nio.file.Path pub = key.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4)
                 : name) + ".pub");
+        dev.failover.wire.sign.RecordSigner signer;
         try {
-            return new dev.failover.wire.sign.RecordSigner(dev.failover.wire.sign.SigningKeys.loadPrivate(key),
+            signer = new dev.failover.wire.sign.RecordSigner(dev.failover.wire.sign.SigningKeys.loadPrivate(key),
                     dev.failover.wire.sign.SigningKeys.loadPublic(pub));
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            throw new ConfigException(SIGNING_KEY_CONFIG + ": " + (e instanceof java.nio.file.NoSuchFileException
-                    ? "no such file " + e.getMessage() + " (the public key must sit beside the private one as NAME.pub)"
-                    : e.getMessage()));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(SIGNING_KEY_CONFIG + ": no such file " + e.getFile() + (e.getFile().equals(
+                    pub.toString()) ? " (the public key must sit beside the private one as NAME.pub)" : ""));
+        } catch (java.io.IOException e) {
+            throw new ConfigException(SIGNING_KEY_CONFIG + ": cannot read " + key + " or " + pub + " (" + e + ")");
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(SIGNING_KEY_CONFIG + ": " + e.getMessage());
         }
+        if (!signer.pairsWithItsPublicKey()) {
+            throw new ConfigException(SIGNING_KEY_CONFIG + ": " + key + " and " + pub + " are not one key pair: agents "
+                    + "would refuse every record it signs");
+        }
+        return signer;
     }
 
     public ShellSettings.BrakeSettings brake() {

@@ -101,13 +101,18 @@ public final class RoleFeed {
                             mine.add(r);
                         }
                     });
-                    // the newest record of a batch is the assignment: never flap through older ones
+                    // the decision of the highest epoch in a batch is the assignment: never flap through older ones.
+                    // Not simply the newest record: a copy of an old (even genuinely signed) decision appended behind
+                    // the new one must not hide it
+                    RoleChange newest = null;
                     for (int i = mine.size() - 1; i >= 0; i--) {
                         RoleChange change = decode(mine.get(i));
-                        if (change != null) {
-                            listener.roleChange(change);
-                            break;
+                        if (change != null && (newest == null || change.getEpoch() > newest.getEpoch())) {
+                            newest = change;
                         }
+                    }
+                    if (newest != null) {
+                        listener.roleChange(newest);
                     }
                     if (nanos.getAsLong() - nextCheck >= 0) {
                         nextCheck = nanos.getAsLong() + interval;
@@ -154,7 +159,11 @@ public final class RoleFeed {
                 if (settings.group().equals(r.key()) && r.value() != null
                         && verified(RecordSigner.GROUP_STATE, r)) {
                     try {
-                        latest = WireSerdes.groupState().deserialize(r.topic(), r.value());
+                        GroupState read = WireSerdes.groupState().deserialize(r.topic(), r.value());
+                        // the highest epoch, not the last record: a copy of an older state must not lower the floor
+                        if (latest == null || read.getEpoch() >= latest.getEpoch()) {
+                            latest = read;
+                        }
                     } catch (WireFormatException e) {
                         metrics.unreadableRecord();
                         log.warn("skipping an unreadable state record: {}", e.getMessage());

@@ -6,6 +6,7 @@ import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.util.List;
 import org.apache.kafka.common.header.Headers;
 
 /**
@@ -26,11 +27,21 @@ public final class RecordSigner {
     public static final String GROUP_STATE = "GroupState";
 
     private final PrivateKey key;
+    private final PublicKey publicKey;
     private final byte[] keyId;
 
     public RecordSigner(PrivateKey key, PublicKey publicKey) {
         this.key = key;
+        this.publicKey = publicKey;
         this.keyId = SigningKeys.id(publicKey);
+    }
+
+    /** Whether this signer's private key signs what its public key verifies (a mismatched pair is a set-up error). */
+    public boolean pairsWithItsPublicKey() {
+        byte[] probe = "failover key pair check".getBytes(StandardCharsets.UTF_8);
+        Headers headers = sign("probe", "probe", probe, new org.apache.kafka.common.header.internals.RecordHeaders());
+        return new RecordVerifier(List.of(publicKey)).check("probe", "probe", probe, headers)
+                == RecordVerifier.Outcome.VALID;
     }
 
     public byte[] keyId() {
@@ -57,12 +68,15 @@ public final class RecordSigner {
         }
     }
 
-    /** {@code "failover/v1\0" + kind + "\0" + u32 len(key) + key + u32 len(value) + value}, UTF-8. */
+    /**
+     * {@code "failover/v1\0" + kind + "\0" + i32 len(key) + key + i32 len(value) + value}, UTF-8; a null key or value
+     * (a tombstone) has length -1, so it never signs the same as an empty one.
+     */
     static byte[] message(String kind, String recordKey, byte[] value) {
         byte[] prefix = ("failover/v1\0" + kind + "\0").getBytes(StandardCharsets.UTF_8);
         byte[] k = recordKey == null ? new byte[0] : recordKey.getBytes(StandardCharsets.UTF_8);
         byte[] v = value == null ? new byte[0] : value;
-        return ByteBuffer.allocate(prefix.length + 8 + k.length + v.length).put(prefix).putInt(k.length).put(k)
-                .putInt(v.length).put(v).array();
+        return ByteBuffer.allocate(prefix.length + 8 + k.length + v.length).put(prefix)
+                .putInt(recordKey == null ? -1 : k.length).put(k).putInt(value == null ? -1 : v.length).put(v).array();
     }
 }

@@ -27,6 +27,9 @@ public final class RecordVerifier {
     private record Trusted(byte[] id, PublicKey key) {
     }
 
+    /** An Ed25519 signature's length in bytes. */
+    static final int SIGNATURE_LENGTH = 64;
+
     private final List<Trusted> trusted = new ArrayList<>();
 
     public RecordVerifier(List<PublicKey> keys) {
@@ -49,6 +52,9 @@ public final class RecordVerifier {
         if (sig == null || id == null || sig.value() == null || id.value() == null) {
             return Outcome.UNSIGNED;
         }
+        if (sig.value().length != SIGNATURE_LENGTH) {
+            return Outcome.INVALID; // no Ed25519 signature: refused before any arithmetic
+        }
         for (Trusted t : trusted) {
             if (Arrays.equals(t.id(), id.value())) {
                 return verify(t.key(), kind, recordKey, value, sig.value()) ? Outcome.VALID : Outcome.INVALID;
@@ -63,8 +69,8 @@ public final class RecordVerifier {
             ed.initVerify(key);
             ed.update(RecordSigner.message(kind, recordKey, value));
             return ed.verify(signature);
-        } catch (java.security.SignatureException e) {
-            return false; // a malformed signature is a wrong one
+        } catch (java.security.SignatureException | RuntimeException e) {
+            return false; // a malformed signature is a wrong one, whatever the provider throws for it
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot verify with Ed25519: " + e.getMessage(), e);
         }

@@ -47,16 +47,26 @@ public final class SigningKeys {
         if (Files.exists(pub)) {
             throw new FileAlreadyExistsException(pub.toString(), null, "not overwriting an existing key");
         }
-        // created with its final permissions: never readable by others, not even for a moment
-        Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(key, pem(PRIVATE, pair.getPrivate().getEncoded()));
+        // created with its final permissions (never readable by others, not even for a moment) and written through the
+        // same open file: nothing can swap it for a link in between
+        try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(key, Set.of(
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            out.write(java.nio.ByteBuffer.wrap(pem(PRIVATE, pair.getPrivate().getEncoded())
+                    .getBytes(StandardCharsets.US_ASCII)));
+        }
         Files.writeString(pub, pem(PUBLIC, pair.getPublic().getEncoded()));
         return pair;
     }
 
     /** The private key in {@code file}; refuses one that its group or others may read, naming the fix. */
     public static PrivateKey loadPrivate(Path file) throws IOException {
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            perms = Set.of(); // a file system without POSIX permissions: nothing to check
+        }
         if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
             throw new IllegalArgumentException("the signing key " + file + " may be read by others ("
                     + PosixFilePermissions.toString(perms) + "): chmod 600 " + file);

@@ -77,6 +77,20 @@ class RecordSigningTest {
     }
 
     @Test
+    void aTombstoneDoesNotSignTheSameAsAnEmptyValueAndAMismatchedPairIsFound() throws Exception {
+        RecordSigner coordinator = signer("coordinator");
+        RecordVerifier verifier = trusting("coordinator");
+        Headers tombstone = coordinator.sign("GroupState", "g1", null, new RecordHeaders());
+        assertEquals(Outcome.VALID, verifier.check("GroupState", "g1", null, tombstone));
+        assertEquals(Outcome.INVALID, verifier.check("GroupState", "g1", new byte[0], tombstone));
+        assertTrue(coordinator.pairsWithItsPublicKey());
+        signer("other");
+        RecordSigner mismatched = new RecordSigner(SigningKeys.loadPrivate(dir.resolve("coordinator.key")),
+                SigningKeys.loadPublic(dir.resolve("other.pub")));
+        assertTrue(!mismatched.pairsWithItsPublicKey(), "a private key with another pair's public key");
+    }
+
+    @Test
     void duringARotationBothKeysAreTrusted() throws Exception {
         RecordSigner old = signer("old");
         RecordSigner next = signer("new");
