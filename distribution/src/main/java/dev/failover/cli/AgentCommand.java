@@ -175,7 +175,7 @@ public final class AgentCommand implements Callable<Integer> {
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
                             spec.commandLine().getErr())), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
-                    failsafeSettings(), trustKeys());
+                    failsafeSettings(), TrustKeys.load(trustKeyFiles));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -191,21 +191,6 @@ public final class AgentCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
-    }
-
-    /** The keys of --trust-key, each file named when it cannot be read as one. */
-    private java.util.List<java.security.PublicKey> trustKeys() {
-        java.util.List<java.security.PublicKey> keys = new java.util.ArrayList<>();
-        for (Path file : trustKeyFiles) {
-            try {
-                keys.add(dev.failover.wire.sign.SigningKeys.loadPublic(file));
-            } catch (java.io.IOException e) {
-                throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--trust-key: " + e.getMessage());
-            }
-        }
-        return keys;
     }
 
     /** Failsafe's settings from the flags, or null when --failsafe is not given (its other flags then refused). */

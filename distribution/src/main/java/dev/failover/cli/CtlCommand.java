@@ -94,23 +94,22 @@ public final class CtlCommand implements Runnable {
             "error what was left out (unsigned, another key, wrongly signed). Repeatable."})
         List<java.nio.file.Path> trustKeys = new ArrayList<>();
 
-        /** The file's settings under the flags', said once if a secret came as a flag. */
+        /** The file's settings under the flags', read (and a secret among the flags said) once per command. */
+        private Map<String, String> kafkaSettings;
+
         Map<String, String> kafka() {
-            return KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka", new java.io.PrintWriter(System.err, true));
+            if (kafkaSettings == null) {
+                kafkaSettings = KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
+                        new java.io.PrintWriter(System.err, true));
+            }
+            return kafkaSettings;
         }
 
         /** Wall-clock time, for ages, --since and command timestamps. */
         Clock clock = Clock.systemUTC();
 
         TopicReader reader() {
-            List<java.security.PublicKey> keys = new ArrayList<>();
-            for (java.nio.file.Path file : trustKeys) {
-                try {
-                    keys.add(dev.failover.wire.sign.SigningKeys.loadPublic(file));
-                } catch (java.io.IOException e) {
-                    throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
-                }
-            }
+            List<java.security.PublicKey> keys = TrustKeys.load(trustKeys);
             return new TopicReader(bootstrapServers, kafka(), timeout,
                     keys.isEmpty() ? null : new dev.failover.wire.sign.RecordVerifier(keys));
         }

@@ -187,7 +187,8 @@ public final class Agent implements AutoCloseable {
                     + "coordinator's public key to act only on what it signed)", settings.roleChangeTopic());
         } else {
             log.info("acting only on role changes and state records signed by {} (--trust-key)",
-                    new dev.failover.wire.sign.RecordVerifier(settings.trustKeys()).keyIds());
+                    settings.trustKeys().stream().map(k -> dev.failover.wire.sign.SigningKeys.idHex(
+                            dev.failover.wire.sign.SigningKeys.id(k))).toList());
         }
         return this;
     }

@@ -242,6 +242,17 @@ public final class CoordinatorConfig extends AbstractConfig {
      * the {@code .pub} file beside it, as {@code failover keys generate} writes them), or null when unset.
      */
     public dev.failover.wire.sign.RecordSigner signer() {
+        if (!signerRead) { // read (files, a probe signature) once: checked at parse, used at start
+            signer = readSigner();
+            signerRead = true;
+        }
+        return signer;
+    }
+
+    private dev.failover.wire.sign.RecordSigner signer;
+    private boolean signerRead;
+
+    private dev.failover.wire.sign.RecordSigner readSigner() {
         String file = getString(SIGNING_KEY_CONFIG);
         if (file.isBlank()) {
             return null;

@@ -93,16 +93,17 @@ public final class Decider {
         GroupRecord base = record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
                 ? record.withMode(beat.getMode()) : record;
         // a maximum out of bounds is a problem (below), and counts as the longest one for the hold
-        int failsafeMax = beat.getFailsafe() == null ? 0 : beat.getFailsafe().getMaxMs() <= 0
-                || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS ? MAX_FAILSAFE_MS : beat.getFailsafe().getMaxMs();
+        boolean failsafeOutOfBounds = beat.getFailsafe() != null
+                && (beat.getFailsafe().getMaxMs() <= 0 || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS);
+        int failsafeMax = beat.getFailsafe() == null ? 0 : failsafeOutOfBounds ? MAX_FAILSAFE_MS
+                : beat.getFailsafe().getMaxMs();
         Timing timing = new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs(),
                 failsafeMax);
         String problem = timing.problem(policy.minMarginMs()).orElse(null);
         if (problem == null && beat.getMode() != base.mode()) {
             problem = "it runs in " + beat.getMode() + " mode but the group is " + base.mode();
         }
-        if (problem == null && beat.getFailsafe() != null
-                && (beat.getFailsafe().getMaxMs() <= 0 || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS)) {
+        if (problem == null && failsafeOutOfBounds) {
             problem = "its failsafe maximum " + beat.getFailsafe().getMaxMs() + " ms is outside 1.." + MAX_FAILSAFE_MS
                     + " ms";
         }

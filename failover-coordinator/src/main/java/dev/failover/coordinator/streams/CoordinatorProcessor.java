@@ -290,7 +290,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             // written by someone who knows this instance's id but not its secret (or a copy with a clock it has not
             // reached): crediting it could lift the self-guard, so it proves nothing
             long refused = stats.fenceMarkersRefused.incrementAndGet();
-            if (refused == 1 || Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
+            if (Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
                 log.atWarn().addKeyValue("key", record.key()).addKeyValue("refused", refused)
                         .log("ignoring a fence marker with this instance's id that this process did not write ({}): {} "
                                         + "so far; someone who can write heartbeats tried to lift the self-guard",
