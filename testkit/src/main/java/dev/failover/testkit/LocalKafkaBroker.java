@@ -60,6 +60,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
     private final int nodeId;
     private final String quorumVoters;
     private final String clusterId;
+    private final Path securityDir;
+    private final List<String> secureUsers;
+    private BrokerSecurity security;
+    private int internalPort;
     private Process process;
 
     private LocalKafkaBroker(Builder builder) {
@@ -78,6 +82,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
         this.nodeId = builder.nodeId;
         this.quorumVoters = builder.quorumVoters;
         this.clusterId = builder.clusterId;
+        this.securityDir = builder.securityDir;
+        this.secureUsers = List.copyOf(builder.secureUsers);
     }
 
     public static Builder builder() {
@@ -117,6 +123,24 @@ public final class LocalKafkaBroker implements KafkaBroker {
         return dataDir;
     }
 
+    /**
+     * A secured broker's users, passwords and client files ({@link Builder#secure}); empty for a plaintext broker.
+     * Known once the broker has started.
+     */
+    public synchronized java.util.Optional<BrokerSecurity> security() {
+        return java.util.Optional.ofNullable(security);
+    }
+
+    /**
+     * An Admin client's settings for this broker: on a plaintext broker the bootstrap servers alone, on a secured one
+     * the SCRAM super user {@value BrokerSecurity#ADMIN}.
+     */
+    public synchronized Properties adminProperties() {
+        Properties props = security == null ? new Properties() : security.clientProperties(BrokerSecurity.ADMIN);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return props;
+    }
+
     public Path logFile() {
         return dataDir.resolve(LOG_FILE);
     }
@@ -129,6 +153,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
         long began = System.nanoTime();
         try {
             Files.createDirectories(dataDir);
+            if (securityDir != null && security == null) {
+                security = new BrokerSecurity(securityDir, secureUsers);
+            }
             for (int attempt = 1; ; attempt++) {
                 boolean firstStart = !Files.exists(dataDir.resolve("logs").resolve("meta.properties"));
                 boolean chosePorts = choosePorts();
@@ -227,6 +254,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
             controllerPort = portSource.getAsInt();
             chose = true;
         }
+        if (securityDir != null && internalPort == 0) {
+            internalPort = portSource.getAsInt();
+            chose = true;
+        }
         for (String name : relayedListeners.keySet()) {
             if (!relayedPorts.containsKey(name)) {
                 relayedPorts.put(name, portSource.getAsInt());
@@ -243,6 +274,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         if (!fixedControllerPort) {
             controllerPort = 0;
         }
+        internalPort = 0;
         relayedPorts.clear();
     }
 
@@ -269,6 +301,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("listener.security.protocol.map", protocols.toString());
+        if (security != null) {
+            props.putAll(security.serverProperties(host, port, internalPort, controllerPort));
+        }
         props.put("log.dirs", dataDir.resolve("logs").toString());
         props.put("num.partitions", "1");
         props.put("offsets.topic.replication.factor", "1");
@@ -297,7 +332,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
         Properties properties = new Properties();
         properties.putAll(props);
         Path file = dataDir.resolve("server.properties");
-        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+        // A secured broker's file holds its key store password: readable by its owner only.
+        try (Writer out = new java.io.OutputStreamWriter(TestPki.secretFile(file), StandardCharsets.UTF_8)) {
             properties.store(out, "written by failover's LocalKafkaBroker");
         }
         return file;
@@ -367,8 +403,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
             checkAliveAndInTime(deadline);
             Await.pause(50);
         }
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        // A secured broker is first reached as itself (a super user) on the internal listener: no SCRAM user exists yet.
+        Properties props = security == null ? adminProperties() : security.internalAdminProperties(host, internalPort);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "2000");
         try (Admin admin = Admin.create(props)) {
@@ -376,6 +412,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
                 try {
                     if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000)).nodes()
                             .get(2, TimeUnit.SECONDS).isEmpty()) {
+                        if (security != null) {
+                            security.createUsers(admin, bootstrapServers(), deadline);
+                        }
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
@@ -448,6 +487,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
         private int nodeId = 1;
         private String quorumVoters;
         private String clusterId;
+        private Path securityDir;
+        private final List<String> secureUsers = new ArrayList<>();
 
         private Builder() {
         }
@@ -500,6 +541,18 @@ public final class LocalKafkaBroker implements KafkaBroker {
             return this;
         }
 
+        /**
+         * A secured broker ({@link BrokerSecurity}): clients on SASL_SSL with SCRAM-SHA-512, the broker's own links on
+         * mutual TLS, ACLs enforced (nothing allowed without one). Certificates and each user's client file go to
+         * {@code dir}; {@code users} are the SCRAM users besides the super user {@value BrokerSecurity#ADMIN}.
+         */
+        public Builder secure(Path dir, String... users) {
+            this.securityDir = dir.toAbsolutePath();
+            this.secureUsers.clear();
+            this.secureUsers.addAll(List.of(users));
+            return this;
+        }
+
         /** Any {@code server.properties} setting; wins over the defaults. */
         public Builder property(String key, String value) {
             overrides.put(key, value);
@@ -542,6 +595,9 @@ public final class LocalKafkaBroker implements KafkaBroker {
             } catch (ClassNotFoundException e) {
                 throw new IllegalStateException("kafka.Kafka is not on the class path: add the dependency "
                         + "org.apache.kafka:kafka_2.13 (runtime scope) to run a local broker", e);
+            }
+            if (securityDir != null && (!relayedListeners.isEmpty() || quorumVoters != null)) {
+                throw new IllegalArgumentException("a secured broker is a single node without relayed listeners");
             }
             if (quorumVoters != null && (port == 0 || controllerPort == 0 || clusterId == null)) {
                 throw new IllegalArgumentException("a node of a static quorum needs fixed ports and a cluster id");
