@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
-        subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class, KeysCommand.class,
-            CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class,
+            KeysCommand.class, AclsCommand.class, CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
