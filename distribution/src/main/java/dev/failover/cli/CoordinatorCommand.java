@@ -48,6 +48,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "generate). Agents given the public key with --trust-key act on nothing else.")
     Path signingKey;
 
+    @Option(names = "--kafka-config", paramLabel = "FILE", description = {
+        "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.* "
+            + "settings; --set and FAILOVER_KAFKA_* win."})
+    Path kafkaConfig;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. --set "
             + "topic.partitions=12 or --set kafka.security.protocol=SSL.")
     Map<String, String> settings = new LinkedHashMap<>();
@@ -88,6 +93,14 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 file.load(in);
             }
             file.stringPropertyNames().forEach(k -> merged.put(k, file.getProperty(k)));
+        }
+        if (kafkaConfig != null) {
+            try {
+                KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
+                        .forEach((k, v) -> merged.put(CoordinatorConfig.KAFKA_PREFIX + k, v));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
         merged.putAll(CoordinatorConfig.fromEnvironment(environment));
         KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()

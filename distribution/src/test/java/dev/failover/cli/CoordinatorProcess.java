@@ -38,8 +38,15 @@ final class CoordinatorProcess implements AutoCloseable {
 
     /** A coordinator with {@code settings} ({@code key=value}, as --set takes them) over the defaults. */
     static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings) {
+        return launch(name, bootstrap, stateDir, settings, List.of());
+    }
+
+    /** As {@link #launch(String, String, Path, List)}, with {@code extraArgs} (flags) after the usual ones. */
+    static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings,
+                                     List<String> extraArgs) {
         List<String> args = new ArrayList<>(List.of("coordinator", "--bootstrap-servers", bootstrap,
                 "--state-dir", stateDir.toString(), "--http-port", "0"));
+        args.addAll(extraArgs);
         for (String setting : settings) {
             args.add("--set");
             args.add(setting);

@@ -41,6 +41,23 @@ class KafkaClientSettingsTest {
     }
 
     @Test
+    void theCoordinatorReadsTheFileAsKafkaSettingsUnderItsFlags() throws Exception {
+        Path file = Files.writeString(dir.resolve("coordinator.properties"), """
+                security.protocol=SASL_SSL
+                sasl.mechanism=SCRAM-SHA-512
+                """);
+        String[] args = {"coordinator", "--bootstrap-servers", "b:1", "--kafka-config", file.toString(), "--set",
+            "kafka.sasl.mechanism=PLAIN"};
+        var cli = FailoverCli.newCommandLine(args, Map.of());
+        cli.setErr(new PrintWriter(new StringWriter()));
+        var parsed = cli.parseArgs(args);
+        CoordinatorCommand command = (CoordinatorCommand) parsed.subcommand().commandSpec().userObject();
+        Map<String, String> resolved = command.resolve();
+        assertEquals("SASL_SSL", resolved.get("kafka.security.protocol"));
+        assertEquals("PLAIN", resolved.get("kafka.sasl.mechanism"), "--set wins");
+    }
+
+    @Test
     void anUnreadableFileIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KafkaClientSettings.merged(
                 dir.resolve("absent.properties"), Map.of(), "--kafka", new PrintWriter(new StringWriter())));
