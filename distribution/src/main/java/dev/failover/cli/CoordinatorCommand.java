@@ -48,6 +48,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
             + "generate). Agents given the public key with --trust-key act on nothing else.")
     Path signingKey;
 
+    @Option(names = "--trust-operator-key", paramLabel = "FILE", description = {
+        "An operator's public key (failover keys generate --name operator), repeatable: act only on commands signed",
+        "by one of them (failover ctl --signing-key) for the group's current epoch (operator.trust.keys)."})
+    java.util.List<Path> operatorKeys = new java.util.ArrayList<>();
+
     @Option(names = "--kafka-config", paramLabel = "FILE", description = {
         "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.* "
             + "settings; --set and FAILOVER_KAFKA_* win."})
@@ -117,6 +122,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
         }
         if (signingKey != null) {
             merged.put(CoordinatorConfig.SIGNING_KEY_CONFIG, signingKey.toString());
+        }
+        if (!operatorKeys.isEmpty()) {
+            merged.put(CoordinatorConfig.OPERATOR_TRUST_KEYS_CONFIG, String.join(",", operatorKeys.stream()
+                    .map(Path::toString).toList()));
         }
         if (!merged.containsKey(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing --bootstrap-servers "

@@ -94,6 +94,11 @@ public final class CtlCommand implements Runnable {
             "error what was left out (unsigned, another key, wrongly signed). Repeatable."})
         List<java.nio.file.Path> trustKeys = new ArrayList<>();
 
+        @Option(names = "--signing-key", paramLabel = "FILE", description = {
+            "An operator's Ed25519 private key (NAME.pub beside it; failover keys generate --name operator): commands",
+            "are signed with it, for coordinators that trust only operator keys (operator.trust.keys)."})
+        java.nio.file.Path signingKey;
+
         /** The file's settings under the flags', read (and a secret among the flags said) once per command. */
         private Map<String, String> kafkaSettings;
 
@@ -383,11 +388,12 @@ public final class CtlCommand implements Runnable {
             PrintWriter err = spec.commandLine().getErr();
             String id = UUID.randomUUID().toString();
             Command command = command(id);
+            dev.failover.wire.sign.RecordSigner signer = signer();
             try (TopicReader reader = options.reader()) {
-                state(reader, group, err);
+                long epoch = state(reader, group, err).getEpoch();
                 Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
                 reader.partitions(Topics.COMMANDS); // the producer would create it: fail clearly instead
-                send(command);
+                send(command, signer, epoch);
                 if (options.output == Output.TABLE) {
                     out.printf("sent %s %s for %s; waiting for the coordinator%n", command.getType(), id, group);
                     out.flush();
@@ -416,7 +422,24 @@ public final class CtlCommand implements Runnable {
             }
         }
 
-        private void send(Command command) throws InterruptedException {
+        /** The operator's signer ({@code --signing-key}), or null. */
+        private dev.failover.wire.sign.RecordSigner signer() {
+            if (options.signingKey == null) {
+                return null;
+            }
+            try {
+                return dev.failover.wire.sign.RecordSigner.load(options.signingKey);
+            } catch (java.io.IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--signing-key: cannot read "
+                        + options.signingKey + " or the .pub beside it (" + e + ")");
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--signing-key: " + e.getMessage());
+            }
+        }
+
+        /** Writes the command, signed for the group's {@code epoch} when there is a signer. */
+        private void send(Command command, dev.failover.wire.sign.RecordSigner signer, long epoch)
+                throws InterruptedException {
             Properties props = new Properties();
             props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers);
             props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -424,10 +447,15 @@ public final class CtlCommand implements Runnable {
             props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(Math.max(options.timeout.toMillis(), 1000)));
             props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
             props.putAll(options.kafka());
-            try (KafkaProducer<String, Command> producer = new KafkaProducer<>(props, new StringSerializer(),
-                    WireSerdes.command())) {
-                producer.send(new ProducerRecord<>(Topics.COMMANDS, group, command)).get(options.timeout.toMillis(),
-                        TimeUnit.MILLISECONDS);
+            byte[] value = WireSerdes.command().serialize(Topics.COMMANDS, command);
+            org.apache.kafka.common.header.Headers headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+            if (signer != null) {
+                signer.signCommand(group, value, epoch, headers);
+            }
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
+                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(Topics.COMMANDS, null, group, value, headers))
+                        .get(options.timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 throw new CtlException(CtlException.FAILED, "could not write the command to " + Topics.COMMANDS + ": "
                         + (e.getCause() == null ? e : e.getCause()).getMessage());

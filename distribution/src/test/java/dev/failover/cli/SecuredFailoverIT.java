@@ -35,9 +35,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The whole system on a secured broker (issue 14): SASL_SSL with SCRAM, ACLs enforced and nothing allowed without
- * one, the ACLs {@code failover acls --apply} generates and no more, signed decisions. Two coordinators, two agents
- * and {@code ctl}, each as its principal with its own client file: a switchover and a failover go through, and the
- * agent's credential cannot write a role change.
+ * one, the ACLs {@code failover acls --apply} generates and no more, signed decisions and signed commands. Two
+ * coordinators, two agents and {@code ctl}, each as its principal with its own client file: a switchover and a
+ * failover go through; the agent's credential cannot write a role change or a command, and a command without the
+ * operator's key is refused.
  */
 class SecuredFailoverIT {
 
@@ -48,6 +49,7 @@ class SecuredFailoverIT {
         Path dir = Files.createTempDirectory("secured-");
         Path keys = dir.resolve("keys");
         SigningKeys.generate(keys, "coordinator");
+        SigningKeys.generate(keys, "operator");
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker"))
                 .secure(dir.resolve("security"), "coordinator", "agent", "operator").build()) {
             broker.start();
@@ -60,7 +62,8 @@ class SecuredFailoverIT {
             assertEquals(0, acls.exit(), acls.both());
 
             List<String> coordinatorArgs = List.of("--kafka-config", security.clientConfig("coordinator").toString(),
-                    "--signing-key", keys.resolve("coordinator.key").toString());
+                    "--signing-key", keys.resolve("coordinator.key").toString(),
+                    "--trust-operator-key", keys.resolve("operator.pub").toString());
             List<String> agentArgs = List.of("--kafka-config", security.clientConfig("agent").toString(),
                     "--trust-key", keys.resolve("coordinator.pub").toString());
             try (CoordinatorProcess first = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
@@ -88,8 +91,15 @@ class SecuredFailoverIT {
                 assertEquals(0, status.exit(), status.both());
                 assertTrue(status.out().contains("alpha"), status.both());
 
+                // A command with the operator's credential but without the operator's key is refused, with the reason.
+                CtlIT.Run unsigned = CtlIT.run(bootstrap, "pause", "--group", GROUP, "--timeout", "30s",
+                        "--kafka-config", operator);
+                assertEquals(3, unsigned.exit(), unsigned.both());
+                assertTrue(unsigned.err().contains("unsigned command"), unsigned.both());
+
                 CtlIT.Run switchover = CtlIT.run(bootstrap, "switchover", "--group", GROUP, "--to", "beta",
-                        "--timeout", "30s", "--kafka-config", operator);
+                        "--timeout", "30s", "--kafka-config", operator, "--signing-key",
+                        keys.resolve("operator.key").toString());
                 assertEquals(0, switchover.exit(), switchover.both());
                 Await.until(Duration.ofSeconds(30), "beta serves after the switchover",
                         () -> beta.roleStatus() == 200 && alpha.roleStatus() == 503);

@@ -102,7 +102,7 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
-                config.brake(), config.signer());
+                config.brake(), config.guards());
         streams = new KafkaStreams(CoordinatorTopology.build(settings, stats, processorWrap), streamsProperties(),
                 new BoundedCloseClients());
         streams.setUncaughtExceptionHandler(exception -> {
@@ -132,6 +132,12 @@ public final class CoordinatorApp implements AutoCloseable {
         } else {
             log.info("signing every role change and state record with key {}",
                     dev.failover.wire.sign.SigningKeys.idHex(settings.signer().keyId()));
+        }
+        if (settings.guards().operatorKeys() == null) {
+            log.warn("acting on any command (no operator.trust.keys): anyone who can write the command topic can pause "
+                    + "or switch over every group");
+        } else {
+            log.info("acting only on commands signed by operator key(s) {}", settings.guards().operatorKeys().keyIds());
         }
     }
 

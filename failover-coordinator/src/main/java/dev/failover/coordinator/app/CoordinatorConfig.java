@@ -33,6 +33,8 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String APPLICATION_ID_CONFIG = "application.id";
     public static final String STATE_DIR_CONFIG = "state.dir";
     public static final String SIGNING_KEY_CONFIG = "signing.key";
+    public static final String OPERATOR_TRUST_KEYS_CONFIG = "operator.trust.keys";
+    public static final String COMMAND_MAX_AGE_MS_CONFIG = "command.max.age.ms";
     public static final String HTTP_HOST_CONFIG = "http.host";
     public static final String HTTP_PORT_CONFIG = "http.port";
     public static final String HTTP_ADVERTISED_HOST_CONFIG = "http.advertised.host";
@@ -77,6 +79,13 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "An Ed25519 private key file (PEM, readable by its owner only; failover keys generate): every "
                     + "role change and state record is signed with it, and agents given its public key (the .pub "
                     + "beside it) act on nothing else. Empty: unsigned.")
+            .define(OPERATOR_TRUST_KEYS_CONFIG, Type.LIST, "", Importance.HIGH,
+                    "Operators' Ed25519 public key files (failover keys generate --name operator): commands are acted "
+                    + "on only when signed by one of them (failover ctl --signing-key), for the group's current epoch "
+                    + "and recently; any other is refused (COMMAND_REFUSED, with the reason). Empty: any command.")
+            .define(COMMAND_MAX_AGE_MS_CONFIG, Type.LONG, 120_000L, Range.between(1_000L, 3_600_000L), Importance.LOW,
+                    "With operator.trust.keys: a signed command issued further than this from the coordinator's wall "
+                    + "clock is refused, and a command id is answered once within it.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
                     "Address the HTTP endpoint (/health, /groups/{group}) binds to.")
             .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
@@ -179,7 +188,7 @@ public final class CoordinatorConfig extends AbstractConfig {
             }
         }
         CoordinatorConfig config = new CoordinatorConfig(settings);
-        config.signer(); // a key that cannot be read is a bad setting, said now
+        config.guards(); // a key that cannot be read is a bad setting, said now
         if (config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) <= config.getLong(COMMIT_INTERVAL_MS_CONFIG)) {
             throw new ConfigException(TRANSACTION_TIMEOUT_MS_CONFIG + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)
                     + " ms) must exceed " + COMMIT_INTERVAL_MS_CONFIG + " (" + config.getLong(COMMIT_INTERVAL_MS_CONFIG)
@@ -258,27 +267,36 @@ public final class CoordinatorConfig extends AbstractConfig {
             return null;
         }
         java.nio.file.Path key = java.nio.file.Path.of(file);
-        String name = key.getFileName().toString();
-        java.nio.file.Path pub = key.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4)
-                : name) + ".pub");
-        dev.failover.wire.sign.RecordSigner signer;
         try {
-            signer = new dev.failover.wire.sign.RecordSigner(dev.failover.wire.sign.SigningKeys.loadPrivate(key),
-                    dev.failover.wire.sign.SigningKeys.loadPublic(pub));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new ConfigException(SIGNING_KEY_CONFIG + ": no such file " + e.getFile() + (e.getFile().equals(
-                    pub.toString()) ? " (the public key must sit beside the private one as NAME.pub)" : ""));
+            return dev.failover.wire.sign.RecordSigner.load(key);
         } catch (java.io.IOException e) {
-            throw new ConfigException(SIGNING_KEY_CONFIG + ": cannot read " + key + " or " + pub + " (" + e + ")");
+            throw new ConfigException(SIGNING_KEY_CONFIG + ": cannot read " + key + " or the .pub beside it (" + e + ")");
         } catch (IllegalArgumentException e) {
             throw new ConfigException(SIGNING_KEY_CONFIG + ": " + e.getMessage());
         }
-        if (!signer.pairsWithItsPublicKey()) {
-            throw new ConfigException(SIGNING_KEY_CONFIG + ": " + key + " and " + pub + " are not one key pair: agents "
-                    + "would refuse every record it signs");
-        }
-        return signer;
     }
+
+    /** The signer, the trusted operator keys and the command age limit, read once. */
+    public ShellSettings.Guards guards() {
+        if (operatorKeys == null) {
+            java.util.List<String> files = getList(OPERATOR_TRUST_KEYS_CONFIG);
+            java.util.List<java.security.PublicKey> keys = new java.util.ArrayList<>();
+            for (String file : files) {
+                try {
+                    keys.add(dev.failover.wire.sign.SigningKeys.loadPublic(java.nio.file.Path.of(file)));
+                } catch (java.io.IOException e) {
+                    throw new ConfigException(OPERATOR_TRUST_KEYS_CONFIG + ": cannot read " + file + " (" + e + ")");
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(OPERATOR_TRUST_KEYS_CONFIG + ": " + file + ": " + e.getMessage());
+                }
+            }
+            operatorKeys = java.util.Optional.ofNullable(keys.isEmpty() ? null
+                    : new dev.failover.wire.sign.RecordVerifier(keys));
+        }
+        return new ShellSettings.Guards(signer(), operatorKeys.orElse(null), getLong(COMMAND_MAX_AGE_MS_CONFIG));
+    }
+
+    private java.util.Optional<dev.failover.wire.sign.RecordVerifier> operatorKeys;
 
     public ShellSettings.BrakeSettings brake() {
         return new ShellSettings.BrakeSettings(getDouble(BRAKE_MAX_SHARE_CONFIG), getInt(BRAKE_MIN_FAILOVERS_CONFIG),

@@ -641,6 +641,11 @@ public final class Decider {
         return startHandover(facts, primary.get(), to.node(), "switchover to " + to.node() + " requested" + by, id);
     }
 
+    /** A command refused before it reached the decider (the shell's operator-key check): the group unchanged. */
+    public static Decision refusal(GroupRecord record, String commandId, String reason) {
+        return refuse(record, commandId, reason);
+    }
+
     private static Decision refuse(GroupRecord record, String commandId, String reason) {
         return Decision.of(record, new Change(DecisionKind.COMMAND_REFUSED, record.epoch(), record.roles(), reason,
                 commandId));

@@ -69,6 +69,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final ShellStats stats;
     /** Seals this process's fence markers; only sealed ones count. */
     private final FenceSeal seal = FenceSeal.ofThisProcess();
+    private CommandGate commandGate;
     private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
     private final AvroSerde<Command> commands = WireSerdes.command();
     private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
@@ -274,6 +275,20 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                     command.getType() + " refused: group " + command.getGroup() + " is unknown to the coordinator",
                     command.getCommandId());
             publish(refusal, view(unknown), now);
+            return;
+        }
+        if (commandGate == null) {
+            commandGate = new CommandGate(settings.guards().operatorKeys(), settings.guards().commandMaxAgeMs());
+        }
+        String refusal = commandGate.refusal(record.key(), record.value(), record.headers(), command, stored.epoch(),
+                now.monoMs(), now.wallMs());
+        if (refusal != null) {
+            long refused = stats.commandsUnauthenticated.incrementAndGet();
+            if (Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
+                log.atWarn().addKeyValue("group", command.getGroup()).addKeyValue("commandId", command.getCommandId())
+                        .log("{} ({} commands refused so far by this check)", refusal, refused);
+            }
+            apply(command.getGroup(), stored, stored, Decider.refusal(stored, command.getCommandId(), refusal), now);
             return;
         }
         apply(command.getGroup(), stored, stored, decider.command(view(stored), command, now.monoMs()), now);

@@ -2,6 +2,7 @@ package dev.failover.coordinator.streams;
 
 import dev.failover.coordinator.core.Policy;
 import dev.failover.wire.sign.RecordSigner;
+import dev.failover.wire.sign.RecordVerifier;
 import dev.failover.wire.Topics;
 
 /**
@@ -9,15 +10,32 @@ import dev.failover.wire.Topics;
  *
  * @param punctuationIntervalMs how often the wall-clock punctuator looks for expiring groups and writes a fence marker
  * @param instanceId            this instance's id: only fence markers it wrote itself count (its own clock)
- * @param signer                signs every role change and state record written (signing.key), or null
+ * @param guards                what authenticates the records written and read: signatures, trusted operator keys
  */
 public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
-                            BrakeSettings brake, RecordSigner signer) {
+                            BrakeSettings brake, Guards guards) {
 
-    /** Records unsigned. */
+    /** Records unsigned, commands from anyone. */
     public ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
                          BrakeSettings brake) {
-        this(topics, punctuationIntervalMs, instanceId, policy, brake, null);
+        this(topics, punctuationIntervalMs, instanceId, policy, brake, Guards.none());
+    }
+
+    /** Signs every role change and state record written (signing.key), or null. */
+    public RecordSigner signer() {
+        return guards.signer();
+    }
+
+    /**
+     * @param signer          signs every role change and state record written, or null
+     * @param operatorKeys    the operator keys commands must be signed with (operator.trust.keys), or null: any
+     *                        command is acted on
+     * @param commandMaxAgeMs how far a signed command's issue time may be from this coordinator's wall clock
+     */
+    public record Guards(RecordSigner signer, RecordVerifier operatorKeys, long commandMaxAgeMs) {
+        public static Guards none() {
+            return new Guards(null, null, 120_000);
+        }
     }
 
     /** See {@link dev.failover.coordinator.core.Brake}. */

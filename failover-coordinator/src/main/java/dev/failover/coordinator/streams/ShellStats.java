@@ -33,6 +33,8 @@ public final class ShellStats {
     public final AtomicLong inconsistentMembers = new AtomicLong();
     public final AtomicLong membersRefused = new AtomicLong();
     public final AtomicLong fenceMarkersRefused = new AtomicLong();
+    /** Commands refused by the operator-key check (unsigned, wrongly signed, stale epoch, too old, repeated). */
+    public final AtomicLong commandsUnauthenticated = new AtomicLong();
     /** Heartbeats reporting an epoch above their group's current one (adopted by the next epoch below 2^53 only). */
     public final AtomicLong epochsAboveCurrent = new AtomicLong();
     /** 1 while /health answers 503 for any reason (set by the application's watchdog). */
@@ -79,6 +81,9 @@ public final class ShellStats {
         FunctionCounter.builder("failover.fence.markers.refused", fenceMarkersRefused, AtomicLong::get)
                 .description("fence markers with this instance's id that this process did not write (no or a wrong "
                         + "seal, or a send time ahead of its clock): ignored").register(registry);
+        FunctionCounter.builder("failover.commands.unauthenticated", commandsUnauthenticated, AtomicLong::get)
+                .description("commands refused by the operator-key check (unsigned, wrongly signed, for another "
+                        + "epoch, too old, or repeated)").register(registry);
         FunctionCounter.builder("failover.epochs.above.current", epochsAboveCurrent, AtomicLong::get)
                 .description("heartbeats reporting an epoch above their group's current one (a store that lost a "
                         + "write, or a forger); the next epoch exceeds them, up to 2^53").register(registry);

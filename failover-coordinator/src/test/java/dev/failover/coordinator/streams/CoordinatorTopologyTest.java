@@ -76,7 +76,7 @@ class CoordinatorTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
-                ShellSettings.BrakeSettings.defaults(), signer);
+                ShellSettings.BrakeSettings.defaults(), new ShellSettings.Guards(signer, operatorKeys, 120_000));
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
                 wrap, () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
@@ -88,6 +88,57 @@ class CoordinatorTopologyTest {
 
     /** Signs what the coordinator writes when set (before {@link #startWith}). */
     private dev.failover.wire.sign.RecordSigner signer;
+    /** The operator keys commands must be signed with, when set (before {@link #startWith}). */
+    private dev.failover.wire.sign.RecordVerifier operatorKeys;
+
+    @Test
+    void withOperatorKeysOnlyACommandSignedForTheCurrentEpochRecentlyAndOnceIsCarriedOut(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path keys) throws Exception {
+        driver.close();
+        dev.failover.wire.sign.SigningKeys.generate(keys, "operator");
+        dev.failover.wire.sign.SigningKeys.generate(keys, "rogue");
+        var operator = dev.failover.wire.sign.RecordSigner.load(keys.resolve("operator.key"));
+        var rogue = dev.failover.wire.sign.RecordSigner.load(keys.resolve("rogue.key"));
+        operatorKeys = new dev.failover.wire.sign.RecordVerifier(
+                List.of(dev.failover.wire.sign.SigningKeys.loadPublic(keys.resolve("operator.pub"))));
+        startWith(Policy.defaults());
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        long epoch = lastDecision().getEpoch();
+
+        sendCommand(null, command("orders", "c-unsigned", CommandType.SWITCHOVER, "beta", now()), epoch);
+        sendCommand(rogue, command("orders", "c-rogue", CommandType.SWITCHOVER, "beta", now()), epoch);
+        sendCommand(operator, command("orders", "c-stale", CommandType.SWITCHOVER, "beta", now()), epoch - 1);
+        sendCommand(operator, command("orders", "c-old", CommandType.SWITCHOVER, "beta", now() - 600_000), epoch);
+        sendCommand(operator, command("orders", "c-nobody", CommandType.SWITCHOVER, "nobody", now()), epoch);
+        sendCommand(operator, command("orders", "c-nobody", CommandType.SWITCHOVER, "nobody", now()), epoch);
+        List<RoleChange> answers = drain();
+        assertEquals(6, answers.size(), answers.toString());
+        assertTrue(answers.stream().allMatch(a -> a.getKind() == DecisionKind.COMMAND_REFUSED && a.getEpoch() == epoch),
+                answers.toString());
+        assertTrue(answers.get(0).getReason().contains("unsigned command"), answers.get(0).getReason());
+        assertTrue(answers.get(1).getReason().contains("unknown-key command"), answers.get(1).getReason());
+        assertTrue(answers.get(2).getReason().contains("signed for epoch " + (epoch - 1) + " but the group is at epoch "
+                + epoch), answers.get(2).getReason());
+        assertTrue(answers.get(3).getReason().contains("more than command.max.age.ms"), answers.get(3).getReason());
+        assertTrue(answers.get(4).getReason().contains("nobody is not a member"), "signed and fresh, so the decider "
+                + "answers it: " + answers.get(4).getReason());
+        assertTrue(answers.get(5).getReason().contains("c-nobody was already answered"), answers.get(5).getReason());
+        assertEquals(5, stats.commandsUnauthenticated.get());
+
+        sendCommand(operator, command("orders", "c-42", CommandType.SWITCHOVER, "beta", now()), epoch);
+        RoleChange standDown = drain().get(0);
+        assertEquals(DecisionKind.SWITCHOVER, standDown.getKind(), standDown.toString());
+        assertEquals("c-42", standDown.getCommandId());
+    }
+
+    private void sendCommand(dev.failover.wire.sign.RecordSigner by, Command command, long epoch) {
+        byte[] value = WireSerdes.command().serialize(TOPICS.commands(), command);
+        var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        if (by != null) {
+            by.signCommand(command.getGroup(), value, epoch, headers);
+        }
+        commands.pipeInput(new TestRecord<>(command.getGroup(), value, headers, (Instant) null));
+    }
 
     @Test
     void withASigningKeyEveryRoleChangeAndStateRecordIsSignedForItsKindAndGroup(@org.junit.jupiter.api.io.TempDir
@@ -757,7 +808,11 @@ class CoordinatorTopologyTest {
     }
 
     private static Command command(String group, String id, CommandType type, String target) {
-        return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(0).setType(type)
+        return command(group, id, type, target, 0);
+    }
+
+    private static Command command(String group, String id, CommandType type, String target, long issuedAtMs) {
+        return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(issuedAtMs).setType(type)
                 .setTargetNode(target).setPauseForMs(null).setIssuedBy("test").build();
     }
 

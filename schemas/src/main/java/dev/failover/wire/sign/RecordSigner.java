@@ -25,6 +25,13 @@ public final class RecordSigner {
     /** The kinds of record signed: part of what is signed. */
     public static final String ROLE_CHANGE = "RoleChange";
     public static final String GROUP_STATE = "GroupState";
+    /**
+     * An operator command is signed as kind {@code Command@EPOCH}: bound to the group's epoch its issuer read, sent in
+     * header {@value #COMMAND_EPOCH_HEADER} (decimal), so that a command copied later, once the group has moved on,
+     * is refused.
+     */
+    public static final String COMMAND = "Command";
+    public static final String COMMAND_EPOCH_HEADER = "failover.cmd.epoch";
 
     private final PrivateKey key;
     private final PublicKey publicKey;
@@ -34,6 +41,53 @@ public final class RecordSigner {
         this.key = key;
         this.publicKey = publicKey;
         this.keyId = SigningKeys.id(publicKey);
+    }
+
+    /**
+     * The signer of the private key in {@code keyFile} (PEM), whose public key sits beside it as {@code NAME.pub}
+     * ({@code failover keys generate}). A missing file is named; a public key that is not the private key's pair is
+     * refused (everything signed would be refused by whoever trusts that public key).
+     *
+     * @throws IllegalArgumentException naming what is wrong; IOException when a file cannot be read
+     */
+    public static RecordSigner load(java.nio.file.Path keyFile) throws java.io.IOException {
+        String name = keyFile.getFileName().toString();
+        java.nio.file.Path pub = keyFile.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4)
+                : name) + ".pub");
+        RecordSigner signer;
+        try {
+            signer = new RecordSigner(SigningKeys.loadPrivate(keyFile), SigningKeys.loadPublic(pub));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("no such file " + e.getFile() + (e.getFile().equals(pub.toString())
+                    ? " (the public key must sit beside the private one as NAME.pub)" : ""));
+        }
+        if (!signer.pairsWithItsPublicKey()) {
+            throw new IllegalArgumentException(keyFile + " and " + pub + " are not one key pair: whoever trusts the "
+                    + "public key would refuse every record it signs");
+        }
+        return signer;
+    }
+
+    /** Signs a command of {@code group} for the group's {@code epoch} (adds the epoch header too). */
+    public Headers signCommand(String group, byte[] value, long epoch, Headers headers) {
+        headers.remove(COMMAND_EPOCH_HEADER);
+        headers.add(COMMAND_EPOCH_HEADER, Long.toString(epoch).getBytes(StandardCharsets.US_ASCII));
+        return sign(commandKind(epoch), group, value, headers);
+    }
+
+    /** What a command is signed as: {@code Command@EPOCH}. */
+    public static String commandKind(long epoch) {
+        return COMMAND + "@" + epoch;
+    }
+
+    /** The epoch a command's header says it was signed for, or empty if none or not a number. */
+    public static java.util.OptionalLong commandEpoch(Headers headers) {
+        org.apache.kafka.common.header.Header h = headers == null ? null : headers.lastHeader(COMMAND_EPOCH_HEADER);
+        if (h == null || h.value() == null || h.value().length == 0 || h.value().length > 19) {
+            return java.util.OptionalLong.empty();
+        }
+        String text = new String(h.value(), StandardCharsets.US_ASCII);
+        return text.matches("[0-9]+") ? java.util.OptionalLong.of(Long.parseLong(text)) : java.util.OptionalLong.empty();
     }
 
     /** Whether this signer's private key signs what its public key verifies (a mismatched pair is a set-up error). */

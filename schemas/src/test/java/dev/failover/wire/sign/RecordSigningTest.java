@@ -114,4 +114,37 @@ class RecordSigningTest {
         IllegalArgumentException notPem = assertThrows(IllegalArgumentException.class, () -> SigningKeys.loadPublic(junk));
         assertTrue(notPem.getMessage().contains("no PEM block"), notPem.getMessage());
     }
+
+    @Test
+    void aSignerIsLoadedWithItsPublicKeyBesideItAndAWrongOrMissingHalfIsNamed() throws Exception {
+        SigningKeys.generate(dir, "one");
+        SigningKeys.generate(dir, "two");
+        RecordSigner one = RecordSigner.load(dir.resolve("one.key"));
+        assertArrayEquals(SigningKeys.id(SigningKeys.loadPublic(dir.resolve("one.pub"))), one.keyId());
+        Files.copy(dir.resolve("two.pub"), dir.resolve("one.pub"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
+                () -> RecordSigner.load(dir.resolve("one.key")));
+        assertTrue(mismatch.getMessage().contains("are not one key pair"), mismatch.getMessage());
+        Files.delete(dir.resolve("two.pub"));
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> RecordSigner.load(dir.resolve("two.key")));
+        assertTrue(missing.getMessage().contains("two.pub (the public key must sit beside"), missing.getMessage());
+    }
+
+    @Test
+    void aCommandIsSignedForItsEpochAndPassesForNoOther() throws Exception {
+        KeyPair pair = SigningKeys.generate(dir, "operator");
+        RecordSigner signer = new RecordSigner(pair.getPrivate(), pair.getPublic());
+        RecordVerifier verifier = new RecordVerifier(List.of(pair.getPublic()));
+        byte[] value = "pause".getBytes(StandardCharsets.UTF_8);
+        Headers headers = signer.signCommand("g", value, 42, new RecordHeaders());
+        assertEquals(42, RecordSigner.commandEpoch(headers).getAsLong());
+        assertEquals(Outcome.VALID, verifier.check(RecordSigner.commandKind(42), "g", value, headers));
+        assertEquals(Outcome.INVALID, verifier.check(RecordSigner.commandKind(43), "g", value, headers));
+        assertEquals(Outcome.INVALID, verifier.check(RecordSigner.ROLE_CHANGE, "g", value, headers));
+        for (String bad : new String[] {"", "-1", "4x", "99999999999999999999"}) {
+            Headers h = new RecordHeaders().add(RecordSigner.COMMAND_EPOCH_HEADER, bad.getBytes(StandardCharsets.US_ASCII));
+            assertTrue(RecordSigner.commandEpoch(h).isEmpty(), bad);
+        }
+    }
 }
