@@ -154,6 +154,11 @@ public final class AgentCommand implements Callable<Integer> {
         "that one of these keys did not sign. Repeatable (key rotation). Without it, any writer of the topics is obeyed."})
     java.util.List<Path> trustKeyFiles = new java.util.ArrayList<>();
 
+    @Option(names = "--heartbeat-key", paramLabel = "FILE", description = {
+        "A key (failover keys hmac) that authenticates this node's heartbeats, for coordinators given the same key in",
+        "their heartbeat.key.dir: without it, anyone who can write the heartbeat topic can speak for this node."})
+    Path heartbeatKeyFile;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Options as name=value lines, e.g. failure-timeout=2s.")
     Path config;
 
@@ -175,7 +180,7 @@ public final class AgentCommand implements Callable<Integer> {
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
                             spec.commandLine().getErr())), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
-                    failsafeSettings(), TrustKeys.load(trustKeyFiles));
+                    failsafeSettings(), TrustKeys.load(trustKeyFiles), heartbeatKey());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -191,6 +196,20 @@ public final class AgentCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
+    }
+
+    /** The heartbeat key of {@code --heartbeat-key}, or null. */
+    private dev.failover.wire.sign.HeartbeatMac heartbeatKey() {
+        if (heartbeatKeyFile == null) {
+            return null;
+        }
+        try {
+            return dev.failover.wire.sign.HeartbeatMac.load(heartbeatKeyFile);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--heartbeat-key: cannot read " + heartbeatKeyFile + " (" + e + ")");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--heartbeat-key: " + e.getMessage());
+        }
     }
 
     /** Failsafe's settings from the flags, or null when --failsafe is not given (its other flags then refused). */

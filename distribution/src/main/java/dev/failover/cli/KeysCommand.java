@@ -8,11 +8,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code failover keys}: the keys that sign decisions ({@code generate}). */
+/** {@code failover keys}: the keys that sign decisions and commands ({@code generate}) and bind heartbeats ({@code hmac}). */
 @Command(name = "keys",
         mixinStandardHelpOptions = true,
-        description = "Keys that sign the coordinator's decisions, so that agents act on nothing anyone else wrote.",
-        subcommands = {KeysCommand.Generate.class})
+        description = {"Keys that sign the coordinator's decisions and operators' commands (generate), and keys that",
+            "bind heartbeats to their node (hmac), so that nobody else's records are acted on."},
+        subcommands = {KeysCommand.Generate.class, KeysCommand.Hmac.class})
 public final class KeysCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -20,7 +21,8 @@ public final class KeysCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: keys generate --dir DIR");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: keys generate --dir DIR, or "
+                + "keys hmac --dir DIR --group G [--node N]");
     }
 
     /** {@code failover keys generate --dir D [--name N]}: an Ed25519 key pair as PEM files. */
@@ -55,6 +57,49 @@ public final class KeysCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("wrote %s (private, mode 600) and %s; key id %s%n",
                     dir.resolve(name + ".key"), dir.resolve(name + ".pub"),
                     SigningKeys.idHex(SigningKeys.id(pair.getPublic())));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    /** {@code failover keys hmac --dir D --group G [--node N]}: a heartbeat key, laid out as heartbeat.key.dir reads it. */
+    @Command(name = "hmac", mixinStandardHelpOptions = true,
+            description = {"Writes DIR/GROUP/NODE.key (one node's heartbeat key; recommended) or DIR/GROUP.key (every node",
+                "of the group without its own): 32 random bytes, base64, readable by you only. Give the coordinators",
+                "--set heartbeat.key.dir=DIR and the node's agent --heartbeat-key FILE."})
+    static final class Hmac implements Callable<Integer> {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--dir", paramLabel = "DIR", required = true, description = "The key directory.")
+        Path dir;
+
+        @Option(names = "--group", paramLabel = "G", required = true, description = "The group.")
+        String group;
+
+        @Option(names = "--node", paramLabel = "N", description = "The node; without it, a key for the whole group.")
+        String node;
+
+        @Override
+        public Integer call() throws Exception {
+            dev.failover.wire.Ids.problem("--group", group).ifPresent(p -> {
+                throw new CommandLine.ParameterException(spec.commandLine(), p);
+            });
+            if (node != null) {
+                dev.failover.wire.Ids.problem("--node", node).ifPresent(p -> {
+                    throw new CommandLine.ParameterException(spec.commandLine(), p);
+                });
+            }
+            Path file = node == null ? dir.resolve(group + ".key") : dir.resolve(group).resolve(node + ".key");
+            try {
+                dev.failover.wire.sign.HeartbeatMac.generate(file);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), file
+                        + " exists: not overwriting a key (remove it first)");
+            }
+            spec.commandLine().getOut().printf("wrote %s (mode 600): give it to %s's agent as --heartbeat-key and keep "
+                    + "it in the coordinators' heartbeat.key.dir%n", file, node == null ? "every agent of " + group : node);
             spec.commandLine().getOut().flush();
             return 0;
         }

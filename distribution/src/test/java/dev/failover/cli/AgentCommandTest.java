@@ -145,4 +145,28 @@ class AgentCommandTest {
         assertEquals(2, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
         assertTrue(errors.toString().contains("exists: not overwriting a key"), errors.toString());
     }
+
+    @Test
+    void keysHmacWritesANodesKeyWhereTheCoordinatorLooksAndTheAgentRefusesABadOne() throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter errors = new java.io.StringWriter();
+        picocli.CommandLine cli = FailoverCli.newCommandLine();
+        cli.setOut(new java.io.PrintWriter(out));
+        cli.setErr(new java.io.PrintWriter(errors));
+        assertEquals(0, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
+        Path key = dir.resolve("h/g/n.key");
+        dev.failover.wire.sign.HeartbeatMac.load(key);
+        assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
+        assertTrue(errors.toString().contains("exists: not overwriting a key"), errors.toString());
+        assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "../g"));
+
+        Path shortKey = Files.writeString(dir.resolve("short.key"), "c2hvcnQ=\n");
+        Files.setPosixFilePermissions(shortKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertEquals(2, run(base("--heartbeat-key", shortKey.toString())));
+        assertTrue(err.toString().contains("--heartbeat-key: " + shortKey + " is not a heartbeat key: 5 bytes, at least 32"),
+                err.toString());
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(2, run(base("--heartbeat-key", key.toString())));
+        assertTrue(err.toString().contains("may be read by others"), err.toString());
+    }
 }

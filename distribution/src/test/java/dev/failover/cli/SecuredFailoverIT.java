@@ -9,7 +9,12 @@ import dev.failover.testkit.Await;
 import dev.failover.testkit.BrokerSecurity;
 import dev.failover.testkit.Directories;
 import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Role;
 import dev.failover.wire.Topics;
+import dev.failover.wire.WireSerdes;
 import dev.failover.wire.sign.SigningKeys;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -37,8 +42,9 @@ import org.junit.jupiter.api.Test;
  * The whole system on a secured broker (issue 14): SASL_SSL with SCRAM, ACLs enforced and nothing allowed without
  * one, the ACLs {@code failover acls --apply} generates and no more, signed decisions and signed commands. Two
  * coordinators, two agents and {@code ctl}, each as its principal with its own client file: a switchover and a
- * failover go through; the agent's credential cannot write a role change or a command, and a command without the
- * operator's key is refused.
+ * failover go through, with heartbeats authenticated by per-node keys; the agent's credential cannot write a role
+ * change or a command, nor speak for a node without its key (dead-lettered) or lift a coordinator's self-guard with a
+ * forged fence marker; a command without the operator's key is refused.
  */
 class SecuredFailoverIT {
 
@@ -56,6 +62,12 @@ class SecuredFailoverIT {
             BrokerSecurity security = broker.security().orElseThrow();
             String bootstrap = broker.bootstrapServers();
 
+            Path macs = dir.resolve("heartbeat-keys");
+            for (String node : List.of("alpha", "beta")) {
+                CtlIT.Run hmac = cli("keys", "hmac", "--dir", macs.toString(), "--group", GROUP, "--node", node);
+                assertEquals(0, hmac.exit(), hmac.both());
+            }
+
             CtlIT.Run acls = cli("acls", "--coordinator-principal", "User:coordinator", "--agent-principal", "User:agent",
                     "--operator-principal", "User:operator", "--apply", "--bootstrap-servers", bootstrap,
                     "--kafka-config", security.clientConfig(BrokerSecurity.ADMIN).toString());
@@ -63,15 +75,20 @@ class SecuredFailoverIT {
 
             List<String> coordinatorArgs = List.of("--kafka-config", security.clientConfig("coordinator").toString(),
                     "--signing-key", keys.resolve("coordinator.key").toString(),
-                    "--trust-operator-key", keys.resolve("operator.pub").toString());
+                    "--trust-operator-key", keys.resolve("operator.pub").toString(),
+                    "--set", "heartbeat.key.dir=" + macs);
             List<String> agentArgs = List.of("--kafka-config", security.clientConfig("agent").toString(),
                     "--trust-key", keys.resolve("coordinator.pub").toString());
+            List<String> alphaArgs = new ArrayList<>(agentArgs);
+            alphaArgs.addAll(List.of("--heartbeat-key", macs.resolve(GROUP).resolve("alpha.key").toString()));
+            List<String> betaArgs = new ArrayList<>(agentArgs);
+            betaArgs.addAll(List.of("--heartbeat-key", macs.resolve(GROUP).resolve("beta.key").toString()));
             try (CoordinatorProcess first = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
                     List.of(), coordinatorArgs);
                  CoordinatorProcess second = CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"),
                          List.of(), coordinatorArgs);
-                 AgentProcess alpha = AgentProcess.launch(bootstrap, GROUP, "alpha", 100, dir, agentArgs);
-                 AgentProcess beta = AgentProcess.launch(bootstrap, GROUP, "beta", 50, dir, agentArgs)) {
+                 AgentProcess alpha = AgentProcess.launch(bootstrap, GROUP, "alpha", 100, dir, alphaArgs);
+                 AgentProcess beta = AgentProcess.launch(bootstrap, GROUP, "beta", 50, dir, betaArgs)) {
                 Await.until(Duration.ofSeconds(90), "alpha elected on the secured broker",
                         () -> alpha.roleStatus() == 200 && beta.roleStatus() == 503);
                 Await.until(Duration.ofSeconds(60), "both coordinators healthy with least privilege",
@@ -84,6 +101,29 @@ class SecuredFailoverIT {
                 assertInstanceOf(TopicAuthorizationException.class, refused.getCause(), refused.toString());
                 send(security.clientProperties("agent"), bootstrap, Topics.COMMANDS, true); // nor pause every group
                 assertEquals(before, endOffset(broker, Topics.ROLE_CHANGES), "nothing written");
+
+                // What the agent's credential can write, the heartbeat topic, it cannot use: a beat of alpha without
+                // alpha's key is dead-lettered with the reason, and a fence marker under each coordinator's instance
+                // id (shown on /health) with a send time far ahead does not lift the self-guard.
+                try (var producer = new KafkaProducer<>(producerProperties(security.clientProperties("agent"),
+                        bootstrap), new StringSerializer(), new ByteArraySerializer())) {
+                    producer.send(new ProducerRecord<>(Topics.HEARTBEATS, GROUP, forgedBeat("alpha"))).get();
+                    int partitions = 6;
+                    for (CoordinatorProcess c : List.of(first, second)) {
+                        for (int p = 0; p < partitions; p++) {
+                            producer.send(new ProducerRecord<>(Topics.HEARTBEATS, p, "__fence/" + p,
+                                    forgedMarker(c.instanceId))).get();
+                        }
+                    }
+                }
+                Await.until(Duration.ofSeconds(30), "the unauthenticated beat in the dead letters, with the reason",
+                        () -> deadLetterReasons(security.clientProperties("operator"), bootstrap).stream()
+                                .anyMatch(r -> r.contains("heartbeat of alpha in " + GROUP
+                                        + " refused: no authentication code")));
+                Await.until(Duration.ofSeconds(30), "every forged fence marker refused by the task it names",
+                        () -> counter(first, "failover_fence_markers_refused_total")
+                                + counter(second, "failover_fence_markers_refused_total") >= 6);
+                assertEquals(200, alpha.roleStatus(), "alpha still serves");
 
                 String operator = security.clientConfig("operator").toString();
                 CtlIT.Run status = CtlIT.run(bootstrap, "status", "--group", GROUP, "--kafka-config", operator,
@@ -134,6 +174,73 @@ class SecuredFailoverIT {
         return new CtlIT.Run(exit, out.toString(), err.toString());
     }
 
+    private static Properties producerProperties(Properties client, String bootstrap) {
+        Properties props = new Properties();
+        props.putAll(client);
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        return props;
+    }
+
+    /** A well-formed beat of {@code node} that says all is well, written without the node's key. */
+    private static byte[] forgedBeat(String node) {
+        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, Heartbeat.newBuilder().setGroup(GROUP).setNode(node)
+                .setSequence(Long.MAX_VALUE / 2).setIncarnation(System.currentTimeMillis() + 86_400_000L)
+                .setSentAtMs(System.currentTimeMillis()).setHealth(Health.HEALTHY).setRole(Role.ACTIVE)
+                .setEpoch(1_000_000).setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1_000).setHeartbeatIntervalMs(200)
+                .setLeaseMs(800).setFailureTimeoutMs(1000).build());
+    }
+
+    /** A fence marker as the coordinator writes them, naming {@code instanceId}, sent far in the future. */
+    private static byte[] forgedMarker(String instanceId) {
+        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, Heartbeat.newBuilder().setGroup("__fence")
+                .setNode(instanceId).setSequence(0).setIncarnation(0).setSentAtMs(1L << 62).setHealth(Health.UNKNOWN)
+                .setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN).setPriority(0).setHeartbeatIntervalMs(0)
+                .setLeaseMs(0).setFailureTimeoutMs(0).build());
+    }
+
+    /** The reasons of every dead letter, read as the operator. */
+    private static List<String> deadLetterReasons(Properties operator, String bootstrap) {
+        Properties props = new Properties();
+        props.putAll(operator);
+        props.put("bootstrap.servers", bootstrap);
+        props.put("isolation.level", "read_committed");
+        List<String> reasons = new ArrayList<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.DEAD_LETTERS).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < until) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    var h = r.headers().lastHeader(dev.failover.coordinator.streams.CoordinatorProcessor.ERROR_HEADER);
+                    reasons.add(h == null ? "" : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return reasons;
+    }
+
+    /** A counter from a coordinator's /metrics, 0 when absent. */
+    private static double counter(CoordinatorProcess coordinator, String name) {
+        FaultHarness.Reply r = FaultHarness.get(coordinator.http, "/metrics", Duration.ofSeconds(2));
+        if (r == null) {
+            return 0;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
+                .matcher(r.body());
+        double sum = 0;
+        while (m.find()) {
+            sum += Double.parseDouble(m.group(2));
+        }
+        return sum;
+    }
+
     private static long endOffset(LocalKafkaBroker broker, String topic) throws Exception {
         try (Admin admin = Admin.create(broker.adminProperties())) {
             int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
@@ -156,12 +263,8 @@ class SecuredFailoverIT {
 
     /** Writes one record as the client's principal; with {@code expectRefusal} a refusal is the expected outcome. */
     private static void send(Properties client, String bootstrap, String topic, boolean expectRefusal) throws Exception {
-        Properties props = new Properties();
-        props.putAll(client);
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        try (var producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+        try (var producer = new KafkaProducer<>(producerProperties(client, bootstrap), new StringSerializer(),
+                new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, GROUP, new byte[] {0})).get(15, TimeUnit.SECONDS);
             if (expectRefusal) {
                 throw new AssertionError("the broker let the agent's principal write to " + topic);

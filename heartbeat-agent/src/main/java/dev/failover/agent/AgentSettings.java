@@ -23,6 +23,7 @@ import java.util.Map;
  * @param failsafe   failsafe mode's settings ({@link FailsafeSettings}), or {@code null} when it is off (the default)
  * @param trustKeys  the coordinators' public keys ({@code --trust-key}): the agent acts on no role change or state
  *                   record that one of them did not sign; empty, it acts on any (and says so at start)
+ * @param heartbeatKey the key that authenticates this node's heartbeats ({@code --heartbeat-key}), or {@code null}
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
@@ -30,7 +31,8 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
                             String fencePeer, Duration hookTimeout,
                             String httpHost, int httpPort, Map<String, Object> kafka,
                             String heartbeatTopic, String roleChangeTopic, String stateTopic,
-                            FailsafeSettings failsafe, java.util.List<java.security.PublicKey> trustKeys) {
+                            FailsafeSettings failsafe, java.util.List<java.security.PublicKey> trustKeys,
+                            dev.failover.wire.sign.HeartbeatMac heartbeatKey) {
 
     public static final int MIN_MARGIN_MS = 100;
 
@@ -173,6 +175,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private final Map<String, Object> kafka = new java.util.HashMap<>();
         private FailsafeSettings failsafe;
         private java.util.List<java.security.PublicKey> trustKeys = java.util.List.of();
+        private dev.failover.wire.sign.HeartbeatMac heartbeatKey;
 
         private Builder(String bootstrapServers, String group, String node) {
             this.bootstrapServers = bootstrapServers;
@@ -256,10 +259,16 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
             return this;
         }
 
+        /** The key that authenticates this node's heartbeats ({@code --heartbeat-key}). */
+        public Builder heartbeatKey(dev.failover.wire.sign.HeartbeatMac key) {
+            heartbeatKey = key;
+            return this;
+        }
+
         public AgentSettings build() {
             return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
                     check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost, httpPort, kafka,
-                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, failsafe, trustKeys);
+                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, failsafe, trustKeys, heartbeatKey);
         }
     }
 }

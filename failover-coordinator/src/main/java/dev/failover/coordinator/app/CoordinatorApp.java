@@ -139,6 +139,10 @@ public final class CoordinatorApp implements AutoCloseable {
         } else {
             log.info("acting only on commands signed by operator key(s) {}", settings.guards().operatorKeys().keyIds());
         }
+        if (settings.guards().heartbeatKeys() != null) {
+            log.info("{} group(s) accept only authenticated heartbeats (heartbeat.key.dir)",
+                    settings.guards().heartbeatKeys().groups());
+        }
     }
 
     /**

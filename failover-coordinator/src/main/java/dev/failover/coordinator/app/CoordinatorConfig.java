@@ -35,6 +35,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String SIGNING_KEY_CONFIG = "signing.key";
     public static final String OPERATOR_TRUST_KEYS_CONFIG = "operator.trust.keys";
     public static final String COMMAND_MAX_AGE_MS_CONFIG = "command.max.age.ms";
+    public static final String HEARTBEAT_KEY_DIR_CONFIG = "heartbeat.key.dir";
     public static final String HTTP_HOST_CONFIG = "http.host";
     public static final String HTTP_PORT_CONFIG = "http.port";
     public static final String HTTP_ADVERTISED_HOST_CONFIG = "http.advertised.host";
@@ -83,6 +84,11 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Operators' Ed25519 public key files (failover keys generate --name operator): commands are acted "
                     + "on only when signed by one of them (failover ctl --signing-key), for the group's current epoch "
                     + "and recently; any other is refused (COMMAND_REFUSED, with the reason). Empty: any command.")
+            .define(HEARTBEAT_KEY_DIR_CONFIG, Type.STRING, "", Importance.HIGH,
+                    "A directory of heartbeat keys (failover keys hmac): GROUP/NODE.key for one node, GROUP.key for "
+                    + "every node of a group without its own. A group with a key accepts only heartbeats authenticated "
+                    + "with it (agent --heartbeat-key) and newer than the last accepted; the others are dead-lettered "
+                    + "with the reason. Read at start. Empty: no group requires it.")
             .define(COMMAND_MAX_AGE_MS_CONFIG, Type.LONG, 120_000L, Range.between(1_000L, 3_600_000L), Importance.LOW,
                     "With operator.trust.keys: a signed command issued further than this from the coordinator's wall "
                     + "clock is refused, and a command id is answered once within it.")
@@ -293,10 +299,23 @@ public final class CoordinatorConfig extends AbstractConfig {
             operatorKeys = java.util.Optional.ofNullable(keys.isEmpty() ? null
                     : new dev.failover.wire.sign.RecordVerifier(keys));
         }
-        return new ShellSettings.Guards(signer(), operatorKeys.orElse(null), getLong(COMMAND_MAX_AGE_MS_CONFIG));
+        if (heartbeatKeys == null) {
+            String dir = getString(HEARTBEAT_KEY_DIR_CONFIG);
+            try {
+                heartbeatKeys = java.util.Optional.ofNullable(dir.isBlank() ? null
+                        : dev.failover.coordinator.streams.HeartbeatKeys.load(java.nio.file.Path.of(dir)));
+            } catch (java.io.IOException e) {
+                throw new ConfigException(HEARTBEAT_KEY_DIR_CONFIG + ": cannot read " + dir + " (" + e + ")");
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(HEARTBEAT_KEY_DIR_CONFIG + ": " + e.getMessage());
+            }
+        }
+        return new ShellSettings.Guards(signer(), operatorKeys.orElse(null), getLong(COMMAND_MAX_AGE_MS_CONFIG),
+                heartbeatKeys.orElse(null));
     }
 
     private java.util.Optional<dev.failover.wire.sign.RecordVerifier> operatorKeys;
+    private java.util.Optional<dev.failover.coordinator.streams.HeartbeatKeys> heartbeatKeys;
 
     public ShellSettings.BrakeSettings brake() {
         return new ShellSettings.BrakeSettings(getDouble(BRAKE_MAX_SHARE_CONFIG), getInt(BRAKE_MIN_FAILOVERS_CONFIG),

@@ -224,6 +224,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (beat == null || !wellKeyed(record, beat.getGroup(), beat.getNode(), "heartbeat")) {
             return;
         }
+        HeartbeatKeys keys = settings.guards().heartbeatKeys();
+        if (keys != null && !authentic(keys, record, beat)) {
+            return;
+        }
         stats.heartbeats.incrementAndGet();
         long now = at.monoMs();
         String group = beat.getGroup();
@@ -261,6 +265,28 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())
                 : previous.next(beat, now, decider.policy()));
         apply(group, stored, joined, decider.decide(view(joined), now), at);
+    }
+
+    /**
+     * Whether a beat of a group that may require authentication is acted on: one without a valid code is
+     * dead-lettered with the reason; an authentic one not newer (incarnation, then sequence) than the member's last
+     * accepted one is dropped, so a recorded beat written again cannot keep a dead member alive.
+     */
+    private boolean authentic(HeartbeatKeys keys, Record<String, byte[]> record, Heartbeat beat) {
+        String refusal = keys.refusal(beat.getGroup(), beat.getNode(), record.key(), record.value(), record.headers());
+        if (refusal != null) {
+            stats.heartbeatsUnauthenticated.incrementAndGet();
+            deadLetter(record, refusal);
+            return false;
+        }
+        Liveness last = keys.keyed(beat.getGroup())
+                ? liveness.getOrDefault(beat.getGroup(), Map.of()).get(beat.getNode()) : null;
+        if (last != null && (beat.getIncarnation() < last.incarnation()
+                || beat.getIncarnation() == last.incarnation() && beat.getSequence() <= last.sequence())) {
+            stats.heartbeatsStale.incrementAndGet();
+            return false;
+        }
+        return true;
     }
 
     private void onCommand(Record<String, byte[]> record, String topic, Now now) {

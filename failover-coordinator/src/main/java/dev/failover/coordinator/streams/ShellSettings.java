@@ -31,10 +31,12 @@ public record ShellSettings(TopicNames topics, long punctuationIntervalMs, Strin
      * @param operatorKeys    the operator keys commands must be signed with (operator.trust.keys), or null: any
      *                        command is acted on
      * @param commandMaxAgeMs how far a signed command's issue time may be from this coordinator's wall clock
+     * @param heartbeatKeys   the keys that authenticate heartbeats of the groups that require it, or null: none
      */
-    public record Guards(RecordSigner signer, RecordVerifier operatorKeys, long commandMaxAgeMs) {
+    public record Guards(RecordSigner signer, RecordVerifier operatorKeys, long commandMaxAgeMs,
+                         HeartbeatKeys heartbeatKeys) {
         public static Guards none() {
-            return new Guards(null, null, 120_000);
+            return new Guards(null, null, 120_000, null);
         }
     }
 

@@ -35,6 +35,10 @@ public final class ShellStats {
     public final AtomicLong fenceMarkersRefused = new AtomicLong();
     /** Commands refused by the operator-key check (unsigned, wrongly signed, stale epoch, too old, repeated). */
     public final AtomicLong commandsUnauthenticated = new AtomicLong();
+    /** Heartbeats of keyed groups dead-lettered for no or a wrong authentication code. */
+    public final AtomicLong heartbeatsUnauthenticated = new AtomicLong();
+    /** Authenticated heartbeats dropped as not newer than the member's last accepted one (a copy, or a replay). */
+    public final AtomicLong heartbeatsStale = new AtomicLong();
     /** Heartbeats reporting an epoch above their group's current one (adopted by the next epoch below 2^53 only). */
     public final AtomicLong epochsAboveCurrent = new AtomicLong();
     /** 1 while /health answers 503 for any reason (set by the application's watchdog). */
@@ -84,6 +88,12 @@ public final class ShellStats {
         FunctionCounter.builder("failover.commands.unauthenticated", commandsUnauthenticated, AtomicLong::get)
                 .description("commands refused by the operator-key check (unsigned, wrongly signed, for another "
                         + "epoch, too old, or repeated)").register(registry);
+        FunctionCounter.builder("failover.heartbeats.unauthenticated", heartbeatsUnauthenticated, AtomicLong::get)
+                .description("heartbeats of groups that require authentication without a valid code: dead-lettered")
+                .register(registry);
+        FunctionCounter.builder("failover.heartbeats.stale", heartbeatsStale, AtomicLong::get)
+                .description("authenticated heartbeats not newer than the member's last accepted one (a retried copy, "
+                        + "or a replay): dropped").register(registry);
         FunctionCounter.builder("failover.epochs.above.current", epochsAboveCurrent, AtomicLong::get)
                 .description("heartbeats reporting an epoch above their group's current one (a store that lost a "
                         + "write, or a forger); the next epoch exceeds them, up to 2^53").register(registry);

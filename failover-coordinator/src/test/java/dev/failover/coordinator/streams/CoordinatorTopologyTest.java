@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -76,7 +77,8 @@ class CoordinatorTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
-                ShellSettings.BrakeSettings.defaults(), new ShellSettings.Guards(signer, operatorKeys, 120_000));
+                ShellSettings.BrakeSettings.defaults(), new ShellSettings.Guards(signer, operatorKeys, 120_000,
+                        heartbeatKeys));
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
                 wrap, () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
@@ -90,6 +92,62 @@ class CoordinatorTopologyTest {
     private dev.failover.wire.sign.RecordSigner signer;
     /** The operator keys commands must be signed with, when set (before {@link #startWith}). */
     private dev.failover.wire.sign.RecordVerifier operatorKeys;
+    /** The coordinator's heartbeat keys, when set (before {@link #startWith}). */
+    private HeartbeatKeys heartbeatKeys;
+    /** The key each node's beats are authenticated with by {@link #beat}, if any. */
+    private Map<String, dev.failover.wire.sign.HeartbeatMac> agentKeys = Map.of();
+
+    @Test
+    void aGroupWithHeartbeatKeysActsOnlyOnAuthenticNewBeatsSoAReplayKeepsNoDeadPrimaryAlive(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path keys) throws Exception {
+        driver.close();
+        dev.failover.wire.sign.HeartbeatMac.generate(keys.resolve("orders").resolve("alpha.key"));
+        dev.failover.wire.sign.HeartbeatMac.generate(keys.resolve("orders").resolve("beta.key"));
+        var alphaKey = dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("alpha.key"));
+        heartbeatKeys = HeartbeatKeys.load(keys);
+        agentKeys = Map.of("alpha", alphaKey,
+                "beta", dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("beta.key")));
+        startWith(Policy.defaults());
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        long epoch = lastDecision().getEpoch();
+        assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"), "elected on authentic beats");
+        assertTrue(deadLetters.isEmpty());
+
+        byte[] genuine = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders", "alpha",
+                GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.ACTIVE, epoch));
+        var genuineHeaders = alphaKey.sign("orders", genuine, new org.apache.kafka.common.header.internals.RecordHeaders());
+        heartbeats.pipeInput(new TestRecord<>("orders", genuine, genuineHeaders, (Instant) null)); // recorded by someone
+        heartbeats.pipeInput("orders", WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders",
+                "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.ACTIVE, epoch))); // no code
+        byte[] asBeta = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders", "beta",
+                GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
+        heartbeats.pipeInput(new TestRecord<>("orders", asBeta, alphaKey.sign("orders", asBeta,
+                new org.apache.kafka.common.header.internals.RecordHeaders()), (Instant) null)); // alpha's key for beta
+        List<String> reasons = new ArrayList<>();
+        while (!deadLetters.isEmpty()) {
+            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+                    .value(), StandardCharsets.UTF_8));
+        }
+        assertEquals(2, reasons.size(), reasons.toString());
+        assertTrue(reasons.get(0).contains("heartbeat of alpha in orders refused: no authentication code"),
+                reasons.get(0));
+        assertTrue(reasons.get(1).contains("heartbeat of beta in orders refused: its authentication code is wrong"),
+                reasons.get(1));
+        assertEquals(2, stats.heartbeatsUnauthenticated.get());
+
+        // alpha dies; its recorded beat is written again every 200 ms: it keeps nobody alive
+        long end = now() + 3_000;
+        while (now() < end) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+                heartbeats.pipeInput(new TestRecord<>("orders", genuine, genuineHeaders, (Instant) null));
+            }
+        }
+        assertEquals(Role.ACTIVE, role(lastDecision(), "beta"), "alpha was convicted despite the replays");
+        assertTrue(stats.heartbeatsStale.get() >= 10, "every replay dropped: " + stats.heartbeatsStale.get());
+        assertTrue(deadLetters.isEmpty(), "an authentic copy is dropped, not dead-lettered");
+    }
 
     @Test
     void withOperatorKeysOnlyACommandSignedForTheCurrentEpochRecentlyAndOnceIsCarriedOut(
@@ -787,8 +845,13 @@ class CoordinatorTopologyTest {
     }
 
     private void beat(String group, String node, GroupMode mode, Health health, Role role, long epoch) {
-        heartbeats.pipeInput(group, WireSerdes.heartbeat().serialize(TOPICS.heartbeats(),
-                heartbeat(group, node, mode, health, role, epoch)));
+        byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat(group, node, mode, health, role,
+                epoch));
+        var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        if (agentKeys.containsKey(node)) {
+            agentKeys.get(node).sign(group, value, headers);
+        }
+        heartbeats.pipeInput(new TestRecord<>(group, value, headers, (Instant) null));
     }
 
     private Role obeyed(String node) {

@@ -28,14 +28,15 @@ public final class HeartbeatPublisher implements AutoCloseable {
     private final AgentSettings settings;
     private final AgentMetrics metrics;
     private final LongSupplier nanos;
-    private final KafkaProducer<String, Heartbeat> producer;
+    private final KafkaProducer<String, byte[]> producer;
     private volatile boolean reportedUnreachable;
 
     public HeartbeatPublisher(AgentSettings settings, AgentMetrics metrics, LongSupplier nanos) {
         this.settings = settings;
         this.metrics = metrics;
         this.nanos = nanos;
-        this.producer = new KafkaProducer<>(producerSettings(settings), new StringSerializer(), WireSerdes.heartbeat());
+        this.producer = new KafkaProducer<>(producerSettings(settings), new StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
     }
 
     /**
@@ -44,7 +45,13 @@ public final class HeartbeatPublisher implements AutoCloseable {
      */
     public Future<?> publish(Heartbeat beat, long sentAtNanos, LongConsumer acknowledged) {
         metrics.heartbeatSent();
-        return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), settings.group(), beat), (meta, error) -> {
+        byte[] value = WireSerdes.heartbeat().serialize(settings.heartbeatTopic(), beat);
+        org.apache.kafka.common.header.Headers headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        if (settings.heartbeatKey() != null) {
+            settings.heartbeatKey().sign(settings.group(), value, headers);
+        }
+        return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), null, settings.group(), value, headers),
+                (meta, error) -> {
             if (error == null) {
                 metrics.heartbeatAcknowledged();
                 if (reportedUnreachable) {

@@ -47,30 +47,14 @@ public final class SigningKeys {
         if (Files.exists(pub)) {
             throw new FileAlreadyExistsException(pub.toString(), null, "not overwriting an existing key");
         }
-        // created with its final permissions (never readable by others, not even for a moment) and written through the
-        // same open file: nothing can swap it for a link in between
-        try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(key, Set.of(
-                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            out.write(java.nio.ByteBuffer.wrap(pem(PRIVATE, pair.getPrivate().getEncoded())
-                    .getBytes(StandardCharsets.US_ASCII)));
-        }
+        writeSecret(key, pem(PRIVATE, pair.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII));
         Files.writeString(pub, pem(PUBLIC, pair.getPublic().getEncoded()));
         return pair;
     }
 
     /** The private key in {@code file}; refuses one that its group or others may read, naming the fix. */
     public static PrivateKey loadPrivate(Path file) throws IOException {
-        Set<PosixFilePermission> perms;
-        try {
-            perms = Files.getPosixFilePermissions(file);
-        } catch (UnsupportedOperationException e) {
-            perms = Set.of(); // a file system without POSIX permissions: nothing to check
-        }
-        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
-            throw new IllegalArgumentException("the signing key " + file + " may be read by others ("
-                    + PosixFilePermissions.toString(perms) + "): chmod 600 " + file);
-        }
+        requireOwnerOnly(file, "the signing key");
         byte[] der = der(file, PRIVATE);
         try {
             return KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
@@ -86,6 +70,33 @@ public final class SigningKeys {
             return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException(file + " is not an Ed25519 public key (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Writes {@code content} to a new file created with its final permissions (readable by its owner only, not even
+     * for a moment by others) through the same open file, so nothing can swap it for a link in between; refuses to
+     * overwrite.
+     */
+    static void writeSecret(Path file, byte[] content) throws IOException {
+        try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(file, Set.of(
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            out.write(java.nio.ByteBuffer.wrap(content));
+        }
+    }
+
+    /** Refuses a secret file that its group or others may read, naming the fix. */
+    static void requireOwnerOnly(Path file, String what) throws IOException {
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            perms = Set.of(); // a file system without POSIX permissions: nothing to check
+        }
+        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+            throw new IllegalArgumentException(what + " " + file + " may be read by others ("
+                    + PosixFilePermissions.toString(perms) + "): chmod 600 " + file);
         }
     }
 
