@@ -108,6 +108,24 @@ class FailoverCliTest {
     }
 
     @Test
+    void httpSecretsMustBeFilesOnlyTheirOwnerReadsAndATokenLongEnough(@org.junit.jupiter.api.io.TempDir
+                                                                       java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path open = java.nio.file.Files.writeString(dir.resolve("open.token"), "a-long-enough-token-here");
+        java.nio.file.Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.token.file=" + open));
+        assertTrue(err.toString().contains("http.token.file " + open + " may be read by others"), err.toString());
+        java.nio.file.Path shortToken = java.nio.file.Files.writeString(dir.resolve("short.token"), "short");
+        java.nio.file.Files.setPosixFilePermissions(shortToken,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.token.file=" + shortToken));
+        assertTrue(err.toString().contains("must be at least 16 printable characters"), err.toString());
+        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set",
+                "http.tls.keystore.file=" + dir.resolve("store.p12")));
+        assertTrue(err.toString().contains("http.tls.keystore.password.file is required with http.tls.keystore.file"),
+                err.toString());
+    }
+
+    @Test
     void aWildcardHttpHostNeedsAnAdvertisedHost() {
         assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.host=0.0.0.0"));
         assertTrue(err.toString().contains("http.host=0.0.0.0") && err.toString().contains("http.advertised.host"),

@@ -73,10 +73,18 @@ class SecuredFailoverIT {
                     "--kafka-config", security.clientConfig(BrokerSecurity.ADMIN).toString());
             assertEquals(0, acls.exit(), acls.both());
 
+            Path token = dir.resolve("http.token");
+            try (var out = dev.failover.testkit.TestPki.secretFile(token)) {
+                out.write(TOKEN.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
             List<String> coordinatorArgs = List.of("--kafka-config", security.clientConfig("coordinator").toString(),
                     "--signing-key", keys.resolve("coordinator.key").toString(),
                     "--trust-operator-key", keys.resolve("operator.pub").toString(),
-                    "--set", "heartbeat.key.dir=" + macs);
+                    "--set", "heartbeat.key.dir=" + macs,
+                    "--set", "http.tls.keystore.file=" + security.pki().brokerKeystore(),
+                    "--set", "http.tls.keystore.password.file=" + security.pki().passwordFile(),
+                    "--set", "http.token.file=" + token);
+            https = httpsClient(security.pki().caPem());
             List<String> agentArgs = List.of("--kafka-config", security.clientConfig("agent").toString(),
                     "--trust-key", keys.resolve("coordinator.pub").toString());
             List<String> alphaArgs = new ArrayList<>(agentArgs);
@@ -92,7 +100,23 @@ class SecuredFailoverIT {
                 Await.until(Duration.ofSeconds(90), "alpha elected on the secured broker",
                         () -> alpha.roleStatus() == 200 && beta.roleStatus() == 503);
                 Await.until(Duration.ofSeconds(60), "both coordinators healthy with least privilege",
-                        () -> first.healthy() && second.healthy());
+                        () -> get(first, "/health", false).statusCode() == 200
+                                && get(second, "/health", false).statusCode() == 200);
+                // Their HTTP is HTTPS with a token: without it, /health says only its status and the rest is 401;
+                // with it, either instance answers for the group (one of them forwards, with the token, over TLS).
+                assertEquals("{\"status\":\"UP\"}", get(first, "/health", false).body());
+                assertTrue(get(first, "/health", true).body().contains("\"instance\""), get(first, "/health", true).body());
+                assertEquals(401, get(first, "/metrics", false).statusCode());
+                assertEquals(401, get(second, "/groups/" + GROUP, false).statusCode());
+                for (CoordinatorProcess c : List.of(first, second)) {
+                    var answer = get(c, "/groups/" + GROUP, true);
+                    assertEquals(200, answer.statusCode(), answer.body());
+                    assertTrue(answer.body().contains("alpha"), answer.body());
+                }
+                assertThrows(java.io.IOException.class, () -> java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + first.http + "/metrics"))
+                                .timeout(Duration.ofSeconds(3)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()), "no plain HTTP");
 
                 // The agent's credential may write heartbeats, not decisions: the broker refuses, nothing is written.
                 long before = endOffset(broker, Topics.ROLE_CHANGES);
@@ -150,7 +174,8 @@ class SecuredFailoverIT {
                         () -> alpha.roleStatus() == 200);
                 assertTrue(alpha.edges().size() > alphaEdges && alpha.edges().get(alpha.edges().size() - 1)
                         .startsWith("ACTIVE"), "alpha's activation hook ran: " + alpha.edges());
-                assertTrue(first.healthy() && second.healthy(), "the coordinators stay healthy");
+                assertTrue(get(first, "/health", false).statusCode() == 200
+                        && get(second, "/health", false).statusCode() == 200, "the coordinators stay healthy");
                 // The generated ACLs are all they need: no client of theirs was refused anything.
                 List<String> refusals = new ArrayList<>();
                 for (var process : List.of(first.process, second.process, alpha.java, beta.java)) {
@@ -226,14 +251,47 @@ class SecuredFailoverIT {
         return reasons;
     }
 
-    /** A counter from a coordinator's /metrics, 0 when absent. */
-    private static double counter(CoordinatorProcess coordinator, String name) {
-        FaultHarness.Reply r = FaultHarness.get(coordinator.http, "/metrics", Duration.ofSeconds(2));
-        if (r == null) {
-            return 0;
+    private static final String TOKEN = "secured-failover-it-token-" + java.util.UUID.randomUUID();
+
+    /** Trusts the test CA only. */
+    private java.net.http.HttpClient https;
+
+    private static java.net.http.HttpClient httpsClient(Path caPem) throws Exception {
+        java.security.KeyStore roots = java.security.KeyStore.getInstance("PKCS12");
+        roots.load(null, null);
+        try (var in = Files.newInputStream(caPem)) {
+            roots.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in));
         }
+        var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(roots);
+        var context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return java.net.http.HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(2)).build();
+    }
+
+    /** GET over HTTPS, with the bearer token or without; a failed connection is status -1. */
+    private java.net.http.HttpResponse<String> get(CoordinatorProcess coordinator, String path, boolean withToken) {
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://" + coordinator.http + path))
+                .timeout(Duration.ofSeconds(3));
+        if (withToken) {
+            request.header("Authorization", "Bearer " + TOKEN);
+        }
+        try {
+            return https.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("GET " + path + " of " + coordinator.http + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A counter from a coordinator's /metrics, 0 when absent. */
+    private double counter(CoordinatorProcess coordinator, String name) {
+        var r = get(coordinator, "/metrics", true);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
-                .matcher(r.body());
+                .matcher(r.statusCode() == 200 ? r.body() : "");
         double sum = 0;
         while (m.find()) {
             sum += Double.parseDouble(m.group(2));

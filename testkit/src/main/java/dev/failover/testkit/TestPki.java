@@ -132,7 +132,8 @@ public final class TestPki {
         return keystorePassword;
     }
 
-    private Path passwordFile() {
+    /** The file holding {@link #brokerKeystorePassword} (mode 600). */
+    public Path passwordFile() {
         return dir.resolve("broker.p12.password");
     }
 

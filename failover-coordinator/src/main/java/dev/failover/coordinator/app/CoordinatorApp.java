@@ -98,7 +98,7 @@ public final class CoordinatorApp implements AutoCloseable {
         int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
         if (httpPort >= 0) {
             http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort,
-                    config::advertisedHttpAddress);
+                    config::advertisedHttpAddress, config.httpSecurity());
         }
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
@@ -132,6 +132,13 @@ public final class CoordinatorApp implements AutoCloseable {
         } else {
             log.info("signing every role change and state record with key {}",
                     dev.failover.wire.sign.SigningKeys.idHex(settings.signer().keyId()));
+        }
+        String httpHost = config.getString(CoordinatorConfig.HTTP_HOST_CONFIG);
+        boolean loopback = httpHost.equals("localhost") || httpHost.startsWith("127.") || httpHost.equals("::1");
+        if (http != null && !loopback && (config.httpSecurity().server() == null || config.httpSecurity().token() == null)) {
+            log.warn("HTTP listens on {} without {}: whoever reaches it reads /groups (every member, role and epoch) "
+                    + "and /metrics; set http.tls.keystore.file and http.token.file", httpHost,
+                    config.httpSecurity().server() == null ? "TLS" : "a token");
         }
         if (settings.guards().operatorKeys() == null) {
             log.warn("acting on any command (no operator.trust.keys): anyone who can write the command topic can pause "

@@ -37,6 +37,9 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String COMMAND_MAX_AGE_MS_CONFIG = "command.max.age.ms";
     public static final String HEARTBEAT_KEY_DIR_CONFIG = "heartbeat.key.dir";
     public static final String HTTP_HOST_CONFIG = "http.host";
+    public static final String HTTP_TLS_KEYSTORE_FILE_CONFIG = "http.tls.keystore.file";
+    public static final String HTTP_TLS_KEYSTORE_PASSWORD_FILE_CONFIG = "http.tls.keystore.password.file";
+    public static final String HTTP_TOKEN_FILE_CONFIG = "http.token.file";
     public static final String HTTP_PORT_CONFIG = "http.port";
     public static final String HTTP_ADVERTISED_HOST_CONFIG = "http.advertised.host";
     public static final String TOPIC_PARTITIONS_CONFIG = "topic.partitions";
@@ -94,6 +97,15 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + "clock is refused, and a command id is answered once within it.")
             .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
                     "Address the HTTP endpoint (/health, /groups/{group}) binds to.")
+            .define(HTTP_TLS_KEYSTORE_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "A PKCS12 key store: the HTTP endpoint speaks HTTPS with its certificate (and trusts the root of "
+                    + "its chain when forwarding to other instances). Empty: plain HTTP.")
+            .define(HTTP_TLS_KEYSTORE_PASSWORD_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "A file (readable by its owner only) holding the key store's password.")
+            .define(HTTP_TOKEN_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                    "A file (readable by its owner only) holding a bearer token of at least 16 characters: every "
+                    + "request but /health must send 'Authorization: Bearer TOKEN' (401 otherwise), and /health "
+                    + "without it answers only its status. Empty: no token.")
             .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
                     "The host other coordinators reach this one's HTTP endpoint by (queries for a group hosted "
                     + "elsewhere are forwarded there); empty = http.host. Required when http.host is a wildcard.")
@@ -214,6 +226,7 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + quietest + " ms: one a second when no deadline is near, and " + PUNCTUATION_INTERVAL_MS_CONFIG
                     + "), or a healthy task looks stuck");
         }
+        config.httpSecurity(); // files that cannot be read are bad settings, said now
         String host = config.getString(HTTP_HOST_CONFIG);
         if (config.getString(HTTP_ADVERTISED_HOST_CONFIG).isBlank() && (host.equals("0.0.0.0") || host.equals("::"))) {
             throw new ConfigException(HTTP_HOST_CONFIG + "=" + host + " listens on every address, so other "
@@ -222,6 +235,16 @@ public final class CoordinatorConfig extends AbstractConfig {
         }
         return config;
     }
+
+    /** TLS and the token of the HTTP endpoint, read once. */
+    HttpSecurity httpSecurity() {
+        if (httpSecurity == null) {
+            httpSecurity = HttpSecurity.from(this);
+        }
+        return httpSecurity;
+    }
+
+    private HttpSecurity httpSecurity;
 
     /** The host:port other instances reach this one's HTTP endpoint by, given the port it listens on. */
     public String advertisedHttpAddress(int boundPort) {

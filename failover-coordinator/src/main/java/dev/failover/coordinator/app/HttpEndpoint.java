@@ -21,7 +21,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * {@code GET /health}: 200 while the instance runs its tasks, 503 otherwise. {@code GET /groups/{group}}: the stored
  * state of a group from whichever instance hosts it (this one answers for every group by asking the owner); the
  * {@value #OWNER_HEADER} header names the instance (its HTTP address) that hosts the group. {@code GET /metrics}:
- * every meter in the Prometheus text format.
+ * every meter in the Prometheus text format. With {@link HttpSecurity}: HTTPS, and a bearer token for everything but
+ * {@code /health}'s status.
  */
 final class HttpEndpoint {
 
@@ -29,7 +30,8 @@ final class HttpEndpoint {
 
     private final CoordinatorApp app;
     private final HttpServer server;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient client;
+    private final HttpSecurity security;
 
     /** host:port as other instances reach this one (what Streams advertises for interactive queries). */
     private final String advertised;
@@ -37,10 +39,21 @@ final class HttpEndpoint {
     /**
      * Listens on {@code host:port}; {@code advertise} turns the port it got into the address other instances use.
      */
-    HttpEndpoint(CoordinatorApp app, String host, int port, java.util.function.IntFunction<String> advertise) {
+    HttpEndpoint(CoordinatorApp app, String host, int port, java.util.function.IntFunction<String> advertise,
+                 HttpSecurity security) {
         this.app = app;
+        this.security = security;
+        this.client = security.client() == null ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
+                : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(security.client()).build();
         try {
-            this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
+            if (security.server() != null) {
+                com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+                        new InetSocketAddress(host, port), 16);
+                https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(security.server()));
+                this.server = https;
+            } else {
+                this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + host + ":" + port + " for HTTP (" + e.getMessage()
                     + "); choose another http.port", e);
@@ -52,9 +65,9 @@ final class HttpEndpoint {
         }));
         this.advertised = advertise.apply(server.getAddress().getPort());
         server.createContext("/health", this::health);
-        server.createContext("/groups/", this::group);
-        server.createContext("/metrics", exchange -> HttpReply.send(exchange, 200, app.scrape(),
-                HttpReply.PROMETHEUS_TEXT));
+        server.createContext("/groups/", guarded(this::group));
+        server.createContext("/metrics", guarded(exchange -> HttpReply.send(exchange, 200, app.scrape(),
+                HttpReply.PROMETHEUS_TEXT)));
     }
 
     String address() {
@@ -69,8 +82,23 @@ final class HttpEndpoint {
         server.stop(0);
     }
 
+    /** {@code handler} for requests with the bearer token (when one is set); 401 for the others. */
+    private com.sun.net.httpserver.HttpHandler guarded(com.sun.net.httpserver.HttpHandler handler) {
+        return exchange -> {
+            if (security.authorized(exchange)) {
+                handler.handle(exchange);
+            } else {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                respond(exchange, 401, "{\"error\":\"send Authorization: Bearer TOKEN (http.token.file)\"}");
+            }
+        };
+    }
+
+    /** Health for anyone (load balancers, probes); its details only with the token, when one is set. */
     private void health(HttpExchange exchange) throws IOException {
-        respond(exchange, app.healthy() ? 200 : 503, json(app.status()));
+        boolean healthy = app.healthy();
+        respond(exchange, healthy ? 200 : 503, security.authorized(exchange) ? json(app.status())
+                : "{\"status\":\"" + (healthy ? "UP" : "DOWN") + "\"}");
     }
 
     private void group(HttpExchange exchange) throws IOException {
@@ -85,9 +113,12 @@ final class HttpEndpoint {
                 exchange.getResponseHeaders().set(OWNER_HEADER, address());
                 respond(exchange, 200, lookup.group().toString());
             } else if (lookup.remoteOwner() != null) {
-                HttpResponse<String> remote = client.send(HttpRequest.newBuilder(URI.create("http://"
-                        + lookup.remoteOwner() + "/groups/" + group)).timeout(Duration.ofSeconds(3)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpRequest.Builder ask = HttpRequest.newBuilder(URI.create(security.scheme() + "://"
+                        + lookup.remoteOwner() + "/groups/" + group)).timeout(Duration.ofSeconds(3));
+                if (security.authorization() != null) {
+                    ask.header("Authorization", security.authorization());
+                }
+                HttpResponse<String> remote = client.send(ask.build(), HttpResponse.BodyHandlers.ofString());
                 exchange.getResponseHeaders().set(OWNER_HEADER, lookup.remoteOwner());
                 respond(exchange, remote.statusCode(), remote.body());
             } else {

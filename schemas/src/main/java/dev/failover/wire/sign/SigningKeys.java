@@ -87,7 +87,7 @@ public final class SigningKeys {
     }
 
     /** Refuses a secret file that its group or others may read, naming the fix. */
-    static void requireOwnerOnly(Path file, String what) throws IOException {
+    public static void requireOwnerOnly(Path file, String what) throws IOException {
         Set<PosixFilePermission> perms;
         try {
             perms = Files.getPosixFilePermissions(file);
