@@ -42,6 +42,13 @@ public final class BrokerCommand implements Callable<Integer> {
                     + "2(i-1) and its controller on the next port."})
     int nodes;
 
+    @Option(names = "--secure", paramLabel = "DIR", description = {
+        "A secured broker, as Kafka shops run one: clients on SASL_SSL with SCRAM-SHA-512, the broker's own links on",
+        "mutual TLS, ACLs enforced (nothing allowed without one). Writes a test CA (ca.pem) and the client settings of",
+        "the SCRAM users admin (a super user), coordinator, agent and operator to DIR/USER.properties (mode 600):",
+        "pass them as --kafka-config, and apply the ACLs with failover acls --apply. One node only."})
+    Path secure;
+
     @Option(names = "--property", paramLabel = "KEY=VALUE",
             description = "Any server.properties setting, repeatable; wins over the defaults.")
     Map<String, String> properties = new LinkedHashMap<>();
@@ -64,6 +71,9 @@ public final class BrokerCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 1 to 9, not " + nodes);
         }
         if (nodes > 1) {
+            if (secure != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--secure runs one node; drop --nodes");
+            }
             return cluster(out);
         }
         if (port != 0 && !FreePorts.isFree(port)) {
@@ -82,6 +92,9 @@ public final class BrokerCommand implements Callable<Integer> {
         // one-partition heartbeat topic by accident.
         builder.property("auto.create.topics.enable", "false");
         properties.forEach(builder::property);
+        if (secure != null) {
+            builder.secure(secure, "coordinator", "agent", "operator");
+        }
         LocalKafkaBroker broker = builder.build();
         out.printf("Starting a Kafka broker (data in %s, log in %s)...%n", dataDir.toAbsolutePath(), broker.logFile());
         out.flush();
@@ -90,6 +103,13 @@ public final class BrokerCommand implements Callable<Integer> {
         broker.start();
         out.printf("Kafka broker ready at %s (pid %d). Ctrl-C stops it.%n", broker.bootstrapServers(),
                 broker.pid().orElse(-1));
+        broker.security().ifPresent(security -> {
+            out.printf("Secured: SASL_SSL with SCRAM-SHA-512, ACLs enforced. Client settings (mode 600): %s%n",
+                    String.join(", ", security.users().stream().map(u -> security.clientConfig(u).toString()).toList()));
+            out.printf("Next: failover acls --coordinator-principal User:coordinator --agent-principal User:agent "
+                    + "--operator-principal User:operator --apply --bootstrap-servers %s --kafka-config %s%n",
+                    broker.bootstrapServers(), security.clientConfig(dev.failover.testkit.BrokerSecurity.ADMIN));
+        });
         out.flush();
         broker.awaitExit(Duration.ofDays(365_000));
         if (stopping.get()) {

@@ -76,6 +76,44 @@ class BrokerCommandIT {
     }
 
     @Test
+    void aSecuredBrokerWritesEachUsersClientFileThatLogsInAndTheGeneratedAclsApply(@TempDir Path secure)
+            throws Exception {
+        JavaProcess cli = JavaProcess.start("failover-broker-secure", List.of(), FailoverCli.class.getName(),
+                List.of("broker", "--port", Integer.toString(FreePorts.pickPair()), "--data-dir", dataDir.toString(),
+                        "--secure", secure.toString()));
+        try {
+            String bootstrap = cli.awaitLine(READY, Duration.ofSeconds(90)).group(1);
+            Matcher next = cli.awaitLine(Pattern.compile("Next: (failover acls .*)"), Duration.ofSeconds(10));
+            for (String user : List.of("admin", "coordinator", "agent", "operator")) {
+                Path file = secure.resolve(user + ".properties");
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(file)), file.toString());
+            }
+            // the command it prints, as a user would paste it
+            String[] acls = next.group(1).substring("failover ".length()).split(" ");
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine command = FailoverCli.newCommandLine(acls, Map.of());
+            command.setOut(new java.io.PrintWriter(out, true));
+            command.setErr(new java.io.PrintWriter(err, true));
+            assertEquals(0, command.execute(acls), out + "\n" + err);
+            assertTrue(out.toString().contains("applied "), out.toString());
+
+            java.util.Properties operator = new java.util.Properties();
+            try (var in = Files.newBufferedReader(secure.resolve("operator.properties"))) {
+                operator.load(in);
+            }
+            operator.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            try (Admin admin = Admin.create(operator)) {
+                assertFalse(admin.describeCluster().nodes().get().isEmpty(), "the operator logs in with its file");
+            }
+        } finally {
+            Signals.send(cli.process().pid(), "TERM");
+            Await.until(Duration.ofSeconds(60), "the secured broker's launcher to exit", () -> !cli.process().isAlive());
+        }
+    }
+
+    @Test
     void aClusterOfThreeNodesCarriesTheRecommendedSettingsAndStopsNodeByNode() throws Exception {
         int port = FreePorts.pickRun(6);
         JavaProcess cli = JavaProcess.start("failover-broker-nodes", List.of(), FailoverCli.class.getName(),
