@@ -99,16 +99,24 @@ public final class AclsCommand implements Callable<Integer> {
         Properties props = new Properties();
         props.putAll(KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka", err));
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        List<AclBinding> bindings = plan.bindings();
+        apply(props, plan.bindings(), timeout);
+        out.printf("applied %d ACLs (%d grants) on %s%n", plan.bindings().size(), plan.grants().size(), bootstrapServers);
+        out.flush();
+        return 0;
+    }
+
+    /** Creates {@code bindings} as the administrator of {@code admin} and waits until the broker enforces them. */
+    static void apply(Properties adminSettings, List<AclBinding> bindings, Duration timeout) throws InterruptedException {
+        String bootstrap = adminSettings.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(adminSettings)) {
             admin.createAcls(bindings).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             // Created on the controller, enforced once the broker has read them from the metadata log: wait for that.
             while (true) {
                 Set<AclBinding> present = new HashSet<>(admin.describeAcls(AclBindingFilter.ANY).values()
                         .get(timeout.toMillis(), TimeUnit.MILLISECONDS));
                 if (present.containsAll(bindings)) {
-                    break;
+                    return;
                 }
                 if (System.nanoTime() - deadline >= 0) {
                     throw new IllegalStateException("the broker does not show all ACLs after " + timeout.toSeconds()
@@ -117,13 +125,10 @@ public final class AclsCommand implements Callable<Integer> {
                 Thread.sleep(100);
             }
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot apply the ACLs on " + bootstrapServers + ": " + e.getCause(), e);
+            throw new IllegalStateException("cannot apply the ACLs on " + bootstrap + ": " + e.getCause(), e);
         } catch (TimeoutException e) {
-            throw new IllegalStateException("the broker at " + bootstrapServers + " did not answer in "
-                    + timeout.toSeconds() + " s", e);
+            throw new IllegalStateException("the broker at " + bootstrap + " did not answer in " + timeout.toSeconds()
+                    + " s", e);
         }
-        out.printf("applied %d ACLs (%d grants) on %s%n", bindings.size(), plan.grants().size(), bootstrapServers);
-        out.flush();
-        return 0;
     }
 }

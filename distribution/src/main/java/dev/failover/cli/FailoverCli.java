@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
         subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class,
-            KeysCommand.class, AclsCommand.class, CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
+            KeysCommand.class, AclsCommand.class, SecureSetupCommand.class, CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",

@@ -19,11 +19,16 @@ import picocli.CommandLine;
  */
 class DockerComposeTest {
 
-    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
 
-    @SuppressWarnings("unchecked")
     private static Map<String, Map<String, Object>> services() throws Exception {
-        try (Reader in = Files.newBufferedReader(ROOT.resolve("docker-compose.yml"))) {
+        return services("docker-compose.yml");
+    }
+
+    /** The services of a compose file at the project's root, in file order. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Map<String, Object>> services(String file) throws Exception {
+        try (Reader in = Files.newBufferedReader(ROOT.resolve(file))) {
             Map<String, Object> compose = new Yaml().load(in);
             return (Map<String, Map<String, Object>>) compose.get("services");
         }

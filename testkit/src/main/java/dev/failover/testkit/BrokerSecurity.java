@@ -45,8 +45,16 @@ public final class BrokerSecurity {
     private final Map<String, String> passwords = new LinkedHashMap<>();
 
     BrokerSecurity(Path dir, List<String> users) {
+        this(dir, users, List.of());
+    }
+
+    /**
+     * Certificates in {@code dir} (the broker's valid for 127.0.0.1, localhost and {@code brokerHosts}, for brokers
+     * reached by name, as in docker-compose) and a random password for {@value #ADMIN} and each of {@code users}.
+     */
+    public BrokerSecurity(Path dir, List<String> users, List<String> brokerHosts) {
         this.dir = dir;
-        this.pki = TestPki.inDirectory(dir, List.of());
+        this.pki = TestPki.inDirectory(dir, brokerHosts);
         passwords.put(ADMIN, TestPki.randomPassword());
         for (String user : users) {
             if (!user.matches("[a-z][a-z0-9-]*") || user.startsWith("cn=")) {
@@ -95,10 +103,20 @@ public final class BrokerSecurity {
 
     /** The broker's listeners and security settings, for {@code server.properties}. */
     Map<String, String> serverProperties(String host, int clientPort, int internalPort, int controllerPort) {
+        return serverProperties(host, host, clientPort, internalPort, controllerPort);
+    }
+
+    /**
+     * The listeners and security settings of a broker that binds {@code bindHost} (empty: every address) and is
+     * reached as {@code advertisedHost}.
+     */
+    public Map<String, String> serverProperties(String bindHost, String advertisedHost, int clientPort, int internalPort,
+                                                int controllerPort) {
         Map<String, String> props = new LinkedHashMap<>();
-        props.put("listeners", "CLIENT://" + host + ":" + clientPort + ",INTERNAL://" + host + ":" + internalPort
-                + ",CONTROLLER://" + host + ":" + controllerPort);
-        props.put("advertised.listeners", "CLIENT://" + host + ":" + clientPort + ",INTERNAL://" + host + ":" + internalPort);
+        props.put("listeners", "CLIENT://" + bindHost + ":" + clientPort + ",INTERNAL://" + bindHost + ":"
+                + internalPort + ",CONTROLLER://" + bindHost + ":" + controllerPort);
+        props.put("advertised.listeners", "CLIENT://" + advertisedHost + ":" + clientPort + ",INTERNAL://"
+                + advertisedHost + ":" + internalPort);
         props.put("listener.security.protocol.map", "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL");
         props.put("inter.broker.listener.name", "INTERNAL");
         props.put("controller.listener.names", "CONTROLLER");
@@ -123,8 +141,13 @@ public final class BrokerSecurity {
 
     /** An Admin client's settings as the broker itself (a super user) on the internal mutual-TLS listener. */
     Properties internalAdminProperties(String host, int internalPort) {
+        return internalAdminProperties(host + ":" + internalPort);
+    }
+
+    /** An Admin client's settings as the broker itself (a super user) on the internal listeners {@code bootstrap}. */
+    public Properties internalAdminProperties(String bootstrap) {
         Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, host + ":" + internalPort);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put("security.protocol", "SSL");
         props.put("ssl.keystore.type", "PKCS12");
         props.put("ssl.keystore.location", pki.brokerKeystore().toString());
@@ -139,7 +162,7 @@ public final class BrokerSecurity {
      * once each user can log in on {@code bootstrapServers}: credentials reach the broker through the metadata log,
      * a moment after the controller accepts them.
      */
-    void createUsers(Admin admin, String bootstrapServers, long deadlineNanos) {
+    public void createUsers(Admin admin, String bootstrapServers, long deadlineNanos) {
         List<UserScramCredentialAlteration> upserts = new ArrayList<>();
         passwords.forEach((user, password) -> upserts.add(new UserScramCredentialUpsertion(user,
                 new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), password)));

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.Key;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
@@ -22,8 +21,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A certificate authority and one broker certificate made at test time with the JDK's own {@code keytool} (EC P-256,
- * valid 30 days), nothing checked in. The directory gets:
+ * A certificate authority and the certificates it signs ({@link #issue}), made at test time with the JDK's own
+ * {@code keytool} (EC P-256, valid 30 days), nothing checked in. The directory gets:
  * <ul>
  *   <li>{@code ca.pem}: the CA certificate, the trust store of every client and of the broker's mutual TLS;</li>
  *   <li>{@code broker.p12} (mode 600): the broker's key and chain, subject {@code CN=kafka-broker}, SAN
@@ -55,16 +54,17 @@ public final class TestPki {
         try {
             Files.createDirectories(dir);
             TestPki pki = new TestPki(dir, null);
-            if (Files.exists(pki.brokerKeystore()) && Files.exists(pki.passwordFile())) {
-                return new TestPki(dir, Files.readString(pki.passwordFile(), StandardCharsets.UTF_8).strip());
+            if (!Files.exists(pki.caKeystore()) || !Files.exists(pki.caPem())) {
+                createCa(dir);
             }
-            return create(dir, extraDnsNames);
+            pki.issue("broker", BROKER_SUBJECT, extraDnsNames);
+            return new TestPki(dir, Files.readString(pki.passwordFile(), StandardCharsets.UTF_8).strip());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make test certificates in " + dir, e);
         }
     }
 
-    private static TestPki create(Path dir, List<String> extraDnsNames) throws IOException {
+    private static void createCa(Path dir) throws IOException {
         Path caDir = Files.createDirectories(dir.resolve("ca"));
         Path work = caDir.resolve("ca.p12");
         Files.deleteIfExists(work);
@@ -72,46 +72,87 @@ public final class TestPki {
         keytool(caPassword, "-genkeypair", "-storetype", "PKCS12", "-keystore", work.toString(),
                 "-storepass:env", PASSWORD_VARIABLE, "-alias", "ca", "-dname", "CN=failover-test-ca", "-keyalg", "EC",
                 "-groupname", "secp256r1", "-validity", "30", "-ext", "bc:c", "-ext", "ku:c=keyCertSign,cRLSign");
-        StringBuilder san = new StringBuilder("SAN=ip:127.0.0.1,dns:localhost");
-        extraDnsNames.forEach(name -> san.append(",dns:").append(name));
-        keytool(caPassword, "-genkeypair", "-storetype", "PKCS12", "-keystore", work.toString(),
-                "-storepass:env", PASSWORD_VARIABLE, "-alias", "broker", "-dname", BROKER_SUBJECT, "-keyalg", "EC",
-                "-groupname", "secp256r1", "-validity", "30", "-signer", "ca", "-signerkeypass:env", PASSWORD_VARIABLE,
-                "-ext", san.toString(), "-ext", "eku=serverAuth,clientAuth");
         restrict(work);
-        String brokerPassword = randomPassword();
+        try (OutputStream out = secretFile(caDir.resolve("ca.p12.password"))) {
+            out.write(caPassword.getBytes(StandardCharsets.UTF_8));
+        }
         try {
+            KeyStore ca = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(work)) {
+                ca.load(in, caPassword.toCharArray());
+            }
+            String pem = "-----BEGIN CERTIFICATE-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                    .encodeToString(ca.getCertificate("ca").getEncoded())
+                    + "\n-----END CERTIFICATE-----\n";
+            Files.writeString(dir.resolve("ca.pem"), pem, StandardCharsets.US_ASCII);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read back the CA keytool made in " + work, e);
+        }
+    }
+
+    /**
+     * A key and certificate signed by this CA in {@code DIR/NAME.p12} (mode 600, EC P-256, valid 30 days, for server
+     * and client use), its random password in {@code DIR/NAME.p12.password}; kept if made before. Valid for
+     * 127.0.0.1, localhost and {@code dnsNames}.
+     */
+    public Path issue(String name, String subject, List<String> dnsNames) {
+        if (!name.matches("[a-z][a-z0-9-]*")) {
+            throw new IllegalArgumentException("a certificate's file name is lower case letters, digits and '-': " + name);
+        }
+        Path keystore = keystore(name);
+        if (Files.exists(keystore) && Files.exists(keystorePasswordFile(name))) {
+            return keystore;
+        }
+        try {
+            Path work = caKeystore();
+            String caPassword = Files.readString(dir.resolve("ca").resolve("ca.p12.password"), StandardCharsets.UTF_8)
+                    .strip();
+            StringBuilder san = new StringBuilder("SAN=ip:127.0.0.1,dns:localhost");
+            dnsNames.forEach(host -> san.append(",dns:").append(host));
+            String alias = name + "-" + randomPassword().substring(0, 8); // a run cut short may have left one behind
+            keytool(caPassword, "-genkeypair", "-storetype", "PKCS12", "-keystore", work.toString(),
+                    "-storepass:env", PASSWORD_VARIABLE, "-alias", alias, "-dname", subject, "-keyalg", "EC",
+                    "-groupname", "secp256r1", "-validity", "30", "-signer", "ca", "-signerkeypass:env",
+                    PASSWORD_VARIABLE, "-ext", san.toString(), "-ext", "eku=serverAuth,clientAuth");
             KeyStore all = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(work)) {
                 all.load(in, caPassword.toCharArray());
             }
-            Certificate caCert = all.getCertificate("ca");
-            Certificate[] chain = all.getCertificateChain("broker");
+            Certificate[] chain = all.getCertificateChain(alias);
             if (chain.length == 1) {
-                chain = new Certificate[] {chain[0], caCert}; // a client checking the chain needs the issuer too
+                chain = new Certificate[] {chain[0], all.getCertificate("ca")}; // a peer checking the chain needs it
             }
-            Key key = all.getKey("broker", caPassword.toCharArray());
-            KeyStore broker = KeyStore.getInstance("PKCS12");
-            broker.load(null, null);
-            broker.setKeyEntry("broker", key, brokerPassword.toCharArray(), chain);
-            TestPki pki = new TestPki(dir, brokerPassword);
-            try (OutputStream out = secretFile(pki.brokerKeystore())) {
-                broker.store(out, brokerPassword.toCharArray());
+            String password = randomPassword();
+            KeyStore out = KeyStore.getInstance("PKCS12");
+            out.load(null, null);
+            out.setKeyEntry(name, all.getKey(alias, caPassword.toCharArray()), password.toCharArray(), chain);
+            try (OutputStream stream = secretFile(keystore)) {
+                out.store(stream, password.toCharArray());
             }
-            try (OutputStream out = secretFile(pki.passwordFile())) {
-                out.write(brokerPassword.getBytes(StandardCharsets.UTF_8));
+            try (OutputStream stream = secretFile(keystorePasswordFile(name))) {
+                stream.write(password.getBytes(StandardCharsets.UTF_8));
             }
-            try (OutputStream out = secretFile(caDir.resolve("ca.p12.password"))) {
-                out.write(caPassword.getBytes(StandardCharsets.UTF_8));
-            }
-            String pem = "-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(caCert.getEncoded())
-                    + "\n-----END CERTIFICATE-----\n";
-            Files.writeString(pki.caPem(), pem, StandardCharsets.US_ASCII);
-            return pki;
+            return keystore;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot issue a certificate for " + subject + " in " + dir, e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot read back the certificates keytool made in " + work, e);
+            throw new IllegalStateException("cannot read back the certificate keytool made for " + subject, e);
         }
+    }
+
+    /** {@code DIR/NAME.p12}: a key store {@link #issue} made. */
+    public Path keystore(String name) {
+        return dir.resolve(name + ".p12");
+    }
+
+    /** The file holding the password of {@link #keystore}{@code (name)} (mode 600). */
+    public Path keystorePasswordFile(String name) {
+        return dir.resolve(name + ".p12.password");
+    }
+
+    private Path caKeystore() {
+        return dir.resolve("ca").resolve("ca.p12");
     }
 
     public Path dir() {
@@ -125,7 +166,7 @@ public final class TestPki {
 
     /** The broker's PKCS12 key store (its key and the chain up to the CA). */
     public Path brokerKeystore() {
-        return dir.resolve("broker.p12");
+        return keystore("broker");
     }
 
     public String brokerKeystorePassword() {
@@ -134,7 +175,7 @@ public final class TestPki {
 
     /** The file holding {@link #brokerKeystorePassword} (mode 600). */
     public Path passwordFile() {
-        return dir.resolve("broker.p12.password");
+        return keystorePasswordFile("broker");
     }
 
     /** A random password of 24 hex digits. */
