@@ -180,7 +180,8 @@ public final class AgentCommand implements Callable<Integer> {
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
                             spec.commandLine().getErr())), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
-                    failsafeSettings(), TrustKeys.load(trustKeyFiles), heartbeatKey());
+                    failsafeSettings(), dev.failover.agent.TrustedKeys.fromFiles(trustKeyFiles),
+                    heartbeatKey());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -114,9 +114,9 @@ public final class CtlCommand implements Runnable {
         Clock clock = Clock.systemUTC();
 
         TopicReader reader() {
-            List<java.security.PublicKey> keys = TrustKeys.load(trustKeys);
+            // one command's worth of reading: the keys as the files are now
             return new TopicReader(bootstrapServers, kafka(), timeout,
-                    keys.isEmpty() ? null : new dev.failover.wire.sign.RecordVerifier(keys));
+                    dev.failover.agent.TrustedKeys.fromFiles(trustKeys).current());
         }
     }
 

@@ -186,9 +186,8 @@ public final class Agent implements AutoCloseable {
             log.warn("no --trust-key: acting on any role change anyone who can write {} writes (give the "
                     + "coordinator's public key to act only on what it signed)", settings.roleChangeTopic());
         } else {
-            log.info("acting only on role changes and state records signed by {} (--trust-key)",
-                    settings.trustKeys().stream().map(k -> dev.failover.wire.sign.SigningKeys.idHex(
-                            dev.failover.wire.sign.SigningKeys.id(k))).toList());
+            log.info("acting only on role changes and state records signed by {} (--trust-key; the files are read "
+                    + "again when they change)", settings.trustKeys().keyIds());
         }
         return this;
     }

@@ -21,7 +21,8 @@ import java.util.Map;
  * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
  * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
  * @param failsafe   failsafe mode's settings ({@link FailsafeSettings}), or {@code null} when it is off (the default)
- * @param trustKeys  the coordinators' public keys ({@code --trust-key}): the agent acts on no role change or state
+ * @param trustKeys  the coordinators' public keys ({@code --trust-key}, re-read when their files change): the agent
+ *                   acts on no role change or state
  *                   record that one of them did not sign; empty, it acts on any (and says so at start)
  * @param heartbeatKey the key that authenticates this node's heartbeats ({@code --heartbeat-key}), or {@code null}
  */
@@ -31,13 +32,13 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
                             String fencePeer, Duration hookTimeout,
                             String httpHost, int httpPort, Map<String, Object> kafka,
                             String heartbeatTopic, String roleChangeTopic, String stateTopic,
-                            FailsafeSettings failsafe, java.util.List<java.security.PublicKey> trustKeys,
+                            FailsafeSettings failsafe, TrustedKeys trustKeys,
                             dev.failover.wire.sign.HeartbeatMac heartbeatKey) {
 
     public static final int MIN_MARGIN_MS = 100;
 
     public AgentSettings {
-        trustKeys = trustKeys == null ? java.util.List.of() : java.util.List.copyOf(trustKeys);
+        trustKeys = trustKeys == null ? TrustedKeys.none() : trustKeys;
         require(bootstrapServers != null && !bootstrapServers.isBlank(), "--bootstrap-servers is required");
         dev.failover.wire.Ids.problem("--group", group).ifPresent(problem -> require(false, problem));
         dev.failover.wire.Ids.problem("--node", node).ifPresent(problem -> require(false, problem));
@@ -174,7 +175,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private int httpPort;
         private final Map<String, Object> kafka = new java.util.HashMap<>();
         private FailsafeSettings failsafe;
-        private java.util.List<java.security.PublicKey> trustKeys = java.util.List.of();
+        private TrustedKeys trustKeys = TrustedKeys.none();
         private dev.failover.wire.sign.HeartbeatMac heartbeatKey;
 
         private Builder(String bootstrapServers, String group, String node) {
@@ -254,7 +255,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         }
 
         /** The coordinators' public keys: only what they signed is acted on ({@code --trust-key}). */
-        public Builder trustKeys(java.util.List<java.security.PublicKey> keys) {
+        public Builder trustKeys(TrustedKeys keys) {
             trustKeys = keys;
             return this;
         }

@@ -60,7 +60,7 @@ public final class RoleFeed {
     /** A check not proven yet: {sent at, end offset then}, or null. Only the feed thread touches it. */
     private long[] target;
     /** Checks every record's signature against --trust-key, or null: every record is acted on. */
-    private final RecordVerifier verifier;
+    private final dev.failover.agent.TrustedKeys trust;
     /** How many records were not acted on for want of a valid signature (said in the log at 1, 2, 4, 8, ...). */
     private long unverified;
 
@@ -69,7 +69,7 @@ public final class RoleFeed {
         this.metrics = metrics;
         this.nanos = nanos;
         this.listener = listener;
-        this.verifier = settings.trustKeys().isEmpty() ? null : new RecordVerifier(settings.trustKeys());
+        this.trust = settings.trustKeys();
         this.consumer = new KafkaConsumer<>(consumerSettings(settings), new StringDeserializer(),
                 new ByteArrayDeserializer());
         this.thread = new Thread(this::follow, "agent-role-feed");
@@ -228,6 +228,7 @@ public final class RoleFeed {
 
     /** Whether {@code record} may be acted on: no key is trusted, or one of them signed it as a {@code kind}. */
     private boolean verified(String kind, ConsumerRecord<String, byte[]> record) {
+        RecordVerifier verifier = trust.current();
         if (verifier == null) {
             return true;
         }
