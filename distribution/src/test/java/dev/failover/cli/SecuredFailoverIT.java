@@ -217,10 +217,10 @@ class SecuredFailoverIT {
                 .setLeaseMs(800).setFailureTimeoutMs(1000).build());
     }
 
-    /** A fence marker as the coordinator writes them, naming {@code instanceId}, sent far in the future. */
+    /** A fence marker as the coordinator writes them, naming {@code instanceId}, sent in the past: only the seal refuses it. */
     private static byte[] forgedMarker(String instanceId) {
         return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, Heartbeat.newBuilder().setGroup("__fence")
-                .setNode(instanceId).setSequence(0).setIncarnation(0).setSentAtMs(1L << 62).setHealth(Health.UNKNOWN)
+                .setNode(instanceId).setSequence(0).setIncarnation(0).setSentAtMs(1).setHealth(Health.UNKNOWN)
                 .setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN).setPriority(0).setHeartbeatIntervalMs(0)
                 .setLeaseMs(0).setFailureTimeoutMs(0).build());
     }

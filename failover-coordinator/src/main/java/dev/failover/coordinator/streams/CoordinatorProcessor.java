@@ -668,6 +668,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             stats.forget(context.taskId().partition());
         }
         records.clear();
+        commandGate = null; // a revived task processes again what an aborted transaction answered
         refusalLoggedAtMs.clear();
         liveness.clear();
         deadlines.clear();

@@ -83,7 +83,7 @@ public final class RecordSigner {
     /** The epoch a command's header says it was signed for, or empty if none or not a number. */
     public static java.util.OptionalLong commandEpoch(Headers headers) {
         org.apache.kafka.common.header.Header h = headers == null ? null : headers.lastHeader(COMMAND_EPOCH_HEADER);
-        if (h == null || h.value() == null || h.value().length == 0 || h.value().length > 19) {
+        if (h == null || h.value() == null || h.value().length == 0 || h.value().length > 18) {
             return java.util.OptionalLong.empty();
         }
         String text = new String(h.value(), StandardCharsets.US_ASCII);

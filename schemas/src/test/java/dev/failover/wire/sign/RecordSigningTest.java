@@ -142,7 +142,7 @@ class RecordSigningTest {
         assertEquals(Outcome.VALID, verifier.check(RecordSigner.commandKind(42), "g", value, headers));
         assertEquals(Outcome.INVALID, verifier.check(RecordSigner.commandKind(43), "g", value, headers));
         assertEquals(Outcome.INVALID, verifier.check(RecordSigner.ROLE_CHANGE, "g", value, headers));
-        for (String bad : new String[] {"", "-1", "4x", "99999999999999999999"}) {
+        for (String bad : new String[] {"", "-1", "4x", "9999999999999999999", "99999999999999999999"}) {
             Headers h = new RecordHeaders().add(RecordSigner.COMMAND_EPOCH_HEADER, bad.getBytes(StandardCharsets.US_ASCII));
             assertTrue(RecordSigner.commandEpoch(h).isEmpty(), bad);
         }
