@@ -199,18 +199,37 @@ public final class AgentCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The heartbeat key of {@code --heartbeat-key}, or null. */
-    private dev.failover.wire.sign.HeartbeatMac heartbeatKey() {
+    /**
+     * The heartbeat key of {@code --heartbeat-key}, or null: its file is read again when it changes (a rotation puts
+     * the new key first), and a removed or unreadable file keeps the key read before (a beat signed with it is refused
+     * at worst, which holds the coordinator's judgement of this node; a beat with no code at all would be no better).
+     */
+    private java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey() {
         if (heartbeatKeyFile == null) {
             return null;
         }
+        dev.failover.wire.sign.WatchedFile<dev.failover.wire.sign.HeartbeatMac> file;
         try {
-            return dev.failover.wire.sign.HeartbeatMac.load(heartbeatKeyFile);
+            file = dev.failover.wire.sign.WatchedFile.read(heartbeatKeyFile, dev.failover.wire.sign.HeartbeatMac::load,
+                    System::nanoTime, (f, what) -> org.slf4j.LoggerFactory.getLogger(AgentCommand.class)
+                            .warn("--heartbeat-key {} {}", f, what));
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("--heartbeat-key: cannot read " + heartbeatKeyFile + " (" + e + ")");
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--heartbeat-key: " + e.getMessage());
         }
+        return new java.util.function.Supplier<>() {
+            private dev.failover.wire.sign.HeartbeatMac last = file.current();
+
+            @Override
+            public synchronized dev.failover.wire.sign.HeartbeatMac get() {
+                dev.failover.wire.sign.HeartbeatMac now = file.current();
+                if (now != null) {
+                    last = now;
+                }
+                return last;
+            }
+        };
     }
 
     /** Failsafe's settings from the flags, or null when --failsafe is not given (its other flags then refused). */

@@ -66,7 +66,10 @@ public final class KeysCommand implements Callable<Integer> {
     @Command(name = "hmac", mixinStandardHelpOptions = true,
             description = {"Writes DIR/GROUP/NODE.key (one node's heartbeat key; recommended) or DIR/GROUP.key (every node",
                 "of the group without its own): 32 random bytes, base64, readable by you only. Give the coordinators",
-                "--set heartbeat.key.dir=DIR and the node's agent --heartbeat-key FILE."})
+                "--set heartbeat.key.dir=DIR and the node's agent --heartbeat-key FILE. A file may hold several keys, one",
+                "per line: beats are signed with the first and accepted under any. To rotate without a gap: --add a key",
+                "(the coordinators read the file again within 5 s), give the agent a copy with the new key first (read",
+                "again too), then remove the old line from the coordinators' copy."})
     static final class Hmac implements Callable<Integer> {
 
         @CommandLine.Spec
@@ -81,6 +84,9 @@ public final class KeysCommand implements Callable<Integer> {
         @Option(names = "--node", paramLabel = "N", description = "The node; without it, a key for the whole group.")
         String node;
 
+        @Option(names = "--add", description = "Add a new key as the last line of the existing file (a rotation's first step).")
+        boolean add;
+
         @Override
         public Integer call() throws Exception {
             dev.failover.wire.Ids.problem("--group", group).ifPresent(p -> {
@@ -92,11 +98,27 @@ public final class KeysCommand implements Callable<Integer> {
                 });
             }
             Path file = node == null ? dir.resolve(group + ".key") : dir.resolve(group).resolve(node + ".key");
+            if (add) {
+                if (!java.nio.file.Files.exists(file)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), file + " does not exist: --add adds "
+                            + "a key to an existing file (leave --add out to write the first)");
+                }
+                try {
+                    dev.failover.wire.sign.HeartbeatMac.append(file);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                }
+                spec.commandLine().getOut().printf("added a key as the last line of %s: beats are still signed with "
+                        + "its first; once every coordinator has this file, put the new line first in the agent's copy, "
+                        + "then remove the old line%n", file);
+                spec.commandLine().getOut().flush();
+                return 0;
+            }
             try {
                 dev.failover.wire.sign.HeartbeatMac.generate(file);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), file
-                        + " exists: not overwriting a key (remove it first)");
+                        + " exists: not overwriting a key (remove it first, or --add another)");
             }
             spec.commandLine().getOut().printf("wrote %s (mode 600): give it to %s's agent as --heartbeat-key and keep "
                     + "it in the coordinators' heartbeat.key.dir%n", file, node == null ? "every agent of " + group : node);

@@ -159,11 +159,18 @@ class AgentCommandTest {
         assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
         assertTrue(errors.toString().contains("exists: not overwriting a key"), errors.toString());
         assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "../g"));
+        assertEquals(0, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n",
+                "--add"));
+        assertEquals(2, dev.failover.wire.sign.HeartbeatMac.load(key).size(), "a second key, for a rotation");
+        assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "m",
+                "--add"));
+        assertTrue(errors.toString().contains("does not exist: --add adds a key to an existing file"), errors.toString());
 
         Path shortKey = Files.writeString(dir.resolve("short.key"), "c2hvcnQ=\n");
         Files.setPosixFilePermissions(shortKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         assertEquals(2, run(base("--heartbeat-key", shortKey.toString())));
-        assertTrue(err.toString().contains("--heartbeat-key: " + shortKey + " is not a heartbeat key: 5 bytes, at least 32"),
+        assertTrue(err.toString().contains("--heartbeat-key: " + shortKey + " is not a heartbeat key file: line 1 holds 5 "
+                        + "bytes, at least 32"),
                 err.toString());
         Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         assertEquals(2, run(base("--heartbeat-key", key.toString())));

@@ -24,7 +24,8 @@ import java.util.Map;
  * @param trustKeys  the coordinators' public keys ({@code --trust-key}, re-read when their files change): the agent
  *                   acts on no role change or state
  *                   record that one of them did not sign; empty, it acts on any (and says so at start)
- * @param heartbeatKey the key that authenticates this node's heartbeats ({@code --heartbeat-key}), or {@code null}
+ * @param heartbeatKey the key that authenticates this node's heartbeats ({@code --heartbeat-key}, asked at each beat:
+ *                   its file is re-read when it changes), or {@code null}
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
@@ -33,7 +34,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
                             String httpHost, int httpPort, Map<String, Object> kafka,
                             String heartbeatTopic, String roleChangeTopic, String stateTopic,
                             FailsafeSettings failsafe, TrustedKeys trustKeys,
-                            dev.failover.wire.sign.HeartbeatMac heartbeatKey) {
+                            java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey) {
 
     public static final int MIN_MARGIN_MS = 100;
 
@@ -176,7 +177,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private final Map<String, Object> kafka = new java.util.HashMap<>();
         private FailsafeSettings failsafe;
         private TrustedKeys trustKeys = TrustedKeys.none();
-        private dev.failover.wire.sign.HeartbeatMac heartbeatKey;
+        private java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey;
 
         private Builder(String bootstrapServers, String group, String node) {
             this.bootstrapServers = bootstrapServers;
@@ -262,7 +263,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
 
         /** The key that authenticates this node's heartbeats ({@code --heartbeat-key}). */
         public Builder heartbeatKey(dev.failover.wire.sign.HeartbeatMac key) {
-            heartbeatKey = key;
+            heartbeatKey = key == null ? null : () -> key;
             return this;
         }
 

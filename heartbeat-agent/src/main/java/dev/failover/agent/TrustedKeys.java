@@ -2,13 +2,12 @@ package dev.failover.agent;
 
 import dev.failover.wire.sign.RecordVerifier;
 import dev.failover.wire.sign.SigningKeys;
+import dev.failover.wire.sign.WatchedFile;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,37 +15,35 @@ import org.slf4j.LoggerFactory;
 /**
  * The coordinators' public keys an agent trusts ({@code --trust-key}, repeatable). Given as files, they are read again
  * when one changes (looked at no more than every {@value #CHECK_INTERVAL_MS} ms, when a record is checked), so a key
- * rotation needs no agent restart, which for a primary would cost a hand-over: add the new key to the files, move the
- * coordinators to it one at a time, drop the old one. A file that cannot be read as a key keeps the keys trusted
- * before (said in the log), so a half-written file never leaves the agent trusting nothing or anyone.
+ * rotation needs no agent restart, which for a primary would cost a hand-over: add the new key's file, move the
+ * coordinators to it one at a time, remove the old one. Each file is judged alone ({@link WatchedFile}): a file that
+ * cannot be read as a key keeps the key it held before (said in the log), so a half-written file never leaves the
+ * agent trusting anyone; a removed file's key is no longer trusted, unless it was the last one (an agent that trusts
+ * no key would act on anyone's record).
  */
 public final class TrustedKeys {
 
     private static final Logger log = LoggerFactory.getLogger(TrustedKeys.class);
-    static final long CHECK_INTERVAL_MS = 5_000;
+    static final long CHECK_INTERVAL_MS = WatchedFile.CHECK_INTERVAL_MS;
 
-    private final List<Path> files;
-    private final LongSupplier nanos;
+    private final List<WatchedFile<PublicKey>> files;
     private RecordVerifier verifier;
-    private List<String> stamps;
-    private long checkedAtNanos;
+    private List<PublicKey> trusted;
 
-    private TrustedKeys(List<Path> files, RecordVerifier verifier, LongSupplier nanos) {
+    private TrustedKeys(List<WatchedFile<PublicKey>> files, List<PublicKey> keys) {
         this.files = List.copyOf(files);
-        this.verifier = verifier;
-        this.nanos = nanos;
-        this.stamps = stamps(files);
-        this.checkedAtNanos = nanos.getAsLong();
+        this.trusted = List.copyOf(keys);
+        this.verifier = keys.isEmpty() ? null : new RecordVerifier(keys);
     }
 
     /** No key: the agent acts on any record (and says so at start). */
     public static TrustedKeys none() {
-        return new TrustedKeys(List.of(), null, System::nanoTime);
+        return new TrustedKeys(List.of(), List.of());
     }
 
     /** These keys, for good. */
     public static TrustedKeys of(List<PublicKey> keys) {
-        return new TrustedKeys(List.of(), keys.isEmpty() ? null : new RecordVerifier(keys), System::nanoTime);
+        return new TrustedKeys(List.of(), keys);
     }
 
     /** The keys in {@code files}, read now and again when they change; a file that is no key is named. */
@@ -55,7 +52,18 @@ public final class TrustedKeys {
     }
 
     static TrustedKeys fromFiles(List<Path> files, LongSupplier nanos) {
-        return new TrustedKeys(files, files.isEmpty() ? null : new RecordVerifier(read(files)), nanos);
+        List<WatchedFile<PublicKey>> watched = new ArrayList<>();
+        for (Path file : files) {
+            try {
+                watched.add(WatchedFile.read(file, SigningKeys::loadPublic, nanos,
+                        (f, what) -> log.warn("--trust-key {} {}", f, what)));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--trust-key: " + e.getMessage());
+            }
+        }
+        return new TrustedKeys(watched, watched.stream().map(WatchedFile::current).toList());
     }
 
     public synchronized boolean isEmpty() {
@@ -69,51 +77,26 @@ public final class TrustedKeys {
 
     /** The verifier to check a record with now, the files read again if they changed; null when no key is trusted. */
     public synchronized RecordVerifier current() {
-        long now = nanos.getAsLong();
-        if (files.isEmpty() || now - checkedAtNanos < TimeUnit.MILLISECONDS.toNanos(CHECK_INTERVAL_MS)) {
+        if (files.isEmpty()) {
             return verifier;
         }
-        checkedAtNanos = now;
-        List<String> seen = stamps(files);
-        if (seen.equals(stamps)) {
+        List<PublicKey> now = files.stream().map(WatchedFile::current).filter(java.util.Objects::nonNull).toList();
+        if (now.equals(trusted)) {
             return verifier;
         }
-        stamps = seen;
-        try {
-            RecordVerifier reread = new RecordVerifier(read(files));
-            log.info("--trust-key files changed: now trusting {} (before: {})", reread.keyIds(), verifier.keyIds());
-            verifier = reread;
-        } catch (IllegalArgumentException e) {
-            log.warn("--trust-key files changed but cannot be read ({}): still trusting {}", e.getMessage(),
-                    verifier.keyIds());
+        if (now.isEmpty()) {
+            if (!trusted.isEmpty()) {
+                log.warn("every --trust-key file was removed: still trusting {} (an agent trusting no key would obey "
+                        + "anyone)", verifier.keyIds());
+                trusted = List.of(); // said once; the verifier stays
+            }
+            return verifier;
         }
+        RecordVerifier reread = new RecordVerifier(now);
+        log.info("--trust-key files changed: now trusting {} (before: {})", reread.keyIds(),
+                verifier == null ? List.of() : verifier.keyIds());
+        verifier = reread;
+        trusted = now;
         return verifier;
-    }
-
-    private static List<PublicKey> read(List<Path> files) {
-        List<PublicKey> keys = new ArrayList<>();
-        for (Path file : files) {
-            try {
-                keys.add(SigningKeys.loadPublic(file));
-            } catch (IOException e) {
-                throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--trust-key: " + e.getMessage());
-            }
-        }
-        return keys;
-    }
-
-    /** What tells a file changed: its modification time and size (or that it is missing). */
-    private static List<String> stamps(List<Path> files) {
-        List<String> stamps = new ArrayList<>();
-        for (Path file : files) {
-            try {
-                stamps.add(Files.getLastModifiedTime(file) + "/" + Files.size(file));
-            } catch (IOException e) {
-                stamps.add("missing");
-            }
-        }
-        return stamps;
     }
 }

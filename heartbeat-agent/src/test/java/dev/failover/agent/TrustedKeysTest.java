@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.wire.sign.RecordVerifier;
 import dev.failover.wire.sign.SigningKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,10 +57,39 @@ class TrustedKeysTest {
         assertEquals(List.of(id("new")), keys.current().keyIds(), "a half-written file changes nothing");
         Files.delete(trusted);
         pass(TrustedKeys.CHECK_INTERVAL_MS);
-        assertEquals(List.of(id("new")), keys.current().keyIds(), "nor a missing one");
+        assertEquals(List.of(id("new")), keys.current().keyIds(), "nor the removal of the last file: no key would "
+                + "mean obeying anyone");
         replace(trusted, "old", 3_000);
         pass(TrustedKeys.CHECK_INTERVAL_MS);
         assertEquals(List.of(id("old")), keys.current().keyIds(), "a good file again is read");
+    }
+
+    @Test
+    void eachFileIsJudgedAloneARemovedOnesKeyIsNoLongerTrustedAndABadOneKeepsItsOwnKey() throws Exception {
+        SigningKeys.generate(dir, "old");
+        SigningKeys.generate(dir, "new");
+        Path first = dir.resolve("first.pub");
+        Path second = dir.resolve("second.pub");
+        replace(first, "old", 1_000);
+        replace(second, "new", 1_000);
+        TrustedKeys keys = TrustedKeys.fromFiles(List.of(first, second), nanos::get);
+        assertEquals(List.of(id("old"), id("new")), keys.current().keyIds());
+
+        Files.writeString(second, "-----BEGIN PUBLIC KEY-----\nhalf wri");
+        pass(TrustedKeys.CHECK_INTERVAL_MS);
+        assertEquals(List.of(id("old"), id("new")), keys.current().keyIds(),
+                "a half-written file keeps its own key; the other file is unaffected");
+        Files.delete(first);
+        pass(TrustedKeys.CHECK_INTERVAL_MS);
+        assertEquals(List.of(id("new")), keys.current().keyIds(), "the removed file's key is dropped at once, "
+                + "though another file is unreadable");
+        byte[] value = {1, 2, 3};
+        var byOld = dev.failover.wire.sign.RecordSigner.load(dir.resolve("old.key"))
+                .sign("RoleChange", "orders", value, new org.apache.kafka.common.header.internals.RecordHeaders());
+        var byNew = dev.failover.wire.sign.RecordSigner.load(dir.resolve("new.key"))
+                .sign("RoleChange", "orders", value, new org.apache.kafka.common.header.internals.RecordHeaders());
+        assertEquals(RecordVerifier.Outcome.UNKNOWN_KEY, keys.current().check("RoleChange", "orders", value, byOld));
+        assertEquals(RecordVerifier.Outcome.VALID, keys.current().check("RoleChange", "orders", value, byNew));
     }
 
     @Test

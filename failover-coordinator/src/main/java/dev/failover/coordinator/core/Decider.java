@@ -199,6 +199,12 @@ public final class Decider {
                     + p.timing().failureTimeoutMs() + " ms", name);
         }
         Liveness lp = view.liveness().get(name);
+        if (lp != null && lp.unverifiedNewest()) {
+            // it may be alive and renewing its lease through Kafka: neither convicted nor told anything on the word
+            // of a beat nobody can vouch for
+            return Decision.none(record, name + "'s heartbeats fail authentication: holding every decision about it "
+                    + "while they arrive (fix its heartbeat key: agent --heartbeat-key, heartbeat.key.dir)");
+        }
         if (lp != null && lp.leaving()) {
             if (facts.reportsStoodDown(p, record.epoch())) {
                 Optional<Member> successor = facts.best(name);
@@ -879,6 +885,9 @@ public final class Decider {
             }
             if (silent(m)) {
                 return "silent for " + silence(m) + " ms > timeout " + m.timing().failureTimeoutMs() + " ms";
+            }
+            if (l.unverifiedNewest()) {
+                return "its heartbeats fail authentication";
             }
             if (l.leaving()) {
                 return "leaving";

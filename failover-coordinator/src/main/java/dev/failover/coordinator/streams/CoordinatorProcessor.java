@@ -225,7 +225,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         HeartbeatKeys keys = settings.guards().heartbeatKeys();
-        if (keys != null && !authentic(keys, record, beat)) {
+        if (keys != null && !authentic(keys, record, beat, at)) {
             return;
         }
         stats.heartbeats.incrementAndGet();
@@ -272,21 +272,54 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * dead-lettered with the reason; an authentic one not newer (incarnation, then sequence) than the member's last
      * accepted one is dropped, so a recorded beat written again cannot keep a dead member alive.
      */
-    private boolean authentic(HeartbeatKeys keys, Record<String, byte[]> record, Heartbeat beat) {
+    private boolean authentic(HeartbeatKeys keys, Record<String, byte[]> record, Heartbeat beat, Now at) {
         String refusal = keys.refusal(beat.getGroup(), beat.getNode(), record.key(), record.value(), record.headers());
         if (refusal != null) {
             stats.heartbeatsUnauthenticated.incrementAndGet();
             deadLetter(record, refusal);
+            GroupRecord known = records.get(beat.getGroup());
+            if (known != null && known.members().containsKey(beat.getNode())) {
+                holdUnverified(known, beat.getNode(), refusal, at);
+            }
             return false;
         }
         Liveness last = keys.keyed(beat.getGroup())
                 ? liveness.getOrDefault(beat.getGroup(), Map.of()).get(beat.getNode()) : null;
         if (last != null && (beat.getIncarnation() < last.incarnation()
                 || beat.getIncarnation() == last.incarnation() && beat.getSequence() <= last.sequence())) {
-            stats.heartbeatsStale.incrementAndGet();
+            long stale = stats.heartbeatsStale.incrementAndGet();
+            if (beat.getIncarnation() < last.incarnation() && Long.bitCount(stale) == 1) { // 1, 2, 4, ...: said
+                log.atWarn().addKeyValue("group", beat.getGroup()).addKeyValue("node", beat.getNode())
+                        .log("dropped an authentic heartbeat of {} in {} from incarnation {}, older than {} accepted "
+                                + "before: a recorded beat written again, or its agent restarted with its clock "
+                                + "behind (it is heard again once its clock passes the old run's start); {} stale "
+                                + "beats so far", beat.getNode(), beat.getGroup(), beat.getIncarnation(),
+                                last.incarnation(), stale);
+            }
             return false;
         }
         return true;
+    }
+
+    /**
+     * A beat claiming to be a known member failed authentication. Kafka acknowledged it, so that member's node may be
+     * alive and renewing its lease (a key rotated on one side only, keys switched on in the wrong order): counting it
+     * as silence would convict a live primary and make two actives. It holds every judgement of that member instead
+     * ({@link Liveness#unverified}) and alerts; a forger can so delay a failover, never cause one.
+     */
+    private void holdUnverified(GroupRecord known, String node, String refusal, Now at) {
+        String group = known.group();
+        Map<String, Liveness> members = liveness.computeIfAbsent(group, g -> new HashMap<>());
+        Liveness previous = members.get(node);
+        members.put(node, previous == null ? Liveness.unverifiedFirst(at.monoMs()) : previous.unverified(at.monoMs()));
+        long held = stats.heartbeatsUnverifiedHeld.incrementAndGet();
+        if (Long.bitCount(held) == 1 || previous == null || !previous.unverifiedNewest()) {
+            log.atError().addKeyValue("group", group).addKeyValue("node", node).addKeyValue("reason", refusal)
+                    .log("{}: {} may be alive, so it is not judged silent while such beats arrive; no failover of it "
+                            + "can happen until its beats authenticate again ({} such beats so far)", refusal, node,
+                            held);
+        }
+        reschedule(group, view(known), at.monoMs());
     }
 
     private void onCommand(Record<String, byte[]> record, String topic, Now now) {

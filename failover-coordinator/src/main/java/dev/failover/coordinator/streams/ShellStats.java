@@ -37,6 +37,8 @@ public final class ShellStats {
     public final AtomicLong commandsUnauthenticated = new AtomicLong();
     /** Heartbeats of keyed groups dead-lettered for no or a wrong authentication code. */
     public final AtomicLong heartbeatsUnauthenticated = new AtomicLong();
+    /** Of those, beats claiming to be a known member: each holds that member's judgement (it may be alive). */
+    public final AtomicLong heartbeatsUnverifiedHeld = new AtomicLong();
     /** Authenticated heartbeats dropped as not newer than the member's last accepted one (a copy, or a replay). */
     public final AtomicLong heartbeatsStale = new AtomicLong();
     /** Heartbeats reporting an epoch above their group's current one (adopted by the next epoch below 2^53 only). */
@@ -90,6 +92,10 @@ public final class ShellStats {
                         + "epoch, too old, or repeated)").register(registry);
         FunctionCounter.builder("failover.heartbeats.unauthenticated", heartbeatsUnauthenticated, AtomicLong::get)
                 .description("heartbeats of groups that require authentication without a valid code: dead-lettered")
+                .register(registry);
+        FunctionCounter.builder("failover.heartbeats.unverified.held", heartbeatsUnverifiedHeld, AtomicLong::get)
+                .description("unauthenticated heartbeats claiming to be a known member: each holds any failover of it "
+                        + "(alert on any increase)")
                 .register(registry);
         FunctionCounter.builder("failover.heartbeats.stale", heartbeatsStale, AtomicLong::get)
                 .description("authenticated heartbeats not newer than the member's last accepted one (a retried copy, "

@@ -150,6 +150,65 @@ class CoordinatorTopologyTest {
     }
 
     @Test
+    void aPrimaryWhoseBeatsFailAuthenticationIsNeverConvictedAndAKeyAddedToItsFileIsAcceptedWithoutARestart(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path keys) throws Exception {
+        driver.close();
+        java.nio.file.Path alphaFile = keys.resolve("orders").resolve("alpha.key");
+        dev.failover.wire.sign.HeartbeatMac.generate(alphaFile);
+        dev.failover.wire.sign.HeartbeatMac.generate(keys.resolve("orders").resolve("beta.key"));
+        java.nio.file.Path rotated = keys.resolve("agent-side").resolve("alpha.key");
+        dev.failover.wire.sign.HeartbeatMac.generate(rotated);
+        heartbeatKeys = HeartbeatKeys.load(keys, () -> monotonic * 1_000_000);
+        agentKeys = new java.util.HashMap<>(Map.of(
+                "alpha", dev.failover.wire.sign.HeartbeatMac.load(alphaFile),
+                "beta", dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("beta.key"))));
+        startWith(Policy.defaults());
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        long epoch = lastDecision().getEpoch();
+        assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
+
+        // alpha's agent moves to a new key the coordinators do not have yet: Kafka acknowledges its beats, so it keeps
+        // its lease and serves; convicting it for silence would make beta a second active
+        agentKeys.put("alpha", dev.failover.wire.sign.HeartbeatMac.load(rotated));
+        runWithBeats(4_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(epoch, lastDecision().getEpoch(), "no decision while alpha's beats fail authentication: "
+                + decisions);
+        assertTrue(stats.heartbeatsUnverifiedHeld.get() >= 15, "each refused beat of alpha held it: "
+                + stats.heartbeatsUnverifiedHeld.get());
+        int refused = 0;
+        while (!deadLetters.isEmpty()) {
+            String reason = new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+                    .value(), StandardCharsets.UTF_8);
+            assertTrue(reason.contains("heartbeat of alpha in orders refused: its authentication code is wrong"), reason);
+            refused++;
+        }
+        assertTrue(refused >= 15, "dead-lettered with the reason: " + refused);
+
+        // the new key is added to the coordinators' file as a second line: read again without a restart
+        java.nio.file.Files.writeString(alphaFile, java.nio.file.Files.readString(alphaFile).strip() + "\n"
+                + java.nio.file.Files.readString(rotated));
+        runWithBeats(6_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        long before = stats.heartbeatsUnverifiedHeld.get();
+        while (!deadLetters.isEmpty()) {
+            deadLetters.readRecord();
+        }
+        runWithBeats(2_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(before, stats.heartbeatsUnverifiedHeld.get(), "alpha's beats authenticate again");
+        assertTrue(deadLetters.isEmpty());
+        assertEquals(epoch, lastDecision().getEpoch(), "alpha stayed primary throughout: " + decisions);
+
+        // and once alpha really dies, it is convicted as before
+        long end = now() + 2_000;
+        while (now() < end) {
+            tick(20);
+            if (now() % 200 == 0) {
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+            }
+        }
+        assertEquals(Role.ACTIVE, role(lastDecision(), "beta"), "alpha silent: convicted");
+    }
+
+    @Test
     void withOperatorKeysOnlyACommandSignedForTheCurrentEpochRecentlyAndOnceIsCarriedOut(
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path keys) throws Exception {
         driver.close();

@@ -48,7 +48,7 @@ public final class HeartbeatPublisher implements AutoCloseable {
         byte[] value = WireSerdes.heartbeat().serialize(settings.heartbeatTopic(), beat);
         org.apache.kafka.common.header.Headers headers = new org.apache.kafka.common.header.internals.RecordHeaders();
         if (settings.heartbeatKey() != null) {
-            settings.heartbeatKey().sign(settings.group(), value, headers);
+            settings.heartbeatKey().get().sign(settings.group(), value, headers);
         }
         return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), null, settings.group(), value, headers),
                 (meta, error) -> {
