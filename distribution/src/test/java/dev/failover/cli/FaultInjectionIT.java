@@ -316,6 +316,8 @@ class FaultInjectionIT {
         assertEquals(written.toCoordinator(), reasons.size(), "every bad heartbeat and command, and nothing else: "
                 + reasons);
         assertTrue(reasons.stream().anyMatch(r -> r.contains("declares 1073741824 bytes")), reasons.toString());
+        assertEquals(2, reasons.stream().filter(r -> r.contains("but the group's records belong in partition")).count(),
+                "a heartbeat and a command in another partition than the group's: " + reasons);
         harness.coordinators().forEach(c -> assertTrue(c.healthy(), c.instanceId + " healthy after the bad records"));
         assertTrue(g.members.stream().allMatch(Node::alive), "every agent still runs");
         g.retire();

@@ -28,7 +28,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * write them: garbage, a cut header, a header of the right type with a body that declares two gigabytes (or a
  * negative length, or random bytes), a record of another type, an unknown schema fingerprint, a value of almost a
  * megabyte (100 kB on the role-change topic, see {@link #ROLE_FEED_LARGE}), a tombstone, a record keyed by another
- * group, a heartbeat with no node, and a fence marker from an instance that does not exist.
+ * group, a valid record of the group in another partition than its key's, a heartbeat with no node, and a fence
+ * marker from an instance that does not exist.
  */
 final class HostileRecords {
 
@@ -78,7 +79,13 @@ final class HostileRecords {
                     byte[] valid = topic.equals(Topics.HEARTBEATS) ? beat(group, "alpha")
                             : WireSerdes.command().serialize(topic, pause(group));
                     producer.send(new ProducerRecord<>(topic, ANOTHER_GROUP, valid));
-                    sent++;
+                    // well formed and keyed by the group, but in another partition: a second copy of the group there
+                    int partitions = producer.partitionsFor(topic).size();
+                    int belongs = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils
+                            .murmur2(group.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
+                    byte[] shadow = topic.equals(Topics.HEARTBEATS) ? beat(group, "shadow") : valid;
+                    producer.send(new ProducerRecord<>(topic, (belongs + 1) % partitions, group, shadow));
+                    sent += 2;
                     toCoordinator += sent;
                 } else if (topic.equals(Topics.ROLE_CHANGES)) {
                     roleChanges += sent - 1; // a tombstone is no record of the group to decode

@@ -92,8 +92,9 @@ public final class CoordinatorApp implements AutoCloseable {
     }
 
     public void start() throws InterruptedException {
+        int partitions;
         try (Admin admin = Admin.create(adminProperties())) {
-            new TopicProvisioner(admin, config).provision();
+            partitions = new TopicProvisioner(admin, config).provision();
         }
         int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
         if (httpPort >= 0) {
@@ -102,7 +103,7 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
-                config.brake(), config.guards());
+                config.brake(), config.guards(), partitions);
         streams = new KafkaStreams(CoordinatorTopology.build(settings, stats, processorWrap), streamsProperties(),
                 new BoundedCloseClients());
         streams.setUncaughtExceptionHandler(exception -> {

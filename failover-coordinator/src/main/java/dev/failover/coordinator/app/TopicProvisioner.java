@@ -36,7 +36,8 @@ final class TopicProvisioner {
         this.config = config;
     }
 
-    void provision() throws InterruptedException {
+    /** @return how many partitions the heartbeat and command topics have (verified equal) */
+    int provision() throws InterruptedException {
         var names = config.topics();
         short replication = replicationFactor();
         int partitions;
@@ -75,7 +76,7 @@ final class TopicProvisioner {
                     }
                 }
             }
-            verifyOnceVisible(names);
+            return verifyOnceVisible(names);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot set up the coordinator's topics on " + config.bootstrapServers()
                     + ": " + (e.getCause() == null ? e : e.getCause()).toString(), e);
@@ -124,13 +125,12 @@ final class TopicProvisioner {
     }
 
     /** Topics just created become visible to describe calls a moment after the controller accepted them. */
-    private void verifyOnceVisible(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
+    private int verifyOnceVisible(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
             throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {
-                verify(names);
-                return;
+                return verify(names);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() - deadline > 0) {
                     throw e;
@@ -140,7 +140,7 @@ final class TopicProvisioner {
         }
     }
 
-    private void verify(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
+    private int verify(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
             throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, TopicDescription> described = admin.describeTopics(List.of(names.heartbeats(), names.commands(),
                 names.state())).allTopicNames().get(30, TimeUnit.SECONDS);
@@ -168,5 +168,6 @@ final class TopicProvisioner {
                     + "--bootstrap-server " + config.bootstrapServers() + " --alter --entity-type topics --entity-name "
                     + names.state() + " --add-config cleanup.policy=compact");
         }
+        return heartbeatPartitions;
     }
 }

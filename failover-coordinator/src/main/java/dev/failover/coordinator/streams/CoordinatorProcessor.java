@@ -681,7 +681,24 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                     + "': records of a group must be keyed by it, or two tasks would decide for it");
             return false;
         }
+        int partition = context.recordMetadata().map(RecordMetadata::partition).orElse(-1);
+        int belongs = partitionOf(group);
+        if (belongs >= 0 && partition >= 0 && partition != belongs) {
+            // written with an explicit partition: another task would hold a second copy of the group (its own epochs,
+            // its own elections, signed like any decision), a second writer of its role changes
+            deadLetter(record, "a " + what + " of group '" + group + "' in partition " + partition + ", but the group's "
+                    + "records belong in partition " + belongs + " of " + settings.inputPartitions() + " (Kafka's "
+                    + "default partitioner): written there on purpose, it would make a second copy of the group");
+            return false;
+        }
         return true;
+    }
+
+    /** The partition of {@code group}'s records, as Kafka's default partitioner places them; -1 if not known. */
+    private int partitionOf(String group) {
+        int partitions = settings.inputPartitions();
+        return partitions <= 0 ? -1 : org.apache.kafka.common.utils.Utils.toPositive(
+                org.apache.kafka.common.utils.Utils.murmur2(group.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     private void deadLetter(Record<String, byte[]> record, String reason) {

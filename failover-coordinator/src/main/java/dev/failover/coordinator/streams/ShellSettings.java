@@ -11,9 +11,18 @@ import dev.failover.wire.Topics;
  * @param punctuationIntervalMs how often the wall-clock punctuator looks for expiring groups and writes a fence marker
  * @param instanceId            this instance's id: only fence markers it wrote itself count (its own clock)
  * @param guards                what authenticates the records written and read: signatures, trusted operator keys
+ * @param inputPartitions       how many partitions the heartbeat and command topics have (checked at start; they may
+ *                              not change while coordinators run), so that a record outside its key's partition is
+ *                              refused; 0: unknown, not checked
  */
 public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
-                            BrakeSettings brake, Guards guards) {
+                            BrakeSettings brake, Guards guards, int inputPartitions) {
+
+    /** Input partitions not checked. */
+    public ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
+                         BrakeSettings brake, Guards guards) {
+        this(topics, punctuationIntervalMs, instanceId, policy, brake, guards, 0);
+    }
 
     /** Records unsigned, commands from anyone. */
     public ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,

@@ -78,7 +78,7 @@ class CoordinatorTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
                 ShellSettings.BrakeSettings.defaults(), new ShellSettings.Guards(signer, operatorKeys, 120_000,
-                        heartbeatKeys));
+                        heartbeatKeys), inputPartitions);
         driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
                 wrap, () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
@@ -92,6 +92,8 @@ class CoordinatorTopologyTest {
     private dev.failover.wire.sign.RecordSigner signer;
     /** The operator keys commands must be signed with, when set (before {@link #startWith}). */
     private dev.failover.wire.sign.RecordVerifier operatorKeys;
+    /** The partitions of the input topics the coordinator checks records against (0: none), set before startWith. */
+    private int inputPartitions;
     /** The coordinator's heartbeat keys, when set (before {@link #startWith}). */
     private HeartbeatKeys heartbeatKeys;
     /** The key each node's beats are authenticated with by {@link #beat}, if any. */
@@ -206,6 +208,53 @@ class CoordinatorTopologyTest {
             }
         }
         assertEquals(Role.ACTIVE, role(lastDecision(), "beta"), "alpha silent: convicted");
+    }
+
+    @Test
+    void aRecordOutsideItsGroupsPartitionIsDeadLetteredSoNoTaskHoldsASecondCopyOfTheGroup() {
+        driver.close();
+        inputPartitions = 6; // the test driver reads every record from partition 0
+        startWith(Policy.defaults());
+        String here = null;
+        String elsewhere = null;
+        for (int i = 0; here == null || elsewhere == null; i++) {
+            String group = "g" + i;
+            int belongs = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                    group.getBytes(StandardCharsets.UTF_8))) % 6;
+            if (belongs == 0 && here == null) {
+                here = group;
+            } else if (belongs != 0 && elsewhere == null) {
+                elsewhere = group;
+            }
+        }
+        long end = now() + 1_400;
+        while (now() < end) {
+            tick(20);
+            if (now() % 200 == 0) {
+                for (String group : List.of(here, elsewhere)) {
+                    beat(group, "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+                    beat(group, "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
+                }
+            }
+        }
+        commands.pipeInput(elsewhere, WireSerdes.command().serialize(TOPICS.commands(),
+                command(elsewhere, "c-1", CommandType.PAUSE, null)));
+        final String mine = here;
+        final String other = elsewhere;
+        drain();
+        assertFalse(decisions.isEmpty(), "the group whose records belong here is elected");
+        assertTrue(decisions.stream().allMatch(d -> d.getGroup().equals(mine)), "only the group whose records belong "
+                + "here is decided: " + decisions);
+        assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
+        List<String> reasons = new ArrayList<>();
+        while (!deadLetters.isEmpty()) {
+            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+                    .value(), StandardCharsets.UTF_8));
+        }
+        assertTrue(reasons.size() >= 15, reasons.toString());
+        assertTrue(reasons.stream().allMatch(r -> r.contains("of group '" + other + "' in partition 0, but the "
+                + "group's records belong in partition ")), reasons.toString());
+        assertTrue(reasons.get(reasons.size() - 1).startsWith("a command of group"), reasons.get(reasons.size() - 1));
     }
 
     @Test
