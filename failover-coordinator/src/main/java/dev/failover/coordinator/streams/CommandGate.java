@@ -3,9 +3,6 @@ package dev.failover.coordinator.streams;
 import dev.failover.wire.Command;
 import dev.failover.wire.sign.RecordSigner;
 import dev.failover.wire.sign.RecordVerifier;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.kafka.common.header.Headers;
 
@@ -13,18 +10,15 @@ import org.apache.kafka.common.header.Headers;
  * Whether an operator command may be acted on, when the coordinator trusts operator keys ({@code operator.trust.keys}).
  * A command passes when it is signed by one of them ({@link RecordSigner#signCommand}), for the group's current epoch
  * (a copy written again after the group moved on is refused), issued within {@code command.max.age.ms} of this
- * coordinator's wall clock, and its id was not answered within that time by this task (a copy written again at once).
- * Otherwise the reason is returned and the command is refused in the decision log, where {@code ctl} reads it.
- *
- * <p>The memory of answered ids is this task's: a copy written right after the task moved to another instance is not
- * caught by it, only by the epoch (if the command changed the group) and the age.
+ * coordinator's wall clock, and its id was not answered before (a copy written again at once: PAUSE and RESUME keep
+ * the epoch). Otherwise the reason is returned and the command is refused in the decision log, where {@code ctl} reads
+ * it. The answered ids are remembered in the group's {@link GroupMemory}, stored with the group, so a copy written
+ * right after the group moved to another instance is refused there too.
  */
 final class CommandGate {
 
     private final RecordVerifier operatorKeys;
     private final long maxAgeMs;
-    /** Command id → when (monotonic) it was first answered; oldest first. */
-    private final Map<String, Long> answered = new LinkedHashMap<>();
 
     CommandGate(RecordVerifier operatorKeys, long maxAgeMs) {
         this.operatorKeys = operatorKeys;
@@ -32,8 +26,8 @@ final class CommandGate {
     }
 
     /** Why {@code command} must be refused, or null if it may be acted on (always, when no operator key is trusted). */
-    String refusal(String key, byte[] value, Headers headers, Command command, long currentEpoch, long monoMs,
-                   long wallMs) {
+    String refusal(String key, byte[] value, Headers headers, Command command, long currentEpoch, long wallMs,
+                   GroupMemory memory) {
         if (operatorKeys == null) {
             return null;
         }
@@ -53,19 +47,10 @@ final class CommandGate {
             return command.getType() + " refused: issued " + skew + " ms from this coordinator's clock, more than "
                     + "command.max.age.ms (" + maxAgeMs + "); check the clocks, or send it again";
         }
-        forgetOlderThan(monoMs - maxAgeMs);
-        if (answered.putIfAbsent(command.getCommandId(), monoMs) != null) {
+        if (memory.answered(command.getCommandId(), wallMs)) {
             return command.getType() + " refused: command " + command.getCommandId() + " was already answered";
         }
+        memory.answer(command.getCommandId(), command.getIssuedAtMs() + maxAgeMs);
         return null;
-    }
-
-    private void forgetOlderThan(long monoMs) {
-        for (Iterator<Long> it = answered.values().iterator(); it.hasNext(); ) {
-            if (it.next() >= monoMs) {
-                break;
-            }
-            it.remove();
-        }
     }
 }

@@ -84,6 +84,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Set<String> overdue = new HashSet<>();
     /** The decoded store, so a heartbeat does not decode its group's record again: every write goes through apply. */
     private final Map<String, GroupRecord> records = new HashMap<>();
+    /** The replay guards of each group held, stored with its record ({@link GroupMemory}). */
+    private final Map<String, GroupMemory> memories = new HashMap<>();
     /** Per group, when a refused join was last logged: churning node ids must not flood the log. */
     private final Map<String, Long> refusalLoggedAtMs = new HashMap<>();
     private static final long REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -145,6 +147,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 var entry = all.next();
                 GroupRecord record = StoredGroups.fromStored(entry.value, now);
                 records.put(entry.key, record);
+                memories.put(entry.key, StoredGroups.memoryFromStored(entry.value));
                 reschedule(entry.key, view(record), now.monoMs());
                 restored++;
             }
@@ -264,6 +267,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         Liveness previous = members.get(beat.getNode());
         members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())
                 : previous.next(beat, now, decider.policy()));
+        if (keys != null && keys.keyed(group)) {
+            memory(group).accepted(beat.getNode(), beat.getIncarnation()); // stored when it is a new run
+        }
         apply(group, stored, joined, decider.decide(view(joined), now), at);
     }
 
@@ -283,18 +289,23 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             }
             return false;
         }
-        Liveness last = keys.keyed(beat.getGroup())
-                ? liveness.getOrDefault(beat.getGroup(), Map.of()).get(beat.getNode()) : null;
-        if (last != null && (beat.getIncarnation() < last.incarnation()
-                || beat.getIncarnation() == last.incarnation() && beat.getSequence() <= last.sequence())) {
+        if (!keys.keyed(beat.getGroup())) {
+            return true;
+        }
+        Liveness last = liveness.getOrDefault(beat.getGroup(), Map.of()).get(beat.getNode());
+        // the newest run accepted: heard here, or stored with the group by whichever instance held it before
+        long newest = Math.max(last == null ? Long.MIN_VALUE : last.incarnation(),
+                records.containsKey(beat.getGroup()) ? memory(beat.getGroup()).incarnation(beat.getNode()) : Long.MIN_VALUE);
+        if (beat.getIncarnation() < newest || last != null && beat.getIncarnation() == last.incarnation()
+                && beat.getSequence() <= last.sequence()) {
             long stale = stats.heartbeatsStale.incrementAndGet();
-            if (beat.getIncarnation() < last.incarnation() && Long.bitCount(stale) == 1) { // 1, 2, 4, ...: said
+            if (beat.getIncarnation() < newest && Long.bitCount(stale) == 1) { // 1, 2, 4, ...: said
                 log.atWarn().addKeyValue("group", beat.getGroup()).addKeyValue("node", beat.getNode())
                         .log("dropped an authentic heartbeat of {} in {} from incarnation {}, older than {} accepted "
                                 + "before: a recorded beat written again, or its agent restarted with its clock "
                                 + "behind (it is heard again once its clock passes the old run's start); {} stale "
                                 + "beats so far", beat.getNode(), beat.getGroup(), beat.getIncarnation(),
-                                last.incarnation(), stale);
+                                newest, stale);
             }
             return false;
         }
@@ -340,7 +351,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             commandGate = new CommandGate(settings.guards().operatorKeys(), settings.guards().commandMaxAgeMs());
         }
         String refusal = commandGate.refusal(record.key(), record.value(), record.headers(), command, stored.epoch(),
-                now.monoMs(), now.wallMs());
+                now.wallMs(), memory(command.getGroup()));
         if (refusal != null) {
             long refused = stats.commandsUnauthenticated.incrementAndGet();
             if (Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
@@ -515,9 +526,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             forget(group, next, now);
             return;
         }
-        if (!next.equals(stored) || decision.change().isPresent()) {
+        GroupMemory memory = memory(group);
+        memory.retain(next.members().keySet());
+        if (!next.equals(stored) || decision.change().isPresent() || memory.dirty()) {
             waitSaid.remove(group);
-            groups.put(group, StoredGroups.toStored(next, now));
+            groups.put(group, StoredGroups.toStored(next, now, memory));
+            memory.stored();
             records.put(group, next);
             publishState(group, view, now, decision.reason());
         } else if (next.pending() != null && !decision.reason().equals(waitSaid.get(group))) {
@@ -604,6 +618,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * is a fencing token, and a group of that name created again must start above every epoch it ever issued.
      */
     private void forget(String group, GroupRecord empty, Now now) {
+        memories.remove(group);
         groups.put(group, StoredGroups.toStored(empty, now));
         records.put(group, empty);
         liveness.remove(group);
@@ -632,6 +647,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     private GroupRecord load(String group) {
         return records.get(group);
+    }
+
+    private GroupMemory memory(String group) {
+        return memories.computeIfAbsent(group, g -> new GroupMemory());
     }
 
     private GroupView view(GroupRecord record) {
@@ -718,7 +737,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             stats.forget(context.taskId().partition());
         }
         records.clear();
-        commandGate = null; // a revived task processes again what an aborted transaction answered
+        memories.clear(); // a revived task reads them from its store again: an aborted transaction's answers are gone
         refusalLoggedAtMs.clear();
         liveness.clear();
         deadlines.clear();

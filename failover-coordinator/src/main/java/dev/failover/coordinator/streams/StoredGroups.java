@@ -4,6 +4,7 @@ import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.Handover;
 import dev.failover.coordinator.core.Member;
 import dev.failover.coordinator.core.Timing;
+import dev.failover.wire.StoredAnswer;
 import dev.failover.wire.StoredGroup;
 import dev.failover.wire.StoredHandover;
 import dev.failover.wire.StoredMember;
@@ -20,6 +21,11 @@ final class StoredGroups {
     }
 
     static StoredGroup toStored(GroupRecord record, Now now) {
+        return toStored(record, now, new GroupMemory());
+    }
+
+    /** The record and the shell's memory of the group ({@link GroupMemory}), stored together. */
+    static StoredGroup toStored(GroupRecord record, Now now, GroupMemory memory) {
         Handover h = record.pending();
         return StoredGroup.newBuilder()
                 .setGroup(record.group()).setMode(record.mode()).setEpoch(record.epoch())
@@ -28,13 +34,31 @@ final class StoredGroups {
                         .setHeartbeatIntervalMs(m.timing().heartbeatIntervalMs()).setLeaseMs(m.timing().leaseMs())
                         .setFailureTimeoutMs(m.timing().failureTimeoutMs())
                         .setFailsafeMaxMs(m.timing().failsafeMaxMs()).setAssigned(m.assigned())
-                        .setProblem(m.problem()).setFenceOwedSince(m.fenceOwedSince()).build()).toList())
+                        .setProblem(m.problem()).setFenceOwedSince(m.fenceOwedSince())
+                        .setIncarnation(Math.max(0, memory.incarnation(m.node()))).build()).toList())
                 .setPending(h == null ? null : StoredHandover.newBuilder().setFrom(h.from()).setTo(h.to())
                         .setStandDownEpoch(h.standDownEpoch()).setWhy(h.why()).setCommandId(h.commandId())
                         .setSinceMs(now.toWall(h.sinceMs())).build())
                 .setPausedUntilMs(sentinel(record.pausedUntilMs()) ? record.pausedUntilMs()
                         : now.toWall(record.pausedUntilMs()))
+                .setAnsweredCommands(memory.answeredIds().entrySet().stream().map(e -> StoredAnswer.newBuilder()
+                        .setCommandId(e.getKey()).setUntilMs(e.getValue()).build()).toList())
                 .build();
+    }
+
+    /** The shell's memory of the group, as stored with it (a record from before v5 holds none). */
+    static GroupMemory memoryFromStored(StoredGroup stored) {
+        GroupMemory memory = new GroupMemory();
+        for (StoredMember m : stored.getMembers()) {
+            if (m.getIncarnation() > 0) {
+                memory.accepted(m.getNode(), m.getIncarnation());
+            }
+        }
+        for (StoredAnswer a : stored.getAnsweredCommands()) {
+            memory.answer(a.getCommandId(), a.getUntilMs());
+        }
+        memory.stored();
+        return memory;
     }
 
     static GroupRecord fromStored(StoredGroup stored, Now now) {
