@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -30,6 +31,11 @@ import picocli.CommandLine.Option;
  * Without it, once they run: the SCRAM users coordinator, agent and operator (and admin) with random passwords, each
  * one's client file {@code DIR/USER.properties}, and the generated ACLs, all through the internal listener as the
  * brokers' own certificate (a super user).
+ *
+ * <p>Both steps end by copying into {@code DIR/bundles/NAME/} what each kind of container needs and nothing more, laid
+ * out as in {@code DIR} ({@link #bundles}): a container mounts its bundle as {@code /secure}, so an agent holds its own
+ * heartbeat key but no other node's, no coordinator holds the operator's signing key, and only the set-up steps see
+ * the CA's key.
  */
 @Command(name = "secure-setup",
         mixinStandardHelpOptions = true,
@@ -116,8 +122,9 @@ public final class SecureSetupCommand implements Callable<Integer> {
                     dev.failover.wire.sign.HeartbeatMac.generate(key);
                 }
             }
-            out.printf("wrote %s and the server.properties of %s under %s%n", security.pki().caPem(),
-                    String.join(", ", brokers), dir);
+            writeBundles();
+            out.printf("wrote %s and the server.properties of %s under %s, and each container's bundle in %s%n",
+                    security.pki().caPem(), String.join(", ", brokers), dir, dir.resolve(BUNDLES));
             out.flush();
             return 0;
         }
@@ -133,6 +140,8 @@ public final class SecureSetupCommand implements Callable<Integer> {
         }
         AclsCommand.apply(admin, new AclPlan(BrokerSecurity.principal("coordinator"), BrokerSecurity.principal("agent"),
                 BrokerSecurity.principal("operator"), applicationId, false).bindings(), Duration.ofSeconds(60));
+        writeCtlDefaults(dir, clients);
+        writeBundles();
         out.printf("created the SCRAM users %s, their client files in %s, and the ACLs%n", security.users(), dir);
         out.flush();
         return 0;
@@ -153,6 +162,67 @@ public final class SecureSetupCommand implements Callable<Integer> {
                         + "listener (port " + INTERNAL_PORT + ") within " + timeout.toSeconds() + " s");
             }
             Thread.sleep(1000);
+        }
+    }
+
+    static final String BUNDLES = "bundles";
+
+    /** {@code DIR/ctl.properties}: the operator's ctl defaults (brokers, client file, keys), read through FAILOVER_CONFIG. */
+    static void writeCtlDefaults(Path dir, String bootstrapServers) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        Files.writeString(dir.resolve("ctl.properties"), "# failover ctl's defaults for the operator (FAILOVER_CONFIG)\n"
+                + "bootstrap-servers=" + bootstrapServers + "\nkafka-config=" + abs.resolve("operator.properties")
+                + "\nsigning-key=" + abs.resolve("keys/operator.key") + "\ntrust-key="
+                + abs.resolve("keys/coordinator.pub") + "\n");
+    }
+
+    /**
+     * What each kind of container needs, by bundle name: {@code broker}, {@code coordinator}, {@code operator} (ctl),
+     * and {@code agents/GROUP/NODE} for each node with a heartbeat key ({@code heartbeat-keys/GROUP/NODE.key}). Paths are
+     * relative to {@code DIR}; a directory is copied whole.
+     */
+    Map<String, List<String>> bundles() throws IOException {
+        Map<String, List<String>> bundles = new java.util.TreeMap<>();
+        bundles.put("broker", List.of("ca.pem", "broker.p12"));
+        bundles.put("coordinator", List.of("ca.pem", "coordinator.properties", "keys/coordinator.key",
+                "keys/coordinator.pub", "keys/operator.pub", "heartbeat-keys", "coordinator-http.p12",
+                "coordinator-http.p12.password", "http.token"));
+        bundles.put("operator", List.of("ca.pem", "operator.properties", "ctl.properties", "keys/operator.key",
+                "keys/operator.pub", "keys/coordinator.pub"));
+        Path keys = dir.resolve("heartbeat-keys");
+        if (Files.isDirectory(keys)) {
+            try (var files = Files.walk(keys)) {
+                for (Path key : files.filter(f -> f.toString().endsWith(".key")).sorted().toList()) {
+                    Path relative = keys.relativize(key);
+                    if (relative.getNameCount() == 2) { // GROUP/NODE.key
+                        String node = relative.getFileName().toString().replaceFirst("\\.key$", "");
+                        bundles.put("agents/" + relative.getName(0) + "/" + node, List.of("ca.pem", "agent.properties", "keys/coordinator.pub",
+                                "heartbeat-keys/" + relative.toString().replace('\\', '/')));
+                    }
+                }
+            }
+        }
+        return bundles;
+    }
+
+    /** Copies what exists of each bundle's files into {@code DIR/bundles/NAME/} (secrets stay mode 600). */
+    private void writeBundles() throws IOException {
+        for (var bundle : bundles().entrySet()) {
+            Path into = dir.resolve(BUNDLES).resolve(bundle.getKey());
+            for (String name : bundle.getValue()) {
+                Path from = dir.resolve(name);
+                if (!Files.exists(from)) {
+                    continue; // written by the other step
+                }
+                try (var files = Files.walk(from)) {
+                    for (Path file : files.filter(Files::isRegularFile).toList()) {
+                        Path to = into.resolve(dir.relativize(file).toString());
+                        Files.createDirectories(to.getParent());
+                        Files.copy(file, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                                java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                }
+            }
         }
     }
 

@@ -35,7 +35,7 @@ class DockerComposeSecureTest {
     @Test
     void hasTheSetUpStepsThreeBrokersTwoCoordinatorsAndTheDemoPair() throws Exception {
         assertEquals(List.of("pki", "kafka-1", "kafka-2", "kafka-3", "setup", "coordinator-1", "coordinator-2",
-                "alpha-service", "alpha-agent", "beta-service", "beta-agent"),
+                "alpha-service", "alpha-agent", "beta-service", "beta-agent", "ctl"),
                 List.copyOf(DockerComposeTest.services(FILE).keySet()));
     }
 
@@ -58,8 +58,16 @@ class DockerComposeSecureTest {
                 continue;
             }
             List<String> command = (List<String>) service.get("command");
+            Map<String, String> env = new java.util.HashMap<>();
+            if (environment instanceof Map<?, ?> e && e.containsKey("FAILOVER_CONFIG")) {
+                // the operator's defaults the setup step writes, as it writes them
+                SecureSetupCommand.writeCtlDefaults(secure, "kafka-1:9092");
+                env.put("FAILOVER_CONFIG", secure.resolve("ctl.properties").toString());
+                assertEquals("/secure/ctl.properties", e.get("FAILOVER_CONFIG"));
+            }
             try {
-                assertTrue(FailoverCli.newCommandLine().parseArgs(command.toArray(String[]::new)).hasSubcommand());
+                String[] args = command.toArray(String[]::new);
+                assertTrue(FailoverCli.newCommandLine(args, env).parseArgs(args).hasSubcommand());
             } catch (CommandLine.ParameterException e) {
                 throw new AssertionError(entry.getKey() + ": " + e.getMessage(), e);
             }
@@ -71,7 +79,7 @@ class DockerComposeSecureTest {
             assertFalse(command.contains("--kafka"), entry.getKey() + ": Kafka settings belong in --kafka-config");
             checked++;
         }
-        assertEquals(8, checked);
+        assertEquals(9, checked);
     }
 
     @Test
@@ -108,20 +116,55 @@ class DockerComposeSecureTest {
         assertEquals(0, cli.execute(pki.toArray(String[]::new)), out + "\n" + err);
 
         List<String> setupWrites = List.of("admin.properties", "coordinator.properties", "agent.properties",
-                "operator.properties"); // the setup step writes these once the brokers run
+                "operator.properties", "ctl.properties"); // the setup step writes these once the brokers run
         int named = 0;
         for (var entry : services.entrySet()) {
             Object command = entry.getValue().get("command");
-            if (command == null) {
+            List<String> volumes = (List<String>) entry.getValue().getOrDefault("volumes", List.of());
+            String mounted = volumes.stream().filter(v -> v.contains(":/secure")).findFirst()
+                    .map(v -> v.substring(0, v.indexOf(":/secure"))).orElse(null);
+            if (command == null || mounted == null) {
                 continue;
             }
-            for (String arg : (List<String>) command) {
+            boolean step = entry.getKey().equals("pki") || entry.getKey().equals("setup");
+            assertEquals(step, mounted.equals("./.failover/secure"), entry.getKey() + ": only the set-up steps mount "
+                    + "the whole directory; a container mounts its bundle: " + mounted);
+            Path root = secure.resolve(mounted.replaceFirst("^\\./\\.failover/secure/?", ""));
+            List<String> args = new ArrayList<>((List<String>) command);
+            Object environment = entry.getValue().get("environment");
+            if (environment instanceof Map<?, ?> env) {
+                env.values().forEach(v -> args.add(String.valueOf(v)));
+            }
+            for (String arg : args) {
                 Matcher m = SECURE_PATH.matcher(arg);
                 while (m.find()) {
                     String file = m.group(1);
                     named++;
-                    assertTrue(Files.exists(secure.resolve(file)) || setupWrites.contains(file),
-                            entry.getKey() + " names /secure/" + file + ", which no set-up step writes");
+                    assertTrue(Files.exists(root.resolve(file)) || setupWrites.contains(file),
+                            entry.getKey() + " names /secure/" + file + ", which is not in what it mounts (" + mounted
+                                    + ")");
+                }
+            }
+        }
+        // what each bundle holds: its own secrets only
+        Path bundles = secure.resolve(SecureSetupCommand.BUNDLES);
+        assertTrue(Files.exists(bundles.resolve("agents/demo/alpha/heartbeat-keys/demo/alpha.key")));
+        assertFalse(Files.exists(bundles.resolve("agents/demo/alpha/heartbeat-keys/demo/beta.key")),
+                "an agent holds no other node's key");
+        assertTrue(Files.exists(bundles.resolve("coordinator/heartbeat-keys/demo/beta.key")));
+        assertTrue(Files.exists(bundles.resolve("operator/keys/operator.key")));
+        try (var files = Files.walk(bundles)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String relative = bundles.relativize(f).toString();
+                assertFalse(relative.contains("/ca/") || relative.endsWith("admin.properties"),
+                        "the CA's key and the admin's password stay with the set-up steps: " + relative);
+                assertFalse(f.getFileName().toString().equals("operator.key") && !relative.startsWith("operator/"),
+                        "only the operator's bundle holds its signing key: " + relative);
+                assertFalse(f.getFileName().toString().equals("coordinator.key") && !relative.startsWith("coordinator/"),
+                        relative);
+                if (f.getFileName().toString().endsWith(".key") || f.getFileName().toString().endsWith(".p12")) {
+                    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(f)), relative);
                 }
             }
         }

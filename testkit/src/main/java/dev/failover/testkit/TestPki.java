@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  *       {@code 127.0.0.1}/{@code localhost} and any extra DNS names: its server certificate and its client
  *       certificate on the internal and controller listeners;</li>
  *   <li>{@code broker.p12.password} (mode 600): the keystore's random password;</li>
- *   <li>{@code ca/ca.p12} (mode 600): the CA's key, kept to sign more certificates.</li>
+ *   <li>{@code ca/ca.p12} (mode 600): the CA's key (only: each leaf's key is removed from it once issued), kept to
+ *       sign more certificates.</li>
  * </ul>
  * Passwords reach keytool through its environment ({@code -storepass:env}), never its command line.
  */
@@ -133,6 +134,19 @@ public final class TestPki {
             try (OutputStream stream = secretFile(keystorePasswordFile(name))) {
                 stream.write(password.getBytes(StandardCharsets.UTF_8));
             }
+            // keytool made the leaf's key in the CA's store: it leaves it, and any a run cut short left behind, so the
+            // CA's store holds the CA's key only (whoever has it must not also hold every host's key)
+            for (String other : java.util.Collections.list(all.aliases())) {
+                if (!other.equals("ca")) {
+                    all.deleteEntry(other);
+                }
+            }
+            Path rewritten = work.resolveSibling("ca.p12.new");
+            try (OutputStream stream = secretFile(rewritten)) {
+                all.store(stream, caPassword.toCharArray());
+            }
+            Files.move(rewritten, work, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return keystore;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot issue a certificate for " + subject + " in " + dir, e);

@@ -75,6 +75,12 @@ class SecureBrokerIT {
         }
         assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
                 Files.getPosixFilePermissions(broker.dataDir().resolve("server.properties")));
+        Path ca = dir.resolve("security").resolve("ca");
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(ca.resolve("ca.p12"))) {
+            store.load(in, Files.readString(ca.resolve("ca.p12.password")).strip().toCharArray());
+        }
+        assertEquals(List.of("ca"), java.util.Collections.list(store.aliases()), "the CA's store holds no host's key");
     }
 
     @Test
