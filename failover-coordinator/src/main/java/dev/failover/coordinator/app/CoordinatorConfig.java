@@ -91,7 +91,9 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "A directory of heartbeat keys (failover keys hmac): GROUP/NODE.key for one node, GROUP.key for "
                     + "every node of a group without its own. A group with a key accepts only heartbeats authenticated "
                     + "with it (agent --heartbeat-key) and newer than the last accepted; the others are dead-lettered "
-                    + "with the reason. Read at start. Empty: no group requires it.")
+                    + "with the reason, and one in a known member's name holds any failover of it. A file may hold "
+                    + "several keys, one per line (any accepted). Files are read again when they change (every 5 s). "
+                    + "Empty: no group requires it.")
             .define(COMMAND_MAX_AGE_MS_CONFIG, Type.LONG, 120_000L, Range.between(1_000L, 3_600_000L), Importance.LOW,
                     "With operator.trust.keys: a signed command issued further than this from the coordinator's wall "
                     + "clock is refused, and a command id is answered once within it.")
