@@ -122,7 +122,7 @@ public final class SecureSetupCommand implements Callable<Integer> {
                     dev.failover.wire.sign.HeartbeatMac.generate(key);
                 }
             }
-            writeBundles();
+            writeBundles(dir);
             out.printf("wrote %s and the server.properties of %s under %s, and each container's bundle in %s%n",
                     security.pki().caPem(), String.join(", ", brokers), dir, dir.resolve(BUNDLES));
             out.flush();
@@ -141,7 +141,7 @@ public final class SecureSetupCommand implements Callable<Integer> {
         AclsCommand.apply(admin, new AclPlan(BrokerSecurity.principal("coordinator"), BrokerSecurity.principal("agent"),
                 BrokerSecurity.principal("operator"), applicationId, false).bindings(), Duration.ofSeconds(60));
         writeCtlDefaults(dir, clients);
-        writeBundles();
+        writeBundles(dir);
         out.printf("created the SCRAM users %s, their client files in %s, and the ACLs%n", security.users(), dir);
         out.flush();
         return 0;
@@ -205,10 +205,17 @@ public final class SecureSetupCommand implements Callable<Integer> {
         return bundles;
     }
 
-    /** Copies what exists of each bundle's files into {@code DIR/bundles/NAME/} (secrets stay mode 600). */
-    private void writeBundles() throws IOException {
-        for (var bundle : bundles().entrySet()) {
+    /**
+     * Copies what exists of each bundle's files into {@code DIR/bundles/NAME/} (secrets stay mode 600) and removes
+     * what a bundle no longer holds (a revoked key): bundles are derived, so keys are changed in {@code DIR} and the
+     * set-up step run again.
+     */
+    static void writeBundles(Path dir) throws IOException {
+        SecureSetupCommand layout = new SecureSetupCommand();
+        layout.dir = dir;
+        for (var bundle : layout.bundles().entrySet()) {
             Path into = dir.resolve(BUNDLES).resolve(bundle.getKey());
+            java.util.Set<Path> wanted = new java.util.HashSet<>();
             for (String name : bundle.getValue()) {
                 Path from = dir.resolve(name);
                 if (!Files.exists(from)) {
@@ -218,9 +225,19 @@ public final class SecureSetupCommand implements Callable<Integer> {
                     for (Path file : files.filter(Files::isRegularFile).toList()) {
                         Path to = into.resolve(dir.relativize(file).toString());
                         Files.createDirectories(to.getParent());
-                        Files.copy(file, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        Path next = to.resolveSibling(to.getFileName() + ".new");
+                        Files.copy(file, next, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                                 java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                        // replaced at once: a reader watching the file never finds it missing or half written
+                        Files.move(next, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        wanted.add(to);
                     }
+                }
+            }
+            try (var files = Files.walk(into)) {
+                for (Path stale : files.filter(Files::isRegularFile).filter(f -> !wanted.contains(f)).toList()) {
+                    Files.delete(stale);
                 }
             }
         }

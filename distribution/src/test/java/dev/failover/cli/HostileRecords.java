@@ -81,6 +81,9 @@ final class HostileRecords {
                     producer.send(new ProducerRecord<>(topic, ANOTHER_GROUP, valid));
                     // well formed and keyed by the group, but in another partition: a second copy of the group there
                     int partitions = producer.partitionsFor(topic).size();
+                    if (partitions < 2) {
+                        throw new IllegalStateException(topic + " has one partition: no record can be misplaced");
+                    }
                     int belongs = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils
                             .murmur2(group.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
                     byte[] shadow = topic.equals(Topics.HEARTBEATS) ? beat(group, "shadow") : valid;

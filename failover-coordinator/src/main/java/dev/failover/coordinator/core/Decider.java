@@ -199,7 +199,7 @@ public final class Decider {
                     + p.timing().failureTimeoutMs() + " ms", name);
         }
         Liveness lp = view.liveness().get(name);
-        if (lp != null && lp.unverifiedNewest()) {
+        if (view.unverifiedNewest(name)) {
             // it may be alive and renewing its lease through Kafka: neither convicted nor told anything on the word
             // of a beat nobody can vouch for
             return Decision.none(record, name + "'s heartbeats fail authentication: holding every decision about it "
@@ -841,9 +841,11 @@ public final class Decider {
             this.nowMs = nowMs;
         }
 
+        /** The newest beat in its name, authentic or not (one that failed authentication is no silence either). */
         long lastSeen(Member m) {
             Liveness l = view.liveness().get(m.node());
-            return Math.max(view.watch().sinceMs(), l == null ? Long.MIN_VALUE : l.lastSeenMs());
+            return Math.max(Math.max(view.watch().sinceMs(), l == null ? Long.MIN_VALUE : l.lastSeenMs()),
+                    view.unverifiedMs().getOrDefault(m.node(), Long.MIN_VALUE));
         }
 
         long silence(Member m) {
@@ -872,7 +874,8 @@ public final class Decider {
 
         boolean eligible(Member m) {
             Liveness l = view.liveness().get(m.node());
-            return l != null && !silent(m) && l.healthyEnough() && m.problem() == null;
+            return l != null && !silent(m) && l.healthyEnough() && m.problem() == null
+                    && !view.unverifiedNewest(m.node());
         }
 
         String describe(Member m) {
@@ -880,15 +883,16 @@ public final class Decider {
             if (m.problem() != null) {
                 return m.problem();
             }
+            if (view.unverifiedNewest(m.node())) {
+                return "its heartbeats fail authentication";
+            }
             if (l == null) {
                 return "no heartbeat since the coordinator started";
             }
             if (silent(m)) {
                 return "silent for " + silence(m) + " ms > timeout " + m.timing().failureTimeoutMs() + " ms";
             }
-            if (l.unverifiedNewest()) {
-                return "its heartbeats fail authentication";
-            }
+
             if (l.leaving()) {
                 return "leaving";
             }

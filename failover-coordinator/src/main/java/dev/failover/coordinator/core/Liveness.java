@@ -23,7 +23,7 @@ import dev.failover.wire.Role;
 public record Liveness(long lastSeenMs, long incarnation, long sequence, long lastSentAtMs, Health health, int healthyStreak,
                        int unhealthyStreak, boolean proven, boolean failed,
                        boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
-                       long eligibleSinceMs, int[] intervals, FailsafeReport failsafe, long unverifiedMs) {
+                       long eligibleSinceMs, int[] intervals, FailsafeReport failsafe) {
 
     public static final int WINDOW = 16;
 
@@ -31,36 +31,8 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
     public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
         Liveness unseen = new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), Health.UNKNOWN, 0, 0,
                 false, false, false, Role.UNKNOWN, 0, null,
-                Long.MIN_VALUE, new int[0], null, Long.MIN_VALUE);
+                Long.MIN_VALUE, new int[0], null);
         return unseen.observe(beat, receivedAtMs, policy, false);
-    }
-
-    /**
-     * A member unheard since this coordinator started, of which only a beat that failed authentication arrived: it
-     * says nothing about health, role or epoch, and the member is not eligible. See {@link #unverified}.
-     */
-    public static Liveness unverifiedFirst(long receivedAtMs) {
-        return new Liveness(receivedAtMs, Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE, Health.UNKNOWN, 0, 0, false,
-                false, false, Role.UNKNOWN, 0, null, Long.MIN_VALUE, new int[0], null, receivedAtMs);
-    }
-
-    /**
-     * This member after a beat claiming to be it failed authentication (its key rotated, keys switched on in the wrong
-     * order, coordinators with different keys, or a forger). Its node may well be alive and renewing its lease
-     * through Kafka, which acknowledged the beat, so the beat is not silence: the silence clock restarts (a conviction
-     * can only come later, never earlier), which holds any conviction of it for as long as such beats arrive. Nothing
-     * in the beat is believed: it is no longer proven (it needs {@code rise} authentic beats to become eligible again),
-     * and what it last reported stands. The shell alerts.
-     */
-    public Liveness unverified(long receivedAtMs) {
-        return new Liveness(Math.max(lastSeenMs, receivedAtMs), incarnation, sequence, lastSentAtMs, health, 0,
-                unhealthyStreak, false, failed, leaving, reportedRole, reportedEpoch, replicationPosition,
-                Long.MIN_VALUE, intervals, failsafe, Math.max(unverifiedMs, receivedAtMs));
-    }
-
-    /** The newest beat heard of it failed authentication. */
-    public boolean unverifiedNewest() {
-        return unverifiedMs != Long.MIN_VALUE && unverifiedMs >= lastSeenMs;
     }
 
     /**
@@ -78,7 +50,7 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
             // earlier: a conviction can only come later for it).
             return new Liveness(Math.max(lastSeenMs, receivedAtMs), incarnation, sequence, lastSentAtMs, health,
                     healthyStreak, unhealthyStreak, proven, failed, leaving, reportedRole, reportedEpoch,
-                    replicationPosition, eligibleSinceMs, intervals, failsafe, unverifiedMs);
+                    replicationPosition, eligibleSinceMs, intervals, failsafe);
         }
         boolean away = beat.getSentAtMs() - lastSentAtMs > beat.getFailureTimeoutMs();
         if (restarted || away) {
@@ -119,7 +91,7 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
         return new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), beat.getHealth(), healthy, unhealthy,
                 nowProven, nowFailed, nowLeaving,
                 beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
-                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals, beat.getFailsafe(), unverifiedMs);
+                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals, beat.getFailsafe());
     }
 
     private static int[] append(int[] window, long interval) {

@@ -73,6 +73,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
     private final AvroSerde<Command> commands = WireSerdes.command();
     private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
+    /** Per group, when a beat in the name of a member whose service may run last failed authentication (monotonic). */
+    private final Map<String, Map<String, Long>> unverified = new HashMap<>();
     /**
      * The wait of a handover last published on the state topic per group (a stand-down running, or failed), so that
      * {@code ctl status} says why nothing happens; published again only when it changes.
@@ -303,8 +305,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 log.atWarn().addKeyValue("group", beat.getGroup()).addKeyValue("node", beat.getNode())
                         .log("dropped an authentic heartbeat of {} in {} from incarnation {}, older than {} accepted "
                                 + "before: a recorded beat written again, or its agent restarted with its clock "
-                                + "behind (it is heard again once its clock passes the old run's start); {} stale "
-                                + "beats so far", beat.getNode(), beat.getGroup(), beat.getIncarnation(),
+                                + "behind (it is heard again once its clock passes the old run's start, or at once "
+                                + "after failover ctl remove of it); {} stale beats so far", beat.getNode(),
+                                beat.getGroup(), beat.getIncarnation(),
                                 newest, stale);
             }
             return false;
@@ -313,22 +316,30 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     /**
-     * A beat claiming to be a known member failed authentication. Kafka acknowledged it, so that member's node may be
-     * alive and renewing its lease (a key rotated on one side only, keys switched on in the wrong order): counting it
-     * as silence would convict a live primary and make two actives. It holds every judgement of that member instead
-     * ({@link Liveness#unverified}) and alerts; a forger can so delay a failover, never cause one.
+     * A beat in the name of a known member failed authentication. Kafka acknowledged it, so if that member's service
+     * may run (assigned ACTIVE, in a handover, owing a fence, or last reporting ACTIVE or STOPPING), its node may be
+     * alive and renewing its lease (a key rotated on one side only, keys switched on in the wrong order): counting the
+     * beat as silence would convict a live primary and start a second active. Such a beat holds every judgement of
+     * that member instead ({@link GroupView#unverifiedMs}) and alerts; a forger can so delay the failover of a
+     * primary, never cause one. For any other member it changes nothing: it is only dead-lettered.
      */
     private void holdUnverified(GroupRecord known, String node, String refusal, Now at) {
         String group = known.group();
-        Map<String, Liveness> members = liveness.computeIfAbsent(group, g -> new HashMap<>());
-        Liveness previous = members.get(node);
-        members.put(node, previous == null ? Liveness.unverifiedFirst(at.monoMs()) : previous.unverified(at.monoMs()));
+        var member = known.members().get(node);
+        Liveness last = liveness.getOrDefault(group, Map.of()).get(node);
+        boolean mayServe = member.assigned() == Role.ACTIVE || member.owesFence()
+                || (known.pending() != null && (node.equals(known.pending().from()) || node.equals(known.pending().to())))
+                || (last != null && (last.reportedRole() == Role.ACTIVE || last.reportedRole() == Role.STOPPING));
+        if (!mayServe) {
+            return;
+        }
+        Long before = unverified.computeIfAbsent(group, g -> new HashMap<>()).put(node, at.monoMs());
         long held = stats.heartbeatsUnverifiedHeld.incrementAndGet();
-        if (Long.bitCount(held) == 1 || previous == null || !previous.unverifiedNewest()) {
+        if (Long.bitCount(held) == 1 || before == null) { // 1, 2, 4, ... and the first of each member: said
             log.atError().addKeyValue("group", group).addKeyValue("node", node).addKeyValue("reason", refusal)
-                    .log("{}: {} may be alive, so it is not judged silent while such beats arrive; no failover of it "
-                            + "can happen until its beats authenticate again ({} such beats so far)", refusal, node,
-                            held);
+                    .log("{}: {}'s service may run, so it is not judged silent while such beats arrive; no failover "
+                            + "of it can happen until its beats authenticate again ({} such beats so far)", refusal,
+                            node, held);
         }
         reschedule(group, view(known), at.monoMs());
     }
@@ -520,6 +531,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (live != null) {
             live.keySet().retainAll(next.members().keySet()); // forgotten members are forgotten here too
         }
+        Map<String, Long> held = unverified.get(group);
+        if (held != null) {
+            held.keySet().retainAll(next.members().keySet());
+        }
         GroupView view = view(next);
         decision.change().ifPresent(change -> publish(change, view, now));
         if (next.members().isEmpty() && stored != null && !stored.members().isEmpty()) {
@@ -618,10 +633,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * is a fencing token, and a group of that name created again must start above every epoch it ever issued.
      */
     private void forget(String group, GroupRecord empty, Now now) {
-        memories.remove(group);
-        groups.put(group, StoredGroups.toStored(empty, now));
+        GroupMemory memory = memory(group); // the answered commands are kept: the epoch goes on, so would a copy
+        memory.retain(java.util.Set.of());
+        groups.put(group, StoredGroups.toStored(empty, now, memory));
+        memory.stored();
         records.put(group, empty);
         liveness.remove(group);
+        unverified.remove(group);
         overdue.remove(group);
         deadlines.schedule(group, Long.MAX_VALUE);
         refusalLoggedAtMs.remove(group);
@@ -656,7 +674,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private GroupView view(GroupRecord record) {
         long[] assigned = assignedAt.get(record.group());
         return new GroupView(record, liveness.getOrDefault(record.group(), Map.of()), watch,
-                assigned != null && assigned[0] == record.epoch() ? assigned[1] : Long.MIN_VALUE);
+                assigned != null && assigned[0] == record.epoch() ? assigned[1] : Long.MIN_VALUE,
+                unverified.getOrDefault(record.group(), Map.of()));
     }
 
     private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(AvroSerde<T> serde,
@@ -740,6 +759,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         memories.clear(); // a revived task reads them from its store again: an aborted transaction's answers are gone
         refusalLoggedAtMs.clear();
         liveness.clear();
+        unverified.clear();
         deadlines.clear();
         overdue.clear();
     }

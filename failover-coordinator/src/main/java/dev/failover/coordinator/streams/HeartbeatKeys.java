@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * accepted, which is how a key is rotated without a gap.
  *
  * <p>Read at start (a bad file stops the start, named); afterwards each file is read again when it changes, a removed
- * file's keys stop counting ({@link WatchedFile}), a group directory or file added is found within
- * {@value WatchedFile#CHECK_INTERVAL_MS} ms, and a group whose files are all gone no longer requires authentication.
- * Nothing needs a coordinator restart. Thread-safe: the stream threads share one.
+ * file's keys stop counting until it is back ({@link WatchedFile}), and a group directory or file added is found within
+ * {@value WatchedFile#CHECK_INTERVAL_MS} ms: a rotation needs no coordinator restart. A group once keyed stays keyed
+ * until the coordinator restarts, even with every file gone (a re-key that removes the old file first must not open
+ * the group to anyone in between). Thread-safe: the stream threads share one.
  */
 public final class HeartbeatKeys {
 
@@ -87,11 +88,6 @@ public final class HeartbeatKeys {
             return true;
         }
 
-        /** Whether no file of the group holds a key any more (all removed). */
-        boolean empty() {
-            return (groupKey == null || groupKey.current() == null)
-                    && nodeKeys.values().stream().allMatch(k -> k.current() == null);
-        }
     }
 
     private HeartbeatKeys(Path dir, LongSupplier nanos) {
@@ -190,12 +186,6 @@ public final class HeartbeatKeys {
         }
         String refusal = check(keys, node, recordKey, value, headers);
         if (refusal != null && keys.rescanIfDue()) { // a key file added since (a node's own, for a rotation)
-            if (keys.empty()) {
-                groups.remove(group, keys);
-                log.warn("heartbeat.key.dir: every key of group {} was removed: its heartbeats are no longer "
-                        + "authenticated", group);
-                return null;
-            }
             refusal = check(keys, node, recordKey, value, headers);
         }
         return refusal;

@@ -71,6 +71,70 @@ class ActivePassiveDecisionTest {
     }
 
     @Test
+    void aPrimaryWhoseBeatsFailAuthenticationIsNeitherConvictedNorToldAnythingOnItsStaleReport() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
+        long epoch = s.record.epoch();
+        assertEquals(Optional.of("alpha"), s.activeNode());
+        // its last authentic beat says it has not applied its assignment; then its key breaks: its beats still reach
+        // Kafka (its lease renews) but none can be read. Acting on the stale report would stand it down with nobody
+        // able to see it acknowledge; counting the beats as silence would start beta beside it
+        s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+        s.decide();
+        for (int t = 0; t < 3 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).unverifiedBeat("alpha").beat("beta").fence();
+            s.decide();
+        }
+        assertEquals(epoch, s.record.epoch(), s.lastReason);
+        assertEquals(Optional.of("alpha"), s.activeNode());
+        assertTrue(s.lastReason.contains("alpha's heartbeats fail authentication"), s.lastReason);
+
+        // its beats stop altogether: silence counts from the last of them, and beta takes over
+        for (int t = 0; t < 2 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).beat("beta").fence();
+            s.decide();
+        }
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+    }
+
+    @Test
+    void afterACoordinatorRestartAPrimaryHeardOnlyThroughFailedBeatsIsHeldAndStillFencedWhenItDies() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
+        long epoch = s.record.epoch();
+        s.restartCoordinator();
+        for (int t = 0; t < 3 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).unverifiedBeat("alpha").beat("beta").fence();
+            s.decide();
+        }
+        assertEquals(epoch, s.record.epoch(), s.lastReason);
+        assertEquals(Optional.of("alpha"), s.activeNode());
+        for (int t = 0; t < 2 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
+            s.advance(Scenario.INTERVAL).beat("beta").fence();
+            s.decide();
+        }
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+        assertTrue(s.lastChange().fence().contains("alpha"), "never heard authentically since the restart: still "
+                + "named for --fence-peer: " + s.lastChange().fence());
+    }
+
+    @Test
+    void aStandbyWhoseNewestBeatFailedAuthenticationIsNotPromoted() {
+        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
+        s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
+        s.mute("alpha");
+        s.advance(Scenario.INTERVAL).beat("beta").advance(1).unverifiedBeat("beta");
+        for (int t = 0; t < 2 * Scenario.TIMEOUT; t += 10) {
+            s.advance(10).fence();
+            s.decide();
+        }
+        assertEquals(Optional.of("alpha"), s.activeNode(), "beta's newest beat cannot be read: " + s.lastReason);
+        assertTrue(s.lastReason.contains("beta: its heartbeats fail authentication"), s.lastReason);
+        s.beat("beta").beat("beta").decide();
+        assertEquals(Optional.of("beta"), s.activeNode(), "an authentic beat again: " + s.lastReason);
+    }
+
+    @Test
     void aPrimaryDeafToEveryRoleChangeIsReplacedOnlyOnceItsSilenceIsProven() {
         Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
         s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);

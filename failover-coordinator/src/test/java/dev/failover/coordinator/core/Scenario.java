@@ -29,6 +29,8 @@ final class Scenario {
     final Decider decider;
     GroupRecord record;
     final Map<String, Liveness> liveness = new HashMap<>();
+    /** When a beat in each member's name last failed authentication (the shell's record of it). */
+    final Map<String, Long> unverified = new HashMap<>();
     Watch watch;
     final List<Change> published = new ArrayList<>();
     String lastReason;
@@ -108,6 +110,12 @@ final class Scenario {
         return this;
     }
 
+    /** A beat in {@code node}'s name arrives that fails authentication (heartbeat keys): nothing in it is read. */
+    Scenario unverifiedBeat(String node) {
+        unverified.put(node, now);
+        return this;
+    }
+
     /** A healthy beat reporting what an obedient agent holds. */
     Scenario beat(String node) {
         return beat(node, Health.HEALTHY);
@@ -178,7 +186,7 @@ final class Scenario {
 
     GroupView view() {
         return new GroupView(record, Map.copyOf(liveness), watch, assignedEpoch == record.epoch() ? assignedAtMs
-                : Long.MIN_VALUE);
+                : Long.MIN_VALUE, Map.copyOf(unverified));
     }
 
     private Decision apply(Decision d) {
@@ -218,6 +226,7 @@ final class Scenario {
     /** Restarts the coordinator: durable record kept, liveness and watch gone. */
     Scenario restartCoordinator() {
         liveness.clear();
+        unverified.clear();
         assignedEpoch = Long.MIN_VALUE; // in memory only
         watch = Watch.startedAt(now);
         return this;

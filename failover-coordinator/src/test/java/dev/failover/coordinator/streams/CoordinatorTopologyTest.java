@@ -168,6 +168,14 @@ class CoordinatorTopologyTest {
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         long epoch = lastDecision().getEpoch();
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
+        byte[] asBeta = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders", "beta",
+                GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
+        heartbeats.pipeInput(new TestRecord<>("orders", asBeta, dev.failover.wire.sign.HeartbeatMac.load(rotated)
+                .sign("orders", asBeta, new org.apache.kafka.common.header.internals.RecordHeaders()), (Instant) null));
+        assertTrue(new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER).value(),
+                StandardCharsets.UTF_8).contains("heartbeat of beta in orders refused"));
+        assertEquals(0, stats.heartbeatsUnverifiedHeld.get(), "a standby's refused beat holds nothing: its service "
+                + "does not run");
 
         // alpha's agent moves to a new key the coordinators do not have yet: Kafka acknowledges its beats, so it keeps
         // its lease and serves; convicting it for silence would make beta a second active
@@ -290,6 +298,10 @@ class CoordinatorTopologyTest {
                 + "answers it: " + answers.get(4).getReason());
         assertTrue(answers.get(5).getReason().contains("c-nobody was already answered"), answers.get(5).getReason());
         assertEquals(5, stats.commandsUnauthenticated.get());
+        assertEquals(List.of("c-nobody"), driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
+                CoordinatorProcessor.STORE).get("orders").getAnsweredCommands().stream()
+                .map(dev.failover.wire.StoredAnswer::getCommandId).toList(), "stored with the group, in the same "
+                + "transaction as the answer: the instance that holds the group next refuses a copy too");
 
         sendCommand(operator, command("orders", "c-42", CommandType.SWITCHOVER, "beta", now()), epoch);
         RoleChange standDown = drain().get(0);

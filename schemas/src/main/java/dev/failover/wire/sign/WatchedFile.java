@@ -103,8 +103,10 @@ public final class WatchedFile<T> {
     private static String stamp(Path file) {
         try {
             return Files.getLastModifiedTime(file) + "/" + Files.size(file);
-        } catch (IOException e) {
+        } catch (java.nio.file.NoSuchFileException e) {
             return MISSING;
+        } catch (IOException e) {
+            return "unreadable: " + e; // not a removal: read (and refused) as a change, the content before counts
         }
     }
 }
