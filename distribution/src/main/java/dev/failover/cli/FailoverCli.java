@@ -28,9 +28,14 @@ public final class FailoverCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        run(new CommandLine(new FailoverCli()), args);
+    }
+
+    /** Runs {@code root} with {@code args} and exits with its code; 2 when its defaults (a {@code --config}) fail. */
+    static void run(CommandLine root, String[] args) {
         CommandLine commandLine;
         try {
-            commandLine = newCommandLine(args, System.getenv());
+            commandLine = configure(root, args, System.getenv());
         } catch (IllegalArgumentException e) {
             System.err.println("failover: " + e.getMessage());
             System.exit(2);
@@ -45,13 +50,18 @@ public final class FailoverCli implements Runnable {
 
     /** The command line with option defaults from {@code FAILOVER_*} variables and a {@code --config} file. */
     static CommandLine newCommandLine(String[] args, Map<String, String> environment) {
+        return configure(new CommandLine(new FailoverCli()), args, environment);
+    }
+
+    /** Option defaults, enum spelling and the exit code of a failure at run time, for any root command. */
+    static CommandLine configure(CommandLine root, String[] args, Map<String, String> environment) {
         CommandLine.IDefaultValueProvider defaults;
         try {
             defaults = new EnvironmentAndFileDefaults(environment, EnvironmentAndFileDefaults.configFile(args, environment));
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("--config: cannot read it (" + e.getMessage() + ")", e);
         }
-        return new CommandLine(new FailoverCli())
+        return root
                 .setDefaultValueProvider(defaults)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, commandLine, parseResult) -> {

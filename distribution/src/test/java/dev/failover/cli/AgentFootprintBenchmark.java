@@ -14,8 +14,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Agent footprint: one ACTIVE agent heartbeating at 1 Hz (timeout 5 s) beside a real broker and coordinator, run with
- * the JVM options the {@code failover} launcher gives agents (read from the script), sampled every 5 s for
+ * Agent footprint: one ACTIVE agent heartbeating at 1 Hz (timeout 5 s) beside a real broker and coordinator, started as
+ * the {@code failover} launcher starts agents (its JVM options, read from the script, its class path and entry point),
+ * sampled every 5 s for
  * {@code -Dbench.duration} (300 s) after a 30 s warm-up: resident set size from /proc/PID/status and the CPU share of
  * one core from utime + stime in /proc/PID/stat. {@code ./failover bench footprint}.
  */
@@ -26,11 +27,12 @@ class AgentFootprintBenchmark {
     @Test
     void oneAgentAtOneHeartbeatPerSecond() throws Exception {
         Duration duration = Duration.ofSeconds(Long.getLong("bench.duration", 300));
-        List<String> jvmOptions = launcherAgentOptions();
+        String opts = System.getProperty("bench.opts"); // an A/B of JVM options against the launcher's
+        List<String> jvmOptions = opts == null ? launcherAgentOptions() : Arrays.asList(opts.trim().split(" +"));
         BenchmarkReport report = new BenchmarkReport("agent-footprint");
         Path dir = Files.createTempDirectory("bench-footprint-");
         try (FaultHarness harness = new FaultHarness(dir, 1, List.of(), java.util.Map.of());
-             JavaProcess agent = JavaProcess.start("agent", jvmOptions, FailoverCli.class.getName(), List.of("agent",
+             JavaProcess agent = startAgent(jvmOptions, List.of(
                      "--bootstrap-servers", harness.broker.bootstrapServers(), "--group", "footprint", "--node", "alpha",
                      "--heartbeat-interval", "1s", "--failure-timeout", "5s", "--http-port", "0"))) {
             Matcher ready = agent.awaitLine(Pattern.compile("/role on http://(\\S+)/role"), Duration.ofSeconds(60));
@@ -64,8 +66,25 @@ class AgentFootprintBenchmark {
             report.note(String.format("RSS: last %.1f MB, max %.1f MB (target 64 MB)", rss.get(rss.size() - 1),
                     rss.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
             report.note("JVM options (the launcher's): " + String.join(" ", jvmOptions));
+            report.note("entry: " + ("full".equals(System.getProperty("bench.entry"))
+                    ? "FailoverCli on target/lib (before)" : "AgentMain on target/agent-lib (the launcher's)"));
             report.finish();
         }
+    }
+
+    /**
+     * The agent as the launcher starts it, or with {@code -Dbench.entry=full} as it did before its own entry point: the
+     * whole launcher's class path ({@code target/lib}, coordinator and broker included) through {@code FailoverCli}.
+     */
+    private static JavaProcess startAgent(List<String> jvmOptions, List<String> args) {
+        if ("full".equals(System.getProperty("bench.entry"))) {
+            List<String> withCommand = new ArrayList<>(List.of("agent"));
+            withCommand.addAll(args);
+            return JavaProcess.start("agent", jvmOptions, Path.of("target", "failover.jar").toAbsolutePath() + ":"
+                    + Path.of("target", "lib").toAbsolutePath() + "/*", FailoverCli.class.getName(), withCommand);
+        }
+        return JavaProcess.start("agent", jvmOptions, AgentProcess.LAUNCHER_AGENT_CLASS_PATH, AgentMain.class.getName(),
+                args);
     }
 
     static List<String> launcherAgentOptions() throws IOException {

@@ -69,6 +69,13 @@ final class AgentProcess implements AutoCloseable {
      */
     static final List<String> TEST_TIMING = List.of("--heartbeat-interval", "200ms", "--failure-timeout", "1s");
 
+    /**
+     * The class path the launcher starts agents on (the packaged jar and {@code target/agent-lib}: the agent's own
+     * dependencies only), so every agent process test also proves that it lacks nothing the agent needs.
+     */
+    static final String LAUNCHER_AGENT_CLASS_PATH = Path.of("target", "failover.jar").toAbsolutePath()
+            + System.getProperty("path.separator") + Path.of("target", "agent-lib").toAbsolutePath() + "/*";
+
     /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones, at {@link #TEST_TIMING}. */
     static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
                               List<String> extraArgs, Path ledger) {
@@ -77,7 +84,7 @@ final class AgentProcess implements AutoCloseable {
 
     private static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
                                       List<String> extraArgs, Path ledger, boolean testTiming) {
-        List<String> args = new java.util.ArrayList<>(List.of("agent", "--bootstrap-servers", bootstrap, "--group", group,
+        List<String> args = new java.util.ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--group", group,
                 "--node", node, "--priority", Integer.toString(priority),
                 "--on-activate", hook, "--on-standby", hook));
         if (!extraArgs.contains("--http-port")) {
@@ -91,7 +98,7 @@ final class AgentProcess implements AutoCloseable {
         }
         args.addAll(extraArgs);
         JavaProcess java = JavaProcess.start(group + "-" + node, List.of("-Xmx64m", "-XX:+UseSerialGC"),
-                FailoverCli.class.getName(), args);
+                LAUNCHER_AGENT_CLASS_PATH, AgentMain.class.getName(), args);
         return new AgentProcess(node, java, ledger);
     }
 

@@ -40,13 +40,19 @@ public final class JavaProcess implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts {@code mainClass} with {@code jvmOptions} and {@code args}. */
+    /** Starts {@code mainClass} with {@code jvmOptions} and {@code args}, on this JVM's class path. */
     public static JavaProcess start(String name, List<String> jvmOptions, String mainClass, List<String> args) {
+        return start(name, jvmOptions, System.getProperty("java.class.path"), mainClass, args);
+    }
+
+    /** Starts {@code mainClass} with {@code jvmOptions} and {@code args}, on {@code classPath}. */
+    public static JavaProcess start(String name, List<String> jvmOptions, String classPath, String mainClass,
+                                    List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(classPath);
         command.add(mainClass);
         command.addAll(args);
         try {
