@@ -65,7 +65,8 @@ class AgentFootprintBenchmark {
                     .collect(java.util.stream.Collectors.joining(", ")));
             report.note(String.format("RSS: last %.1f MB, max %.1f MB (target 64 MB)", rss.get(rss.size() - 1),
                     rss.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
-            report.note("JVM options (the launcher's): " + String.join(" ", jvmOptions));
+            report.note("JVM options" + (opts == null ? " (the launcher's): " : " (-Dbench.opts): ")
+                    + String.join(" ", jvmOptions) + (environment().isEmpty() ? "" : ", environment " + environment()));
             report.note("entry: " + ("full".equals(System.getProperty("bench.entry"))
                     ? "FailoverCli on target/lib (before)" : "AgentMain on target/agent-lib (the launcher's)"));
             report.finish();
@@ -83,8 +84,20 @@ class AgentFootprintBenchmark {
             return JavaProcess.start("agent", jvmOptions, Path.of("target", "failover.jar").toAbsolutePath() + ":"
                     + Path.of("target", "lib").toAbsolutePath() + "/*", FailoverCli.class.getName(), withCommand);
         }
-        return JavaProcess.start("agent", jvmOptions, AgentProcess.LAUNCHER_AGENT_CLASS_PATH, AgentMain.class.getName(),
-                args);
+        return JavaProcess.start("agent", environment(), jvmOptions, AgentProcess.LAUNCHER_AGENT_CLASS_PATH,
+                AgentMain.class.getName(), args);
+    }
+
+    /** {@code -Dbench.env="NAME=VALUE ..."}: variables for an A/B of the C library's settings (none by default). */
+    private static java.util.Map<String, String> environment() {
+        java.util.Map<String, String> env = new java.util.TreeMap<>();
+        for (String pair : System.getProperty("bench.env", "").trim().split(" +")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                env.put(pair.substring(0, eq), pair.substring(eq + 1));
+            }
+        }
+        return env;
     }
 
     static List<String> launcherAgentOptions() throws IOException {

@@ -48,6 +48,12 @@ public final class JavaProcess implements AutoCloseable {
     /** Starts {@code mainClass} with {@code jvmOptions} and {@code args}, on {@code classPath}. */
     public static JavaProcess start(String name, List<String> jvmOptions, String classPath, String mainClass,
                                     List<String> args) {
+        return start(name, java.util.Map.of(), jvmOptions, classPath, mainClass, args);
+    }
+
+    /** Starts {@code mainClass} as above, with {@code environment} added to this JVM's environment. */
+    public static JavaProcess start(String name, java.util.Map<String, String> environment, List<String> jvmOptions,
+                                    String classPath, String mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -56,7 +62,9 @@ public final class JavaProcess implements AutoCloseable {
         command.add(mainClass);
         command.addAll(args);
         try {
-            return new JavaProcess(name, new ProcessBuilder(command).redirectErrorStream(true).start());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            return new JavaProcess(name, builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name, e);
         }

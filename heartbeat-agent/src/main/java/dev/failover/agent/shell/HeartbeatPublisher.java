@@ -81,7 +81,7 @@ public final class HeartbeatPublisher implements AutoCloseable {
     }
 
     static Map<String, Object> producerSettings(AgentSettings settings) {
-        Map<String, Object> p = new HashMap<>(settings.kafka());
+        Map<String, Object> p = passedThrough(settings);
         long lease = settings.leaseMs();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -106,6 +106,17 @@ public final class HeartbeatPublisher implements AutoCloseable {
         p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         p.putAll(leaderMoveBackoff(settings));
         return p;
+    }
+
+    /**
+     * An agent client's settings from {@code --kafka} and {@code --kafka-config}, with Kafka's own client metrics kept
+     * off JMX unless those say otherwise ({@code metric.reporters}): the agent's {@code /metrics} says what it needs,
+     * and the MBeans cost an idle agent memory.
+     */
+    static Map<String, Object> passedThrough(AgentSettings settings) {
+        Map<String, Object> c = new HashMap<>(settings.kafka());
+        c.putIfAbsent(org.apache.kafka.clients.CommonClientConfigs.METRIC_REPORTER_CLASSES_CONFIG, "");
+        return c;
     }
 
     /**

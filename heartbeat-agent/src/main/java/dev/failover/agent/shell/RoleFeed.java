@@ -279,13 +279,23 @@ public final class RoleFeed {
         return Math.max(10, Math.min(settings.heartbeatInterval().toMillis(), settings.leaseMs() / 4));
     }
 
-    /** How long an empty fetch of the role feed waits in the broker: a sixteenth of the lease, 10 to 500 ms. */
+    /**
+     * How long an empty fetch of the role feed waits in the broker (a decision ends it at once, so this sets only the
+     * rate of empty fetches): a sixteenth of the lease, at most 500 ms, below 1 s heartbeats; from 1 s on, a quarter
+     * of what the lease leaves after an interval, at most 1 s; never under 10 ms nor over three quarters of a feed
+     * check's timeout, so that a check queued behind an empty fetch is still answered in time. A feed
+     * check queued behind an empty fetch still renews from when it was sent, so a longer wait delays a renewal without
+     * backdating it: at 1 s / 5 s (lease 4 s) the wait is 750 ms, and a renewal lands within 1.75 s of the previous.
+     */
     static long fetchWaitMs(AgentSettings settings) {
-        return Math.max(10, Math.min(500, settings.leaseMs() / 16));
+        long interval = settings.heartbeatInterval().toMillis();
+        long wait = interval < 1000 ? Math.min(500, settings.leaseMs() / 16)
+                : Math.min(1000, (settings.leaseMs() - interval) / 4);
+        return Math.max(10, Math.min(wait, checkTimeoutMs(settings) * 3 / 4));
     }
 
     static Map<String, Object> consumerSettings(AgentSettings settings) {
-        Map<String, Object> c = new HashMap<>(settings.kafka());
+        Map<String, Object> c = HeartbeatPublisher.passedThrough(settings);
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
