@@ -81,8 +81,8 @@ class AgentFootprintBenchmark {
         if ("full".equals(System.getProperty("bench.entry"))) {
             List<String> withCommand = new ArrayList<>(List.of("agent"));
             withCommand.addAll(args);
-            return JavaProcess.start("agent", jvmOptions, Path.of("target", "failover.jar").toAbsolutePath() + ":"
-                    + Path.of("target", "lib").toAbsolutePath() + "/*", FailoverCli.class.getName(), withCommand);
+            return JavaProcess.start("agent", environment(), jvmOptions, AgentProcess.launcherClassPath("lib"),
+                    FailoverCli.class.getName(), withCommand);
         }
         return JavaProcess.start("agent", environment(), jvmOptions, AgentProcess.LAUNCHER_AGENT_CLASS_PATH,
                 AgentMain.class.getName(), args);

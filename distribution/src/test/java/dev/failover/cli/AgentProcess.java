@@ -73,8 +73,13 @@ final class AgentProcess implements AutoCloseable {
      * The class path the launcher starts agents on (the packaged jar and {@code target/agent-lib}: the agent's own
      * dependencies only), so every agent process test also proves that it lacks nothing the agent needs.
      */
-    static final String LAUNCHER_AGENT_CLASS_PATH = Path.of("target", "failover.jar").toAbsolutePath()
-            + System.getProperty("path.separator") + Path.of("target", "agent-lib").toAbsolutePath() + "/*";
+    static final String LAUNCHER_AGENT_CLASS_PATH = launcherClassPath("agent-lib");
+
+    /** The packaged jar and every jar in {@code target/LIB}, as the launcher puts them on a class path. */
+    static String launcherClassPath(String lib) {
+        return Path.of("target", "failover.jar").toAbsolutePath() + System.getProperty("path.separator")
+                + Path.of("target", lib).toAbsolutePath() + "/*";
+    }
 
     /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones, at {@link #TEST_TIMING}. */
     static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,

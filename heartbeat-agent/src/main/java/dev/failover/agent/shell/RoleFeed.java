@@ -283,9 +283,8 @@ public final class RoleFeed {
      * How long an empty fetch of the role feed waits in the broker (a decision ends it at once, so this sets only the
      * rate of empty fetches): a sixteenth of the lease, at most 500 ms, below 1 s heartbeats; from 1 s on, a quarter
      * of what the lease leaves after an interval, at most 1 s; never under 10 ms nor over three quarters of a feed
-     * check's timeout, so that a check queued behind an empty fetch is still answered in time. A feed
-     * check queued behind an empty fetch still renews from when it was sent, so a longer wait delays a renewal without
-     * backdating it: at 1 s / 5 s (lease 4 s) the wait is 750 ms, and a renewal lands within 1.75 s of the previous.
+     * check's timeout, so that a check queued behind an empty fetch is still answered in time. Such a check renews
+     * from when it was sent, so a longer wait delays a renewal without backdating it: at 1 s / 5 s (lease 4 s) the wait is 750 ms, and a renewal lands within 1.75 s of the previous.
      */
     static long fetchWaitMs(AgentSettings settings) {
         long interval = settings.heartbeatInterval().toMillis();
