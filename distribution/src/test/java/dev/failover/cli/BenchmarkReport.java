@@ -34,13 +34,19 @@ final class BenchmarkReport {
         System.out.println(name + ": " + line);
     }
 
-    /** The value at quantile {@code q} (nearest rank) of {@code values}. */
+    /** The value at quantile {@code q} (nearest rank) of the samples of {@code series}, NaN when it has none. */
+    double percentile(String series, double q) {
+        List<Double> values = this.series.getOrDefault(series, List.of());
+        return values.isEmpty() ? Double.NaN : percentile(values, q);
+    }
+
     /** The comma-separated items of a system property, trimmed, blanks left out. */
     static List<String> listProperty(String name, String defaultValue) {
         return java.util.Arrays.stream(System.getProperty(name, defaultValue).split(",")).map(String::trim)
                 .filter(item -> !item.isEmpty()).toList();
     }
 
+    /** The value at quantile {@code q} (nearest rank) of {@code values}. */
     static double percentile(List<Double> values, double q) {
         List<Double> sorted = values.stream().sorted().toList();
         int rank = (int) Math.ceil(q * sorted.size());

@@ -645,6 +645,11 @@ final class FaultHarness implements AutoCloseable {
             t.start();
         }
 
+        /** The port a reporter connects to, to write one {@code role epoch group node} line. */
+        int port() {
+            return server.getLocalPort();
+        }
+
         /** The hook command for both edges: no shell quoting problems, values have no spaces. */
         String hook() {
             return "bash -c 'echo $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE > /dev/tcp/127.0.0.1/"
