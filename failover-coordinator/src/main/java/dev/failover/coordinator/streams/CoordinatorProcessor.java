@@ -67,6 +67,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final ShellSettings settings;
     private final Decider decider;
     private final ShellStats stats;
+    private final CommitPacer pacer;
+    /** Whether this task's latest input record was older than {@link CommitPacer#BEHIND_MS} when processed. */
+    private boolean behind;
+    /** A commit this task asked the pacer for and was told to wait with: asked again after each record and punctuation. */
+    private boolean commitOwed;
     /** Seals this process's fence markers; only sealed ones count. */
     private final FenceSeal seal = FenceSeal.ofThisProcess();
     private CommandGate commandGate;
@@ -126,6 +131,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     /** @param monotonicMs the monotonic clock every judgement runs on (in ms), read once per event */
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats, java.util.function.LongSupplier monotonicMs) {
+        this(settings, stats, monotonicMs, new CommitPacer());
+    }
+
+    /** As above, with the {@link CommitPacer} every processor of one application instance shares. */
+    CoordinatorProcessor(ShellSettings settings, ShellStats stats, java.util.function.LongSupplier monotonicMs,
+                         CommitPacer pacer) {
+        this.pacer = pacer;
         this.settings = settings;
         this.decider = new Decider(settings.policy());
         this.stats = stats;
@@ -209,6 +221,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (punctuator != null) {
             maybePunctuate(now, 2 * paceMs, true);
         }
+        behind = CommitPacer.behind(record.timestamp(), now.wallMs());
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
             onHeartbeat(record, topic, now);
@@ -218,6 +231,23 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             deadLetter(record, "records from topic '" + topic + "' are not expected here");
         }
         pace(); // a first group: back to the busy pace before the next punctuation
+        if (commitOwed) {
+            commit(now.monoMs());
+        }
+    }
+
+    /**
+     * Asks Streams to commit at once (what was forwarded becomes readable), unless this task is working through a
+     * backlog and its thread asked moments ago ({@link CommitPacer}): then the commit is owed and asked for after a
+     * later record or punctuation, or made by the commit interval.
+     */
+    private void commit(long nowMs) {
+        if (pacer.mayAsk(nowMs, behind)) {
+            context.commit();
+            commitOwed = false;
+        } else {
+            commitOwed = true;
+        }
     }
 
     private void onHeartbeat(Record<String, byte[]> record, String topic, Now at) {
@@ -453,7 +483,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             byte[] value = heartbeats.serialize(settings.topics().heartbeats(), marker);
             context.forward(new Record<>(key, value, at.wallMs(), new org.apache.kafka.common.header.internals
                     .RecordHeaders().add(FenceSeal.HEADER, seal.seal(key, value))), FENCE_SINK);
-            context.commit(); // readable at once, and the partition is not held behind it
+            commit(now); // readable at once, and the partition is not held behind it
+        }
+        if (commitOwed) {
+            commit(now);
         }
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
@@ -564,7 +597,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private void publishState(String group, GroupView view, Now now, String reason) {
         byte[] value = WireSerdes.groupState().serialize(settings.topics().state(), Evidence.groupState(view, now, reason));
         context.forward(new Record<>(group, value, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, value)), STATE_SINK);
-        context.commit(); // what agents and ctl read: visible at once, not at the commit interval
+        commit(now.monoMs()); // what agents and ctl read: visible at once, not at the commit interval
     }
 
     private boolean held(String group, GroupRecord input, Decision decision, long now) {
@@ -608,7 +641,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         byte[] value = WireSerdes.roleChange().serialize(settings.topics().roleChanges(), published);
         context.forward(new Record<>(view.record().group(), value, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE,
                 view.record().group(), value)), ROLE_CHANGES_SINK);
-        context.commit(); // a decision is visible (read_committed) only once committed: at once
+        commit(now.monoMs()); // a decision is visible (read_committed) only once committed: at once
         GroupRecord before = records.get(view.record().group());
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
         if (change.kind() == DecisionKind.FAILOVER && change.commandId() == null) {
@@ -647,7 +680,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         assignedAt.remove(group);
         context.forward(new Record<String, byte[]>(group, null, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, null)),
                 STATE_SINK);
-        context.commit();
+        commit(now.monoMs());
         log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());
     }

@@ -44,7 +44,9 @@ public final class CoordinatorTopology {
         Topology topology = new Topology();
         topology.addSource("heartbeats-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.heartbeats());
         topology.addSource("commands-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.commands());
-        topology.addProcessor("coordinator", () -> wrap.apply(new CoordinatorProcessor(settings, stats, monotonicMs)),
+        CommitPacer pacer = new CommitPacer(); // one per instance: it keeps each stream thread's last request
+        topology.addProcessor("coordinator", () -> wrap.apply(new CoordinatorProcessor(settings, stats, monotonicMs,
+                        pacer)),
                 "heartbeats-source", "commands-source");
         // In memory with a changelog: a few hundred bytes per group, written only when durable facts change.
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CoordinatorProcessor.STORE),
