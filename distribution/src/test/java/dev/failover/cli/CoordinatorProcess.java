@@ -15,6 +15,9 @@ import java.util.regex.Pattern;
 /** A coordinator as its own OS process, launched through the real CLI, for tests that kill or pause it. */
 final class CoordinatorProcess implements AutoCloseable {
 
+    /** The JVM options of a test's coordinator: a small heap, so that several fit beside a broker on 2 cores. */
+    static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC");
+
     private static final Pattern RUNNING = Pattern.compile("coordinator (\\S+) running against \\S+; HTTP (\\S+)");
 
     final JavaProcess process;
@@ -44,6 +47,12 @@ final class CoordinatorProcess implements AutoCloseable {
     /** As {@link #launch(String, String, Path, List)}, with {@code extraArgs} (flags) after the usual ones. */
     static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings,
                                      List<String> extraArgs) {
+        return launch(name, bootstrap, stateDir, settings, extraArgs, JVM_OPTIONS);
+    }
+
+    /** As above, the JVM started with {@code jvmOptions}. */
+    static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings,
+                                     List<String> extraArgs, List<String> jvmOptions) {
         List<String> args = new ArrayList<>(List.of("coordinator", "--bootstrap-servers", bootstrap,
                 "--state-dir", stateDir.toString(), "--http-port", "0"));
         args.addAll(extraArgs);
@@ -51,8 +60,7 @@ final class CoordinatorProcess implements AutoCloseable {
             args.add("--set");
             args.add(setting);
         }
-        return new CoordinatorProcess(JavaProcess.start(name, List.of("-Xmx256m", "-XX:+UseSerialGC"),
-                FailoverCli.class.getName(), args));
+        return new CoordinatorProcess(JavaProcess.start(name, jvmOptions, FailoverCli.class.getName(), args));
     }
 
     boolean healthy() {

@@ -64,6 +64,7 @@ final class FaultHarness implements AutoCloseable {
     private int coordinatorLaunches;
     private final int coordinatorCount;
     private final List<String> coordinatorSettings;
+    private final List<String> coordinatorJvmOptions;
     /** Wall-clock minus monotonic time, in ms, to place the coordinator's decision times on the monotonic clock. */
     final long wallMinusMonoMs = System.currentTimeMillis() - System.nanoTime() / 1_000_000;
     /** Every decision read, in the order read. */
@@ -81,7 +82,14 @@ final class FaultHarness implements AutoCloseable {
      * with {@code brokerProperties} over its defaults.
      */
     FaultHarness(Path dir, int coordinatorCount, List<String> coordinatorSettings, java.util.Map<String, String> brokerProperties) {
+        this(dir, coordinatorCount, coordinatorSettings, brokerProperties, CoordinatorProcess.JVM_OPTIONS);
+    }
+
+    /** As above, the coordinators' JVMs started with {@code coordinatorJvmOptions}. */
+    FaultHarness(Path dir, int coordinatorCount, List<String> coordinatorSettings,
+                 java.util.Map<String, String> brokerProperties, List<String> coordinatorJvmOptions) {
         this.dir = dir;
+        this.coordinatorJvmOptions = List.copyOf(coordinatorJvmOptions);
         this.coordinatorCount = coordinatorCount;
         this.coordinatorSettings = List.copyOf(coordinatorSettings);
         LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dir.resolve("kafka"))
@@ -103,7 +111,7 @@ final class FaultHarness implements AutoCloseable {
         List<String> settings = new ArrayList<>(List.of("topic.partitions=2"));
         settings.addAll(coordinatorSettings);
         return CoordinatorProcess.launch("coordinator-" + n, broker.bootstrapServers(), dir.resolve("coordinator-" + n),
-                settings);
+                settings, List.of(), coordinatorJvmOptions);
     }
 
     List<CoordinatorProcess> coordinators() {

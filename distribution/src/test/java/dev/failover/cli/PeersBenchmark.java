@@ -160,7 +160,7 @@ class PeersBenchmark {
         }
 
         String series() {
-            return "theirs (tick " + tick + " ms): kill -> new leader's callback reported (ms)";
+            return "zk tick " + tick + " ms: kill -> new leader's callback (ms)";
         }
 
         /** Waits until both members run their latch and exactly one leads, then a second more. */
