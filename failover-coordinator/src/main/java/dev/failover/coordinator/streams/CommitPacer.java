@@ -10,37 +10,45 @@ package dev.failover.coordinator.streams;
  * and the task falls further behind. (The scale benchmark saw this: 10 000 nodes joining took 75 s to elect, with a
  * lag of 580 000 heartbeats.)
  *
- * <p>So a task whose last input record is older than {@link #BEHIND_MS} asks only if no task of its thread asked
- * within {@link #GAP_MS}. Otherwise it owes the commit and asks at the end of a later record or punctuation. A task
- * that is current always asks at once, so a decision's latency is unchanged when there is no backlog. Under a backlog
- * the decision is late anyway, and at most {@link #GAP_MS} later than before. Safety does not depend on when a
- * decision becomes visible: fencing rests on epochs and leases, not on commit timing.
+ * <p>A task is behind when its own latest fence marker came back more than {@link #BEHIND_MS} after it was sent:
+ * both ends on this process's monotonic clock, so no producer's or broker's clock and no wall-clock step can make a
+ * task look behind. (A marker's round trip includes its own commit; a three-node cluster's, about 200 ms, stays
+ * under the bound.) A task that is behind asks only if no task of its thread asked within {@link #GAP_MS}; otherwise
+ * it owes the commit, and asks after a later record or punctuation unless a request of its thread granted since then
+ * has covered it (one transaction per stream thread: a commit takes every task of the thread along). A task that is
+ * current asks at once, so a decision's latency is unchanged without a backlog. Safety does not depend on when a
+ * decision becomes visible: fencing rests on epochs, leases and markers read back, not on commit timing.
  *
- * <p>The record's age is read on the wall clock, from its timestamp. A skewed producer clock can only make a task
- * space its commits. The gap itself is measured on the monotonic clock.
+ * <p>Where a commit itself takes longer than the gap, every loop still commits: the pacer then saves nothing.
  */
 final class CommitPacer {
 
-    /** How old a task's latest input record must be for the task to count as working through a backlog. */
-    static final long BEHIND_MS = 200;
+    /** How long a task's fence marker may take to come back before the task counts as working through a backlog. */
+    static final long BEHIND_MS = 500;
     /** The least time between two commit requests of one stream thread while its task is behind. */
     static final long GAP_MS = 20;
 
-    /** Per stream thread: when (monotonic ms) one of its tasks last asked. */
-    private final ThreadLocal<long[]> lastAskedMs = ThreadLocal.withInitial(() -> new long[] {Long.MIN_VALUE / 2});
+    /** Per stream thread: when (monotonic ms) one of its tasks last asked, and how many requests it granted. */
+    private final ThreadLocal<long[]> thread = ThreadLocal.withInitial(() -> new long[] {Long.MIN_VALUE / 2, 0});
 
     /** Whether a task that is {@code behind} (or not) may ask for a commit at {@code nowMs}; if so, it counts as asked. */
     boolean mayAsk(long nowMs, boolean behind) {
-        long[] last = lastAskedMs.get();
-        if (behind && nowMs - last[0] < GAP_MS) {
+        long[] t = thread.get();
+        if (behind && nowMs - t[0] < GAP_MS) {
             return false;
         }
-        last[0] = nowMs;
+        t[0] = nowMs;
+        t[1]++;
         return true;
     }
 
-    /** Whether a record stamped {@code recordWallMs}, read at {@code nowWallMs}, is behind. */
-    static boolean behind(long recordWallMs, long nowWallMs) {
-        return nowWallMs - recordWallMs > BEHIND_MS;
+    /** How many requests this stream thread has granted: one granted after a task forwarded commits what it forwarded. */
+    long granted() {
+        return thread.get()[1];
+    }
+
+    /** Whether a fence marker sent at {@code sentMs} and read back at {@code readMs} (monotonic) shows a backlog. */
+    static boolean behind(long sentMs, long readMs) {
+        return readMs - sentMs > BEHIND_MS;
     }
 }

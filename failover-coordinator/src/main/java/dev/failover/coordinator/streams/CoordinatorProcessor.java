@@ -68,10 +68,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Decider decider;
     private final ShellStats stats;
     private final CommitPacer pacer;
-    /** Whether this task's latest input record was older than {@link CommitPacer#BEHIND_MS} when processed. */
+    /** Whether this task's latest fence marker came back later than {@link CommitPacer#BEHIND_MS}: a backlog. */
     private boolean behind;
-    /** A commit this task asked the pacer for and was told to wait with: asked again after each record and punctuation. */
-    private boolean commitOwed;
+    /**
+     * A commit this task was told to wait with: the thread's granted count then, or -1 when nothing is owed. Asked
+     * again after each record and punctuation, unless a request the thread granted since has covered it.
+     */
+    private long owedSinceGranted = -1;
     /** Seals this process's fence markers; only sealed ones count. */
     private final FenceSeal seal = FenceSeal.ofThisProcess();
     private CommandGate commandGate;
@@ -194,6 +197,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 punctuator.cancel();
                 punctuator = null;
             }
+            if (owedSinceGranted >= 0) { // no punctuation will ask for it: ask now (a last tombstone, a refusal)
+                context.commit();
+                owedSinceGranted = -1;
+            }
             stats.idle(context.taskId().partition(), true);
             return;
         }
@@ -221,7 +228,6 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (punctuator != null) {
             maybePunctuate(now, 2 * paceMs, true);
         }
-        behind = CommitPacer.behind(record.timestamp(), now.wallMs());
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
         if (topic.equals(settings.topics().heartbeats())) {
             onHeartbeat(record, topic, now);
@@ -231,9 +237,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             deadLetter(record, "records from topic '" + topic + "' are not expected here");
         }
         pace(); // a first group: back to the busy pace before the next punctuation
-        if (commitOwed) {
-            commit(now.monoMs());
-        }
+        settleOwedCommit(now.monoMs());
     }
 
     /**
@@ -244,9 +248,20 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private void commit(long nowMs) {
         if (pacer.mayAsk(nowMs, behind)) {
             context.commit();
-            commitOwed = false;
-        } else {
-            commitOwed = true;
+            owedSinceGranted = -1;
+        } else if (owedSinceGranted < 0) {
+            owedSinceGranted = pacer.granted();
+        }
+    }
+
+    /** Asks for an owed commit, unless a request of this thread granted since it was owed commits it anyway. */
+    private void settleOwedCommit(long nowMs) {
+        if (owedSinceGranted >= 0) {
+            if (pacer.granted() > owedSinceGranted) {
+                owedSinceGranted = -1;
+            } else {
+                commit(nowMs);
+            }
         }
     }
 
@@ -426,6 +441,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
+        behind = CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -485,9 +501,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                     .RecordHeaders().add(FenceSeal.HEADER, seal.seal(key, value))), FENCE_SINK);
             commit(now); // readable at once, and the partition is not held behind it
         }
-        if (commitOwed) {
-            commit(now);
-        }
+        settleOwedCommit(now);
         long ended = System.nanoTime();
         stats.punctuated(context.taskId().partition(), ended - began, ended);
         pace();
