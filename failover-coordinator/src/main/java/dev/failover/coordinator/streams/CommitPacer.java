@@ -10,8 +10,9 @@ package dev.failover.coordinator.streams;
  * and the task falls further behind. (The scale benchmark saw this: 10 000 nodes joining took 75 s to elect, with a
  * lag of 580 000 heartbeats.)
  *
- * <p>A task is behind when its own latest fence marker came back more than {@link #BEHIND_MS} after it was sent:
- * both ends on this process's monotonic clock, so no producer's or broker's clock and no wall-clock step can make a
+ * <p>A task is behind when its own latest fence marker came back more than {@link #BEHIND_MS} after it was sent, or
+ * the one it sent last has been out longer than that (a marker waits behind the backlog, so the first sign of one is
+ * a marker not yet back): both ends on this process's monotonic clock, so no producer's or broker's clock and no wall-clock step can make a
  * task look behind. (A marker's round trip includes its own commit; a three-node cluster's, about 200 ms, stays
  * under the bound.) A task that is behind asks only if no task of its thread asked within {@link #GAP_MS}; otherwise
  * it owes the commit, and asks after a later record or punctuation unless a request of its thread granted since then

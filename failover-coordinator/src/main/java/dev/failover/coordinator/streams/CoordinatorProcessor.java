@@ -68,8 +68,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Decider decider;
     private final ShellStats stats;
     private final CommitPacer pacer;
-    /** Whether this task's latest fence marker came back later than {@link CommitPacer#BEHIND_MS}: a backlog. */
-    private boolean behind;
+    /** Whether this task's latest fence marker read back came back later than {@link CommitPacer#BEHIND_MS}. */
+    private boolean markerCameBackLate;
     /**
      * A commit this task was told to wait with: the thread's granted count then, or -1 when nothing is owed. Asked
      * again after each record and punctuation, unless a request the thread granted since has covered it.
@@ -246,12 +246,26 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * later record or punctuation, or made by the commit interval.
      */
     private void commit(long nowMs) {
-        if (pacer.mayAsk(nowMs, behind)) {
+        if (pacer.mayAsk(nowMs, behind(nowMs))) {
             context.commit();
             owedSinceGranted = -1;
         } else if (owedSinceGranted < 0) {
             owedSinceGranted = pacer.granted();
         }
+    }
+
+    /**
+     * Whether this task works through a backlog: its latest marker read back came back late, or the one it sent last
+     * is still out and already older than {@link CommitPacer#BEHIND_MS} (a marker waits behind the backlog, so the
+     * first sign of one is a marker not yet back). Monotonic clock only.
+     */
+    private boolean behind(long nowMs) {
+        return markerCameBackLate || (markerOut() && CommitPacer.behind(lastMarkerMs, nowMs));
+    }
+
+    /** Whether the last marker this task sent (since it started watching) has not been read back yet. */
+    private boolean markerOut() {
+        return lastMarkerMs > watch.fencedUpToMs() && lastMarkerMs >= watch.sinceMs();
     }
 
     /** Asks for an owed commit, unless a request of this thread granted since it was owed commits it anyway. */
@@ -441,7 +455,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
-        behind = CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
+        markerCameBackLate = CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -488,8 +502,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             GroupRecord record = records.get(group);
             return record == null || !record.paused(now); // a paused group decides nothing a marker would enable
         });
-        boolean onItsWay = lastMarkerMs > watch.fencedUpToMs() && lastMarkerMs >= watch.sinceMs();
-        if ((wanted && !onItsWay) || keepaliveDue(now)) {
+        if ((wanted && !markerOut()) || keepaliveDue(now)) {
             lastMarkerMs = now;
             Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
                     .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
