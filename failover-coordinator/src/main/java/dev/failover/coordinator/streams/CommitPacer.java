@@ -20,7 +20,10 @@ package dev.failover.coordinator.streams;
  * current asks at once, so a decision's latency is unchanged without a backlog. Safety does not depend on when a
  * decision becomes visible: fencing rests on epochs, leases and markers read back, not on commit timing.
  *
- * <p>Where a commit itself takes longer than the gap, every loop still commits: the pacer then saves nothing.
+ * <p>Where a commit itself takes longer than the gap (three brokers: about 200 ms), every loop still commits, so the
+ * pacer saves nothing there; worse, a request refused after a grant in the same loop is covered by that loop's commit
+ * but cannot be told from one refused after an earlier loop's, so it is asked again and adds a commit in the next loop
+ * while the task is behind. Telling loops apart needs a signal Streams does not give a processor.
  */
 final class CommitPacer {
 

@@ -249,7 +249,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (pacer.mayAsk(nowMs, behind(nowMs))) {
             context.commit();
             owedSinceGranted = -1;
-        } else if (owedSinceGranted < 0) {
+        } else {
+            // the count now, at every refusal: a grant the thread made before this request may have been committed
+            // already (an earlier loop), so only a later one covers what was forwarded just now
             owedSinceGranted = pacer.granted();
         }
     }
@@ -455,7 +457,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return;
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
-        markerCameBackLate = CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
+        // only a marker sent since this task started watching measures its current input (an older one of ours, read
+        // again after a thread replacement, would count its whole absence)
+        markerCameBackLate = marker.getSentAtMs() >= watch.sinceMs()
+                && CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -822,5 +827,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         unverified.clear();
         deadlines.clear();
         overdue.clear();
+        markerCameBackLate = false;
+        owedSinceGranted = -1; // a closing task is committed by Streams; a revived one owes nothing
     }
 }
