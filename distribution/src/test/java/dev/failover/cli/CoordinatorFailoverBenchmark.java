@@ -35,17 +35,8 @@ class CoordinatorFailoverBenchmark {
                 Group g = harness.group("owned-" + protocol, true).node("alpha", 100, null).node("beta", 50, null).start();
                 java.util.List<Double> normal = new java.util.ArrayList<>();
                 for (int i = 0; i < 5; i++) {
-                    Node primary = g.primary();
-                    Node standby = g.other(primary);
-                    long at = System.nanoTime();
-                    try (Window w = g.fault("SIGKILL primary, coordinators alive", primary, Expect.TAKEOVER,
-                            Duration.ofSeconds(3))) {
-                        primary.kill();
-                        g.await(Duration.ofSeconds(20), "takeover", () -> standby.answersActive() && standby.becameActiveNs > at);
-                        normal.add((standby.becameActiveNs - at) / 1e6);
-                        primary.launch();
-                        g.settle();
-                    }
+                    normal.add(g.killPrimaryUntilTakeover("SIGKILL primary, coordinators alive", Duration.ofSeconds(3),
+                            Duration.ofSeconds(20)).ms());
                 }
                 double normalP50 = BenchmarkReport.percentile(normal, 0.5);
                 for (int i = 0; i < trials; i++) {

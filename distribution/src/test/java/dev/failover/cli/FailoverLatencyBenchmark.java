@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.cli.FaultHarness.Group;
 import dev.failover.cli.FaultHarness.Node;
-import dev.failover.cli.FaultHarness.Window;
-import dev.failover.testkit.check.Observations.Expect;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.RoleChange;
@@ -42,24 +40,12 @@ class FailoverLatencyBenchmark {
                 Group g = harness.group("bench" + n++, true).timing(heartbeat, timeout).node("alpha", 100, null)
                         .node("beta", 50, null).start();
                 for (int i = 0; i < trials; i++) {
-                    Node primary = g.primary();
-                    Node standby = g.other(primary);
-                    long killedAt;
-                    try (Window w = g.fault("SIGKILL primary " + setting, primary, Expect.TAKEOVER,
-                            timeout.plusSeconds(2))) {
-                        killedAt = System.nanoTime();
-                        primary.kill();
-                        g.await(timeout.plusSeconds(15), "the standby to take over",
-                                () -> standby.answersActive() && standby.becameActiveNs > killedAt);
-                        long total = standby.becameActiveNs - killedAt;
-                        report.add(label + "kill -> standby /role 200 (ms)", total / 1e6);
-                        report.add(label + "  overhead above the timeout (ms)", total / 1e6 - timeout.toMillis());
-                        breakdown(harness, g, primary, standby, killedAt, timeout, label, report);
-                        primary.launch();
-                        g.settle();
-                    }
-                    System.out.printf("trial %d/%d (%s): %.0f ms%n", i + 1, trials, setting,
-                            (standby.becameActiveNs - killedAt) / 1e6);
+                    FaultHarness.Takeover t = g.killPrimaryUntilTakeover("SIGKILL primary " + setting,
+                            timeout.plusSeconds(2), timeout.plusSeconds(15));
+                    report.add(label + "kill -> standby /role 200 (ms)", t.ms());
+                    report.add(label + "  overhead above the timeout (ms)", t.ms() - timeout.toMillis());
+                    breakdown(harness, g, t.dead(), t.standby(), t.killedAtNs(), timeout, label, report);
+                    System.out.printf("trial %d/%d (%s): %.0f ms%n", i + 1, trials, setting, t.ms());
                 }
                 g.retire();
             }

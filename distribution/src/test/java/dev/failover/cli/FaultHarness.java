@@ -431,6 +431,25 @@ final class FaultHarness implements AutoCloseable {
             Await.hold(heartbeat.multipliedBy(3), "rise (2) more heartbeats, so every standby is eligible");
         }
 
+        /**
+         * One takeover trial: SIGKILL of the primary inside a {@code fault} window that expects a takeover within
+         * {@code bound}, until the standby answers /role 200 (waited for up to {@code wait}); then the killed node is
+         * relaunched and the group settled, still inside the window.
+         */
+        Takeover killPrimaryUntilTakeover(String fault, Duration bound, Duration wait) {
+            Node primary = primary();
+            Node standby = other(primary);
+            try (Window w = fault(fault, primary, Expect.TAKEOVER, bound)) {
+                long killedAt = System.nanoTime();
+                primary.kill();
+                await(wait, "the standby to take over", () -> standby.answersActive() && standby.becameActiveNs > killedAt);
+                Takeover takeover = new Takeover(primary, standby, killedAt, standby.becameActiveNs);
+                primary.launch();
+                settle();
+                return takeover;
+            }
+        }
+
         /** Starts a fault's window now; {@link Window#close()} ends it and records the fault. */
         Window fault(String fault, Node node, Expect expect, Duration bound) {
             return new Window(this, fault, node, expect, bound);
@@ -459,6 +478,13 @@ final class FaultHarness implements AutoCloseable {
             observations.fault(new Observations.Fault("teardown", name, null, Expect.SETUP, System.nanoTime(),
                     Long.MAX_VALUE, 0));
             members.forEach(Node::close);
+        }
+    }
+
+    /** A takeover trial: who was killed when (monotonic ns), and when its standby first answered /role 200. */
+    record Takeover(Node dead, Node standby, long killedAtNs, long servingAtNs) {
+        double ms() {
+            return (servingAtNs - killedAtNs) / 1e6;
         }
     }
 

@@ -3,13 +3,10 @@ package dev.failover.cli;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.cli.FaultHarness.Group;
-import dev.failover.cli.FaultHarness.Node;
-import dev.failover.cli.FaultHarness.Window;
 import dev.failover.testkit.Await;
 import dev.failover.testkit.FreePorts;
 import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.check.Observations;
-import dev.failover.testkit.check.Observations.Expect;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -102,20 +99,11 @@ class PeersBenchmark {
 
     /** One trial of ours: SIGKILL of the primary agent until the standby's /role answers 200; the group settled. */
     private static double ours(Group g, BenchmarkReport report) {
-        Node primary = g.primary();
-        Node standby = g.other(primary);
-        long killedAt;
-        try (Window w = g.fault("SIGKILL primary (peers)", primary, Expect.TAKEOVER, SESSION.plusSeconds(2))) {
-            killedAt = System.nanoTime();
-            primary.kill();
-            g.await(SESSION.plusSeconds(15), "the standby to take over",
-                    () -> standby.answersActive() && standby.becameActiveNs > killedAt);
-            report.add(OURS_ROLE, (standby.becameActiveNs - killedAt) / 1e6);
-            report.add(OURS_HOOK, (standby.lastActivationNs() - killedAt) / 1e6);
-            primary.launch();
-            g.settle();
-        }
-        return (standby.becameActiveNs - killedAt) / 1e6;
+        FaultHarness.Takeover t = g.killPrimaryUntilTakeover("SIGKILL primary (peers)", SESSION.plusSeconds(2),
+                SESSION.plusSeconds(15));
+        report.add(OURS_ROLE, t.ms());
+        report.add(OURS_HOOK, (t.standby().lastActivationNs() - t.killedAtNs()) / 1e6);
+        return t.ms();
     }
 
     private static int hookRuns(Group g) {
