@@ -62,6 +62,12 @@ class DockerComposeTest {
             assertEquals("3", env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"));
             assertEquals("2", env.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"));
             assertEquals("100", env.get("KAFKA_REPLICA_FETCH_BACKOFF_MS"), "a follower retries a new leader soon");
+            int session = dev.failover.coordinator.app.CoordinatorConfig.parse(Map.of("bootstrap.servers", "kafka-1:9092"))
+                    .getInt("session.timeout.ms");
+            assertTrue(Integer.parseInt(env.get("KAFKA_GROUP_STREAMS_MIN_SESSION_TIMEOUT_MS").toString()) <= session,
+                    "the coordinators' Streams-group session is allowed");
+            assertTrue(Integer.parseInt(env.get("KAFKA_GROUP_STREAMS_MIN_HEARTBEAT_INTERVAL_MS").toString())
+                    <= session / 6, "and its heartbeat, a sixth of it");
             clusterIds.add(String.valueOf(env.get("CLUSTER_ID")));
             voters.add(String.valueOf(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS")));
         }

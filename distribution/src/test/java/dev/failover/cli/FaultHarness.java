@@ -50,7 +50,11 @@ final class FaultHarness implements AutoCloseable {
      * Its /role answers 503 from the first request and its epoch is stale; any other overlap has no tolerance.
      */
     static final Duration WAKE_TOLERANCE = Duration.ofMillis(250);
-    /** The coordinators' consumer-group session: the longest a killed coordinator's partitions wait for a new owner. */
+    /**
+     * The longest a killed coordinator's partitions wait for a new owner to read them: its group session (3 s, the
+     * Streams protocol's by default) or, when it died with a transaction open, that transaction's timeout (5 s) and
+     * the broker's sweep that aborts it (1 s), whichever is longer.
+     */
     static final Duration COORDINATOR_SESSION = Duration.ofSeconds(6);
 
     final Observations observations = new Observations();

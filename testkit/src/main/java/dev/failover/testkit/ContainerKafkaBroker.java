@@ -14,7 +14,7 @@ import org.testcontainers.kafka.KafkaContainer;
  */
 public final class ContainerKafkaBroker implements KafkaBroker {
 
-    public static final String IMAGE = "apache/kafka:4.1.0";
+    public static final String IMAGE = "apache/kafka:4.4.0";
 
     private final KafkaContainer container;
     private boolean everStarted;

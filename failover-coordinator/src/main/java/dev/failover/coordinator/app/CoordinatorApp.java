@@ -73,6 +73,8 @@ public final class CoordinatorApp implements AutoCloseable {
     private volatile HangingTransactionHealer healer;
     /** How often the healer scans (0: it does not). */
     private volatile long healEveryMs;
+    /** The rebalance protocol chosen at start. */
+    private volatile GroupProtocolChoice.Choice protocol;
 
     public CoordinatorApp(CoordinatorConfig config) {
         this(config, java.util.function.UnaryOperator.identity());
@@ -95,6 +97,11 @@ public final class CoordinatorApp implements AutoCloseable {
         int partitions;
         try (Admin admin = Admin.create(adminProperties())) {
             partitions = new TopicProvisioner(admin, config).provision();
+            protocol = new GroupProtocolChoice(admin, config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG),
+                    config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG)).choose(
+                    config.getString(CoordinatorConfig.GROUP_PROTOCOL_CONFIG),
+                    Optional.ofNullable(config.kafkaSettings().get(StreamsConfig.GROUP_PROTOCOL_CONFIG))
+                            .map(Object::toString));
         }
         int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
         if (httpPort >= 0) {
@@ -169,7 +176,7 @@ public final class CoordinatorApp implements AutoCloseable {
         healerAdmin = Admin.create(adminProperties());
         ShellSettings.TopicNames t = config.topics();
         String applicationId = config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG);
-        healer = new HangingTransactionHealer(healerAdmin, applicationId, java.util.List.of(t.heartbeats(),
+        healer = new HangingTransactionHealer(healerAdmin, applicationId, protocol.streams(), java.util.List.of(t.heartbeats(),
                 t.commands()), java.util.List.of(t.heartbeats(),
                 t.commands(), t.roleChanges(), t.state(), t.deadLetters(),
                 applicationId + "-" + CoordinatorProcessor.STORE + "-changelog"),
@@ -261,10 +268,17 @@ public final class CoordinatorApp implements AutoCloseable {
         if (http != null) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, http.address());
         }
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
-                config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG));
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
-                Math.max(100, config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG) / 4));
+        if (protocol == null || !protocol.streams()) {
+            // on the Streams protocol the session and heartbeat are the group's configuration (GroupProtocolChoice)
+            int session = protocol == null ? config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG)
+                    : protocol.classicSessionMs();
+            p.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, GroupProtocolChoice.CLASSIC);
+            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), session);
+            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                    Math.max(100, session / 4));
+        } else {
+            p.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, GroupProtocolChoice.STREAMS);
+        }
         // a stream thread that has not polled for the stall limit (stuck) leaves the group, so its groups move to
         // another instance instead of waiting out Streams' default of 5 minutes. It is also how long a rebalance waits
         // for members that will never come back: after an unclean broker restart the group coordinator reloads the

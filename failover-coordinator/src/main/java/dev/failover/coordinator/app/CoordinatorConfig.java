@@ -49,6 +49,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String COMMIT_INTERVAL_MS_CONFIG = "commit.interval.ms";
     public static final String POLL_MS_CONFIG = "poll.ms";
     public static final String SESSION_TIMEOUT_MS_CONFIG = "session.timeout.ms";
+    public static final String GROUP_PROTOCOL_CONFIG = "group.protocol";
     public static final String TRANSACTION_TIMEOUT_MS_CONFIG = "transaction.timeout.ms";
     public static final String STALL_LIMIT_MS_CONFIG = "stall.limit.ms";
     public static final String HANGING_TRANSACTION_CHECK_MS_CONFIG = "hanging.transaction.check.ms";
@@ -129,8 +130,15 @@ public final class CoordinatorConfig extends AbstractConfig {
                     + "Streams commits at every interval once a task has punctuated.")
             .define(POLL_MS_CONFIG, Type.LONG, 10L, Range.between(1, 1000), Importance.LOW,
                     "Streams poll.ms: how long a thread waits for input before punctuating.")
-            .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 6_000, Range.atLeast(1000), Importance.MEDIUM,
-                    "Consumer group session timeout: how long a crashed instance's tasks stay unowned.")
+            .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 3_000, Range.atLeast(1000), Importance.MEDIUM,
+                    "Group session timeout: how long a crashed instance's tasks stay unowned. On the Streams protocol "
+                    + "it is set on the group through the Admin API (the broker's group.streams.min.session.timeout.ms "
+                    + "must allow it); on the classic protocol it is raised to the broker's "
+                    + "group.min.session.timeout.ms (6000 by default) when that is higher.")
+            .define(GROUP_PROTOCOL_CONFIG, Type.STRING, "auto", ConfigDef.ValidString.in("auto", "streams", "classic"),
+                    Importance.MEDIUM, "Rebalance protocol of the coordinators' Streams group: auto takes the Streams "
+                    + "protocol (KIP-1071) when the broker runs it and accepts the group's configuration, and falls "
+                    + "back to classic with a WARN that says why; an explicit kafka.group.protocol wins.")
             .define(TRANSACTION_TIMEOUT_MS_CONFIG, Type.INT, 5_000, Range.atLeast(1000), Importance.MEDIUM,
                     "Producer transaction timeout: a crashed instance's open transaction delays takeover this long.")
             .define(HANGING_TRANSACTION_CHECK_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(0), Importance.LOW,

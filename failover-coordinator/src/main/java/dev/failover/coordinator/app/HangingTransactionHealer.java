@@ -23,6 +23,8 @@ import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.StreamsGroupDescription;
+import org.apache.kafka.clients.admin.StreamsGroupMemberDescription;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.admin.TransactionDescription;
@@ -53,6 +55,8 @@ final class HangingTransactionHealer {
 
     private final Admin admin;
     private final String groupId;
+    /** Whether the group runs on the Streams rebalance protocol (members report their process ids themselves). */
+    private final boolean streamsProtocol;
     private final Set<String> topics;
     private final long thresholdMs;
     private final LongSupplier monotonicMs;
@@ -74,9 +78,10 @@ final class HangingTransactionHealer {
      *                    application's changelog
      * @param monotonicMs a monotonic clock in milliseconds
      */
-    HangingTransactionHealer(Admin admin, String groupId, Collection<String> inputTopics, Collection<String> topics,
-                             long thresholdMs, LongSupplier monotonicMs) {
+    HangingTransactionHealer(Admin admin, String groupId, boolean streamsProtocol, Collection<String> inputTopics,
+                             Collection<String> topics, long thresholdMs, LongSupplier monotonicMs) {
         this.admin = admin;
+        this.streamsProtocol = streamsProtocol;
         this.groupId = groupId;
         this.inputTopics = Set.copyOf(inputTopics);
         this.topics = Set.copyOf(topics);
@@ -271,7 +276,7 @@ final class HangingTransactionHealer {
                                                Map<String, TransactionDescription> descriptions,
                                                Map<TopicPartition, Long> stuck) throws InterruptedException {
         List<String> candidates = HangingTransactions.stoppedInstances(groupId, producers, transactionalIds,
-                descriptions, memberClientIds());
+                descriptions, memberProcesses());
         List<String> fenced = new ArrayList<>();
         for (String id : candidates) {
             if (!closed.add("fence/" + id)) {
@@ -294,12 +299,22 @@ final class HangingTransactionHealer {
         return fenced;
     }
 
-    /** The client ids of the group's members, or empty if the group cannot be described. */
-    private Optional<Set<String>> memberClientIds() throws InterruptedException {
+    /**
+     * The instances (process UUIDs) with a member in the group, or empty if the group cannot be described or a member
+     * cannot be placed.
+     */
+    private Optional<Set<String>> memberProcesses() throws InterruptedException {
         try {
+            if (streamsProtocol) {
+                StreamsGroupDescription group = get(admin.describeStreamsGroups(List.of(groupId)).describedGroups()
+                        .get(groupId));
+                return Optional.of(group.members().stream().map(StreamsGroupMemberDescription::processId)
+                        .collect(Collectors.toSet()));
+            }
             ConsumerGroupDescription group = get(admin.describeConsumerGroups(List.of(groupId)).describedGroups()
                     .get(groupId));
-            return Optional.of(group.members().stream().map(MemberDescription::clientId).collect(Collectors.toSet()));
+            return HangingTransactions.classicMemberProcesses(groupId, group.members().stream()
+                    .map(MemberDescription::clientId).collect(Collectors.toSet()));
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
             warnOnce("members " + cause.getClass().getName(), "cannot describe group {} ({}); a stopped instance's "

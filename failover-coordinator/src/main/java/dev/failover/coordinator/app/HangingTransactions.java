@@ -196,29 +196,20 @@ final class HangingTransactions {
      * earlier, with the pending offsets of a stopped instance whose transaction had been committed long before, at
      * the epoch its transaction coordinator still held.
      *
-     * <p>Judged only when every member's client id is a Streams thread's ({@code <group>-<process UUID>-StreamThread-
-     * <n>-consumer}); a {@code client.id} of the user's hides which instance a member is, so then nobody is judged. A
+     * <p>Judged only when every member could be placed in its instance ({@link #classicMemberProcesses}); a
      * transactional id that is not a Streams thread's ({@code <group>-<process UUID>-<n>}) is never judged.
      *
-     * @param memberClientIds the client ids of the group's members, or empty when the group could not be described
+     * @param memberProcesses the process ids (UUIDs) of the instances that have a member in the group, or empty when
+     *                        the group could not be described or a member could not be placed
      */
     static List<String> stoppedInstances(String groupId, List<ProducerState> producers,
                                          Map<Long, String> transactionalIds,
                                          Map<String, TransactionDescription> descriptions,
-                                         java.util.Optional<Set<String>> memberClientIds) {
-        if (memberClientIds.isEmpty()) {
+                                         java.util.Optional<Set<String>> memberProcesses) {
+        if (memberProcesses.isEmpty()) {
             return List.of();
         }
-        java.util.regex.Pattern member = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId) + "-("
-                + UUID + ")-StreamThread-[0-9]+-consumer");
-        Set<String> processes = new java.util.HashSet<>();
-        for (String client : memberClientIds.get()) {
-            java.util.regex.Matcher m = member.matcher(client);
-            if (!m.matches()) {
-                return List.of(); // a member we cannot place: nobody is judged absent
-            }
-            processes.add(m.group(1));
-        }
+        Set<String> processes = memberProcesses.get();
         java.util.regex.Pattern thread = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId)
                 + "-(" + UUID + ")-[0-9]+");
         List<String> fence = new ArrayList<>();
@@ -235,6 +226,26 @@ final class HangingTransactions {
             }
         }
         return fence;
+    }
+
+    /**
+     * The instances (process UUIDs) of a classic group's members, read from their client ids ({@code <group>-<process
+     * UUID>-StreamThread-<n>-consumer}), or empty when one is not a Streams thread's: a {@code client.id} of the
+     * user's hides which instance a member is, so then nobody can be judged absent. (On the Streams protocol every
+     * member reports its process id itself.)
+     */
+    static java.util.Optional<Set<String>> classicMemberProcesses(String groupId, Set<String> clientIds) {
+        java.util.regex.Pattern member = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId) + "-("
+                + UUID + ")-StreamThread-[0-9]+-consumer");
+        Set<String> processes = new java.util.HashSet<>();
+        for (String client : clientIds) {
+            java.util.regex.Matcher m = member.matcher(client);
+            if (!m.matches()) {
+                return java.util.Optional.empty();
+            }
+            processes.add(m.group(1));
+        }
+        return java.util.Optional.of(processes);
     }
 
     /**

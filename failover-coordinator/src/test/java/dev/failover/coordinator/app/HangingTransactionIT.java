@@ -111,7 +111,7 @@ class HangingTransactionIT {
                     && p.currentTransactionStartOffset().isPresent()), "the transaction is open on " + offsets + ": "
                     + open);
             // what the healer sees of it from outside: the group coordinator refuses that offset as unstable
-            HangingTransactionHealer observer = new HangingTransactionHealer(admin, APPLICATION_ID,
+            HangingTransactionHealer observer = new HangingTransactionHealer(admin, APPLICATION_ID, false,
                     List.of(PREFIX + "heartbeats", PREFIX + "commands"), List.of(), Long.MAX_VALUE / 4,
                     () -> System.nanoTime() / 1_000_000);
             assertEquals(Set.of(new TopicPartition(PREFIX + "heartbeats", 0)), observer.unstableInputs());

@@ -203,7 +203,7 @@ class HangingTransactionsTest {
         return GROUP + "-" + process + "-StreamThread-1-consumer";
     }
 
-    private static final Optional<Set<String>> LIVE_MEMBERS = Optional.of(Set.of(member(LIVE_A), member(LIVE_B)));
+    private static final Optional<Set<String>> LIVE_MEMBERS = Optional.of(Set.of(LIVE_A, LIVE_B));
 
     /**
      * The figures of the CI failure on 6f82b58: the group coordinator came back with producer 0's pending offsets (a
@@ -237,15 +237,12 @@ class HangingTransactionsTest {
     @Test
     void aProducerIsNotFencedWhileItsInstanceIsAMemberItIsBusyOrTheMembersCannotBePlaced() {
         assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
-                ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.of(Set.of(member(LIVE_A), member(LIVE_B),
-                        GROUP + "-" + STOPPED + "-StreamThread-2-consumer"))), "another thread of it is a member");
+                ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.of(Set.of(LIVE_A, LIVE_B, STOPPED))),
+                "another thread of it is a member");
         assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
                 ciDescriptions(TransactionState.ONGOING), LIVE_MEMBERS), "an ongoing transaction");
         assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
                 ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.empty()), "the group could not be described");
-        assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, CI_PRODUCERS, CI_IDS,
-                ciDescriptions(TransactionState.COMPLETE_COMMIT), Optional.of(Set.of(member(LIVE_A),
-                        "my-client-id-StreamThread-1-consumer"))), "a client.id of the user's hides who is who");
         Map<Long, String> foreign = Map.of(0L, "someone-elses-id-1");
         assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, List.of(closed(0, 3981)), foreign,
                 Map.of("someone-elses-id-1", at(0, 3981, TransactionState.EMPTY)), LIVE_MEMBERS),
@@ -253,6 +250,18 @@ class HangingTransactionsTest {
         assertEquals(List.of(), HangingTransactions.stoppedInstances(GROUP, List.of(closed(0, 3982)), CI_IDS,
                 ciDescriptions(TransactionState.COMPLETE_COMMIT), LIVE_MEMBERS), "written past what its coordinator "
                 + "was seen at: its coordinator was read first, so it has moved on");
+    }
+
+    @Test
+    void classicMembersArePlacedInTheirInstancesByClientIdOrNobodyIs() {
+        assertEquals(LIVE_MEMBERS, HangingTransactions.classicMemberProcesses(GROUP, Set.of(member(LIVE_A),
+                member(LIVE_B), GROUP + "-" + LIVE_B + "-StreamThread-2-consumer")));
+        assertEquals(Optional.of(Set.of()), HangingTransactions.classicMemberProcesses(GROUP, Set.of()),
+                "an empty group: every producer's instance is gone");
+        assertEquals(Optional.empty(), HangingTransactions.classicMemberProcesses(GROUP, Set.of(member(LIVE_A),
+                "my-client-id-StreamThread-1-consumer")), "a client.id of the user's hides who is who");
+        assertEquals(Optional.empty(), HangingTransactions.classicMemberProcesses(GROUP, Set.of(
+                "other-app-" + LIVE_A + "-StreamThread-1-consumer")), "another application's thread");
     }
 
     @Test

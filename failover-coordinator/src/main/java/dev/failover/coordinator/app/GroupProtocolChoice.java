@@ -1,0 +1,241 @@
+package dev.failover.coordinator.app;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.FinalizedVersionRange;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.GroupType;
+import org.apache.kafka.common.config.ConfigResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which rebalance protocol the coordinator's Streams group uses, chosen once before it starts.
+ *
+ * <p>The Streams rebalance protocol of KIP-1071 hands a dead instance's tasks over after the group's own session
+ * timeout, set here through the Admin API's group configuration ({@code streams.session.timeout.ms} and its
+ * heartbeat, standby and assignment settings on the group resource), so it does not depend on a broker-wide default
+ * of 45 s. The classic protocol's session is bounded below by the broker's {@code group.min.session.timeout.ms}
+ * (6 s by default). With {@code group.protocol=auto} (the default) the coordinator takes the Streams protocol when the
+ * broker can run it and falls back to classic, saying why once at WARN, when:
+ * <ul>
+ *   <li>the broker does not finalize the {@code streams.version} feature (a cluster upgraded from before Kafka 4.2);</li>
+ *   <li>instances of this application already run on the classic protocol (a group cannot mix protocols; the switch
+ *       is an offline migration: stop every instance, then start them again);</li>
+ *   <li>the broker refuses the group configuration, usually because its {@code group.streams.min.session.timeout.ms}
+ *       (45 s) or {@code group.streams.min.heartbeat.interval.ms} (5 s) is above what is asked.</li>
+ * </ul>
+ * A group that already runs on the Streams protocol is joined on it whatever else is true, and an explicit
+ * {@code kafka.group.protocol} is obeyed as given.
+ */
+final class GroupProtocolChoice {
+
+    private static final Logger log = LoggerFactory.getLogger(GroupProtocolChoice.class);
+
+    static final String STREAMS = "streams";
+    static final String CLASSIC = "classic";
+    static final String AUTO = "auto";
+    /** Kafka's default {@code group.min.session.timeout.ms}, assumed when the broker's cannot be read. */
+    static final int KAFKA_DEFAULT_MIN_SESSION_MS = 6_000;
+
+    /** What is known before anything is changed on the broker. */
+    record Facts(String requested, Optional<String> explicitKafkaProtocol, Optional<Short> streamsFeatureLevel,
+                 Optional<String> featureError, Optional<GroupType> existingType, boolean existingHasMembers) {
+    }
+
+    /**
+     * @param protocol        {@code streams} or {@code classic}
+     * @param configureGroup  whether the group's configuration is to be set before starting
+     * @param keepOnRefusal   whether a refused group configuration leaves the protocol as it is (an explicit choice,
+     *                        or a group already running on it) rather than falling back to classic
+     * @param reason          why, for the log
+     */
+    record Verdict(String protocol, boolean configureGroup, boolean keepOnRefusal, String reason) {
+    }
+
+    /** The choice, and the session timeout the classic protocol gets if chosen. */
+    record Choice(String protocol, int classicSessionMs, String reason) {
+        boolean streams() {
+            return protocol.equals(STREAMS);
+        }
+    }
+
+    private final Admin admin;
+    private final String groupId;
+    private final int sessionMs;
+    private final int heartbeatMs;
+
+    GroupProtocolChoice(Admin admin, String groupId, int sessionMs) {
+        this.admin = admin;
+        this.groupId = groupId;
+        this.sessionMs = sessionMs;
+        this.heartbeatMs = heartbeatMs(sessionMs);
+    }
+
+    /** A sixth of the session: five beats may be lost before the member is. */
+    static int heartbeatMs(int sessionMs) {
+        return Math.max(100, sessionMs / 6);
+    }
+
+    /** The decision on what is known before the group's configuration is tried. Pure. */
+    static Verdict decide(Facts f) {
+        if (f.explicitKafkaProtocol().isPresent()) {
+            String p = f.explicitKafkaProtocol().get().toLowerCase(java.util.Locale.ROOT);
+            return new Verdict(p, p.equals(STREAMS), true, "kafka.group.protocol=" + p + " is set");
+        }
+        if (f.requested().equals(CLASSIC)) {
+            return new Verdict(CLASSIC, false, true, "group.protocol=classic");
+        }
+        boolean asked = f.requested().equals(STREAMS);
+        if (f.existingType().filter(t -> t == GroupType.STREAMS).isPresent() && f.existingHasMembers()) {
+            return new Verdict(STREAMS, true, true, "the group already runs on the Streams protocol");
+        }
+        if (asked) {
+            return new Verdict(STREAMS, true, true, "group.protocol=streams");
+        }
+        if (f.streamsFeatureLevel().filter(level -> level >= 1).isEmpty()) {
+            return new Verdict(CLASSIC, false, false, f.featureError().map(e -> "the broker's features cannot be read ("
+                    + e + ")").orElse("the broker does not finalize the streams.version feature (a cluster upgraded "
+                    + "from before Kafka 4.2: kafka-features.sh upgrade --feature streams.version=1 enables it)"));
+        }
+        if (f.existingType().filter(t -> t == GroupType.CLASSIC).isPresent() && f.existingHasMembers()) {
+            return new Verdict(CLASSIC, false, false, "instances of this application already run on the "
+                    + "classic protocol, and one group cannot mix protocols (to switch: stop every instance, then "
+                    + "start them again)");
+        }
+        return new Verdict(STREAMS, true, false, "the broker runs the Streams protocol (streams.version "
+                + f.streamsFeatureLevel().get() + ")");
+    }
+
+    /** The group configuration that the Streams protocol gets. */
+    Map<String, String> groupConfig() {
+        Map<String, String> c = new java.util.LinkedHashMap<>();
+        c.put("streams.session.timeout.ms", Integer.toString(sessionMs));
+        c.put("streams.heartbeat.interval.ms", Integer.toString(heartbeatMs));
+        c.put("streams.num.standby.replicas", "1"); // the client's num.standby.replicas is ignored on this protocol
+        c.put("streams.initial.rebalance.delay.ms", "0");
+        return c;
+    }
+
+    /** Asks the broker, decides, configures the group if the Streams protocol is chosen, and logs the outcome. */
+    Choice choose(String requested, Optional<String> explicitKafkaProtocol) throws InterruptedException {
+        Facts facts = facts(requested, explicitKafkaProtocol);
+        Verdict v = decide(facts);
+        if (v.protocol().equals(STREAMS) && v.configureGroup()) {
+            Optional<String> refused = configureGroup();
+            if (refused.isPresent()) {
+                if (!v.keepOnRefusal()) {
+                    Choice c = new Choice(CLASSIC, classicSession(), "the broker refused the group configuration "
+                            + groupConfig() + ": " + refused.get().replaceAll("\\.+$", ""));
+                    log.warn("rebalance protocol: classic ({}, session {} ms), because {}. The Streams protocol hands "
+                            + "a dead instance's groups over after its own session; to allow {} ms, set the brokers' "
+                            + "group.streams.min.session.timeout.ms <= {} and group.streams.min.heartbeat.interval.ms "
+                            + "<= {}", "group.protocol=auto", c.classicSessionMs(), c.reason(), sessionMs, sessionMs,
+                            heartbeatMs);
+                    return c;
+                }
+                log.warn("rebalance protocol: streams ({}), but the broker refused the group configuration {}: {}; "
+                        + "the group keeps the broker's settings (group.streams.session.timeout.ms, 45 s by default)",
+                        v.reason(), groupConfig(), refused.get());
+                return new Choice(STREAMS, sessionMs, v.reason());
+            }
+            log.info("rebalance protocol: streams ({}); group '{}' configured: {}", v.reason(), groupId, groupConfig());
+            return new Choice(STREAMS, sessionMs, v.reason());
+        }
+        if (v.protocol().equals(STREAMS)) {
+            log.info("rebalance protocol: streams ({})", v.reason());
+            return new Choice(STREAMS, sessionMs, v.reason());
+        }
+        Choice c = new Choice(CLASSIC, classicSession(), v.reason());
+        if (v.keepOnRefusal()) {
+            log.info("rebalance protocol: classic ({}, session {} ms)", v.reason(), c.classicSessionMs());
+        } else {
+            log.warn("rebalance protocol: classic (session {} ms), because {}", c.classicSessionMs(), v.reason());
+        }
+        return c;
+    }
+
+    private Facts facts(String requested, Optional<String> explicitKafkaProtocol) throws InterruptedException {
+        Optional<Short> level = Optional.empty();
+        Optional<String> featureError = Optional.empty();
+        try {
+            FinalizedVersionRange r = admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS)
+                    .finalizedFeatures().get("streams.version");
+            level = Optional.ofNullable(r).map(FinalizedVersionRange::maxVersionLevel);
+        } catch (ExecutionException | TimeoutException e) {
+            featureError = Optional.of(cause(e));
+        }
+        Optional<GroupType> type = Optional.empty();
+        boolean members = false;
+        try {
+            Collection<GroupListing> groups = admin.listGroups().all().get(30, TimeUnit.SECONDS);
+            for (GroupListing g : groups) {
+                if (g.groupId().equals(groupId)) {
+                    type = g.type();
+                    members = g.groupState().map(s -> s != GroupState.EMPTY && s != GroupState.DEAD).orElse(true);
+                }
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("cannot list the groups ({}): whether instances of '{}' already run, and on which protocol, is "
+                    + "not known", cause(e), groupId);
+        }
+        return new Facts(requested, explicitKafkaProtocol, level, featureError, type, members);
+    }
+
+    /** Sets the group's configuration; the broker's refusal, or empty once it holds. */
+    private Optional<String> configureGroup() throws InterruptedException {
+        ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, groupId);
+        List<AlterConfigOp> ops = groupConfig().entrySet().stream().map(e -> new AlterConfigOp(
+                new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
+        try {
+            admin.incrementalAlterConfigs(Map.of(group, ops)).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return Optional.of(cause(e));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The classic protocol's session: the one asked for, raised to the broker's {@code group.min.session.timeout.ms}
+     * (Kafka's default, 6 s, when that cannot be read) since a shorter one is refused at join.
+     */
+    private int classicSession() throws InterruptedException {
+        int min = KAFKA_DEFAULT_MIN_SESSION_MS;
+        try {
+            var nodes = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+            if (!nodes.isEmpty()) {
+                ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER,
+                        Integer.toString(nodes.iterator().next().id()));
+                Config c = admin.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS).get(broker);
+                ConfigEntry e = c == null ? null : c.get("group.min.session.timeout.ms");
+                if (e != null && e.value() != null) {
+                    min = Integer.parseInt(e.value());
+                }
+            }
+        } catch (ExecutionException | TimeoutException | NumberFormatException e) {
+            log.info("cannot read the broker's group.min.session.timeout.ms ({}); assuming Kafka's default {} ms",
+                    e instanceof ExecutionException ee ? cause(ee) : e.toString(), min);
+        }
+        if (min > sessionMs) {
+            log.warn("session.timeout.ms={} is below the broker's group.min.session.timeout.ms={}: the classic "
+                    + "protocol's session is {} ms", sessionMs, min, min);
+            return min;
+        }
+        return sessionMs;
+    }
+
+    private static String cause(Exception e) {
+        Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        return c.toString();
+    }
+}

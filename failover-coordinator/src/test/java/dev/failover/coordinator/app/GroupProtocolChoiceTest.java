@@ -1,0 +1,74 @@
+package dev.failover.coordinator.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+import org.apache.kafka.common.GroupType;
+import org.junit.jupiter.api.Test;
+
+class GroupProtocolChoiceTest {
+
+    private static GroupProtocolChoice.Facts facts(String requested, Optional<Short> level, Optional<GroupType> type,
+                                                   boolean members) {
+        return new GroupProtocolChoice.Facts(requested, Optional.empty(), level, Optional.empty(), type, members);
+    }
+
+    @Test
+    void autoTakesTheStreamsProtocolWhenTheBrokerRunsItAndFallsBackWhenTheGroupConfigIsRefused() {
+        GroupProtocolChoice.Verdict v = GroupProtocolChoice.decide(facts("auto", Optional.of((short) 1),
+                Optional.empty(), false));
+        assertEquals("streams", v.protocol());
+        assertTrue(v.configureGroup(), "the session is the group's own configuration");
+        assertFalse(v.keepOnRefusal(), "a refused configuration falls back to classic");
+    }
+
+    @Test
+    void autoFallsBackToClassicWithoutTheFeatureOrBesideRunningClassicInstances() {
+        GroupProtocolChoice.Verdict noFeature = GroupProtocolChoice.decide(facts("auto", Optional.empty(),
+                Optional.empty(), false));
+        assertEquals("classic", noFeature.protocol());
+        assertTrue(noFeature.reason().contains("streams.version"), noFeature.reason());
+        assertEquals("classic", GroupProtocolChoice.decide(facts("auto", Optional.of((short) 0), Optional.empty(),
+                false)).protocol(), "level 0 is the feature off");
+        GroupProtocolChoice.Verdict classicRunning = GroupProtocolChoice.decide(facts("auto", Optional.of((short) 1),
+                Optional.of(GroupType.CLASSIC), true));
+        assertEquals("classic", classicRunning.protocol());
+        assertTrue(classicRunning.reason().contains("classic protocol"), classicRunning.reason());
+        assertEquals("streams", GroupProtocolChoice.decide(facts("auto", Optional.of((short) 1),
+                Optional.of(GroupType.CLASSIC), false)).protocol(), "an empty classic group is migrated offline");
+        GroupProtocolChoice.Verdict unreadable = GroupProtocolChoice.decide(new GroupProtocolChoice.Facts("auto",
+                Optional.empty(), Optional.empty(), Optional.of("TimeoutException"), Optional.empty(), false));
+        assertEquals("classic", unreadable.protocol());
+        assertTrue(unreadable.reason().contains("TimeoutException"), unreadable.reason());
+    }
+
+    @Test
+    void aGroupRunningOnTheStreamsProtocolIsJoinedOnItWhateverTheFeatureSays() {
+        GroupProtocolChoice.Verdict v = GroupProtocolChoice.decide(facts("auto", Optional.empty(),
+                Optional.of(GroupType.STREAMS), true));
+        assertEquals("streams", v.protocol());
+        assertTrue(v.keepOnRefusal(), "falling back would fail to join a group of the other protocol");
+    }
+
+    @Test
+    void anExplicitChoiceIsObeyed() {
+        assertEquals("classic", GroupProtocolChoice.decide(facts("classic", Optional.of((short) 1),
+                Optional.of(GroupType.STREAMS), false)).protocol());
+        GroupProtocolChoice.Verdict streams = GroupProtocolChoice.decide(facts("streams", Optional.empty(),
+                Optional.empty(), false));
+        assertEquals("streams", streams.protocol());
+        assertTrue(streams.keepOnRefusal());
+        GroupProtocolChoice.Verdict kafka = GroupProtocolChoice.decide(new GroupProtocolChoice.Facts("auto",
+                Optional.of("CLASSIC"), Optional.of((short) 1), Optional.empty(), Optional.empty(), false));
+        assertEquals("classic", kafka.protocol(), "kafka.group.protocol wins over auto");
+        assertFalse(kafka.configureGroup());
+    }
+
+    @Test
+    void theHeartbeatIsASixthOfTheSession() {
+        assertEquals(500, GroupProtocolChoice.heartbeatMs(3000));
+        assertEquals(100, GroupProtocolChoice.heartbeatMs(300), "never below the broker's usual minimum");
+    }
+}
