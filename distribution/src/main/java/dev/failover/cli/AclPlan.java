@@ -82,8 +82,9 @@ record AclPlan(String coordinator, String agent, String operator, String applica
                 grants.add(topic(coordinator, written, readWriteCreate));
             }
             grants.add(new Grant(coordinator, ResourceType.TOPIC, applicationId + "-", PatternType.PREFIXED, readWriteCreate));
+            // AlterConfigs and DescribeConfigs: each instance sets its Streams group's session (GroupProtocolChoice)
             grants.add(new Grant(coordinator, ResourceType.GROUP, applicationId, PatternType.LITERAL,
-                    List.of(AclOperation.READ)));
+                    List.of(AclOperation.READ, AclOperation.ALTER_CONFIGS, AclOperation.DESCRIBE_CONFIGS)));
             grants.add(new Grant(coordinator, ResourceType.TRANSACTIONAL_ID, applicationId + "-", PatternType.PREFIXED,
                     List.of(AclOperation.WRITE)));
             if (healsTransactions) {

@@ -83,7 +83,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf("coordinator %s running against %s; HTTP %s%n", app.instanceId(),
                 config.bootstrapServers(), app.httpAddress().orElse("off"));
         spec.commandLine().getOut().flush();
+        app.cannotJoin().thenRun(stopped::countDown);
         stopped.await();
+        if (app.cannotJoin().isDone()) {
+            // exit status 3: a supervisor's restart chooses the group protocol again (GroupProtocolChoice)
+            spec.commandLine().getErr().println("coordinator stopped: cannot be a member of its group: "
+                    + app.cannotJoin().join());
+            app.close();
+            return 3;
+        }
         return 0;
     }
 

@@ -35,7 +35,7 @@ class AclPlanTest {
                 head + "User:coordinator --operation Read --operation Write --operation Create --operation DescribeConfigs --topic failover.state",
                 head + "User:coordinator --operation Read --operation Write --operation Create --operation DescribeConfigs --topic failover.dead-letters",
                 head + "User:coordinator --operation Read --operation Write --operation Create --operation DescribeConfigs --topic failover-coordinator- --resource-pattern-type prefixed",
-                head + "User:coordinator --operation Read --group failover-coordinator",
+                head + "User:coordinator --operation Read --operation AlterConfigs --operation DescribeConfigs --group failover-coordinator",
                 head + "User:coordinator --operation Write --transactional-id failover-coordinator- --resource-pattern-type prefixed",
                 head + "User:agent --operation Write --topic failover.heartbeats",
                 head + "User:agent --operation Read --topic failover.role-changes",

@@ -348,6 +348,8 @@ final class FaultHarness implements AutoCloseable {
         private long setupFrom;
         Duration heartbeat = HEARTBEAT;
         Duration timeout = TIMEOUT;
+        /** How long each member's stand-down hook works before it reports (and exits). */
+        private Duration standDown = Duration.ZERO;
         /** Failsafe mode's maximum, or null when its agents run without --failsafe. */
         private Duration failsafeMax;
         /** Each member's failsafe flags, made once the members are known. */
@@ -380,6 +382,12 @@ final class FaultHarness implements AutoCloseable {
         Group timing(Duration heartbeatInterval, Duration failureTimeout) {
             this.heartbeat = heartbeatInterval;
             this.timeout = failureTimeout;
+            return this;
+        }
+
+        /** Stand-down hooks that take {@code work} before they report and exit, as a service that drains (before start). */
+        Group standDownHook(Duration work) {
+            this.standDown = work;
             return this;
         }
 
@@ -556,7 +564,7 @@ final class FaultHarness implements AutoCloseable {
                     "--heartbeat-interval", group.heartbeat.toMillis() + "ms", "--failure-timeout",
                     group.timeout.toMillis() + "ms"));
             args.addAll(group.failsafeArgs(this));
-            agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(), args, null);
+            agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(group.standDown), args, null);
             if (poller == null) {
                 poller = new Thread(this::poll, "role-poller-" + group.name + "-" + name);
                 poller.setDaemon(true);
@@ -688,9 +696,14 @@ final class FaultHarness implements AutoCloseable {
             return server.getLocalPort();
         }
 
-        /** The hook command for both edges: no shell quoting problems, values have no spaces. */
-        String hook() {
-            return "bash -c 'echo $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE > /dev/tcp/127.0.0.1/"
+        /**
+         * The hook command for both edges: no shell quoting problems, values have no spaces. A stand-down hook works for
+         * {@code standDown} first, so its report marks when it finished.
+         */
+        String hook(Duration standDown) {
+            String work = standDown.isZero() ? "" : String.format(java.util.Locale.ROOT,
+                    "[ $FAILOVER_ROLE = STANDBY ] && sleep %.3f; ", standDown.toMillis() / 1000.0);
+            return "bash -c '" + work + "echo $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE > /dev/tcp/127.0.0.1/"
                     + server.getLocalPort() + "'";
         }
 

@@ -18,16 +18,20 @@ import picocli.CommandLine;
 /**
  * Planned switchover ({@code failover ctl switchover}) and graceful leave (SIGTERM of the primary's agent): the time
  * during which no node answers {@code /role} 200, from the old primary's first non-200 answer to the new one's first
- * 200 (pollers every 10 ms, so ±10 ms). {@code -Dbench.trials} (30) of each; {@code ./failover bench switchover}.
+ * 200 (pollers every 10 ms, so ±10 ms). {@code -Dbench.trials} (30) of each; {@code -Dbench.standDownMs} (0): how
+ * long each stand-down hook works before it exits, as a service that drains; {@code ./failover bench switchover}.
  */
 class SwitchoverBenchmark {
 
     @Test
     void switchoverAndGracefulLeave() throws Exception {
         int trials = Integer.getInteger("bench.trials", 30);
+        long standDownMs = Long.getLong("bench.standDownMs", 0);
         BenchmarkReport report = new BenchmarkReport("switchover");
+        report.note("stand-down hook: " + (standDownMs == 0 ? "instant" : standDownMs + " ms of work before it exits"));
         try (FaultHarness harness = new FaultHarness(Files.createTempDirectory("bench-switchover-"))) {
-            Group g = harness.group("planned", true).node("alpha", 100, null).node("beta", 50, null).start();
+            Group g = harness.group("planned", true).standDownHook(Duration.ofMillis(standDownMs))
+                    .node("alpha", 100, null).node("beta", 50, null).start();
             for (int i = 0; i < trials; i++) {
                 Node primary = g.primary();
                 Node next = g.other(primary);
@@ -45,7 +49,8 @@ class SwitchoverBenchmark {
                 Node primary = g.primary();
                 Node next = g.other(primary);
                 long termAt = System.nanoTime();
-                try (Window w = g.fault("SIGTERM leave", primary, Expect.TAKEOVER, Duration.ofSeconds(2))) {
+                try (Window w = g.fault("SIGTERM leave", primary, Expect.TAKEOVER,
+                        Duration.ofSeconds(2).plusMillis(standDownMs))) {
                     primary.term();
                     g.await(Duration.ofSeconds(10), next + " serving", () -> next.answersActive() && next.becameActiveNs > termAt);
                     report.add("SIGTERM leave: no node answering /role 200 (ms)", (next.becameActiveNs - primary.lostActiveNs) / 1e6);

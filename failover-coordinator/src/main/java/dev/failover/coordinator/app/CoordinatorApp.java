@@ -75,6 +75,9 @@ public final class CoordinatorApp implements AutoCloseable {
     private volatile long healEveryMs;
     /** The rebalance protocol chosen at start. */
     private volatile GroupProtocolChoice.Choice protocol;
+    /** Completed with the reason once this instance cannot be a member of its group (GroupProtocolChoice#cannotJoin). */
+    private final java.util.concurrent.CompletableFuture<String> cannotJoin =
+            new java.util.concurrent.CompletableFuture<>();
 
     public CoordinatorApp(CoordinatorConfig config) {
         this(config, java.util.function.UnaryOperator.identity());
@@ -116,11 +119,20 @@ public final class CoordinatorApp implements AutoCloseable {
         streams.setUncaughtExceptionHandler(exception -> {
             // Nothing in the processor is expected to throw: bad input is dead-lettered. An exception here is a bug or
             // a lost broker; a fresh thread resumes from the last committed transaction, so nothing is decided twice.
-            log.error("BUG or infrastructure failure in a coordinator thread; replacing the thread", exception);
             Throwable cause = exception.getCause() != null ? exception.getCause() : exception;
             lastThreadDeath = cause.toString();
             lastThreadDeathMs = monotonicMs();
             stats.threadDeaths.incrementAndGet();
+            Optional<String> outside = GroupProtocolChoice.cannotJoin(exception);
+            if (outside.isPresent()) {
+                // a replaced thread would fail the same way for ever; a restart chooses the protocol again
+                log.error("this instance cannot be a member of group '{}' on the {} protocol: {}; stopping it",
+                        config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG), protocol.protocol(), outside.get(),
+                        exception);
+                cannotJoin.complete(outside.get());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+            log.error("BUG or infrastructure failure in a coordinator thread; replacing the thread", exception);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> log.atInfo().addKeyValue("state", now).addKeyValue("was", before)
@@ -383,9 +395,26 @@ public final class CoordinatorApp implements AutoCloseable {
         log.info("coordinator stopped");
     }
 
+    /**
+     * Completes with the reason when this instance finds that it cannot be a member of its group (the group runs on
+     * the other rebalance protocol, or its stored topology is another version's); its stream threads are then stopped.
+     */
+    public java.util.concurrent.CompletableFuture<String> cannotJoin() {
+        return cannotJoin;
+    }
+
+    /** The rebalance protocol chosen at start ({@code streams} or {@code classic}), or empty before. */
+    public Optional<String> groupProtocol() {
+        return Optional.ofNullable(protocol).map(GroupProtocolChoice.Choice::protocol);
+    }
+
     Map<String, Object> status() {
         Map<String, Object> status = new java.util.LinkedHashMap<>();
         status.put("state", state().toString());
+        groupProtocol().ifPresent(p -> status.put("groupProtocol", p));
+        if (cannotJoin.isDone()) {
+            status.put("cannotJoin", cannotJoin.join());
+        }
         stall.stall().ifPresent(reason -> status.put("stalled", reason));
         if (!unhealthy.isEmpty()) {
             status.put("unhealthy", String.join("; ", unhealthy));

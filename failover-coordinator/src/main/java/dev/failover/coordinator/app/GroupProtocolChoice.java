@@ -1,6 +1,5 @@
 package dev.failover.coordinator.app;
 
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,9 +11,11 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.FinalizedVersionRange;
-import org.apache.kafka.clients.admin.GroupListing;
-import org.apache.kafka.common.GroupState;
+import org.apache.kafka.clients.admin.ClassicGroupDescription;
+import org.apache.kafka.clients.admin.StreamsGroupDescription;
 import org.apache.kafka.common.GroupType;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +92,10 @@ final class GroupProtocolChoice {
     static Verdict decide(Facts f) {
         if (f.explicitKafkaProtocol().isPresent()) {
             String p = f.explicitKafkaProtocol().get().toLowerCase(java.util.Locale.ROOT);
+            if (p.equals(STREAMS) && f.requested().equals(AUTO)) {
+                return decide(new Facts(STREAMS, Optional.empty(), f.streamsFeatureLevel(), f.featureError(),
+                        f.existingType(), f.existingHasMembers()));
+            }
             return new Verdict(p, p.equals(STREAMS), true, "kafka.group.protocol=" + p + " is set");
         }
         if (f.requested().equals(CLASSIC)) {
@@ -101,6 +106,12 @@ final class GroupProtocolChoice {
             return new Verdict(STREAMS, true, true, "the group already runs on the Streams protocol");
         }
         if (asked) {
+            if (f.streamsFeatureLevel().isEmpty() && f.featureError().isEmpty()
+                    || f.streamsFeatureLevel().filter(level -> level < 1).isPresent()) {
+                throw new IllegalStateException("group.protocol=streams, but the broker does not finalize the "
+                        + "streams.version feature, so no Streams-protocol member can join (kafka-features.sh upgrade "
+                        + "--feature streams.version=1 enables it on Kafka 4.2 or later; or use group.protocol=auto)");
+            }
             return new Verdict(STREAMS, true, true, "group.protocol=streams");
         }
         if (f.streamsFeatureLevel().filter(level -> level >= 1).isEmpty()) {
@@ -134,19 +145,23 @@ final class GroupProtocolChoice {
         if (v.protocol().equals(STREAMS) && v.configureGroup()) {
             Optional<String> refused = configureGroup();
             if (refused.isPresent()) {
+                boolean denied = refused.get().contains("Authorization");
+                String remedy = denied ? "grant the coordinator's principal AlterConfigs and DescribeConfigs on group "
+                        + "'" + groupId + "' (failover acls prints the grants)"
+                        : "set the brokers' group.streams.min.session.timeout.ms <= " + sessionMs
+                        + " and group.streams.min.heartbeat.interval.ms <= " + heartbeatMs;
                 if (!v.keepOnRefusal()) {
                     Choice c = new Choice(CLASSIC, classicSession(), "the broker refused the group configuration "
                             + groupConfig() + ": " + refused.get().replaceAll("\\.+$", ""));
-                    log.warn("rebalance protocol: classic ({}, session {} ms), because {}. The Streams protocol hands "
-                            + "a dead instance's groups over after its own session; to allow {} ms, set the brokers' "
-                            + "group.streams.min.session.timeout.ms <= {} and group.streams.min.heartbeat.interval.ms "
-                            + "<= {}", "group.protocol=auto", c.classicSessionMs(), c.reason(), sessionMs, sessionMs,
-                            heartbeatMs);
+                    log.warn("rebalance protocol: classic (group.protocol=auto, session {} ms), because {}. The "
+                            + "Streams protocol hands a dead instance's groups over after the group's own session; to "
+                            + "allow {} ms, {}", c.classicSessionMs(), c.reason(), sessionMs, remedy);
                     return c;
                 }
                 log.warn("rebalance protocol: streams ({}), but the broker refused the group configuration {}: {}; "
-                        + "the group keeps the broker's settings (group.streams.session.timeout.ms, 45 s by default)",
-                        v.reason(), groupConfig(), refused.get());
+                        + "the group keeps the broker's settings (group.streams.session.timeout.ms, 45 s, and "
+                        + "group.streams.num.standby.replicas, 0: a moved task restores its whole store). To apply "
+                        + "it, {}", v.reason(), groupConfig(), refused.get(), remedy);
                 return new Choice(STREAMS, sessionMs, v.reason());
             }
             log.info("rebalance protocol: streams ({}); group '{}' configured: {}", v.reason(), groupId, groupConfig());
@@ -169,27 +184,93 @@ final class GroupProtocolChoice {
         Optional<Short> level = Optional.empty();
         Optional<String> featureError = Optional.empty();
         try {
-            FinalizedVersionRange r = admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS)
+            FinalizedVersionRange r = retrying(() -> admin.describeFeatures().featureMetadata())
                     .finalizedFeatures().get("streams.version");
             level = Optional.ofNullable(r).map(FinalizedVersionRange::maxVersionLevel);
         } catch (ExecutionException | TimeoutException e) {
             featureError = Optional.of(cause(e));
         }
+        // asked of the group's coordinator only (listing groups asks every broker, and fails with any one of them)
         Optional<GroupType> type = Optional.empty();
         boolean members = false;
+        boolean otherType = false;
         try {
-            Collection<GroupListing> groups = admin.listGroups().all().get(30, TimeUnit.SECONDS);
-            for (GroupListing g : groups) {
-                if (g.groupId().equals(groupId)) {
-                    type = g.type();
-                    members = g.groupState().map(s -> s != GroupState.EMPTY && s != GroupState.DEAD).orElse(true);
-                }
+            StreamsGroupDescription streams = retrying(() -> admin.describeStreamsGroups(List.of(groupId))
+                    .describedGroups().get(groupId));
+            type = Optional.of(GroupType.STREAMS);
+            members = !streams.members().isEmpty();
+        } catch (ExecutionException e) {
+            // "Group g is not a streams group." when it exists as another type; "... not found" when it does not
+            otherType = e.getCause() instanceof GroupIdNotFoundException
+                    && String.valueOf(e.getCause().getMessage()).contains("is not a");
+            if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                log.warn("cannot describe group '{}' as a streams group ({}): whether instances already run on the "
+                        + "Streams protocol is not known", groupId, cause(e));
             }
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("cannot list the groups ({}): whether instances of '{}' already run, and on which protocol, is "
-                    + "not known", cause(e), groupId);
+        } catch (TimeoutException e) {
+            log.warn("cannot describe group '{}' ({})", groupId, cause(e));
+        }
+        if (otherType) { // describing a group that does not exist as classic makes the admin client log an ERROR
+            try {
+                ClassicGroupDescription classic = retrying(() -> admin.describeClassicGroups(List.of(groupId))
+                        .describedGroups().get(groupId));
+                if (!classic.members().isEmpty()) {
+                    type = Optional.of(GroupType.CLASSIC);
+                    members = true;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                    log.warn("cannot describe group '{}' as a classic group ({}): whether instances already run on "
+                            + "the classic protocol is not known; if they do, this instance stops at its first "
+                            + "heartbeat and says so", groupId, cause(e));
+                }
+            } catch (TimeoutException e) {
+                log.warn("cannot describe group '{}' ({})", groupId, cause(e));
+            }
         }
         return new Facts(requested, explicitKafkaProtocol, level, featureError, type, members);
+    }
+
+    /** A call retried while its failure is retriable (a coordinator loading or moving), up to three tries. */
+    private static <T> T retrying(java.util.function.Supplier<org.apache.kafka.common.KafkaFuture<T>> call)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.get().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (attempt >= 3 || !(e.getCause() instanceof RetriableException)) {
+                    throw e;
+                }
+            }
+            Thread.sleep(1_000);
+        }
+    }
+
+    /**
+     * Why a stream thread's failure means that this instance cannot be a member of its group at all (the group runs
+     * on the other protocol, the broker lacks the protocol, or the group's stored topology is not this version's), or
+     * empty for any other failure. Replacing the thread would fail the same way for ever.
+     */
+    static Optional<String> cannotJoin(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (t instanceof org.apache.kafka.common.errors.InvalidRequestException
+                    && m.contains("Topology updates are not supported")) {
+                return Optional.of("the group's stored topology is not this version's, and the Streams protocol of "
+                        + "Kafka 4.4 cannot change it (" + m + "). Stop every instance, start one with "
+                        + "group.protocol=classic (it converts the empty group), stop it, then start them all as "
+                        + "before");
+            }
+            if (t instanceof GroupIdNotFoundException && m.contains("is not a")
+                    || t instanceof org.apache.kafka.common.errors.InconsistentGroupProtocolException) {
+                return Optional.of("the group runs on the other rebalance protocol (" + m + "): a restart chooses "
+                        + "again and joins it");
+            }
+            if (t instanceof org.apache.kafka.common.errors.UnsupportedVersionException && m.contains("STREAMS")) {
+                return Optional.of("the broker does not run the Streams protocol (" + m + ")");
+            }
+        }
+        return Optional.empty();
     }
 
     /** Sets the group's configuration; the broker's refusal, or empty once it holds. */
@@ -198,7 +279,7 @@ final class GroupProtocolChoice {
         List<AlterConfigOp> ops = groupConfig().entrySet().stream().map(e -> new AlterConfigOp(
                 new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
         try {
-            admin.incrementalAlterConfigs(Map.of(group, ops)).all().get(30, TimeUnit.SECONDS);
+            retrying(() -> admin.incrementalAlterConfigs(Map.of(group, ops)).all());
         } catch (ExecutionException | TimeoutException e) {
             return Optional.of(cause(e));
         }

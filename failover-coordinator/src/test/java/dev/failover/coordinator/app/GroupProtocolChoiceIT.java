@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.LocalKafkaBroker;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The rebalance protocol chosen against a real broker: the Streams protocol with the session set on the group where
@@ -43,6 +45,33 @@ class GroupProtocolChoiceIT {
                 assertEquals("3000", read.get("streams.session.timeout.ms").value());
                 assertEquals("500", read.get("streams.heartbeat.interval.ms").value());
                 assertEquals("1", read.get("streams.num.standby.replicas").value());
+                assertEquals("0", read.get("streams.initial.rebalance.delay.ms").value());
+            }
+        }
+    }
+
+    @Test
+    void anInstanceThatCannotJoinItsGroupStopsAndSaysWhyInsteadOfReplacingThreadsForEver(@TempDir Path stateDir)
+            throws Exception {
+        try (LocalKafkaBroker broker = LocalKafkaBroker.temporary()) {
+            broker.start();
+            try (Admin admin = Admin.create(broker.adminProperties());
+                 KafkaConsumer<byte[], byte[]> classic = classicMember(broker, admin, "mixed-app")) {
+                Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                        CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                        CoordinatorConfig.APPLICATION_ID_CONFIG, "mixed-app",
+                        CoordinatorConfig.STATE_DIR_CONFIG, stateDir.toString(),
+                        CoordinatorConfig.HTTP_PORT_CONFIG, "-1",
+                        CoordinatorConfig.GROUP_PROTOCOL_CONFIG, "streams"));
+                try (CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings))) {
+                    app.start();
+                    assertEquals(Optional.of("streams"), app.groupProtocol(), "as asked");
+                    String why = app.cannotJoin().get(60, TimeUnit.SECONDS);
+                    assertTrue(why.contains("other rebalance protocol"), why);
+                    dev.failover.testkit.Await.until(Duration.ofSeconds(30), "the stream threads to stop",
+                            () -> !app.healthy() && app.state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+                    assertEquals(why, app.status().get("cannotJoin"), "/health's details say why");
+                }
             }
         }
     }
@@ -53,14 +82,14 @@ class GroupProtocolChoiceIT {
                 .dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-")).deleteDataOnClose(true)
                 .property("group.streams.min.session.timeout.ms", "45000")
                 .property("group.streams.min.heartbeat.interval.ms", "5000")
-                .property("group.min.session.timeout.ms", "6000").build()) {
+                .property("group.min.session.timeout.ms", "7000").build()) {
             broker.start();
             try (Admin admin = Admin.create(broker.adminProperties())) {
                 GroupProtocolChoice.Choice c = new GroupProtocolChoice(admin, "stock-app", 3000).choose("auto",
                         Optional.empty());
                 assertEquals("classic", c.protocol());
                 assertTrue(c.reason().contains("refused the group configuration"), c.reason());
-                assertEquals(6000, c.classicSessionMs(), "raised to the broker's group.min.session.timeout.ms");
+                assertEquals(7000, c.classicSessionMs(), "raised to the broker's group.min.session.timeout.ms");
                 GroupProtocolChoice.Choice asked = new GroupProtocolChoice(admin, "stock-app", 3000).choose("streams",
                         Optional.empty());
                 assertEquals("streams", asked.protocol(), "an explicit choice stays, with the broker's session");
