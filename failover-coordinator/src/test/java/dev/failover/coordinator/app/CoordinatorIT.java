@@ -58,6 +58,10 @@ class CoordinatorIT {
                      prefix + "role-changes").node("alpha", 100).node("beta", 50)) {
             RoleChange election = Await.value(Duration.ofSeconds(30), "an election", () -> first(agents, DecisionKind.ELECTION));
             assertEquals("alpha", active(election));
+            // a primary that applied its election falls silent (one silenced before its first ACTIVE beat is stood
+            // down as a node that does not apply its assignment: a third epoch, and another test)
+            Await.until(Duration.ofSeconds(5), "alpha to report ACTIVE at the election's epoch",
+                    () -> agents.reported("alpha", Role.ACTIVE, election.getEpoch()));
 
             agents.silence("alpha");
             RoleChange failover = Await.value(Duration.ofSeconds(10), "a failover", () -> first(agents, DecisionKind.FAILOVER));

@@ -39,6 +39,7 @@ public final class ObedientAgents implements AutoCloseable {
     private final Set<String> beating = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> priorities = new ConcurrentHashMap<>();
     private final Map<String, Long> lastSentAt = new ConcurrentHashMap<>();
+    private final Map<String, Heartbeat> lastSent = new ConcurrentHashMap<>();
     public final List<RoleChange> seen = new CopyOnWriteArrayList<>();
     public final Map<RoleChange, Long> seenAtMs = new ConcurrentHashMap<>();
     private volatile RoleChange latest;
@@ -89,6 +90,12 @@ public final class ObedientAgents implements AutoCloseable {
         return lastSentAt.get(node);
     }
 
+    /** Whether {@code node}'s newest heartbeat sent reports {@code role} at {@code epoch}: it applied that decision. */
+    public boolean reported(String node, Role role, long epoch) {
+        Heartbeat last = lastSent.get(node);
+        return last != null && last.getRole() == role && last.getEpoch() == epoch;
+    }
+
     private void read() {
         while (running) {
             for (var record : consumer.poll(Duration.ofMillis(20))) {
@@ -115,6 +122,7 @@ public final class ObedientAgents implements AutoCloseable {
                     .setPriority(priorities.get(node)).setHeartbeatIntervalMs(200).setLeaseMs(800)
                     .setFailureTimeoutMs(1000).build();
             lastSentAt.put(node, now);
+            lastSent.put(node, beat);
             producer.send(new ProducerRecord<>(heartbeatTopic, group, beat));
         }
     }
