@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * with both coordinators alive, measured in the same run). Run side by side for the defaults (the Streams protocol of
  * KIP-1071, chosen by {@code group.protocol=auto}, with its 3 s session set on the group through the Admin API: the
  * broker keeps its stock 45 s {@code group.streams.session.timeout.ms}) and for the classic consumer-group protocol
- * at the former default 6 s session. {@code -Dbench.trials} (10) per protocol, {@code -Dbench.protocols}
- * ({@code default,classic}); {@code ./failover bench coordinator}.
+ * at the former default 6 s session; {@code txn3s} is the default with a 3 s transaction timeout. {@code
+ * -Dbench.trials} (10) per protocol, {@code -Dbench.protocols} ({@code default,classic}); {@code ./failover bench
+ * coordinator}.
  */
 class CoordinatorFailoverBenchmark {
 
@@ -29,10 +30,12 @@ class CoordinatorFailoverBenchmark {
         int trials = Integer.getInteger("bench.trials", 10);
         BenchmarkReport report = new BenchmarkReport("coordinator-failover");
         Map<String, List<String>> protocols = Map.of("default", List.of(),
-                "classic", List.of("group.protocol=classic", "session.timeout.ms=6000"));
+                "classic", List.of("group.protocol=classic", "session.timeout.ms=6000"),
+                // a coordinator killed with a transaction open holds its partitions until the broker aborts it
+                "txn3s", List.of("transaction.timeout.ms=3000"));
         for (String protocol : System.getProperty("bench.protocols", "default,classic").split(",")) {
             if (!protocols.containsKey(protocol)) {
-                throw new IllegalArgumentException("bench.protocols: unknown " + protocol + " (default, classic)");
+                throw new IllegalArgumentException("bench.protocols: unknown " + protocol + " (default, classic, txn3s)");
             }
             try (FaultHarness harness = new FaultHarness(Files.createTempDirectory("bench-coordinator-"), 2,
                     protocols.get(protocol), Map.of())) {
