@@ -1,7 +1,6 @@
 package dev.failover.cli;
 
 import dev.failover.cli.ctl.CtlException;
-import dev.failover.cli.ctl.DecisionText;
 import dev.failover.cli.ctl.TopicReader;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.wire.Command;
@@ -14,6 +13,7 @@ import dev.failover.wire.RoleChange;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireFormatException;
 import dev.failover.wire.WireSerdes;
+import dev.failover.wire.tools.DecisionText;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;

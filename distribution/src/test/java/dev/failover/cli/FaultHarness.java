@@ -213,7 +213,7 @@ final class FaultHarness implements AutoCloseable {
                     var c = r.value();
                     decisionRecords.add(c);
                     decisions.add(c.getGroup() + " " + java.time.Instant.ofEpochMilli(c.getDecidedAtMs()) + " epoch "
-                            + c.getEpoch() + " " + c.getKind() + " " + dev.failover.cli.ctl.DecisionText.roles(
+                            + c.getEpoch() + " " + c.getKind() + " " + dev.failover.wire.tools.DecisionText.roles(
                             c.getMembers()) + ": " + c.getReason());
                 }
             }

@@ -1,4 +1,4 @@
-package dev.failover.cli.ctl;
+package dev.failover.wire.tools;
 
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.GroupState;
@@ -6,7 +6,6 @@ import dev.failover.wire.Heartbeat;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
-import dev.failover.wire.tools.JsonText;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

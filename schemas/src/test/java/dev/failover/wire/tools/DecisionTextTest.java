@@ -1,4 +1,4 @@
-package dev.failover.cli.ctl;
+package dev.failover.wire.tools;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
