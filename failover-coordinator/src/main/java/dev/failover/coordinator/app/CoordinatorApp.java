@@ -280,10 +280,9 @@ public final class CoordinatorApp implements AutoCloseable {
         if (http != null) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, http.address());
         }
-        if (protocol == null || !protocol.streams()) {
+        if (!protocol.streams()) {
             // on the Streams protocol the session and heartbeat are the group's configuration (GroupProtocolChoice)
-            int session = protocol == null ? config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG)
-                    : protocol.classicSessionMs();
+            int session = protocol.classicSessionMs();
             p.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, GroupProtocolChoice.CLASSIC);
             p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), session);
             p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),

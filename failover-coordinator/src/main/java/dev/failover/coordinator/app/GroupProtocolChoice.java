@@ -56,12 +56,15 @@ final class GroupProtocolChoice {
 
     /**
      * @param protocol        {@code streams} or {@code classic}
-     * @param configureGroup  whether the group's configuration is to be set before starting
      * @param keepOnRefusal   whether a refused group configuration leaves the protocol as it is (an explicit choice,
      *                        or a group already running on it) rather than falling back to classic
      * @param reason          why, for the log
      */
-    record Verdict(String protocol, boolean configureGroup, boolean keepOnRefusal, String reason) {
+    record Verdict(String protocol, boolean keepOnRefusal, String reason) {
+        /** Whether the group's configuration is to be set before starting: always, on the Streams protocol. */
+        boolean configureGroup() {
+            return protocol.equals(STREAMS);
+        }
     }
 
     /** The choice, and the session timeout the classic protocol gets if chosen. */
@@ -96,14 +99,14 @@ final class GroupProtocolChoice {
                 return decide(new Facts(STREAMS, Optional.empty(), f.streamsFeatureLevel(), f.featureError(),
                         f.existingType(), f.existingHasMembers()));
             }
-            return new Verdict(p, p.equals(STREAMS), true, "kafka.group.protocol=" + p + " is set");
+            return new Verdict(p, true, "kafka.group.protocol=" + p + " is set");
         }
         if (f.requested().equals(CLASSIC)) {
-            return new Verdict(CLASSIC, false, true, "group.protocol=classic");
+            return new Verdict(CLASSIC, true, "group.protocol=classic");
         }
         boolean asked = f.requested().equals(STREAMS);
         if (f.existingType().filter(t -> t == GroupType.STREAMS).isPresent() && f.existingHasMembers()) {
-            return new Verdict(STREAMS, true, true, "the group already runs on the Streams protocol");
+            return new Verdict(STREAMS, true, "the group already runs on the Streams protocol");
         }
         if (asked) {
             if (f.streamsFeatureLevel().isEmpty() && f.featureError().isEmpty()
@@ -112,19 +115,19 @@ final class GroupProtocolChoice {
                         + "streams.version feature, so no Streams-protocol member can join (kafka-features.sh upgrade "
                         + "--feature streams.version=1 enables it on Kafka 4.2 or later; or use group.protocol=auto)");
             }
-            return new Verdict(STREAMS, true, true, "group.protocol=streams");
+            return new Verdict(STREAMS, true, "group.protocol=streams");
         }
         if (f.streamsFeatureLevel().filter(level -> level >= 1).isEmpty()) {
-            return new Verdict(CLASSIC, false, false, f.featureError().map(e -> "the broker's features cannot be read ("
+            return new Verdict(CLASSIC, false, f.featureError().map(e -> "the broker's features cannot be read ("
                     + e + ")").orElse("the broker does not finalize the streams.version feature (a cluster upgraded "
                     + "from before Kafka 4.2: kafka-features.sh upgrade --feature streams.version=1 enables it)"));
         }
         if (f.existingType().filter(t -> t == GroupType.CLASSIC).isPresent() && f.existingHasMembers()) {
-            return new Verdict(CLASSIC, false, false, "instances of this application already run on the "
+            return new Verdict(CLASSIC, false, "instances of this application already run on the "
                     + "classic protocol, and one group cannot mix protocols (to switch: stop every instance, then "
                     + "start them again)");
         }
-        return new Verdict(STREAMS, true, false, "the broker runs the Streams protocol (streams.version "
+        return new Verdict(STREAMS, false, "the broker runs the Streams protocol (streams.version "
                 + f.streamsFeatureLevel().get() + ")");
     }
 
@@ -142,7 +145,7 @@ final class GroupProtocolChoice {
     Choice choose(String requested, Optional<String> explicitKafkaProtocol) throws InterruptedException {
         Facts facts = facts(requested, explicitKafkaProtocol);
         Verdict v = decide(facts);
-        if (v.protocol().equals(STREAMS) && v.configureGroup()) {
+        if (v.configureGroup()) {
             Optional<String> refused = configureGroup();
             if (refused.isPresent()) {
                 boolean denied = refused.get().contains("Authorization");
@@ -165,10 +168,6 @@ final class GroupProtocolChoice {
                 return new Choice(STREAMS, sessionMs, v.reason());
             }
             log.info("rebalance protocol: streams ({}); group '{}' configured: {}", v.reason(), groupId, groupConfig());
-            return new Choice(STREAMS, sessionMs, v.reason());
-        }
-        if (v.protocol().equals(STREAMS)) {
-            log.info("rebalance protocol: streams ({})", v.reason());
             return new Choice(STREAMS, sessionMs, v.reason());
         }
         Choice c = new Choice(CLASSIC, classicSession(), v.reason());
