@@ -56,6 +56,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "How long the demo runs before it cleans up (default: ${DEFAULT-VALUE}).")
     Duration duration;
 
+    @Option(names = "--kill-after", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
+            description = "How long the elected primary serves before the demo kills it: time to open the status "
+                    + "page (default: ${DEFAULT-VALUE}).")
+    Duration killAfter;
+
     @Option(names = "--interactive", description = "Keep running after the scenario until Ctrl-C.")
     boolean interactive;
 
@@ -122,14 +127,23 @@ public final class DemoCommand implements Callable<Integer> {
             try (CoordinatorApp coordinator = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
                     CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                     CoordinatorConfig.STATE_DIR_CONFIG, work.resolve("coordinator").toString(),
-                    CoordinatorConfig.HTTP_PORT_CONFIG, "-1",
+                    CoordinatorConfig.HTTP_HOST_CONFIG, "127.0.0.1",
+                    CoordinatorConfig.HTTP_PORT_CONFIG, Integer.toString(statusPort()),
                     CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "1")))) {
                 coordinator.start();
                 waitFor(() -> coordinator.state() == KafkaStreams.State.RUNNING, Duration.ofSeconds(60), "coordinator");
                 say("coordinator running");
+                String page = "http://127.0.0.1:" + coordinator.httpAddress().map(a -> a.substring(a.lastIndexOf(':') + 1))
+                        .orElseThrow() + "/";
+                say("status page: %s (live; open it now)", page);
                 Thread decisions = followDecisions(broker.bootstrapServers());
                 String primary = waitForPrimary(Duration.ofSeconds(30));
                 table(6, Duration.ofMillis(500));
+                if (!killAfter.isZero()) {
+                    say("the primary %s is killed in %d s: watch the group on %sui/groups/demo", primary,
+                            killAfter.toSeconds(), page);
+                    table((int) Math.max(1, killAfter.toSeconds()), Duration.ofSeconds(1));
+                }
                 Node victim = nodes.get(primary);
                 Node survivor = nodes.values().stream().filter(n -> n != victim).findFirst().orElseThrow();
                 say("killing the primary %s: its agent (pid %d) and its service (pid %d), with SIGKILL", victim.name,
@@ -170,8 +184,9 @@ public final class DemoCommand implements Callable<Integer> {
                 while (interactive && !done) {
                     table(1, Duration.ofMillis(1000));
                 }
-                say("summary: %s failed over to %s in %d ms; %s came back as STANDBY. Stopping everything.",
-                        victim.name, survivor.name, takeover, victim.name);
+                say("summary: %s failed over to %s in %d ms; %s came back as STANDBY (the timeline with each "
+                        + "decision's reason is on %s; --interactive keeps it open). Stopping everything.",
+                        victim.name, survivor.name, takeover, victim.name, page);
                 done = true;
                 decisions.join(2_000);
                 stopChildren();
@@ -179,6 +194,17 @@ public final class DemoCommand implements Callable<Integer> {
         }
         say("all processes stopped; bye");
         return 0;
+    }
+
+    /** 8090 for the status page when it is free (an address to remember), else any free port. */
+    private static int statusPort() {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress("127.0.0.1", 8090));
+            return 8090;
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     private void startNode(Node n, String bootstrap, Path work) throws IOException {

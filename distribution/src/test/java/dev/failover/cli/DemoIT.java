@@ -15,18 +15,28 @@ class DemoIT {
     @Test
     void theDemoShowsAFailoverAndARejoinThenCleansUp() throws Exception {
         Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), FailoverCli.class.getName(), "demo", "--duration", "1s")
+                "-cp", System.getProperty("java.class.path"), FailoverCli.class.getName(), "demo", "--duration", "1s",
+                "--kill-after", "0s")
                 .redirectErrorStream(true).start();
         List<ProcessHandle> children = new java.util.ArrayList<>();
         StringBuilder output = new StringBuilder();
+        List<String> pageAnswers = new java.util.ArrayList<>();
+        var pageLine = java.util.regex.Pattern.compile("status page: (http://127\\.0\\.0\\.1:\\d+/) \\(live");
         Thread reader = new Thread(() -> {
             try (var in = demo.getInputStream()) {
                 byte[] buffer = new byte[8192];
                 for (int n; (n = in.read(buffer)) > 0; ) {
+                    String seen;
                     synchronized (output) {
                         output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                        seen = output.toString();
                     }
                     demo.descendants().forEach(children::add);
+                    var page = pageLine.matcher(seen);
+                    if (pageAnswers.isEmpty() && page.find()) { // while the demo runs: the page and its data answer
+                        pageAnswers.add(get(page.group(1)));
+                        pageAnswers.add(get(page.group(1) + "api/groups"));
+                    }
                 }
             } catch (java.io.IOException e) {
                 synchronized (output) {
@@ -54,9 +64,26 @@ class DemoIT {
                 text);
         assertTrue(text.contains(">>> " + primary + " rejoined as STANDBY; " + standby + " stays ACTIVE"), text);
         assertTrue(text.contains("all processes stopped"), text);
+        assertEquals(2, pageAnswers.size(), "the demo printed no status page address:\n" + text);
+        assertTrue(pageAnswers.get(0).startsWith("200 ") && pageAnswers.get(0).contains("/ui/status.js"),
+                "the status page did not answer with the page: " + pageAnswers.get(0));
+        assertTrue(pageAnswers.get(1).startsWith("200 ") && pageAnswers.get(1).contains("\"groups\":["),
+                "the status page's data did not answer: " + pageAnswers.get(1));
         assertTrue(children.size() >= 5, "expected a broker, two agents, two services; saw " + children.size());
         for (ProcessHandle child : children) {
             assertTrue(!child.isAlive(), "left running: " + child.pid() + " " + child.info().commandLine().orElse(""));
+        }
+    }
+
+    /** "STATUS BODY" of a GET, or the failure. */
+    private static String get(String url) {
+        try {
+            var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() + " " + response.body();
+        } catch (Exception e) {
+            return "failed: " + e;
         }
     }
 }

@@ -69,6 +69,8 @@ public final class CoordinatorApp implements AutoCloseable {
             });
     private KafkaStreams streams;
     private HttpEndpoint http;
+    /** The committed decisions and states the status page shows (with the HTTP endpoint only). */
+    private DecisionLog decisionLog;
     private Admin healerAdmin;
     private volatile HangingTransactionHealer healer;
     /** How often the healer scans (0: it does not). */
@@ -108,8 +110,10 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
         if (httpPort >= 0) {
+            decisionLog = new DecisionLog(consumerProperties(), config.topics().roleChanges(), config.topics().state(),
+                    config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG) + "-status-" + instanceId);
             http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort,
-                    config::advertisedHttpAddress, config.httpSecurity());
+                    config::advertisedHttpAddress, config.httpSecurity(), decisionLog);
         }
         ShellSettings settings = new ShellSettings(config.topics(),
                 config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
@@ -311,6 +315,18 @@ public final class CoordinatorApp implements AutoCloseable {
         return p;
     }
 
+    /** The settings of a plain consumer of this deployment's topics (the status page's {@link DecisionLog}). */
+    private Properties consumerProperties() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        config.kafkaSettings().forEach((k, v) -> {
+            if (ConsumerConfig.configNames().contains(k) && !k.equals(ConsumerConfig.GROUP_ID_CONFIG)) {
+                p.put(k, v);
+            }
+        });
+        return p;
+    }
+
     private Properties adminProperties() {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
@@ -361,18 +377,19 @@ public final class CoordinatorApp implements AutoCloseable {
     Lookup lookup(String group) {
         KeyQueryMetadata meta = streams.queryMetadataForKey(CoordinatorProcessor.STORE, group, Serdes.String().serializer());
         if (meta == null || meta.activeHost() == null || meta.activeHost().port() < 0) {
-            return new Lookup(null, null);
+            return new Lookup(null, null, -1);
         }
         String owner = meta.activeHost().host() + ":" + meta.activeHost().port();
         if (http != null && !owner.equals(http.address())) {
-            return new Lookup(null, owner);
+            return new Lookup(null, owner, meta.partition());
         }
         ReadOnlyKeyValueStore<String, StoredGroup> store = streams.store(StoreQueryParameters.fromNameAndType(
                 CoordinatorProcessor.STORE, QueryableStoreTypes.<String, StoredGroup>keyValueStore()));
-        return new Lookup(store.get(group), null);
+        return new Lookup(store.get(group), null, meta.partition());
     }
 
-    record Lookup(StoredGroup group, String remoteOwner) {
+    /** What {@link #lookup} found: the stored group (hosted here), or its owner's address; and its partition. */
+    record Lookup(StoredGroup group, String remoteOwner, int partition) {
     }
 
     /** A planned shutdown: leaves the group at once so another instance takes the tasks without a session timeout. */
@@ -386,6 +403,9 @@ public final class CoordinatorApp implements AutoCloseable {
         gcMetrics.close();
         if (http != null) {
             http.stop();
+        }
+        if (decisionLog != null) {
+            decisionLog.close();
         }
         if (streams != null) {
             streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)

@@ -32,6 +32,7 @@ final class HttpEndpoint {
     private final HttpServer server;
     private final HttpClient client;
     private final HttpSecurity security;
+    private final DecisionLog decisionLog;
 
     /** host:port as other instances reach this one (what Streams advertises for interactive queries). */
     private final String advertised;
@@ -40,7 +41,7 @@ final class HttpEndpoint {
      * Listens on {@code host:port}; {@code advertise} turns the port it got into the address other instances use.
      */
     HttpEndpoint(CoordinatorApp app, String host, int port, java.util.function.IntFunction<String> advertise,
-                 HttpSecurity security) {
+                 HttpSecurity security, DecisionLog decisionLog) {
         this.app = app;
         this.security = security;
         this.client = security.client() == null ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
@@ -58,7 +59,8 @@ final class HttpEndpoint {
             throw new UncheckedIOException("cannot listen on " + host + ":" + port + " for HTTP (" + e.getMessage()
                     + "); choose another http.port", e);
         }
-        server.setExecutor(Executors.newFixedThreadPool(2, r -> {
+        // four: a page waiting on a silent peer (1 s) or a busy task (1 s) must not hold up /health
+        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "coordinator-http");
             t.setDaemon(true);
             return t;
@@ -68,6 +70,10 @@ final class HttpEndpoint {
         server.createContext("/groups/", guarded(this::group));
         server.createContext("/metrics", guarded(exchange -> HttpReply.send(exchange, 200, app.scrape(),
                 HttpReply.PROMETHEUS_TEXT)));
+        this.decisionLog = decisionLog;
+        StatusApi status = new StatusApi(app, decisionLog, client, security, () -> advertised);
+        server.createContext("/", status::page);
+        server.createContext("/api/", guarded(status::api));
     }
 
     String address() {
@@ -75,6 +81,7 @@ final class HttpEndpoint {
     }
 
     void start() {
+        decisionLog.start();
         server.start();
     }
 
@@ -135,7 +142,7 @@ final class HttpEndpoint {
     }
 
     /** A JSON object of numbers, strings and (nested objects) maps. */
-    private static String json(Map<String, ?> values) {
+    static String json(Map<String, ?> values) {
         return values.entrySet().stream().map(e -> JsonText.quote(e.getKey()) + ":" + (e.getValue() instanceof Number
                 ? e.getValue().toString() : e.getValue() instanceof Map<?, ?> nested
                 ? json(nested.entrySet().stream().collect(Collectors.toMap(n -> String.valueOf(n.getKey()),

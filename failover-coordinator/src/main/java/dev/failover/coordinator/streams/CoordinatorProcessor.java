@@ -100,6 +100,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Map<String, Long> refusalLoggedAtMs = new HashMap<>();
     private static final long REFUSAL_LOG_INTERVAL_MS = 60_000;
     private ProcessorContext<String, byte[]> context;
+    /** Questions from the status page about a group of this task, answered on this thread ({@link LiveGroups}). */
+    private java.util.Queue<LiveGroups.Ask> asks;
     private KeyValueStore<String, StoredGroup> groups;
     private Watch watch;
     private long fenceSequence;
@@ -171,6 +173,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         fenceLeadMs = fenceLead();
         stats.started(context.taskId().partition(), System.nanoTime());
+        asks = stats.live().open(context.taskId().partition());
         log.info("task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
                 + "heartbeats", context.taskId(), restored);
         // the punctuator is driven by the wall clock, which may step: it only asks; the monotonic clock decides
@@ -238,6 +241,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         pace(); // a first group: back to the busy pace before the next punctuation
         settleOwedCommit(now.monoMs());
+        answerAsks(now);
     }
 
     /**
@@ -480,6 +484,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private void punctuate(Now at) {
+        answerAsks(at);
         long now = at.monoMs();
         long began = System.nanoTime();
         for (String group : deadlines.due(now)) {
@@ -815,10 +820,22 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         context.forward(out, DEAD_LETTER_SINK);
     }
 
+    /** The live view of each group the status page asked about (null for a group this task does not hold). */
+    private void answerAsks(Now now) {
+        for (LiveGroups.Ask ask; (ask = asks.poll()) != null; ) {
+            GroupRecord record = records.get(ask.group());
+            ask.answer().complete(record == null ? null : Evidence.live(view(record), now,
+                    waitSaid.getOrDefault(ask.group(), ""), context.taskId().partition()));
+        }
+    }
+
     @Override
     public void close() {
         if (context != null) {
             stats.forget(context.taskId().partition());
+        }
+        if (asks != null) {
+            stats.live().close(context.taskId().partition(), asks);
         }
         records.clear();
         memories.clear(); // a revived task reads them from its store again: an aborted transaction's answers are gone

@@ -3,6 +3,7 @@ package dev.failover.coordinator.streams;
 import dev.failover.coordinator.core.Change;
 import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.GroupView;
+import dev.failover.coordinator.core.Handover;
 import dev.failover.coordinator.core.Liveness;
 import dev.failover.coordinator.core.Member;
 import dev.failover.wire.BeatRef;
@@ -11,7 +12,9 @@ import dev.failover.wire.Health;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
+import dev.failover.wire.tools.JsonText;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /** Turns a decision and the view behind it into the records users read: what was decided, and on what evidence. */
 final class Evidence {
@@ -54,6 +57,32 @@ final class Evidence {
                         ? now.toWall(record.pausedUntilMs()) : null)
                 .setUpdatedAtMs(now.wallMs()).setLastReason(lastReason)
                 .build();
+    }
+
+    /**
+     * The group as its task sees it right now, for the status page: the state record ({@link #groupState}) plus, per
+     * member, the role and epoch its newest beat reports, its failure timeout and, for an assigned ACTIVE member, the
+     * lease left at most (from when this instance read its newest beat, on the monotonic clock: its own clock's lease
+     * began no later); and the handover in progress, if any.
+     */
+    static String live(GroupView view, Now now, String waiting, int task) {
+        GroupRecord record = view.record();
+        long nowMs = now.monoMs();
+        String members = record.members().values().stream().map(m -> {
+            Liveness l = view.liveness().get(m.node());
+            String lease = l == null || m.assigned() != Role.ACTIVE ? "null"
+                    : Long.toString(l.lastSeenMs() + m.timing().leaseMs() - nowMs);
+            return JsonText.quote(m.node()) + ":{\"reportedRole\":"
+                    + (l == null ? "null" : JsonText.quote(l.reportedRole().name()))
+                    + ",\"reportedEpoch\":" + (l == null ? "null" : Long.toString(l.reportedEpoch()))
+                    + ",\"failureTimeoutMs\":" + m.timing().failureTimeoutMs() + ",\"leaseLeftMs\":" + lease + "}";
+        }).collect(Collectors.joining(",", "{", "}"));
+        Handover h = record.pending();
+        String handover = h == null ? "null" : "{\"from\":" + JsonText.quote(h.from()) + ",\"to\":"
+                + (h.to() == null ? "null" : JsonText.quote(h.to())) + ",\"why\":" + JsonText.quote(h.why())
+                + ",\"forMs\":" + (nowMs - h.sinceMs()) + "}";
+        return "{\"state\":" + groupState(view, now, waiting).toString().strip() + ",\"members\":" + members
+                + ",\"handover\":" + handover + ",\"task\":" + task + "}";
     }
 
     private static List<MemberView> members(GroupView view, long nowMs, java.util.function.Function<String, Role> role) {

@@ -56,6 +56,7 @@ public final class ShellStats {
     }
 
     private final MeterRegistry registry;
+    private final LiveGroups live = new LiveGroups();
     private final Map<Integer, Census> census = new ConcurrentHashMap<>();
     /** Per task (its partition), when it last punctuated, in monotonic milliseconds. */
     private final Map<Integer, Long> lastPunctuatedMs = new ConcurrentHashMap<>();
@@ -145,6 +146,11 @@ public final class ShellStats {
     private void gauge(String name, String description, ToLongFunction<Census> field, String... tags) {
         Gauge.builder(name, census, c -> c.values().stream().mapToLong(field).sum()).description(description)
                 .tags(tags).register(registry);
+    }
+
+    /** The inboxes through which the HTTP threads ask the stream threads for a group's live view. */
+    public LiveGroups live() {
+        return live;
     }
 
     public MeterRegistry registry() {
