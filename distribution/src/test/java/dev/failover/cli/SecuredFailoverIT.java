@@ -108,10 +108,17 @@ class SecuredFailoverIT {
                 assertTrue(get(first, "/health", true).body().contains("\"instance\""), get(first, "/health", true).body());
                 assertEquals(401, get(first, "/metrics", false).statusCode());
                 assertEquals(401, get(second, "/groups/" + GROUP, false).statusCode());
+                // the status page itself holds no data and opens without the token; its data does not
+                assertEquals(200, get(second, "/", false).statusCode());
+                assertEquals(401, get(second, "/api/groups/" + GROUP, false).statusCode());
+                assertEquals(401, get(second, "/api/groups", false).statusCode());
                 for (CoordinatorProcess c : List.of(first, second)) {
                     var answer = get(c, "/groups/" + GROUP, true);
                     assertEquals(200, answer.statusCode(), answer.body());
                     assertTrue(answer.body().contains("alpha"), answer.body());
+                    var live = get(c, "/api/groups/" + GROUP, true); // one of them forwards, with the token, over TLS
+                    assertEquals(200, live.statusCode(), live.body());
+                    assertTrue(live.body().contains("\"live\":true"), live.body());
                 }
                 assertThrows(java.io.IOException.class, () -> java.net.http.HttpClient.newHttpClient().send(
                         java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + first.http + "/metrics"))

@@ -87,6 +87,46 @@ class CoordinatorIT {
                     "the only instance hosts every group");
             assertEquals(404, get(app, "/groups/nobody").statusCode());
 
+            // The status page's data: the live view from the task hosting the group, and the committed decisions, newest
+            // first, each with the text ctl why prints for it.
+            String whyFailover = dev.failover.wire.tools.JsonText.quote(
+                    dev.failover.wire.tools.DecisionText.why(failover, election));
+            HttpResponse<String> api = Await.value(Duration.ofSeconds(10), "the failover on /api/groups/orders", () -> {
+                try {
+                    HttpResponse<String> r = get(app, "/api/groups/orders");
+                    return r.statusCode() == 200 && r.body().contains(whyFailover) ? r : null;
+                } catch (Exception e) {
+                    return null;
+                }
+            });
+            String body = api.body();
+            assertTrue(body.contains("\"live\":true") && body.contains("\"group\":{\"state\":{\"group\": \"orders\", "
+                    + "\"epoch\": " + failover.getEpoch()), body);
+            assertTrue(body.matches("(?s).*\"beta\":\\{\"reportedRole\":\"[A-Z]+\",\"reportedEpoch\":\\d+,"
+                    + "\"failureTimeoutMs\":1000,\"leaseLeftMs\":-?\\d+}.*"), "beta, the primary, has a lease: " + body);
+            assertTrue(body.indexOf("\"kind\": \"FAILOVER\"") < body.indexOf("\"kind\": \"ELECTION\""),
+                    "newest first: " + body);
+            assertEquals(app.httpAddress(), api.headers().firstValue(HttpEndpoint.OWNER_HEADER));
+            assertEquals(404, get(app, "/api/groups/nobody").statusCode());
+            HttpResponse<String> all = get(app, "/api/groups");
+            assertTrue(all.statusCode() == 200 && all.body().contains("\"healthy\":true")
+                    && all.body().contains("{\"group\": \"orders\""), all.body());
+            HttpResponse<String> page = get(app, "/");
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("<script src=\"/ui/status.js\"")
+                    && page.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'self'"),
+                    page.body() + page.headers());
+            assertEquals(page.body(), get(app, "/ui/groups/orders").body(), "one page for the overview and a group");
+            for (String asset : List.of("/", "/ui/status.js", "/ui/status.css")) {
+                assertTrue(!get(app, asset).body().matches("(?s).*https?://.*"), asset + " loads something from elsewhere");
+            }
+            assertEquals(404, get(app, "/nope").statusCode());
+            assertEquals(404, get(app, "/ui/nope.js").statusCode());
+            HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
+                    + app.httpAddress().orElseThrow() + "/api/groups")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(405, post.statusCode(), "read-only: " + post.body());
+
             HttpResponse<String> metrics = get(app, "/metrics");
             assertEquals(200, metrics.statusCode());
             for (String series : List.of("failover_decisions_total{kind=\"FAILOVER\"} 1.0",
