@@ -2,6 +2,7 @@ package dev.failover.coordinator.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.core.Policy;
@@ -98,6 +99,57 @@ class CoordinatorTopologyTest {
     private HeartbeatKeys heartbeatKeys;
     /** The key each node's beats are authenticated with by {@link #beat}, if any. */
     private Map<String, dev.failover.wire.sign.HeartbeatMac> agentKeys = Map.of();
+
+    @Test
+    void theStatusPageAsksTheTaskHoldingAGroupAndItAnswersOnItsOwnThreadWithTheLiveView() {
+        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
+        var asked = stats.live().ask(0, "orders");
+        var unknown = stats.live().ask(0, "nobody");
+        assertFalse(asked.isDone(), "answered by the stream thread, not by the asker");
+        tick(20); // the next punctuation answers
+        String live = asked.getNow("not answered");
+        assertTrue(live.startsWith("{\"state\":{\"group\": \"orders\", \"epoch\": " + lastDecision().getEpoch()),
+                live);
+        assertTrue(live.contains("\"alpha\":{\"reportedRole\":\"ACTIVE\",\"reportedEpoch\":" + lastDecision().getEpoch()
+                + ",\"failureTimeoutMs\":1000,\"leaseLeftMs\":"), live);
+        assertTrue(live.contains("\"beta\":{\"reportedRole\":\"STANDBY\"") && live.contains("\"leaseLeftMs\":null}"),
+                "only the primary has a lease: " + live);
+        assertTrue(live.contains("\"handover\":null,\"task\":0}"), live);
+        assertNull(unknown.getNow("not answered"), "a group the task does not hold");
+        assertNull(stats.live().ask(7, "orders").getNow("not answered"), "no task of this instance runs partition 7");
+
+        // alpha falls silent: its heard age grows and its lease (from when its last beat was read) runs out
+        long leaseAt500 = leaseLeft(askNow("orders"), 0);
+        runWithBeats(500, GroupMode.ACTIVE_PASSIVE, "beta");
+        String silent = askNow("orders");
+        assertTrue(leaseLeft(silent, 0) <= leaseAt500 - 500, silent);
+        assertTrue(silent.matches("(?s).*\\{\"node\": \"alpha\", \"role\": \"ACTIVE\", \"health\": \"HEALTHY\", "
+                + "\"priority\": 100, \"lastSeenAgeMs\": (5\\d\\d|6\\d\\d).*"), silent);
+        runWithBeats(400, GroupMode.ACTIVE_PASSIVE, "beta");
+        assertTrue(leaseLeft(askNow("orders"), 0) < 0, "lapsed after 900 ms of an 800 ms lease");
+
+        var pending = stats.live().ask(0, "orders");
+        driver.close();
+        assertNull(pending.getNow("not answered"), "a closing task answers what it was asked");
+        driver = null;
+    }
+
+    /** Asks the task for {@code group} and lets one punctuation answer. */
+    private String askNow(String group) {
+        var answer = stats.live().ask(0, group);
+        tick(20);
+        return answer.getNow(null);
+    }
+
+    /** The lease left of the {@code index}th member with one in a live view. */
+    private static long leaseLeft(String live, int index) {
+        var m = java.util.regex.Pattern.compile("\"leaseLeftMs\":(-?\\d+)").matcher(live);
+        for (int i = 0; i <= index; i++) {
+            assertTrue(m.find(), live);
+        }
+        return Long.parseLong(m.group(1));
+    }
 
     @Test
     void aGroupWithHeartbeatKeysActsOnlyOnAuthenticNewBeatsSoAReplayKeepsNoDeadPrimaryAlive(
@@ -358,7 +410,9 @@ class CoordinatorTopologyTest {
 
     @AfterEach
     void stop() {
-        driver.close();
+        if (driver != null) {
+            driver.close();
+        }
     }
 
     @Test
