@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
         description = "Inspect and steer failover groups through Kafka.",
         subcommands = {CtlCommand.Status.class, CtlCommand.Watch.class, CtlCommand.History.class, CtlCommand.Why.class,
             CtlCommand.Switchover.class, CtlCommand.Pause.class, CtlCommand.Resume.class, CtlCommand.Remove.class,
-            CtlCommand.ConfirmStopped.class},
+            CtlCommand.ConfirmStopped.class, CtlRecord.class, CtlReplay.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done (a command was acknowledged and carried out)",
@@ -56,7 +56,8 @@ import picocli.CommandLine.Option;
             "2:bad command line",
             "3:refused by the coordinator (the reason is printed)",
             "4:no acknowledgement within --timeout (is a coordinator running?)",
-            "5:unknown group or epoch, or nothing to read yet"})
+            "5:unknown group or epoch, or nothing to read yet",
+            "6:ctl replay decided differently from the recording"})
 public final class CtlCommand implements Runnable {
 
     @CommandLine.Spec

@@ -45,7 +45,8 @@ class AclPlanTest {
                 head + "User:operator --operation Read --topic failover.state",
                 head + "User:operator --operation Read --topic failover.dead-letters",
                 head + "User:operator --operation Read --operation Write --topic failover.commands",
-                head + "User:operator --operation Describe --group failover-coordinator") + "\n",
+                head + "User:operator --operation Describe --group failover-coordinator",
+                head + "User:operator --operation Read --topic failover-coordinator-failover-groups-changelog") + "\n",
                 out.toString());
         assertEquals("", err.toString());
     }

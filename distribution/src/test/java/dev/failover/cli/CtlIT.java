@@ -104,6 +104,30 @@ class CtlIT extends BesideACoordinator {
             assertTrue(why.out().contains("reason: promoted beta: alpha silent for")
                     && why.out().matches("(?s).*alpha\\s+STANDBY\\s+\\(was ACTIVE\\).*"), why.both());
 
+            // the incident on file, and replayed through the coordinator's own code: the same decisions
+            Path recording = dir.resolve("orders-incident.jsonl.gz");
+            Run record = ctl("record", "--group", "orders", "--since", "10m", "--out", recording.toString());
+            assertEquals(0, record.exit(), record.both());
+            assertTrue(record.out().matches("(?s)recorded \\{heartbeat=\\d+, role-change=\\d+.*"), record.both());
+            CommandLine replayCli = FailoverCli.newCommandLine(new String[] {"ctl", "replay"}, Map.of());
+            StringWriter replayed = new StringWriter();
+            replayCli.setOut(new PrintWriter(replayed, true));
+            replayCli.setErr(new PrintWriter(replayed, true));
+            int replayExit = replayCli.execute("ctl", "replay", recording.toString());
+            System.out.println("ctl replay of the recorded failover:\n" + replayed);
+            assertEquals(0, replayExit, replayed.toString());
+            assertTrue(replayed.toString().matches("(?s).*ELECTION.*FAILOVER.*\nidentical \\(\\d+ decisions; times within "
+                    + "\\d+ ms of the recorded ones\\)\n"), replayed.toString());
+            StringWriter whatIf = new StringWriter();
+            replayCli.setOut(new PrintWriter(whatIf, true));
+            assertEquals(0, replayCli.execute("ctl", "replay", recording.toString(), "--set", "failure.timeout.ms=3000"),
+                    whatIf.toString());
+            String whatIfReplayed = whatIf.toString().substring(whatIf.toString().indexOf("replayed decisions"),
+                    whatIf.toString().indexOf("recorded decisions:"));
+            assertTrue(whatIf.toString().contains("what-if: not compared") && whatIfReplayed.contains("ELECTION")
+                    && !whatIfReplayed.contains("timeout 1000 ms"), "every beat says 3 s: a failover is later, or "
+                    + "past the file's end:\n" + whatIf);
+
             Run noSuchEpoch = ctl("why", "--group", "orders", "--epoch", "999");
             assertEquals(5, noSuchEpoch.exit(), noSuchEpoch.both());
             assertTrue(noSuchEpoch.err().contains("no decision at epoch 999"), noSuchEpoch.both());

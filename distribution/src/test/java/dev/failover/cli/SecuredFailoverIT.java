@@ -118,7 +118,11 @@ class SecuredFailoverIT {
                     assertTrue(answer.body().contains("alpha"), answer.body());
                     var live = get(c, "/api/groups/" + GROUP, true); // one of them forwards, with the token, over TLS
                     assertEquals(200, live.statusCode(), live.body());
-                    assertTrue(live.body().contains("\"live\":true"), live.body());
+                    assertTrue(live.body().contains("\"live\":true") && live.body().contains("\"kind\": \"ELECTION\""),
+                            "live, and the election read by the instance's own decision log over SASL: " + live.body());
+                    var all = get(c, "/api/groups", true);
+                    assertTrue(all.body().contains("\"reading\":true") && all.body().contains("{\"group\": \"" + GROUP),
+                            all.body());
                 }
                 assertThrows(java.io.IOException.class, () -> java.net.http.HttpClient.newHttpClient().send(
                         java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + first.http + "/metrics"))

@@ -28,7 +28,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -92,11 +91,16 @@ class StatusPageIT extends BesideACoordinator {
                 awaitShown(driver, Duration.ofSeconds(15), "the group page to show alpha ACTIVE, live, and the election",
                         "[data-group='web'] tr[data-node='alpha'][data-role='ACTIVE']",
                         "ol.timeline li[data-kind='ELECTION']");
-                String liveTag = driver.findElement(By.cssSelector("[data-group='web'] h2")).getText();
-                assertTrue(liveTag.contains("live"), "the group page is not live (forwarding to " + owner
-                        + " failed?): " + liveTag + "; banner: " + driver.findElement(By.id("banner")).getText());
-                long epochBefore = Long.parseLong(driver.findElement(By.cssSelector("[data-group='web']"))
-                        .getAttribute("data-epoch"));
+                // read in one script: the page redraws every 500 ms, so elements found by one call may be gone by the next
+                String shown = (String) js(driver, "return document.querySelector(\"[data-group='web'] h2\").textContent"
+                        + " + ' | ' + document.getElementById('where').textContent"
+                        + " + ' | ' + document.getElementById('banner').textContent");
+                assertTrue(shown.contains("live") && !shown.contains("not live"), "the group page is not live "
+                        + "(forwarding to " + owner + " failed?): " + shown);
+                assertTrue(shown.contains("from " + owner), "the answer comes from the instance hosting web, "
+                        + owner + (page.equals(owner) ? "" : ", through " + page) + ": " + shown);
+                long epochBefore = (Long) js(driver,
+                        "return Number(document.querySelector(\"[data-group='web']\").dataset.epoch)");
                 Object origin = js(driver, "return performance.timeOrigin");
                 long pollsBefore = polls(driver);
 
@@ -135,24 +139,24 @@ class StatusPageIT extends BesideACoordinator {
     }
 
     /** Null when the page shows beta ACTIVE at a higher epoch and the FAILOVER as its newest entry; else what it shows. */
+    @SuppressWarnings("unchecked")
     private static String failoverShown(WebDriver driver, long epochBefore, Pattern reason) {
-        try {
-            WebElement group = driver.findElement(By.cssSelector("[data-group='web']"));
-            long epoch = Long.parseLong(group.getAttribute("data-epoch"));
-            boolean betaActive = !group.findElements(By.cssSelector("tr[data-node='beta'][data-role='ACTIVE']"))
-                    .isEmpty();
-            List<WebElement> entries = driver.findElements(By.cssSelector("ol.timeline li"));
-            WebElement newest = entries.isEmpty() ? null : entries.get(0);
-            String kind = newest == null ? "none" : newest.getAttribute("data-kind");
-            String why = newest == null ? "" : newest.findElement(By.cssSelector(".reason")).getText();
-            if (epoch > epochBefore && betaActive && "FAILOVER".equals(kind) && reason.matcher(why).matches()) {
-                return null;
-            }
-            return "epoch " + epoch + " (was " + epochBefore + "), beta ACTIVE " + betaActive + ", newest entry "
-                    + kind + ": " + why;
-        } catch (org.openqa.selenium.StaleElementReferenceException | org.openqa.selenium.NoSuchElementException e) {
-            return "redrawing"; // the page replaced what was found between two calls: look again
+        // one script reads the whole picture at one instant (between two redraws)
+        List<Object> seen = (List<Object>) js(driver, "const g = document.querySelector(\"[data-group='web']\");"
+                + "const newest = document.querySelector('ol.timeline li');"
+                + "return [g ? Number(g.dataset.epoch) : -1,"
+                + " !!(g && g.querySelector(\"tr[data-node='beta'][data-role='ACTIVE']\")),"
+                + " newest ? newest.dataset.kind : 'none',"
+                + " newest ? newest.querySelector('.reason').textContent : ''];");
+        long epoch = (Long) seen.get(0);
+        boolean betaActive = (Boolean) seen.get(1);
+        String kind = (String) seen.get(2);
+        String why = (String) seen.get(3);
+        if (epoch > epochBefore && betaActive && "FAILOVER".equals(kind) && reason.matcher(why).matches()) {
+            return null;
         }
+        return "epoch " + epoch + " (was " + epochBefore + "), beta ACTIVE " + betaActive + ", newest entry "
+                + kind + ": " + why;
     }
 
     private static void awaitShown(WebDriver driver, Duration within, String what, String... selectors) {

@@ -315,12 +315,17 @@ public final class CoordinatorApp implements AutoCloseable {
         return p;
     }
 
-    /** The settings of a plain consumer of this deployment's topics (the status page's {@link DecisionLog}). */
+    /**
+     * The settings of a plain consumer of this deployment's topics (the status page's {@link DecisionLog}): the
+     * bootstrap servers and the connection and security settings among {@code kafka.*}, nothing else (a Streams
+     * setting such as {@code group.protocol=streams} is not a plain consumer's).
+     */
     private Properties consumerProperties() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         config.kafkaSettings().forEach((k, v) -> {
-            if (ConsumerConfig.configNames().contains(k) && !k.equals(ConsumerConfig.GROUP_ID_CONFIG)) {
+            if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.")
+                    || k.equals(ConsumerConfig.CLIENT_DNS_LOOKUP_CONFIG)) {
                 p.put(k, v);
             }
         });

@@ -32,14 +32,17 @@ import org.slf4j.LoggerFactory;
  * topic, read from its start) and the last {@value #DECISIONS_PER_GROUP} committed decisions of each group (the
  * role-change topic, from {@value #DECISIONS_BACK} records before its end per partition, then live). One consumer per
  * instance, in no consumer group, read_committed: it sees what agents and {@code ctl} see, on every instance, after
- * restarts too. Bounded: at most {@value #MAX_GROUPS} groups are kept (more are counted, not shown).
+ * restarts too. Bounded: the states of at most {@value #MAX_GROUPS} groups (more are counted, not shown), and the last
+ * decisions of the {@value #MAX_TIMELINES} groups decided most recently (about 25k records, some tens of MB at most).
+ * Errors (a broker down, a refused read) are retried every second and said on the page.
  */
 final class DecisionLog implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
-    static final int DECISIONS_PER_GROUP = 50;
+    static final int DECISIONS_PER_GROUP = 25;
     static final int DECISIONS_BACK = 200;
     static final int MAX_GROUPS = 10_000;
+    static final int MAX_TIMELINES = 1_000;
 
     private final String roleChangesTopic;
     private final String stateTopic;
@@ -51,12 +54,15 @@ final class DecisionLog implements AutoCloseable {
     private final Map<String, Deque<RoleChange>> decisions = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Deque<RoleChange>> eldest) {
-            return size() > MAX_GROUPS;
+            return size() > MAX_TIMELINES;
         }
     };
     private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLong groupsNotKept = new AtomicLong();
+    private final java.util.Set<String> notKept = ConcurrentHashMap.newKeySet();
     private volatile boolean assigned;
+    /** Why it does not read now, or null. */
+    private volatile String problem;
     private final Thread thread;
 
     DecisionLog(Properties consumerSettings, String roleChangesTopic, String stateTopic, String clientId) {
@@ -68,6 +74,8 @@ final class DecisionLog implements AutoCloseable {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "coordinator-decision-log");
         thread.setDaemon(true);
@@ -79,19 +87,33 @@ final class DecisionLog implements AutoCloseable {
 
     private void run() {
         try {
-            while (!assign()) {
-                Thread.sleep(500);
-            }
-            assigned = true;
             while (true) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    read(r);
+                try {
+                    while (!assign()) {
+                        problem = "the topics " + roleChangesTopic + " and " + stateTopic + " do not exist yet";
+                        Thread.sleep(1000);
+                    }
+                    assigned = true;
+                    problem = null;
+                    while (true) {
+                        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                            read(r);
+                        }
+                    }
+                } catch (WakeupException | InterruptedException e) {
+                    throw e;
+                } catch (RuntimeException e) { // a broker down, a refused read: said, and tried again from the start
+                    if (!e.toString().equals(problem)) {
+                        log.warn("the status page's decision log cannot read (trying again every second): {}",
+                                e.toString());
+                    }
+                    problem = e.toString();
+                    assigned = false;
+                    Thread.sleep(1000);
                 }
             }
         } catch (WakeupException | InterruptedException e) {
             // closing
-        } catch (RuntimeException e) {
-            log.warn("the status page's decision log stopped reading: {}", e.toString());
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
@@ -107,6 +129,9 @@ final class DecisionLog implements AutoCloseable {
         List<TopicPartition> all = new ArrayList<>(decided);
         all.addAll(state);
         consumer.assign(all);
+        synchronized (decisions) { // read again below (after an error): not twice
+            decisions.clear();
+        }
         consumer.seekToBeginning(state);
         Map<TopicPartition, Long> ends = consumer.endOffsets(decided);
         Map<TopicPartition, Long> starts = consumer.beginningOffsets(decided);
@@ -133,7 +158,7 @@ final class DecisionLog implements AutoCloseable {
                     groups.remove(group);
                 } else if (groups.size() < MAX_GROUPS || groups.containsKey(group)) {
                     groups.put(group, states.deserialize(stateTopic, r.value()));
-                } else {
+                } else if (notKept.add(group)) {
                     groupsNotKept.incrementAndGet();
                 }
             } else if (r.value() != null) {
@@ -154,6 +179,11 @@ final class DecisionLog implements AutoCloseable {
     /** Whether it has found both topics and reads them. */
     boolean reading() {
         return assigned && thread.isAlive();
+    }
+
+    /** Why it does not read now (missing topics, the last error), or null. */
+    String problem() {
+        return problem;
     }
 
     /** The group's last decisions, oldest first, as committed. */

@@ -40,6 +40,15 @@ final class StatusApi {
     /** The most groups {@code /api/groups} lists; {@code ?q=} narrows them down. */
     static final int MAX_LISTED = 500;
     private static final long LIVE_WAIT_MS = 1000;
+    /** A forwarded request waits less for its task than the forwarder waits for it, so its answer arrives in time. */
+    private static final long FORWARDED_LIVE_WAIT_MS = 700;
+    private static final Duration FORWARD_TIMEOUT = Duration.ofMillis(1500);
+    /**
+     * At most this many status requests at once (each may wait on a peer or a task): the HTTP server's other
+     * threads stay free for {@code /health}, which load balancers and supervisors poll.
+     */
+    static final int CONCURRENT_API_REQUESTS = 2;
+    private final java.util.concurrent.Semaphore apiSlots = new java.util.concurrent.Semaphore(CONCURRENT_API_REQUESTS);
     private static final String UI = "/dev/failover/coordinator/ui/";
 
     private final CoordinatorApp app;
@@ -105,6 +114,19 @@ final class StatusApi {
         }
         secure(exchange);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        if (!apiSlots.tryAcquire()) {
+            respond(exchange, 503, "{\"error\":\"busy: " + CONCURRENT_API_REQUESTS + " status requests are running "
+                    + "(the rest of this instance's HTTP threads are kept for /health); try again\"}");
+            return;
+        }
+        try {
+            route(exchange);
+        } finally {
+            apiSlots.release();
+        }
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         if (path.equals("/api/groups") || path.equals("/api/groups/")) {
             groups(exchange);
@@ -117,12 +139,19 @@ final class StatusApi {
     }
 
     private void groups(HttpExchange exchange) throws IOException {
-        String filter = query(exchange, "q");
+        String filter;
+        try {
+            filter = query(exchange, "q");
+        } catch (IllegalArgumentException e) {
+            respond(exchange, 400, "{\"error\":" + JsonText.quote("a bad ?q=: " + e.getMessage()) + "}");
+            return;
+        }
         List<GroupState> shown = log.states(filter, MAX_LISTED);
         String body = "{\"instance\":" + JsonText.quote(address.get())
                 + ",\"healthy\":" + app.healthy()
                 + ",\"health\":" + HttpEndpoint.json(app.status())
                 + ",\"reading\":" + log.reading()
+                + ",\"readingProblem\":" + (log.problem() == null ? "null" : JsonText.quote(log.problem()))
                 + ",\"total\":" + log.groupCount() + ",\"notKept\":" + log.groupsNotKept()
                 + ",\"groups\":" + shown.stream().map(g -> g.toString().strip()).collect(Collectors.joining(",", "[", "]"))
                 + "}";
@@ -130,8 +159,10 @@ final class StatusApi {
     }
 
     private void group(HttpExchange exchange, String group) throws IOException {
-        if (group.isEmpty() || group.contains("/")) {
-            respond(exchange, 400, "{\"error\":\"name one group: /api/groups/{group}\"}");
+        java.util.Optional<String> bad = group.isEmpty() ? java.util.Optional.of("name one group: /api/groups/{group}")
+                : dev.failover.wire.Ids.problem("group", group);
+        if (bad.isPresent()) {
+            respond(exchange, 400, "{\"error\":" + JsonText.quote(bad.get()) + "}");
             return;
         }
         boolean forwarded = exchange.getRequestHeaders().containsKey(FORWARDED_HEADER);
@@ -144,24 +175,27 @@ final class StatusApi {
         String note = null;
         if (lookup.remoteOwner() != null) {
             if (forwarded) {
-                respond(exchange, 503, "{\"error\":\"rebalancing: " + address.get() + " does not host " + group
-                        + " either\"}");
+                respond(exchange, 503, "{\"error\":" + JsonText.quote("rebalancing: " + address.get()
+                        + " does not host " + group + " either") + "}");
                 return;
             }
             try {
                 HttpRequest.Builder ask = HttpRequest.newBuilder(URI.create(security.scheme() + "://"
-                        + lookup.remoteOwner() + "/api/groups/" + group)).timeout(Duration.ofSeconds(1))
+                        + lookup.remoteOwner() + "/api/groups/" + group)).timeout(FORWARD_TIMEOUT)
                         .header(FORWARDED_HEADER, "1");
                 if (security.authorization() != null) {
                     ask.header("Authorization", security.authorization());
                 }
                 HttpResponse<String> remote = client.send(ask.build(), HttpResponse.BodyHandlers.ofString());
-                if (remote.statusCode() != 503) {
-                    exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, lookup.remoteOwner());
-                    respond(exchange, remote.statusCode(), remote.body());
+                if (remote.statusCode() == 200) {
+                    remote.headers().firstValue(HttpEndpoint.OWNER_HEADER).ifPresent(owner ->
+                            exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, owner));
+                    respond(exchange, 200, remote.body());
                     return;
                 }
-                note = "the owner " + lookup.remoteOwner() + " is rebalancing";
+                note = "the owner " + lookup.remoteOwner() + " answered " + remote.statusCode()
+                        + (remote.statusCode() == 503 ? " (rebalancing)" : remote.statusCode() == 401
+                        ? " (another HTTP token?)" : "");
             } catch (IOException e) {
                 note = "the owner " + lookup.remoteOwner() + " did not answer";
             } catch (InterruptedException e) {
@@ -171,13 +205,19 @@ final class StatusApi {
             }
         }
         String live = null;
-        if (lookup.group() != null) {
+        if (lookup.group() != null && app.stats().idleTasks().contains(lookup.partition())) {
+            note = "no live view: " + group + " has no members (its record is kept as an epoch floor)";
+        } else if (lookup.group() != null) {
+            long waitMs = forwarded ? FORWARDED_LIVE_WAIT_MS : LIVE_WAIT_MS;
+            long askedAt = System.nanoTime();
             live = app.stats().live().ask(lookup.partition(), group)
-                    .completeOnTimeout(null, LIVE_WAIT_MS, TimeUnit.MILLISECONDS).join();
-            if (live == null) {
-                note = "the task holding " + group + " did not answer within " + LIVE_WAIT_MS + " ms";
-            } else {
+                    .completeOnTimeout(null, waitMs, TimeUnit.MILLISECONDS).join();
+            boolean answered = System.nanoTime() - askedAt < TimeUnit.MILLISECONDS.toNanos(waitMs);
+            if (live != null) {
                 exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, address.get());
+            } else {
+                note = "no live view: the task of " + group + (answered ? " does not hold it now (it is moving?)"
+                        : " did not answer within " + waitMs + " ms");
             }
         } else if (lookup.remoteOwner() == null && note == null) {
             note = "no instance hosts " + group + " right now";
@@ -198,6 +238,7 @@ final class StatusApi {
         respond(exchange, 200, "{\"instance\":" + JsonText.quote(address.get())
                 + ",\"live\":" + (live != null)
                 + ",\"note\":" + (note == null ? "null" : JsonText.quote(note))
+                + ",\"readingProblem\":" + (log.problem() == null ? "null" : JsonText.quote(log.problem()))
                 + ",\"group\":" + (live == null ? "null" : live)
                 + ",\"state\":" + (state == null ? "null" : state.toString().strip())
                 + ",\"decisions\":[" + String.join(",", entries) + "]}");

@@ -200,6 +200,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 punctuator.cancel();
                 punctuator = null;
             }
+            if (asks != null) { // nor answer the status page: its groups have no members
+                answerAsks(now());
+            }
             if (owedSinceGranted >= 0) { // no punctuation will ask for it: ask now (a last tombstone, a refusal)
                 context.commit();
                 owedSinceGranted = -1;
@@ -823,6 +826,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /** The live view of each group the status page asked about (null for a group this task does not hold). */
     private void answerAsks(Now now) {
         for (LiveGroups.Ask ask; (ask = asks.poll()) != null; ) {
+            if (ask.answer().isDone()) {
+                continue; // the asker gave up
+            }
             GroupRecord record = records.get(ask.group());
             ask.answer().complete(record == null ? null : Evidence.live(view(record), now,
                     waitSaid.getOrDefault(ask.group(), ""), context.taskId().partition()));

@@ -47,6 +47,7 @@ public final class LiveGroups {
         }
         Ask ask = new Ask(group, new CompletableFuture<>());
         inbox.add(ask);
+        ask.answer().whenComplete((answer, failure) -> inbox.remove(ask)); // given up on: not left for the task
         return ask.answer();
     }
 }

@@ -8,14 +8,21 @@
 
   // A token arrives in the fragment (#token=...), which the browser never sends; it is kept for this tab only and
   // dropped from the address bar, then sent as a bearer token with each request.
-  const fragment = location.hash.match(/token=([^&]+)/);
+  function decoded(text) {
+    try {
+      return decodeURIComponent(text);
+    } catch (e) {
+      return text;
+    }
+  }
+  const fragment = location.hash.match(/^#token=(.+)$/);
   if (fragment) {
-    sessionStorage.setItem('failoverToken', decodeURIComponent(fragment[1]));
+    sessionStorage.setItem('failoverToken', decoded(fragment[1]));
     history.replaceState(null, '', location.pathname + location.search);
   }
   const token = sessionStorage.getItem('failoverToken');
   const path = location.pathname.match(/^\/ui\/groups\/([^/]+)$/);
-  const group = path ? decodeURIComponent(path[1]) : null;
+  const group = path ? decoded(path[1]) : null;
   const main = document.getElementById('main');
   const banner = document.getElementById('banner');
   const openWhy = new Set();
@@ -140,7 +147,8 @@
       + (d.groups.length < d.total ? ', the first ' + d.groups.length + ' shown' : '')
       + '; roles and ages as of each group\'s last decision: open a group for its live view')];
     if (!d.reading) {
-      parts.push(el('p', { class: 'muted' }, 'this instance is still finding the state topic'));
+      parts.push(el('p', { class: 'muted' }, 'this instance does not read the state topic now'
+        + (d.readingProblem ? ': ' + d.readingProblem : '')));
     }
     for (const g of d.groups) {
       parts.push(groupCard(g, null, true));
@@ -163,7 +171,14 @@
     parts.push(el('h3', {}, 'decisions, newest first'));
     parts.push(d.decisions.length ? timeline(d.decisions) : el('p', { class: 'muted' }, 'none read yet'));
     main.replaceChildren(...parts);
-    return d.live ? null : 'not live: ' + (d.note || 'the instance hosting the group did not answer');
+    const problems = [];
+    if (!d.live) {
+      problems.push('not live: ' + (d.note || 'the instance hosting the group did not answer'));
+    }
+    if (d.readingProblem) {
+      problems.push('the timeline may be behind: ' + d.readingProblem);
+    }
+    return problems.length ? problems.join('; ') : null;
   }
 
   function say(problem) {

@@ -53,7 +53,10 @@ class CoordinatorIT {
     @Test
     void electsThenFailsOverWhenThePrimaryFallsSilentAndServesItsStateOverHttp() throws Exception {
         String prefix = "t1-";
-        try (CoordinatorApp app = start(prefix);
+        // with a Streams-only Kafka setting given: the status page's plain consumer must not take it
+        Map<String, String> streamsProtocol = new HashMap<>(settings(prefix));
+        streamsProtocol.put("kafka.group.protocol", "streams");
+        try (CoordinatorApp app = start(streamsProtocol);
              ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", prefix + "heartbeats",
                      prefix + "role-changes").node("alpha", 100).node("beta", 50)) {
             RoleChange election = Await.value(Duration.ofSeconds(30), "an election", () -> first(agents, DecisionKind.ELECTION));
@@ -227,7 +230,11 @@ class CoordinatorIT {
     }
 
     private CoordinatorApp start(String prefix) throws InterruptedException {
-        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings(prefix)));
+        return start(settings(prefix));
+    }
+
+    private CoordinatorApp start(Map<String, String> settings) throws InterruptedException {
+        CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(settings));
         app.start();
         Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
         return app;

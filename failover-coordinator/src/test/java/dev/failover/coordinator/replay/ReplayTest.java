@@ -1,0 +1,171 @@
+package dev.failover.coordinator.replay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.failover.coordinator.app.CoordinatorConfig;
+import dev.failover.coordinator.streams.CoordinatorTopology;
+import dev.failover.coordinator.streams.ShellSettings;
+import dev.failover.coordinator.streams.ShellStats;
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.GroupMode;
+import dev.failover.wire.Health;
+import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Role;
+import dev.failover.wire.RoleChange;
+import dev.failover.wire.WireSerdes;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replays of a "reality": the real topology run in a TopologyTestDriver with agents that beat every 200 ms, each beat
+ * received 1 to 15 ms after it was sent (seeded jitter) and punctuations on another phase than the replay's, where the
+ * primary dies; what it consumed and decided is written as a {@link Recording}, as {@code ctl record} writes one.
+ */
+class ReplayTest {
+
+    private static final ShellSettings.TopicNames TOPICS = ShellSettings.TopicNames.defaults();
+    private static final long T0 = Instant.parse("2026-12-04T10:00:00Z").toEpochMilli();
+    private static final long ALPHA_DIES = T0 + 4_000;
+    private static final long END = T0 + 9_000;
+
+    @Test
+    void aRecordedFailoverReplaysIdenticallyAndTheSameFileTwiceGivesTheSameDecisions(@TempDir Path dir)
+            throws Exception {
+        Recording reality = reality();
+        Path file = dir.resolve("incident.jsonl.gz");
+        reality.write(file);
+        Recording read = Recording.read(file);
+        assertEquals(reality.entries().size(), read.entries().size());
+
+        List<RoleChange> replayed = new Replayer(read, defaults(), null).run();
+        List<RoleChange> recorded = recorded(read);
+        assertEquals(List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER),
+                recorded.stream().map(RoleChange::getKind).toList(), "the reality: " + recorded);
+        assertEquals(List.of(), Comparison.differences(recorded, replayed, read.header().sinceMs(),
+                read.header().untilMs(), 100));
+        long largest = Comparison.largestTimeDifference(recorded, replayed, read.header().sinceMs(), read.header().untilMs());
+        assertTrue(largest <= 100, "replayed times within the receipt jitter and a punctuation: " + largest + " ms");
+        assertEquals(replayed, new Replayer(Recording.read(file), defaults(), null).run(), "deterministic");
+    }
+
+    @Test
+    void aLongerTimeoutMovesTheFailoverLaterAndAChangedDecisionIsADifference(@TempDir Path dir) throws Exception {
+        Recording reality = reality();
+        List<RoleChange> recorded = recorded(reality);
+        RoleChange failover = recorded.get(1);
+
+        List<RoleChange> later = new Replayer(reality, defaults(), 2000).run();
+        assertEquals(List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER), later.stream().map(RoleChange::getKind)
+                .toList(), later.toString());
+        long moved = later.get(1).getDecidedAtMs() - failover.getDecidedAtMs();
+        assertTrue(moved >= 900 && moved <= 1100, "a 2 s timeout convicts about 1 s later: " + moved + " ms");
+        assertTrue(later.get(1).getReason().contains("> timeout 2000 ms"), later.get(1).getReason());
+
+        List<RoleChange> never = new Replayer(reality, defaults(), 6000).run();
+        assertEquals(List.of(DecisionKind.ELECTION), never.stream().map(RoleChange::getKind).toList(),
+                "a 6 s timeout: the recording ends before alpha's silence is long enough");
+
+        List<RoleChange> edited = new ArrayList<>(recorded);
+        edited.set(1, RoleChange.newBuilder(failover).setReason("promoted beta: an operator asked").build());
+        List<String> differences = Comparison.differences(edited, new Replayer(reality, defaults(), null).run(),
+                reality.header().sinceMs(), reality.header().untilMs(), 100);
+        assertEquals(1, differences.size(), differences.toString());
+        assertTrue(differences.get(0).contains("an operator asked") && differences.get(0).contains("silent for"),
+                differences.get(0));
+    }
+
+    private static CoordinatorConfig defaults() {
+        return CoordinatorConfig.parse(Map.of(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, "replay:9092"));
+    }
+
+    private static List<RoleChange> recorded(Recording r) {
+        return r.entries().stream().filter(e -> e.kind().equals(Recording.ROLE_CHANGE))
+                .map(e -> WireSerdes.roleChange().deserialize(e.topic(), e.value())).toList();
+    }
+
+    /** alpha (100) and beta (10) beat from T0 + 100; alpha dies at ALPHA_DIES; recorded from T0 to END. */
+    private static Recording reality() {
+        Random jitter = new Random(42);
+        long[] clock = {T0 - 10_000}; // the coordinator runs before the agents start, as in production
+        List<Recording.Entry> entries = new ArrayList<>();
+        List<RoleChange> decided = new ArrayList<>();
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "reality");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        ShellSettings settings = new ShellSettings(TOPICS, 20, "reality-instance", defaults().policy(),
+                ShellSettings.BrakeSettings.defaults());
+        try (TopologyTestDriver driver = new TopologyTestDriver(CoordinatorTopology.build(settings, new ShellStats(),
+                java.util.function.UnaryOperator.identity(), () -> clock[0]), props, Instant.ofEpochMilli(clock[0]))) {
+            TestInputTopic<String, byte[]> beats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(),
+                    new ByteArraySerializer());
+            TestOutputTopic<String, byte[]> changes = driver.createOutputTopic(TOPICS.roleChanges(),
+                    new StringDeserializer(), new ByteArrayDeserializer());
+            // punctuations on a 7 ms phase against the replay's
+            advance(driver, clock, 10_007, changes, decided, entries);
+            long sequence = 0;
+            for (long sent = T0 + 100; sent <= END; sent += 200) {
+                for (String node : List.of("alpha", "beta")) {
+                    if (node.equals("alpha") && sent >= ALPHA_DIES) {
+                        continue;
+                    }
+                    long received = sent + 1 + jitter.nextInt(15);
+                    advance(driver, clock, received - clock[0], changes, decided, entries);
+                    RoleChange last = decided.isEmpty() ? null : decided.get(decided.size() - 1);
+                    Role role = last == null ? Role.STANDBY : last.getMembers().stream()
+                            .filter(m -> m.getNode().equals(node)).map(m -> m.getRole()).findFirst().orElse(Role.STANDBY);
+                    byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), Heartbeat.newBuilder()
+                            .setGroup("orders").setNode(node).setSequence(sequence++).setIncarnation(1).setSentAtMs(sent)
+                            .setHealth(Health.HEALTHY).setRole(role).setEpoch(last == null ? 0 : last.getEpoch())
+                            .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(node.equals("alpha") ? 100 : 10)
+                            .setHeartbeatIntervalMs(200).setLeaseMs(800).setFailureTimeoutMs(1000).build());
+                    beats.pipeInput("orders", value, sent);
+                    entries.add(new Recording.Entry(Recording.HEARTBEAT, TOPICS.heartbeats(), 0, entries.size(), sent,
+                            "orders", Map.of(), value, null));
+                    drain(changes, decided, entries);
+                }
+            }
+            advance(driver, clock, END - clock[0], changes, decided, entries);
+        }
+        return new Recording(new Recording.Header(Recording.FORMAT, "ReplayTest", END, T0 - 10_000, T0, END, "orders",
+                Map.of("heartbeats", TOPICS.heartbeats(), "role-changes", TOPICS.roleChanges()), "reality"), entries);
+    }
+
+    private static void advance(TopologyTestDriver driver, long[] clock, long ms, TestOutputTopic<String, byte[]> changes,
+                                List<RoleChange> decided, List<Recording.Entry> entries) {
+        for (long left = ms; left > 0; ) {
+            long step = Math.min(20, left);
+            clock[0] += step;
+            left -= step;
+            driver.advanceWallClockTime(Duration.ofMillis(step));
+            drain(changes, decided, entries);
+        }
+    }
+
+    private static void drain(TestOutputTopic<String, byte[]> changes, List<RoleChange> decided,
+                              List<Recording.Entry> entries) {
+        while (!changes.isEmpty()) {
+            var r = changes.readRecord();
+            RoleChange c = WireSerdes.roleChange().deserialize(TOPICS.roleChanges(), r.value());
+            decided.add(c);
+            entries.add(new Recording.Entry(Recording.ROLE_CHANGE, TOPICS.roleChanges(), 0, entries.size(),
+                    c.getDecidedAtMs(), "orders", Map.of(), r.value(), c.toString()));
+        }
+    }
+}
