@@ -66,15 +66,30 @@ final class CtlRecord extends CtlCommand.AnyGroup {
         List<Recording.Entry> entries = new ArrayList<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
         try (TopicReader reader = options.reader()) {
+            List<ConsumerRecord<String, byte[]>> markers = new ArrayList<>();
+            java.util.Set<Integer> groupPartitions = new java.util.HashSet<>();
             for (String[] source : new String[][] {{Recording.HEARTBEAT, Topics.HEARTBEATS},
                     {Recording.COMMAND, Topics.COMMANDS}, {Recording.ROLE_CHANGE, Topics.ROLE_CHANGES}}) {
                 var from = reader.offsetsAt(source[1], fromMs);
                 for (ConsumerRecord<String, byte[]> r : reader.readToEnd(source[1], from::get)) {
-                    if (r.timestamp() <= untilMs && r.key() != null && !r.key().startsWith("__")
-                            && (group == null || group.equals(r.key()))) {
+                    if (r.timestamp() > untilMs || r.key() == null) {
+                        continue;
+                    }
+                    if (source[0].equals(Recording.HEARTBEAT) && r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                        markers.add(r); // when the tasks deciding started: kept for the recorded group's partition
+                    } else if (!r.key().startsWith("__") && (group == null || group.equals(r.key()))) {
                         entries.add(entry(source[0], r));
                         counts.merge(source[0], 1, Integer::sum);
+                        if (source[0].equals(Recording.HEARTBEAT)) {
+                            groupPartitions.add(r.partition());
+                        }
                     }
+                }
+            }
+            for (ConsumerRecord<String, byte[]> m : markers) {
+                if (group == null || groupPartitions.contains(m.partition())) {
+                    entries.add(entry(Recording.FENCE, m));
+                    counts.merge(Recording.FENCE, 1, Integer::sum);
                 }
             }
             String changelog = applicationId + "-" + CoordinatorProcessor.STORE + "-changelog";
@@ -140,6 +155,7 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                 case Recording.HEARTBEAT -> WireSerdes.heartbeat().deserialize(r.topic(), r.value());
                 case Recording.COMMAND -> WireSerdes.command().deserialize(r.topic(), r.value());
                 case Recording.ROLE_CHANGE -> WireSerdes.roleChange().deserialize(r.topic(), r.value());
+                case Recording.FENCE -> WireSerdes.heartbeat().deserialize(r.topic(), r.value());
                 default -> WireSerdes.storedGroup().deserialize(r.topic(), r.value());
             };
             return value == null ? null : value.toString();

@@ -58,9 +58,15 @@ final class CtlReplay implements Callable<Integer> {
                     + "(the real coordinator read each beat a little after it was sent; default: ${DEFAULT-VALUE}).")
     Duration tolerance;
 
+    @Option(names = "--fence-lag", paramLabel = "DURATION", defaultValue = "100ms", converter = Durations.class,
+            description = "How long the replayed coordinator's fence markers take to come back (a commit and a fetch "
+                    + "in the real one; default: ${DEFAULT-VALUE}).")
+    Duration fenceLag;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        DemoCommand.quietenLogs(); // the replayed coordinator's decisions are printed below, once
         Recording recording;
         try {
             recording = Recording.read(file);
@@ -102,7 +108,7 @@ final class CtlReplay implements Callable<Integer> {
                         .anyMatch(e -> e.kind().equals(Recording.STORED_GROUP)) ? " from its stored state" : "",
                 Instant.ofEpochMilli(h.sinceMs()), Instant.ofEpochMilli(h.untilMs()), Instant.ofEpochMilli(h.fromMs()),
                 beats, sets.isEmpty() ? "defaults" : "defaults with " + sets);
-        List<RoleChange> replayed = new Replayer(recording, config, failureTimeout).run();
+        List<RoleChange> replayed = new Replayer(recording, config, failureTimeout, fenceLag.toMillis()).run();
         out.println("replayed decisions (time from the window's start):");
         print(out, replayed, h);
         if (!sets.isEmpty()) {

@@ -344,8 +344,11 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** The demo tells its own story; the coordinator's INFO lines would drown it (they are in the decisions). */
-    private static void quietenLogs() {
+    /** Only warnings of ours and errors of Kafka's: the command's own output tells the story (the demo, ctl replay). */
+    static void quietenLogs() {
         if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.getLogger("dev.failover").setLevel(ch.qos.logback.classic.Level.WARN);
+            context.getLogger("org.apache.kafka").setLevel(ch.qos.logback.classic.Level.ERROR);
             for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
                 if (logger.getName().startsWith("dev.failover")) {
                     logger.setLevel(ch.qos.logback.classic.Level.WARN);

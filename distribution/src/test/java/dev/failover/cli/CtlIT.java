@@ -59,6 +59,23 @@ class CtlIT extends BesideACoordinator {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /** A replay that elected, failed over and found the recorded decisions again. */
+    static final String IDENTICAL_FAILOVER = "(?s).*ELECTION.*FAILOVER.*\nidentical \\(\\d+ decisions; times within "
+            + "\\d+ ms of the recorded ones\\)\n";
+
+    /** {@code failover ctl replay ARGS}, in this JVM (no broker). */
+    static Run replay(String... args) {
+        List<String> all = new ArrayList<>(List.of("ctl", "replay"));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = FailoverCli.newCommandLine(all.toArray(String[]::new), Map.of());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(all.toArray(String[]::new));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
     /** The role of {@code node} in {@code group} according to {@code ctl status}. */
     private String role(String group, String node) {
         Run status = ctl("status", "--group", group);
@@ -109,24 +126,21 @@ class CtlIT extends BesideACoordinator {
             Run record = ctl("record", "--group", "orders", "--since", "10m", "--out", recording.toString());
             assertEquals(0, record.exit(), record.both());
             assertTrue(record.out().matches("(?s)recorded \\{heartbeat=\\d+, role-change=\\d+.*"), record.both());
-            CommandLine replayCli = FailoverCli.newCommandLine(new String[] {"ctl", "replay"}, Map.of());
-            StringWriter replayed = new StringWriter();
-            replayCli.setOut(new PrintWriter(replayed, true));
-            replayCli.setErr(new PrintWriter(replayed, true));
-            int replayExit = replayCli.execute("ctl", "replay", recording.toString());
-            System.out.println("ctl replay of the recorded failover:\n" + replayed);
-            assertEquals(0, replayExit, replayed.toString());
-            assertTrue(replayed.toString().matches("(?s).*ELECTION.*FAILOVER.*\nidentical \\(\\d+ decisions; times within "
-                    + "\\d+ ms of the recorded ones\\)\n"), replayed.toString());
-            StringWriter whatIf = new StringWriter();
-            replayCli.setOut(new PrintWriter(whatIf, true));
-            assertEquals(0, replayCli.execute("ctl", "replay", recording.toString(), "--set", "failure.timeout.ms=3000"),
-                    whatIf.toString());
-            String whatIfReplayed = whatIf.toString().substring(whatIf.toString().indexOf("replayed decisions"),
-                    whatIf.toString().indexOf("recorded decisions:"));
-            assertTrue(whatIf.toString().contains("what-if: not compared") && whatIfReplayed.contains("ELECTION")
+            Run replayed = replay(recording.toString());
+            System.out.println("ctl replay of the recorded failover:\n" + replayed.out());
+            assertEquals(0, replayed.exit(), replayed.both());
+            assertTrue(replayed.out().matches(IDENTICAL_FAILOVER), replayed.both());
+            Run whatIf = replay(recording.toString(), "--set", "failure.timeout.ms=3000");
+            assertEquals(0, whatIf.exit(), whatIf.both());
+            String whatIfReplayed = whatIf.out().substring(whatIf.out().indexOf("replayed decisions"),
+                    whatIf.out().indexOf("recorded decisions:"));
+            assertTrue(whatIf.out().contains("what-if: not compared") && whatIfReplayed.contains("ELECTION")
                     && !whatIfReplayed.contains("timeout 1000 ms"), "every beat says 3 s: a failover is later, or "
-                    + "past the file's end:\n" + whatIf);
+                    + "past the file's end:\n" + whatIf.both());
+            Run tooShort = replay(recording.toString(), "--set", "failure.timeout.ms=500");
+            assertEquals(2, tooShort.exit(), tooShort.both());
+            assertTrue(tooShort.err().contains("is below alpha's lease 800 ms + the safety margin 100 ms")
+                    || tooShort.err().contains("is below beta's lease 800 ms + the safety margin 100 ms"), tooShort.both());
 
             Run noSuchEpoch = ctl("why", "--group", "orders", "--epoch", "999");
             assertEquals(5, noSuchEpoch.exit(), noSuchEpoch.both());

@@ -114,6 +114,35 @@ class FaultInjectionIT {
     }
 
     /**
+     * The fault suite's failover on file: a SIGKILL of the primary, recorded with {@code ctl record} and replayed with
+     * {@code ctl replay} through the coordinator's own code: the same decisions. File and output are kept in
+     * {@code target/replay/} (the README's example comes from there).
+     */
+    @Test
+    void aRecordedFailoverReplaysIdentically() throws IOException {
+        Group g = activePassive("replayed");
+        Node primary = g.primary();
+        try (Window w = g.fault("SIGKILL primary, recorded and replayed", primary, Expect.TAKEOVER, takeoverBound())) {
+            primary.kill();
+            g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
+        }
+        g.quiet(Duration.ofSeconds(3));
+        Path out = Path.of("target", "replay");
+        Files.createDirectories(out);
+        Path file = out.resolve("replayed.jsonl.gz");
+        CtlIT.Run record = CtlIT.run(harness.broker.bootstrapServers(), "record", "--group", "replayed", "--since", "5m",
+                "--out", file.toString());
+        assertEquals(0, record.exit(), record.both());
+        CtlIT.Run replay = CtlIT.replay(file.toString());
+        Files.writeString(out.resolve("replayed.txt"), replay.out() + replay.err());
+        System.out.print("ctl replay of the fault suite's failover:\n" + replay.out());
+        assertEquals(0, replay.exit(), replay.both());
+        assertTrue(replay.out().matches(CtlIT.IDENTICAL_FAILOVER), replay.both());
+        g.retire();
+        assertClean(g);
+    }
+
+    /**
      * Fault 2, 3 + 2 trials: SIGSTOP of the primary (agent and, by our model, its service) for 0.4 s, less than the
      * timeout and within the lease margin: nothing may happen; then for 3 s, three timeouts: the standby takes over
      * and after SIGCONT the old primary's first act is its stand-down.

@@ -35,6 +35,11 @@ public record Recording(Header header, List<Entry> entries) {
     public static final String HEARTBEAT = "heartbeat";
     public static final String COMMAND = "command";
     public static final String ROLE_CHANGE = "role-change";
+    /**
+     * A coordinator's fence marker in the heartbeat partition recorded: it tells when the task that wrote it started
+     * watching, so a replay restarts its task then too.
+     */
+    public static final String FENCE = "fence";
     /** A group's stored record (its store's changelog) as it was when the recording starts: the replay's seed. */
     public static final String STORED_GROUP = "stored-group";
 

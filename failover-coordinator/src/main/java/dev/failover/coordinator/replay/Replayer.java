@@ -60,13 +60,30 @@ public final class Replayer {
     private final ShellSettings.BrakeSettings brake;
     private final long punctuationMs;
     private final Integer failureTimeoutMs;
+    private final long fenceLagMs;
     private long sim;
+    /** Marks the replay's own fence markers when it hands them back, after the modelled lag. */
+    static final String DELIVERED_HEADER = "failover.replay.delivered";
+    /** What a marker took from its write to its read-back on the machines we measured (a commit and a fetch). */
+    public static final long DEFAULT_FENCE_LAG_MS = 100;
+    /** The longest a beat is held back for the decision it reports (see {@link #run}). */
+    static final long CAUSALITY_WAIT_MS = 1000;
 
     /**
      * @param failureTimeoutMs null to replay as recorded; else the what-if timeout every heartbeat carries
      */
     public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
                     Integer failureTimeoutMs) {
+        this(recording, config, failureTimeoutMs, DEFAULT_FENCE_LAG_MS);
+    }
+
+    /**
+     * @param fenceLagMs how long the replay's own fence markers take to come back (the real ones are committed in a
+     *                   transaction and fetched: an election after a quiet time, and a conviction, wait for one)
+     */
+    public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
+                    Integer failureTimeoutMs, long fenceLagMs) {
+        this.fenceLagMs = fenceLagMs;
         this.recording = recording;
         Map<String, String> t = recording.header().topics();
         ShellSettings.TopicNames d = ShellSettings.TopicNames.defaults();
@@ -82,7 +99,6 @@ public final class Replayer {
     /** The decisions the coordinator makes on the recorded input, in the order it makes them. */
     public List<RoleChange> run() {
         Recording.Header h = recording.header();
-        sim = h.fromMs();
         Map<String, StoredGroup> seeds = new HashMap<>();
         List<Recording.Entry> inputs = new ArrayList<>();
         for (Recording.Entry e : recording.entries()) {
@@ -93,36 +109,47 @@ public final class Replayer {
                 inputs.add(e);
             }
         }
-        // received in timestamp order; within a partition never before an earlier offset (read in offset order)
+        // received in timestamp order; within a partition never before an earlier offset (read in offset order); and
+        // a record that reached an idle task (one writing no fence markers) no earlier than its first marker after it
+        java.util.TreeSet<Long> markers = markerTimes(recording);
         Map<String, Long> lastReceipt = new HashMap<>();
         List<long[]> order = new ArrayList<>(); // receipt time, index
         for (int i = 0; i < inputs.size(); i++) {
             Recording.Entry e = inputs.get(i);
             String tp = e.topic() + "-" + e.partition();
             long at = Math.max(Math.max(e.timestampMs(), h.fromMs()), lastReceipt.getOrDefault(tp, Long.MIN_VALUE));
+            at = Math.max(at, busyFrom(markers, e.timestampMs()));
             lastReceipt.put(tp, at);
             order.add(new long[] {at, i});
         }
         order.sort(Comparator.<long[]>comparingLong(o -> o[0]).thenComparingLong(o -> o[1]));
 
-        ShellSettings settings = new ShellSettings(topics, punctuationMs, "replay", policy,
-                brake, ShellSettings.Guards.none(), 0);
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, h.applicationId() == null || h.applicationId().isBlank()
-                ? "failover-replay" : h.applicationId());
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "replay:9092");
+        java.util.Deque<Long> starts = new java.util.ArrayDeque<>(taskStarts(recording));
+        while (!starts.isEmpty() && starts.peekFirst() <= h.fromMs()) {
+            starts.removeFirst();
+        }
         List<RoleChange> decided = new ArrayList<>();
-        try (TopologyTestDriver driver = new TopologyTestDriver(CoordinatorTopology.build(settings, new ShellStats(),
-                p -> seeded(p, seeds), () -> sim), props, Instant.ofEpochMilli(h.fromMs()))) {
-            TestInputTopic<String, byte[]> beats = driver.createInputTopic(topics.heartbeats(), new StringSerializer(),
-                    new ByteArraySerializer());
-            TestInputTopic<String, byte[]> commands = driver.createInputTopic(topics.commands(), new StringSerializer(),
-                    new ByteArraySerializer());
-            TestOutputTopic<String, byte[]> changes = driver.createOutputTopic(topics.roleChanges(),
-                    new StringDeserializer(), new ByteArrayDeserializer());
+        Map<String, Long> seededEpochs = new HashMap<>();
+        seeds.forEach((group, stored) -> seededEpochs.put(group, stored.getEpoch()));
+        sim = h.fromMs();
+        Task task = new Task(sim, seeds);
+        try {
             for (long[] o : order) {
-                advance(driver, o[0], changes, decided);
+                task = restartsUpTo(task, starts, o[0], decided);
+                task.advance(o[0], decided);
                 Recording.Entry e = inputs.get((int) o[1]);
+                // Causality: an agent reports an epoch only after the coordinator decided it. A recorded beat that
+                // reports an epoch the replay has not decided yet (the replay is a little behind reality) waits for
+                // that decision, for at most CAUSALITY_WAIT_MS; otherwise the replay would read it as an agent ahead
+                // of its coordinator and decide past it.
+                long reported = failureTimeoutMs == null ? reportedEpoch(e) : -1;
+                if (reported > 0) {
+                    long until = sim + CAUSALITY_WAIT_MS;
+                    while (reported > decidedEpoch(e.key(), decided, seededEpochs) && sim < until) {
+                        task = restartsUpTo(task, starts, sim + punctuationMs, decided);
+                        task.advance(sim + punctuationMs, decided);
+                    }
+                }
                 RecordHeaders headers = new RecordHeaders();
                 byte[] value = e.value();
                 if (e.kind().equals(Recording.HEARTBEAT) && failureTimeoutMs != null && value != null) {
@@ -130,33 +157,205 @@ public final class Replayer {
                 } else {
                     e.headers().forEach(headers::add);
                 }
-                (e.kind().equals(Recording.HEARTBEAT) ? beats : commands).pipeInput(new TestRecord<>(e.key(), value,
-                        headers, Instant.ofEpochMilli(e.timestampMs())));
-                drain(changes, decided);
+                (e.kind().equals(Recording.HEARTBEAT) ? task.beats : task.commands).pipeInput(new TestRecord<>(e.key(),
+                        value, headers, Instant.ofEpochMilli(e.timestampMs())));
+                task.collectMarkers();
+                task.drain(decided);
             }
-            advance(driver, h.untilMs(), changes, decided);
+            task = restartsUpTo(task, starts, h.untilMs(), decided);
+            task.advance(h.untilMs(), decided);
+        } finally {
+            task.driver.close();
         }
         return decided;
     }
 
-    /** Moves the simulated clock to {@code t} in punctuation steps, collecting what is decided on the way. */
-    private void advance(TopologyTestDriver driver, long t, TestOutputTopic<String, byte[]> changes,
-                         List<RoleChange> decided) {
-        while (sim < t) {
-            long step = Math.min(punctuationMs, t - sim);
-            sim += step;
-            driver.advanceWallClockTime(Duration.ofMillis(step));
-            drain(changes, decided);
+    /**
+     * The task restarts recorded before {@code t}: at each, the replay's task is closed and a new one starts then
+     * from the store the old one left (its liveness forgotten, as a real restart forgets it).
+     */
+    private Task restartsUpTo(Task task, java.util.Deque<Long> starts, long t, List<RoleChange> decided) {
+        while (!starts.isEmpty() && starts.peekFirst() <= t) {
+            long at = starts.removeFirst();
+            task.advance(at, decided);
+            Map<String, StoredGroup> stored = new HashMap<>();
+            KeyValueStore<String, StoredGroup> store = task.driver.getKeyValueStore(CoordinatorProcessor.STORE);
+            try (var all = store.all()) {
+                all.forEachRemaining(kv -> stored.put(kv.key, kv.value));
+            }
+            task.driver.close();
+            task = new Task(at, stored);
+        }
+        return task;
+    }
+
+    /**
+     * A task that holds a group writes a fence marker at least every {@link CoordinatorProcessor#MARKER_KEEPALIVE_MS};
+     * an idle one writes none. So a record sent when no marker had been written for longer than that (plus slack) went
+     * to an idle task, which processed it no earlier than one punctuation before its next marker (measured: the first
+     * beats of a new group were read about 700 ms after they were sent, a fetch of a partition nobody wrote to).
+     * Long.MIN_VALUE when the markers say nothing (none recorded, or the task was busy).
+     */
+    private long busyFrom(java.util.TreeSet<Long> markers, long sentMs) {
+        if (markers.isEmpty()) {
+            return Long.MIN_VALUE;
+        }
+        Long before = markers.floor(sentMs);
+        if (before != null && sentMs - before <= CoordinatorProcessor.MARKER_KEEPALIVE_MS + 500) {
+            return Long.MIN_VALUE;
+        }
+        Long next = markers.ceiling(sentMs);
+        return next == null ? Long.MIN_VALUE : next - punctuationMs;
+    }
+
+    /** The wall-clock times of the recorded fence markers, for a recording of one heartbeat partition; else none. */
+    private static java.util.TreeSet<Long> markerTimes(Recording recording) {
+        java.util.TreeSet<Long> times = new java.util.TreeSet<>();
+        Integer partition = onePartition(recording);
+        for (Recording.Entry e : recording.entries()) {
+            if (partition != null && e.kind().equals(Recording.FENCE) && e.partition() == partition) {
+                times.add(e.timestampMs());
+            }
+        }
+        return times;
+    }
+
+    /** The one heartbeat partition the recording's heartbeats are in, or null (none, or several: several tasks). */
+    private static Integer onePartition(Recording recording) {
+        java.util.Set<Integer> partitions = new java.util.HashSet<>();
+        for (Recording.Entry e : recording.entries()) {
+            if (e.kind().equals(Recording.HEARTBEAT)) {
+                partitions.add(e.partition());
+            }
+        }
+        return partitions.size() == 1 ? partitions.iterator().next() : null;
+    }
+
+    /**
+     * When (wall clock) the tasks that wrote the recorded fence markers started watching: a marker carries its task's
+     * start ({@code incarnation}) and its send time on the task's monotonic clock, and its record timestamp on the wall
+     * clock. Only for a recording of one heartbeat partition (one task); otherwise none are taken into account.
+     */
+    static List<Long> taskStarts(Recording recording) {
+        Integer partition = onePartition(recording);
+        if (partition == null) {
+            return List.of();
+        }
+        java.util.TreeMap<String, Long> starts = new java.util.TreeMap<>(); // instance/incarnation -> wall start
+        for (Recording.Entry e : recording.entries()) {
+            if (!e.kind().equals(Recording.FENCE) || e.value() == null || e.partition() != partition) {
+                continue;
+            }
+            try {
+                Heartbeat marker = WireSerdes.heartbeat().deserialize(e.topic(), e.value());
+                if (marker != null) {
+                    starts.putIfAbsent(marker.getNode() + "/" + marker.getIncarnation(),
+                            e.timestampMs() - (marker.getSentAtMs() - marker.getIncarnation()));
+                }
+            } catch (RuntimeException malformed) {
+                // not a marker of ours
+            }
+        }
+        return starts.values().stream().sorted().distinct().toList();
+    }
+
+    /** One incarnation of the replay's task: a driver started at a simulated time, with its topics. */
+    private final class Task {
+        final TopologyTestDriver driver;
+        final TestInputTopic<String, byte[]> beats;
+        final TestInputTopic<String, byte[]> commands;
+        final TestOutputTopic<String, byte[]> changes;
+        /** What the topology wrote to the heartbeat topic: its fence markers, handed back after the lag. */
+        final TestOutputTopic<String, byte[]> written;
+        final java.util.ArrayDeque<TestRecord<String, byte[]>> held = new java.util.ArrayDeque<>();
+        final java.util.ArrayDeque<Long> heldUntil = new java.util.ArrayDeque<>();
+
+        Task(long startMs, Map<String, StoredGroup> seeds) {
+            sim = startMs;
+            ShellSettings settings = new ShellSettings(topics, punctuationMs, "replay", policy, brake,
+                    ShellSettings.Guards.none(), 0);
+            Properties props = new Properties();
+            String app = recording.header().applicationId();
+            props.put(StreamsConfig.APPLICATION_ID_CONFIG, app == null || app.isBlank() ? "failover-replay" : app);
+            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "replay:9092");
+            driver = new TopologyTestDriver(CoordinatorTopology.build(settings, new ShellStats(), p -> seeded(p, seeds),
+                    () -> sim), props, Instant.ofEpochMilli(startMs));
+            beats = driver.createInputTopic(topics.heartbeats(), new StringSerializer(), new ByteArraySerializer());
+            commands = driver.createInputTopic(topics.commands(), new StringSerializer(), new ByteArraySerializer());
+            changes = driver.createOutputTopic(topics.roleChanges(), new StringDeserializer(),
+                    new ByteArrayDeserializer());
+            written = driver.createOutputTopic(topics.heartbeats(), new StringDeserializer(),
+                    new ByteArrayDeserializer());
+        }
+
+        /** The markers the task wrote since last asked, due back after the lag. */
+        void collectMarkers() {
+            while (!written.isEmpty()) {
+                TestRecord<String, byte[]> r = written.readRecord();
+                if (r.key() != null && r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                    held.add(r);
+                    heldUntil.add(sim + fenceLagMs);
+                }
+            }
+        }
+
+        /** Hands back the markers due by now (the driver's own immediate loop-back is dropped by {@link #seeded}). */
+        void deliverMarkers(List<RoleChange> decided) {
+            while (!held.isEmpty() && heldUntil.peekFirst() <= sim) {
+                heldUntil.removeFirst();
+                TestRecord<String, byte[]> r = held.removeFirst();
+                RecordHeaders headers = new RecordHeaders(r.headers().toArray());
+                headers.add(DELIVERED_HEADER, new byte[0]);
+                beats.pipeInput(new TestRecord<>(r.key(), r.value(), headers, r.timestamp()));
+                collectMarkers();
+                drain(decided);
+            }
+        }
+
+        /** Moves the simulated clock to {@code t} in punctuation steps, collecting what is decided on the way. */
+        void advance(long t, List<RoleChange> decided) {
+            while (sim < t) {
+                long step = Math.min(punctuationMs, t - sim);
+                sim += step;
+                driver.advanceWallClockTime(Duration.ofMillis(step));
+                collectMarkers();
+                drain(decided);
+                deliverMarkers(decided);
+            }
+        }
+
+        void drain(List<RoleChange> decided) {
+            while (!changes.isEmpty()) {
+                TestRecord<String, byte[]> r = changes.readRecord();
+                if (r.value() != null) {
+                    decided.add(WireSerdes.roleChange().deserialize(topics.roleChanges(), r.value()));
+                }
+            }
         }
     }
 
-    private void drain(TestOutputTopic<String, byte[]> changes, List<RoleChange> decided) {
-        while (!changes.isEmpty()) {
-            TestRecord<String, byte[]> r = changes.readRecord();
-            if (r.value() != null) {
-                decided.add(WireSerdes.roleChange().deserialize(topics.roleChanges(), r.value()));
+    /** The epoch a recorded heartbeat reports, or -1 (not a heartbeat, or not one that decodes). */
+    private static long reportedEpoch(Recording.Entry e) {
+        if (!e.kind().equals(Recording.HEARTBEAT) || e.value() == null) {
+            return -1;
+        }
+        try {
+            Heartbeat beat = WireSerdes.heartbeat().deserialize(e.topic(), e.value());
+            return beat == null ? -1 : beat.getEpoch();
+        } catch (RuntimeException malformed) {
+            return -1;
+        }
+    }
+
+    /** The highest epoch of {@code group} decided so far in the replay, or stored at its start. */
+    private static long decidedEpoch(String group, List<RoleChange> decided, Map<String, Long> seeded) {
+        long epoch = seeded.getOrDefault(group, 0L);
+        for (int i = decided.size() - 1; i >= 0; i--) {
+            if (decided.get(i).getGroup().equals(group)) {
+                return Math.max(epoch, decided.get(i).getEpoch());
             }
         }
+        return epoch;
     }
 
     /** The beat as an obedient agent at the what-if timeout would have sent it. */
@@ -198,6 +397,10 @@ public final class Replayer {
 
             @Override
             public void process(Record<String, byte[]> record) {
+                if (record.key() != null && record.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)
+                        && record.headers().lastHeader(DELIVERED_HEADER) == null) {
+                    return; // the driver's immediate loop-back of a marker: the replay hands it back after the lag
+                }
                 p.process(record);
             }
 
