@@ -74,7 +74,11 @@ final class CtlReplay implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "cannot replay " + file + ": "
                     + e.getMessage());
         }
-        Map<String, String> settings = new LinkedHashMap<>(sets);
+        // the settings the recorded coordinator decided with (the header on its role changes), then --set's
+        Map<String, String> settings = recordedSettings(recording);
+        String source = settings.isEmpty() ? "defaults (the recording names none)" : "as recorded (" + String.join(";",
+                settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()) + ")";
+        settings.putAll(sets);
         Integer failureTimeout = null;
         if (settings.containsKey(FAILURE_TIMEOUT)) {
             failureTimeout = failureTimeout(settings.remove(FAILURE_TIMEOUT));
@@ -85,7 +89,7 @@ final class CtlReplay implements Callable<Integer> {
         try {
             config = CoordinatorConfig.parse(settings);
         } catch (ConfigException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--set: " + e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), "the settings (as recorded, then --set): " + e.getMessage());
         }
         if (failureTimeout != null) {
             checkAgainstLeases(recording, failureTimeout, config.policy().minMarginMs());
@@ -107,7 +111,7 @@ final class CtlReplay implements Callable<Integer> {
                 h.group() == null ? "every group" : "group " + h.group(), recording.entries().stream()
                         .anyMatch(e -> e.kind().equals(Recording.STORED_GROUP)) ? " from its stored state" : "",
                 Instant.ofEpochMilli(h.sinceMs()), Instant.ofEpochMilli(h.untilMs()), Instant.ofEpochMilli(h.fromMs()),
-                beats, sets.isEmpty() ? "defaults" : "defaults with " + sets);
+                beats, source + (sets.isEmpty() ? "" : " with " + sets));
         List<RoleChange> replayed = new Replayer(recording, config, failureTimeout, fenceLag.toMillis()).run();
         out.println("replayed decisions (time from the window's start):");
         print(out, replayed, h);
@@ -130,6 +134,25 @@ final class CtlReplay implements Callable<Integer> {
         out.printf("differs from the recording (%d recorded decisions in the window):%n", inWindow);
         differences.forEach(d -> out.println("  " + d));
         return DIFFERS;
+    }
+
+    /** The newest recorded role change's {@code failover.settings} header as keys and values; empty when none has it. */
+    static Map<String, String> recordedSettings(Recording recording) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (Recording.Entry e : recording.entries()) {
+            byte[] header = e.kind().equals(Recording.ROLE_CHANGE)
+                    ? e.headers().get(dev.failover.coordinator.streams.ShellSettings.SETTINGS_HEADER) : null;
+            if (header != null) {
+                settings.clear();
+                for (String pair : new String(header, java.nio.charset.StandardCharsets.UTF_8).split(";")) {
+                    int eq = pair.indexOf('=');
+                    if (eq > 0) {
+                        settings.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+                    }
+                }
+            }
+        }
+        return settings;
     }
 
     private static void print(PrintWriter out, List<RoleChange> decisions, Recording.Header h) {

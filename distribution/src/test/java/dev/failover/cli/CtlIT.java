@@ -130,6 +130,8 @@ class CtlIT extends BesideACoordinator {
             System.out.println("ctl replay of the recorded failover:\n" + replayed.out());
             assertEquals(0, replayed.exit(), replayed.both());
             assertTrue(replayed.out().matches(IDENTICAL_FAILOVER), replayed.both());
+            assertTrue(replayed.out().contains("settings: as recorded (rise=2;fall="), "the coordinator's settings, "
+                    + "from the header on its role changes: " + replayed.both());
             Run whatIf = replay(recording.toString(), "--set", "failure.timeout.ms=3000");
             assertEquals(0, whatIf.exit(), whatIf.both());
             String whatIfReplayed = whatIf.out().substring(whatIf.out().indexOf("replayed decisions"),

@@ -130,6 +130,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      */
     private long busySinceMs;
 
+    /** {@link ShellSettings#decisionSettings()}, as the header every role change carries. */
+    private final byte[] decisionSettings;
+
     public CoordinatorProcessor(ShellSettings settings, ShellStats stats) {
         this(settings, stats, () -> System.nanoTime() / 1_000_000);
     }
@@ -144,6 +147,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                          CommitPacer pacer) {
         this.pacer = pacer;
         this.settings = settings;
+        this.decisionSettings = settings.decisionSettings().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.decider = new Decider(settings.policy());
         this.stats = stats;
         this.monotonicMs = monotonicMs;
@@ -679,8 +683,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         RoleChange published = Evidence.roleChange(change, view, now);
         byte[] value = WireSerdes.roleChange().serialize(settings.topics().roleChanges(), published);
-        context.forward(new Record<>(view.record().group(), value, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE,
-                view.record().group(), value)), ROLE_CHANGES_SINK);
+        org.apache.kafka.common.header.Headers headers = signed(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE,
+                view.record().group(), value);
+        headers.add(ShellSettings.SETTINGS_HEADER, decisionSettings);
+        context.forward(new Record<>(view.record().group(), value, now.wallMs(), headers), ROLE_CHANGES_SINK);
         commit(now.monoMs()); // a decision is visible (read_committed) only once committed: at once
         GroupRecord before = records.get(view.record().group());
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));

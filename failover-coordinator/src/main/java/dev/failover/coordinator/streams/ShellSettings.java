@@ -56,6 +56,23 @@ public record ShellSettings(TopicNames topics, long punctuationIntervalMs, Strin
         }
     }
 
+    /** The header on every role change that says which decision settings made it (for {@code ctl replay}). */
+    public static final String SETTINGS_HEADER = "failover.settings";
+
+    /**
+     * The settings a decision depends on, as the coordinator's own keys ({@code rise=2;fall=3;...}): what
+     * {@code ctl replay} runs a recording with. Unsigned, and only read by the replay.
+     */
+    public String decisionSettings() {
+        Policy p = policy();
+        return "rise=" + p.rise() + ";fall=" + p.fall() + ";min.margin.ms=" + p.minMarginMs()
+                + ";failback=" + p.failback().name().toLowerCase(java.util.Locale.ROOT)
+                + ";failback.after.ms=" + p.failbackAfterMs() + ";min.active=" + p.minActive()
+                + ";max.members.per.group=" + p.maxMembers() + ";member.retention.ms=" + p.memberRetentionMs()
+                + ";brake.max.share=" + brake().maxShare() + ";brake.min.failovers=" + brake().minFailovers()
+                + ";brake.window.ms=" + brake().windowMs() + ";punctuation.interval.ms=" + punctuationIntervalMs();
+    }
+
     public record TopicNames(String heartbeats, String roleChanges, String state, String commands, String deadLetters) {
         public static TopicNames defaults() {
             return new TopicNames(Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.COMMANDS,

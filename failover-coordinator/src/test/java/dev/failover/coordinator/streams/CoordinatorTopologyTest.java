@@ -101,6 +101,24 @@ class CoordinatorTopologyTest {
     private Map<String, dev.failover.wire.sign.HeartbeatMac> agentKeys = Map.of();
 
     @Test
+    void everyRoleChangeSaysWhichDecisionSettingsMadeItSoThatAReplayUsesThem() {
+        for (long end = now() + 1_400; now() < end; ) {
+            tick(20);
+            if (now() % 200 == 0) { // not drained: the role change is read below with its headers
+                beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, 0);
+                beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, 0);
+            }
+        }
+        TestRecord<String, byte[]> election = roleChanges.readRecord();
+        assertEquals(DecisionKind.ELECTION, WireSerdes.roleChange().deserialize(TOPICS.roleChanges(), election.value())
+                .getKind());
+        assertEquals("rise=2;fall=2;min.margin.ms=100;failback=sticky;failback.after.ms=30000;min.active=1;"
+                + "max.members.per.group=64;member.retention.ms=604800000;brake.max.share=0.5;brake.min.failovers=3;"
+                + "brake.window.ms=10000;punctuation.interval.ms=20", new String(election.headers()
+                .lastHeader(ShellSettings.SETTINGS_HEADER).value(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void theStatusPageAsksTheTaskHoldingAGroupAndItAnswersOnItsOwnThreadWithTheLiveView() {
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
