@@ -53,7 +53,7 @@ final class CtlReplay implements Callable<Integer> {
             + "failure timeout. Repeatable."})
     Map<String, String> sets = new LinkedHashMap<>();
 
-    @Option(names = "--time-tolerance", paramLabel = "DURATION", defaultValue = "500ms", converter = Durations.class,
+    @Option(names = "--time-tolerance", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
             description = "How far a replayed decision's time may be from the recorded one's and still be the same "
                     + "(the real coordinator read each beat a little after it was sent; default: ${DEFAULT-VALUE}).")
     Duration tolerance;
