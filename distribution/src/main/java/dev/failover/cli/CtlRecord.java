@@ -56,7 +56,7 @@ final class CtlRecord extends CtlCommand.AnyGroup {
     @Override
     public Integer call() throws IOException {
         long now = options.clock.millis();
-        long untilMs = until == null ? now : untilMs(until, now);
+        long untilMs = until == null ? now : Math.min(now, untilMs(until, now)); // nothing is recorded after now
         long sinceMs = now - since.toMillis();
         long fromMs = sinceMs - warmUp.toMillis();
         if (sinceMs >= untilMs) {
@@ -71,6 +71,11 @@ final class CtlRecord extends CtlCommand.AnyGroup {
             for (String[] source : new String[][] {{Recording.HEARTBEAT, Topics.HEARTBEATS},
                     {Recording.COMMAND, Topics.COMMANDS}, {Recording.ROLE_CHANGE, Topics.ROLE_CHANGES}}) {
                 var from = reader.offsetsAt(source[1], fromMs);
+                if (group != null) { // only the group's partition (where its coordinator reads and writes it)
+                    int partition = CoordinatorProcessor.partitionOf(group, from.size());
+                    var ends = reader.endOffsets(source[1]);
+                    from.replaceAll((tp, offset) -> tp.partition() == partition ? offset : ends.get(tp));
+                }
                 for (ConsumerRecord<String, byte[]> r : reader.readToEnd(source[1], from::get)) {
                     if (r.timestamp() > untilMs || r.key() == null) {
                         continue;
@@ -95,7 +100,10 @@ final class CtlRecord extends CtlCommand.AnyGroup {
             String changelog = applicationId + "-" + CoordinatorProcessor.STORE + "-changelog";
             Map<String, ConsumerRecord<String, byte[]>> stored = new HashMap<>();
             try {
-                for (ConsumerRecord<String, byte[]> r : reader.readToEnd(changelog, p -> null)) {
+                var ends = reader.endOffsets(changelog);
+                int partition = group == null ? -1 : CoordinatorProcessor.partitionOf(group, ends.size());
+                for (ConsumerRecord<String, byte[]> r : reader.readToEnd(changelog,
+                        tp -> partition < 0 || tp.partition() == partition ? null : ends.get(tp))) {
                     if (r.timestamp() < fromMs && r.key() != null && (group == null || group.equals(r.key()))) {
                         stored.put(r.key(), r); // the newest before the start wins
                     }

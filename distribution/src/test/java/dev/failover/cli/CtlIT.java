@@ -126,7 +126,7 @@ class CtlIT extends BesideACoordinator {
             Run record = ctl("record", "--group", "orders", "--since", "10m", "--out", recording.toString());
             assertEquals(0, record.exit(), record.both());
             assertTrue(record.out().matches("(?s)recorded \\{heartbeat=\\d+, role-change=\\d+.*"), record.both());
-            Run replayed = replay(recording.toString());
+            Run replayed = replay(recording.toString(), "--time-tolerance", "1s");
             System.out.println("ctl replay of the recorded failover:\n" + replayed.out());
             assertEquals(0, replayed.exit(), replayed.both());
             assertTrue(replayed.out().matches(IDENTICAL_FAILOVER), replayed.both());

@@ -133,7 +133,7 @@ class FaultInjectionIT {
         CtlIT.Run record = CtlIT.run(harness.broker.bootstrapServers(), "record", "--group", "replayed", "--since", "5m",
                 "--out", file.toString());
         assertEquals(0, record.exit(), record.both());
-        CtlIT.Run replay = CtlIT.replay(file.toString());
+        CtlIT.Run replay = CtlIT.replay(file.toString(), "--time-tolerance", "1s");
         Files.writeString(out.resolve("replayed.txt"), replay.out() + replay.err());
         System.out.print("ctl replay of the fault suite's failover:\n" + replay.out());
         assertEquals(0, replay.exit(), replay.both());

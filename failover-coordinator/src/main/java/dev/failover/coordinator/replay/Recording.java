@@ -24,8 +24,8 @@ import java.util.zip.GZIPOutputStream;
  * An incident on file, as {@code failover ctl record} writes it and {@code failover ctl replay} reads it: JSON lines
  * (gzip when the name ends in {@code .gz}). The first line is the {@link Header}; each further line one Kafka record
  * ({@link Entry}) with its topic, partition, offset, timestamp, key, headers and value's exact bytes (base64: a
- * replay feeds these bytes, so authentication codes and malformed records behave as they did), plus the value decoded
- * as JSON for people and {@code jq} (ignored when read back).
+ * replay feeds these bytes, so malformed records behave as they did), plus the value decoded as JSON for people and
+ * {@code jq} (ignored when read back).
  */
 public record Recording(Header header, List<Entry> entries) {
 
@@ -61,6 +61,8 @@ public record Recording(Header header, List<Entry> entries) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The longest window a recording may span (a replay steps through it in punctuations). */
+    static final long MAX_SPAN_MS = 7L * 24 * 3600 * 1000;
 
     public void write(Path file) throws IOException {
         try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(file.toString().endsWith(".gz")
@@ -120,6 +122,11 @@ public record Recording(Header header, List<Entry> entries) {
                         topics, h.path("applicationId").asText());
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IOException(file + " line 1 is not JSON: " + e.getOriginalMessage());
+            }
+            if (!(header.fromMs() > 0 && header.fromMs() <= header.sinceMs() && header.sinceMs() < header.untilMs()
+                    && header.untilMs() - header.fromMs() <= MAX_SPAN_MS)) {
+                throw new IOException(file + " line 1: its window is not a recording's (fromMs <= sinceMs < untilMs, "
+                        + "at most 7 days): " + first);
             }
             List<Entry> entries = new ArrayList<>();
             int line = 1;

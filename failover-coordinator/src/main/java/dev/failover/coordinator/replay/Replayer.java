@@ -40,12 +40,15 @@ import org.apache.kafka.streams.test.TestRecord;
  * decisions. Both of the processor's clocks (monotonic and wall) are the simulated one, set to the recording's wall
  * time, so decisions carry the recorded frame's times.
  *
- * <p>What is modelled: each heartbeat and command is received at its record timestamp (its producer's send time; the
- * real coordinator read it a few milliseconds later, so replayed decisions may come that much earlier), in offset
- * order; time advances in punctuation steps between them; the coordinator's own fence markers come back at once (the
- * real ones after a commit). The recorded fence markers of the real instance are not fed (another instance's: the
- * processor ignores them). The store starts from the recorded {@code stored-group} entries (its changelog before the
- * recording's start), else empty; liveness starts empty, as after a restart, which is what the warm-up is for.
+ * <p>What is modelled: each heartbeat and command is received at its record timestamp (its producer's send time, on
+ * the sender's clock), in offset order, but no earlier than an idle task would have read it ({@link #busyFrom}); time
+ * advances in punctuation steps between them; the replay's own fence markers come back after {@code fenceLagMs}; a
+ * beat that reports an epoch not yet decided waits for it (causality). The recorded fence markers are not fed (another
+ * instance's) but tell when the deciding task started and stopped ({@link #acceptedMarkers}): the replay's task
+ * restarts then. The store starts from the recorded {@code stored-group} entries (its changelog before the recording's
+ * start), else empty; liveness starts empty, as after a restart, which is what the warm-up is for. Not modelled:
+ * authentication (heartbeat keys, operator signatures: every record is taken as authentic), and, for a recording of
+ * several partitions, one task per partition (one task decides them all, so the brake counts every group together).
  *
  * <p>A what-if ({@code failureTimeoutMs}): every heartbeat says that timeout, and reports the role and epoch an
  * obedient agent would report after the replay's own decisions (the recorded agents obeyed the recorded ones);
@@ -61,6 +64,8 @@ public final class Replayer {
     private final long punctuationMs;
     private final Integer failureTimeoutMs;
     private final long fenceLagMs;
+    /** A what-if (any setting changed): beats report what an obedient agent would, and are not held for causality. */
+    private final boolean whatIf;
     private long sim;
     /** Marks the replay's own fence markers when it hands them back, after the modelled lag. */
     static final String DELIVERED_HEADER = "failover.replay.delivered";
@@ -83,6 +88,13 @@ public final class Replayer {
      */
     public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
                     Integer failureTimeoutMs, long fenceLagMs) {
+        this(recording, config, failureTimeoutMs, fenceLagMs, failureTimeoutMs != null);
+    }
+
+    /** @param whatIf whether settings were changed (then beats are made obedient to the replay's own decisions) */
+    public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
+                    Integer failureTimeoutMs, long fenceLagMs, boolean whatIf) {
+        this.whatIf = whatIf;
         this.fenceLagMs = fenceLagMs;
         this.recording = recording;
         Map<String, String> t = recording.header().topics();
@@ -96,6 +108,17 @@ public final class Replayer {
         this.failureTimeoutMs = failureTimeoutMs;
     }
 
+    /** A task's life as its recorded fence markers show it: when it started watching, and its last marker. */
+    record Incarnation(long startMs, long lastMarkerMs) {
+    }
+
+    /** A record held back until the epoch it reports is decided in the replay, or its deadline. */
+    private record Deferred(Recording.Entry entry, long epoch, long deadlineMs) {
+    }
+
+    private final List<Deferred> deferred = new ArrayList<>();
+    private final Map<String, Long> seededEpochs = new HashMap<>();
+
     /** The decisions the coordinator makes on the recorded input, in the order it makes them. */
     public List<RoleChange> run() {
         Recording.Header h = recording.header();
@@ -103,7 +126,11 @@ public final class Replayer {
         List<Recording.Entry> inputs = new ArrayList<>();
         for (Recording.Entry e : recording.entries()) {
             if (e.kind().equals(Recording.STORED_GROUP) && e.value() != null) {
-                seeds.put(e.key(), WireSerdes.storedGroup().deserialize(e.topic(), e.value()));
+                try {
+                    seeds.put(e.key(), WireSerdes.storedGroup().deserialize(e.topic(), e.value()));
+                } catch (RuntimeException malformed) {
+                    skipped++;
+                }
             } else if ((e.kind().equals(Recording.HEARTBEAT) || e.kind().equals(Recording.COMMAND))
                     && (e.key() == null || !e.key().startsWith("__"))) { // not the recorded instance's fence markers
                 inputs.add(e);
@@ -111,7 +138,7 @@ public final class Replayer {
         }
         // received in timestamp order; within a partition never before an earlier offset (read in offset order); and
         // a record that reached an idle task (one writing no fence markers) no earlier than its first marker after it
-        java.util.TreeSet<Long> markers = markerTimes(recording);
+        java.util.TreeMap<Long, Long> markers = markerTimes(recording);
         Map<String, Long> lastReceipt = new HashMap<>();
         List<long[]> order = new ArrayList<>(); // receipt time, index
         for (int i = 0; i < inputs.size(); i++) {
@@ -124,98 +151,127 @@ public final class Replayer {
         }
         order.sort(Comparator.<long[]>comparingLong(o -> o[0]).thenComparingLong(o -> o[1]));
 
-        java.util.Deque<Long> starts = new java.util.ArrayDeque<>(taskStarts(recording));
-        while (!starts.isEmpty() && starts.peekFirst() <= h.fromMs()) {
-            starts.removeFirst();
+        java.util.Deque<Incarnation> starts = new java.util.ArrayDeque<>(incarnations(recording));
+        Incarnation current = null;
+        while (!starts.isEmpty() && starts.peekFirst().startMs() <= h.fromMs()) {
+            current = starts.removeFirst();
         }
         List<RoleChange> decided = new ArrayList<>();
-        Map<String, Long> seededEpochs = new HashMap<>();
+        seededEpochs.clear();
         seeds.forEach((group, stored) -> seededEpochs.put(group, stored.getEpoch()));
+        deferred.clear();
         sim = h.fromMs();
-        Task task = new Task(sim, seeds);
+        Task[] task = {new Task(sim, seeds)};
         try {
             for (long[] o : order) {
-                task = restartsUpTo(task, starts, o[0], decided);
-                task.advance(o[0], decided);
+                current = restartsUpTo(task, starts, current, o[0], decided);
+                task[0].advance(o[0], decided);
                 Recording.Entry e = inputs.get((int) o[1]);
                 // Causality: an agent reports an epoch only after the coordinator decided it. A recorded beat that
-                // reports an epoch the replay has not decided yet (the replay is a little behind reality) waits for
-                // that decision, for at most CAUSALITY_WAIT_MS; otherwise the replay would read it as an agent ahead
-                // of its coordinator and decide past it.
-                long reported = failureTimeoutMs == null ? reportedEpoch(e) : -1;
-                if (reported > 0) {
-                    long until = sim + CAUSALITY_WAIT_MS;
-                    while (reported > decidedEpoch(e.key(), decided, seededEpochs) && sim < until) {
-                        task = restartsUpTo(task, starts, sim + punctuationMs, decided);
-                        task.advance(sim + punctuationMs, decided);
-                    }
-                }
-                RecordHeaders headers = new RecordHeaders();
-                byte[] value = e.value();
-                if (e.kind().equals(Recording.HEARTBEAT) && failureTimeoutMs != null && value != null) {
-                    value = whatIf(e, value, decided);
+                // reports an epoch the replay has not decided yet (the replay is a little behind reality) is held
+                // back, alone, until that decision or for at most CAUSALITY_WAIT_MS; otherwise the replay would read
+                // it as an agent ahead of its coordinator and decide past it. Not in a what-if (beats are obedient).
+                long reported = whatIf ? -1 : reportedEpoch(e);
+                if (reported > decidedEpoch(e.key(), decided)) {
+                    deferred.add(new Deferred(e, reported, o[0] + CAUSALITY_WAIT_MS));
                 } else {
-                    e.headers().forEach(headers::add);
+                    pipe(task[0], e, decided);
                 }
-                (e.kind().equals(Recording.HEARTBEAT) ? task.beats : task.commands).pipeInput(new TestRecord<>(e.key(),
-                        value, headers, Instant.ofEpochMilli(e.timestampMs())));
-                task.collectMarkers();
-                task.drain(decided);
             }
-            task = restartsUpTo(task, starts, h.untilMs(), decided);
-            task.advance(h.untilMs(), decided);
+            current = restartsUpTo(task, starts, current, h.untilMs(), decided);
+            task[0].advance(h.untilMs(), decided);
         } finally {
-            task.driver.close();
+            task[0].driver.close();
         }
         return decided;
     }
 
+    /** How many recorded records could not be used (malformed stored groups); said by the caller. */
+    private int skipped;
+
+    public int skipped() {
+        return skipped;
+    }
+
+    private void pipe(Task task, Recording.Entry e, List<RoleChange> decided) {
+        RecordHeaders headers = new RecordHeaders();
+        byte[] value = e.value();
+        if (e.kind().equals(Recording.HEARTBEAT) && whatIf && value != null) {
+            value = whatIf(e, value, decided);
+        } else {
+            e.headers().forEach(headers::add);
+        }
+        (e.kind().equals(Recording.HEARTBEAT) ? task.beats : task.commands).pipeInput(new TestRecord<>(e.key(), value,
+                headers, Instant.ofEpochMilli(e.timestampMs())));
+        task.collectMarkers();
+        task.drain(decided);
+    }
+
+    /** Pipes the held-back records whose epoch is now decided or whose wait is over, in the order they came. */
+    private void releaseDeferred(Task task, List<RoleChange> decided) {
+        for (int i = 0; i < deferred.size(); ) {
+            Deferred d = deferred.get(i);
+            if (d.epoch() <= decidedEpoch(d.entry().key(), decided) || d.deadlineMs() <= sim) {
+                deferred.remove(i);
+                pipe(task, d.entry(), decided);
+                i = 0; // a decision it caused may release others
+            } else {
+                i++;
+            }
+        }
+    }
+
     /**
-     * The task restarts recorded before {@code t}: at each, the replay's task is closed and a new one starts then
-     * from the store the old one left (its liveness forgotten, as a real restart forgets it).
+     * The task restarts recorded up to {@code t}: at each, the replay's task is closed and a new one starts then from
+     * the store the old one left (its liveness forgotten, as a real restart forgets it). When the task before it
+     * stopped writing markers more than a keepalive (plus slack) before the new one started (its instance died; a
+     * session passed before another took over), the old task stops there: nobody decided in between.
      */
-    private Task restartsUpTo(Task task, java.util.Deque<Long> starts, long t, List<RoleChange> decided) {
-        while (!starts.isEmpty() && starts.peekFirst() <= t) {
-            long at = starts.removeFirst();
-            task.advance(at, decided);
+    private Incarnation restartsUpTo(Task[] task, java.util.Deque<Incarnation> starts, Incarnation current, long t,
+                                     List<RoleChange> decided) {
+        while (!starts.isEmpty() && starts.peekFirst().startMs() <= t) {
+            Incarnation next = starts.removeFirst();
+            long deadAt = current == null ? next.startMs()
+                    : Math.min(next.startMs(), current.lastMarkerMs() + CoordinatorProcessor.MARKER_KEEPALIVE_MS + 500);
+            task[0].advance(Math.max(sim, deadAt), decided);
             Map<String, StoredGroup> stored = new HashMap<>();
-            KeyValueStore<String, StoredGroup> store = task.driver.getKeyValueStore(CoordinatorProcessor.STORE);
+            KeyValueStore<String, StoredGroup> store = task[0].driver.getKeyValueStore(CoordinatorProcessor.STORE);
             try (var all = store.all()) {
                 all.forEachRemaining(kv -> stored.put(kv.key, kv.value));
             }
-            task.driver.close();
-            task = new Task(at, stored);
+            Task old = task[0];
+            task[0] = null;
+            old.driver.close();
+            task[0] = new Task(Math.max(sim, next.startMs()), stored);
+            current = next;
         }
-        return task;
+        return current;
     }
 
     /**
      * A task that holds a group writes a fence marker at least every {@link CoordinatorProcessor#MARKER_KEEPALIVE_MS};
      * an idle one writes none. So a record sent when no marker had been written for longer than that (plus slack) went
-     * to an idle task, which processed it no earlier than one punctuation before its next marker (measured: the first
-     * beats of a new group were read about 700 ms after they were sent, a fetch of a partition nobody wrote to).
-     * Long.MIN_VALUE when the markers say nothing (none recorded, or the task was busy).
+     * to an idle (or dead) task, and was processed no earlier than one punctuation before the next marker, nor before
+     * that marker's task started (measured: the first beats of a new group were read about 700 ms after they were
+     * sent, a fetch of a partition nobody wrote to). Long.MIN_VALUE when the markers say nothing.
      */
-    private long busyFrom(java.util.TreeSet<Long> markers, long sentMs) {
+    private long busyFrom(java.util.TreeMap<Long, Long> markers, long sentMs) {
         if (markers.isEmpty()) {
             return Long.MIN_VALUE;
         }
-        Long before = markers.floor(sentMs);
+        Long before = markers.floorKey(sentMs);
         if (before != null && sentMs - before <= CoordinatorProcessor.MARKER_KEEPALIVE_MS + 500) {
             return Long.MIN_VALUE;
         }
-        Long next = markers.ceiling(sentMs);
-        return next == null ? Long.MIN_VALUE : next - punctuationMs;
+        var next = markers.ceilingEntry(sentMs);
+        return next == null ? Long.MIN_VALUE : Math.max(next.getKey() - punctuationMs, next.getValue());
     }
 
-    /** The wall-clock times of the recorded fence markers, for a recording of one heartbeat partition; else none. */
-    private static java.util.TreeSet<Long> markerTimes(Recording recording) {
-        java.util.TreeSet<Long> times = new java.util.TreeSet<>();
-        Integer partition = onePartition(recording);
-        for (Recording.Entry e : recording.entries()) {
-            if (partition != null && e.kind().equals(Recording.FENCE) && e.partition() == partition) {
-                times.add(e.timestampMs());
-            }
+    /** The accepted fence markers' wall-clock times, each with its task's start, for a one-partition recording. */
+    private static java.util.TreeMap<Long, Long> markerTimes(Recording recording) {
+        java.util.TreeMap<Long, Long> times = new java.util.TreeMap<>();
+        for (Map.Entry<Incarnation, List<Long>> i : acceptedMarkers(recording).entrySet()) {
+            i.getValue().forEach(ts -> times.put(ts, i.getKey().startMs()));
         }
         return times;
     }
@@ -231,32 +287,76 @@ public final class Replayer {
         return partitions.size() == 1 ? partitions.iterator().next() : null;
     }
 
-    /**
-     * When (wall clock) the tasks that wrote the recorded fence markers started watching: a marker carries its task's
-     * start ({@code incarnation}) and its send time on the task's monotonic clock, and its record timestamp on the wall
-     * clock. Only for a recording of one heartbeat partition (one task); otherwise none are taken into account.
-     */
+    /** When (wall clock) the tasks that wrote the recorded fence markers started watching, in order. */
     static List<Long> taskStarts(Recording recording) {
+        return incarnations(recording).stream().map(Incarnation::startMs).toList();
+    }
+
+    /** The tasks' lives, by start, from {@link #acceptedMarkers}. */
+    static List<Incarnation> incarnations(Recording recording) {
+        return acceptedMarkers(recording).keySet().stream().sorted(Comparator.comparingLong(Incarnation::startMs))
+                .toList();
+    }
+
+    /**
+     * The recorded fence markers of the recording's one heartbeat partition (none for several: several tasks), by the
+     * task life they show. A marker carries its task's start ({@code incarnation}) and its send time on the task's
+     * monotonic clock, and its record timestamp on the wall clock, so the task started at {@code timestamp - (sentAt -
+     * incarnation)}. The replay cannot verify a seal (only the writing process can), so a task life counts only when
+     * its markers look like a coordinator's: sealed, at least two, sequences rising, sent after the start, and one
+     * constant offset between the two clocks (within 50 ms). Forged or foreign markers (the fault suite writes some)
+     * are left out.
+     */
+    private static Map<Incarnation, List<Long>> acceptedMarkers(Recording recording) {
         Integer partition = onePartition(recording);
+        Map<Incarnation, List<Long>> accepted = new HashMap<>();
         if (partition == null) {
-            return List.of();
+            return accepted;
         }
-        java.util.TreeMap<String, Long> starts = new java.util.TreeMap<>(); // instance/incarnation -> wall start
+        Map<String, List<Object[]>> byLife = new java.util.TreeMap<>(); // node/incarnation -> [ts, marker]
         for (Recording.Entry e : recording.entries()) {
-            if (!e.kind().equals(Recording.FENCE) || e.value() == null || e.partition() != partition) {
+            if (!e.kind().equals(Recording.FENCE) || e.value() == null || e.partition() != partition
+                    || !e.headers().containsKey(CoordinatorProcessor.FENCE_SEAL_HEADER)) {
                 continue;
             }
             try {
                 Heartbeat marker = WireSerdes.heartbeat().deserialize(e.topic(), e.value());
                 if (marker != null) {
-                    starts.putIfAbsent(marker.getNode() + "/" + marker.getIncarnation(),
-                            e.timestampMs() - (marker.getSentAtMs() - marker.getIncarnation()));
+                    byLife.computeIfAbsent(marker.getNode() + "/" + marker.getIncarnation(), k -> new ArrayList<>())
+                            .add(new Object[] {e.timestampMs(), marker});
                 }
             } catch (RuntimeException malformed) {
                 // not a marker of ours
             }
         }
-        return starts.values().stream().sorted().distinct().toList();
+        for (List<Object[]> life : byLife.values()) {
+            if (life.size() < 2) {
+                continue;
+            }
+            long firstOffset = 0;
+            long lastSequence = Long.MIN_VALUE;
+            boolean plausible = true;
+            List<Long> times = new ArrayList<>();
+            for (int i = 0; i < life.size(); i++) {
+                long ts = (Long) life.get(i)[0];
+                Heartbeat m = (Heartbeat) life.get(i)[1];
+                long offset = ts - m.getSentAtMs();
+                if (i == 0) {
+                    firstOffset = offset;
+                }
+                plausible &= m.getSentAtMs() >= m.getIncarnation() && m.getSequence() > lastSequence
+                        && Math.abs(offset - firstOffset) <= 50;
+                lastSequence = m.getSequence();
+                times.add(ts);
+            }
+            if (plausible) {
+                Heartbeat first = (Heartbeat) life.get(0)[1];
+                long start = (Long) life.get(0)[0] - (first.getSentAtMs() - first.getIncarnation());
+                accepted.put(new Incarnation(start, times.stream().mapToLong(Long::longValue).max().orElse(start)),
+                        times);
+            }
+        }
+        return accepted;
     }
 
     /** One incarnation of the replay's task: a driver started at a simulated time, with its topics. */
@@ -321,6 +421,7 @@ public final class Replayer {
                 collectMarkers();
                 drain(decided);
                 deliverMarkers(decided);
+                releaseDeferred(this, decided);
             }
         }
 
@@ -348,8 +449,8 @@ public final class Replayer {
     }
 
     /** The highest epoch of {@code group} decided so far in the replay, or stored at its start. */
-    private static long decidedEpoch(String group, List<RoleChange> decided, Map<String, Long> seeded) {
-        long epoch = seeded.getOrDefault(group, 0L);
+    private long decidedEpoch(String group, List<RoleChange> decided) {
+        long epoch = seededEpochs.getOrDefault(group, 0L);
         for (int i = decided.size() - 1; i >= 0; i--) {
             if (decided.get(i).getGroup().equals(group)) {
                 return Math.max(epoch, decided.get(i).getEpoch());
@@ -369,7 +470,10 @@ public final class Replayer {
         if (beat == null) {
             return value;
         }
-        Heartbeat.Builder b = Heartbeat.newBuilder(beat).setFailureTimeoutMs(failureTimeoutMs);
+        Heartbeat.Builder b = Heartbeat.newBuilder(beat);
+        if (failureTimeoutMs != null) {
+            b.setFailureTimeoutMs(failureTimeoutMs);
+        }
         for (int i = decided.size() - 1; i >= 0; i--) {
             RoleChange c = decided.get(i);
             if (c.getGroup().equals(beat.getGroup())) {

@@ -58,6 +58,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     public static final String STORE = "failover-groups";
     public static final String FENCE_KEY_PREFIX = "__fence/";
+    /** The header with a fence marker's seal (only this process can make one that verifies). */
+    public static final String FENCE_SEAL_HEADER = FenceSeal.HEADER;
     public static final String ROLE_CHANGES_SINK = "role-changes-sink";
     public static final String STATE_SINK = "state-sink";
     public static final String DEAD_LETTER_SINK = "dead-letter-sink";
@@ -814,7 +816,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /** The partition of {@code group}'s records, as Kafka's default partitioner places them; -1 if not known. */
     private int partitionOf(String group) {
         int partitions = settings.inputPartitions();
-        return partitions <= 0 ? -1 : org.apache.kafka.common.utils.Utils.toPositive(
+        return partitions <= 0 ? -1 : partitionOf(group, partitions);
+    }
+
+    /** The partition of {@code group}'s records among {@code partitions} (Kafka's default partitioner on its name). */
+    public static int partitionOf(String group, int partitions) {
+        return org.apache.kafka.common.utils.Utils.toPositive(
                 org.apache.kafka.common.utils.Utils.murmur2(group.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 

@@ -207,8 +207,10 @@ class ReplayTest {
                               List<Recording.Entry> entries) {
         while (!fences.isEmpty()) {
             var r = fences.readRecord();
+            Map<String, byte[]> headers = new java.util.LinkedHashMap<>();
+            r.headers().forEach(header -> headers.put(header.key(), header.value()));
             entries.add(new Recording.Entry(Recording.FENCE, TOPICS.heartbeats(), 0, entries.size(),
-                    r.timestamp(), r.key(), Map.of(), r.value(), null));
+                    r.timestamp(), r.key(), headers, r.value(), null));
         }
         while (!changes.isEmpty()) {
             var r = changes.readRecord();
