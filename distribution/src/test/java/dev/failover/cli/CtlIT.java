@@ -50,13 +50,7 @@ class CtlIT extends BesideACoordinator {
         all.add(args[0]);
         all.addAll(List.of("--bootstrap-servers", bootstrap));
         all.addAll(List.of(args).subList(1, args.length));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = FailoverCli.newCommandLine(all.toArray(String[]::new), Map.of());
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(all.toArray(String[]::new));
-        return new Run(exit, out.toString(), err.toString());
+        return execute(all);
     }
 
     /** A replay that elected, failed over and found the recorded decisions again. */
@@ -67,6 +61,11 @@ class CtlIT extends BesideACoordinator {
     static Run replay(String... args) {
         List<String> all = new ArrayList<>(List.of("ctl", "replay"));
         all.addAll(List.of(args));
+        return execute(all);
+    }
+
+    /** {@code failover ARGS} in this JVM, its output and errors captured. */
+    private static Run execute(List<String> all) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = FailoverCli.newCommandLine(all.toArray(String[]::new), Map.of());

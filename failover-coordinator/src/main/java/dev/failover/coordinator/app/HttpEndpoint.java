@@ -7,9 +7,7 @@ import dev.failover.wire.tools.JsonText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
@@ -120,12 +118,8 @@ final class HttpEndpoint {
                 exchange.getResponseHeaders().set(OWNER_HEADER, address());
                 respond(exchange, 200, lookup.group().toString());
             } else if (lookup.remoteOwner() != null) {
-                HttpRequest.Builder ask = HttpRequest.newBuilder(URI.create(security.scheme() + "://"
-                        + lookup.remoteOwner() + "/groups/" + group)).timeout(Duration.ofSeconds(3));
-                if (security.authorization() != null) {
-                    ask.header("Authorization", security.authorization());
-                }
-                HttpResponse<String> remote = client.send(ask.build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> remote = client.send(security.forward(lookup.remoteOwner(), "/groups/" + group,
+                        Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
                 exchange.getResponseHeaders().set(OWNER_HEADER, lookup.remoteOwner());
                 respond(exchange, remote.statusCode(), remote.body());
             } else {

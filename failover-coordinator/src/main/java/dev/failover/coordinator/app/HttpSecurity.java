@@ -53,6 +53,13 @@ record HttpSecurity(SSLContext server, SSLContext client, byte[] token) {
         return token == null ? null : "Bearer " + new String(token, StandardCharsets.UTF_8);
     }
 
+    /** A query forwarded to another instance ({@code host:port}): this deployment's scheme, and the token if any. */
+    java.net.http.HttpRequest.Builder forward(String instance, String path, java.time.Duration timeout) {
+        java.net.http.HttpRequest.Builder ask = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(scheme() + "://" + instance + path)).timeout(timeout);
+        return token == null ? ask : ask.header("Authorization", authorization());
+    }
+
     static HttpSecurity from(CoordinatorConfig config) {
         String keystore = config.getString(CoordinatorConfig.HTTP_TLS_KEYSTORE_FILE_CONFIG);
         String passwordFile = config.getString(CoordinatorConfig.HTTP_TLS_KEYSTORE_PASSWORD_FILE_CONFIG);

@@ -9,10 +9,8 @@ import dev.failover.wire.tools.JsonText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -180,13 +178,8 @@ final class StatusApi {
                 return;
             }
             try {
-                HttpRequest.Builder ask = HttpRequest.newBuilder(URI.create(security.scheme() + "://"
-                        + lookup.remoteOwner() + "/api/groups/" + group)).timeout(FORWARD_TIMEOUT)
-                        .header(FORWARDED_HEADER, "1");
-                if (security.authorization() != null) {
-                    ask.header("Authorization", security.authorization());
-                }
-                HttpResponse<String> remote = client.send(ask.build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> remote = client.send(security.forward(lookup.remoteOwner(), "/api/groups/" + group,
+                        FORWARD_TIMEOUT).header(FORWARDED_HEADER, "1").build(), HttpResponse.BodyHandlers.ofString());
                 if (remote.statusCode() == 200) {
                     remote.headers().firstValue(HttpEndpoint.OWNER_HEADER).ifPresent(owner ->
                             exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, owner));

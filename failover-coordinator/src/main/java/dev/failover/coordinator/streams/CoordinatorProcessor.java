@@ -206,7 +206,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 punctuator.cancel();
                 punctuator = null;
             }
-            if (asks != null) { // nor answer the status page: its groups have no members
+            if (asks != null && !asks.isEmpty()) { // nor answer the status page: its groups have no members
                 answerAsks(now());
             }
             if (owedSinceGranted >= 0) { // no punctuation will ask for it: ask now (a last tombstone, a refusal)
