@@ -1,8 +1,8 @@
 package dev.failover.cli;
 
-import dev.failover.testkit.FreePorts;
-import dev.failover.testkit.LocalKafkaBroker;
-import dev.failover.testkit.LocalKafkaCluster;
+import dev.failover.broker.FreePorts;
+import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -108,7 +108,7 @@ public final class BrokerCommand implements Callable<Integer> {
                     String.join(", ", security.users().stream().map(u -> security.clientConfig(u).toString()).toList()));
             out.printf("Next: failover acls --coordinator-principal User:coordinator --agent-principal User:agent "
                     + "--operator-principal User:operator --apply --bootstrap-servers %s --kafka-config %s%n",
-                    broker.bootstrapServers(), security.clientConfig(dev.failover.testkit.BrokerSecurity.ADMIN));
+                    broker.bootstrapServers(), security.clientConfig(dev.failover.broker.BrokerSecurity.ADMIN));
         });
         out.flush();
         broker.awaitExit(Duration.ofDays(365_000));
@@ -162,7 +162,7 @@ public final class BrokerCommand implements Callable<Integer> {
     }
 
     /** A shutdown hook (Ctrl-C, SIGTERM) that stops {@code kafka} and says so; {@code stopping} tells it ran. */
-    private static Thread stopOnShutdown(dev.failover.testkit.KafkaBroker kafka, String what, String name,
+    private static Thread stopOnShutdown(dev.failover.broker.KafkaBroker kafka, String what, String name,
                                          PrintWriter out, AtomicBoolean stopping) {
         Thread stopper = new Thread(() -> {
             stopping.set(true);

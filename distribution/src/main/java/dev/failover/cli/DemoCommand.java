@@ -2,8 +2,8 @@ package dev.failover.cli;
 
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
-import dev.failover.testkit.FreePorts;
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.FreePorts;
+import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;

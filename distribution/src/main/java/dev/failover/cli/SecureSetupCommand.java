@@ -1,6 +1,6 @@
 package dev.failover.cli;
 
-import dev.failover.testkit.BrokerSecurity;
+import dev.failover.broker.BrokerSecurity;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -99,9 +99,9 @@ public final class SecureSetupCommand implements Callable<Integer> {
                 security.pki().issue("coordinator-http", "CN=failover-coordinator-http", httpHosts);
                 Path token = dir.resolve("http.token");
                 if (!Files.exists(token)) {
-                    try (var stream = dev.failover.testkit.TestPki.secretFile(token)) {
-                        stream.write((dev.failover.testkit.TestPki.randomPassword()
-                                + dev.failover.testkit.TestPki.randomPassword()).getBytes(StandardCharsets.US_ASCII));
+                    try (var stream = dev.failover.broker.LocalPki.secretFile(token)) {
+                        stream.write((dev.failover.broker.LocalPki.randomPassword()
+                                + dev.failover.broker.LocalPki.randomPassword()).getBytes(StandardCharsets.US_ASCII));
                     }
                 }
             }
@@ -249,7 +249,7 @@ public final class SecureSetupCommand implements Callable<Integer> {
         props.putAll(security.serverProperties("", broker, CLIENT_PORT, INTERNAL_PORT, CONTROLLER_PORT));
         // the broker's key store password is in it: readable by its owner only
         Path file = Files.createDirectories(dir.resolve(broker)).resolve("server.properties");
-        try (Writer writer = new OutputStreamWriter(dev.failover.testkit.TestPki.secretFile(file),
+        try (Writer writer = new OutputStreamWriter(dev.failover.broker.LocalPki.secretFile(file),
                 StandardCharsets.UTF_8)) {
             props.store(writer, "listeners and security of " + broker + " (failover secure-setup --pki)");
         }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.testkit.Await;
-import dev.failover.testkit.FreePorts;
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.FreePorts;
+import dev.failover.broker.LocalKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.testkit.Await;
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.testkit.WithKafka;
 import java.nio.file.Files;
 import java.nio.file.Path;

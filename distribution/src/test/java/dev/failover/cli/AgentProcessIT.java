@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.testkit.Await;
-import dev.failover.testkit.KafkaBroker;
+import dev.failover.broker.KafkaBroker;
 import dev.failover.testkit.WithKafka;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.Topics;

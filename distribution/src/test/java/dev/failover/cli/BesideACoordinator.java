@@ -3,7 +3,7 @@ package dev.failover.cli;
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.testkit.Await;
-import dev.failover.testkit.KafkaBroker;
+import dev.failover.broker.KafkaBroker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

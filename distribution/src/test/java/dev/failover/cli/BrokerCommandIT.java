@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.FreePorts;
+import dev.failover.broker.FreePorts;
 import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.Signals;
 import java.io.IOException;

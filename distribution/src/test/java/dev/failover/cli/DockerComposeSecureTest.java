@@ -117,7 +117,7 @@ class DockerComposeSecureTest {
 
         // the setup step writes these once the brokers run, then bundles again: done here as it does it
         for (String user : List.of("admin", "coordinator", "agent", "operator")) {
-            try (var stream = dev.failover.testkit.TestPki.secretFile(secure.resolve(user + ".properties"))) {
+            try (var stream = dev.failover.broker.LocalPki.secretFile(secure.resolve(user + ".properties"))) {
                 stream.write(("# " + user + "'s client settings\n").getBytes());
             }
         }

@@ -22,7 +22,7 @@ final class FailsafeFlags {
 
     /** Each node's flags, by node, in the order given. */
     static Map<String, List<String>> of(Path dir, String group, List<String> nodes, Duration max) {
-        int first = dev.failover.testkit.FreePorts.pickRun(nodes.size());
+        int first = dev.failover.broker.FreePorts.pickRun(nodes.size());
         Path token = dir.resolve(group + ".failsafe-token");
         try {
             Files.createDirectories(dir);

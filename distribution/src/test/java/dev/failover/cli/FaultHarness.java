@@ -1,7 +1,7 @@
 package dev.failover.cli;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.testkit.Signals;
 import dev.failover.testkit.TcpProxy;
 import dev.failover.testkit.check.Observations;

@@ -1,8 +1,8 @@
 package dev.failover.cli;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.LocalKafkaBroker;
-import dev.failover.testkit.LocalKafkaCluster;
+import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaCluster;
 import dev.failover.wire.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;

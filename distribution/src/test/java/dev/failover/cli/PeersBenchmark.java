@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.cli.FaultHarness.Group;
 import dev.failover.testkit.Await;
-import dev.failover.testkit.FreePorts;
+import dev.failover.broker.FreePorts;
 import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.check.Observations;
 import java.io.IOException;

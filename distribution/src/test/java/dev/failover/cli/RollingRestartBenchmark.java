@@ -1,7 +1,7 @@
 package dev.failover.cli;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.LocalKafkaCluster;
+import dev.failover.broker.LocalKafkaCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.Directories;
-import dev.failover.testkit.LocalKafkaCluster;
+import dev.failover.broker.Directories;
+import dev.failover.broker.LocalKafkaCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.BrokerSecurity;
-import dev.failover.testkit.Directories;
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.BrokerSecurity;
+import dev.failover.broker.Directories;
+import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
@@ -74,7 +74,7 @@ class SecuredFailoverIT {
             assertEquals(0, acls.exit(), acls.both());
 
             Path token = dir.resolve("http.token");
-            try (var out = dev.failover.testkit.TestPki.secretFile(token)) {
+            try (var out = dev.failover.broker.LocalPki.secretFile(token)) {
                 out.write(TOKEN.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
             List<String> coordinatorArgs = List.of("--kafka-config", security.clientConfig("coordinator").toString(),

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.KafkaBroker;
+import dev.failover.broker.KafkaBroker;
 import dev.failover.testkit.WithKafka;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.KafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import java.util.OptionalLong;
 import org.opentest4j.TestAbortedException;
 import org.testcontainers.DockerClientFactory;

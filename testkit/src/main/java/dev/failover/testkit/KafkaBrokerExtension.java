@@ -1,5 +1,7 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.KafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import java.util.Locale;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
@@ -64,7 +66,7 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
 
     private static KafkaBroker startBroker(String provider) {
         KafkaBroker broker = switch (provider) {
-            case "process" -> LocalKafkaBroker.temporary();
+            case "process" -> temporaryBroker();
             case "container" -> ContainerKafkaBroker.create();
             default -> throw new ParameterResolutionException("unknown " + PROVIDER_PROPERTY + " '" + provider
                     + "': use process or container");
@@ -76,5 +78,15 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
             throw e;
         }
         return broker;
+    }
+
+    /** A broker in a fresh temporary directory, deleted on close, given the scaled start deadline. */
+    private static LocalKafkaBroker temporaryBroker() {
+        try {
+            return LocalKafkaBroker.builder().dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-"))
+                    .deleteDataOnClose(true).startTimeout(Await.scaled(java.time.Duration.ofSeconds(60))).build();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create a temporary directory for the broker", e);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.KafkaBroker;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;

@@ -1,5 +1,6 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.KafkaBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.FreePorts;
+import dev.failover.broker.LocalKafkaBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.LocalKafkaCluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

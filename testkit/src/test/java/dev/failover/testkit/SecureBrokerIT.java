@@ -1,5 +1,8 @@
 package dev.failover.testkit;
 
+import dev.failover.broker.BrokerSecurity;
+import dev.failover.broker.Directories;
+import dev.failover.broker.LocalKafkaBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -3,7 +3,7 @@ package dev.failover.coordinator.app;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.testkit.Signals;
 import java.time.Duration;
 import java.util.Map;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.KafkaBroker;
+import dev.failover.broker.KafkaBroker;
 import dev.failover.testkit.WithKafka;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.MemberView;

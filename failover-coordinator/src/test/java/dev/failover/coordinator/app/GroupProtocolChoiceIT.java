@@ -3,7 +3,7 @@ package dev.failover.coordinator.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

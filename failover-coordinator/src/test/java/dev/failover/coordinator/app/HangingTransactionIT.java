@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
-import dev.failover.testkit.LocalKafkaBroker;
+import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;

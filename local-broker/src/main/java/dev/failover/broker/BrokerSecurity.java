@@ -1,4 +1,4 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,7 +25,7 @@ import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
  * What makes a {@link LocalKafkaBroker} a secured one, as a Kafka shop runs it: clients on SASL_SSL with SCRAM-SHA-512,
  * the broker's own connections (internal and controller listeners) on mutual TLS, and the KRaft
  * {@code StandardAuthorizer} denying whatever no ACL allows. Super users are the broker's certificate
- * ({@value TestPki#BROKER_PRINCIPAL}) and the SCRAM user {@value #ADMIN}; every other user can do nothing until ACLs
+ * ({@value LocalPki#BROKER_PRINCIPAL}) and the SCRAM user {@value #ADMIN}; every other user can do nothing until ACLs
  * say so.
  *
  * <p>Each user gets a random password and a client properties file {@code DIR/USER.properties} (mode 600) with
@@ -41,7 +41,7 @@ public final class BrokerSecurity {
     private static final int SCRAM_ITERATIONS = 4096;
 
     private final Path dir;
-    private final TestPki pki;
+    private final LocalPki pki;
     private final Map<String, String> passwords = new LinkedHashMap<>();
 
     BrokerSecurity(Path dir, List<String> users) {
@@ -54,13 +54,13 @@ public final class BrokerSecurity {
      */
     public BrokerSecurity(Path dir, List<String> users, List<String> brokerHosts) {
         this.dir = dir;
-        this.pki = TestPki.inDirectory(dir, brokerHosts);
-        passwords.put(ADMIN, TestPki.randomPassword());
+        this.pki = LocalPki.inDirectory(dir, brokerHosts);
+        passwords.put(ADMIN, LocalPki.randomPassword());
         for (String user : users) {
             if (!user.matches("[a-z][a-z0-9-]*") || user.startsWith("cn=")) {
                 throw new IllegalArgumentException("a SCRAM user name must be lower case letters, digits and '-': " + user);
             }
-            passwords.put(user, TestPki.randomPassword());
+            passwords.put(user, LocalPki.randomPassword());
         }
     }
 
@@ -68,7 +68,7 @@ public final class BrokerSecurity {
         return dir;
     }
 
-    public TestPki pki() {
+    public LocalPki pki() {
         return pki;
     }
 
@@ -133,7 +133,7 @@ public final class BrokerSecurity {
         props.put("listener.name.client.scram-sha-512.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
         props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-        props.put("super.users", TestPki.BROKER_PRINCIPAL + ";" + principal(ADMIN));
+        props.put("super.users", LocalPki.BROKER_PRINCIPAL + ";" + principal(ADMIN));
         props.put("allow.everyone.if.no.acl.found", "false");
         props.put("auto.create.topics.enable", "false");
         return props;
@@ -193,7 +193,7 @@ public final class BrokerSecurity {
             } catch (ExecutionException | TimeoutException e) {
                 last = e; // the credential has not reached the broker yet
             }
-            Await.pause(100);
+            Pause.millis(100);
         }
         throw new IllegalStateException("SCRAM user " + user + " could not log in on " + bootstrapServers + " in time: "
                 + last);
@@ -201,9 +201,9 @@ public final class BrokerSecurity {
 
     private void writeClientConfig(String user) {
         Properties props = clientProperties(user);
-        try (OutputStream out = TestPki.secretFile(clientConfig(user))) {
+        try (OutputStream out = LocalPki.secretFile(clientConfig(user))) {
             props.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), "Kafka client settings of SCRAM user "
-                    + user + " (written by failover's test kit)");
+                    + user + " (written by failover's local broker)");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + clientConfig(user), e);
         }

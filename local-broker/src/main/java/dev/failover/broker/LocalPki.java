@@ -1,4 +1,4 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A certificate authority and the certificates it signs ({@link #issue}), made at test time with the JDK's own
+ * A certificate authority and the certificates it signs ({@link #issue}), made when a local secure broker or {@code failover secure-setup} needs them, with the JDK's own
  * {@code keytool} (EC P-256, valid 30 days), nothing checked in. The directory gets:
  * <ul>
  *   <li>{@code ca.pem}: the CA certificate, the trust store of every client and of the broker's mutual TLS;</li>
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Passwords reach keytool through its environment ({@code -storepass:env}), never its command line.
  */
-public final class TestPki {
+public final class LocalPki {
 
     /** The broker certificate's subject: with the default principal mapping the broker is {@code User:CN=kafka-broker}. */
     public static final String BROKER_SUBJECT = "CN=kafka-broker";
@@ -45,21 +45,21 @@ public final class TestPki {
     private final Path dir;
     private final String keystorePassword;
 
-    private TestPki(Path dir, String keystorePassword) {
+    private LocalPki(Path dir, String keystorePassword) {
         this.dir = dir;
         this.keystorePassword = keystorePassword;
     }
 
     /** Makes the CA and the broker certificate in {@code dir}, or reads them back if an earlier call made them. */
-    public static TestPki inDirectory(Path dir, List<String> extraDnsNames) {
+    public static LocalPki inDirectory(Path dir, List<String> extraDnsNames) {
         try {
             Files.createDirectories(dir);
-            TestPki pki = new TestPki(dir, null);
+            LocalPki pki = new LocalPki(dir, null);
             if (!Files.exists(pki.caKeystore()) || !Files.exists(pki.caPem())) {
                 createCa(dir);
             }
             pki.issue("broker", BROKER_SUBJECT, extraDnsNames);
-            return new TestPki(dir, Files.readString(pki.passwordFile(), StandardCharsets.UTF_8).strip());
+            return new LocalPki(dir, Files.readString(pki.passwordFile(), StandardCharsets.UTF_8).strip());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make test certificates in " + dir, e);
         }

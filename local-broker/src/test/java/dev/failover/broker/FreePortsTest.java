@@ -1,4 +1,4 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

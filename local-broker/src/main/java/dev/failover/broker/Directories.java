@@ -1,4 +1,4 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import java.io.File;
 import java.io.IOException;
@@ -8,7 +8,7 @@ import java.util.Comparator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one way the test kit and the tests remove a directory tree they made. */
+/** The one way the local broker, the test kit and the tests remove a directory tree they made. */
 public final class Directories {
 
     private static final Logger log = LoggerFactory.getLogger(Directories.class);

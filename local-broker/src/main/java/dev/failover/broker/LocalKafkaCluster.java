@@ -1,4 +1,4 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -179,7 +179,21 @@ public final class LocalKafkaCluster implements KafkaBroker {
      * node's restart, what an operator waits for before restarting the next one.
      */
     public void awaitFullyReplicated(Duration timeout) {
-        Await.until(timeout, "every partition with all its replicas in sync", () -> underReplicated().isEmpty());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        RuntimeException last = null;
+        while (System.nanoTime() - deadline < 0) {
+            try {
+                if (underReplicated().isEmpty()) {
+                    return;
+                }
+                last = null;
+            } catch (RuntimeException e) {
+                last = e; // a node is still on its way back
+            }
+            Pause.millis(200);
+        }
+        throw new IllegalStateException("partitions still under-replicated after " + timeout.toMillis() + " ms"
+                + (last == null ? ": " + underReplicated() : ": " + last), last);
     }
 
     /** The partitions (as {@code topic-partition}) whose in-sync replicas are fewer than their replicas. */

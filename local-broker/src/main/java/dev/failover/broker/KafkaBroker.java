@@ -1,11 +1,11 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import java.util.OptionalLong;
 
 /**
  * A Kafka broker that a test or a user can start, stop, kill and restart. Implementations: {@link LocalKafkaBroker}
- * (a real KRaft broker as its own JVM process, no Docker needed) and {@link ContainerKafkaBroker} (Testcontainers'
- * {@code apache/kafka} image, where a Docker engine runs).
+ * (a real KRaft broker as its own JVM process, no Docker needed), {@link LocalKafkaCluster}, and the test kit's
+ * {@code ContainerKafkaBroker} (Testcontainers' {@code apache/kafka} image, where a Docker engine runs).
  */
 public interface KafkaBroker extends AutoCloseable {
 

@@ -1,4 +1,4 @@
-package dev.failover.testkit;
+package dev.failover.broker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -333,7 +333,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         properties.putAll(props);
         Path file = dataDir.resolve("server.properties");
         // A secured broker's file holds its key store password: readable by its owner only.
-        try (Writer out = new java.io.OutputStreamWriter(TestPki.secretFile(file), StandardCharsets.UTF_8)) {
+        try (Writer out = new java.io.OutputStreamWriter(LocalPki.secretFile(file), StandardCharsets.UTF_8)) {
             properties.store(out, "written by failover's LocalKafkaBroker");
         }
         return file;
@@ -396,12 +396,12 @@ public final class LocalKafkaBroker implements KafkaBroker {
     }
 
     private void awaitReady(long logOffset) {
-        long deadline = System.nanoTime() + Await.scaled(startTimeout).toNanos();
+        long deadline = System.nanoTime() + startTimeout.toNanos();
         // Wait for the broker to say it started before creating an Admin client: the client connects at once and
         // logs a warning per failed attempt, and the port accepts TCP connections well before requests are served.
         while (!loggedStarted(logOffset)) {
             checkAliveAndInTime(deadline);
-            Await.pause(50);
+            Pause.millis(50);
         }
         // A secured broker is first reached as itself (a super user) on the internal listener: no SCRAM user exists yet.
         Properties props = security == null ? adminProperties() : security.internalAdminProperties(host, internalPort);
@@ -571,7 +571,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         }
 
         /** Where ports left at 0 come from; tests hand out a taken port to see the broker recover. */
-        Builder portSource(IntSupplier source) {
+        public Builder portSource(IntSupplier source) {
             this.portSource = source;
             return this;
         }
