@@ -111,8 +111,7 @@ record AclPlan(String coordinator, String agent, String operator, String applica
             grants.add(new Grant(operator, ResourceType.GROUP, applicationId, PatternType.LITERAL,
                     List.of(AclOperation.DESCRIBE)));
             // ctl record: the groups' stored state at a recording's start (the coordinator's store changelog)
-            grants.add(topic(operator, applicationId + "-" + dev.failover.coordinator.streams.CoordinatorProcessor.STORE
-                    + "-changelog", List.of(AclOperation.READ)));
+            grants.add(topic(operator, Topics.groupStoreChangelog(applicationId), List.of(AclOperation.READ)));
         }
         return grants;
     }

@@ -1,5 +1,6 @@
 package dev.failover.cli;
 
+import dev.failover.wire.FenceMarker;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.TopicReader;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
@@ -186,7 +187,7 @@ public final class CtlCommand implements Runnable {
         Map<TopicPartition, Long> from = reader.offsetsAt(Topics.HEARTBEATS, nowMs - BEAT_WINDOW.toMillis());
         Map<String, Map<String, Heartbeat>> newest = new TreeMap<>();
         for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.HEARTBEATS, from::get)) {
-            if (r.value() == null || r.key() == null || r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+            if (r.value() == null || r.key() == null || FenceMarker.isMarker(r.key())) {
                 continue;
             }
             decode(r, () -> WireSerdes.heartbeat().deserialize(r.topic(), r.value()), err).ifPresent(b ->

@@ -1,5 +1,7 @@
 package dev.failover.cli;
 
+import dev.failover.wire.Keys;
+import dev.failover.wire.FenceMarker;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.TopicReader;
 import dev.failover.coordinator.replay.Recording;
@@ -72,7 +74,7 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                     {Recording.COMMAND, Topics.COMMANDS}, {Recording.ROLE_CHANGE, Topics.ROLE_CHANGES}}) {
                 var from = reader.offsetsAt(source[1], fromMs);
                 if (group != null) { // only the group's partition (where its coordinator reads and writes it)
-                    int partition = CoordinatorProcessor.partitionOf(group, from.size());
+                    int partition = Keys.partitionOf(group, from.size());
                     var ends = reader.endOffsets(source[1]);
                     from.replaceAll((tp, offset) -> tp.partition() == partition ? offset : ends.get(tp));
                 }
@@ -80,9 +82,9 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                     if (r.timestamp() > untilMs || r.key() == null) {
                         continue;
                     }
-                    if (source[0].equals(Recording.HEARTBEAT) && r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                    if (source[0].equals(Recording.HEARTBEAT) && FenceMarker.isMarker(r.key())) {
                         markers.add(r); // when the tasks deciding started: kept for the recorded group's partition
-                    } else if (!r.key().startsWith("__") && (group == null || group.equals(r.key()))) {
+                    } else if (!r.key().startsWith(Keys.RESERVED_PREFIX) && (group == null || group.equals(r.key()))) {
                         entries.add(entry(source[0], r));
                         counts.merge(source[0], 1, Integer::sum);
                         if (source[0].equals(Recording.HEARTBEAT)) {
@@ -97,11 +99,11 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                     counts.merge(Recording.FENCE, 1, Integer::sum);
                 }
             }
-            String changelog = applicationId + "-" + CoordinatorProcessor.STORE + "-changelog";
+            String changelog = Topics.groupStoreChangelog(applicationId);
             Map<String, ConsumerRecord<String, byte[]>> stored = new HashMap<>();
             try {
                 var ends = reader.endOffsets(changelog);
-                int partition = group == null ? -1 : CoordinatorProcessor.partitionOf(group, ends.size());
+                int partition = group == null ? -1 : Keys.partitionOf(group, ends.size());
                 for (ConsumerRecord<String, byte[]> r : reader.readToEnd(changelog,
                         tp -> partition < 0 || tp.partition() == partition ? null : ends.get(tp))) {
                     if (r.timestamp() < fromMs && r.key() != null && (group == null || group.equals(r.key()))) {

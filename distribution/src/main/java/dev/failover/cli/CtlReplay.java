@@ -1,5 +1,6 @@
 package dev.failover.cli;
 
+import dev.failover.wire.WireHeaders;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.coordinator.replay.Comparison;
@@ -175,7 +176,7 @@ final class CtlReplay implements Callable<Integer> {
         Map<String, String> settings = new LinkedHashMap<>();
         for (Recording.Entry e : recording.entries()) {
             byte[] header = e.kind().equals(Recording.ROLE_CHANGE)
-                    ? e.headers().get(dev.failover.coordinator.streams.ShellSettings.SETTINGS_HEADER) : null;
+                    ? e.headers().get(WireHeaders.SETTINGS) : null;
             if (header != null) {
                 settings.clear();
                 for (String pair : new String(header, java.nio.charset.StandardCharsets.UTF_8).split(";")) {

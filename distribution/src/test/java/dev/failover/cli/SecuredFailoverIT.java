@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.wire.WireHeaders;
 import dev.failover.testkit.Await;
 import dev.failover.broker.BrokerSecurity;
 import dev.failover.broker.Directories;
@@ -254,7 +255,7 @@ class SecuredFailoverIT {
             long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < until) {
                 for (var r : consumer.poll(Duration.ofMillis(200))) {
-                    var h = r.headers().lastHeader(dev.failover.coordinator.streams.CoordinatorProcessor.ERROR_HEADER);
+                    var h = r.headers().lastHeader(WireHeaders.ERROR);
                     reasons.add(h == null ? "" : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
                 }
             }

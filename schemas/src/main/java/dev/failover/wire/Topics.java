@@ -11,6 +11,14 @@ public final class Topics {
     public static final String COMMANDS = "failover.commands";
     public static final String DEAD_LETTERS = "failover.dead-letters";
 
+    /** The coordinator's state store of groups; Kafka Streams backs it with {@link #groupStoreChangelog}. */
+    public static final String GROUP_STORE = "failover-groups";
+
+    /** The changelog topic behind the group store of the coordinator with application id {@code applicationId}. */
+    public static String groupStoreChangelog(String applicationId) {
+        return applicationId + "-" + GROUP_STORE + "-changelog";
+    }
+
     private Topics() {
     }
 }

@@ -1,5 +1,6 @@
 package dev.failover.coordinator.app;
 
+import dev.failover.wire.Topics;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.coordinator.streams.CoordinatorTopology;
 import dev.failover.coordinator.streams.ShellSettings;
@@ -195,7 +196,7 @@ public final class CoordinatorApp implements AutoCloseable {
         healer = new HangingTransactionHealer(healerAdmin, applicationId, protocol.streams(), java.util.List.of(t.heartbeats(),
                 t.commands()), java.util.List.of(t.heartbeats(),
                 t.commands(), t.roleChanges(), t.state(), t.deadLetters(),
-                applicationId + "-" + CoordinatorProcessor.STORE + "-changelog"),
+                Topics.groupStoreChangelog(applicationId)),
                 config.getLong(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG), CoordinatorApp::monotonicMs);
         io.micrometer.core.instrument.FunctionCounter.builder("failover.hanging.transactions.aborted", healer,
                 HangingTransactionHealer::aborted).description("hanging transactions found and aborted")
@@ -380,7 +381,7 @@ public final class CoordinatorApp implements AutoCloseable {
 
     /** The stored group if this instance hosts it, else where it lives ({@code host:port}), else nothing. */
     Lookup lookup(String group) {
-        KeyQueryMetadata meta = streams.queryMetadataForKey(CoordinatorProcessor.STORE, group, Serdes.String().serializer());
+        KeyQueryMetadata meta = streams.queryMetadataForKey(Topics.GROUP_STORE, group, Serdes.String().serializer());
         if (meta == null || meta.activeHost() == null || meta.activeHost().port() < 0) {
             return new Lookup(null, null, -1);
         }
@@ -389,7 +390,7 @@ public final class CoordinatorApp implements AutoCloseable {
             return new Lookup(null, owner, meta.partition());
         }
         ReadOnlyKeyValueStore<String, StoredGroup> store = streams.store(StoreQueryParameters.fromNameAndType(
-                CoordinatorProcessor.STORE, QueryableStoreTypes.<String, StoredGroup>keyValueStore()));
+                Topics.GROUP_STORE, QueryableStoreTypes.<String, StoredGroup>keyValueStore()));
         return new Lookup(store.get(group), null, meta.partition());
     }
 

@@ -1,5 +1,8 @@
 package dev.failover.coordinator.replay;
 
+import dev.failover.wire.Keys;
+import dev.failover.wire.FenceMarker;
+import dev.failover.wire.Topics;
 import dev.failover.coordinator.core.Policy;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.coordinator.streams.CoordinatorTopology;
@@ -132,7 +135,7 @@ public final class Replayer {
                     skipped++;
                 }
             } else if ((e.kind().equals(Recording.HEARTBEAT) || e.kind().equals(Recording.COMMAND))
-                    && (e.key() == null || !e.key().startsWith("__"))) { // not the recorded instance's fence markers
+                    && (e.key() == null || !e.key().startsWith(Keys.RESERVED_PREFIX))) { // not the recorded instance's fence markers
                 inputs.add(e);
             }
         }
@@ -235,7 +238,7 @@ public final class Replayer {
                     : Math.min(next.startMs(), current.lastMarkerMs() + CoordinatorProcessor.MARKER_KEEPALIVE_MS + 500);
             task[0].advance(Math.max(sim, deadAt), decided);
             Map<String, StoredGroup> stored = new HashMap<>();
-            KeyValueStore<String, StoredGroup> store = task[0].driver.getKeyValueStore(CoordinatorProcessor.STORE);
+            KeyValueStore<String, StoredGroup> store = task[0].driver.getKeyValueStore(Topics.GROUP_STORE);
             try (var all = store.all()) {
                 all.forEachRemaining(kv -> stored.put(kv.key, kv.value));
             }
@@ -316,7 +319,7 @@ public final class Replayer {
         Map<String, List<Object[]>> byLife = new java.util.TreeMap<>(); // node/incarnation -> [ts, marker]
         for (Recording.Entry e : recording.entries()) {
             if (!e.kind().equals(Recording.FENCE) || e.value() == null || e.partition() != partition
-                    || !e.headers().containsKey(CoordinatorProcessor.FENCE_SEAL_HEADER)) {
+                    || !e.headers().containsKey(FenceMarker.SEAL_HEADER)) {
                 continue;
             }
             try {
@@ -392,7 +395,7 @@ public final class Replayer {
         void collectMarkers() {
             while (!written.isEmpty()) {
                 TestRecord<String, byte[]> r = written.readRecord();
-                if (r.key() != null && r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+                if (FenceMarker.isMarker(r.key())) {
                     held.add(r);
                     heldUntil.add(sim + fenceLagMs);
                 }
@@ -494,14 +497,14 @@ public final class Replayer {
         return new Processor<>() {
             @Override
             public void init(ProcessorContext<String, byte[]> context) {
-                KeyValueStore<String, StoredGroup> store = context.getStateStore(CoordinatorProcessor.STORE);
+                KeyValueStore<String, StoredGroup> store = context.getStateStore(Topics.GROUP_STORE);
                 seeds.forEach(store::put);
                 p.init(context);
             }
 
             @Override
             public void process(Record<String, byte[]> record) {
-                if (record.key() != null && record.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)
+                if (FenceMarker.isMarker(record.key())
                         && record.headers().lastHeader(DELIVERED_HEADER) == null) {
                     return; // the driver's immediate loop-back of a marker: the replay hands it back after the lag
                 }

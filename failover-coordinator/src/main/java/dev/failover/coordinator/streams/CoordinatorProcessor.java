@@ -11,14 +11,18 @@ import dev.failover.coordinator.core.Watch;
 import dev.failover.wire.AvroSerde;
 import dev.failover.wire.Command;
 import dev.failover.wire.DecisionKind;
+import dev.failover.wire.FenceMarker;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Keys;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.StoredGroup;
+import dev.failover.wire.Topics;
 import dev.failover.wire.WireFormatException;
+import dev.failover.wire.WireHeaders;
 import dev.failover.wire.WireSerdes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -43,7 +47,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per task it keeps, in memory only, each member's {@link Liveness}, a {@link DeadlineIndex} of the groups whose
  * silence can next change a decision, and the {@link Watch}: when the task started, and the newest fence marker read
- * back. A task that holds a group punctuates and writes a marker (key {@value #FENCE_KEY_PREFIX}N) into its own
+ * back. A task that holds a group punctuates and writes a marker (key {@code __fence/N}, see {@link FenceMarker}) into its own
  * heartbeat partition when a deadline is near, else once a second; reading it back proves every heartbeat appended
  * before it has been processed, which is what a conviction needs. A task that holds no group neither punctuates nor
  * writes: every punctuation makes Streams commit a transaction, and an idle coordinator must cost the cluster nothing.
@@ -56,15 +60,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     private static final Logger log = LoggerFactory.getLogger(CoordinatorProcessor.class);
 
-    public static final String STORE = "failover-groups";
-    public static final String FENCE_KEY_PREFIX = "__fence/";
     /** The header with a fence marker's seal (only this process can make one that verifies). */
-    public static final String FENCE_SEAL_HEADER = FenceSeal.HEADER;
     public static final String ROLE_CHANGES_SINK = "role-changes-sink";
     public static final String STATE_SINK = "state-sink";
     public static final String DEAD_LETTER_SINK = "dead-letter-sink";
     public static final String FENCE_SINK = "fence-sink";
-    public static final String ERROR_HEADER = "failover.error";
 
     private final ShellSettings settings;
     private final Decider decider;
@@ -162,7 +162,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        this.groups = context.getStateStore(STORE);
+        this.groups = context.getStateStore(Topics.GROUP_STORE);
         Now now = now();
         this.watch = Watch.startedAt(now.monoMs());
         this.brake = new Brake(settings.brake().maxShare(), settings.brake().minFailovers(), settings.brake().windowMs());
@@ -295,7 +295,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private void onHeartbeat(Record<String, byte[]> record, String topic, Now at) {
-        if (record.key() != null && record.key().startsWith(FENCE_KEY_PREFIX)) {
+        if (record.key() != null && FenceMarker.isMarker(record.key())) {
             onFence(record, topic, at);
             return;
         }
@@ -454,7 +454,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (marker == null || !settings.instanceId().equals(marker.getNode())) {
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
-        org.apache.kafka.common.header.Header seal = record.headers().lastHeader(FenceSeal.HEADER);
+        org.apache.kafka.common.header.Header seal = record.headers().lastHeader(FenceMarker.SEAL_HEADER);
         if (seal == null || !this.seal.verify(record.key(), record.value(), seal.value())
                 || marker.getSentAtMs() > now.monoMs()) {
             // written by someone who knows this instance's id but not its secret (or a copy with a clock it has not
@@ -523,14 +523,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         });
         if ((wanted && !markerOut()) || keepaliveDue(now)) {
             lastMarkerMs = now;
-            Heartbeat marker = Heartbeat.newBuilder().setGroup("__fence").setNode(settings.instanceId())
-                    .setSequence(fenceSequence++).setIncarnation(watch.sinceMs()).setSentAtMs(now)
-                    .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
-                    .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build();
-            String key = FENCE_KEY_PREFIX + context.taskId().partition();
+            Heartbeat marker = FenceMarker.body(settings.instanceId(), fenceSequence++, watch.sinceMs(), now);
+            String key = FenceMarker.key(context.taskId().partition());
             byte[] value = heartbeats.serialize(settings.topics().heartbeats(), marker);
             context.forward(new Record<>(key, value, at.wallMs(), new org.apache.kafka.common.header.internals
-                    .RecordHeaders().add(FenceSeal.HEADER, seal.seal(key, value))), FENCE_SINK);
+                    .RecordHeaders().add(FenceMarker.SEAL_HEADER, seal.seal(key, value))), FENCE_SINK);
             commit(now); // readable at once, and the partition is not held behind it
         }
         settleOwedCommit(now);
@@ -687,7 +684,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         byte[] value = WireSerdes.roleChange().serialize(settings.topics().roleChanges(), published);
         org.apache.kafka.common.header.Headers headers = signed(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE,
                 view.record().group(), value);
-        headers.add(ShellSettings.SETTINGS_HEADER, decisionSettings);
+        headers.add(WireHeaders.SETTINGS, decisionSettings);
         context.forward(new Record<>(view.record().group(), value, now.wallMs(), headers), ROLE_CHANGES_SINK);
         commit(now.monoMs()); // a decision is visible (read_committed) only once committed: at once
         GroupRecord before = records.get(view.record().group());
@@ -816,23 +813,18 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     /** The partition of {@code group}'s records, as Kafka's default partitioner places them; -1 if not known. */
     private int partitionOf(String group) {
         int partitions = settings.inputPartitions();
-        return partitions <= 0 ? -1 : partitionOf(group, partitions);
+        return partitions <= 0 ? -1 : Keys.partitionOf(group, partitions);
     }
 
-    /** The partition of {@code group}'s records among {@code partitions} (Kafka's default partitioner on its name). */
-    public static int partitionOf(String group, int partitions) {
-        return org.apache.kafka.common.utils.Utils.toPositive(
-                org.apache.kafka.common.utils.Utils.murmur2(group.getBytes(StandardCharsets.UTF_8))) % partitions;
-    }
 
     private void deadLetter(Record<String, byte[]> record, String reason) {
         stats.deadLettered.incrementAndGet();
         var meta = context.recordMetadata();
         String source = meta.map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("unknown");
         log.atWarn().addKeyValue("source", source).addKeyValue("reason", reason).log("dead-lettered a record: {}", reason);
-        Record<String, byte[]> out = record.withHeaders(record.headers().add(ERROR_HEADER,
+        Record<String, byte[]> out = record.withHeaders(record.headers().add(WireHeaders.ERROR,
                         reason.getBytes(StandardCharsets.UTF_8))
-                .add("failover.source", source.getBytes(StandardCharsets.UTF_8)));
+                .add(WireHeaders.SOURCE, source.getBytes(StandardCharsets.UTF_8)));
         context.forward(out, DEAD_LETTER_SINK);
     }
 

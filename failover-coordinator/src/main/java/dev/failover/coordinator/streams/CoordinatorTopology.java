@@ -1,5 +1,7 @@
 package dev.failover.coordinator.streams;
 
+import dev.failover.wire.FenceMarker;
+import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
 import java.util.Optional;
 import java.util.Set;
@@ -49,7 +51,7 @@ public final class CoordinatorTopology {
                         pacer)),
                 "heartbeats-source", "commands-source");
         // In memory with a changelog: a few hundred bytes per group, written only when durable facts change.
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(CoordinatorProcessor.STORE),
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(Topics.GROUP_STORE),
                 Serdes.String(), WireSerdes.storedGroup()), "coordinator");
         topology.addSink(CoordinatorProcessor.ROLE_CHANGES_SINK, topics.roleChanges(), new StringSerializer(),
                 new ByteArraySerializer(), "coordinator");
@@ -65,6 +67,6 @@ public final class CoordinatorTopology {
     /** A fence marker goes to the partition named in its key: the writing task's own heartbeat partition. */
     static StreamPartitioner<String, byte[]> fencePartitioner() {
         return (topic, key, value, numPartitions) -> Optional.of(Set.of(
-                Integer.parseInt(key.substring(CoordinatorProcessor.FENCE_KEY_PREFIX.length()))));
+                FenceMarker.partition(key)));
     }
 }

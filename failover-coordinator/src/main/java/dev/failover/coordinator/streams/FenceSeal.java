@@ -17,9 +17,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class FenceSeal {
 
-    /** The record header carrying the seal. */
-    static final String HEADER = "failover.fence";
-
     private static final FenceSeal PROCESS = new FenceSeal(secret());
 
     private final SecretKeySpec key;

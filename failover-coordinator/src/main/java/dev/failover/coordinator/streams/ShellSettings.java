@@ -56,9 +56,6 @@ public record ShellSettings(TopicNames topics, long punctuationIntervalMs, Strin
         }
     }
 
-    /** The header on every role change that says which decision settings made it (for {@code ctl replay}). */
-    public static final String SETTINGS_HEADER = "failover.settings";
-
     /**
      * The settings a decision depends on, as the coordinator's own keys ({@code rise=2;fall=3;...}): what
      * {@code ctl replay} runs a recording with. Unsigned, and only read by the replay.

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.wire.WireHeaders;
+import dev.failover.wire.FenceMarker;
+import dev.failover.wire.Topics;
 import dev.failover.coordinator.core.Policy;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
@@ -115,7 +118,7 @@ class CoordinatorTopologyTest {
         assertEquals("rise=2;fall=2;min.margin.ms=100;failback=sticky;failback.after.ms=30000;min.active=1;"
                 + "max.members.per.group=64;member.retention.ms=604800000;brake.max.share=0.5;brake.min.failovers=3;"
                 + "brake.window.ms=10000;punctuation.interval.ms=20", new String(election.headers()
-                .lastHeader(ShellSettings.SETTINGS_HEADER).value(), StandardCharsets.UTF_8));
+                .lastHeader(WireHeaders.SETTINGS).value(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -197,7 +200,7 @@ class CoordinatorTopologyTest {
                 new org.apache.kafka.common.header.internals.RecordHeaders()), (Instant) null)); // alpha's key for beta
         List<String> reasons = new ArrayList<>();
         while (!deadLetters.isEmpty()) {
-            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
                     .value(), StandardCharsets.UTF_8));
         }
         assertEquals(2, reasons.size(), reasons.toString());
@@ -242,7 +245,7 @@ class CoordinatorTopologyTest {
                 GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
         heartbeats.pipeInput(new TestRecord<>("orders", asBeta, dev.failover.wire.sign.HeartbeatMac.load(rotated)
                 .sign("orders", asBeta, new org.apache.kafka.common.header.internals.RecordHeaders()), (Instant) null));
-        assertTrue(new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER).value(),
+        assertTrue(new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR).value(),
                 StandardCharsets.UTF_8).contains("heartbeat of beta in orders refused"));
         assertEquals(0, stats.heartbeatsUnverifiedHeld.get(), "a standby's refused beat holds nothing: its service "
                 + "does not run");
@@ -257,7 +260,7 @@ class CoordinatorTopologyTest {
                 + stats.heartbeatsUnverifiedHeld.get());
         int refused = 0;
         while (!deadLetters.isEmpty()) {
-            String reason = new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+            String reason = new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
                     .value(), StandardCharsets.UTF_8);
             assertTrue(reason.contains("heartbeat of alpha in orders refused: its authentication code is wrong"), reason);
             refused++;
@@ -326,7 +329,7 @@ class CoordinatorTopologyTest {
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
         List<String> reasons = new ArrayList<>();
         while (!deadLetters.isEmpty()) {
-            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
                     .value(), StandardCharsets.UTF_8));
         }
         assertTrue(reasons.size() >= 15, reasons.toString());
@@ -369,7 +372,7 @@ class CoordinatorTopologyTest {
         assertTrue(answers.get(5).getReason().contains("c-nobody was already answered"), answers.get(5).getReason());
         assertEquals(5, stats.commandsUnauthenticated.get());
         assertEquals(List.of("c-nobody"), driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
-                CoordinatorProcessor.STORE).get("orders").getAnsweredCommands().stream()
+                Topics.GROUP_STORE).get("orders").getAnsweredCommands().stream()
                 .map(dev.failover.wire.StoredAnswer::getCommandId).toList(), "stored with the group, in the same "
                 + "transaction as the answer: the instance that holds the group next refuses a copy too");
 
@@ -599,9 +602,9 @@ class CoordinatorTopologyTest {
 
             @Override
             public void process(Record<String, byte[]> record) {
-                if (record.headers().lastHeader(FenceSeal.HEADER) == null
+                if (record.headers().lastHeader(FenceMarker.SEAL_HEADER) == null
                         || !FenceSeal.ofThisProcess().verify(record.key(), record.value(),
-                        record.headers().lastHeader(FenceSeal.HEADER).value())) {
+                        record.headers().lastHeader(FenceMarker.SEAL_HEADER).value())) {
                     inner.process(record);
                 }
             }
@@ -614,7 +617,7 @@ class CoordinatorTopologyTest {
         // an election needs the heartbeat log read a full timeout past the start (a marker): none comes back, none
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertTrue(decisions.isEmpty(), "no marker of its own came back: no election: " + decisions);
-        String key = CoordinatorProcessor.FENCE_KEY_PREFIX + "0";
+        String key = FenceMarker.KEY_PREFIX + "0";
         for (long sentAt : new long[] {monotonic, monotonic + 3_600_000}) { // now, and an hour ahead
             byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), Heartbeat.newBuilder()
                     .setGroup("__fence").setNode("instance-1").setSequence(1).setIncarnation(1).setSentAtMs(sentAt)
@@ -623,7 +626,7 @@ class CoordinatorTopologyTest {
             heartbeats.pipeInput(new TestRecord<>(key, value)); // no seal (the instance id is on /health)
             byte[] wrong = new FenceSeal(new byte[32]).seal(key, value);
             heartbeats.pipeInput(new TestRecord<>(key, value, new org.apache.kafka.common.header.internals
-                    .RecordHeaders().add(FenceSeal.HEADER, wrong)));
+                    .RecordHeaders().add(FenceMarker.SEAL_HEADER, wrong)));
         }
         runWithBeats(400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertTrue(decisions.isEmpty(), "the forgeries proved nothing, so nobody was elected: " + decisions);
@@ -645,7 +648,7 @@ class CoordinatorTopologyTest {
 
                 @Override
                 public void process(Record<String, byte[]> record) {
-                    boolean marker = record.key() != null && record.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX);
+                    boolean marker = record.key() != null && record.key().startsWith(FenceMarker.KEY_PREFIX);
                     if (holding && marker) {
                         held.add(record);
                         return;
@@ -669,7 +672,7 @@ class CoordinatorTopologyTest {
     private static List<Long> markers(TestOutputTopic<String, byte[]> written) {
         List<Long> markedAt = new ArrayList<>();
         for (var r : written.readRecordsToList()) {
-            if (r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+            if (r.key().startsWith(FenceMarker.KEY_PREFIX)) {
                 markedAt.add(r.timestamp());
             }
         }
@@ -687,7 +690,7 @@ class CoordinatorTopologyTest {
         runWithBeats(3_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         List<Long> markedAt = new ArrayList<>();
         for (var r : written.readRecordsToList()) {
-            if (r.key().startsWith(CoordinatorProcessor.FENCE_KEY_PREFIX)) {
+            if (r.key().startsWith(FenceMarker.KEY_PREFIX)) {
                 markedAt.add(WireSerdes.heartbeat().deserialize(TOPICS.heartbeats(), r.value()).getSentAtMs() - from);
             }
         }
@@ -753,7 +756,7 @@ class CoordinatorTopologyTest {
         List<String> reasons = new ArrayList<>();
         while (!deadLetters.isEmpty()) {
             TestRecord<String, byte[]> r = deadLetters.readRecord();
-            reasons.add(new String(r.headers().lastHeader(CoordinatorProcessor.ERROR_HEADER).value(), StandardCharsets.UTF_8));
+            reasons.add(new String(r.headers().lastHeader(WireHeaders.ERROR).value(), StandardCharsets.UTF_8));
         }
         assertEquals(10, reasons.size(), String.join("\n", reasons));
         assertTrue(reasons.get(0).contains("not the Avro single-object marker"), reasons.get(0));
@@ -807,7 +810,7 @@ class CoordinatorTopologyTest {
         assertEquals(Policy.DEFAULT_MAX_MEMBERS, latest.getMembers().size(), "alpha, beta and the first 62 newcomers");
         assertEquals(10_000 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
         assertTrue(WireSerdes.storedGroup().serialize("t", driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
-                CoordinatorProcessor.STORE).get("orders")).length < 4_096, "the stored record stays small");
+                Topics.GROUP_STORE).get("orders")).length < 4_096, "the stored record stays small");
         // once the newcomers have been silent past their timeout, and a fence marker proves it (with no deadline near,
         // a task writes one a second, so up to 2 s), a new node takes the longest-silent one's place
         for (int i = 0; i < 110; i++) {
@@ -935,12 +938,12 @@ class CoordinatorTopologyTest {
     void aHeartbeatWithAnIdOutsideTheRuleIsDeadLetteredNamingTheRule() {
         heartbeats.pipeInput("orders", heartbeatBytes("orders", "bad node/with space", GroupMode.ACTIVE_PASSIVE,
                 Health.HEALTHY), now());
-        String reason = new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER)
+        String reason = new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
                 .value(), StandardCharsets.UTF_8);
         assertTrue(reason.contains("may contain only letters, digits"), reason);
         heartbeats.pipeInput("x".repeat(129), heartbeatBytes("x".repeat(129), "n", GroupMode.ACTIVE_PASSIVE,
                 Health.HEALTHY), now());
-        reason = new String(deadLetters.readRecord().headers().lastHeader(CoordinatorProcessor.ERROR_HEADER).value(),
+        reason = new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR).value(),
                 StandardCharsets.UTF_8);
         assertTrue(reason.contains("129 characters long; at most 128"), reason);
     }

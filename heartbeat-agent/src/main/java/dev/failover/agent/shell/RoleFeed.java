@@ -2,12 +2,12 @@ package dev.failover.agent.shell;
 
 import dev.failover.agent.AgentSettings;
 import dev.failover.wire.GroupState;
+import dev.failover.wire.Keys;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.WireFormatException;
 import dev.failover.wire.WireSerdes;
 import dev.failover.wire.sign.RecordSigner;
 import dev.failover.wire.sign.RecordVerifier;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +24,6 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -253,7 +252,7 @@ public final class RoleFeed {
                     + "create it (agents never create topics)");
         }
         // the producer's default partitioner for a keyed record: where the coordinator's decisions for us land
-        int partition = Utils.toPositive(Utils.murmur2(settings.group().getBytes(StandardCharsets.UTF_8))) % partitions;
+        int partition = Keys.partitionOf(settings.group(), partitions);
         return new TopicPartition(topic, partition);
     }
 

@@ -1,0 +1,47 @@
+package dev.failover.wire;
+
+/**
+ * The coordinator's fence marker: a record a coordinator task writes into its own heartbeat partition and reads
+ * back, so it knows it has read everything written before (see ARCHITECTURE.md, "The fence"). On the wire it is a
+ * {@link Heartbeat} whose group is {@value #GROUP} and whose other fields are zero or UNKNOWN, under the reserved key
+ * {@value #KEY_PREFIX}{@code N} (N: the writing task's partition), sealed by the header {@value #SEAL_HEADER}. This
+ * class is the one definition of that shape.
+ */
+public final class FenceMarker {
+
+    /** A marker's key: this prefix, then the partition of the task that wrote it. */
+    public static final String KEY_PREFIX = Keys.RESERVED_PREFIX + "fence/";
+    /** The group a marker's body carries. */
+    public static final String GROUP = Keys.RESERVED_PREFIX + "fence";
+    /** The record header carrying the writer's seal (an HMAC only the writing process can check). */
+    public static final String SEAL_HEADER = "failover.fence";
+
+    private FenceMarker() {
+    }
+
+    /** Whether {@code key} is a fence marker's. */
+    public static boolean isMarker(String key) {
+        return key != null && key.startsWith(KEY_PREFIX);
+    }
+
+    /** The key of the marker the task of {@code partition} writes. */
+    public static String key(int partition) {
+        return KEY_PREFIX + partition;
+    }
+
+    /** The partition a marker's key names; throws {@link NumberFormatException} on a malformed one. */
+    public static int partition(String key) {
+        return Integer.parseInt(key.substring(KEY_PREFIX.length()));
+    }
+
+    /**
+     * A marker's body: who wrote it ({@code instance}, the writer's process incarnation), its sequence and when it
+     * was sent on the writer's own monotonic clock.
+     */
+    public static Heartbeat body(String instance, long sequence, long incarnation, long sentAtMs) {
+        return Heartbeat.newBuilder().setGroup(GROUP).setNode(instance).setSequence(sequence)
+                .setIncarnation(incarnation).setSentAtMs(sentAtMs).setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN)
+                .setEpoch(0).setMode(GroupMode.UNKNOWN).setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0)
+                .setFailureTimeoutMs(0).build();
+    }
+}
