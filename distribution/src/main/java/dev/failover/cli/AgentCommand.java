@@ -1,8 +1,8 @@
 package dev.failover.cli;
 
 import dev.failover.agent.Agent;
-import dev.failover.agent.AgentSettings;
-import dev.failover.agent.FailsafeSettings;
+import dev.failover.agent.config.AgentSettings;
+import dev.failover.agent.config.FailsafeSettings;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Topics;
 import java.nio.file.Path;
@@ -180,7 +180,7 @@ public final class AgentCommand implements Callable<Integer> {
                     failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
                     httpPort, new LinkedHashMap<>(KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
                             spec.commandLine().getErr())), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
-                    failsafeSettings(), dev.failover.agent.TrustedKeys.fromFiles(trustKeyFiles),
+                    failsafeSettings(), dev.failover.agent.config.TrustedKeys.fromFiles(trustKeyFiles),
                     heartbeatKey());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -118,7 +118,7 @@ public final class CtlCommand implements Runnable {
         TopicReader reader() {
             // one command's worth of reading: the keys as the files are now
             return new TopicReader(bootstrapServers, kafka(), timeout,
-                    dev.failover.agent.TrustedKeys.fromFiles(trustKeys).current());
+                    dev.failover.agent.config.TrustedKeys.fromFiles(trustKeys).current());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.failover.agent;
 
+import dev.failover.agent.config.AgentSettings;
 import dev.failover.agent.core.BrokerLossPolicy;
 import dev.failover.agent.core.Edge;
 import dev.failover.agent.core.HealthTracker;
@@ -9,6 +10,7 @@ import dev.failover.agent.core.RoleMachine;
 import dev.failover.agent.core.SentBeats;
 import dev.failover.agent.probe.Probe;
 import dev.failover.agent.shell.AgentMetrics;
+import dev.failover.agent.shell.AgentSnapshot;
 import dev.failover.agent.shell.FailsafePeers;
 import dev.failover.agent.shell.HeartbeatPublisher;
 import dev.failover.agent.shell.HookDispatcher;
@@ -58,18 +60,6 @@ public final class Agent implements AutoCloseable {
         void onEdge(Edge edge, HookRunner.Outcome hook);
     }
 
-    /**
-     * What /role and embedders see.
-     *
-     * @param reported          what its heartbeats say: ACTIVE, STOPPING (a stand-down not yet done, or failed) or
-     *                          STANDBY
-     * @param standDownBudgetMs how long its --on-standby has, after a lease lapse, before a successor may start:
-     *                          failure timeout - lease
-     */
-    public record Snapshot(String group, String node, Role role, long epoch, long leaseRemainingMs, Health health,
-                           String healthDetail, long staleIgnored, boolean connected, Role reported,
-                           long standDownBudgetMs) {
-    }
 
     private final AgentSettings settings;
     private final Clock clock;
@@ -196,13 +186,13 @@ public final class Agent implements AutoCloseable {
         return Optional.ofNullable(endpoint).map(RoleEndpoint::address);
     }
 
-    public Snapshot snapshot() {
+    public AgentSnapshot snapshot() {
         long now = nanos.getAsLong();
         RoleMachine m = machine;
         synchronized (lock) {
             boolean leaving = m != null && m.leaving();
             Role serving = m != null ? m.servingRole(now) : Role.STANDBY;
-            return new Snapshot(settings.group(), settings.node(), serving,
+            return new AgentSnapshot(settings.group(), settings.node(), serving,
                     m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
                     health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null,
                     m == null ? Role.STANDBY : m.reportedRole(), settings.standDownBudgetMs());

@@ -1,6 +1,5 @@
 package dev.failover.agent.shell;
 
-import dev.failover.agent.Agent;
 import dev.failover.wire.Health;
 import dev.failover.wire.Role;
 import io.micrometer.core.instrument.Counter;
@@ -24,9 +23,9 @@ public final class AgentMetrics {
     private final Counter failsafeRounds;
     private final Counter failsafeGranted;
     /** Held here: meters keep only a weak reference to what they read, and a lambda nobody else holds would vanish. */
-    private final Supplier<Agent.Snapshot> snapshot;
+    private final Supplier<AgentSnapshot> snapshot;
 
-    public AgentMetrics(Supplier<Agent.Snapshot> snapshot) {
+    public AgentMetrics(Supplier<AgentSnapshot> snapshot) {
         this.snapshot = snapshot;
         sent = Counter.builder("failover.agent.heartbeats.sent").description("heartbeats handed to the producer")
                 .register(registry);

@@ -1,7 +1,7 @@
 package dev.failover.agent.shell;
 
 import com.sun.net.httpserver.HttpExchange;
-import dev.failover.agent.FailsafeSettings;
+import dev.failover.agent.config.FailsafeSettings;
 import dev.failover.wire.tools.HttpReply;
 import dev.failover.wire.tools.JsonText;
 import java.io.IOException;

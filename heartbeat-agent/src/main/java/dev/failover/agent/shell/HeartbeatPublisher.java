@@ -1,6 +1,6 @@
 package dev.failover.agent.shell;
 
-import dev.failover.agent.AgentSettings;
+import dev.failover.agent.config.AgentSettings;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.WireSerdes;
 import java.time.Duration;

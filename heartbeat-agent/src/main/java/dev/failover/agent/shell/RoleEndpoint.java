@@ -2,7 +2,6 @@ package dev.failover.agent.shell;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.failover.agent.Agent;
 import dev.failover.wire.Role;
 import dev.failover.wire.tools.HttpReply;
 import dev.failover.wire.tools.JsonText;
@@ -19,11 +18,11 @@ import java.util.function.Supplier;
  */
 public final class RoleEndpoint {
 
-    private final Supplier<Agent.Snapshot> snapshot;
+    private final Supplier<AgentSnapshot> snapshot;
     private final Supplier<String> metrics;
     private final HttpServer server;
 
-    public RoleEndpoint(Supplier<Agent.Snapshot> snapshot, Supplier<String> metrics, String host, int port) {
+    public RoleEndpoint(Supplier<AgentSnapshot> snapshot, Supplier<String> metrics, String host, int port) {
         this.snapshot = snapshot;
         this.metrics = metrics;
         try {
@@ -61,16 +60,16 @@ public final class RoleEndpoint {
     }
 
     private void role(HttpExchange exchange) throws IOException {
-        Agent.Snapshot s = snapshot.get();
+        AgentSnapshot s = snapshot.get();
         respond(exchange, s.role() == Role.ACTIVE ? 200 : 503, json(s));
     }
 
     private void health(HttpExchange exchange) throws IOException {
-        Agent.Snapshot s = snapshot.get();
+        AgentSnapshot s = snapshot.get();
         respond(exchange, 200, json(s));
     }
 
-    static String json(Agent.Snapshot s) {
+    static String json(AgentSnapshot s) {
         return "{\"group\":" + JsonText.quote(s.group()) + ",\"node\":" + JsonText.quote(s.node()) + ",\"role\":\"" + s.role()
                 + "\",\"epoch\":" + s.epoch() + ",\"leaseRemainingMs\":" + s.leaseRemainingMs() + ",\"health\":\""
                 + s.health() + "\",\"healthDetail\":" + JsonText.quote(s.healthDetail()) + ",\"staleEpochsIgnored\":"

@@ -1,6 +1,6 @@
 package dev.failover.agent.shell;
 
-import dev.failover.agent.AgentSettings;
+import dev.failover.agent.config.AgentSettings;
 import dev.failover.wire.GroupState;
 import dev.failover.wire.Keys;
 import dev.failover.wire.RoleChange;
@@ -59,7 +59,7 @@ public final class RoleFeed {
     /** A check not proven yet: {sent at, end offset then}, or null. Only the feed thread touches it. */
     private long[] target;
     /** Checks every record's signature against --trust-key, or null: every record is acted on. */
-    private final dev.failover.agent.TrustedKeys trust;
+    private final dev.failover.agent.config.TrustedKeys trust;
     /** How many records were not acted on for want of a valid signature (said in the log at 1, 2, 4, 8, ...). */
     private long unverified;
 

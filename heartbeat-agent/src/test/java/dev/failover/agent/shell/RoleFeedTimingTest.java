@@ -3,7 +3,7 @@ package dev.failover.agent.shell;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.agent.AgentSettings;
+import dev.failover.agent.config.AgentSettings;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.failover.agent;
+package dev.failover.agent.config;
 
 import java.net.URI;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.failover.agent;
+package dev.failover.agent.config;
 
 import dev.failover.wire.sign.RecordVerifier;
 import dev.failover.wire.sign.SigningKeys;

@@ -1,4 +1,4 @@
-package dev.failover.agent;
+package dev.failover.agent.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
