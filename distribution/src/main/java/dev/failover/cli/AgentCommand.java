@@ -1,78 +1,64 @@
 package dev.failover.cli;
 
 import dev.failover.agent.Agent;
+import dev.failover.agent.config.AgentConfig;
 import dev.failover.agent.config.AgentSettings;
-import dev.failover.agent.config.FailsafeSettings;
-import dev.failover.wire.GroupMode;
-import dev.failover.wire.Topics;
+import dev.failover.wire.SettingKeys;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code failover agent}: runs beside a service, heartbeats for it, and activates or stands it down. */
+/**
+ * {@code failover agent}: runs beside a service, heartbeats for it, and activates or stands it down. Its settings are
+ * the agent's keys ({@link AgentConfig}), resolved as the coordinator's are, later winning: defaults, {@code --config}
+ * file, {@code FAILOVER_*} environment variables, {@code --set}, flags. Each flag sets one key; the spellings from
+ * before the keys ({@code failure-timeout=2s} in the file, {@code FAILOVER_FAILURE_TIMEOUT=2s}) still work, under the
+ * keys' own at the same level.
+ */
 @Command(name = "agent",
         mixinStandardHelpOptions = true,
         description = {
             "Runs a heartbeat agent beside a service: probes it, heartbeats to Kafka, and runs --on-activate /",
-            "--on-standby when the coordinator changes its role. GET /role answers 200 only while ACTIVE with a valid lease.",
-            "Every option can also come from --config FILE (name=value, without dashes) or FAILOVER_<NAME> variables."})
-public final class AgentCommand implements Callable<Integer> {
-
-    enum Mode {
-        ACTIVE_PASSIVE("active-passive", GroupMode.ACTIVE_PASSIVE), ACTIVE_ACTIVE("active-active", GroupMode.ACTIVE_ACTIVE);
-
-        final String flag;
-        final GroupMode wire;
-
-        Mode(String flag, GroupMode wire) {
-            this.flag = flag;
-            this.wire = wire;
-        }
-
-        static Mode parse(String value) {
-            for (Mode m : values()) {
-                if (m.flag.equalsIgnoreCase(value)) {
-                    return m;
-                }
-            }
-            throw new CommandLine.TypeConversionException("'" + value + "' is not a mode: use active-passive or active-active");
-        }
-    }
+            "--on-standby when the coordinator changes its role. GET /role answers 200 only while ACTIVE with a valid lease."})
+public final class AgentCommand implements Callable<Integer>, KeyedSettings {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka brokers.")
     String bootstrapServers;
 
-    @Option(names = "--group", required = true, paramLabel = "G", description = "The failover group.")
+    @Option(names = "--group", paramLabel = "G", description = "The failover group.")
     String group;
 
-    @Option(names = "--node", required = true, paramLabel = "N", description = "This node's id in the group.")
+    @Option(names = "--node", paramLabel = "N", description = "This node's id in the group.")
     String node;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "active-passive", converter = ModeConverter.class,
+    @Option(names = "--mode", paramLabel = "MODE",
             description = "active-passive (one ACTIVE) or active-active (every healthy member ACTIVE).")
-    Mode mode;
+    String mode;
 
-    @Option(names = "--priority", paramLabel = "P", defaultValue = "0", description = "Higher is preferred as primary.")
-    int priority;
+    @Option(names = "--priority", paramLabel = "P", description = "Higher is preferred as primary.")
+    Integer priority;
 
-    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "200ms", converter = Durations.class,
-            description = "How often to heartbeat (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", converter = Durations.class,
+            description = "How often to heartbeat.")
     Duration heartbeatInterval;
 
-    @Option(names = "--failure-timeout", paramLabel = "DURATION", defaultValue = "2s", converter = Durations.class,
-            description = "Silence after which the coordinator replaces this node (default: ${DEFAULT-VALUE}); the lease "
-                    + "is 4/5 of it. 2s rides out a broker's controlled shutdown on a replicated cluster whose brokers "
-                    + "set replica.fetch.backoff.ms=100 (README); 1s detects faster where no leader moves.")
+    @Option(names = "--failure-timeout", paramLabel = "DURATION", converter = Durations.class,
+            description = "Silence after which the coordinator replaces this node; the lease is 4/5 of it.")
     Duration failureTimeout;
 
     @ArgGroup(exclusive = true)
@@ -89,15 +75,15 @@ public final class AgentCommand implements Callable<Integer> {
         String exec;
     }
 
-    @Option(names = "--check-timeout", paramLabel = "DURATION", defaultValue = "1s", converter = Durations.class,
-            description = "Timeout of one check (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--check-timeout", paramLabel = "DURATION", converter = Durations.class,
+            description = "Timeout of one check.")
     Duration checkTimeout;
 
-    @Option(names = "--rise", paramLabel = "R", defaultValue = "2", description = "Passing checks before healthy.")
-    int rise;
+    @Option(names = "--rise", paramLabel = "R", description = "Passing checks before healthy.")
+    Integer rise;
 
-    @Option(names = "--fall", paramLabel = "F", defaultValue = "2", description = "Failing checks before unhealthy.")
-    int fall;
+    @Option(names = "--fall", paramLabel = "F", description = "Failing checks before unhealthy.")
+    Integer fall;
 
     @Option(names = "--on-activate", paramLabel = "CMD", description = "Run when this node becomes ACTIVE (no shell).")
     String onActivate;
@@ -105,62 +91,52 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--on-standby", paramLabel = "CMD", description = "Run when this node stands down (no shell).")
     String onStandby;
 
-    @Option(names = "--on-fence", paramLabel = "CMD", description = {
-            "Run when --on-standby failed every attempt (it is tried 3 times, 1 s then 2 s apart): a harder stop",
-            "(kill the service, take its address down). Its success counts as the stand-down; without it, or if it",
-            "fails too, the node keeps reporting STOPPING and the coordinator promotes nobody while it is alive."})
+    @Option(names = "--on-fence", paramLabel = "CMD", description = "Run when --on-standby failed every attempt.")
     String onFence;
 
-    @Option(names = "--fence-peer", paramLabel = "CMD", description = {
-            "Run before --on-activate when the coordinator made this node primary in place of one it convicted by",
-            "silence (its agent gone quiet, its service perhaps still running): STONITH, e.g. power the old host off or",
-            "revoke its storage. FAILOVER_FENCED_NODE names it. If it fails, this node does not activate and reports",
-            "unhealthy, so the coordinator looks for another. Without it, a service must stop on its own within",
-            "failure timeout - lease of losing Kafka (the stand-down budget the agent prints)."})
+    @Option(names = "--fence-peer", paramLabel = "CMD",
+            description = "Run before --on-activate in place of a primary convicted by silence (STONITH).")
     String fencePeer;
 
-    @Option(names = "--hook-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
-            description = "A hook still running after this is killed and counts as failed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hook-timeout", paramLabel = "DURATION", converter = Durations.class,
+            description = "A hook still running after this is killed and counts as failed.")
     Duration hookTimeout;
 
-    @Option(names = "--http-port", paramLabel = "P", defaultValue = "8091",
-            description = "Port of GET /role and /health on --http-host (default: ${DEFAULT-VALUE}; 0 = any, -1 = off).")
-    int httpPort;
+    @Option(names = "--http-port", paramLabel = "P", description = "Port of GET /role and /health (0 = any, -1 = off).")
+    Integer httpPort;
 
-    @Option(names = "--http-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
-            description = "Address the HTTP endpoint binds to (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--http-host", paramLabel = "ADDR", description = "Address the HTTP endpoint binds to.")
     String httpHost;
 
-    @Option(names = "--failsafe", description = {
-        "Failsafe mode (Patroni's failsafe_mode): a primary whose lease Kafka cannot renew serves on while every peer",
-        "it knows of grants it over HTTP (each then holds its own activations). Needs --failsafe-peer for each other",
-        "member, --failsafe-token-file, and the HTTP endpoint reachable by the peers (--http-host)."})
+    @Option(names = "--failsafe", description = "Failsafe mode (Patroni's failsafe_mode).")
     boolean failsafe;
 
-    @Option(names = "--failsafe-max", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
-            description = "With --failsafe: the longest a primary serves on grants alone (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--failsafe-max", paramLabel = "DURATION", converter = Durations.class,
+            description = "With --failsafe: the longest a primary serves on grants alone.")
     Duration failsafeMax;
 
     @Option(names = "--failsafe-peer", paramLabel = "NODE=URL",
             description = "With --failsafe: another member's HTTP endpoint, e.g. beta=http://10.0.0.2:8091; repeatable.")
-    java.util.List<String> failsafePeers = new java.util.ArrayList<>();
+    List<String> failsafePeers = new ArrayList<>();
 
     @Option(names = "--failsafe-token-file", paramLabel = "FILE",
             description = "With --failsafe: a file holding the group's shared secret (16 characters or more).")
     Path failsafeTokenFile;
 
-    @Option(names = "--trust-key", paramLabel = "FILE", description = {
-        "A coordinator's Ed25519 public key (PEM; failover keys generate): act on no role change or state record",
-        "that one of these keys did not sign. Repeatable (key rotation). Without it, any writer of the topics is obeyed."})
-    java.util.List<Path> trustKeyFiles = new java.util.ArrayList<>();
+    @Option(names = "--trust-key", paramLabel = "FILE",
+            description = "A coordinator's Ed25519 public key: act on nothing it did not sign. Repeatable.")
+    List<Path> trustKeyFiles = new ArrayList<>();
 
-    @Option(names = "--heartbeat-key", paramLabel = "FILE", description = {
-        "A key (failover keys hmac) that authenticates this node's heartbeats, for coordinators given the same key in",
-        "their heartbeat.key.dir: without it, anyone who can write the heartbeat topic can speak for this node."})
+    @Option(names = "--heartbeat-key", paramLabel = "FILE",
+            description = "A key (failover keys hmac) that authenticates this node's heartbeats.")
     Path heartbeatKeyFile;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Options as name=value lines, e.g. failure-timeout=2s.")
+    @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings (keys as below).")
     Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. --set "
+            + "topic.heartbeats=prod.failover.heartbeats.")
+    Map<String, String> settings = new LinkedHashMap<>();
 
     @Option(names = "--kafka", paramLabel = "KEY=VALUE",
             description = "A Kafka client setting passed through (TLS, SASL), repeatable, e.g. --kafka security.protocol=SSL.")
@@ -170,100 +146,144 @@ public final class AgentCommand implements Callable<Integer> {
         "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only); --kafka wins."})
     Path kafkaConfig;
 
+    /** Environment read through a map handed in, so tests pass their own. */
+    Map<String, String> environment = System.getenv();
+
+    /** Each flag's key, in the order the help lists them. */
+    static final Map<String, String> KEY_OF_FLAG = flagsAndKeys();
+
+    private static Map<String, String> flagsAndKeys() {
+        Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("--bootstrap-servers", AgentConfig.BOOTSTRAP_SERVERS_CONFIG);
+        keys.put("--group", AgentConfig.GROUP_CONFIG);
+        keys.put("--node", AgentConfig.NODE_CONFIG);
+        keys.put("--mode", AgentConfig.MODE_CONFIG);
+        keys.put("--priority", AgentConfig.PRIORITY_CONFIG);
+        keys.put("--heartbeat-interval", AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG);
+        keys.put("--failure-timeout", AgentConfig.FAILURE_TIMEOUT_MS_CONFIG);
+        keys.put("--check-http", AgentConfig.CHECK_CONFIG);
+        keys.put("--check-tcp", AgentConfig.CHECK_CONFIG);
+        keys.put("--check-exec", AgentConfig.CHECK_CONFIG);
+        keys.put("--check-timeout", AgentConfig.CHECK_TIMEOUT_MS_CONFIG);
+        keys.put("--rise", AgentConfig.RISE_CONFIG);
+        keys.put("--fall", AgentConfig.FALL_CONFIG);
+        keys.put("--on-activate", AgentConfig.ON_ACTIVATE_CONFIG);
+        keys.put("--on-standby", AgentConfig.ON_STANDBY_CONFIG);
+        keys.put("--on-fence", AgentConfig.ON_FENCE_CONFIG);
+        keys.put("--fence-peer", AgentConfig.FENCE_PEER_CONFIG);
+        keys.put("--hook-timeout", AgentConfig.HOOK_TIMEOUT_MS_CONFIG);
+        keys.put("--http-host", AgentConfig.HTTP_HOST_CONFIG);
+        keys.put("--http-port", AgentConfig.HTTP_PORT_CONFIG);
+        keys.put("--failsafe", AgentConfig.FAILSAFE_CONFIG);
+        keys.put("--failsafe-max", AgentConfig.FAILSAFE_MAX_MS_CONFIG);
+        keys.put("--failsafe-peer", AgentConfig.FAILSAFE_PEERS_CONFIG);
+        keys.put("--failsafe-token-file", AgentConfig.FAILSAFE_TOKEN_FILE_CONFIG);
+        keys.put("--trust-key", AgentConfig.TRUST_KEYS_CONFIG);
+        keys.put("--heartbeat-key", AgentConfig.HEARTBEAT_KEY_CONFIG);
+        return keys;
+    }
+
+    @Override
+    public ConfigDef definition() {
+        return AgentConfig.DEFINITION;
+    }
+
+    @Override
+    public Map<String, String> keyOfFlag() {
+        return KEY_OF_FLAG;
+    }
+
+    @Override
+    public void useEnvironment(Map<String, String> variables) {
+        environment = variables;
+    }
+
     @Override
     public Integer call() throws Exception {
-        AgentSettings settings;
+        AgentSettings agentSettings;
         try {
-            String probe = check == null ? null : check.http != null ? check.http
-                    : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec;
-            settings = new AgentSettings(bootstrapServers, group, node, mode.wire, priority, heartbeatInterval,
-                    failureTimeout, probe, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
-                    httpPort, new LinkedHashMap<>(KafkaClientSettings.merged(kafkaConfig, kafka, "--kafka",
-                            spec.commandLine().getErr())), Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE,
-                    failsafeSettings(), dev.failover.agent.config.TrustedKeys.fromFiles(trustKeyFiles),
-                    heartbeatKey());
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            agentSettings = AgentConfig.parse(resolve()).settings();
+        } catch (ConfigException | IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage()
+                    + KeyedSettings.flagsNamed(e.getMessage(), KEY_OF_FLAG));
         }
-        Agent agent = Agent.create(settings);
+        Agent agent = Agent.create(agentSettings);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();
             stopped.countDown();
         }, "agent-stopper"));
         agent.start();
-        spec.commandLine().getOut().printf("agent %s in group %s (%s, lease %d ms): /role on %s%n", node, group, mode.flag,
-                settings.leaseMs(), agent.httpAddress().map(a -> "http://" + a + "/role").orElse("(HTTP off)"));
+        spec.commandLine().getOut().printf("agent %s in group %s (%s, lease %d ms): /role on %s%n", agentSettings.node(),
+                agentSettings.group(), agentSettings.mode() == dev.failover.wire.GroupMode.ACTIVE_ACTIVE
+                        ? "active-active" : "active-passive", agentSettings.leaseMs(),
+                agent.httpAddress().map(a -> "http://" + a + "/role").orElse("(HTTP off)"));
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
     }
 
-    /**
-     * The heartbeat key of {@code --heartbeat-key}, or null: its file is read again when it changes (a rotation puts
-     * the new key first), and a removed or unreadable file keeps the key read before (a beat signed with it is refused
-     * at worst, which holds the coordinator's judgement of this node; a beat with no code at all would be no better).
-     */
-    private java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey() {
-        if (heartbeatKeyFile == null) {
-            return null;
+    /** The settings by key: defaults (left to the definition), file, environment, --set, then flags. */
+    Map<String, String> resolve() throws IOException {
+        Map<String, String> merged = new LinkedHashMap<>();
+        merged.putAll(KeyedSettings.fromFile(config, spec.commandLine(), this));
+        if (kafkaConfig != null) {
+            KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
+                    .forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
         }
-        dev.failover.wire.sign.WatchedFile<dev.failover.wire.sign.HeartbeatMac> file;
-        try {
-            file = dev.failover.wire.sign.WatchedFile.read(heartbeatKeyFile, dev.failover.wire.sign.HeartbeatMac::load,
-                    System::nanoTime, (f, what) -> org.slf4j.LoggerFactory.getLogger(AgentCommand.class)
-                            .warn("--heartbeat-key {} {}", f, what));
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("--heartbeat-key: cannot read " + heartbeatKeyFile + " (" + e + ")");
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--heartbeat-key: " + e.getMessage());
+        merged.putAll(KeyedSettings.fromEnvironment(environment, this));
+        KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
+                .filter(k -> k.startsWith(SettingKeys.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
+        merged.putAll(settings);
+        KafkaClientSettings.warnAboutSecrets(kafka.keySet(), "--kafka", spec.commandLine().getErr());
+        kafka.forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
+        put(merged, AgentConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        put(merged, AgentConfig.GROUP_CONFIG, group);
+        put(merged, AgentConfig.NODE_CONFIG, node);
+        put(merged, AgentConfig.MODE_CONFIG, mode);
+        put(merged, AgentConfig.PRIORITY_CONFIG, priority);
+        put(merged, AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG, millis(heartbeatInterval));
+        put(merged, AgentConfig.FAILURE_TIMEOUT_MS_CONFIG, millis(failureTimeout));
+        if (check != null) {
+            put(merged, AgentConfig.CHECK_CONFIG, check.http != null ? check.http
+                    : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec);
         }
-        return new java.util.function.Supplier<>() {
-            private dev.failover.wire.sign.HeartbeatMac last = file.current();
-
-            @Override
-            public synchronized dev.failover.wire.sign.HeartbeatMac get() {
-                dev.failover.wire.sign.HeartbeatMac now = file.current();
-                if (now != null) {
-                    last = now;
-                }
-                return last;
+        put(merged, AgentConfig.CHECK_TIMEOUT_MS_CONFIG, millis(checkTimeout));
+        put(merged, AgentConfig.RISE_CONFIG, rise);
+        put(merged, AgentConfig.FALL_CONFIG, fall);
+        put(merged, AgentConfig.ON_ACTIVATE_CONFIG, onActivate);
+        put(merged, AgentConfig.ON_STANDBY_CONFIG, onStandby);
+        put(merged, AgentConfig.ON_FENCE_CONFIG, onFence);
+        put(merged, AgentConfig.FENCE_PEER_CONFIG, fencePeer);
+        put(merged, AgentConfig.HOOK_TIMEOUT_MS_CONFIG, millis(hookTimeout));
+        put(merged, AgentConfig.HTTP_HOST_CONFIG, httpHost);
+        put(merged, AgentConfig.HTTP_PORT_CONFIG, httpPort);
+        put(merged, AgentConfig.FAILSAFE_CONFIG, failsafe ? "true" : null);
+        put(merged, AgentConfig.FAILSAFE_MAX_MS_CONFIG, millis(failsafeMax));
+        put(merged, AgentConfig.FAILSAFE_PEERS_CONFIG, failsafePeers.isEmpty() ? null : String.join(",", failsafePeers));
+        put(merged, AgentConfig.FAILSAFE_TOKEN_FILE_CONFIG, failsafeTokenFile);
+        put(merged, AgentConfig.TRUST_KEYS_CONFIG, trustKeyFiles.isEmpty() ? null
+                : String.join(",", trustKeyFiles.stream().map(Path::toString).toList()));
+        put(merged, AgentConfig.HEARTBEAT_KEY_CONFIG, heartbeatKeyFile);
+        for (String required : List.of(AgentConfig.BOOTSTRAP_SERVERS_CONFIG, AgentConfig.GROUP_CONFIG,
+                AgentConfig.NODE_CONFIG)) {
+            if (!merged.containsKey(required)) {
+                String flag = KEY_OF_FLAG.entrySet().stream().filter(e -> e.getValue().equals(required))
+                        .map(Map.Entry::getKey).findFirst().orElseThrow();
+                throw new CommandLine.ParameterException(spec.commandLine(), "Missing " + flag + " (or " + required
+                        + " in --config, or " + SettingKeys.environmentName(required) + ")");
             }
-        };
+        }
+        return merged;
     }
 
-    /** Failsafe's settings from the flags, or null when --failsafe is not given (its other flags then refused). */
-    private FailsafeSettings failsafeSettings() {
-        if (!failsafe) {
-            if (!failsafePeers.isEmpty() || failsafeTokenFile != null) {
-                throw new IllegalArgumentException("--failsafe-peer and --failsafe-token-file need --failsafe");
-            }
-            return null;
+    private static void put(Map<String, String> merged, String key, Object value) {
+        if (value != null) {
+            merged.put(key, value.toString());
         }
-        if (failsafeTokenFile == null) {
-            throw new IllegalArgumentException("--failsafe needs --failsafe-token-file");
-        }
-        String token;
-        try {
-            token = java.nio.file.Files.readString(failsafeTokenFile);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("--failsafe-token-file: cannot read " + failsafeTokenFile + " ("
-                    + e.getMessage() + ")");
-        }
-        Map<String, java.net.URI> peers = new LinkedHashMap<>();
-        for (String spec : failsafePeers) {
-            Map.Entry<String, java.net.URI> peer = FailsafeSettings.peer(spec);
-            if (peers.put(peer.getKey(), peer.getValue()) != null) {
-                throw new IllegalArgumentException("--failsafe-peer names " + peer.getKey() + " twice");
-            }
-        }
-        return new FailsafeSettings(failsafeMax, peers, token);
     }
 
-    static final class ModeConverter implements CommandLine.ITypeConverter<Mode> {
-        @Override
-        public Mode convert(String value) {
-            return Mode.parse(value);
-        }
+    private static Long millis(Duration duration) {
+        return duration == null ? null : duration.toMillis();
     }
 }

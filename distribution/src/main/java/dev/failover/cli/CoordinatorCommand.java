@@ -3,12 +3,9 @@ package dev.failover.cli;
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.config.ConfigException;
@@ -25,7 +22,7 @@ import picocli.CommandLine.Option;
         description = {
             "Runs a failover coordinator (Kafka Streams): detects silent or unhealthy members and publishes role changes.",
             "Run two or more with the same application.id for availability. SIGTERM/Ctrl-C leaves the group at once."})
-public final class CoordinatorCommand implements Callable<Integer> {
+public final class CoordinatorCommand implements Callable<Integer>, KeyedSettings {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -65,13 +62,37 @@ public final class CoordinatorCommand implements Callable<Integer> {
     /** Environment read through a map handed in, so tests pass their own. */
     Map<String, String> environment = System.getenv();
 
+    /** Each flag's key. */
+    static final Map<String, String> KEY_OF_FLAG = Map.of(
+            "--bootstrap-servers", CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG,
+            "--http-port", CoordinatorConfig.HTTP_PORT_CONFIG,
+            "--state-dir", CoordinatorConfig.STATE_DIR_CONFIG,
+            "--signing-key", CoordinatorConfig.SIGNING_KEY_CONFIG,
+            "--trust-operator-key", CoordinatorConfig.OPERATOR_TRUST_KEYS_CONFIG);
+
+    @Override
+    public org.apache.kafka.common.config.ConfigDef definition() {
+        return CoordinatorConfig.DEFINITION;
+    }
+
+    @Override
+    public Map<String, String> keyOfFlag() {
+        return KEY_OF_FLAG;
+    }
+
+    @Override
+    public void useEnvironment(Map<String, String> variables) {
+        environment = variables;
+    }
+
     @Override
     public Integer call() throws Exception {
         CoordinatorConfig config;
         try {
             config = CoordinatorConfig.parse(resolve());
-        } catch (ConfigException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage());
+        } catch (ConfigException | IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage()
+                    + KeyedSettings.flagsNamed(e.getMessage(), KEY_OF_FLAG));
         }
         CoordinatorApp app = new CoordinatorApp(config);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -96,17 +117,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }
 
     Map<String, String> resolve() throws IOException {
-        Map<String, String> merged = new LinkedHashMap<>();
-        if (configFile != null) {
-            if (!Files.isReadable(configFile)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--config: cannot read " + configFile);
-            }
-            Properties file = new Properties();
-            try (Reader in = Files.newBufferedReader(configFile)) {
-                file.load(in);
-            }
-            file.stringPropertyNames().forEach(k -> merged.put(k, file.getProperty(k)));
-        }
+        Map<String, String> merged = new LinkedHashMap<>(KeyedSettings.fromFile(configFile, spec.commandLine(), this));
         if (kafkaConfig != null) {
             try {
                 KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
@@ -115,7 +126,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
         }
-        merged.putAll(CoordinatorConfig.fromEnvironment(environment));
+        merged.putAll(KeyedSettings.fromEnvironment(environment, this));
         KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
                 .filter(k -> k.startsWith(CoordinatorConfig.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
         merged.putAll(settings);

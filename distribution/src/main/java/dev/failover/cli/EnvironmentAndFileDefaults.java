@@ -48,6 +48,10 @@ final class EnvironmentAndFileDefaults implements CommandLine.IDefaultValueProvi
         if (!(arg instanceof CommandLine.Model.OptionSpec option)) {
             return arg.defaultValue();
         }
+        if (option.command() != null && option.command().userObject() instanceof KeyedSettings keyed
+                && keyed.keyOfFlag().containsKey(option.longestName())) {
+            return option.defaultValue(); // its key is read from the file and the environment by the command
+        }
         String name = option.longestName().replaceFirst("^--", "");
         String env = environment.get("FAILOVER_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
         if (env != null) {

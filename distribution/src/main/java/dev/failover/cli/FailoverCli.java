@@ -61,8 +61,12 @@ public final class FailoverCli implements Runnable {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("--config: cannot read it (" + e.getMessage() + ")", e);
         }
+        CommandLine.IExecutionStrategy standard = new CommandLine.RunLast();
+        listKeys(root, environment);
         return root
+                .setExecutionStrategy(parseResult -> unknownSubcommand(parseResult).orElseGet(() -> standard.execute(parseResult)))
                 .setDefaultValueProvider(defaults)
+                .setParameterExceptionHandler(FailoverCli::badCommandLine)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
                     String name = commandLine.getParent() != null && commandLine.getParent().getCommand() instanceof CtlCommand
@@ -71,6 +75,57 @@ public final class FailoverCli implements Runnable {
                     commandLine.getErr().flush();
                     return e instanceof dev.failover.cli.ctl.CtlException c ? c.exitCode() : 1;
                 });
+    }
+
+    /**
+     * A bad command line: the message, picocli's suggestions for a misspelt option, and where the help is (not the
+     * whole help: with the keys listed it runs to a hundred lines). Exit 2.
+     */
+    private static int badCommandLine(CommandLine.ParameterException e, String[] args) {
+        CommandLine commandLine = e.getCommandLine();
+        java.io.PrintWriter err = commandLine.getErr();
+        err.println(e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return commandLine.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /**
+     * Adds the list of its keys to the help of every command whose flags set keys (agent, coordinator), and hands it
+     * the environment to read them from.
+     */
+    private static void listKeys(CommandLine commandLine, Map<String, String> environment) {
+        if (commandLine.getCommand() instanceof KeyedSettings keyed) {
+            commandLine.getCommandSpec().usageMessage().footer(KeyedSettings.footer(keyed.definition(),
+                    keyed.keyOfFlag()));
+            keyed.useEnvironment(environment);
+        }
+        commandLine.getSubcommands().values().forEach(sub -> listKeys(sub, environment));
+    }
+
+    /**
+     * Exit 2 naming the word where a subcommand belongs but none is called that: picocli would otherwise print the
+     * parent's help and exit 0 when {@code --help} follows it ({@code failover nosuch --help}).
+     */
+    static java.util.Optional<Integer> unknownSubcommand(CommandLine.ParseResult parseResult) {
+        CommandLine.ParseResult last = parseResult;
+        while (last.hasSubcommand()) {
+            last = last.subcommand();
+        }
+        CommandLine.Model.CommandSpec spec = last.commandSpec();
+        if (spec.subcommands().isEmpty() || last.unmatched().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        String word = last.unmatched().get(0);
+        if (word.startsWith("-")) {
+            return java.util.Optional.empty();
+        }
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        err.println(spec.qualifiedName() + ": unknown subcommand '" + word + "'; one of: "
+                + String.join(", ", spec.subcommands().keySet()));
+        err.flush();
+        return java.util.Optional.of(2);
     }
 
     @Override

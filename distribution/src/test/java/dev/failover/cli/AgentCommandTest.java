@@ -87,29 +87,80 @@ class AgentCommandTest {
     @Test
     void optionsComeFromTheEnvironmentAndTheConfigFileTooWithFlagsWinning() throws Exception {
         Path file = dir.resolve("agent.properties");
+        // the names of the flags, as files held them before the keys
         Files.writeString(file, "bootstrap-servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat-interval=1600ms\n");
         // from the file alone: the interval is not shorter than the default timeout's lease (2 s: 1.6 s), and the error
-        // names both and the default
+        // names both keys, their flags and the default
         assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
-        assertTrue(err.toString().contains("--heartbeat-interval (1600ms)")
-                && err.toString().contains("--failure-timeout (2000ms)"), err.toString());
+        assertTrue(err.toString().contains("heartbeat.interval.ms (1600) and failure.timeout.ms (2000)")
+                && err.toString().contains("--heartbeat-interval sets heartbeat.interval.ms")
+                && err.toString().contains("--failure-timeout sets failure.timeout.ms"), err.toString());
         // the environment wins over the file
         err.getBuffer().setLength(0);
         assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString()));
-        assertTrue(err.toString().contains("--failure-timeout (100ms)"), err.toString());
+        assertTrue(err.toString().contains("failure.timeout.ms (100)"), err.toString());
         // and a flag wins over both
         err.getBuffer().setLength(0);
         assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString(),
                 "--failure-timeout", "1500ms"));
-        assertTrue(err.toString().contains("--failure-timeout (1500ms)"), err.toString());
+        assertTrue(err.toString().contains("failure.timeout.ms (1500)"), err.toString());
+    }
+
+    @Test
+    void theKeysComeFromTheFileTheEnvironmentAndSetWithFlagsWinningAndAreListedInTheHelp() throws Exception {
+        Path file = dir.resolve("agent.properties");
+        Files.writeString(file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat.interval.ms=1600\n"
+                + "failure.timeout.ms=1700\n");
+        assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
+        assertTrue(err.toString().contains("heartbeat.interval.ms (1600) and failure.timeout.ms (1700)"), err.toString());
+        err.getBuffer().setLength(0);
+        // the key's variable wins over the file, and over the flag's name from before the keys
+        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT_MS", "1800", "FAILOVER_FAILURE_TIMEOUT", "9s"), "agent",
+                "--config", file.toString()));
+        assertTrue(err.toString().contains("failure.timeout.ms (1800)"), err.toString());
+        err.getBuffer().setLength(0);
+        // --set wins over the environment, a flag over --set
+        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT_MS", "1800"), "agent", "--config", file.toString(),
+                "--set", "failure.timeout.ms=1900"));
+        assertTrue(err.toString().contains("failure.timeout.ms (1900)"), err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(Map.of(), "agent", "--config", file.toString(), "--set", "failure.timeout.ms=1900",
+                "--failure-timeout", "1950ms"));
+        assertTrue(err.toString().contains("failure.timeout.ms (1950)"), err.toString());
+        err.getBuffer().setLength(0);
+        // an unknown key, a bad value and a value out of range name the key
+        assertEquals(2, run(base("--set", "failure.timeout=2000")));
+        assertTrue(err.toString().contains("unknown setting 'failure.timeout'"), err.toString());
+        assertEquals(2, run(base("--set", "rise=0")));
+        assertTrue(err.toString().contains("rise") && err.toString().contains("at least 1"), err.toString());
+        assertEquals(2, run(base("--set", "mode=sometimes")));
+        assertTrue(err.toString().contains("mode") && err.toString().contains("--mode sets mode"), err.toString());
+
+        StringWriter help = new StringWriter();
+        var commandLine = FailoverCli.newCommandLine(new String[0], Map.of());
+        commandLine.setOut(new PrintWriter(help, true));
+        assertEquals(0, commandLine.execute("agent", "--help"));
+        for (String listed : new String[] {"heartbeat.interval.ms = 200   --heartbeat-interval",
+                "failure.timeout.ms = 2000   --failure-timeout", "bootstrap.servers (required)   --bootstrap-servers",
+                "topic.heartbeats = failover.heartbeats", "FAILOVER_FAILURE_TIMEOUT_MS"}) {
+            assertTrue(help.toString().contains(listed), "agent --help lacks '" + listed + "':\n" + help);
+        }
+        help.getBuffer().setLength(0);
+        assertEquals(0, commandLine.execute("coordinator", "--help"));
+        for (String listed : new String[] {"min.margin.ms = 100", "http.port = 8090   --http-port",
+                "topic.heartbeats = failover.heartbeats", "bootstrap.servers (required)   --bootstrap-servers"}) {
+            assertTrue(help.toString().contains(listed), "coordinator --help lacks '" + listed + "':\n" + help);
+        }
     }
 
     @Test
     void failsafeFlagsAreCheckedTogetherAndNameWhatIsMissing() throws Exception {
         assertEquals(2, run(base("--failsafe-peer", "beta=http://10.0.0.2:8091")));
-        assertTrue(err.toString().contains("need --failsafe"), err.toString());
+        assertTrue(err.toString().contains("need failsafe=true")
+                && err.toString().contains("--failsafe-peer sets failsafe.peers"), err.toString());
         assertEquals(2, run(base("--failsafe")));
-        assertTrue(err.toString().contains("--failsafe needs --failsafe-token-file"), err.toString());
+        assertTrue(err.toString().contains("failsafe needs failsafe.token.file")
+                && err.toString().contains("--failsafe-token-file sets failsafe.token.file"), err.toString());
         assertEquals(2, run(base("--failsafe", "--failsafe-token-file", dir.resolve("absent").toString())));
         assertTrue(err.toString().contains("cannot read"), err.toString());
         Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
@@ -119,16 +170,16 @@ class AgentCommandTest {
                 "b=http://h:1", "--failsafe-peer", "b=http://h:2")));
         assertTrue(err.toString().contains("names b twice"), err.toString());
         assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-max", "1s")));
-        assertTrue(err.toString().contains("--failsafe-max (1000ms) must be at least one promise"), err.toString());
+        assertTrue(err.toString().contains("failsafe.max.ms (1000) must be at least one promise"), err.toString());
     }
 
     @Test
     void aTrustKeyThatIsNotAReadablePublicKeyIsRefusedNamingTheFile() throws Exception {
         assertEquals(2, run(base("--trust-key", dir.resolve("absent.pub").toString())));
-        assertTrue(err.toString().contains("--trust-key: cannot read " + dir.resolve("absent.pub")), err.toString());
+        assertTrue(err.toString().contains("trust.keys: cannot read " + dir.resolve("absent.pub")), err.toString());
         Path junk = Files.writeString(dir.resolve("junk.pub"), "not a key");
         assertEquals(2, run(base("--trust-key", junk.toString())));
-        assertTrue(err.toString().contains("--trust-key: " + junk + " holds no PEM block"), err.toString());
+        assertTrue(err.toString().contains("trust.keys: " + junk + " holds no PEM block"), err.toString());
     }
 
     @Test
@@ -169,7 +220,7 @@ class AgentCommandTest {
         Path shortKey = Files.writeString(dir.resolve("short.key"), "c2hvcnQ=\n");
         Files.setPosixFilePermissions(shortKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         assertEquals(2, run(base("--heartbeat-key", shortKey.toString())));
-        assertTrue(err.toString().contains("--heartbeat-key: " + shortKey + " is not a heartbeat key file: line 1 holds 5 "
+        assertTrue(err.toString().contains("heartbeat.key: " + shortKey + " is not a heartbeat key file: line 1 holds 5 "
                         + "bytes, at least 32"),
                 err.toString());
         Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));

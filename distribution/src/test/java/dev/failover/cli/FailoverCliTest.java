@@ -23,6 +23,16 @@ class FailoverCliTest {
     }
 
     @Test
+    void anUnknownSubcommandExitsTwoNamingItEvenWithHelp() {
+        assertEquals(2, run("keyz", "--help"));
+        assertTrue(err.toString().contains("failover: unknown subcommand 'keyz'"), err.toString());
+        assertTrue(err.toString().contains("keys"), err.toString());
+        assertEquals(2, run("ctl", "wach", "--help"));
+        assertTrue(err.toString().contains("failover ctl: unknown subcommand 'wach'"), err.toString());
+        assertEquals(0, run("keys", "--help"));
+    }
+
+    @Test
     void helpListsTheBrokerAndTheExitCodes() {
         assertEquals(0, run("--help"));
         assertTrue(out.toString().contains("broker"), out.toString());

@@ -1,5 +1,6 @@
 package dev.failover.coordinator.app;
 
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.coordinator.streams.CoordinatorTopology;
@@ -191,7 +192,7 @@ public final class CoordinatorApp implements AutoCloseable {
         }
         healEveryMs = every;
         healerAdmin = Admin.create(adminProperties());
-        ShellSettings.TopicNames t = config.topics();
+        TopicNames t = config.topics();
         String applicationId = config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG);
         healer = new HangingTransactionHealer(healerAdmin, applicationId, protocol.streams(), java.util.List.of(t.heartbeats(),
                 t.commands()), java.util.List.of(t.heartbeats(),

@@ -2,9 +2,10 @@ package dev.failover.coordinator.app;
 
 import dev.failover.coordinator.core.Policy;
 import dev.failover.coordinator.streams.ShellSettings;
+import dev.failover.wire.SettingKeys;
+import dev.failover.wire.Timing;
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
-import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -27,7 +28,7 @@ import org.apache.kafka.common.config.ConfigException;
  */
 public final class CoordinatorConfig extends AbstractConfig {
 
-    public static final String KAFKA_PREFIX = "kafka.";
+    public static final String KAFKA_PREFIX = SettingKeys.KAFKA_PREFIX;
 
     public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
     public static final String APPLICATION_ID_CONFIG = "application.id";
@@ -67,11 +68,11 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String BRAKE_MAX_SHARE_CONFIG = "brake.max.share";
     public static final String BRAKE_MIN_FAILOVERS_CONFIG = "brake.min.failovers";
     public static final String BRAKE_WINDOW_MS_CONFIG = "brake.window.ms";
-    public static final String TOPIC_HEARTBEATS_CONFIG = "topic.heartbeats";
-    public static final String TOPIC_ROLE_CHANGES_CONFIG = "topic.role-changes";
-    public static final String TOPIC_STATE_CONFIG = "topic.state";
-    public static final String TOPIC_COMMANDS_CONFIG = "topic.commands";
-    public static final String TOPIC_DEAD_LETTERS_CONFIG = "topic.dead-letters";
+    public static final String TOPIC_HEARTBEATS_CONFIG = TopicNames.HEARTBEATS_KEY;
+    public static final String TOPIC_ROLE_CHANGES_CONFIG = TopicNames.ROLE_CHANGES_KEY;
+    public static final String TOPIC_STATE_CONFIG = TopicNames.STATE_KEY;
+    public static final String TOPIC_COMMANDS_CONFIG = TopicNames.COMMANDS_KEY;
+    public static final String TOPIC_DEAD_LETTERS_CONFIG = TopicNames.DEAD_LETTERS_KEY;
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
@@ -166,7 +167,7 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Consecutive healthy beats before a new or failed member is eligible.")
             .define(FALL_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
                     "Consecutive UNHEALTHY beats before a member counts as failed.")
-            .define(MIN_MARGIN_MS_CONFIG, Type.INT, 100, Range.atLeast(0), Importance.MEDIUM,
+            .define(MIN_MARGIN_MS_CONFIG, Type.INT, Timing.DEFAULT_MIN_MARGIN_MS, Range.atLeast(0), Importance.MEDIUM,
                     "The least failure timeout - lease accepted from an agent; members with less are never promoted.")
             .define(FAILBACK_CONFIG, Type.STRING, "sticky", ValidString.in("sticky", "failback"), Importance.MEDIUM,
                     "sticky: a recovered primary stays standby; failback: a higher-priority member takes over again.")
@@ -187,12 +188,15 @@ public final class CoordinatorConfig extends AbstractConfig {
                     "Failovers within the window that are always allowed, whatever the share.")
             .define(BRAKE_WINDOW_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(1000), Importance.LOW,
                     "The brake's window.")
-            .define(TOPIC_HEARTBEATS_CONFIG, Type.STRING, Topics.HEARTBEATS, Importance.LOW, "Heartbeat topic.")
-            .define(TOPIC_ROLE_CHANGES_CONFIG, Type.STRING, Topics.ROLE_CHANGES, Importance.LOW, "Role-change topic.")
-            .define(TOPIC_STATE_CONFIG, Type.STRING, Topics.STATE, Importance.LOW, "Compacted current-state topic.")
-            .define(TOPIC_COMMANDS_CONFIG, Type.STRING, Topics.COMMANDS, Importance.LOW, "Operator command topic.")
+            .define(TOPIC_HEARTBEATS_CONFIG, Type.STRING, Topics.HEARTBEATS, Importance.LOW,
+                    TopicNames.DOCS.get(TOPIC_HEARTBEATS_CONFIG))
+            .define(TOPIC_ROLE_CHANGES_CONFIG, Type.STRING, Topics.ROLE_CHANGES, Importance.LOW,
+                    TopicNames.DOCS.get(TOPIC_ROLE_CHANGES_CONFIG))
+            .define(TOPIC_STATE_CONFIG, Type.STRING, Topics.STATE, Importance.LOW, TopicNames.DOCS.get(TOPIC_STATE_CONFIG))
+            .define(TOPIC_COMMANDS_CONFIG, Type.STRING, Topics.COMMANDS, Importance.LOW,
+                    TopicNames.DOCS.get(TOPIC_COMMANDS_CONFIG))
             .define(TOPIC_DEAD_LETTERS_CONFIG, Type.STRING, Topics.DEAD_LETTERS, Importance.LOW,
-                    "Where records that cannot be used go, with the reason in a header.");
+                    TopicNames.DOCS.get(TOPIC_DEAD_LETTERS_CONFIG));
 
     private CoordinatorConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);
@@ -203,18 +207,7 @@ public final class CoordinatorConfig extends AbstractConfig {
      * or an inconsistent combination.
      */
     public static CoordinatorConfig parse(Map<String, String> settings) {
-        for (String key : settings.keySet()) {
-            if (!DEFINITION.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
-                throw new ConfigException("unknown setting '" + key + "' (Kafka settings go under '" + KAFKA_PREFIX
-                        + "', e.g. kafka.security.protocol)");
-            }
-            if (key.startsWith(KAFKA_PREFIX)) {
-                dev.failover.wire.ProtectedClientSettings.problem(key.substring(KAFKA_PREFIX.length()), key)
-                        .ifPresent(problem -> {
-                            throw new ConfigException(problem);
-                        });
-            }
-        }
+        SettingKeys.check(DEFINITION, settings.keySet());
         CoordinatorConfig config = new CoordinatorConfig(settings);
         config.guards(); // a key that cannot be read is a bad setting, said now
         if (config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) <= config.getLong(COMMIT_INTERVAL_MS_CONFIG)) {
@@ -264,18 +257,7 @@ public final class CoordinatorConfig extends AbstractConfig {
 
     /** Settings from environment variables: {@code FAILOVER_BOOTSTRAP_SERVERS} is {@code bootstrap.servers}. */
     public static Map<String, String> fromEnvironment(Map<String, String> env) {
-        Map<String, String> byEnvName = new HashMap<>();
-        for (String key : DEFINITION.names()) {
-            byEnvName.put("FAILOVER_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'), key);
-        }
-        Map<String, String> settings = new TreeMap<>();
-        env.forEach((name, value) -> {
-            String key = byEnvName.get(name);
-            if (key != null) {
-                settings.put(key, value);
-            }
-        });
-        return settings;
+        return SettingKeys.fromEnvironment(DEFINITION, env);
     }
 
     public Policy policy() {
@@ -355,8 +337,8 @@ public final class CoordinatorConfig extends AbstractConfig {
                 getLong(BRAKE_WINDOW_MS_CONFIG));
     }
 
-    public ShellSettings.TopicNames topics() {
-        return new ShellSettings.TopicNames(getString(TOPIC_HEARTBEATS_CONFIG), getString(TOPIC_ROLE_CHANGES_CONFIG),
+    public TopicNames topics() {
+        return new TopicNames(getString(TOPIC_HEARTBEATS_CONFIG), getString(TOPIC_ROLE_CHANGES_CONFIG),
                 getString(TOPIC_STATE_CONFIG), getString(TOPIC_COMMANDS_CONFIG), getString(TOPIC_DEAD_LETTERS_CONFIG));
     }
 

@@ -1,5 +1,6 @@
 package dev.failover.coordinator.app;
 
+import dev.failover.wire.TopicNames;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -88,7 +89,7 @@ final class TopicProvisioner {
      * set, or when neither exists; otherwise the count of the one that exists, so that a topic someone else created
      * first (an older agent on a broker that auto-creates topics, or an operator) decides it and the two still match.
      */
-    private int partitionCount(dev.failover.coordinator.streams.ShellSettings.TopicNames names, Set<String> existing)
+    private int partitionCount(TopicNames names, Set<String> existing)
             throws InterruptedException, ExecutionException, TimeoutException {
         int configured = config.getInt(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG);
         boolean explicit = config.originals().containsKey(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG);
@@ -125,7 +126,7 @@ final class TopicProvisioner {
     }
 
     /** Topics just created become visible to describe calls a moment after the controller accepted them. */
-    private int verifyOnceVisible(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
+    private int verifyOnceVisible(TopicNames names)
             throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
@@ -140,7 +141,7 @@ final class TopicProvisioner {
         }
     }
 
-    private int verify(dev.failover.coordinator.streams.ShellSettings.TopicNames names)
+    private int verify(TopicNames names)
             throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, TopicDescription> described = admin.describeTopics(List.of(names.heartbeats(), names.commands(),
                 names.state())).allTopicNames().get(30, TimeUnit.SECONDS);

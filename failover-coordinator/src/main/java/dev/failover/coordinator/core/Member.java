@@ -1,6 +1,7 @@
 package dev.failover.coordinator.core;
 
 import dev.failover.wire.Role;
+import dev.failover.wire.Timing;
 
 /**
  * A durable fact about one member: who it is, how it asked to be judged, and the role it was assigned.

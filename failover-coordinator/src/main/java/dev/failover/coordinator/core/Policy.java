@@ -1,5 +1,7 @@
 package dev.failover.coordinator.core;
 
+import dev.failover.wire.Timing;
+
 /**
  * How the coordinator judges members, the same for every group it decides.
  *
@@ -22,7 +24,7 @@ public record Policy(int rise, int fall, int minMarginMs, Failback failback, lon
     public enum Failback { STICKY, FAILBACK }
 
     public static Policy defaults() {
-        return new Policy(2, 2, 100, Failback.STICKY, 30_000, 1, DEFAULT_MAX_MEMBERS, DEFAULT_MEMBER_RETENTION_MS);
+        return new Policy(2, 2, Timing.DEFAULT_MIN_MARGIN_MS, Failback.STICKY, 30_000, 1, DEFAULT_MAX_MEMBERS, DEFAULT_MEMBER_RETENTION_MS);
     }
 
     public Policy {

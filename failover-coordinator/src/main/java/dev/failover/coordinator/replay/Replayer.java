@@ -2,6 +2,7 @@ package dev.failover.coordinator.replay;
 
 import dev.failover.wire.Keys;
 import dev.failover.wire.FenceMarker;
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import dev.failover.coordinator.core.Policy;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
@@ -61,7 +62,7 @@ import org.apache.kafka.streams.test.TestRecord;
 public final class Replayer {
 
     private final Recording recording;
-    private final ShellSettings.TopicNames topics;
+    private final TopicNames topics;
     private final Policy policy;
     private final ShellSettings.BrakeSettings brake;
     private final long punctuationMs;
@@ -101,8 +102,8 @@ public final class Replayer {
         this.fenceLagMs = fenceLagMs;
         this.recording = recording;
         Map<String, String> t = recording.header().topics();
-        ShellSettings.TopicNames d = ShellSettings.TopicNames.defaults();
-        this.topics = new ShellSettings.TopicNames(t.getOrDefault("heartbeats", d.heartbeats()),
+        TopicNames d = TopicNames.defaults();
+        this.topics = new TopicNames(t.getOrDefault("heartbeats", d.heartbeats()),
                 t.getOrDefault("role-changes", d.roleChanges()), t.getOrDefault("state", d.state()),
                 t.getOrDefault("commands", d.commands()), t.getOrDefault("dead-letters", d.deadLetters()));
         this.policy = config.policy();

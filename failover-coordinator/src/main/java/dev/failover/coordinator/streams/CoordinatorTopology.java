@@ -1,6 +1,7 @@
 package dev.failover.coordinator.streams;
 
 import dev.failover.wire.FenceMarker;
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
 import java.util.Optional;
@@ -42,7 +43,7 @@ public final class CoordinatorTopology {
     public static Topology build(ShellSettings settings, ShellStats stats,
                                  java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap,
                                  java.util.function.LongSupplier monotonicMs) {
-        ShellSettings.TopicNames topics = settings.topics();
+        TopicNames topics = settings.topics();
         Topology topology = new Topology();
         topology.addSource("heartbeats-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.heartbeats());
         topology.addSource("commands-source", new StringDeserializer(), new ByteArrayDeserializer(), topics.commands());

@@ -1,9 +1,9 @@
 package dev.failover.coordinator.streams;
 
 import dev.failover.coordinator.core.Policy;
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.sign.RecordSigner;
 import dev.failover.wire.sign.RecordVerifier;
-import dev.failover.wire.Topics;
 
 /**
  * What the Streams shell needs besides the decider's policy.
@@ -70,10 +70,4 @@ public record ShellSettings(TopicNames topics, long punctuationIntervalMs, Strin
                 + ";brake.window.ms=" + brake().windowMs() + ";punctuation.interval.ms=" + punctuationIntervalMs();
     }
 
-    public record TopicNames(String heartbeats, String roleChanges, String state, String commands, String deadLetters) {
-        public static TopicNames defaults() {
-            return new TopicNames(Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.COMMANDS,
-                    Topics.DEAD_LETTERS);
-        }
-    }
 }

@@ -3,7 +3,7 @@ package dev.failover.coordinator.streams;
 import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.Handover;
 import dev.failover.coordinator.core.Member;
-import dev.failover.coordinator.core.Timing;
+import dev.failover.wire.Timing;
 import dev.failover.wire.StoredAnswer;
 import dev.failover.wire.StoredGroup;
 import dev.failover.wire.StoredHandover;

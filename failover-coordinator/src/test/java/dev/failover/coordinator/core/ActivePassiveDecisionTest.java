@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.Health;
 import dev.failover.wire.Role;
+import dev.failover.wire.Timing;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -7,6 +7,7 @@ import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
+import dev.failover.wire.Timing;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -13,6 +13,7 @@ import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.WireSerdes;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplayTest {
 
-    private static final ShellSettings.TopicNames TOPICS = ShellSettings.TopicNames.defaults();
+    private static final TopicNames TOPICS = TopicNames.defaults();
     private static final long T0 = Instant.parse("2026-12-04T10:00:00Z").toEpochMilli();
     private static final long ALPHA_DIES = T0 + 4_000;
     private static final long END = T0 + 9_000;

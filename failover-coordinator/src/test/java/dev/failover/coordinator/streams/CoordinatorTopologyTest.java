@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.WireHeaders;
 import dev.failover.wire.FenceMarker;
 import dev.failover.wire.Topics;
@@ -48,7 +49,7 @@ import org.junit.jupiter.api.Test;
 class CoordinatorTopologyTest {
 
     private static final Instant START = Instant.parse("2026-11-25T12:00:00Z");
-    private static final ShellSettings.TopicNames TOPICS = ShellSettings.TopicNames.defaults();
+    private static final TopicNames TOPICS = TopicNames.defaults();
 
     private final ShellStats stats = new ShellStats();
     private TopologyTestDriver driver;

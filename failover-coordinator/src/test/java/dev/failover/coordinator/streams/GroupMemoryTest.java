@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.Member;
-import dev.failover.coordinator.core.Timing;
+import dev.failover.wire.Timing;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
 import dev.failover.wire.GroupMode;

@@ -1,15 +1,17 @@
 package dev.failover.agent.config;
 
 import dev.failover.wire.GroupMode;
-import dev.failover.wire.Topics;
+import dev.failover.wire.Timing;
+import dev.failover.wire.TopicNames;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 
 /**
- * Everything one agent needs, validated as a whole at start-up. The lease is derived: four fifths of the failure
- * timeout, so that {@code heartbeat interval < lease} and {@code lease + margin <= failure timeout} hold (the margin
- * being what the coordinator insists on, 100 ms by default).
+ * Everything one agent needs, validated as a whole at start-up; errors name the setting's key ({@link AgentConfig}).
+ * The lease is derived ({@link Timing#leaseMs}: four fifths of the failure timeout), and the timing rules are the
+ * protocol's ({@link Timing#problem}), with the coordinator's default margin: the same rules the coordinator applies
+ * to every heartbeat.
  *
  * @param check      the probe: {@code http:URL}, {@code tcp:HOST:PORT}, {@code exec:COMMAND}, or {@code null} for none
  * @param onFence    the harder stop run after a stand-down hook failed every attempt (kill the service, take its
@@ -20,63 +22,77 @@ import java.util.Map;
  *                   reports unhealthy; {@code null} for none
  * @param httpPort   the /role endpoint's port; 0 = any free port, -1 = off
  * @param kafka      Kafka client settings passed through untouched (TLS, SASL, ...)
+ * @param topics     the topics' names, the same the coordinator is given
  * @param failsafe   failsafe mode's settings ({@link FailsafeSettings}), or {@code null} when it is off (the default)
- * @param trustKeys  the coordinators' public keys ({@code --trust-key}, re-read when their files change): the agent
- *                   acts on no role change or state
- *                   record that one of them did not sign; empty, it acts on any (and says so at start)
- * @param heartbeatKey the key that authenticates this node's heartbeats ({@code --heartbeat-key}, asked at each beat:
+ * @param trustKeys  the coordinators' public keys ({@code trust.keys}, re-read when their files change): the agent
+ *                   acts on no role change or state record that one of them did not sign; empty, it acts on any (and
+ *                   says so at start)
+ * @param heartbeatKey the key that authenticates this node's heartbeats ({@code heartbeat.key}, asked at each beat:
  *                   its file is re-read when it changes), or {@code null}
  */
 public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
                             Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
                             int rise, int fall, String onActivate, String onStandby, String onFence,
                             String fencePeer, Duration hookTimeout,
-                            String httpHost, int httpPort, Map<String, Object> kafka,
-                            String heartbeatTopic, String roleChangeTopic, String stateTopic,
+                            String httpHost, int httpPort, Map<String, Object> kafka, TopicNames topics,
                             FailsafeSettings failsafe, TrustedKeys trustKeys,
                             java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey) {
 
-    public static final int MIN_MARGIN_MS = 100;
-
     public AgentSettings {
         trustKeys = trustKeys == null ? TrustedKeys.none() : trustKeys;
-        require(bootstrapServers != null && !bootstrapServers.isBlank(), "--bootstrap-servers is required");
-        dev.failover.wire.Ids.problem("--group", group).ifPresent(problem -> require(false, problem));
-        dev.failover.wire.Ids.problem("--node", node).ifPresent(problem -> require(false, problem));
+        topics = topics == null ? TopicNames.defaults() : topics;
+        require(bootstrapServers != null && !bootstrapServers.isBlank(), AgentConfig.BOOTSTRAP_SERVERS_CONFIG
+                + " is required");
+        dev.failover.wire.Ids.problem(AgentConfig.GROUP_CONFIG, group).ifPresent(problem -> require(false, problem));
+        dev.failover.wire.Ids.problem(AgentConfig.NODE_CONFIG, node).ifPresent(problem -> require(false, problem));
         require(mode == GroupMode.ACTIVE_PASSIVE || mode == GroupMode.ACTIVE_ACTIVE,
-                "--mode must be active-passive or active-active");
-        require(heartbeatInterval.toMillis() >= 10, "--heartbeat-interval must be at least 10ms, not "
-                + heartbeatInterval.toMillis() + "ms");
-        long lease = leaseMs(failureTimeout);
-        require(heartbeatInterval.toMillis() < lease, "--heartbeat-interval (" + heartbeatInterval.toMillis()
-                + "ms) must be shorter than the lease, 4/5 of --failure-timeout (" + failureTimeout.toMillis()
-                + "ms), i.e. under " + lease + "ms");
-        require(failureTimeout.toMillis() - lease >= MIN_MARGIN_MS, "--failure-timeout (" + failureTimeout.toMillis()
-                + "ms) leaves less than " + MIN_MARGIN_MS + "ms between the lease and the timeout; use at least "
-                + MIN_MARGIN_MS * 5 + "ms");
-        require(rise >= 1 && fall >= 1, "--rise and --fall must be at least 1");
-        require(hookTimeout.toMillis() > 0, "--hook-timeout must be positive");
-        require(checkTimeout.toMillis() > 0, "--check-timeout must be positive");
-        require(httpPort >= -1 && httpPort <= 65535, "--http-port must be -1 (off), 0 (any) or a port, not " + httpPort);
+                AgentConfig.MODE_CONFIG + " must be active-passive or active-active");
+        require(heartbeatInterval.toMillis() >= Timing.MIN_HEARTBEAT_INTERVAL_MS, AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG
+                + " must be at least " + Timing.MIN_HEARTBEAT_INTERVAL_MS + ", not " + heartbeatInterval.toMillis());
+        Timing timing = Timing.ofAgent(heartbeatInterval.toMillis(), failureTimeout.toMillis(), 0);
+        timing.problem(Timing.DEFAULT_MIN_MARGIN_MS).ifPresent(problem -> require(false,
+                AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG + " (" + heartbeatInterval.toMillis() + ") and "
+                        + AgentConfig.FAILURE_TIMEOUT_MS_CONFIG + " (" + failureTimeout.toMillis() + ") do not fit: "
+                        + problem + " (the lease is 4/5 of the failure timeout; the coordinator refuses such a node)"));
+        require(rise >= 1 && fall >= 1, AgentConfig.RISE_CONFIG + " and " + AgentConfig.FALL_CONFIG
+                + " must be at least 1");
+        require(hookTimeout.toMillis() > 0, AgentConfig.HOOK_TIMEOUT_MS_CONFIG + " must be positive");
+        require(checkTimeout.toMillis() > 0, AgentConfig.CHECK_TIMEOUT_MS_CONFIG + " must be positive");
+        require(httpPort >= -1 && httpPort <= 65535, AgentConfig.HTTP_PORT_CONFIG
+                + " must be -1 (off), 0 (any) or a port, not " + httpPort);
         if (check != null) {
             validateCheck(check);
         }
-        validateHook("--on-activate", onActivate);
-        validateHook("--on-standby", onStandby);
-        validateHook("--on-fence", onFence);
-        validateHook("--fence-peer", fencePeer);
+        validateHook(AgentConfig.ON_ACTIVATE_CONFIG, onActivate);
+        validateHook(AgentConfig.ON_STANDBY_CONFIG, onStandby);
+        validateHook(AgentConfig.ON_FENCE_CONFIG, onFence);
+        validateHook(AgentConfig.FENCE_PEER_CONFIG, fencePeer);
         for (String key : kafka.keySet()) {
-            dev.failover.wire.ProtectedClientSettings.problem(key, "--kafka " + key).ifPresent(problem -> require(false,
-                    problem));
+            dev.failover.wire.ProtectedClientSettings.problem(key, dev.failover.wire.SettingKeys.KAFKA_PREFIX + key)
+                    .ifPresent(problem -> require(false, problem));
         }
         kafka = Map.copyOf(kafka);
         if (failsafe != null) {
-            require(mode == GroupMode.ACTIVE_PASSIVE, "--failsafe is for active/passive groups (an active/active "
-                    + "member keeps serving without Kafka anyway)");
-            require(httpPort != -1, "--failsafe needs the HTTP endpoint (--http-port): peers ask for grants there");
-            require(!failsafe.peers().containsKey(node), "--failsafe-peer names this node itself (" + node + ")");
+            require(mode == GroupMode.ACTIVE_PASSIVE, AgentConfig.FAILSAFE_CONFIG + " is for active/passive groups (an "
+                    + "active/active member keeps serving without Kafka anyway)");
+            require(httpPort != -1, AgentConfig.FAILSAFE_CONFIG + " needs the HTTP endpoint (" + AgentConfig.HTTP_PORT_CONFIG
+                    + "): peers ask for grants there");
+            require(!failsafe.peers().containsKey(node), AgentConfig.FAILSAFE_PEERS_CONFIG + " names this node itself ("
+                    + node + ")");
             failsafeTerms(heartbeatInterval, failureTimeout, failsafe); // refuses terms that cannot work
         }
+    }
+
+    public String heartbeatTopic() {
+        return topics.heartbeats();
+    }
+
+    public String roleChangeTopic() {
+        return topics.roleChanges();
+    }
+
+    public String stateTopic() {
+        return topics.state();
     }
 
     /** Failsafe's terms, or null when it is off. */
@@ -92,7 +108,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
     }
 
     public static long leaseMs(Duration failureTimeout) {
-        return failureTimeout.toMillis() * 4 / 5;
+        return Timing.leaseMs(failureTimeout.toMillis());
     }
 
     public long leaseMs() {
@@ -105,12 +121,12 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
     }
 
     /** A hook that could not even be split into words would fail at the worst moment: say so at start-up. */
-    private static void validateHook(String option, String command) {
+    private static void validateHook(String key, String command) {
         if (command != null) {
             try {
                 dev.failover.agent.core.CommandLineWords.split(command);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(option + ": " + e.getMessage());
+                throw new IllegalArgumentException(key + ": " + e.getMessage());
             }
         }
     }
@@ -119,22 +135,22 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         if (check.startsWith("http:") || check.startsWith("https:")) {
             try {
                 URI uri = URI.create(check);
-                require(uri.getHost() != null, "--check-http: no host in " + check);
+                require(uri.getHost() != null, AgentConfig.CHECK_CONFIG + ": no host in " + check);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--check-http: not a URL: " + check);
+                throw new IllegalArgumentException(AgentConfig.CHECK_CONFIG + ": not a URL: " + check);
             }
         } else if (check.startsWith("tcp:")) {
             String target = check.substring(4);
             int colon = target.lastIndexOf(':');
-            require(colon > 0, "--check-tcp must be HOST:PORT, not " + target);
+            require(colon > 0, AgentConfig.CHECK_CONFIG + ": tcp: needs HOST:PORT, not " + target);
             try {
                 int port = Integer.parseInt(target.substring(colon + 1));
-                require(port > 0 && port <= 65535, "--check-tcp: " + port + " is not a port");
+                require(port > 0 && port <= 65535, AgentConfig.CHECK_CONFIG + ": " + port + " is not a port");
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--check-tcp: '" + target.substring(colon + 1) + "' is not a port");
+                throw new IllegalArgumentException(AgentConfig.CHECK_CONFIG + ": '" + target.substring(colon + 1) + "' is not a port");
             }
         } else {
-            require(check.startsWith("exec:") && check.length() > 5, "unknown check " + check);
+            require(check.startsWith("exec:") && check.length() > 5, AgentConfig.CHECK_CONFIG + ": unknown probe " + check + " (http://URL, tcp:HOST:PORT or exec:CMD)");
         }
     }
 
@@ -178,6 +194,7 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         private FailsafeSettings failsafe;
         private TrustedKeys trustKeys = TrustedKeys.none();
         private java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey;
+        private TopicNames topics = TopicNames.defaults();
 
         private Builder(String bootstrapServers, String group, String node) {
             this.bootstrapServers = bootstrapServers;
@@ -267,10 +284,16 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
             return this;
         }
 
+        /** The topics' names, when the coordinator was given others than the defaults. */
+        public Builder topics(TopicNames names) {
+            topics = names;
+            return this;
+        }
+
         public AgentSettings build() {
             return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
-                    check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost, httpPort, kafka,
-                    Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, failsafe, trustKeys, heartbeatKey);
+                    check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
+                    httpPort, kafka, topics, failsafe, trustKeys, heartbeatKey);
         }
     }
 }

@@ -25,27 +25,27 @@ public record FailsafeSettings(Duration max, Map<String, URI> peers, String toke
 
     public FailsafeSettings {
         if (max == null || max.toMillis() <= 0) {
-            throw new IllegalArgumentException("--failsafe-max must be positive");
+            throw new IllegalArgumentException("failsafe.max.ms must be positive");
         }
         if (max.toMillis() > MAX_MS) {
-            throw new IllegalArgumentException("--failsafe-max " + max.toMillis() + " ms is too long: at most "
+            throw new IllegalArgumentException("failsafe.max.ms " + max.toMillis() + " is too long: at most "
                     + MAX_MS + " ms (the coordinator refuses more)");
         }
         if (token == null || token.strip().length() < MIN_TOKEN_LENGTH) {
-            throw new IllegalArgumentException("--failsafe needs a shared token of at least " + MIN_TOKEN_LENGTH
-                    + " characters (--failsafe-token-file): a grant stops a peer from activating, so nobody else may "
+            throw new IllegalArgumentException("failsafe needs a shared token of at least " + MIN_TOKEN_LENGTH
+                    + " characters (failsafe.token.file): a grant stops a peer from activating, so nobody else may "
                     + "ask for one");
         }
         token = token.strip();
         Map<String, URI> checked = new TreeMap<>();
         for (Map.Entry<String, URI> e : peers.entrySet()) {
-            dev.failover.wire.Ids.problem("--failsafe-peer", e.getKey()).ifPresent(problem -> {
+            dev.failover.wire.Ids.problem("failsafe.peers", e.getKey()).ifPresent(problem -> {
                 throw new IllegalArgumentException(problem);
             });
             URI uri = e.getValue();
             if (uri == null || !"http".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() <= 0) {
-                throw new IllegalArgumentException("--failsafe-peer " + e.getKey() + "=" + uri
-                        + ": expected http://HOST:PORT, the peer agent's --http-host and --http-port");
+                throw new IllegalArgumentException("failsafe.peers " + e.getKey() + "=" + uri
+                        + ": expected http://HOST:PORT, the peer agent's http.host and http.port");
             }
             checked.put(e.getKey(), uri);
         }
@@ -56,12 +56,12 @@ public record FailsafeSettings(Duration max, Map<String, URI> peers, String toke
     public static Map.Entry<String, URI> peer(String spec) {
         int eq = spec.indexOf('=');
         if (eq <= 0) {
-            throw new IllegalArgumentException("--failsafe-peer must be NODE=http://HOST:PORT, not " + spec);
+            throw new IllegalArgumentException("failsafe.peers: each must be NODE=http://HOST:PORT, not " + spec);
         }
         try {
             return Map.entry(spec.substring(0, eq), URI.create(spec.substring(eq + 1)));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--failsafe-peer " + spec + ": not a URL");
+            throw new IllegalArgumentException("failsafe.peers " + spec + ": not a URL");
         }
     }
 

@@ -56,11 +56,11 @@ public final class TrustedKeys {
         for (Path file : files) {
             try {
                 watched.add(WatchedFile.read(file, SigningKeys::loadPublic, nanos,
-                        (f, what) -> log.warn("--trust-key {} {}", f, what)));
+                        (f, what) -> log.warn("trust.keys {} {}", f, what)));
             } catch (IOException e) {
-                throw new IllegalArgumentException("--trust-key: cannot read " + file + " (" + e.getMessage() + ")");
+                throw new IllegalArgumentException("trust.keys: cannot read " + file + " (" + e.getMessage() + ")");
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--trust-key: " + e.getMessage());
+                throw new IllegalArgumentException("trust.keys: " + e.getMessage());
             }
         }
         return new TrustedKeys(watched, watched.stream().map(WatchedFile::current).toList());
@@ -93,7 +93,7 @@ public final class TrustedKeys {
             return verifier;
         }
         RecordVerifier reread = new RecordVerifier(now);
-        log.info("--trust-key files changed: now trusting {} (before: {})", reread.keyIds(),
+        log.info("trust.keys files changed: now trusting {} (before: {})", reread.keyIds(),
                 verifier == null ? List.of() : verifier.keyIds());
         verifier = reread;
         trusted = now;

@@ -43,12 +43,12 @@ public record FailsafeTerms(long promiseNanos, long budgetNanos, long maxNanos) 
         long promise = leaseNanos - intervalNanos;
         long budget = timeoutNanos - leaseNanos;
         if (leaseNanos <= 2 * intervalNanos) {
-            throw new IllegalArgumentException("--failsafe needs a lease (4/5 of --failure-timeout, "
+            throw new IllegalArgumentException("failsafe needs a lease (4/5 of failure.timeout.ms, "
                     + leaseNanos / 1_000_000 + "ms) longer than two heartbeat intervals (" + 2 * intervalNanos / 1_000_000
                     + "ms): each round of grants must outlast the next");
         }
         if (maxNanos < promise) {
-            throw new IllegalArgumentException("--failsafe-max (" + maxNanos / 1_000_000 + "ms) must be at least one "
+            throw new IllegalArgumentException("failsafe.max.ms (" + maxNanos / 1_000_000 + ") must be at least one "
                     + "promise (lease - heartbeat interval = " + promise / 1_000_000 + "ms)");
         }
         return new FailsafeTerms(promise, budget, maxNanos);

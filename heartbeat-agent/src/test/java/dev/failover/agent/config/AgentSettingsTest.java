@@ -27,31 +27,31 @@ class AgentSettingsTest {
                 .failureTimeout(Duration.ofMillis(500)).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g",
                 "n").heartbeatInterval(Duration.ofMillis(100)).failureTimeout(Duration.ofMillis(450)).build());
-        assertTrue(e.getMessage().contains("--failure-timeout (450ms)"), e.getMessage());
+        assertTrue(e.getMessage().contains("failure.timeout.ms (450)"), e.getMessage());
     }
 
     @Test
     void aBadCheckIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g",
                 "n").check("tcp:localhost:http", Duration.ofSeconds(1)).build());
-        assertTrue(e.getMessage().startsWith("--check-tcp"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("check: "), e.getMessage());
     }
 
     @Test
     void aHookThatCannotBeSplitIntoWordsIsNamedAtStartUp() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b", "g",
                 "n").fencePeer("sh -c 'ipmitool power off").build());
-        assertTrue(e.getMessage().startsWith("--fence-peer: unclosed"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("fence.peer: unclosed"), e.getMessage());
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b",
                 "g", "n").hooks("  ", null, Duration.ofSeconds(5)).build());
-        assertTrue(empty.getMessage().startsWith("--on-activate: the command is empty"), empty.getMessage());
+        assertTrue(empty.getMessage().startsWith("on.activate: the command is empty"), empty.getMessage());
     }
 
     @Test
     void aPassThroughSettingThatWouldWeakenTheLeaseOrTheFeedIsRefusedWithTheReason() {
         IllegalArgumentException acks = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder("b",
                 "g", "n").kafka("acks", "0").build());
-        assertTrue(acks.getMessage().startsWith("--kafka acks is refused") && acks.getMessage().contains("lease"),
+        assertTrue(acks.getMessage().startsWith("kafka.acks is refused") && acks.getMessage().contains("lease"),
                 acks.getMessage());
         IllegalArgumentException partitioner = assertThrows(IllegalArgumentException.class, () ->
                 AgentSettings.builder("b", "g", "n").kafka("partitioner.class", "x.Y").build());
@@ -64,10 +64,10 @@ class AgentSettingsTest {
     void groupAndNodeIdsFollowTheOneRuleTheCoordinatorAppliesToo() {
         IllegalArgumentException reserved = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder(
                 "b", "__fence", "n").build());
-        assertTrue(reserved.getMessage().startsWith("--group '__fence' may contain only"), reserved.getMessage());
+        assertTrue(reserved.getMessage().startsWith("group '__fence' may contain only"), reserved.getMessage());
         IllegalArgumentException spaced = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder(
                 "b", "g", "node one").build());
-        assertTrue(spaced.getMessage().startsWith("--node 'node one'"), spaced.getMessage());
+        assertTrue(spaced.getMessage().startsWith("node 'node one'"), spaced.getMessage());
         IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> AgentSettings.builder(
                 "b", "g", "n".repeat(129)).build());
         assertTrue(tooLong.getMessage().contains("129 characters long"), tooLong.getMessage());
@@ -102,7 +102,7 @@ class AgentSettingsTest {
         assertTrue(activeActive.getMessage().contains("active/passive"), activeActive.getMessage());
         IllegalArgumentException noHttp = assertThrows(IllegalArgumentException.class, () -> AgentSettings
                 .builder("b", "g", "alpha").http("127.0.0.1", -1).failsafe(failsafe("0123456789abcdef")).build());
-        assertTrue(noHttp.getMessage().contains("--http-port"), noHttp.getMessage());
+        assertTrue(noHttp.getMessage().contains("http.port"), noHttp.getMessage());
         IllegalArgumentException self = assertThrows(IllegalArgumentException.class, () -> AgentSettings
                 .builder("b", "g", "alpha").failsafe(failsafe("0123456789abcdef", "alpha=http://h:1")).build());
         assertTrue(self.getMessage().contains("names this node itself"), self.getMessage());
@@ -111,7 +111,7 @@ class AgentSettingsTest {
         assertTrue(weakToken.getMessage().contains("at least 16"), weakToken.getMessage());
         IllegalArgumentException notHttp = assertThrows(IllegalArgumentException.class,
                 () -> failsafe("0123456789abcdef", "beta=ftp://h:1"));
-        assertTrue(notHttp.getMessage().startsWith("--failsafe-peer beta="), notHttp.getMessage());
+        assertTrue(notHttp.getMessage().startsWith("failsafe.peers beta="), notHttp.getMessage());
         IllegalArgumentException tooShortMax = assertThrows(IllegalArgumentException.class, () -> AgentSettings
                 .builder("b", "g", "alpha").failsafe(new FailsafeSettings(Duration.ofSeconds(1), java.util.Map.of(),
                         "0123456789abcdef")).build());

@@ -99,7 +99,7 @@ class TrustedKeysTest {
         Path bad = Files.writeString(dir.resolve("bad.pub"), "not a key");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TrustedKeys.fromFiles(List.of(bad)));
-        assertTrue(e.getMessage().startsWith("--trust-key: ") && e.getMessage().contains(bad.toString()),
+        assertTrue(e.getMessage().startsWith("trust.keys: ") && e.getMessage().contains(bad.toString()),
                 e.getMessage());
     }
 }
