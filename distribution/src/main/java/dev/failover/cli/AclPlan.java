@@ -1,5 +1,6 @@
 package dev.failover.cli;
 
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +31,13 @@ import org.apache.kafka.common.resource.ResourceType;
  * Healing hanging transactions needs the cluster's ALTER permission, which also allows creating ACLs and users: an
  * administrator's right. It is left out unless asked for ({@code healsTransactions}).
  */
-record AclPlan(String coordinator, String agent, String operator, String applicationId, boolean healsTransactions) {
+record AclPlan(String coordinator, String agent, String operator, String applicationId, boolean healsTransactions,
+               TopicNames topics) {
+
+    AclPlan(String coordinator, String agent, String operator, String applicationId, boolean healsTransactions) {
+        this(coordinator, agent, operator, applicationId, healsTransactions, TopicNames.defaults());
+    }
+
 
     /** One resource pattern, one principal, the operations granted on it. */
     record Grant(String principal, ResourceType type, String name, PatternType pattern, List<AclOperation> operations) {
@@ -76,9 +83,9 @@ record AclPlan(String coordinator, String agent, String operator, String applica
         List<AclOperation> readWriteCreate = List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE,
                 AclOperation.DESCRIBE_CONFIGS);
         if (coordinator != null) {
-            grants.add(topic(coordinator, Topics.HEARTBEATS, readWriteCreate));
-            grants.add(topic(coordinator, Topics.COMMANDS, readCreate));
-            for (String written : List.of(Topics.ROLE_CHANGES, Topics.STATE, Topics.DEAD_LETTERS)) {
+            grants.add(topic(coordinator, topics.heartbeats(), readWriteCreate));
+            grants.add(topic(coordinator, topics.commands(), readCreate));
+            for (String written : List.of(topics.roleChanges(), topics.state(), topics.deadLetters())) {
                 grants.add(topic(coordinator, written, readWriteCreate));
             }
             grants.add(new Grant(coordinator, ResourceType.TOPIC, applicationId + "-", PatternType.PREFIXED, readWriteCreate));
@@ -99,15 +106,15 @@ record AclPlan(String coordinator, String agent, String operator, String applica
             }
         }
         if (agent != null) {
-            grants.add(topic(agent, Topics.HEARTBEATS, List.of(AclOperation.WRITE)));
-            grants.add(topic(agent, Topics.ROLE_CHANGES, List.of(AclOperation.READ)));
-            grants.add(topic(agent, Topics.STATE, List.of(AclOperation.READ)));
+            grants.add(topic(agent, topics.heartbeats(), List.of(AclOperation.WRITE)));
+            grants.add(topic(agent, topics.roleChanges(), List.of(AclOperation.READ)));
+            grants.add(topic(agent, topics.state(), List.of(AclOperation.READ)));
         }
         if (operator != null) {
-            for (String topic : List.of(Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.DEAD_LETTERS)) {
+            for (String topic : List.of(topics.heartbeats(), topics.roleChanges(), topics.state(), topics.deadLetters())) {
                 grants.add(topic(operator, topic, List.of(AclOperation.READ)));
             }
-            grants.add(topic(operator, Topics.COMMANDS, List.of(AclOperation.READ, AclOperation.WRITE)));
+            grants.add(topic(operator, topics.commands(), List.of(AclOperation.READ, AclOperation.WRITE)));
             grants.add(new Grant(operator, ResourceType.GROUP, applicationId, PatternType.LITERAL,
                     List.of(AclOperation.DESCRIBE)));
             // ctl record: the groups' stored state at a recording's start (the coordinator's store changelog)

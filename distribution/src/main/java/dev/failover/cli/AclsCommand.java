@@ -71,11 +71,14 @@ public final class AclsCommand implements Callable<Integer> {
             description = "How long --apply waits for the broker (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @CommandLine.Mixin
+    TopicOptions topicOptions = new TopicOptions();
+
     @Override
     public Integer call() throws Exception {
         AclPlan plan;
         try {
-            plan = new AclPlan(coordinator, agent, operator, applicationId, healsTransactions);
+            plan = new AclPlan(coordinator, agent, operator, applicationId, healsTransactions, topicOptions.topics());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
                     + " (--coordinator-principal, --agent-principal, --operator-principal)");

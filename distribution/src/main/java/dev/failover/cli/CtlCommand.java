@@ -11,7 +11,6 @@ import dev.failover.wire.GroupState;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
-import dev.failover.wire.Topics;
 import dev.failover.wire.WireFormatException;
 import dev.failover.wire.WireSerdes;
 import dev.failover.wire.tools.DecisionText;
@@ -101,6 +100,13 @@ public final class CtlCommand implements Runnable {
             "are signed with it, for coordinators that trust only operator keys (operator.trust.keys)."})
         java.nio.file.Path signingKey;
 
+        @Mixin
+        TopicOptions topicOptions = new TopicOptions();
+
+        dev.failover.wire.TopicNames topics() {
+            return topicOptions.topics();
+        }
+
         /** The file's settings under the flags', read (and a secret among the flags said) once per command. */
         private Map<String, String> kafkaSettings;
 
@@ -118,7 +124,7 @@ public final class CtlCommand implements Runnable {
         TopicReader reader() {
             // one command's worth of reading: the keys as the files are now
             return new TopicReader(bootstrapServers, kafka(), timeout,
-                    dev.failover.agent.config.TrustedKeys.fromFiles(trustKeys).current());
+                    dev.failover.agent.config.TrustedKeys.fromFiles(trustKeys).current(), topics());
         }
     }
 
@@ -162,7 +168,7 @@ public final class CtlCommand implements Runnable {
     /** The latest state of every group (or one), from the compacted state topic. */
     static Map<String, GroupState> states(TopicReader reader, PrintWriter err) {
         Map<String, GroupState> latest = new TreeMap<>();
-        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.STATE, p -> null)) {
+        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(reader.topics().state(), p -> null)) {
             if (!trusted(reader, r, dev.failover.wire.sign.RecordSigner.GROUP_STATE, err)) {
                 continue;
             }
@@ -184,9 +190,9 @@ public final class CtlCommand implements Runnable {
      * markers in the same topic are not heartbeats of anyone).
      */
     static Map<String, Map<String, Heartbeat>> newestBeats(TopicReader reader, long nowMs, PrintWriter err) {
-        Map<TopicPartition, Long> from = reader.offsetsAt(Topics.HEARTBEATS, nowMs - BEAT_WINDOW.toMillis());
+        Map<TopicPartition, Long> from = reader.offsetsAt(reader.topics().heartbeats(), nowMs - BEAT_WINDOW.toMillis());
         Map<String, Map<String, Heartbeat>> newest = new TreeMap<>();
-        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.HEARTBEATS, from::get)) {
+        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(reader.topics().heartbeats(), from::get)) {
             if (r.value() == null || r.key() == null || FenceMarker.isMarker(r.key())) {
                 continue;
             }
@@ -248,7 +254,7 @@ public final class CtlCommand implements Runnable {
     /** Every decision of {@code group} (or of all groups when null) from {@code from}, in decision order. */
     static List<RoleChange> decisions(TopicReader reader, String group, Map<TopicPartition, Long> from, PrintWriter err) {
         List<RoleChange> out = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(Topics.ROLE_CHANGES, from::get)) {
+        for (ConsumerRecord<String, byte[]> r : reader.readToEnd(reader.topics().roleChanges(), from::get)) {
             if (group == null || group.equals(r.key())) {
                 roleChange(reader, r, err).ifPresent(out::add);
             }
@@ -272,7 +278,7 @@ public final class CtlCommand implements Runnable {
                 List<GroupState> groups = group == null ? new ArrayList<>(states(reader, spec.commandLine().getErr())
                         .values()) : List.of(state(reader, group, spec.commandLine().getErr()));
                 if (groups.isEmpty()) {
-                    throw new CtlException(CtlException.NOTHING, "no group has a state yet on " + Topics.STATE
+                    throw new CtlException(CtlException.NOTHING, "no group has a state yet on " + reader.topics().state()
                             + ": no agent has heartbeated to a running coordinator");
                 }
                 long now = options.clock.millis();
@@ -308,12 +314,12 @@ public final class CtlCommand implements Runnable {
             Clock clock = options.clock;
             Long until = duration == null ? null : clock.millis() + duration.toMillis();
             try (TopicReader reader = options.reader()) {
-                Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
+                Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(reader.topics().roleChanges()));
                 if (fromBeginning) {
                     from.replaceAll((p, o) -> null);
                 }
                 int[] seen = {0};
-                reader.follow(Topics.ROLE_CHANGES, from, r -> {
+                reader.follow(reader.topics().roleChanges(), from, r -> {
                     if (group == null || group.equals(r.key())) {
                         roleChange(reader, r, err).ifPresent(c -> {
                             print(out, options.output, c);
@@ -338,7 +344,7 @@ public final class CtlCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             try (TopicReader reader = options.reader()) {
-                List<RoleChange> decisions = decisions(reader, group, reader.offsetsAt(Topics.ROLE_CHANGES,
+                List<RoleChange> decisions = decisions(reader, group, reader.offsetsAt(reader.topics().roleChanges(),
                         options.clock.millis() - since.toMillis()), spec.commandLine().getErr());
                 if (decisions.isEmpty()) {
                     throw new CtlException(CtlException.NOTHING, "no decision about " + group + " in the last "
@@ -371,7 +377,7 @@ public final class CtlCommand implements Runnable {
                     previous = c;
                 }
                 throw new CtlException(CtlException.NOTHING, all.isEmpty() ? "no decision about " + group + " on "
-                        + Topics.ROLE_CHANGES : group + " has no decision at epoch " + epoch + "; its epochs: "
+                        + reader.topics().roleChanges() : group + " has no decision at epoch " + epoch + "; its epochs: "
                         + all.stream().map(c -> Long.toString(c.getEpoch())).distinct().toList());
             }
         }
@@ -393,8 +399,8 @@ public final class CtlCommand implements Runnable {
             dev.failover.wire.sign.RecordSigner signer = signer();
             try (TopicReader reader = options.reader()) {
                 long epoch = state(reader, group, err).getEpoch();
-                Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(Topics.ROLE_CHANGES));
-                reader.partitions(Topics.COMMANDS); // the producer would create it: fail clearly instead
+                Map<TopicPartition, Long> from = new LinkedHashMap<>(reader.endOffsets(reader.topics().roleChanges()));
+                reader.partitions(reader.topics().commands()); // the producer would create it: fail clearly instead
                 send(command, signer, epoch);
                 if (options.output == Output.TABLE) {
                     out.printf("sent %s %s for %s; waiting for the coordinator%n", command.getType(), id, group);
@@ -402,7 +408,7 @@ public final class CtlCommand implements Runnable {
                 }
                 RoleChange[] answer = {null};
                 Clock clock = options.clock;
-                reader.follow(Topics.ROLE_CHANGES, from, r -> {
+                reader.follow(reader.topics().roleChanges(), from, r -> {
                     Optional<RoleChange> c = group.equals(r.key()) ? roleChange(reader, r, err) : Optional.empty();
                     if (c.isPresent() && id.equals(c.get().getCommandId())) {
                         print(out, options.output, c.get());
@@ -449,17 +455,17 @@ public final class CtlCommand implements Runnable {
             props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(Math.max(options.timeout.toMillis(), 1000)));
             props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
             props.putAll(options.kafka());
-            byte[] value = WireSerdes.command().serialize(Topics.COMMANDS, command);
+            byte[] value = WireSerdes.command().serialize(options.topics().commands(), command);
             org.apache.kafka.common.header.Headers headers = new org.apache.kafka.common.header.internals.RecordHeaders();
             if (signer != null) {
                 signer.signCommand(group, value, epoch, headers);
             }
             try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(),
                     new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-                producer.send(new ProducerRecord<>(Topics.COMMANDS, null, group, value, headers))
+                producer.send(new ProducerRecord<>(options.topics().commands(), null, group, value, headers))
                         .get(options.timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                throw new CtlException(CtlException.FAILED, "could not write the command to " + Topics.COMMANDS + ": "
+                throw new CtlException(CtlException.FAILED, "could not write the command to " + options.topics().commands() + ": "
                         + (e.getCause() == null ? e : e.getCause()).getMessage());
             }
         }

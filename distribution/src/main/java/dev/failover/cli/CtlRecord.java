@@ -6,6 +6,7 @@ import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.TopicReader;
 import dev.failover.coordinator.replay.Recording;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
+import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
 import java.io.IOException;
@@ -70,8 +71,9 @@ final class CtlRecord extends CtlCommand.AnyGroup {
         try (TopicReader reader = options.reader()) {
             List<ConsumerRecord<String, byte[]>> markers = new ArrayList<>();
             java.util.Set<Integer> groupPartitions = new java.util.HashSet<>();
-            for (String[] source : new String[][] {{Recording.HEARTBEAT, Topics.HEARTBEATS},
-                    {Recording.COMMAND, Topics.COMMANDS}, {Recording.ROLE_CHANGE, Topics.ROLE_CHANGES}}) {
+            TopicNames topics = reader.topics();
+            for (String[] source : new String[][] {{Recording.HEARTBEAT, topics.heartbeats()},
+                    {Recording.COMMAND, topics.commands()}, {Recording.ROLE_CHANGE, topics.roleChanges()}}) {
                 var from = reader.offsetsAt(source[1], fromMs);
                 if (group != null) { // only the group's partition (where its coordinator reads and writes it)
                     int partition = Keys.partitionOf(group, from.size());
@@ -125,8 +127,9 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                     + ": nothing to record");
         }
         new Recording(new Recording.Header(Recording.FORMAT, "failover ctl record", now, fromMs, sinceMs, untilMs,
-                group, Map.of("heartbeats", Topics.HEARTBEATS, "commands", Topics.COMMANDS,
-                "role-changes", Topics.ROLE_CHANGES, "state", Topics.STATE, "dead-letters", Topics.DEAD_LETTERS),
+                group, Map.of("heartbeats", options.topics().heartbeats(), "commands", options.topics().commands(),
+                "role-changes", options.topics().roleChanges(), "state", options.topics().state(), "dead-letters",
+                options.topics().deadLetters()),
                 applicationId), entries).write(out);
         spec.commandLine().getOut().printf("recorded %s from %s (warm-up from %s) to %s into %s%n", counts,
                 Instant.ofEpochMilli(sinceMs), Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(untilMs), out);

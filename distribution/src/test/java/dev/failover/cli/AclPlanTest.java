@@ -19,6 +19,31 @@ class AclPlanTest {
             false);
 
     @Test
+    void renamedTopicsAreGrantedUnderTheirNamesGivenByKeyOrVariable() {
+        StringWriter out = new StringWriter();
+        var cli = FailoverCli.newCommandLine(new String[0], Map.of());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(new StringWriter(), true));
+        assertEquals(0, cli.execute("acls", "--agent-principal", "User:agent", "--topic",
+                "topic.heartbeats=prod.beats", "--topic", "topic.state=prod.state"));
+        assertTrue(out.toString().contains("--operation Write --topic prod.beats"), out.toString());
+        assertTrue(out.toString().contains("--operation Read --topic prod.state"), out.toString());
+        assertTrue(out.toString().contains("--operation Read --topic failover.role-changes"), out.toString());
+        assertFalse(out.toString().contains("failover.heartbeats"), out.toString());
+
+        TopicOptions options = new TopicOptions();
+        options.environment = Map.of("FAILOVER_TOPIC_ROLE_CHANGES", "env.roles", "FAILOVER_TOPIC_STATE", "env.state");
+        options.names.put("topic.state", "flag.state");
+        assertEquals("env.roles", options.topics().roleChanges());
+        assertEquals("flag.state", options.topics().state(), "--topic wins over the variable");
+        assertEquals("failover.commands", options.topics().commands());
+        options.names.put("topic.beats", "x");
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                options::topics);
+        assertTrue(bad.getMessage().contains("--topic topic.beats: not a topic key"), bad.getMessage());
+    }
+
+    @Test
     void printsOneKafkaAclsCommandPerGrant() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -32,14 +32,16 @@ public final class TopicReader implements AutoCloseable {
     private final Duration timeout;
     /** Checks role change and state records against --trust-key, or null: every record is shown. */
     private final dev.failover.wire.sign.RecordVerifier verifier;
+    private final dev.failover.wire.TopicNames topics;
 
     public TopicReader(String bootstrapServers, Map<String, String> kafka, Duration timeout) {
-        this(bootstrapServers, kafka, timeout, null);
+        this(bootstrapServers, kafka, timeout, null, dev.failover.wire.TopicNames.defaults());
     }
 
     public TopicReader(String bootstrapServers, Map<String, String> kafka, Duration timeout,
-                       dev.failover.wire.sign.RecordVerifier verifier) {
+                       dev.failover.wire.sign.RecordVerifier verifier, dev.failover.wire.TopicNames topics) {
         this.verifier = verifier;
+        this.topics = topics;
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -51,6 +53,11 @@ public final class TopicReader implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.bootstrapServers = bootstrapServers;
         this.timeout = timeout;
+    }
+
+    /** The topics' names, as the coordinator was given them. */
+    public dev.failover.wire.TopicNames topics() {
+        return topics;
     }
 
     /** The check of signatures (--trust-key), or null. */
