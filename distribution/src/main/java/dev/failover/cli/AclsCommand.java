@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
             "The coordinator reads heartbeats and commands, writes role changes, state and dead letters, and owns its",
             "group, transactional ids and internal topics; agents write heartbeats and read role changes and state;",
             "operators (failover ctl) read everything and write commands."})
-public final class AclsCommand implements Callable<Integer> {
+public final class AclsCommand implements Callable<Integer>, ReadsEnvironment {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -75,10 +75,21 @@ public final class AclsCommand implements Callable<Integer> {
     TopicOptions topicOptions = new TopicOptions();
 
     @Override
+    public void useEnvironment(Map<String, String> environment) {
+        topicOptions.environment = environment;
+    }
+
+    @Override
     public Integer call() throws Exception {
         AclPlan plan;
+        dev.failover.wire.TopicNames topics;
         try {
-            plan = new AclPlan(coordinator, agent, operator, applicationId, healsTransactions, topicOptions.topics());
+            topics = topicOptions.topics();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        try {
+            plan = new AclPlan(coordinator, agent, operator, applicationId, healsTransactions, topics);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
                     + " (--coordinator-principal, --agent-principal, --operator-principal)");

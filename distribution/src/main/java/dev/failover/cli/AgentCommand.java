@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -32,10 +31,7 @@ import picocli.CommandLine.Option;
         description = {
             "Runs a heartbeat agent beside a service: probes it, heartbeats to Kafka, and runs --on-activate /",
             "--on-standby when the coordinator changes its role. GET /role answers 200 only while ACTIVE with a valid lease."})
-public final class AgentCommand implements Callable<Integer>, KeyedSettings {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+public final class AgentCommand extends KeyedCommand implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka brokers.")
     String bootstrapServers;
@@ -131,23 +127,13 @@ public final class AgentCommand implements Callable<Integer>, KeyedSettings {
             description = "A key (failover keys hmac) that authenticates this node's heartbeats.")
     Path heartbeatKeyFile;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings (keys as below).")
-    Path config;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. --set "
-            + "topic.heartbeats=prod.failover.heartbeats.")
-    Map<String, String> settings = new LinkedHashMap<>();
-
     @Option(names = "--kafka", paramLabel = "KEY=VALUE",
             description = "A Kafka client setting passed through (TLS, SASL), repeatable, e.g. --kafka security.protocol=SSL.")
     Map<String, String> kafka = new LinkedHashMap<>();
 
-    @Option(names = "--kafka-config", paramLabel = "FILE", description = {
-        "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only); --kafka wins."})
-    Path kafkaConfig;
-
-    /** Environment read through a map handed in, so tests pass their own. */
-    Map<String, String> environment = System.getenv();
+    public AgentCommand() {
+        super(AgentConfig.DEFINITION, KEY_OF_FLAG);
+    }
 
     /** Each flag's key, in the order the help lists them. */
     static final Map<String, String> KEY_OF_FLAG = flagsAndKeys();
@@ -184,28 +170,12 @@ public final class AgentCommand implements Callable<Integer>, KeyedSettings {
     }
 
     @Override
-    public ConfigDef definition() {
-        return AgentConfig.DEFINITION;
-    }
-
-    @Override
-    public Map<String, String> keyOfFlag() {
-        return KEY_OF_FLAG;
-    }
-
-    @Override
-    public void useEnvironment(Map<String, String> variables) {
-        environment = variables;
-    }
-
-    @Override
     public Integer call() throws Exception {
         AgentSettings agentSettings;
         try {
             agentSettings = AgentConfig.parse(resolve()).settings();
         } catch (ConfigException | IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage()
-                    + KeyedSettings.flagsNamed(e.getMessage(), KEY_OF_FLAG));
+            throw invalid(e);
         }
         Agent agent = Agent.create(agentSettings);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -225,16 +195,7 @@ public final class AgentCommand implements Callable<Integer>, KeyedSettings {
 
     /** The settings by key: defaults (left to the definition), file, environment, --set, then flags. */
     Map<String, String> resolve() throws IOException {
-        Map<String, String> merged = new LinkedHashMap<>();
-        merged.putAll(KeyedSettings.fromFile(config, spec.commandLine(), this));
-        if (kafkaConfig != null) {
-            KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
-                    .forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
-        }
-        merged.putAll(KeyedSettings.fromEnvironment(environment, this));
-        KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
-                .filter(k -> k.startsWith(SettingKeys.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
-        merged.putAll(settings);
+        Map<String, String> merged = layersUnderTheFlags();
         KafkaClientSettings.warnAboutSecrets(kafka.keySet(), "--kafka", spec.commandLine().getErr());
         kafka.forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
         put(merged, AgentConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -265,15 +226,7 @@ public final class AgentCommand implements Callable<Integer>, KeyedSettings {
         put(merged, AgentConfig.TRUST_KEYS_CONFIG, trustKeyFiles.isEmpty() ? null
                 : String.join(",", trustKeyFiles.stream().map(Path::toString).toList()));
         put(merged, AgentConfig.HEARTBEAT_KEY_CONFIG, heartbeatKeyFile);
-        for (String required : List.of(AgentConfig.BOOTSTRAP_SERVERS_CONFIG, AgentConfig.GROUP_CONFIG,
-                AgentConfig.NODE_CONFIG)) {
-            if (!merged.containsKey(required)) {
-                String flag = KEY_OF_FLAG.entrySet().stream().filter(e -> e.getValue().equals(required))
-                        .map(Map.Entry::getKey).findFirst().orElseThrow();
-                throw new CommandLine.ParameterException(spec.commandLine(), "Missing " + flag + " (or " + required
-                        + " in --config, or " + SettingKeys.environmentName(required) + ")");
-            }
-        }
+        require(merged, AgentConfig.BOOTSTRAP_SERVERS_CONFIG, AgentConfig.GROUP_CONFIG, AgentConfig.NODE_CONFIG);
         return merged;
     }
 

@@ -14,24 +14,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code failover coordinator}: one coordinator instance in the foreground. Settings resolve in this order, later
- * winning: defaults, {@code --config} file, {@code FAILOVER_*} environment variables, flags.
+ * {@code failover coordinator}: one coordinator instance in the foreground. Settings are the coordinator's keys
+ * ({@link CoordinatorConfig}), resolved as {@link KeyedCommand} says: defaults, {@code --config} file,
+ * {@code --kafka-config}, {@code FAILOVER_*} environment variables, {@code --set}, flags, later winning.
  */
 @Command(name = "coordinator",
         mixinStandardHelpOptions = true,
         description = {
             "Runs a failover coordinator (Kafka Streams): detects silent or unhealthy members and publishes role changes.",
             "Run two or more with the same application.id for availability. SIGTERM/Ctrl-C leaves the group at once."})
-public final class CoordinatorCommand implements Callable<Integer>, KeyedSettings {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+public final class CoordinatorCommand extends KeyedCommand implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka brokers (bootstrap.servers).")
     String bootstrapServers;
-
-    @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings (keys as in --set).")
-    Path configFile;
 
     @Option(names = "--http-port", paramLabel = "P", description = "HTTP port for /health and /groups/{group} "
             + "(http.port; default 8090, 0 = any free port, -1 = off).")
@@ -50,17 +45,9 @@ public final class CoordinatorCommand implements Callable<Integer>, KeyedSetting
         "by one of them (failover ctl --signing-key) for the group's current epoch (operator.trust.keys)."})
     java.util.List<Path> operatorKeys = new java.util.ArrayList<>();
 
-    @Option(names = "--kafka-config", paramLabel = "FILE", description = {
-        "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.* "
-            + "settings; --set and FAILOVER_KAFKA_* win."})
-    Path kafkaConfig;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. --set "
-            + "topic.partitions=12 or --set kafka.security.protocol=SSL.")
-    Map<String, String> settings = new LinkedHashMap<>();
-
-    /** Environment read through a map handed in, so tests pass their own. */
-    Map<String, String> environment = System.getenv();
+    public CoordinatorCommand() {
+        super(CoordinatorConfig.DEFINITION, KEY_OF_FLAG);
+    }
 
     /** Each flag's key. */
     static final Map<String, String> KEY_OF_FLAG = Map.of(
@@ -71,28 +58,12 @@ public final class CoordinatorCommand implements Callable<Integer>, KeyedSetting
             "--trust-operator-key", CoordinatorConfig.OPERATOR_TRUST_KEYS_CONFIG);
 
     @Override
-    public org.apache.kafka.common.config.ConfigDef definition() {
-        return CoordinatorConfig.DEFINITION;
-    }
-
-    @Override
-    public Map<String, String> keyOfFlag() {
-        return KEY_OF_FLAG;
-    }
-
-    @Override
-    public void useEnvironment(Map<String, String> variables) {
-        environment = variables;
-    }
-
-    @Override
     public Integer call() throws Exception {
         CoordinatorConfig config;
         try {
             config = CoordinatorConfig.parse(resolve());
         } catch (ConfigException | IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage()
-                    + KeyedSettings.flagsNamed(e.getMessage(), KEY_OF_FLAG));
+            throw invalid(e);
         }
         CoordinatorApp app = new CoordinatorApp(config);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -117,19 +88,7 @@ public final class CoordinatorCommand implements Callable<Integer>, KeyedSetting
     }
 
     Map<String, String> resolve() throws IOException {
-        Map<String, String> merged = new LinkedHashMap<>(KeyedSettings.fromFile(configFile, spec.commandLine(), this));
-        if (kafkaConfig != null) {
-            try {
-                KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
-                        .forEach((k, v) -> merged.put(CoordinatorConfig.KAFKA_PREFIX + k, v));
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
-        }
-        merged.putAll(KeyedSettings.fromEnvironment(environment, this));
-        KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
-                .filter(k -> k.startsWith(CoordinatorConfig.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
-        merged.putAll(settings);
+        Map<String, String> merged = layersUnderTheFlags();
         if (bootstrapServers != null) {
             merged.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         }
@@ -146,10 +105,7 @@ public final class CoordinatorCommand implements Callable<Integer>, KeyedSetting
             merged.put(CoordinatorConfig.OPERATOR_TRUST_KEYS_CONFIG, String.join(",", operatorKeys.stream()
                     .map(Path::toString).toList()));
         }
-        if (!merged.containsKey(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "Missing --bootstrap-servers "
-                    + "(or bootstrap.servers in --config, or FAILOVER_BOOTSTRAP_SERVERS)");
-        }
+        require(merged, CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG);
         return merged;
     }
 }

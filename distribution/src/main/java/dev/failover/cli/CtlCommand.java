@@ -3,7 +3,6 @@ package dev.failover.cli;
 import dev.failover.wire.FenceMarker;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.TopicReader;
-import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
 import dev.failover.wire.DecisionKind;
@@ -129,9 +128,14 @@ public final class CtlCommand implements Runnable {
     }
 
     /** A ctl command with the common options. */
-    abstract static class Base implements Callable<Integer> {
+    abstract static class Base implements Callable<Integer>, ReadsEnvironment {
         @Mixin
         Options options;
+
+        @Override
+        public void useEnvironment(Map<String, String> environment) {
+            options.topicOptions.environment = environment;
+        }
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

@@ -5,7 +5,6 @@ import dev.failover.wire.FenceMarker;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.TopicReader;
 import dev.failover.coordinator.replay.Recording;
-import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;

@@ -96,10 +96,12 @@ public final class FailoverCli implements Runnable {
      * the environment to read them from.
      */
     private static void listKeys(CommandLine commandLine, Map<String, String> environment) {
-        if (commandLine.getCommand() instanceof KeyedSettings keyed) {
-            commandLine.getCommandSpec().usageMessage().footer(KeyedSettings.footer(keyed.definition(),
+        if (commandLine.getCommand() instanceof KeyedCommand keyed) {
+            commandLine.getCommandSpec().usageMessage().footer(KeyedCommand.footer(keyed.definition(),
                     keyed.keyOfFlag()));
-            keyed.useEnvironment(environment);
+        }
+        if (commandLine.getCommand() instanceof ReadsEnvironment reads) {
+            reads.useEnvironment(environment);
         }
         commandLine.getSubcommands().values().forEach(sub -> listKeys(sub, environment));
     }

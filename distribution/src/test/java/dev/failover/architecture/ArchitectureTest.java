@@ -2,6 +2,7 @@ package dev.failover.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,9 +122,20 @@ class ArchitectureTest {
         JavaClasses bad = new ClassFileImporter().importClasses(
                 dev.failover.architecture.violations.core.ReadsTheClock.class,
                 dev.failover.architecture.violations.core.TalksToKafka.class,
-                dev.failover.architecture.violations.core.WritesAFile.class);
+                dev.failover.architecture.violations.core.WritesAFile.class,
+                dev.failover.architecture.violations.core.WaitsAndLogs.class);
         EvaluationResult result = CORES_ARE_PURE.evaluate(bad);
-        assertViolations(result, "System.currentTimeMillis", "Instant.now", "org.apache.kafka", "java.io.FileWriter");
+        assertViolations(result, "System.currentTimeMillis", "Instant.now", "org.apache.kafka", "java.io.FileWriter",
+                "System.nanoTime", "Thread.sleep", "java.time.Clock", "org.slf4j.LoggerFactory",
+                "java.util.concurrent.atomic.AtomicLong");
+        // each class on its own breaks the rule too
+        for (Class<?> each : List.of(dev.failover.architecture.violations.core.ReadsTheClock.class,
+                dev.failover.architecture.violations.core.TalksToKafka.class,
+                dev.failover.architecture.violations.core.WritesAFile.class,
+                dev.failover.architecture.violations.core.WaitsAndLogs.class)) {
+            assertTrue(CORES_ARE_PURE.evaluate(new ClassFileImporter().importClasses(each)).hasViolation(),
+                    each.getSimpleName() + " passed the pure-core rule");
+        }
     }
 
     @Test
@@ -149,11 +161,18 @@ class ArchitectureTest {
     }
 
     @Test
-    void anAgentClassUsingTheCoordinatorFails() {
-        JavaClasses bad = new ClassFileImporter().importClasses(
+    void eachModuleArrowFailsOnAClassThatPointsUpwards() {
+        List<Class<?>> upwards = List.of(dev.failover.wire.violations.UsesTheCoordinator.class,
+                dev.failover.broker.violations.UsesTheProtocol.class,
+                dev.failover.coordinator.violations.UsesTheAgent.class,
                 dev.failover.agent.violations.UsesTheCoordinator.class);
-        long failing = MODULE_ARROWS.stream().filter(rule -> rule.evaluate(bad).hasViolation()).count();
-        assertTrue(failing == 1, failing + " module rules failed on an agent class using the coordinator, not 1");
+        for (int i = 0; i < upwards.size(); i++) {
+            JavaClasses bad = new ClassFileImporter().importClasses(upwards.get(i));
+            for (int r = 0; r < MODULE_ARROWS.size(); r++) {
+                assertEquals(r == i, MODULE_ARROWS.get(r).evaluate(bad).hasViolation(), "module rule " + r + " on "
+                        + upwards.get(i).getName());
+            }
+        }
     }
 
     private static void assertViolations(EvaluationResult result, String... mentioned) {

@@ -7,6 +7,7 @@ import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.testkit.Await;
 import dev.failover.broker.FreePorts;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Brokers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +28,7 @@ class AgentBeforeBrokerIT {
             assertTrue(alpha.process.isAlive(), "a broker that is not there yet is not a reason to exit");
             assertEquals(List.of(), alpha.edges());
 
-            try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker")).port(port)
+            try (LocalKafkaBroker broker = Brokers.builder().dataDir(dir.resolve("broker")).port(port)
                     .property("auto.create.topics.enable", "false").build()) {
                 broker.start();
                 try (CoordinatorApp coordinator = BesideACoordinator.startCoordinator(broker, dir)) {

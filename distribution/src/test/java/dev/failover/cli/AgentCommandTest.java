@@ -136,6 +136,18 @@ class AgentCommandTest {
         assertEquals(2, run(base("--set", "mode=sometimes")));
         assertTrue(err.toString().contains("mode") && err.toString().contains("--mode sets mode"), err.toString());
 
+        // an option that sets no key, in the file: handed to its option, not refused as a setting
+        Files.writeString(file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nkafka-config=" + dir.resolve("absent")
+                + "\n");
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
+        assertTrue(err.toString().contains("--kafka-config: cannot read " + dir.resolve("absent")), err.toString());
+        // the mode ignores case, as --mode always did; a bad setting's hint names only its own flag
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(base("--mode", "Active-Active", "--check-timeout", "0ms")));
+        assertTrue(err.toString().contains("check.timeout.ms") && err.toString().contains("--check-timeout sets")
+                && !err.toString().contains("--check-http sets"), err.toString());
+
         StringWriter help = new StringWriter();
         var commandLine = FailoverCli.newCommandLine(new String[0], Map.of());
         commandLine.setOut(new PrintWriter(help, true));

@@ -2,6 +2,7 @@ package dev.failover.cli;
 
 import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Brokers;
 import dev.failover.testkit.Signals;
 import dev.failover.testkit.TcpProxy;
 import dev.failover.testkit.check.Observations;
@@ -96,7 +97,7 @@ final class FaultHarness implements AutoCloseable {
         this.coordinatorJvmOptions = List.copyOf(coordinatorJvmOptions);
         this.coordinatorCount = coordinatorCount;
         this.coordinatorSettings = List.copyOf(coordinatorSettings);
-        LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dir.resolve("kafka"))
+        LocalKafkaBroker.Builder builder = Brokers.builder().dataDir(dir.resolve("kafka"))
                 .relayedListener("RELAY_A", relayA.port()).relayedListener("RELAY_B", relayB.port());
         brokerProperties.forEach(builder::property);
         this.broker = builder.build();

@@ -79,6 +79,21 @@ class FaultInjectionIT {
         return harness.group(name, true).node("alpha", 100, null).node("beta", 50, null).start();
     }
 
+    /** {@code trials(ciDefault)} times: {@code trial} (which opens its fault's window), then {@code quiet}. */
+    private static void repeat(Group g, int ciDefault, Duration quiet, Runnable trial) {
+        for (int i = 0; i < trials(ciDefault); i++) {
+            trial.run();
+            if (!quiet.isZero()) {
+                g.quiet(quiet);
+            }
+        }
+    }
+
+    /** The end of every fault's test: the group retired, and nothing wrong in what any node did. */
+    private void finish(Group g) {
+        finish(g);
+    }
+
     private void assertClean(Group group) {
         List<String> violations = group.violations();
         if (!violations.isEmpty()) {
@@ -99,7 +114,7 @@ class FaultInjectionIT {
      */
     private void primaryDies(String group, String fault, Duration bound, java.util.function.Consumer<Node> death) {
         Group g = activePassive(group);
-        for (int i = 0; i < trials(3); i++) {
+        repeat(g, 3, Duration.ofSeconds(1), () -> {
             Node primary = g.primary();
             try (Window w = g.fault(fault, primary, Expect.TAKEOVER, bound)) {
                 death.accept(primary);
@@ -107,10 +122,8 @@ class FaultInjectionIT {
                 primary.launch();
                 g.settle();
             }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        g.retire();
-        assertClean(g);
+        });
+        finish(g);
     }
 
     /**
@@ -138,8 +151,7 @@ class FaultInjectionIT {
         System.out.print("ctl replay of the fault suite's failover:\n" + replay.out());
         assertEquals(0, replay.exit(), replay.both());
         assertTrue(replay.out().matches(CtlIT.IDENTICAL_FAILOVER), replay.both());
-        g.retire();
-        assertClean(g);
+        finish(g);
     }
 
     /**
@@ -150,7 +162,7 @@ class FaultInjectionIT {
     @Test
     void sigstopOfThePrimary() {
         Group g = activePassive("pause");
-        for (int i = 0; i < trials(3); i++) {
+        repeat(g, 3, Duration.ZERO, () -> {
             Node primary = g.primary();
             try (Window w = g.fault("SIGSTOP primary 0.4 s (< timeout)", primary, Expect.NO_CHANGE, Duration.ZERO)) {
                 primary.stop();
@@ -158,8 +170,8 @@ class FaultInjectionIT {
                 primary.cont();
                 Await.hold(Duration.ofSeconds(2), "two timeouts after SIGCONT: no change may follow");
             }
-        }
-        for (int i = 0; i < trials(2); i++) {
+        });
+        repeat(g, 2, Duration.ofSeconds(1), () -> {
             Node primary = g.primary();
             int edgesBefore = primary.edges().size();
             try (Window w = g.fault("SIGSTOP primary 3 s (3 timeouts)", primary, Expect.TAKEOVER, takeoverBound())) {
@@ -173,10 +185,8 @@ class FaultInjectionIT {
                 assertTrue(primary.edges().get(edgesBefore).startsWith("STANDBY"), primary.edges().toString());
                 g.settle();
             }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        g.retire();
-        assertClean(g);
+        });
+        finish(g);
     }
 
     /**
@@ -186,7 +196,7 @@ class FaultInjectionIT {
     @Test
     void primaryCutOffFromTheBroker() {
         Group g = harness.group("cut", true).node("alpha", 100, harness.relayA).node("beta", 50, harness.relayB).start();
-        for (int i = 0; i < trials(2); i++) {
+        repeat(g, 2, Duration.ofSeconds(1), () -> {
             Node primary = g.primary();
             int edgesBefore = primary.edges().size();
             try (Window w = g.fault("primary cut off from the broker", primary, Expect.TAKEOVER, takeoverBound())) {
@@ -204,10 +214,8 @@ class FaultInjectionIT {
                 Await.hold(Duration.ofSeconds(2), "the old primary reconnects and heartbeats again");
                 g.settle();
             }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        g.retire();
-        assertClean(g);
+        });
+        finish(g);
     }
 
     /**
@@ -220,16 +228,15 @@ class FaultInjectionIT {
     @Test
     void sigkillOfTheOwningCoordinator() {
         Group g = activePassive("coordinators");
-        for (int i = 0; i < trials(1); i++) {
+        repeat(g, 1, Duration.ofSeconds(1), () -> {
             try (Window w = g.fault("SIGKILL owning coordinator, steady", null, Expect.NO_CHANGE, Duration.ZERO)) {
                 harness.killOwnerOf(g.name);
                 Await.hold(FaultHarness.COORDINATOR_SESSION.plusSeconds(2), "the survivor takes the partition over");
                 harness.replaceCoordinators();
                 Await.hold(Duration.ofSeconds(2), "after the replacement joined");
             }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        for (int i = 0; i < trials(1); i++) {
+        });
+        repeat(g, 1, Duration.ofSeconds(1), () -> {
             Node primary = g.primary();
             Duration delay = Duration.ofMillis(300);
             Duration bound = takeoverBound().plus(delay).plus(FaultHarness.COORDINATOR_SESSION).plusSeconds(1)
@@ -243,10 +250,8 @@ class FaultInjectionIT {
                 primary.launch();
                 g.settle();
             }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        g.retire();
-        assertClean(g);
+        });
+        finish(g);
     }
 
     /**
@@ -257,7 +262,7 @@ class FaultInjectionIT {
     @Test
     void brokerKilledAndRestarted() {
         Group g = activePassive("broker");
-        for (int i = 0; i < trials(1); i++) {
+        repeat(g, 1, Duration.ofSeconds(5), () -> {
             try (Window w = g.fault("broker SIGKILL + restart after 3 s", null, Expect.RECOVERY, Duration.ZERO)) {
                 harness.broker.kill();
                 Await.hold(Duration.ofSeconds(3), "the broker is gone");
@@ -267,10 +272,8 @@ class FaultInjectionIT {
                         () -> g.members.stream().filter(Node::answersActive).count() == 1);
                 Await.hold(Duration.ofSeconds(3), "let the group settle");
             }
-            g.quiet(Duration.ofSeconds(5));
-        }
-        g.retire();
-        assertClean(g);
+        });
+        finish(g);
         // a task stuck behind a hanging transaction or stranded pending offsets the restart left (both seen here)
         // is healed after hanging.transaction.after.ms (30 s) of being seen; /health says 503 until then
         long since = System.nanoTime();
@@ -291,7 +294,7 @@ class FaultInjectionIT {
     void activeActiveGroupLosesAMemberAndGetsItBack() {
         Group g = harness.group("triple", false).node("a", 0, null).node("b", 0, null).node("c", 0, null).start();
         Node c = g.node("c");
-        for (int i = 0; i < trials(2); i++) {
+        repeat(g, 2, Duration.ofSeconds(1), () -> {
             try (Window w = g.fault("active/active: SIGKILL one of three", c, Expect.MEMBER_LOSS, Duration.ZERO)) {
                 c.kill();
                 g.await(Duration.ofSeconds(15), "c taken out of service", () -> C_TAKEN_OUT.matcher(harness.groupView(g.name))
@@ -301,10 +304,8 @@ class FaultInjectionIT {
                 g.await(Duration.ofSeconds(30), "c ACTIVE again", c::answersActive);
                 g.settle();
             }
-            g.quiet(Duration.ofSeconds(1));
-        }
-        g.retire();
-        assertClean(g);
+        });
+        finish(g);
         assertEquals(0, harness.report().rows().get("active/active: SIGKILL one of three").failovers());
     }
 
@@ -349,8 +350,7 @@ class FaultInjectionIT {
                 "a heartbeat and a command in another partition than the group's: " + reasons);
         harness.coordinators().forEach(c -> assertTrue(c.healthy(), c.instanceId + " healthy after the bad records"));
         assertTrue(g.members.stream().allMatch(Node::alive), "every agent still runs");
-        g.retire();
-        assertClean(g);
+        finish(g);
     }
 
     private static long unreadable(Node node) {

@@ -64,7 +64,7 @@ class RollingRestartBenchmark {
                         for (int node = 1; node <= cluster.size(); node++) {
                             cluster.node(node).stop();
                             cluster.node(node).start();
-                            cluster.awaitFullyReplicated(Duration.ofSeconds(180));
+                            cluster.awaitFullyReplicated(Await.scaled(Duration.ofSeconds(180)));
                             Await.hold(Duration.ofSeconds(15), "settle after node " + node);
                         }
                     });
@@ -72,7 +72,7 @@ class RollingRestartBenchmark {
                         cluster.node(1).kill();
                         Await.hold(Duration.ofSeconds(15), "node 1 down");
                         cluster.node(1).start();
-                        cluster.awaitFullyReplicated(Duration.ofSeconds(180));
+                        cluster.awaitFullyReplicated(Await.scaled(Duration.ofSeconds(180)));
                         Await.hold(Duration.ofSeconds(15), "settle");
                     });
                 }

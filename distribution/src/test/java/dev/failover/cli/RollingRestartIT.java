@@ -66,7 +66,7 @@ class RollingRestartIT {
                 for (int node = 1; node <= cluster.size(); node++) {
                     cluster.node(node).stop();
                     cluster.node(node).start();
-                    cluster.awaitFullyReplicated(Duration.ofSeconds(120));
+                    cluster.awaitFullyReplicated(Await.scaled(Duration.ofSeconds(120)));
                     Await.hold(Duration.ofSeconds(5), "node " + node + " back, the group settles");
                 }
                 long gap = poller.longestGapMs();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.testkit.Brokers;
 import dev.failover.wire.WireHeaders;
 import dev.failover.testkit.Await;
 import dev.failover.broker.BrokerSecurity;
@@ -57,7 +58,7 @@ class SecuredFailoverIT {
         Path keys = dir.resolve("keys");
         SigningKeys.generate(keys, "coordinator");
         SigningKeys.generate(keys, "operator");
-        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker"))
+        try (LocalKafkaBroker broker = Brokers.builder().dataDir(dir.resolve("broker"))
                 .secure(dir.resolve("security"), "coordinator", "agent", "operator").build()) {
             broker.start();
             BrokerSecurity security = broker.security().orElseThrow();

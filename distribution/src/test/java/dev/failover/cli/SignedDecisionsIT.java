@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Brokers;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
@@ -49,7 +50,7 @@ class SignedDecisionsIT {
         SigningKeys.generate(keys, "coordinator");
         SigningKeys.generate(keys, "rogue");
         List<String> trust = List.of("--trust-key", keys.resolve("coordinator.pub").toString());
-        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker")).build()) {
+        try (LocalKafkaBroker broker = Brokers.builder().dataDir(dir.resolve("broker")).build()) {
             broker.start();
             String bootstrap = broker.bootstrapServers();
             try (CoordinatorProcess coordinator = CoordinatorProcess.launch("coordinator", bootstrap, dir.resolve("c"),

@@ -8,6 +8,7 @@ import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Brokers;
 import dev.failover.wire.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ class StartOrderIT {
     void agentsFirstCreateNothingAndTheCoordinatorAdaptsToTheTopicsItFindsOrSaysHowToFixThem() throws Exception {
         Path dir = Files.createTempDirectory("start-order-");
         // auto.create.topics.enable is left at Kafka's default (true); an auto-created topic would get 3 partitions
-        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(dir.resolve("broker"))
+        try (LocalKafkaBroker broker = Brokers.builder().dataDir(dir.resolve("broker"))
                 .property("num.partitions", "3").build()) {
             broker.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));

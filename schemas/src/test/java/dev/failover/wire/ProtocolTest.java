@@ -63,6 +63,24 @@ class ProtocolTest {
         assertArrayEquals(bytes, WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, read));
     }
 
+    @Test
+    void theTimingRulesBothSidesApply() {
+        assertEquals(1_600, Timing.leaseMs(2_000));
+        assertEquals(400, Timing.leaseMs(500));
+        // the default margin holds from a 500 ms timeout up: lease 400 + margin 100 = 500, at the bound
+        assertTrue(Timing.ofAgent(100, 500, 0).problem(Timing.DEFAULT_MIN_MARGIN_MS).isEmpty());
+        assertTrue(Timing.ofAgent(100, 450, 0).problem(Timing.DEFAULT_MIN_MARGIN_MS).orElseThrow()
+                .contains("lease 360 ms + safety margin 100 ms must not exceed the failure timeout 450 ms"));
+        // the interval must be shorter than the lease: at it is a problem, one millisecond under is not
+        assertTrue(new Timing(1_599, 1_600, 2_000).problem(100).isEmpty());
+        assertTrue(new Timing(1_600, 1_600, 2_000).problem(100).orElseThrow().contains("shorter than the lease 1600 ms"));
+        assertTrue(new Timing(0, 1_600, 2_000).problem(100).orElseThrow().contains("must be positive"));
+        // a coordinator configured with a larger margin refuses what the default accepts
+        assertTrue(Timing.ofAgent(200, 2_000, 0).problem(400).isEmpty());
+        assertTrue(Timing.ofAgent(200, 2_000, 0).problem(401).orElseThrow().contains("safety margin 401 ms"));
+        assertEquals(Integer.MAX_VALUE, Timing.ofAgent(200, Long.MAX_VALUE, 0).failureTimeoutMs(), "saturated, not wrapped");
+    }
+
     private static final String PINNED =
             "c301b6f2acf7571886ec0e5f5f66656e63651a636f6f7264696e61746f722d310a54d00f000000000000000000000000";
 }

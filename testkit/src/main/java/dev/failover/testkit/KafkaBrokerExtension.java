@@ -83,8 +83,8 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
     /** A broker in a fresh temporary directory, deleted on close, given the scaled start deadline. */
     private static LocalKafkaBroker temporaryBroker() {
         try {
-            return LocalKafkaBroker.builder().dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-"))
-                    .deleteDataOnClose(true).startTimeout(Await.scaled(java.time.Duration.ofSeconds(60))).build();
+            return Brokers.builder().dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-"))
+                    .deleteDataOnClose(true).build();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot create a temporary directory for the broker", e);
         }

@@ -50,7 +50,7 @@ class LocalKafkaBrokerIT {
         // The race FreePorts narrows but cannot close: another program binds a port between its choice and the
         // broker's bind. Here the first port handed out is already taken; the broker must start on others.
         try (ServerSocket taken = new ServerSocket(FreePorts.pick(), 1, InetAddress.getLoopbackAddress());
-                LocalKafkaBroker second = LocalKafkaBroker.builder()
+                LocalKafkaBroker second = Brokers.builder()
                         .dataDir(Files.createTempDirectory("failover-kafka-taken-")).deleteDataOnClose(true)
                         .portSource(new IntSupplier() {
                             boolean first = true;

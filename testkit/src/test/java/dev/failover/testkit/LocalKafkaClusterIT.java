@@ -48,13 +48,13 @@ class LocalKafkaClusterIT {
                 producer.send(new ProducerRecord<>("replicated", "k", "node 2 stopped")).get(30, TimeUnit.SECONDS);
                 Await.until(Duration.ofSeconds(30), "node 2 out of every in-sync set", () -> inSyncOf(a, 2) == 0);
                 cluster.node(2).start();
-                cluster.awaitFullyReplicated(Duration.ofSeconds(60));
+                cluster.awaitFullyReplicated(Await.scaled(Duration.ofSeconds(60)));
                 assertEquals(List.of(), cluster.underReplicated());
 
                 cluster.node(1).kill(); // a crash: it stays in the in-sync sets until its session runs out
                 producer.send(new ProducerRecord<>("replicated", "k", "node 1 killed")).get(60, TimeUnit.SECONDS);
                 cluster.node(1).start();
-                cluster.awaitFullyReplicated(Duration.ofSeconds(90));
+                cluster.awaitFullyReplicated(Await.scaled(Duration.ofSeconds(90)));
                 assertEquals(3, inSyncOf(a, 1), "node 1 back in the in-sync set of every partition");
             }
             assertTrue(cluster.isRunning());

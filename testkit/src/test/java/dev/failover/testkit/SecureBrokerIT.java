@@ -54,7 +54,7 @@ class SecureBrokerIT {
     @BeforeAll
     void startBroker() throws Exception {
         dir = Files.createTempDirectory("failover-secure-kafka-");
-        broker = LocalKafkaBroker.builder().dataDir(dir.resolve("data")).secure(dir.resolve("security"), "alice")
+        broker = Brokers.builder().dataDir(dir.resolve("data")).secure(dir.resolve("security"), "alice")
                 .build();
         broker.start();
         security = broker.security().orElseThrow();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Brokers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -78,7 +79,7 @@ class GroupProtocolChoiceIT {
 
     @Test
     void aBrokerWithStockStreamsMinimumsGetsClassicAtItsMinimumSession() throws Exception {
-        try (LocalKafkaBroker broker = LocalKafkaBroker.builder()
+        try (LocalKafkaBroker broker = Brokers.builder()
                 .dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-")).deleteDataOnClose(true)
                 .property("group.streams.min.session.timeout.ms", "45000")
                 .property("group.streams.min.heartbeat.interval.ms", "5000")

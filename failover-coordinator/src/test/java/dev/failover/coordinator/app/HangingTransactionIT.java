@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Brokers;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
@@ -71,7 +72,7 @@ class HangingTransactionIT {
 
     @BeforeAll
     void startBroker() throws IOException {
-        broker = LocalKafkaBroker.builder().dataDir(Files.createTempDirectory("failover-kafka-hang-"))
+        broker = Brokers.builder().dataDir(Files.createTempDirectory("failover-kafka-hang-"))
                 .deleteDataOnClose(true).property("transaction.partition.verification.enable", "false").build();
         broker.start();
     }

@@ -21,7 +21,6 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
-import org.apache.kafka.common.config.ConfigDef.ValidString;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +64,8 @@ public final class AgentConfig extends AbstractConfig {
             .define(GROUP_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH, "The failover group.")
             .define(NODE_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
                     "This node's id in the group.")
-            .define(MODE_CONFIG, Type.STRING, "active-passive", ValidString.in("active-passive", "active-active"),
+            .define(MODE_CONFIG, Type.STRING, "active-passive",
+                    ConfigDef.CaseInsensitiveValidString.in("active-passive", "active-active"),
                     Importance.HIGH, "active-passive (one ACTIVE) or active-active (every healthy member ACTIVE).")
             .define(PRIORITY_CONFIG, Type.INT, 0, Importance.MEDIUM, "Higher is preferred as primary.")
             .define(HEARTBEAT_INTERVAL_MS_CONFIG, Type.LONG, 200L, Range.atLeast(Timing.MIN_HEARTBEAT_INTERVAL_MS),
@@ -111,7 +111,7 @@ public final class AgentConfig extends AbstractConfig {
             .define(FAILSAFE_TOKEN_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
                     "With failsafe: a file holding the group's shared secret (16 characters or more).")
             .define(TRUST_KEYS_CONFIG, Type.LIST, "", Importance.HIGH,
-                    "Coordinators' Ed25519 public key files (PEM; failover keys generate): act on no role change or "
+                    "Coordinators' Ed25519 public key files, comma-separated (PEM; failover keys generate): act on no role change or "
                     + "state record that one of them did not sign; several for a key rotation. Empty: any writer of "
                     + "the topics is obeyed.")
             .define(HEARTBEAT_KEY_CONFIG, Type.STRING, "", Importance.HIGH,
@@ -146,7 +146,7 @@ public final class AgentConfig extends AbstractConfig {
     public AgentSettings settings() {
         try {
             return new AgentSettings(String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)), getString(GROUP_CONFIG),
-                    getString(NODE_CONFIG), "active-active".equals(getString(MODE_CONFIG)) ? GroupMode.ACTIVE_ACTIVE
+                    getString(NODE_CONFIG), "active-active".equalsIgnoreCase(getString(MODE_CONFIG)) ? GroupMode.ACTIVE_ACTIVE
                     : GroupMode.ACTIVE_PASSIVE, getInt(PRIORITY_CONFIG),
                     Duration.ofMillis(getLong(HEARTBEAT_INTERVAL_MS_CONFIG)),
                     Duration.ofMillis(getLong(FAILURE_TIMEOUT_MS_CONFIG)), optional(CHECK_CONFIG),

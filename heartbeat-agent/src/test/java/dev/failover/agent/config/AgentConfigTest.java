@@ -44,8 +44,14 @@ class AgentConfigTest {
         AgentSettings s = AgentConfig.parse(with("mode", "active-active", "priority", "7", "heartbeat.interval.ms",
                 "100", "failure.timeout.ms", "1000", "check", "tcp:db:5432", "check.timeout.ms", "300", "rise", "3",
                 "fall", "4", "on.activate", "start-db", "on.standby", "stop-db", "hook.timeout.ms", "5000",
-                "http.host", "0.0.0.0", "http.port", "-1", "topic.heartbeats", "prod.beats", "topic.role-changes",
-                "prod.roles", "topic.state", "prod.state", "kafka.security.protocol", "SSL")).settings();
+                "on.fence", "kill-db", "fence.peer", "power-off", "http.host", "0.0.0.0", "http.port", "-1",
+                "topic.heartbeats", "prod.beats", "topic.role-changes", "prod.roles", "topic.state", "prod.state",
+                "kafka.security.protocol", "SSL")).settings();
+        assertEquals(Duration.ofMillis(100), s.heartbeatInterval());
+        assertEquals(Duration.ofSeconds(1), s.failureTimeout());
+        assertEquals("kill-db", s.onFence());
+        assertEquals("power-off", s.fencePeer());
+        assertEquals("0.0.0.0", s.httpHost());
         assertEquals(GroupMode.ACTIVE_ACTIVE, s.mode());
         assertEquals(7, s.priority());
         assertEquals(800, s.leaseMs());
@@ -61,6 +67,21 @@ class AgentConfigTest {
         assertEquals("prod.roles", s.roleChangeTopic());
         assertEquals("prod.state", s.stateTopic());
         assertEquals("SSL", s.kafka().get("security.protocol"));
+    }
+
+    @Test
+    void failsafeKeysReachTheSettingsAndTheModeIgnoresCase(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
+        AgentSettings s = AgentConfig.parse(with("mode", "Active-Passive", "failsafe", "true", "failsafe.max.ms", "20000",
+                "failsafe.peers", "beta=http://10.0.0.2:8091,gamma=http://10.0.0.3:8091", "failsafe.token.file",
+                token.toString())).settings();
+        assertEquals(GroupMode.ACTIVE_PASSIVE, s.mode());
+        assertEquals(Duration.ofSeconds(20), s.failsafe().max());
+        assertEquals(java.util.Set.of("beta", "gamma"), s.failsafe().peers().keySet());
+        assertEquals("0123456789abcdef0123", s.failsafe().token());
+        assertTrue(s.trustKeys().isEmpty());
+        assertNull(s.heartbeatKey());
     }
 
     @Test

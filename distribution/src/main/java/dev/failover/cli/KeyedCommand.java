@@ -14,24 +14,94 @@ import org.apache.kafka.common.config.ConfigDef;
 import picocli.CommandLine;
 
 /**
- * A command whose flags each set one key of a settings definition (the agent's, the coordinator's): one way to read
- * them from a file and the environment, one way to list them in {@code --help}, and flags named beside keys in errors.
- * A file or variable may still use a flag's name from before the keys ({@code failure-timeout=2s},
+ * A command whose flags each set one key of a settings definition (the agent's, the coordinator's): one way to layer
+ * them (defaults, {@code --config} file, {@code --kafka-config}, {@code FAILOVER_*} variables, {@code --set}, then
+ * the flags, later winning), one way to list them in {@code --help}, and flags named beside keys in errors. A file or
+ * variable may still use a flag's name from before the keys ({@code failure-timeout=2s},
  * {@code FAILOVER_FAILURE_TIMEOUT=2s}); the key's own spelling wins at the same level.
  */
-interface KeyedSettings {
+abstract class KeyedCommand implements ReadsEnvironment {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--config", paramLabel = "FILE",
+            description = "A properties file of settings (key=value lines, keys as listed below).")
+    Path configFile;
+
+    @CommandLine.Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. "
+            + "--set topic.heartbeats=prod.failover.heartbeats or --set kafka.security.protocol=SSL.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    @CommandLine.Option(names = "--kafka-config", paramLabel = "FILE", description = {
+        "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.*",
+        "settings; the environment, --set and flags win."})
+    Path kafkaConfig;
+
+    /** Environment read through a map handed in, so tests pass their own. */
+    Map<String, String> environment = System.getenv();
+
+    private final ConfigDef definition;
+    private final Map<String, String> keyOfFlag;
+
+    KeyedCommand(ConfigDef definition, Map<String, String> keyOfFlag) {
+        this.definition = definition;
+        this.keyOfFlag = keyOfFlag;
+    }
 
     /** The keys, with their docs, defaults and validators. */
-    ConfigDef definition();
+    ConfigDef definition() {
+        return definition;
+    }
 
     /** Each flag that sets a key, and its key. */
-    Map<String, String> keyOfFlag();
+    Map<String, String> keyOfFlag() {
+        return keyOfFlag;
+    }
 
-    /** Reads the environment from {@code environment} (tests hand in their own). */
-    void useEnvironment(Map<String, String> environment);
+    @Override
+    public void useEnvironment(Map<String, String> variables) {
+        environment = variables;
+    }
+
+    /** Every layer under the flags, by key: the file, --kafka-config, the environment, then --set. */
+    Map<String, String> layersUnderTheFlags() throws IOException {
+        Map<String, String> merged = new LinkedHashMap<>(fromFile(configFile, spec.commandLine(), this));
+        if (kafkaConfig != null) {
+            try {
+                KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
+                        .forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        merged.putAll(fromEnvironment(environment, this));
+        KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
+                .filter(k -> k.startsWith(SettingKeys.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
+        merged.putAll(settings);
+        return merged;
+    }
+
+    /** Refuses settings without one of {@code keys}, naming its flag, its key and its variable. */
+    void require(Map<String, String> merged, String... keys) {
+        for (String key : keys) {
+            if (!merged.containsKey(key)) {
+                String flag = keyOfFlag.entrySet().stream().filter(e -> e.getValue().equals(key))
+                        .map(Map.Entry::getKey).findFirst().orElse(key);
+                throw new CommandLine.ParameterException(spec.commandLine(), "Missing " + flag + " (or " + key
+                        + " in --config, or " + SettingKeys.environmentName(key) + ")");
+            }
+        }
+    }
+
+    /** A bad setting as a usage error (exit 2): its message, and the flags of the keys it names. */
+    CommandLine.ParameterException invalid(RuntimeException e) {
+        return new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage()
+                + flagsNamed(e.getMessage(), keyOfFlag));
+    }
 
     /** The settings of a {@code --config} file by key; a flag's name is read as its key, an unknown name kept. */
-    static Map<String, String> fromFile(Path file, CommandLine commandLine, KeyedSettings command) throws IOException {
+    static Map<String, String> fromFile(Path file, CommandLine commandLine, KeyedCommand command) throws IOException {
         Map<String, String> settings = new LinkedHashMap<>();
         if (file == null) {
             return settings;
@@ -46,6 +116,10 @@ interface KeyedSettings {
         Map<String, String> keyed = new LinkedHashMap<>();
         for (String name : properties.stringPropertyNames()) {
             String flag = "--" + name;
+            if (!command.definition().names().contains(name) && !command.keyOfFlag().containsKey(flag)
+                    && commandLine.getCommandSpec().findOption(flag) != null) {
+                continue; // an option that sets no key (kafka-config=FILE): the defaults provider hands it over
+            }
             if (!command.definition().names().contains(name) && command.keyOfFlag().containsKey(flag)) {
                 settings.put(command.keyOfFlag().get(flag), legacyValue(flag, command.keyOfFlag().get(flag),
                         properties.getProperty(name)));
@@ -58,7 +132,7 @@ interface KeyedSettings {
     }
 
     /** The settings of the environment by key: {@code FAILOVER_} and the key (or a flag's name) in capitals. */
-    static Map<String, String> fromEnvironment(Map<String, String> environment, KeyedSettings command) {
+    static Map<String, String> fromEnvironment(Map<String, String> environment, KeyedCommand command) {
         Map<String, String> settings = new LinkedHashMap<>();
         command.keyOfFlag().forEach((flag, key) -> {
             String value = environment.get(SettingKeys.environmentName(flag.substring(2)));
@@ -96,7 +170,7 @@ interface KeyedSettings {
         keyOfFlag.forEach((flag, key) -> {
             String k = java.util.regex.Pattern.quote(key);
             String pattern = key.contains(".") ? "(?s).*(^|[^a-z.-])" + k + "($|[^a-z.-]).*"
-                    : "(?s)(" + k + "[ :=(].*|.*configuration " + k + "\\b.*|.*[^a-z.-]" + k + "[=:].*)";
+                    : "(?s)(" + k + "[ :=(].*|.*configuration " + k + "(?![a-z.-]).*|.*[^a-z.-]" + k + "[=:].*)";
             if (message != null && message.matches(pattern)) {
                 named.add(flag + " sets " + key);
             }
@@ -110,8 +184,8 @@ interface KeyedSettings {
         for (String line : wrap("Settings (key = default, then the flag that sets it). Each can be set in --config "
                 + "FILE (key=value lines), as FAILOVER_<KEY> (capitals, dots and dashes as underscores: "
                 + "failure.timeout.ms is FAILOVER_FAILURE_TIMEOUT_MS), with --set KEY=VALUE, or by its flag; flags "
-                + "win, then --set, then the environment, then the file. Kafka client settings go under kafka. "
-                + "(e.g. kafka.security.protocol).", 78)) {
+                + "win, then --set, then the environment, then the file (--kafka-config counts as part of the "
+                + "file). Kafka client settings go under kafka. (e.g. kafka.security.protocol).", 78)) {
             out.append(line).append("%n");
         }
         for (ConfigDef.ConfigKey key : definition.configKeys().values()) {
