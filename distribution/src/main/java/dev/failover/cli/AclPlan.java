@@ -31,20 +31,27 @@ import org.apache.kafka.common.resource.ResourceType;
  * Healing hanging transactions needs the cluster's ALTER permission, which also allows creating ACLs and users: an
  * administrator's right. It is left out unless asked for ({@code healsTransactions}).
  */
-record AclPlan(String coordinator, String agent, String operator, String applicationId, boolean healsTransactions,
-               TopicNames topics) {
+record AclPlan(
+        String coordinator,
+        String agent,
+        String operator,
+        String applicationId,
+        boolean healsTransactions,
+        TopicNames topics) {
 
     AclPlan(String coordinator, String agent, String operator, String applicationId, boolean healsTransactions) {
         this(coordinator, agent, operator, applicationId, healsTransactions, TopicNames.defaults());
     }
 
-
     /** One resource pattern, one principal, the operations granted on it. */
     record Grant(String principal, ResourceType type, String name, PatternType pattern, List<AclOperation> operations) {
 
         List<AclBinding> bindings() {
-            return operations.stream().map(op -> new AclBinding(new ResourcePattern(type, name, pattern),
-                    new AccessControlEntry(principal, "*", op, AclPermissionType.ALLOW))).toList();
+            return operations.stream()
+                    .map(op -> new AclBinding(
+                            new ResourcePattern(type, name, pattern),
+                            new AccessControlEntry(principal, "*", op, AclPermissionType.ALLOW)))
+                    .toList();
         }
 
         /** The same grant as a {@code kafka-acls.sh} command line. */
@@ -56,7 +63,9 @@ record AclPlan(String coordinator, String agent, String operator, String applica
                 case CLUSTER -> "--cluster";
                 default -> throw new IllegalStateException("no kafka-acls.sh option for " + type);
             };
-            String ops = operations.stream().map(op -> "--operation " + camel(op.name())).collect(Collectors.joining(" "));
+            String ops = operations.stream()
+                    .map(op -> "--operation " + camel(op.name()))
+                    .collect(Collectors.joining(" "));
             return "kafka-acls.sh --bootstrap-server " + bootstrap + " --command-config admin.properties --add "
                     + "--allow-principal " + principal + " " + ops + " " + resource
                     + (pattern == PatternType.PREFIXED ? " --resource-pattern-type prefixed" : "");
@@ -66,7 +75,8 @@ record AclPlan(String coordinator, String agent, String operator, String applica
     AclPlan {
         for (String principal : Arrays.asList(coordinator, agent, operator)) {
             if (principal != null && !principal.matches("[A-Za-z]+:.+")) {
-                throw new IllegalArgumentException("a principal is TYPE:NAME, e.g. User:coordinator, not '" + principal + "'");
+                throw new IllegalArgumentException(
+                        "a principal is TYPE:NAME, e.g. User:coordinator, not '" + principal + "'");
             }
         }
         if (coordinator == null && agent == null && operator == null) {
@@ -80,28 +90,45 @@ record AclPlan(String coordinator, String agent, String operator, String applica
     List<Grant> grants() {
         List<Grant> grants = new ArrayList<>();
         List<AclOperation> readCreate = List.of(AclOperation.READ, AclOperation.CREATE, AclOperation.DESCRIBE_CONFIGS);
-        List<AclOperation> readWriteCreate = List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE,
-                AclOperation.DESCRIBE_CONFIGS);
+        List<AclOperation> readWriteCreate =
+                List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE, AclOperation.DESCRIBE_CONFIGS);
         if (coordinator != null) {
             grants.add(topic(coordinator, topics.heartbeats(), readWriteCreate));
             grants.add(topic(coordinator, topics.commands(), readCreate));
             for (String written : List.of(topics.roleChanges(), topics.state(), topics.deadLetters())) {
                 grants.add(topic(coordinator, written, readWriteCreate));
             }
-            grants.add(new Grant(coordinator, ResourceType.TOPIC, applicationId + "-", PatternType.PREFIXED, readWriteCreate));
+            grants.add(new Grant(
+                    coordinator, ResourceType.TOPIC, applicationId + "-", PatternType.PREFIXED, readWriteCreate));
             // AlterConfigs and DescribeConfigs: each instance sets its Streams group's session (GroupProtocolChoice)
-            grants.add(new Grant(coordinator, ResourceType.GROUP, applicationId, PatternType.LITERAL,
+            grants.add(new Grant(
+                    coordinator,
+                    ResourceType.GROUP,
+                    applicationId,
+                    PatternType.LITERAL,
                     List.of(AclOperation.READ, AclOperation.ALTER_CONFIGS, AclOperation.DESCRIBE_CONFIGS)));
-            grants.add(new Grant(coordinator, ResourceType.TRANSACTIONAL_ID, applicationId + "-", PatternType.PREFIXED,
+            grants.add(new Grant(
+                    coordinator,
+                    ResourceType.TRANSACTIONAL_ID,
+                    applicationId + "-",
+                    PatternType.PREFIXED,
                     List.of(AclOperation.WRITE)));
             if (healsTransactions) {
-                grants.add(new Grant(coordinator, ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL,
+                grants.add(new Grant(
+                        coordinator,
+                        ResourceType.CLUSTER,
+                        "kafka-cluster",
+                        PatternType.LITERAL,
                         List.of(AclOperation.ALTER)));
                 grants.add(topic(coordinator, "__consumer_offsets", List.of(AclOperation.READ)));
                 grants.add(topic(coordinator, "__transaction_state", List.of(AclOperation.DESCRIBE)));
                 // Without it the broker hides other applications' transactions from the healer, and their producers
                 // on the shared offsets partition would look abandoned.
-                grants.add(new Grant(coordinator, ResourceType.TRANSACTIONAL_ID, "*", PatternType.LITERAL,
+                grants.add(new Grant(
+                        coordinator,
+                        ResourceType.TRANSACTIONAL_ID,
+                        "*",
+                        PatternType.LITERAL,
                         List.of(AclOperation.DESCRIBE)));
             }
         }
@@ -111,12 +138,13 @@ record AclPlan(String coordinator, String agent, String operator, String applica
             grants.add(topic(agent, topics.state(), List.of(AclOperation.READ)));
         }
         if (operator != null) {
-            for (String topic : List.of(topics.heartbeats(), topics.roleChanges(), topics.state(), topics.deadLetters())) {
+            for (String topic :
+                    List.of(topics.heartbeats(), topics.roleChanges(), topics.state(), topics.deadLetters())) {
                 grants.add(topic(operator, topic, List.of(AclOperation.READ)));
             }
             grants.add(topic(operator, topics.commands(), List.of(AclOperation.READ, AclOperation.WRITE)));
-            grants.add(new Grant(operator, ResourceType.GROUP, applicationId, PatternType.LITERAL,
-                    List.of(AclOperation.DESCRIBE)));
+            grants.add(new Grant(
+                    operator, ResourceType.GROUP, applicationId, PatternType.LITERAL, List.of(AclOperation.DESCRIBE)));
             // ctl record: the groups' stored state at a recording's start (the coordinator's store changelog)
             grants.add(topic(operator, Topics.groupStoreChangelog(applicationId), List.of(AclOperation.READ)));
         }
@@ -134,6 +162,7 @@ record AclPlan(String coordinator, String agent, String operator, String applica
     /** {@code DESCRIBE_CONFIGS} as kafka-acls.sh spells it: {@code DescribeConfigs}. */
     private static String camel(String constant) {
         return Arrays.stream(constant.toLowerCase(Locale.ROOT).split("_"))
-                .map(word -> Character.toUpperCase(word.charAt(0)) + word.substring(1)).collect(Collectors.joining());
+                .map(word -> Character.toUpperCase(word.charAt(0)) + word.substring(1))
+                .collect(Collectors.joining());
     }
 }

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.common.config.ConfigException;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,11 +25,13 @@ import picocli.CommandLine.Option;
  * before the keys ({@code failure-timeout=2s} in the file, {@code FAILOVER_FAILURE_TIMEOUT=2s}) still work, under the
  * keys' own at the same level.
  */
-@Command(name = "agent",
+@Command(
+        name = "agent",
         mixinStandardHelpOptions = true,
         description = {
             "Runs a heartbeat agent beside a service: probes it, heartbeats to Kafka, and runs --on-activate /",
-            "--on-standby when the coordinator changes its role. GET /role answers 200 only while ACTIVE with a valid lease."})
+            "--on-standby when the coordinator changes its role. GET /role answers 200 only while ACTIVE with a valid lease."
+        })
 public final class AgentCommand extends KeyedCommand implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka brokers.")
@@ -42,18 +43,26 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
     @Option(names = "--node", paramLabel = "N", description = "This node's id in the group.")
     String node;
 
-    @Option(names = "--mode", paramLabel = "MODE",
+    @Option(
+            names = "--mode",
+            paramLabel = "MODE",
             description = "active-passive (one ACTIVE) or active-active (every healthy member ACTIVE).")
     String mode;
 
     @Option(names = "--priority", paramLabel = "P", description = "Higher is preferred as primary.")
     Integer priority;
 
-    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", converter = Durations.class,
+    @Option(
+            names = "--heartbeat-interval",
+            paramLabel = "DURATION",
+            converter = Durations.class,
             description = "How often to heartbeat.")
     Duration heartbeatInterval;
 
-    @Option(names = "--failure-timeout", paramLabel = "DURATION", converter = Durations.class,
+    @Option(
+            names = "--failure-timeout",
+            paramLabel = "DURATION",
+            converter = Durations.class,
             description = "Silence after which the coordinator replaces this node; the lease is 4/5 of it.")
     Duration failureTimeout;
 
@@ -71,7 +80,10 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
         String exec;
     }
 
-    @Option(names = "--check-timeout", paramLabel = "DURATION", converter = Durations.class,
+    @Option(
+            names = "--check-timeout",
+            paramLabel = "DURATION",
+            converter = Durations.class,
             description = "Timeout of one check.")
     Duration checkTimeout;
 
@@ -90,11 +102,16 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
     @Option(names = "--on-fence", paramLabel = "CMD", description = "Run when --on-standby failed every attempt.")
     String onFence;
 
-    @Option(names = "--fence-peer", paramLabel = "CMD",
+    @Option(
+            names = "--fence-peer",
+            paramLabel = "CMD",
             description = "Run before --on-activate in place of a primary convicted by silence (STONITH).")
     String fencePeer;
 
-    @Option(names = "--hook-timeout", paramLabel = "DURATION", converter = Durations.class,
+    @Option(
+            names = "--hook-timeout",
+            paramLabel = "DURATION",
+            converter = Durations.class,
             description = "A hook still running after this is killed and counts as failed.")
     Duration hookTimeout;
 
@@ -107,28 +124,43 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
     @Option(names = "--failsafe", description = "Failsafe mode (Patroni's failsafe_mode).")
     boolean failsafe;
 
-    @Option(names = "--failsafe-max", paramLabel = "DURATION", converter = Durations.class,
+    @Option(
+            names = "--failsafe-max",
+            paramLabel = "DURATION",
+            converter = Durations.class,
             description = "With --failsafe: the longest a primary serves on grants alone.")
     Duration failsafeMax;
 
-    @Option(names = "--failsafe-peer", paramLabel = "NODE=URL",
-            description = "With --failsafe: another member's HTTP endpoint, e.g. beta=http://10.0.0.2:8091; repeatable.")
+    @Option(
+            names = "--failsafe-peer",
+            paramLabel = "NODE=URL",
+            description =
+                    "With --failsafe: another member's HTTP endpoint, e.g. beta=http://10.0.0.2:8091; repeatable.")
     List<String> failsafePeers = new ArrayList<>();
 
-    @Option(names = "--failsafe-token-file", paramLabel = "FILE",
+    @Option(
+            names = "--failsafe-token-file",
+            paramLabel = "FILE",
             description = "With --failsafe: a file holding the group's shared secret (16 characters or more).")
     Path failsafeTokenFile;
 
-    @Option(names = "--trust-key", paramLabel = "FILE",
+    @Option(
+            names = "--trust-key",
+            paramLabel = "FILE",
             description = "A coordinator's Ed25519 public key: act on nothing it did not sign. Repeatable.")
     List<Path> trustKeyFiles = new ArrayList<>();
 
-    @Option(names = "--heartbeat-key", paramLabel = "FILE",
+    @Option(
+            names = "--heartbeat-key",
+            paramLabel = "FILE",
             description = "A key (failover keys hmac) that authenticates this node's heartbeats.")
     Path heartbeatKeyFile;
 
-    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
-            description = "A Kafka client setting passed through (TLS, SASL), repeatable, e.g. --kafka security.protocol=SSL.")
+    @Option(
+            names = "--kafka",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "A Kafka client setting passed through (TLS, SASL), repeatable, e.g. --kafka security.protocol=SSL.")
     Map<String, String> kafka = new LinkedHashMap<>();
 
     public AgentCommand() {
@@ -179,15 +211,25 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
         }
         Agent agent = Agent.create(agentSettings);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
-            stopped.countDown();
-        }, "agent-stopper"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            agent.close();
+                            stopped.countDown();
+                        },
+                        "agent-stopper"));
         agent.start();
-        spec.commandLine().getOut().printf("agent %s in group %s (%s, lease %d ms): /role on %s%n", agentSettings.node(),
-                agentSettings.group(), agentSettings.mode() == dev.failover.wire.GroupMode.ACTIVE_ACTIVE
-                        ? "active-active" : "active-passive", agentSettings.leaseMs(),
-                agent.httpAddress().map(a -> "http://" + a + "/role").orElse("(HTTP off)"));
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "agent %s in group %s (%s, lease %d ms): /role on %s%n",
+                        agentSettings.node(),
+                        agentSettings.group(),
+                        agentSettings.mode() == dev.failover.wire.GroupMode.ACTIVE_ACTIVE
+                                ? "active-active"
+                                : "active-passive",
+                        agentSettings.leaseMs(),
+                        agent.httpAddress().map(a -> "http://" + a + "/role").orElse("(HTTP off)"));
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
@@ -196,7 +238,8 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
     /** The settings by key: defaults (left to the definition), file, environment, --set, then flags. */
     Map<String, String> resolve() throws IOException {
         Map<String, String> merged = layersUnderTheFlags();
-        KafkaClientSettings.warnAboutSecrets(kafka.keySet(), "--kafka", spec.commandLine().getErr());
+        KafkaClientSettings.warnAboutSecrets(
+                kafka.keySet(), "--kafka", spec.commandLine().getErr());
         kafka.forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
         put(merged, AgentConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         put(merged, AgentConfig.GROUP_CONFIG, group);
@@ -206,8 +249,10 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
         put(merged, AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG, millis(heartbeatInterval));
         put(merged, AgentConfig.FAILURE_TIMEOUT_MS_CONFIG, millis(failureTimeout));
         if (check != null) {
-            put(merged, AgentConfig.CHECK_CONFIG, check.http != null ? check.http
-                    : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec);
+            put(
+                    merged,
+                    AgentConfig.CHECK_CONFIG,
+                    check.http != null ? check.http : check.tcp != null ? "tcp:" + check.tcp : "exec:" + check.exec);
         }
         put(merged, AgentConfig.CHECK_TIMEOUT_MS_CONFIG, millis(checkTimeout));
         put(merged, AgentConfig.RISE_CONFIG, rise);
@@ -221,10 +266,18 @@ public final class AgentCommand extends KeyedCommand implements Callable<Integer
         put(merged, AgentConfig.HTTP_PORT_CONFIG, httpPort);
         put(merged, AgentConfig.FAILSAFE_CONFIG, failsafe ? "true" : null);
         put(merged, AgentConfig.FAILSAFE_MAX_MS_CONFIG, millis(failsafeMax));
-        put(merged, AgentConfig.FAILSAFE_PEERS_CONFIG, failsafePeers.isEmpty() ? null : String.join(",", failsafePeers));
+        put(
+                merged,
+                AgentConfig.FAILSAFE_PEERS_CONFIG,
+                failsafePeers.isEmpty() ? null : String.join(",", failsafePeers));
         put(merged, AgentConfig.FAILSAFE_TOKEN_FILE_CONFIG, failsafeTokenFile);
-        put(merged, AgentConfig.TRUST_KEYS_CONFIG, trustKeyFiles.isEmpty() ? null
-                : String.join(",", trustKeyFiles.stream().map(Path::toString).toList()));
+        put(
+                merged,
+                AgentConfig.TRUST_KEYS_CONFIG,
+                trustKeyFiles.isEmpty()
+                        ? null
+                        : String.join(
+                                ",", trustKeyFiles.stream().map(Path::toString).toList()));
         put(merged, AgentConfig.HEARTBEAT_KEY_CONFIG, heartbeatKeyFile);
         require(merged, AgentConfig.BOOTSTRAP_SERVERS_CONFIG, AgentConfig.GROUP_CONFIG, AgentConfig.NODE_CONFIG);
         return merged;

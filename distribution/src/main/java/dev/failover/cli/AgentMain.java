@@ -10,8 +10,7 @@ import picocli.CommandLine;
  */
 public final class AgentMain {
 
-    private AgentMain() {
-    }
+    private AgentMain() {}
 
     public static void main(String[] args) {
         FailoverCli.run(new CommandLine(new AgentCommand()).setCommandName("agent"), args);

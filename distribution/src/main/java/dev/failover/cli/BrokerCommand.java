@@ -3,7 +3,6 @@ package dev.failover.cli;
 import dev.failover.broker.FreePorts;
 import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.broker.LocalKafkaCluster;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,11 +18,13 @@ import picocli.CommandLine.Option;
  * {@code failover broker}: a real single-node Kafka broker (KRaft) in the foreground, for users who have no Kafka.
  * Ctrl-C or SIGTERM stops it with a controlled shutdown; its data stays in {@code --data-dir} for the next start.
  */
-@Command(name = "broker",
+@Command(
+        name = "broker",
         mixinStandardHelpOptions = true,
         description = {
             "Runs a single-node Apache Kafka broker (KRaft, broker and controller in one) in the foreground.",
-            "Ctrl-C stops it cleanly; the data stays in --data-dir for the next start."})
+            "Ctrl-C stops it cleanly; the data stays in --data-dir for the next start."
+        })
 public final class BrokerCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -32,33 +33,52 @@ public final class BrokerCommand implements Callable<Integer> {
     private int port = 9092;
     private Integer controllerPort;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".failover/broker",
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            defaultValue = ".failover/broker",
             description = "Where the broker keeps its logs and metadata (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--nodes", paramLabel = "N", defaultValue = "1",
-            description = {"How many KRaft nodes (default: 1). With more, a cluster as Kafka shops run it: every node "
-                    + "a broker and a voter, replication factor 3, min.insync.replicas 2; node i listens on --port + "
-                    + "2(i-1) and its controller on the next port."})
+    @Option(
+            names = "--nodes",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = {
+                "How many KRaft nodes (default: 1). With more, a cluster as Kafka shops run it: every node "
+                        + "a broker and a voter, replication factor 3, min.insync.replicas 2; node i listens on --port + "
+                        + "2(i-1) and its controller on the next port."
+            })
     int nodes;
 
-    @Option(names = "--secure", paramLabel = "DIR", description = {
-        "A secured broker, as Kafka shops run one: clients on SASL_SSL with SCRAM-SHA-512, the broker's own links on",
-        "mutual TLS, ACLs enforced (nothing allowed without one). Writes a test CA (ca.pem) and the client settings of",
-        "the SCRAM users admin (a super user), coordinator, agent and operator to DIR/USER.properties (mode 600):",
-        "pass them as --kafka-config, and apply the ACLs with failover acls --apply. One node only."})
+    @Option(
+            names = "--secure",
+            paramLabel = "DIR",
+            description = {
+                "A secured broker, as Kafka shops run one: clients on SASL_SSL with SCRAM-SHA-512, the broker's own links on",
+                "mutual TLS, ACLs enforced (nothing allowed without one). Writes a test CA (ca.pem) and the client settings of",
+                "the SCRAM users admin (a super user), coordinator, agent and operator to DIR/USER.properties (mode 600):",
+                "pass them as --kafka-config, and apply the ACLs with failover acls --apply. One node only."
+            })
     Path secure;
 
-    @Option(names = "--property", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--property",
+            paramLabel = "KEY=VALUE",
             description = "Any server.properties setting, repeatable; wins over the defaults.")
     Map<String, String> properties = new LinkedHashMap<>();
 
-    @Option(names = "--port", paramLabel = "N", description = "Client port on 127.0.0.1 (default: 9092; 0 = any free port).")
+    @Option(
+            names = "--port",
+            paramLabel = "N",
+            description = "Client port on 127.0.0.1 (default: 9092; 0 = any free port).")
     void port(int value) {
         this.port = checkPort(value, "--port");
     }
 
-    @Option(names = "--controller-port", paramLabel = "N",
+    @Option(
+            names = "--controller-port",
+            paramLabel = "N",
             description = "KRaft controller port on 127.0.0.1 (default: --port + 1, or any free port with --port 0).")
     void controllerPort(int value) {
         this.controllerPort = checkPort(value, "--controller-port");
@@ -86,8 +106,11 @@ public final class BrokerCommand implements Callable<Integer> {
             throw new IllegalStateException("controller port " + controller + " on 127.0.0.1 is already in use; "
                     + "choose another with --controller-port");
         }
-        LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder().dataDir(dataDir).port(port)
-                .controllerPort(controller).startTimeout(Duration.ofSeconds(120));
+        LocalKafkaBroker.Builder builder = LocalKafkaBroker.builder()
+                .dataDir(dataDir)
+                .port(port)
+                .controllerPort(controller)
+                .startTimeout(Duration.ofSeconds(120));
         // The coordinator creates its topics with the partitions it needs; an agent started first must not get a
         // one-partition heartbeat topic by accident.
         builder.property("auto.create.topics.enable", "false");
@@ -101,13 +124,20 @@ public final class BrokerCommand implements Callable<Integer> {
         AtomicBoolean stopping = new AtomicBoolean();
         Thread stopper = stopOnShutdown(broker, "the broker (controlled shutdown)", "Broker", out, stopping);
         broker.start();
-        out.printf("Kafka broker ready at %s (pid %d). Ctrl-C stops it.%n", broker.bootstrapServers(),
-                broker.pid().orElse(-1));
+        out.printf(
+                "Kafka broker ready at %s (pid %d). Ctrl-C stops it.%n",
+                broker.bootstrapServers(), broker.pid().orElse(-1));
         broker.security().ifPresent(security -> {
-            out.printf("Secured: SASL_SSL with SCRAM-SHA-512, ACLs enforced. Client settings (mode 600): %s%n",
-                    String.join(", ", security.users().stream().map(u -> security.clientConfig(u).toString()).toList()));
-            out.printf("Next: failover acls --coordinator-principal User:coordinator --agent-principal User:agent "
-                    + "--operator-principal User:operator --apply --bootstrap-servers %s --kafka-config %s%n",
+            out.printf(
+                    "Secured: SASL_SSL with SCRAM-SHA-512, ACLs enforced. Client settings (mode 600): %s%n",
+                    String.join(
+                            ", ",
+                            security.users().stream()
+                                    .map(u -> security.clientConfig(u).toString())
+                                    .toList()));
+            out.printf(
+                    "Next: failover acls --coordinator-principal User:coordinator --agent-principal User:agent "
+                            + "--operator-principal User:operator --apply --bootstrap-servers %s --kafka-config %s%n",
                     broker.bootstrapServers(), security.clientConfig(dev.failover.broker.BrokerSecurity.ADMIN));
         });
         out.flush();
@@ -122,12 +152,13 @@ public final class BrokerCommand implements Callable<Integer> {
     /** {@code --nodes N}: a static-quorum cluster in the foreground, stopped node by node on Ctrl-C. */
     private int cluster(PrintWriter out) throws Exception {
         if (controllerPort != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
                     "--controller-port is for one node; with --nodes each node's controller is on its port + 1");
         }
         if (port == 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--nodes needs a fixed --port: the voters' ports are written into the storage");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--nodes needs a fixed --port: the voters' ports are written into the storage");
         }
         for (int i = 0; i < 2 * nodes; i++) {
             if (!FreePorts.isFree(port + i)) {
@@ -141,12 +172,13 @@ public final class BrokerCommand implements Callable<Integer> {
         props.put("replica.fetch.backoff.ms", "100"); // README, "Running on a Kafka cluster": leader moves
         props.putAll(properties);
         LocalKafkaCluster cluster = LocalKafkaCluster.of(dataDir, nodes, port, props);
-        out.printf("Starting a Kafka cluster of %d nodes (data and logs in %s/node-N)...%n", nodes,
-                dataDir.toAbsolutePath());
+        out.printf(
+                "Starting a Kafka cluster of %d nodes (data and logs in %s/node-N)...%n",
+                nodes, dataDir.toAbsolutePath());
         out.flush();
         AtomicBoolean stopping = new AtomicBoolean();
-        Thread stopper = stopOnShutdown(cluster, "the cluster (controlled shutdown, node by node)", "Cluster", out,
-                stopping);
+        Thread stopper =
+                stopOnShutdown(cluster, "the cluster (controlled shutdown, node by node)", "Cluster", out, stopping);
         cluster.start();
         out.printf("Kafka cluster ready: --bootstrap-servers %s. Ctrl-C stops it.%n", cluster.bootstrapServers());
         out.flush();
@@ -157,28 +189,31 @@ public final class BrokerCommand implements Callable<Integer> {
             return 0;
         }
         Runtime.getRuntime().removeShutdownHook(stopper);
-        throw new IllegalStateException("every node of the cluster exited on its own; see " + dataDir + "/node-N/"
-                + LocalKafkaBroker.LOG_FILE);
+        throw new IllegalStateException(
+                "every node of the cluster exited on its own; see " + dataDir + "/node-N/" + LocalKafkaBroker.LOG_FILE);
     }
 
     /** A shutdown hook (Ctrl-C, SIGTERM) that stops {@code kafka} and says so; {@code stopping} tells it ran. */
-    private static Thread stopOnShutdown(dev.failover.broker.KafkaBroker kafka, String what, String name,
-                                         PrintWriter out, AtomicBoolean stopping) {
-        Thread stopper = new Thread(() -> {
-            stopping.set(true);
-            out.println("Stopping " + what + "...");
-            out.flush();
-            kafka.stop();
-            out.println(name + " stopped.");
-            out.flush();
-        }, name.toLowerCase(java.util.Locale.ROOT) + "-stopper");
+    private static Thread stopOnShutdown(
+            dev.failover.broker.KafkaBroker kafka, String what, String name, PrintWriter out, AtomicBoolean stopping) {
+        Thread stopper = new Thread(
+                () -> {
+                    stopping.set(true);
+                    out.println("Stopping " + what + "...");
+                    out.flush();
+                    kafka.stop();
+                    out.println(name + " stopped.");
+                    out.flush();
+                },
+                name.toLowerCase(java.util.Locale.ROOT) + "-stopper");
         Runtime.getRuntime().addShutdownHook(stopper);
         return stopper;
     }
 
     private int checkPort(int value, String option) {
         if (value < 0 || value > 65535) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
                     "Invalid value for option '" + option + "': " + value + " is not a port (0-65535)");
         }
         return value;

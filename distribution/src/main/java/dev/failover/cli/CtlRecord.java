@@ -1,10 +1,10 @@
 package dev.failover.cli;
 
-import dev.failover.wire.Keys;
-import dev.failover.wire.FenceMarker;
 import dev.failover.cli.ctl.CtlException;
 import dev.failover.cli.ctl.TopicReader;
 import dev.failover.coordinator.replay.Recording;
+import dev.failover.wire.FenceMarker;
+import dev.failover.wire.Keys;
 import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
@@ -29,25 +29,42 @@ import picocli.CommandLine.Option;
  * each recorded group's stored record as of the recording's start (from the coordinator's changelog), as JSON lines
  * ({@link Recording}).
  */
-@CommandLine.Command(name = "record", mixinStandardHelpOptions = true,
-        description = {"Save a window of heartbeats, commands and role changes (with the groups' stored state at its "
-                + "start) to a file for ctl replay: JSON lines, gzip when FILE ends in .gz."})
+@CommandLine.Command(
+        name = "record",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Save a window of heartbeats, commands and role changes (with the groups' stored state at its "
+                    + "start) to a file for ctl replay: JSON lines, gzip when FILE ends in .gz."
+        })
 final class CtlRecord extends CtlCommand.AnyGroup {
 
-    @Option(names = "--since", paramLabel = "DURATION", defaultValue = "10m", converter = Durations.class,
+    @Option(
+            names = "--since",
+            paramLabel = "DURATION",
+            defaultValue = "10m",
+            converter = Durations.class,
             description = "The window starts this long ago (default: ${DEFAULT-VALUE}).")
     Duration since;
 
-    @Option(names = "--until", paramLabel = "INSTANT|DURATION",
+    @Option(
+            names = "--until",
+            paramLabel = "INSTANT|DURATION",
             description = "The window ends at this ISO-8601 instant, or this long ago (default: now).")
     String until;
 
-    @Option(names = "--warm-up", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
+    @Option(
+            names = "--warm-up",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = Durations.class,
             description = "Records before the window, to rebuild liveness (at least twice the longest failure timeout; "
                     + "default: ${DEFAULT-VALUE}).")
     Duration warmUp;
 
-    @Option(names = "--application-id", paramLabel = "ID", defaultValue = "failover-coordinator",
+    @Option(
+            names = "--application-id",
+            paramLabel = "ID",
+            defaultValue = "failover-coordinator",
             description = "The coordinator's application.id, whose changelog holds the stored groups (default: "
                     + "${DEFAULT-VALUE}).")
     String applicationId;
@@ -62,8 +79,10 @@ final class CtlRecord extends CtlCommand.AnyGroup {
         long sinceMs = now - since.toMillis();
         long fromMs = sinceMs - warmUp.toMillis();
         if (sinceMs >= untilMs) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--since (" + Instant.ofEpochMilli(sinceMs)
-                    + ") must be before --until (" + Instant.ofEpochMilli(untilMs) + ")");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--since (" + Instant.ofEpochMilli(sinceMs) + ") must be before --until ("
+                            + Instant.ofEpochMilli(untilMs) + ")");
         }
         List<Recording.Entry> entries = new ArrayList<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
@@ -71,8 +90,11 @@ final class CtlRecord extends CtlCommand.AnyGroup {
             List<ConsumerRecord<String, byte[]>> markers = new ArrayList<>();
             java.util.Set<Integer> groupPartitions = new java.util.HashSet<>();
             TopicNames topics = reader.topics();
-            for (String[] source : new String[][] {{Recording.HEARTBEAT, topics.heartbeats()},
-                    {Recording.COMMAND, topics.commands()}, {Recording.ROLE_CHANGE, topics.roleChanges()}}) {
+            for (String[] source : new String[][] {
+                {Recording.HEARTBEAT, topics.heartbeats()},
+                {Recording.COMMAND, topics.commands()},
+                {Recording.ROLE_CHANGE, topics.roleChanges()}
+            }) {
                 var from = reader.offsetsAt(source[1], fromMs);
                 if (group != null) { // only the group's partition (where its coordinator reads and writes it)
                     int partition = Keys.partitionOf(group, from.size());
@@ -105,15 +127,18 @@ final class CtlRecord extends CtlCommand.AnyGroup {
             try {
                 var ends = reader.endOffsets(changelog);
                 int partition = group == null ? -1 : Keys.partitionOf(group, ends.size());
-                for (ConsumerRecord<String, byte[]> r : reader.readToEnd(changelog,
-                        tp -> partition < 0 || tp.partition() == partition ? null : ends.get(tp))) {
+                for (ConsumerRecord<String, byte[]> r : reader.readToEnd(
+                        changelog, tp -> partition < 0 || tp.partition() == partition ? null : ends.get(tp))) {
                     if (r.timestamp() < fromMs && r.key() != null && (group == null || group.equals(r.key()))) {
                         stored.put(r.key(), r); // the newest before the start wins
                     }
                 }
             } catch (CtlException e) {
-                spec.commandLine().getErr().println("no stored state recorded (" + e.getMessage() + "): the replay "
-                        + "starts from empty groups, right only when the window covers the groups' first beats");
+                spec.commandLine()
+                        .getErr()
+                        .println(
+                                "no stored state recorded (" + e.getMessage() + "): the replay "
+                                        + "starts from empty groups, right only when the window covers the groups' first beats");
             }
             stored.values().stream().filter(r -> r.value() != null).forEach(r -> {
                 entries.add(entry(Recording.STORED_GROUP, r));
@@ -121,17 +146,44 @@ final class CtlRecord extends CtlCommand.AnyGroup {
             });
         }
         if (entries.stream().noneMatch(e -> e.kind().equals(Recording.HEARTBEAT))) {
-            throw new CtlException(CtlException.NOTHING, "no heartbeat" + (group == null ? "" : " of " + group)
-                    + " between " + Instant.ofEpochMilli(fromMs) + " and " + Instant.ofEpochMilli(untilMs)
-                    + ": nothing to record");
+            throw new CtlException(
+                    CtlException.NOTHING,
+                    "no heartbeat" + (group == null ? "" : " of " + group)
+                            + " between " + Instant.ofEpochMilli(fromMs) + " and " + Instant.ofEpochMilli(untilMs)
+                            + ": nothing to record");
         }
-        new Recording(new Recording.Header(Recording.FORMAT, "failover ctl record", now, fromMs, sinceMs, untilMs,
-                group, Map.of("heartbeats", options.topics().heartbeats(), "commands", options.topics().commands(),
-                "role-changes", options.topics().roleChanges(), "state", options.topics().state(), "dead-letters",
-                options.topics().deadLetters()),
-                applicationId), entries).write(out);
-        spec.commandLine().getOut().printf("recorded %s from %s (warm-up from %s) to %s into %s%n", counts,
-                Instant.ofEpochMilli(sinceMs), Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(untilMs), out);
+        new Recording(
+                        new Recording.Header(
+                                Recording.FORMAT,
+                                "failover ctl record",
+                                now,
+                                fromMs,
+                                sinceMs,
+                                untilMs,
+                                group,
+                                Map.of(
+                                        "heartbeats",
+                                        options.topics().heartbeats(),
+                                        "commands",
+                                        options.topics().commands(),
+                                        "role-changes",
+                                        options.topics().roleChanges(),
+                                        "state",
+                                        options.topics().state(),
+                                        "dead-letters",
+                                        options.topics().deadLetters()),
+                                applicationId),
+                        entries)
+                .write(out);
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "recorded %s from %s (warm-up from %s) to %s into %s%n",
+                        counts,
+                        Instant.ofEpochMilli(sinceMs),
+                        Instant.ofEpochMilli(fromMs),
+                        Instant.ofEpochMilli(untilMs),
+                        out);
         return 0;
     }
 
@@ -142,8 +194,10 @@ final class CtlRecord extends CtlCommand.AnyGroup {
             try {
                 return now - new Durations().convert(value).toMillis();
             } catch (RuntimeException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--until '" + value + "' is neither an "
-                        + "ISO-8601 instant (2026-12-04T09:30:00Z) nor a duration ago (5m)");
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--until '" + value + "' is neither an "
+                                + "ISO-8601 instant (2026-12-04T09:30:00Z) nor a duration ago (5m)");
             }
         }
     }
@@ -153,8 +207,16 @@ final class CtlRecord extends CtlCommand.AnyGroup {
         for (Header h : r.headers()) {
             headers.put(h.key(), h.value());
         }
-        return new Recording.Entry(kind, r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), headers,
-                r.value(), decoded(kind, r));
+        return new Recording.Entry(
+                kind,
+                r.topic(),
+                r.partition(),
+                r.offset(),
+                r.timestamp(),
+                r.key(),
+                headers,
+                r.value(),
+                decoded(kind, r));
     }
 
     /** The value as JSON for people and jq, or null when it does not decode (it is replayed as it was anyway). */

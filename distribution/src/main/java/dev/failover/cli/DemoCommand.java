@@ -1,9 +1,9 @@
 package dev.failover.cli;
 
-import dev.failover.coordinator.app.CoordinatorApp;
-import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.broker.FreePorts;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.coordinator.app.CoordinatorApp;
+import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
@@ -41,9 +41,13 @@ import picocli.CommandLine.Option;
  * group {@code demo}. It kills the primary's agent and service with SIGKILL, measures until the standby's /role
  * answers 200, restarts the killed node to show it rejoin as STANDBY, then stops everything it started.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs a local broker, a coordinator and two agents with demo services, kills the primary, and "
-                + "shows the standby take over. Ends by itself and cleans up every process it started."})
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a local broker, a coordinator and two agents with demo services, kills the primary, and "
+                    + "shows the standby take over. Ends by itself and cleans up every process it started."
+        })
 public final class DemoCommand implements Callable<Integer> {
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
@@ -52,11 +56,19 @@ public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "40s", converter = Durations.class,
+    @Option(
+            names = "--duration",
+            paramLabel = "DURATION",
+            defaultValue = "40s",
+            converter = Durations.class,
             description = "How long the demo runs before it cleans up (default: ${DEFAULT-VALUE}).")
     Duration duration;
 
-    @Option(names = "--kill-after", paramLabel = "DURATION", defaultValue = "10s", converter = Durations.class,
+    @Option(
+            names = "--kill-after",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = Durations.class,
             description = "How long the elected primary serves before the demo kills it: time to open the status "
                     + "page (default: ${DEFAULT-VALUE}).")
     Duration killAfter;
@@ -67,7 +79,8 @@ public final class DemoCommand implements Callable<Integer> {
     private PrintWriter out;
     private final List<Process> children = new ArrayList<>();
     private final Map<String, Node> nodes = new LinkedHashMap<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
     private volatile boolean done;
     private volatile LocalKafkaBroker broker;
 
@@ -89,16 +102,23 @@ public final class DemoCommand implements Callable<Integer> {
         String row() {
             String body = get("http://127.0.0.1:" + agentPort + "/role");
             if (body == null) {
-                return String.format("  %-6s %-8s %6s %9s %-10s %s", name, "-", "-", "-", "-",
-                        agent == null || !agent.isAlive() ? "(killed)" : "(starting)");
+                return String.format(
+                        "  %-6s %-8s %6s %9s %-10s %s",
+                        name, "-", "-", "-", "-", agent == null || !agent.isAlive() ? "(killed)" : "(starting)");
             }
             Map<String, String> f = new LinkedHashMap<>();
             Matcher m = FIELD.matcher(body);
             while (m.find()) {
                 f.put(m.group(1), m.group(2));
             }
-            return String.format("  %-6s %-8s %6s %7sms %-10s %s", name, f.get("role"), f.get("epoch"),
-                    f.get("leaseRemainingMs"), f.get("health"), "ACTIVE".equals(f.get("role")) ? "<- serving" : "");
+            return String.format(
+                    "  %-6s %-8s %6s %7sms %-10s %s",
+                    name,
+                    f.get("role"),
+                    f.get("epoch"),
+                    f.get("leaseRemainingMs"),
+                    f.get("health"),
+                    "ACTIVE".equals(f.get("role")) ? "<- serving" : "");
         }
     }
 
@@ -110,11 +130,15 @@ public final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopChildren, "demo-cleanup"));
         long end = System.nanoTime() + duration.toNanos();
         say("starting a real Kafka broker (KRaft, its own JVM; logs in %s)", work);
-        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("broker"))
-                .property("auto.create.topics.enable", "false").build()) {
+        try (LocalKafkaBroker broker = LocalKafkaBroker.builder()
+                .dataDir(work.resolve("broker"))
+                .property("auto.create.topics.enable", "false")
+                .build()) {
             this.broker = broker;
             broker.start();
-            say("broker up at %s (pid %d)", broker.bootstrapServers(), broker.pid().orElse(-1));
+            say(
+                    "broker up at %s (pid %d)",
+                    broker.bootstrapServers(), broker.pid().orElse(-1));
             nodes.put("alpha", new Node("alpha", 100));
             nodes.put("beta", new Node("beta", 50));
             for (Node n : nodes.values()) {
@@ -126,28 +150,37 @@ public final class DemoCommand implements Callable<Integer> {
             say("starting the coordinator (Kafka Streams, exactly-once)");
             try (CoordinatorApp coordinator = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
                     CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                    CoordinatorConfig.STATE_DIR_CONFIG, work.resolve("coordinator").toString(),
+                    CoordinatorConfig.STATE_DIR_CONFIG,
+                            work.resolve("coordinator").toString(),
                     CoordinatorConfig.HTTP_HOST_CONFIG, "127.0.0.1",
                     CoordinatorConfig.HTTP_PORT_CONFIG, Integer.toString(statusPort()),
                     CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "1")))) {
                 coordinator.start();
                 waitFor(() -> coordinator.state() == KafkaStreams.State.RUNNING, Duration.ofSeconds(60), "coordinator");
                 say("coordinator running");
-                String page = "http://127.0.0.1:" + coordinator.httpAddress().map(a -> a.substring(a.lastIndexOf(':') + 1))
-                        .orElseThrow() + "/";
+                String page = "http://127.0.0.1:"
+                        + coordinator
+                                .httpAddress()
+                                .map(a -> a.substring(a.lastIndexOf(':') + 1))
+                                .orElseThrow() + "/";
                 say("status page: %s (live; open it now)", page);
                 Thread decisions = followDecisions(broker.bootstrapServers());
                 String primary = waitForPrimary(Duration.ofSeconds(30));
                 table(6, Duration.ofMillis(500));
                 if (!killAfter.isZero()) {
-                    say("the primary %s is killed in %d s: watch the group on %sui/groups/demo", primary,
-                            killAfter.toSeconds(), page);
+                    say(
+                            "the primary %s is killed in %d s: watch the group on %sui/groups/demo",
+                            primary, killAfter.toSeconds(), page);
                     table((int) Math.max(1, killAfter.toSeconds()), Duration.ofSeconds(1));
                 }
                 Node victim = nodes.get(primary);
-                Node survivor = nodes.values().stream().filter(n -> n != victim).findFirst().orElseThrow();
-                say("killing the primary %s: its agent (pid %d) and its service (pid %d), with SIGKILL", victim.name,
-                        victim.agent.pid(), victim.service.pid());
+                Node survivor = nodes.values().stream()
+                        .filter(n -> n != victim)
+                        .findFirst()
+                        .orElseThrow();
+                say(
+                        "killing the primary %s: its agent (pid %d) and its service (pid %d), with SIGKILL",
+                        victim.name, victim.agent.pid(), victim.service.pid());
                 long killedAt = System.nanoTime();
                 victim.agent.destroyForcibly();
                 victim.service.destroyForcibly();
@@ -163,7 +196,8 @@ public final class DemoCommand implements Callable<Integer> {
                     say("%s did not take over within 15 s: something is wrong (see %s)", survivor.name, work);
                     return 1;
                 }
-                say(">>> %s took over: its /role answered 200 %d ms after the kill (failure timeout 1000 ms)",
+                say(
+                        ">>> %s took over: its /role answered 200 %d ms after the kill (failure timeout 1000 ms)",
                         survivor.name, takeover);
                 table(4, Duration.ofMillis(500));
                 say("restarting %s: it rejoins as STANDBY (sticky: no failback)", victim.name);
@@ -184,8 +218,9 @@ public final class DemoCommand implements Callable<Integer> {
                 while (interactive && !done) {
                     table(1, Duration.ofMillis(1000));
                 }
-                say("summary: %s failed over to %s in %d ms; %s came back as STANDBY (the timeline with each "
-                        + "decision's reason is on %s; --interactive keeps it open). Stopping everything.",
+                say(
+                        "summary: %s failed over to %s in %d ms; %s came back as STANDBY (the timeline with each "
+                                + "decision's reason is on %s; --interactive keeps it open). Stopping everything.",
                         victim.name, survivor.name, takeover, victim.name, page);
                 done = true;
                 decisions.join(2_000);
@@ -210,20 +245,55 @@ public final class DemoCommand implements Callable<Integer> {
     private void startNode(Node n, String bootstrap, Path work) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
-        n.service = start(List.of(java, "-Xmx32m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                FailoverCli.class.getName(), "demo-service", "--name", n.name, "--port", Integer.toString(n.servicePort)),
+        n.service = start(
+                List.of(
+                        java,
+                        "-Xmx32m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        cp,
+                        FailoverCli.class.getName(),
+                        "demo-service",
+                        "--name",
+                        n.name,
+                        "--port",
+                        Integer.toString(n.servicePort)),
                 work.resolve(n.name + "-service.log"));
-        n.agent = start(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                FailoverCli.class.getName(), "agent", "--bootstrap-servers", bootstrap, "--group", "demo",
-                "--node", n.name, "--priority", Integer.toString(n.priority), "--http-port",
-                Integer.toString(n.agentPort), "--check-http", "http://127.0.0.1:" + n.servicePort + "/",
-                "--heartbeat-interval", "200ms", "--failure-timeout", "1s"),
+        n.agent = start(
+                List.of(
+                        java,
+                        "-Xmx64m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        cp,
+                        FailoverCli.class.getName(),
+                        "agent",
+                        "--bootstrap-servers",
+                        bootstrap,
+                        "--group",
+                        "demo",
+                        "--node",
+                        n.name,
+                        "--priority",
+                        Integer.toString(n.priority),
+                        "--http-port",
+                        Integer.toString(n.agentPort),
+                        "--check-http",
+                        "http://127.0.0.1:" + n.servicePort + "/",
+                        "--heartbeat-interval",
+                        "200ms",
+                        "--failure-timeout",
+                        "1s"),
                 work.resolve(n.name + "-agent.log"));
     }
 
     private Process start(List<String> command, Path log) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
         synchronized (children) {
             children.add(p);
         }
@@ -257,24 +327,34 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private Thread followDecisions(String bootstrap) {
-        Thread t = new Thread(() -> {
-            try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                    ConsumerConfig.GROUP_ID_CONFIG, "demo-" + UUID.randomUUID(), ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                    "read_committed", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                    new StringDeserializer(), WireSerdes.roleChange())) {
-                consumer.subscribe(List.of(Topics.ROLE_CHANGES));
-                while (!done && !Thread.currentThread().isInterrupted()) {
-                    for (var r : consumer.poll(Duration.ofMillis(100))) {
-                        RoleChange c = r.value();
-                        say("decision, epoch %d (%s): %s", c.getEpoch(), c.getKind(), c.getReason());
+        Thread t = new Thread(
+                () -> {
+                    try (var consumer = new KafkaConsumer<>(
+                            Map.<String, Object>of(
+                                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    bootstrap,
+                                    ConsumerConfig.GROUP_ID_CONFIG,
+                                    "demo-" + UUID.randomUUID(),
+                                    ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                    "read_committed",
+                                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                                    "earliest"),
+                            new StringDeserializer(),
+                            WireSerdes.roleChange())) {
+                        consumer.subscribe(List.of(Topics.ROLE_CHANGES));
+                        while (!done && !Thread.currentThread().isInterrupted()) {
+                            for (var r : consumer.poll(Duration.ofMillis(100))) {
+                                RoleChange c = r.value();
+                                say("decision, epoch %d (%s): %s", c.getEpoch(), c.getKind(), c.getReason());
+                            }
+                        }
+                    } catch (RuntimeException e) {
+                        if (!done) {
+                            say("(stopped following decisions: %s)", e.getMessage());
+                        }
                     }
-                }
-            } catch (RuntimeException e) {
-                if (!done) {
-                    say("(stopped following decisions: %s)", e.getMessage());
-                }
-            }
-        }, "demo-decisions");
+                },
+                "demo-decisions");
         t.setDaemon(true);
         t.start();
         return t;
@@ -282,8 +362,12 @@ public final class DemoCommand implements Callable<Integer> {
 
     private int status(Node n) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.agentPort + "/role"))
-                    .timeout(Duration.ofMillis(300)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.agentPort + "/role"))
+                                    .timeout(Duration.ofMillis(300))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -294,8 +378,12 @@ public final class DemoCommand implements Callable<Integer> {
 
     private String get(String url) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMillis(300)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            return http.send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                    .timeout(Duration.ofMillis(300))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
@@ -358,5 +446,4 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
     }
-
 }

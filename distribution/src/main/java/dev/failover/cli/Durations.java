@@ -17,7 +17,8 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
     public Duration convert(String value) {
         Matcher m = FORM.matcher(value.trim());
         if (!m.matches()) {
-            throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (e.g. 200ms, 1s, 2m, 1h, 7d)");
+            throw new CommandLine.TypeConversionException(
+                    "'" + value + "' is not a duration (e.g. 200ms, 1s, 2m, 1h, 7d)");
         }
         long amount = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "ms" : m.group(2);

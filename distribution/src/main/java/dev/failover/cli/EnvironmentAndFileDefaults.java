@@ -48,7 +48,8 @@ final class EnvironmentAndFileDefaults implements CommandLine.IDefaultValueProvi
         if (!(arg instanceof CommandLine.Model.OptionSpec option)) {
             return arg.defaultValue();
         }
-        if (option.command() != null && option.command().userObject() instanceof KeyedCommand keyed
+        if (option.command() != null
+                && option.command().userObject() instanceof KeyedCommand keyed
                 && keyed.keyOfFlag().containsKey(option.longestName())) {
             return option.defaultValue(); // its key is read from the file and the environment by the command
         }

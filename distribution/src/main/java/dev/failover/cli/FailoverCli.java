@@ -10,18 +10,30 @@ import picocli.CommandLine.Command;
  * <p>Exit codes, shared by every subcommand: 0 success, 1 failure at run time (said on standard error), 2 bad
  * command line (unknown option, bad value).
  */
-@Command(name = "failover",
+@Command(
+        name = "failover",
         mixinStandardHelpOptions = true,
         versionProvider = FailoverCli.Version.class,
         description = "Event-driven failover over Apache Kafka.",
-        subcommands = {DemoCommand.class, BrokerCommand.class, CoordinatorCommand.class, AgentCommand.class,
-            KeysCommand.class, AclsCommand.class, SecureSetupCommand.class, CtlCommand.class, DemoServiceCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            DemoCommand.class,
+            BrokerCommand.class,
+            CoordinatorCommand.class,
+            AgentCommand.class,
+            KeysCommand.class,
+            AclsCommand.class,
+            SecureSetupCommand.class,
+            CtlCommand.class,
+            DemoServiceCommand.class,
+            CommandLine.HelpCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
             "1:failed at run time (the message says why)",
             "2:bad command line (unknown option or bad value)",
-            "3-5:failover ctl only, see failover ctl --help"})
+            "3-5:failover ctl only, see failover ctl --help"
+        })
 public final class FailoverCli implements Runnable {
 
     @CommandLine.Spec
@@ -57,20 +69,23 @@ public final class FailoverCli implements Runnable {
     static CommandLine configure(CommandLine root, String[] args, Map<String, String> environment) {
         CommandLine.IDefaultValueProvider defaults;
         try {
-            defaults = new EnvironmentAndFileDefaults(environment, EnvironmentAndFileDefaults.configFile(args, environment));
+            defaults = new EnvironmentAndFileDefaults(
+                    environment, EnvironmentAndFileDefaults.configFile(args, environment));
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("--config: cannot read it (" + e.getMessage() + ")", e);
         }
         CommandLine.IExecutionStrategy standard = new CommandLine.RunLast();
         listKeys(root, environment);
-        return root
-                .setExecutionStrategy(parseResult -> unknownSubcommand(parseResult).orElseGet(() -> standard.execute(parseResult)))
+        return root.setExecutionStrategy(
+                        parseResult -> unknownSubcommand(parseResult).orElseGet(() -> standard.execute(parseResult)))
                 .setDefaultValueProvider(defaults)
                 .setParameterExceptionHandler(FailoverCli::badCommandLine)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-                    String name = commandLine.getParent() != null && commandLine.getParent().getCommand() instanceof CtlCommand
-                            ? "ctl " + commandLine.getCommandName() : commandLine.getCommandName();
+                    String name = commandLine.getParent() != null
+                                    && commandLine.getParent().getCommand() instanceof CtlCommand
+                            ? "ctl " + commandLine.getCommandName()
+                            : commandLine.getCommandName();
                     commandLine.getErr().println("failover " + name + ": " + e.getMessage());
                     commandLine.getErr().flush();
                     return e instanceof dev.failover.cli.ctl.CtlException c ? c.exitCode() : 1;
@@ -97,8 +112,10 @@ public final class FailoverCli implements Runnable {
      */
     private static void listKeys(CommandLine commandLine, Map<String, String> environment) {
         if (commandLine.getCommand() instanceof KeyedCommand keyed) {
-            commandLine.getCommandSpec().usageMessage().footer(KeyedCommand.footer(keyed.definition(),
-                    keyed.keyOfFlag()));
+            commandLine
+                    .getCommandSpec()
+                    .usageMessage()
+                    .footer(KeyedCommand.footer(keyed.definition(), keyed.keyOfFlag()));
         }
         if (commandLine.getCommand() instanceof ReadsEnvironment reads) {
             reads.useEnvironment(environment);

@@ -17,8 +17,7 @@ import java.util.Properties;
  */
 final class KafkaClientSettings {
 
-    private KafkaClientSettings() {
-    }
+    private KafkaClientSettings() {}
 
     /** The file's settings (if any) overlaid with the flags'; warns on {@code err} for each secret among the flags. */
     static Map<String, String> merged(Path file, Map<String, String> flags, String flag, PrintWriter err) {
@@ -52,7 +51,9 @@ final class KafkaClientSettings {
     /** A Kafka client setting that holds a secret: a password, a JAAS configuration, a key in PEM. */
     static boolean secret(String key) {
         String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.endsWith("sasl.jaas.config") || k.endsWith(".key")
+        return k.contains("password")
+                || k.endsWith("sasl.jaas.config")
+                || k.endsWith(".key")
                 || k.endsWith("client.secret");
     }
 }

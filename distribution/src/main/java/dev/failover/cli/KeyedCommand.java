@@ -25,17 +25,26 @@ abstract class KeyedCommand implements ReadsEnvironment {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Option(names = "--config", paramLabel = "FILE",
+    @CommandLine.Option(
+            names = "--config",
+            paramLabel = "FILE",
             description = "A properties file of settings (key=value lines, keys as listed below).")
     Path configFile;
 
-    @CommandLine.Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, repeatable, e.g. "
-            + "--set topic.heartbeats=prod.failover.heartbeats or --set kafka.security.protocol=SSL.")
+    @CommandLine.Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description = "Any setting, repeatable, e.g. "
+                    + "--set topic.heartbeats=prod.failover.heartbeats or --set kafka.security.protocol=SSL.")
     Map<String, String> settings = new LinkedHashMap<>();
 
-    @CommandLine.Option(names = "--kafka-config", paramLabel = "FILE", description = {
-        "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.*",
-        "settings; the environment, --set and flags win."})
+    @CommandLine.Option(
+            names = "--kafka-config",
+            paramLabel = "FILE",
+            description = {
+                "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.*",
+                "settings; the environment, --set and flags win."
+            })
     Path kafkaConfig;
 
     /** Environment read through a map handed in, so tests pass their own. */
@@ -69,15 +78,23 @@ abstract class KeyedCommand implements ReadsEnvironment {
         Map<String, String> merged = new LinkedHashMap<>(fromFile(configFile, spec.commandLine(), this));
         if (kafkaConfig != null) {
             try {
-                KafkaClientSettings.merged(kafkaConfig, Map.of(), "--kafka-config", spec.commandLine().getErr())
+                KafkaClientSettings.merged(
+                                kafkaConfig,
+                                Map.of(),
+                                "--kafka-config",
+                                spec.commandLine().getErr())
                         .forEach((k, v) -> merged.put(SettingKeys.KAFKA_PREFIX + k, v));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
         }
         merged.putAll(fromEnvironment(environment, this));
-        KafkaClientSettings.warnAboutSecrets(settings.keySet().stream()
-                .filter(k -> k.startsWith(SettingKeys.KAFKA_PREFIX)).toList(), "--set", spec.commandLine().getErr());
+        KafkaClientSettings.warnAboutSecrets(
+                settings.keySet().stream()
+                        .filter(k -> k.startsWith(SettingKeys.KAFKA_PREFIX))
+                        .toList(),
+                "--set",
+                spec.commandLine().getErr());
         merged.putAll(settings);
         return merged;
     }
@@ -86,18 +103,23 @@ abstract class KeyedCommand implements ReadsEnvironment {
     void require(Map<String, String> merged, String... keys) {
         for (String key : keys) {
             if (!merged.containsKey(key)) {
-                String flag = keyOfFlag.entrySet().stream().filter(e -> e.getValue().equals(key))
-                        .map(Map.Entry::getKey).findFirst().orElse(key);
-                throw new CommandLine.ParameterException(spec.commandLine(), "Missing " + flag + " (or " + key
-                        + " in --config, or " + SettingKeys.environmentName(key) + ")");
+                String flag = keyOfFlag.entrySet().stream()
+                        .filter(e -> e.getValue().equals(key))
+                        .map(Map.Entry::getKey)
+                        .findFirst()
+                        .orElse(key);
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "Missing " + flag + " (or " + key + " in --config, or " + SettingKeys.environmentName(key)
+                                + ")");
             }
         }
     }
 
     /** A bad setting as a usage error (exit 2): its message, and the flags of the keys it names. */
     CommandLine.ParameterException invalid(RuntimeException e) {
-        return new CommandLine.ParameterException(spec.commandLine(), "invalid setting: " + e.getMessage()
-                + flagsNamed(e.getMessage(), keyOfFlag));
+        return new CommandLine.ParameterException(
+                spec.commandLine(), "invalid setting: " + e.getMessage() + flagsNamed(e.getMessage(), keyOfFlag));
     }
 
     /** The settings of a {@code --config} file by key; a flag's name is read as its key, an unknown name kept. */
@@ -116,13 +138,16 @@ abstract class KeyedCommand implements ReadsEnvironment {
         Map<String, String> keyed = new LinkedHashMap<>();
         for (String name : properties.stringPropertyNames()) {
             String flag = "--" + name;
-            if (!command.definition().names().contains(name) && !command.keyOfFlag().containsKey(flag)
+            if (!command.definition().names().contains(name)
+                    && !command.keyOfFlag().containsKey(flag)
                     && commandLine.getCommandSpec().findOption(flag) != null) {
                 continue; // an option that sets no key (kafka-config=FILE): the defaults provider hands it over
             }
-            if (!command.definition().names().contains(name) && command.keyOfFlag().containsKey(flag)) {
-                settings.put(command.keyOfFlag().get(flag), legacyValue(flag, command.keyOfFlag().get(flag),
-                        properties.getProperty(name)));
+            if (!command.definition().names().contains(name)
+                    && command.keyOfFlag().containsKey(flag)) {
+                settings.put(
+                        command.keyOfFlag().get(flag),
+                        legacyValue(flag, command.keyOfFlag().get(flag), properties.getProperty(name)));
             } else {
                 keyed.put(name, properties.getProperty(name));
             }
@@ -169,7 +194,8 @@ abstract class KeyedCommand implements ReadsEnvironment {
         List<String> named = new ArrayList<>();
         keyOfFlag.forEach((flag, key) -> {
             String k = java.util.regex.Pattern.quote(key);
-            String pattern = key.contains(".") ? "(?s).*(^|[^a-z.-])" + k + "($|[^a-z.-]).*"
+            String pattern = key.contains(".")
+                    ? "(?s).*(^|[^a-z.-])" + k + "($|[^a-z.-]).*"
                     : "(?s)(" + k + "[ :=(].*|.*configuration " + k + "(?![a-z.-]).*|.*[^a-z.-]" + k + "[=:].*)";
             if (message != null && message.matches(pattern)) {
                 named.add(flag + " sets " + key);
@@ -181,18 +207,22 @@ abstract class KeyedCommand implements ReadsEnvironment {
     /** The help's list of keys: each with its flag, default and doc, and where else it can be set. */
     static String footer(ConfigDef definition, Map<String, String> keyOfFlag) {
         StringBuilder out = new StringBuilder("%n");
-        for (String line : wrap("Settings (key = default, then the flag that sets it). Each can be set in --config "
-                + "FILE (key=value lines), as FAILOVER_<KEY> (capitals, dots and dashes as underscores: "
-                + "failure.timeout.ms is FAILOVER_FAILURE_TIMEOUT_MS), with --set KEY=VALUE, or by its flag; flags "
-                + "win, then --set, then the environment, then the file (--kafka-config counts as part of the "
-                + "file). Kafka client settings go under kafka. (e.g. kafka.security.protocol).", 78)) {
+        for (String line : wrap(
+                "Settings (key = default, then the flag that sets it). Each can be set in --config "
+                        + "FILE (key=value lines), as FAILOVER_<KEY> (capitals, dots and dashes as underscores: "
+                        + "failure.timeout.ms is FAILOVER_FAILURE_TIMEOUT_MS), with --set KEY=VALUE, or by its flag; flags "
+                        + "win, then --set, then the environment, then the file (--kafka-config counts as part of the "
+                        + "file). Kafka client settings go under kafka. (e.g. kafka.security.protocol).",
+                78)) {
             out.append(line).append("%n");
         }
         for (ConfigDef.ConfigKey key : definition.configKeys().values()) {
-            List<String> flags = keyOfFlag.entrySet().stream().filter(e -> e.getValue().equals(key.name))
-                    .map(Map.Entry::getKey).toList();
-            String value = key.defaultValue == ConfigDef.NO_DEFAULT_VALUE ? " (required)"
-                    : " = " + shown(key.defaultValue);
+            List<String> flags = keyOfFlag.entrySet().stream()
+                    .filter(e -> e.getValue().equals(key.name))
+                    .map(Map.Entry::getKey)
+                    .toList();
+            String value =
+                    key.defaultValue == ConfigDef.NO_DEFAULT_VALUE ? " (required)" : " = " + shown(key.defaultValue);
             out.append("  ").append(key.name).append(value);
             if (!flags.isEmpty()) {
                 out.append("   ").append(String.join(" ", flags));
@@ -207,7 +237,9 @@ abstract class KeyedCommand implements ReadsEnvironment {
 
     private static String shown(Object value) {
         if (value instanceof List<?> list) {
-            return list.isEmpty() ? "(none)" : String.join(",", list.stream().map(Object::toString).toList());
+            return list.isEmpty()
+                    ? "(none)"
+                    : String.join(",", list.stream().map(Object::toString).toList());
         }
         String text = String.valueOf(value);
         return text.isEmpty() ? "(none)" : text;

@@ -37,12 +37,14 @@ import picocli.CommandLine.Option;
  * heartbeat key but no other node's, no coordinator holds the operator's signing key, and only the set-up steps see
  * the CA's key.
  */
-@Command(name = "secure-setup",
+@Command(
+        name = "secure-setup",
         mixinStandardHelpOptions = true,
         description = {
             "One-shot set-up of a secured Kafka cluster reached by host names (docker-compose.secure.yml).",
             "--pki, before the brokers start: CA, broker certificate and each broker's DIR/NAME/server.properties.",
-            "Without it, once they run: SCRAM users, their client files DIR/USER.properties and the ACLs."})
+            "Without it, once they run: SCRAM users, their client files DIR/USER.properties and the ACLs."
+        })
 public final class SecureSetupCommand implements Callable<Integer> {
 
     static final int CLIENT_PORT = 9092;
@@ -56,28 +58,48 @@ public final class SecureSetupCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", required = true, description = "Where certificates and files go.")
     Path dir;
 
-    @Option(names = "--brokers", paramLabel = "NAMES", required = true, split = ",",
+    @Option(
+            names = "--brokers",
+            paramLabel = "NAMES",
+            required = true,
+            split = ",",
             description = "The brokers' host names, e.g. kafka-1,kafka-2,kafka-3.")
     List<String> brokers;
 
     @Option(names = "--pki", description = "Write the certificates and the brokers' server.properties, then exit.")
     boolean pki;
 
-    @Option(names = "--http-hosts", paramLabel = "NAMES", split = ",", description = {
-        "With --pki: the coordinators' host names, for their HTTPS certificate (DIR/coordinator-http.p12, its password",
-        "in DIR/coordinator-http.p12.password), and a bearer token in DIR/http.token."})
+    @Option(
+            names = "--http-hosts",
+            paramLabel = "NAMES",
+            split = ",",
+            description = {
+                "With --pki: the coordinators' host names, for their HTTPS certificate (DIR/coordinator-http.p12, its password",
+                "in DIR/coordinator-http.p12.password), and a bearer token in DIR/http.token."
+            })
     List<String> httpHosts = new java.util.ArrayList<>();
 
-    @Option(names = "--heartbeat-key", paramLabel = "GROUP/NODE", description = {
-        "With --pki: a heartbeat key DIR/heartbeat-keys/GROUP/NODE.key, repeatable. --pki also writes the key pairs",
-        "DIR/keys/coordinator and DIR/keys/operator. Whatever exists is kept."})
+    @Option(
+            names = "--heartbeat-key",
+            paramLabel = "GROUP/NODE",
+            description = {
+                "With --pki: a heartbeat key DIR/heartbeat-keys/GROUP/NODE.key, repeatable. --pki also writes the key pairs",
+                "DIR/keys/coordinator and DIR/keys/operator. Whatever exists is kept."
+            })
     List<String> heartbeatKeys = new java.util.ArrayList<>();
 
-    @Option(names = "--application-id", paramLabel = "ID", defaultValue = "failover-coordinator",
+    @Option(
+            names = "--application-id",
+            paramLabel = "ID",
+            defaultValue = "failover-coordinator",
             description = "The coordinators' application.id, for the ACLs (default: ${DEFAULT-VALUE}).")
     String applicationId;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "180s", converter = Durations.class,
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            defaultValue = "180s",
+            converter = Durations.class,
             description = "How long to wait for the brokers (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
@@ -85,8 +107,8 @@ public final class SecureSetupCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         for (String broker : brokers) {
             if (!broker.matches("[A-Za-z0-9][A-Za-z0-9.-]*")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--brokers: '" + broker
-                        + "' is not a host name");
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--brokers: '" + broker + "' is not a host name");
             }
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -101,7 +123,8 @@ public final class SecureSetupCommand implements Callable<Integer> {
                 if (!Files.exists(token)) {
                     try (var stream = dev.failover.broker.LocalPki.secretFile(token)) {
                         stream.write((dev.failover.broker.LocalPki.randomPassword()
-                                + dev.failover.broker.LocalPki.randomPassword()).getBytes(StandardCharsets.US_ASCII));
+                                        + dev.failover.broker.LocalPki.randomPassword())
+                                .getBytes(StandardCharsets.US_ASCII));
                     }
                 }
             }
@@ -112,10 +135,11 @@ public final class SecureSetupCommand implements Callable<Integer> {
             }
             for (String groupNode : heartbeatKeys) {
                 String[] parts = groupNode.split("/", -1);
-                if (parts.length != 2 || dev.failover.wire.Ids.problem("group", parts[0]).isPresent()
+                if (parts.length != 2
+                        || dev.failover.wire.Ids.problem("group", parts[0]).isPresent()
                         || dev.failover.wire.Ids.problem("node", parts[1]).isPresent()) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--heartbeat-key " + groupNode
-                            + ": GROUP/NODE, each a valid id");
+                    throw new CommandLine.ParameterException(
+                            spec.commandLine(), "--heartbeat-key " + groupNode + ": GROUP/NODE, each a valid id");
                 }
                 Path key = dir.resolve("heartbeat-keys").resolve(parts[0]).resolve(parts[1] + ".key");
                 if (!Files.exists(key)) {
@@ -123,13 +147,16 @@ public final class SecureSetupCommand implements Callable<Integer> {
                 }
             }
             writeBundles(dir);
-            out.printf("wrote %s and the server.properties of %s under %s, and each container's bundle in %s%n",
+            out.printf(
+                    "wrote %s and the server.properties of %s under %s, and each container's bundle in %s%n",
                     security.pki().caPem(), String.join(", ", brokers), dir, dir.resolve(BUNDLES));
             out.flush();
             return 0;
         }
-        String internal = String.join(",", brokers.stream().map(b -> b + ":" + INTERNAL_PORT).toList());
-        String clients = String.join(",", brokers.stream().map(b -> b + ":" + CLIENT_PORT).toList());
+        String internal = String.join(
+                ",", brokers.stream().map(b -> b + ":" + INTERNAL_PORT).toList());
+        String clients = String.join(
+                ",", brokers.stream().map(b -> b + ":" + CLIENT_PORT).toList());
         Properties admin = security.internalAdminProperties(internal);
         admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
@@ -138,8 +165,16 @@ public final class SecureSetupCommand implements Callable<Integer> {
             awaitBrokers(client, deadline);
             security.createUsers(client, clients, deadline);
         }
-        AclsCommand.apply(admin, new AclPlan(BrokerSecurity.principal("coordinator"), BrokerSecurity.principal("agent"),
-                BrokerSecurity.principal("operator"), applicationId, false).bindings(), Duration.ofSeconds(60));
+        AclsCommand.apply(
+                admin,
+                new AclPlan(
+                                BrokerSecurity.principal("coordinator"),
+                                BrokerSecurity.principal("agent"),
+                                BrokerSecurity.principal("operator"),
+                                applicationId,
+                                false)
+                        .bindings(),
+                Duration.ofSeconds(60));
         writeCtlDefaults(dir, clients);
         writeBundles(dir);
         out.printf("created the SCRAM users %s, their client files in %s, and the ACLs%n", security.users(), dir);
@@ -150,8 +185,11 @@ public final class SecureSetupCommand implements Callable<Integer> {
     private void awaitBrokers(Admin client, long deadline) throws InterruptedException {
         while (true) {
             try {
-                if (client.describeCluster(new DescribeClusterOptions().timeoutMs(5000)).nodes()
-                        .get(10, TimeUnit.SECONDS).size() >= brokers.size()) {
+                if (client.describeCluster(new DescribeClusterOptions().timeoutMs(5000))
+                                .nodes()
+                                .get(10, TimeUnit.SECONDS)
+                                .size()
+                        >= brokers.size()) {
                     return;
                 }
             } catch (ExecutionException | TimeoutException e) {
@@ -170,10 +208,13 @@ public final class SecureSetupCommand implements Callable<Integer> {
     /** {@code DIR/ctl.properties}: the operator's ctl defaults (brokers, client file, keys), read through FAILOVER_CONFIG. */
     static void writeCtlDefaults(Path dir, String bootstrapServers) throws IOException {
         Path abs = dir.toAbsolutePath();
-        Files.writeString(dir.resolve("ctl.properties"), "# failover ctl's defaults for the operator (FAILOVER_CONFIG)\n"
-                + "bootstrap-servers=" + bootstrapServers + "\nkafka-config=" + abs.resolve("operator.properties")
-                + "\nsigning-key=" + abs.resolve("keys/operator.key") + "\ntrust-key="
-                + abs.resolve("keys/coordinator.pub") + "\n");
+        Files.writeString(
+                dir.resolve("ctl.properties"),
+                "# failover ctl's defaults for the operator (FAILOVER_CONFIG)\n"
+                        + "bootstrap-servers=" + bootstrapServers + "\nkafka-config="
+                        + abs.resolve("operator.properties")
+                        + "\nsigning-key=" + abs.resolve("keys/operator.key") + "\ntrust-key="
+                        + abs.resolve("keys/coordinator.pub") + "\n");
     }
 
     /**
@@ -184,20 +225,43 @@ public final class SecureSetupCommand implements Callable<Integer> {
     Map<String, List<String>> bundles() throws IOException {
         Map<String, List<String>> bundles = new java.util.TreeMap<>();
         bundles.put("broker", List.of("ca.pem", "broker.p12"));
-        bundles.put("coordinator", List.of("ca.pem", "coordinator.properties", "keys/coordinator.key",
-                "keys/coordinator.pub", "keys/operator.pub", "heartbeat-keys", "coordinator-http.p12",
-                "coordinator-http.p12.password", "http.token"));
-        bundles.put("operator", List.of("ca.pem", "operator.properties", "ctl.properties", "keys/operator.key",
-                "keys/operator.pub", "keys/coordinator.pub"));
+        bundles.put(
+                "coordinator",
+                List.of(
+                        "ca.pem",
+                        "coordinator.properties",
+                        "keys/coordinator.key",
+                        "keys/coordinator.pub",
+                        "keys/operator.pub",
+                        "heartbeat-keys",
+                        "coordinator-http.p12",
+                        "coordinator-http.p12.password",
+                        "http.token"));
+        bundles.put(
+                "operator",
+                List.of(
+                        "ca.pem",
+                        "operator.properties",
+                        "ctl.properties",
+                        "keys/operator.key",
+                        "keys/operator.pub",
+                        "keys/coordinator.pub"));
         Path keys = dir.resolve("heartbeat-keys");
         if (Files.isDirectory(keys)) {
             try (var files = Files.walk(keys)) {
-                for (Path key : files.filter(f -> f.toString().endsWith(".key")).sorted().toList()) {
+                for (Path key : files.filter(f -> f.toString().endsWith(".key"))
+                        .sorted()
+                        .toList()) {
                     Path relative = keys.relativize(key);
                     if (relative.getNameCount() == 2) { // GROUP/NODE.key
                         String node = relative.getFileName().toString().replaceFirst("\\.key$", "");
-                        bundles.put("agents/" + relative.getName(0) + "/" + node, List.of("ca.pem", "agent.properties", "keys/coordinator.pub",
-                                "heartbeat-keys/" + relative.toString().replace('\\', '/')));
+                        bundles.put(
+                                "agents/" + relative.getName(0) + "/" + node,
+                                List.of(
+                                        "ca.pem",
+                                        "agent.properties",
+                                        "keys/coordinator.pub",
+                                        "heartbeat-keys/" + relative.toString().replace('\\', '/')));
                     }
                 }
             }
@@ -226,17 +290,25 @@ public final class SecureSetupCommand implements Callable<Integer> {
                         Path to = into.resolve(dir.relativize(file).toString());
                         Files.createDirectories(to.getParent());
                         Path next = to.resolveSibling(to.getFileName() + ".new");
-                        Files.copy(file, next, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        Files.copy(
+                                file,
+                                next,
+                                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                                 java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
                         // replaced at once: a reader watching the file never finds it missing or half written
-                        Files.move(next, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        Files.move(
+                                next,
+                                to,
+                                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                         wanted.add(to);
                     }
                 }
             }
             try (var files = Files.walk(into)) {
-                for (Path stale : files.filter(Files::isRegularFile).filter(f -> !wanted.contains(f)).toList()) {
+                for (Path stale : files.filter(Files::isRegularFile)
+                        .filter(f -> !wanted.contains(f))
+                        .toList()) {
                     Files.delete(stale);
                 }
             }
@@ -249,8 +321,8 @@ public final class SecureSetupCommand implements Callable<Integer> {
         props.putAll(security.serverProperties("", broker, CLIENT_PORT, INTERNAL_PORT, CONTROLLER_PORT));
         // the broker's key store password is in it: readable by its owner only
         Path file = Files.createDirectories(dir.resolve(broker)).resolve("server.properties");
-        try (Writer writer = new OutputStreamWriter(dev.failover.broker.LocalPki.secretFile(file),
-                StandardCharsets.UTF_8)) {
+        try (Writer writer =
+                new OutputStreamWriter(dev.failover.broker.LocalPki.secretFile(file), StandardCharsets.UTF_8)) {
             props.store(writer, "listeners and security of " + broker + " (failover secure-setup --pki)");
         }
     }

@@ -13,9 +13,13 @@ import picocli.CommandLine.Option;
  */
 final class TopicOptions {
 
-    @Option(names = "--topic", paramLabel = "KEY=NAME", description = {
-        "A topic's name, when the coordinator was given another than the default: topic.heartbeats,",
-        "topic.role-changes, topic.state, topic.commands or topic.dead-letters; repeatable (FAILOVER_TOPIC_* too)."})
+    @Option(
+            names = "--topic",
+            paramLabel = "KEY=NAME",
+            description = {
+                "A topic's name, when the coordinator was given another than the default: topic.heartbeats,",
+                "topic.role-changes, topic.state, topic.commands or topic.dead-letters; repeatable (FAILOVER_TOPIC_* too)."
+            })
     Map<String, String> names = new LinkedHashMap<>();
 
     /** Environment read through a map handed in, so tests pass their own. */
@@ -33,8 +37,8 @@ final class TopicOptions {
         merged.putAll(names);
         for (String key : merged.keySet()) {
             if (!TopicNames.KEYS.contains(key)) {
-                throw new IllegalArgumentException("--topic " + key + ": not a topic key; one of "
-                        + String.join(", ", TopicNames.KEYS));
+                throw new IllegalArgumentException(
+                        "--topic " + key + ": not a topic key; one of " + String.join(", ", TopicNames.KEYS));
             }
         }
         return TopicNames.from(merged::get);

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
@@ -32,57 +31,123 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importProduct() {
-        product = new ClassFileImporter().withImportOption(ArchitectureTest::isProduct).importPackages("dev.failover");
+        product = new ClassFileImporter()
+                .withImportOption(ArchitectureTest::isProduct)
+                .importPackages("dev.failover");
     }
 
     static boolean isProduct(Location location) {
-        return !location.contains("/test-classes/") && !location.contains("-tests.jar")
-                && !location.contains("/testkit/") && !location.contains("failover-testkit");
+        return !location.contains("/test-classes/")
+                && !location.contains("-tests.jar")
+                && !location.contains("/testkit/")
+                && !location.contains("failover-testkit");
     }
 
     /** A core decides from what it is given: no Kafka, no I/O, no logging, no threads, no clock of its own. */
-    static final ArchRule CORES_ARE_PURE = noClasses().that().resideInAPackage("dev.failover..core..")
-            .should().dependOnClassesThat().resideInAnyPackage("org.apache.kafka..", "java.io..", "java.nio..",
-                    "java.net..", "java.util.concurrent..", "org.slf4j..", "io.micrometer..", "javax..")
-            .orShould().dependOnClassesThat().belongToAnyOf(Clock.class, InstantSource.class)
-            .orShould().callMethod(System.class, "currentTimeMillis")
-            .orShould().callMethod(System.class, "nanoTime")
-            .orShould().callMethod(Instant.class, "now")
-            .orShould().callMethod(LocalDateTime.class, "now")
-            .orShould().callMethod(Thread.class, "sleep", long.class)
+    static final ArchRule CORES_ARE_PURE = noClasses()
+            .that()
+            .resideInAPackage("dev.failover..core..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "org.apache.kafka..",
+                    "java.io..",
+                    "java.nio..",
+                    "java.net..",
+                    "java.util.concurrent..",
+                    "org.slf4j..",
+                    "io.micrometer..",
+                    "javax..")
+            .orShould()
+            .dependOnClassesThat()
+            .belongToAnyOf(Clock.class, InstantSource.class)
+            .orShould()
+            .callMethod(System.class, "currentTimeMillis")
+            .orShould()
+            .callMethod(System.class, "nanoTime")
+            .orShould()
+            .callMethod(Instant.class, "now")
+            .orShould()
+            .callMethod(LocalDateTime.class, "now")
+            .orShould()
+            .callMethod(Thread.class, "sleep", long.class)
             .because("a core is a pure function of its input and the time it is handed");
 
     /** Packages form no cycle: every arrow goes one way, so a package can be read, tested and moved alone. */
-    static final ArchRule NO_PACKAGE_CYCLES = slices().matching("dev.failover.(**)").should().beFreeOfCycles();
+    static final ArchRule NO_PACKAGE_CYCLES =
+            slices().matching("dev.failover.(**)").should().beFreeOfCycles();
 
     /** The launcher talks to the coordinator through its app and replay packages, never its Kafka Streams shell. */
-    static final ArchRule CLI_STAYS_OUT_OF_THE_STREAMS_SHELL = noClasses().that().resideInAPackage("dev.failover.cli..")
-            .should().dependOnClassesThat().resideInAPackage("dev.failover.coordinator.streams..");
+    static final ArchRule CLI_STAYS_OUT_OF_THE_STREAMS_SHELL = noClasses()
+            .that()
+            .resideInAPackage("dev.failover.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("dev.failover.coordinator.streams..");
 
     /** Product code needs no test support: the test kit, JUnit, Testcontainers and Selenium stay off its class path. */
-    static final ArchRule NO_TEST_SUPPORT_IN_THE_PRODUCT = noClasses().that().resideInAPackage("dev.failover..")
-            .and().resideOutsideOfPackage("dev.failover.testkit..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.failover.testkit..", "org.junit..",
-                    "org.opentest4j..", "org.testcontainers..", "org.openqa..");
+    static final ArchRule NO_TEST_SUPPORT_IN_THE_PRODUCT = noClasses()
+            .that()
+            .resideInAPackage("dev.failover..")
+            .and()
+            .resideOutsideOfPackage("dev.failover.testkit..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "dev.failover.testkit..",
+                    "org.junit..",
+                    "org.opentest4j..",
+                    "org.testcontainers..",
+                    "org.openqa..");
 
     /** The protocol module depends on no other module; the local broker on none either; each side only on the protocol. */
     static final List<ArchRule> MODULE_ARROWS = List.of(
-            noClasses().that().resideInAPackage("dev.failover.wire..").should().dependOnClassesThat()
-                    .resideInAnyPackage("dev.failover.coordinator..", "dev.failover.agent..", "dev.failover.cli..",
-                            "dev.failover.broker.."),
-            noClasses().that().resideInAPackage("dev.failover.broker..").should().dependOnClassesThat()
-                    .resideInAnyPackage("dev.failover.wire..", "dev.failover.coordinator..", "dev.failover.agent..",
-                            "dev.failover.cli.."),
-            noClasses().that().resideInAPackage("dev.failover.coordinator..").should().dependOnClassesThat()
-                    .resideInAnyPackage("dev.failover.agent..", "dev.failover.cli..", "dev.failover.broker.."),
-            noClasses().that().resideInAPackage("dev.failover.agent..").should().dependOnClassesThat()
-                    .resideInAnyPackage("dev.failover.coordinator..", "dev.failover.cli..", "dev.failover.broker.."))
-            .stream().map(rule -> rule.allowEmptyShould(true)).toList();
+                    noClasses()
+                            .that()
+                            .resideInAPackage("dev.failover.wire..")
+                            .should()
+                            .dependOnClassesThat()
+                            .resideInAnyPackage(
+                                    "dev.failover.coordinator..",
+                                    "dev.failover.agent..",
+                                    "dev.failover.cli..",
+                                    "dev.failover.broker.."),
+                    noClasses()
+                            .that()
+                            .resideInAPackage("dev.failover.broker..")
+                            .should()
+                            .dependOnClassesThat()
+                            .resideInAnyPackage(
+                                    "dev.failover.wire..",
+                                    "dev.failover.coordinator..",
+                                    "dev.failover.agent..",
+                                    "dev.failover.cli.."),
+                    noClasses()
+                            .that()
+                            .resideInAPackage("dev.failover.coordinator..")
+                            .should()
+                            .dependOnClassesThat()
+                            .resideInAnyPackage("dev.failover.agent..", "dev.failover.cli..", "dev.failover.broker.."),
+                    noClasses()
+                            .that()
+                            .resideInAPackage("dev.failover.agent..")
+                            .should()
+                            .dependOnClassesThat()
+                            .resideInAnyPackage(
+                                    "dev.failover.coordinator..", "dev.failover.cli..", "dev.failover.broker.."))
+            .stream()
+            .map(rule -> rule.allowEmptyShould(true))
+            .toList();
 
     @Test
     void theImportSeesEveryModuleAndNoTestSupport() {
-        for (String pkg : List.of("dev.failover.wire", "dev.failover.broker", "dev.failover.coordinator.core",
-                "dev.failover.coordinator.streams", "dev.failover.agent.core", "dev.failover.agent.shell",
+        for (String pkg : List.of(
+                "dev.failover.wire",
+                "dev.failover.broker",
+                "dev.failover.coordinator.core",
+                "dev.failover.coordinator.streams",
+                "dev.failover.agent.core",
+                "dev.failover.agent.shell",
                 "dev.failover.cli")) {
             assertTrue(product.containPackage(pkg), "the product import misses " + pkg);
         }
@@ -119,21 +184,34 @@ class ArchitectureTest {
 
     @Test
     void aCoreThatReadsTheClockOrTalksToKafkaFails() {
-        JavaClasses bad = new ClassFileImporter().importClasses(
+        JavaClasses bad = new ClassFileImporter()
+                .importClasses(
+                        dev.failover.architecture.violations.core.ReadsTheClock.class,
+                        dev.failover.architecture.violations.core.TalksToKafka.class,
+                        dev.failover.architecture.violations.core.WritesAFile.class,
+                        dev.failover.architecture.violations.core.WaitsAndLogs.class);
+        EvaluationResult result = CORES_ARE_PURE.evaluate(bad);
+        assertViolations(
+                result,
+                "System.currentTimeMillis",
+                "Instant.now",
+                "org.apache.kafka",
+                "java.io.FileWriter",
+                "System.nanoTime",
+                "Thread.sleep",
+                "java.time.Clock",
+                "org.slf4j.LoggerFactory",
+                "java.util.concurrent.atomic.AtomicLong");
+        // each class on its own breaks the rule too
+        for (Class<?> each : List.of(
                 dev.failover.architecture.violations.core.ReadsTheClock.class,
                 dev.failover.architecture.violations.core.TalksToKafka.class,
                 dev.failover.architecture.violations.core.WritesAFile.class,
-                dev.failover.architecture.violations.core.WaitsAndLogs.class);
-        EvaluationResult result = CORES_ARE_PURE.evaluate(bad);
-        assertViolations(result, "System.currentTimeMillis", "Instant.now", "org.apache.kafka", "java.io.FileWriter",
-                "System.nanoTime", "Thread.sleep", "java.time.Clock", "org.slf4j.LoggerFactory",
-                "java.util.concurrent.atomic.AtomicLong");
-        // each class on its own breaks the rule too
-        for (Class<?> each : List.of(dev.failover.architecture.violations.core.ReadsTheClock.class,
-                dev.failover.architecture.violations.core.TalksToKafka.class,
-                dev.failover.architecture.violations.core.WritesAFile.class,
                 dev.failover.architecture.violations.core.WaitsAndLogs.class)) {
-            assertTrue(CORES_ARE_PURE.evaluate(new ClassFileImporter().importClasses(each)).hasViolation(),
+            assertTrue(
+                    CORES_ARE_PURE
+                            .evaluate(new ClassFileImporter().importClasses(each))
+                            .hasViolation(),
                     each.getSimpleName() + " passed the pure-core rule");
         }
     }
@@ -141,36 +219,44 @@ class ArchitectureTest {
     @Test
     void aPackageCycleFails() {
         JavaClasses bad = new ClassFileImporter().importPackages("dev.failover.architecture.violations.cycle");
-        assertViolations(NO_PACKAGE_CYCLES.evaluate(bad), "Cycle detected", "violations.cycle.Outer",
+        assertViolations(
+                NO_PACKAGE_CYCLES.evaluate(bad),
+                "Cycle detected",
+                "violations.cycle.Outer",
                 "violations.cycle.inner.Inner");
     }
 
     @Test
     void aLauncherClassUsingTheStreamsShellFails() {
-        JavaClasses bad = new ClassFileImporter().importClasses(
-                dev.failover.cli.violations.ReachesIntoTheStreamsShell.class);
-        assertViolations(CLI_STAYS_OUT_OF_THE_STREAMS_SHELL.evaluate(bad), "ReachesIntoTheStreamsShell",
+        JavaClasses bad =
+                new ClassFileImporter().importClasses(dev.failover.cli.violations.ReachesIntoTheStreamsShell.class);
+        assertViolations(
+                CLI_STAYS_OUT_OF_THE_STREAMS_SHELL.evaluate(bad),
+                "ReachesIntoTheStreamsShell",
                 "dev.failover.coordinator.streams");
     }
 
     @Test
     void aProductClassUsingTheTestKitFails() {
-        JavaClasses bad = new ClassFileImporter().importClasses(
-                dev.failover.architecture.violations.UsesTheTestKit.class);
+        JavaClasses bad =
+                new ClassFileImporter().importClasses(dev.failover.architecture.violations.UsesTheTestKit.class);
         assertViolations(NO_TEST_SUPPORT_IN_THE_PRODUCT.evaluate(bad), "UsesTheTestKit", "dev.failover.testkit.Await");
     }
 
     @Test
     void eachModuleArrowFailsOnAClassThatPointsUpwards() {
-        List<Class<?>> upwards = List.of(dev.failover.wire.violations.UsesTheCoordinator.class,
+        List<Class<?>> upwards = List.of(
+                dev.failover.wire.violations.UsesTheCoordinator.class,
                 dev.failover.broker.violations.UsesTheProtocol.class,
                 dev.failover.coordinator.violations.UsesTheAgent.class,
                 dev.failover.agent.violations.UsesTheCoordinator.class);
         for (int i = 0; i < upwards.size(); i++) {
             JavaClasses bad = new ClassFileImporter().importClasses(upwards.get(i));
             for (int r = 0; r < MODULE_ARROWS.size(); r++) {
-                assertEquals(r == i, MODULE_ARROWS.get(r).evaluate(bad).hasViolation(), "module rule " + r + " on "
-                        + upwards.get(i).getName());
+                assertEquals(
+                        r == i,
+                        MODULE_ARROWS.get(r).evaluate(bad).hasViolation(),
+                        "module rule " + r + " on " + upwards.get(i).getName());
             }
         }
     }

@@ -47,14 +47,17 @@ class AgentCommandTest {
     @Test
     void anIntervalNotShorterThanTheLeaseNamesBothOptions() {
         assertEquals(2, run(base("--heartbeat-interval", "1s", "--failure-timeout", "1s")));
-        assertTrue(err.toString().contains("--heartbeat-interval") && err.toString().contains("--failure-timeout"),
+        assertTrue(
+                err.toString().contains("--heartbeat-interval")
+                        && err.toString().contains("--failure-timeout"),
                 err.toString());
     }
 
     @Test
     void aBadDurationNamesTheOption() {
         assertEquals(2, run(base("--failure-timeout", "soon")));
-        assertTrue(err.toString().contains("--failure-timeout") && err.toString().contains("'soon'"), err.toString());
+        assertTrue(
+                err.toString().contains("--failure-timeout") && err.toString().contains("'soon'"), err.toString());
     }
 
     @Test
@@ -92,40 +95,73 @@ class AgentCommandTest {
         // from the file alone: the interval is not shorter than the default timeout's lease (2 s: 1.6 s), and the error
         // names both keys, their flags and the default
         assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
-        assertTrue(err.toString().contains("heartbeat.interval.ms (1600) and failure.timeout.ms (2000)")
-                && err.toString().contains("--heartbeat-interval sets heartbeat.interval.ms")
-                && err.toString().contains("--failure-timeout sets failure.timeout.ms"), err.toString());
+        assertTrue(
+                err.toString().contains("heartbeat.interval.ms (1600) and failure.timeout.ms (2000)")
+                        && err.toString().contains("--heartbeat-interval sets heartbeat.interval.ms")
+                        && err.toString().contains("--failure-timeout sets failure.timeout.ms"),
+                err.toString());
         // the environment wins over the file
         err.getBuffer().setLength(0);
         assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString()));
         assertTrue(err.toString().contains("failure.timeout.ms (100)"), err.toString());
         // and a flag wins over both
         err.getBuffer().setLength(0);
-        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"), "agent", "--config", file.toString(),
-                "--failure-timeout", "1500ms"));
+        assertEquals(
+                2,
+                run(
+                        Map.of("FAILOVER_FAILURE_TIMEOUT", "100ms"),
+                        "agent",
+                        "--config",
+                        file.toString(),
+                        "--failure-timeout",
+                        "1500ms"));
         assertTrue(err.toString().contains("failure.timeout.ms (1500)"), err.toString());
     }
 
     @Test
     void theKeysComeFromTheFileTheEnvironmentAndSetWithFlagsWinningAndAreListedInTheHelp() throws Exception {
         Path file = dir.resolve("agent.properties");
-        Files.writeString(file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat.interval.ms=1600\n"
-                + "failure.timeout.ms=1700\n");
+        Files.writeString(
+                file,
+                "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nheartbeat.interval.ms=1600\n"
+                        + "failure.timeout.ms=1700\n");
         assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
-        assertTrue(err.toString().contains("heartbeat.interval.ms (1600) and failure.timeout.ms (1700)"), err.toString());
+        assertTrue(
+                err.toString().contains("heartbeat.interval.ms (1600) and failure.timeout.ms (1700)"), err.toString());
         err.getBuffer().setLength(0);
         // the key's variable wins over the file, and over the flag's name from before the keys
-        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT_MS", "1800", "FAILOVER_FAILURE_TIMEOUT", "9s"), "agent",
-                "--config", file.toString()));
+        assertEquals(
+                2,
+                run(
+                        Map.of("FAILOVER_FAILURE_TIMEOUT_MS", "1800", "FAILOVER_FAILURE_TIMEOUT", "9s"),
+                        "agent",
+                        "--config",
+                        file.toString()));
         assertTrue(err.toString().contains("failure.timeout.ms (1800)"), err.toString());
         err.getBuffer().setLength(0);
         // --set wins over the environment, a flag over --set
-        assertEquals(2, run(Map.of("FAILOVER_FAILURE_TIMEOUT_MS", "1800"), "agent", "--config", file.toString(),
-                "--set", "failure.timeout.ms=1900"));
+        assertEquals(
+                2,
+                run(
+                        Map.of("FAILOVER_FAILURE_TIMEOUT_MS", "1800"),
+                        "agent",
+                        "--config",
+                        file.toString(),
+                        "--set",
+                        "failure.timeout.ms=1900"));
         assertTrue(err.toString().contains("failure.timeout.ms (1900)"), err.toString());
         err.getBuffer().setLength(0);
-        assertEquals(2, run(Map.of(), "agent", "--config", file.toString(), "--set", "failure.timeout.ms=1900",
-                "--failure-timeout", "1950ms"));
+        assertEquals(
+                2,
+                run(
+                        Map.of(),
+                        "agent",
+                        "--config",
+                        file.toString(),
+                        "--set",
+                        "failure.timeout.ms=1900",
+                        "--failure-timeout",
+                        "1950ms"));
         assertTrue(err.toString().contains("failure.timeout.ms (1950)"), err.toString());
         err.getBuffer().setLength(0);
         // an unknown key, a bad value and a value out of range name the key
@@ -137,30 +173,41 @@ class AgentCommandTest {
         assertTrue(err.toString().contains("mode") && err.toString().contains("--mode sets mode"), err.toString());
 
         // an option that sets no key, in the file: handed to its option, not refused as a setting
-        Files.writeString(file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nkafka-config=" + dir.resolve("absent")
-                + "\n");
+        Files.writeString(
+                file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nkafka-config=" + dir.resolve("absent") + "\n");
         err.getBuffer().setLength(0);
         assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
         assertTrue(err.toString().contains("--kafka-config: cannot read " + dir.resolve("absent")), err.toString());
         // the mode ignores case, as --mode always did; a bad setting's hint names only its own flag
         err.getBuffer().setLength(0);
         assertEquals(2, run(base("--mode", "Active-Active", "--check-timeout", "0ms")));
-        assertTrue(err.toString().contains("check.timeout.ms") && err.toString().contains("--check-timeout sets")
-                && !err.toString().contains("--check-http sets"), err.toString());
+        assertTrue(
+                err.toString().contains("check.timeout.ms")
+                        && err.toString().contains("--check-timeout sets")
+                        && !err.toString().contains("--check-http sets"),
+                err.toString());
 
         StringWriter help = new StringWriter();
         var commandLine = FailoverCli.newCommandLine(new String[0], Map.of());
         commandLine.setOut(new PrintWriter(help, true));
         assertEquals(0, commandLine.execute("agent", "--help"));
-        for (String listed : new String[] {"heartbeat.interval.ms = 200   --heartbeat-interval",
-                "failure.timeout.ms = 2000   --failure-timeout", "bootstrap.servers (required)   --bootstrap-servers",
-                "topic.heartbeats = failover.heartbeats", "FAILOVER_FAILURE_TIMEOUT_MS"}) {
+        for (String listed : new String[] {
+            "heartbeat.interval.ms = 200   --heartbeat-interval",
+            "failure.timeout.ms = 2000   --failure-timeout",
+            "bootstrap.servers (required)   --bootstrap-servers",
+            "topic.heartbeats = failover.heartbeats",
+            "FAILOVER_FAILURE_TIMEOUT_MS"
+        }) {
             assertTrue(help.toString().contains(listed), "agent --help lacks '" + listed + "':\n" + help);
         }
         help.getBuffer().setLength(0);
         assertEquals(0, commandLine.execute("coordinator", "--help"));
-        for (String listed : new String[] {"min.margin.ms = 100", "http.port = 8090   --http-port",
-                "topic.heartbeats = failover.heartbeats", "bootstrap.servers (required)   --bootstrap-servers"}) {
+        for (String listed : new String[] {
+            "min.margin.ms = 100",
+            "http.port = 8090   --http-port",
+            "topic.heartbeats = failover.heartbeats",
+            "bootstrap.servers (required)   --bootstrap-servers"
+        }) {
             assertTrue(help.toString().contains(listed), "coordinator --help lacks '" + listed + "':\n" + help);
         }
     }
@@ -168,18 +215,35 @@ class AgentCommandTest {
     @Test
     void failsafeFlagsAreCheckedTogetherAndNameWhatIsMissing() throws Exception {
         assertEquals(2, run(base("--failsafe-peer", "beta=http://10.0.0.2:8091")));
-        assertTrue(err.toString().contains("need failsafe=true")
-                && err.toString().contains("--failsafe-peer sets failsafe.peers"), err.toString());
+        assertTrue(
+                err.toString().contains("need failsafe=true")
+                        && err.toString().contains("--failsafe-peer sets failsafe.peers"),
+                err.toString());
         assertEquals(2, run(base("--failsafe")));
-        assertTrue(err.toString().contains("failsafe needs failsafe.token.file")
-                && err.toString().contains("--failsafe-token-file sets failsafe.token.file"), err.toString());
-        assertEquals(2, run(base("--failsafe", "--failsafe-token-file", dir.resolve("absent").toString())));
+        assertTrue(
+                err.toString().contains("failsafe needs failsafe.token.file")
+                        && err.toString().contains("--failsafe-token-file sets failsafe.token.file"),
+                err.toString());
+        assertEquals(
+                2,
+                run(base(
+                        "--failsafe",
+                        "--failsafe-token-file",
+                        dir.resolve("absent").toString())));
         assertTrue(err.toString().contains("cannot read"), err.toString());
         Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
         assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-peer", "beta")));
         assertTrue(err.toString().contains("NODE=http://HOST:PORT"), err.toString());
-        assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-peer",
-                "b=http://h:1", "--failsafe-peer", "b=http://h:2")));
+        assertEquals(
+                2,
+                run(base(
+                        "--failsafe",
+                        "--failsafe-token-file",
+                        token.toString(),
+                        "--failsafe-peer",
+                        "b=http://h:1",
+                        "--failsafe-peer",
+                        "b=http://h:2")));
         assertTrue(err.toString().contains("names b twice"), err.toString());
         assertEquals(2, run(base("--failsafe", "--failsafe-token-file", token.toString(), "--failsafe-max", "1s")));
         assertTrue(err.toString().contains("failsafe.max.ms (1000) must be at least one promise"), err.toString());
@@ -201,11 +265,13 @@ class AgentCommandTest {
         picocli.CommandLine cli = FailoverCli.newCommandLine();
         cli.setOut(new java.io.PrintWriter(out));
         cli.setErr(new java.io.PrintWriter(errors));
-        assertEquals(0, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
+        assertEquals(
+                0, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
         assertTrue(out.toString().contains("key id "), out.toString());
         dev.failover.wire.sign.SigningKeys.loadPrivate(dir.resolve("k/coordinator.key"));
         dev.failover.wire.sign.SigningKeys.loadPublic(dir.resolve("k/coordinator.pub"));
-        assertEquals(2, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
+        assertEquals(
+                2, cli.execute("keys", "generate", "--dir", dir.resolve("k").toString()));
         assertTrue(errors.toString().contains("exists: not overwriting a key"), errors.toString());
     }
 
@@ -216,24 +282,33 @@ class AgentCommandTest {
         picocli.CommandLine cli = FailoverCli.newCommandLine();
         cli.setOut(new java.io.PrintWriter(out));
         cli.setErr(new java.io.PrintWriter(errors));
-        assertEquals(0, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
+        assertEquals(
+                0, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
         Path key = dir.resolve("h/g/n.key");
         dev.failover.wire.sign.HeartbeatMac.load(key);
-        assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
+        assertEquals(
+                2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n"));
         assertTrue(errors.toString().contains("exists: not overwriting a key"), errors.toString());
         assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "../g"));
-        assertEquals(0, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n",
-                "--add"));
+        assertEquals(
+                0,
+                cli.execute(
+                        "keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "n", "--add"));
         assertEquals(2, dev.failover.wire.sign.HeartbeatMac.load(key).size(), "a second key, for a rotation");
-        assertEquals(2, cli.execute("keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "m",
-                "--add"));
-        assertTrue(errors.toString().contains("does not exist: --add adds a key to an existing file"), errors.toString());
+        assertEquals(
+                2,
+                cli.execute(
+                        "keys", "hmac", "--dir", dir.resolve("h").toString(), "--group", "g", "--node", "m", "--add"));
+        assertTrue(
+                errors.toString().contains("does not exist: --add adds a key to an existing file"), errors.toString());
 
         Path shortKey = Files.writeString(dir.resolve("short.key"), "c2hvcnQ=\n");
         Files.setPosixFilePermissions(shortKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         assertEquals(2, run(base("--heartbeat-key", shortKey.toString())));
-        assertTrue(err.toString().contains("heartbeat.key: " + shortKey + " is not a heartbeat key file: line 1 holds 5 "
-                        + "bytes, at least 32"),
+        assertTrue(
+                err.toString()
+                        .contains("heartbeat.key: " + shortKey + " is not a heartbeat key file: line 1 holds 5 "
+                                + "bytes, at least 32"),
                 err.toString());
         Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         assertEquals(2, run(base("--heartbeat-key", key.toString())));

@@ -28,13 +28,27 @@ class AgentFootprintBenchmark {
     void oneAgentAtOneHeartbeatPerSecond() throws Exception {
         Duration duration = Duration.ofSeconds(Long.getLong("bench.duration", 300));
         String opts = System.getProperty("bench.opts"); // an A/B of JVM options against the launcher's
-        List<String> jvmOptions = opts == null ? launcherAgentOptions() : Arrays.asList(opts.trim().split(" +"));
+        List<String> jvmOptions = opts == null
+                ? launcherAgentOptions()
+                : Arrays.asList(opts.trim().split(" +"));
         BenchmarkReport report = new BenchmarkReport("agent-footprint");
         Path dir = Files.createTempDirectory("bench-footprint-");
         try (FaultHarness harness = new FaultHarness(dir, 1, List.of(), java.util.Map.of());
-             JavaProcess agent = startAgent(jvmOptions, List.of(
-                     "--bootstrap-servers", harness.broker.bootstrapServers(), "--group", "footprint", "--node", "alpha",
-                     "--heartbeat-interval", "1s", "--failure-timeout", "5s", "--http-port", "0"))) {
+                JavaProcess agent = startAgent(
+                        jvmOptions,
+                        List.of(
+                                "--bootstrap-servers",
+                                harness.broker.bootstrapServers(),
+                                "--group",
+                                "footprint",
+                                "--node",
+                                "alpha",
+                                "--heartbeat-interval",
+                                "1s",
+                                "--failure-timeout",
+                                "5s",
+                                "--http-port",
+                                "0"))) {
             Matcher ready = agent.awaitLine(Pattern.compile("/role on http://(\\S+)/role"), Duration.ofSeconds(60));
             String http = ready.group(1);
             Await.until(Duration.ofSeconds(60), "the agent ACTIVE", () -> {
@@ -59,16 +73,25 @@ class AgentFootprintBenchmark {
             report.note(String.format("CPU: %.2f %% of one core over %.0f s (target 0.5 %%)", cpu, seconds));
             java.util.Map<String, Long> byThread = threadTicks(pid);
             byThread.replaceAll((thread, ticks) -> ticks - startByThread.getOrDefault(thread, 0L));
-            report.note("CPU by thread (% of one core): " + byThread.entrySet().stream()
-                    .filter(e -> e.getValue() > 0).sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
-                    .limit(8).map(e -> String.format("%s %.2f", e.getKey(), 100.0 * e.getValue() / ticksPerSecond / seconds))
-                    .collect(java.util.stream.Collectors.joining(", ")));
-            report.note(String.format("RSS: last %.1f MB, max %.1f MB (target 64 MB)", rss.get(rss.size() - 1),
+            report.note("CPU by thread (% of one core): "
+                    + byThread.entrySet().stream()
+                            .filter(e -> e.getValue() > 0)
+                            .sorted(java.util.Map.Entry.<String, Long>comparingByValue()
+                                    .reversed())
+                            .limit(8)
+                            .map(e -> String.format(
+                                    "%s %.2f", e.getKey(), 100.0 * e.getValue() / ticksPerSecond / seconds))
+                            .collect(java.util.stream.Collectors.joining(", ")));
+            report.note(String.format(
+                    "RSS: last %.1f MB, max %.1f MB (target 64 MB)",
+                    rss.get(rss.size() - 1),
                     rss.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
             report.note("JVM options" + (opts == null ? " (the launcher's): " : " (-Dbench.opts): ")
                     + String.join(" ", jvmOptions) + (environment().isEmpty() ? "" : ", environment " + environment()));
-            report.note("entry: " + ("full".equals(System.getProperty("bench.entry"))
-                    ? "FailoverCli on target/lib (before)" : "AgentMain on target/agent-lib (the launcher's)"));
+            report.note("entry: "
+                    + ("full".equals(System.getProperty("bench.entry"))
+                            ? "FailoverCli on target/lib (before)"
+                            : "AgentMain on target/agent-lib (the launcher's)"));
             report.finish();
         }
     }
@@ -81,11 +104,21 @@ class AgentFootprintBenchmark {
         if ("full".equals(System.getProperty("bench.entry"))) {
             List<String> withCommand = new ArrayList<>(List.of("agent"));
             withCommand.addAll(args);
-            return JavaProcess.start("agent", environment(), jvmOptions, AgentProcess.launcherClassPath("lib"),
-                    FailoverCli.class.getName(), withCommand);
+            return JavaProcess.start(
+                    "agent",
+                    environment(),
+                    jvmOptions,
+                    AgentProcess.launcherClassPath("lib"),
+                    FailoverCli.class.getName(),
+                    withCommand);
         }
-        return JavaProcess.start("agent", environment(), jvmOptions, AgentProcess.LAUNCHER_AGENT_CLASS_PATH,
-                AgentMain.class.getName(), args);
+        return JavaProcess.start(
+                "agent",
+                environment(),
+                jvmOptions,
+                AgentProcess.LAUNCHER_AGENT_CLASS_PATH,
+                AgentMain.class.getName(),
+                args);
     }
 
     /** {@code -Dbench.env="NAME=VALUE ..."}: variables for an A/B of the C library's settings (none by default). */

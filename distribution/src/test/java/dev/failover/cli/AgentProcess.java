@@ -39,8 +39,9 @@ final class AgentProcess implements AutoCloseable {
     }
 
     /** As {@link #launch(String, String, String, int, Path)}, with {@code extraArgs} after the usual ones. */
-    static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir,
-                               List<String> extraArgs) throws IOException {
+    static AgentProcess launch(
+            String bootstrap, String group, String node, int priority, Path dir, List<String> extraArgs)
+            throws IOException {
         return launch(bootstrap, group, node, priority, dir, extraArgs, true);
     }
 
@@ -48,13 +49,21 @@ final class AgentProcess implements AutoCloseable {
      * As {@link #launch(String, String, String, int, Path, List)}, at the product's defaults for whatever
      * {@code extraArgs} does not set, instead of {@link #TEST_TIMING}.
      */
-    static AgentProcess launchAtDefaults(String bootstrap, String group, String node, int priority, Path dir,
-                                         List<String> extraArgs) throws IOException {
+    static AgentProcess launchAtDefaults(
+            String bootstrap, String group, String node, int priority, Path dir, List<String> extraArgs)
+            throws IOException {
         return launch(bootstrap, group, node, priority, dir, extraArgs, false);
     }
 
-    private static AgentProcess launch(String bootstrap, String group, String node, int priority, Path dir,
-                                       List<String> extraArgs, boolean testTiming) throws IOException {
+    private static AgentProcess launch(
+            String bootstrap,
+            String group,
+            String node,
+            int priority,
+            Path dir,
+            List<String> extraArgs,
+            boolean testTiming)
+            throws IOException {
         Path ledger = dir.resolve(group + "-" + node + ".ledger");
         Files.createDirectories(dir);
         String hook = "sh -c 'echo $(date +%s%N) $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE >> "
@@ -82,16 +91,39 @@ final class AgentProcess implements AutoCloseable {
     }
 
     /** An agent whose hooks are {@code hook}, with {@code extraArgs} after the usual ones, at {@link #TEST_TIMING}. */
-    static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
-                              List<String> extraArgs, Path ledger) {
+    static AgentProcess start(
+            String bootstrap,
+            String group,
+            String node,
+            int priority,
+            String hook,
+            List<String> extraArgs,
+            Path ledger) {
         return start(bootstrap, group, node, priority, hook, extraArgs, ledger, true);
     }
 
-    private static AgentProcess start(String bootstrap, String group, String node, int priority, String hook,
-                                      List<String> extraArgs, Path ledger, boolean testTiming) {
-        List<String> args = new java.util.ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--group", group,
-                "--node", node, "--priority", Integer.toString(priority),
-                "--on-activate", hook, "--on-standby", hook));
+    private static AgentProcess start(
+            String bootstrap,
+            String group,
+            String node,
+            int priority,
+            String hook,
+            List<String> extraArgs,
+            Path ledger,
+            boolean testTiming) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "--bootstrap-servers",
+                bootstrap,
+                "--group",
+                group,
+                "--node",
+                node,
+                "--priority",
+                Integer.toString(priority),
+                "--on-activate",
+                hook,
+                "--on-standby",
+                hook));
         if (!extraArgs.contains("--http-port")) {
             args.addAll(List.of("--http-port", "0"));
         }
@@ -102,8 +134,12 @@ final class AgentProcess implements AutoCloseable {
             }
         }
         args.addAll(extraArgs);
-        JavaProcess java = JavaProcess.start(group + "-" + node, List.of("-Xmx64m", "-XX:+UseSerialGC"),
-                LAUNCHER_AGENT_CLASS_PATH, AgentMain.class.getName(), args);
+        JavaProcess java = JavaProcess.start(
+                group + "-" + node,
+                List.of("-Xmx64m", "-XX:+UseSerialGC"),
+                LAUNCHER_AGENT_CLASS_PATH,
+                AgentMain.class.getName(),
+                args);
         return new AgentProcess(node, java, ledger);
     }
 
@@ -127,8 +163,13 @@ final class AgentProcess implements AutoCloseable {
     /** The /role status code, or -1 when the agent does not answer (stopped, gone). */
     int roleStatus() {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + http + "/role"))
-                    .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://" + http + "/role"))
+                                    .timeout(Duration.ofMillis(500))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -144,8 +185,13 @@ final class AgentProcess implements AutoCloseable {
     }
 
     String roleBody() throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + http + "/role"))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://" + http + "/role"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     long rssKb() throws IOException {

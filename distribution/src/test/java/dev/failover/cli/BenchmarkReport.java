@@ -42,8 +42,10 @@ final class BenchmarkReport {
 
     /** The comma-separated items of a system property, trimmed, blanks left out. */
     static List<String> listProperty(String name, String defaultValue) {
-        return java.util.Arrays.stream(System.getProperty(name, defaultValue).split(",")).map(String::trim)
-                .filter(item -> !item.isEmpty()).toList();
+        return java.util.Arrays.stream(System.getProperty(name, defaultValue).split(","))
+                .map(String::trim)
+                .filter(item -> !item.isEmpty())
+                .toList();
     }
 
     /** The value at quantile {@code q} (nearest rank) of {@code values}. */
@@ -54,10 +56,17 @@ final class BenchmarkReport {
     }
 
     String table() {
-        StringBuilder out = new StringBuilder(String.format("%-58s %6s %9s %9s %9s %9s %9s%n", "series", "n", "p50", "p90",
-                "p99", "max", "min"));
-        series.forEach((s, v) -> out.append(String.format("%-58s %6d %9.1f %9.1f %9.1f %9.1f %9.1f%n", s, v.size(),
-                percentile(v, 0.5), percentile(v, 0.9), percentile(v, 0.99), percentile(v, 1.0), percentile(v, 0.0))));
+        StringBuilder out = new StringBuilder(
+                String.format("%-58s %6s %9s %9s %9s %9s %9s%n", "series", "n", "p50", "p90", "p99", "max", "min"));
+        series.forEach((s, v) -> out.append(String.format(
+                "%-58s %6d %9.1f %9.1f %9.1f %9.1f %9.1f%n",
+                s,
+                v.size(),
+                percentile(v, 0.5),
+                percentile(v, 0.9),
+                percentile(v, 0.99),
+                percentile(v, 1.0),
+                percentile(v, 0.0))));
         notes.forEach(n -> out.append(n).append('\n'));
         return out.toString();
     }
@@ -79,7 +88,9 @@ final class BenchmarkReport {
 
     static String commit() {
         try {
-            Process git = new ProcessBuilder("git", "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
+            Process git = new ProcessBuilder("git", "rev-parse", "--short", "HEAD")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(git.getInputStream().readAllBytes()).strip();
             return git.waitFor() == 0 ? out : "(unknown)";
         } catch (IOException e) {
@@ -93,8 +104,11 @@ final class BenchmarkReport {
     static String machine() {
         String cpu = "(unknown cpu)";
         try {
-            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .orElse(cpu);
         } catch (IOException e) {
             // keep the placeholder
         }

@@ -1,9 +1,9 @@
 package dev.failover.cli;
 
+import dev.failover.broker.KafkaBroker;
 import dev.failover.coordinator.app.CoordinatorApp;
 import dev.failover.coordinator.app.CoordinatorConfig;
 import dev.failover.testkit.Await;
-import dev.failover.broker.KafkaBroker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,10 +41,14 @@ abstract class BesideACoordinator {
     /** A coordinator on {@code broker} with 2 partitions and its HTTP endpoint on a free port, once it runs. */
     static CoordinatorApp startCoordinator(KafkaBroker broker, Path dir) throws Exception {
         CoordinatorApp app = new CoordinatorApp(CoordinatorConfig.parse(Map.of(
-                CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                CoordinatorConfig.STATE_DIR_CONFIG, dir.resolve("coordinator").toString(),
-                CoordinatorConfig.HTTP_PORT_CONFIG, "0",
-                CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "2")));
+                CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers(),
+                CoordinatorConfig.STATE_DIR_CONFIG,
+                dir.resolve("coordinator").toString(),
+                CoordinatorConfig.HTTP_PORT_CONFIG,
+                "0",
+                CoordinatorConfig.TOPIC_PARTITIONS_CONFIG,
+                "2")));
         app.start();
         Await.until(Duration.ofSeconds(60), "the coordinator to run", () -> app.state() == KafkaStreams.State.RUNNING);
         return app;

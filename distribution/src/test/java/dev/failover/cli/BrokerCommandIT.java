@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.testkit.Await;
 import dev.failover.broker.FreePorts;
+import dev.failover.testkit.Await;
 import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.Signals;
 import java.io.IOException;
@@ -44,25 +44,31 @@ class BrokerCommandIT {
     void servesStockClientsStopsCleanlyOnSigtermAndKeepsItsData() throws Exception {
         String topic = "from-the-cli";
         Running first = launch();
-        System.out.printf("failover broker at %s, broker pid %d, launcher pid %d%n", first.bootstrap, first.brokerPid,
-                first.process.pid());
-        try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                first.bootstrap))) {
+        System.out.printf(
+                "failover broker at %s, broker pid %d, launcher pid %d%n",
+                first.bootstrap, first.brokerPid, first.process.pid());
+        try (Admin admin =
+                Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, first.bootstrap))) {
             // failover broker turns topic auto-creation off: topics are created on purpose
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
         }
-        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                first.bootstrap), new StringSerializer(), new StringSerializer())) {
+        try (var producer = new KafkaProducer<>(
+                Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, first.bootstrap),
+                new StringSerializer(),
+                new StringSerializer())) {
             producer.send(new ProducerRecord<>(topic, "k", "kept")).get();
         }
 
         Signals.send(first.process.pid(), "TERM");
         Await.until(Duration.ofSeconds(60), "the launcher to exit", () -> !first.process.isAlive());
-        assertFalse(ProcessHandle.of(first.brokerPid).map(ProcessHandle::isAlive).orElse(false),
+        assertFalse(
+                ProcessHandle.of(first.brokerPid).map(ProcessHandle::isAlive).orElse(false),
                 "the broker process outlived its launcher");
-        assertTrue(Files.exists(dataDir.resolve("logs").resolve(".kafka_cleanshutdown")),
+        assertTrue(
+                Files.exists(dataDir.resolve("logs").resolve(".kafka_cleanshutdown")),
                 "the broker did not shut down cleanly");
-        assertTrue(first.cli.output().stream().anyMatch(l -> l.contains("Broker stopped.")),
+        assertTrue(
+                first.cli.output().stream().anyMatch(l -> l.contains("Broker stopped.")),
                 String.join("\n", first.cli.output()));
 
         Running second = launch();
@@ -78,16 +84,27 @@ class BrokerCommandIT {
     @Test
     void aSecuredBrokerWritesEachUsersClientFileThatLogsInAndTheGeneratedAclsApply(@TempDir Path secure)
             throws Exception {
-        JavaProcess cli = JavaProcess.start("failover-broker-secure", List.of(), FailoverCli.class.getName(),
-                List.of("broker", "--port", Integer.toString(FreePorts.pickPair()), "--data-dir", dataDir.toString(),
-                        "--secure", secure.toString()));
+        JavaProcess cli = JavaProcess.start(
+                "failover-broker-secure",
+                List.of(),
+                FailoverCli.class.getName(),
+                List.of(
+                        "broker",
+                        "--port",
+                        Integer.toString(FreePorts.pickPair()),
+                        "--data-dir",
+                        dataDir.toString(),
+                        "--secure",
+                        secure.toString()));
         try {
             String bootstrap = cli.awaitLine(READY, Duration.ofSeconds(90)).group(1);
             Matcher next = cli.awaitLine(Pattern.compile("Next: (failover acls .*)"), Duration.ofSeconds(10));
             for (String user : List.of("admin", "coordinator", "agent", "operator")) {
                 Path file = secure.resolve(user + ".properties");
-                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                        Files.getPosixFilePermissions(file)), file.toString());
+                assertEquals(
+                        "rw-------",
+                        java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)),
+                        file.toString());
             }
             // the command it prints, as a user would paste it
             String[] acls = next.group(1).substring("failover ".length()).split(" ");
@@ -109,35 +126,48 @@ class BrokerCommandIT {
             }
         } finally {
             Signals.send(cli.process().pid(), "TERM");
-            Await.until(Duration.ofSeconds(60), "the secured broker's launcher to exit", () -> !cli.process().isAlive());
+            Await.until(
+                    Duration.ofSeconds(60),
+                    "the secured broker's launcher to exit",
+                    () -> !cli.process().isAlive());
         }
     }
 
     @Test
     void aClusterOfThreeNodesCarriesTheRecommendedSettingsAndStopsNodeByNode() throws Exception {
         int port = FreePorts.pickRun(6);
-        JavaProcess cli = JavaProcess.start("failover-broker-nodes", List.of(), FailoverCli.class.getName(),
+        JavaProcess cli = JavaProcess.start(
+                "failover-broker-nodes",
+                List.of(),
+                FailoverCli.class.getName(),
                 List.of("broker", "--nodes", "3", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
         try {
-            String bootstrap = cli.awaitLine(Pattern.compile("Kafka cluster ready: --bootstrap-servers (\\S+)\\. Ctrl-C"),
-                    Duration.ofSeconds(120)).group(1);
-            try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    bootstrap))) {
+            String bootstrap = cli.awaitLine(
+                            Pattern.compile("Kafka cluster ready: --bootstrap-servers (\\S+)\\. Ctrl-C"),
+                            Duration.ofSeconds(120))
+                    .group(1);
+            try (Admin admin =
+                    Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                 var nodes = admin.describeCluster().nodes().get();
                 assertEquals(3, nodes.size(), "nodes: " + nodes);
                 for (var node : nodes) {
                     var resource = new ConfigResource(ConfigResource.Type.BROKER, node.idString());
-                    Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+                    Config config =
+                            admin.describeConfigs(List.of(resource)).all().get().get(resource);
                     // README, "Running on a Kafka cluster": a leader move must not hold acks=all writes for 1 s
                     assertEquals("100", config.get("replica.fetch.backoff.ms").value(), "node " + node.id());
-                    assertEquals("false", config.get("auto.create.topics.enable").value(), "node " + node.id());
+                    assertEquals(
+                            "false", config.get("auto.create.topics.enable").value(), "node " + node.id());
                     assertEquals("3", config.get("default.replication.factor").value(), "node " + node.id());
                     assertEquals("2", config.get("min.insync.replicas").value(), "node " + node.id());
                 }
             }
         } finally {
             Signals.send(cli.process().pid(), "TERM");
-            Await.until(Duration.ofSeconds(120), "the launcher to exit", () -> !cli.process().isAlive());
+            Await.until(
+                    Duration.ofSeconds(120),
+                    "the launcher to exit",
+                    () -> !cli.process().isAlive());
         }
         for (int p = port; p < port + 6; p++) {
             int each = p;
@@ -145,12 +175,14 @@ class BrokerCommandIT {
         }
     }
 
-    private record Running(Process process, String bootstrap, long brokerPid, JavaProcess cli) {
-    }
+    private record Running(Process process, String bootstrap, long brokerPid, JavaProcess cli) {}
 
     private Running launch() throws IOException {
         int port = previousPort == 0 ? FreePorts.pickPair() : previousPort;
-        JavaProcess cli = JavaProcess.start("failover-broker", List.of(), FailoverCli.class.getName(),
+        JavaProcess cli = JavaProcess.start(
+                "failover-broker",
+                List.of(),
+                FailoverCli.class.getName(),
                 List.of("broker", "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
         Matcher ready = cli.awaitLine(READY, Duration.ofSeconds(90));
         previousPort = Integer.parseInt(ready.group(1).substring(ready.group(1).lastIndexOf(':') + 1));
@@ -160,8 +192,10 @@ class BrokerCommandIT {
     private int previousPort;
 
     private static String readFirst(String bootstrap, String topic) {
-        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                new StringDeserializer(), new StringDeserializer())) {
+        try (var consumer = new KafkaConsumer<>(
+                Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringDeserializer(),
+                new StringDeserializer())) {
             TopicPartition partition = new TopicPartition(topic, 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));

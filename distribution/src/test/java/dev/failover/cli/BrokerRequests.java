@@ -67,7 +67,8 @@ final class BrokerRequests implements AutoCloseable {
         });
         double total = rates.values().stream().mapToDouble(Double::doubleValue).sum();
         StringBuilder text = new StringBuilder(String.format("%.1f requests/s", total));
-        rates.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        rates.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .forEach(e -> text.append(String.format(", %s %.1f", e.getKey(), e.getValue())));
         return text.toString();
     }

@@ -29,32 +29,50 @@ class CoordinatorFailoverBenchmark {
     void killTheOwningCoordinatorWithThePrimary() throws Exception {
         int trials = Integer.getInteger("bench.trials", 10);
         BenchmarkReport report = new BenchmarkReport("coordinator-failover");
-        Map<String, List<String>> protocols = Map.of("default", List.of(),
-                "classic", List.of("group.protocol=classic", "session.timeout.ms=6000"),
+        Map<String, List<String>> protocols = Map.of(
+                "default",
+                List.of(),
+                "classic",
+                List.of("group.protocol=classic", "session.timeout.ms=6000"),
                 // a coordinator killed with a transaction open holds its partitions until the broker aborts it
-                "txn3s", List.of("transaction.timeout.ms=3000"));
-        for (String protocol : System.getProperty("bench.protocols", "default,classic").split(",")) {
+                "txn3s",
+                List.of("transaction.timeout.ms=3000"));
+        for (String protocol :
+                System.getProperty("bench.protocols", "default,classic").split(",")) {
             if (!protocols.containsKey(protocol)) {
-                throw new IllegalArgumentException("bench.protocols: unknown " + protocol + " (default, classic, txn3s)");
+                throw new IllegalArgumentException(
+                        "bench.protocols: unknown " + protocol + " (default, classic, txn3s)");
             }
-            try (FaultHarness harness = new FaultHarness(Files.createTempDirectory("bench-coordinator-"), 2,
-                    protocols.get(protocol), Map.of())) {
-                Group g = harness.group("owned-" + protocol, true).node("alpha", 100, null).node("beta", 50, null).start();
+            try (FaultHarness harness = new FaultHarness(
+                    Files.createTempDirectory("bench-coordinator-"), 2, protocols.get(protocol), Map.of())) {
+                Group g = harness.group("owned-" + protocol, true)
+                        .node("alpha", 100, null)
+                        .node("beta", 50, null)
+                        .start();
                 java.util.List<Double> normal = new java.util.ArrayList<>();
                 for (int i = 0; i < 5; i++) {
-                    normal.add(g.killPrimaryUntilTakeover("SIGKILL primary, coordinators alive", Duration.ofSeconds(3),
-                            Duration.ofSeconds(20)).ms());
+                    normal.add(g.killPrimaryUntilTakeover(
+                                    "SIGKILL primary, coordinators alive",
+                                    Duration.ofSeconds(3),
+                                    Duration.ofSeconds(20))
+                            .ms());
                 }
                 double normalP50 = BenchmarkReport.percentile(normal, 0.5);
                 for (int i = 0; i < trials; i++) {
                     Node primary = g.primary();
                     Node standby = g.other(primary);
                     long at = System.nanoTime();
-                    try (Window w = g.fault("SIGKILL owning coordinator + primary (" + protocol + ")", primary,
-                            Expect.TAKEOVER, Duration.ofSeconds(20))) {
+                    try (Window w = g.fault(
+                            "SIGKILL owning coordinator + primary (" + protocol + ")",
+                            primary,
+                            Expect.TAKEOVER,
+                            Duration.ofSeconds(20))) {
                         harness.killOwnerOf(g.name);
                         primary.kill();
-                        g.await(Duration.ofSeconds(40), "takeover", () -> standby.answersActive() && standby.becameActiveNs > at);
+                        g.await(
+                                Duration.ofSeconds(40),
+                                "takeover",
+                                () -> standby.answersActive() && standby.becameActiveNs > at);
                         double takeover = (standby.becameActiveNs - at) / 1e6;
                         report.add(protocol + ": kill -> standby /role 200 (ms)", takeover);
                         report.add(protocol + ": blind time (takeover - normal p50) (ms)", takeover - normalP50);
@@ -62,15 +80,16 @@ class CoordinatorFailoverBenchmark {
                         primary.launch();
                         g.settle();
                     }
-                    System.out.printf("trial %d/%d (%s): %.0f ms%n", i + 1, trials, protocol,
-                            (standby.becameActiveNs - at) / 1e6);
+                    System.out.printf(
+                            "trial %d/%d (%s): %.0f ms%n",
+                            i + 1, trials, protocol, (standby.becameActiveNs - at) / 1e6);
                 }
-                report.note(protocol + ": normal takeover (coordinators alive) p50 " + Math.round(normalP50) + " ms over "
-                        + normal.size());
+                report.note(protocol + ": normal takeover (coordinators alive) p50 " + Math.round(normalP50)
+                        + " ms over " + normal.size());
                 g.retire();
                 var verdict = harness.report();
-                report.note(protocol + ": split-brain checker: " + (verdict.ok() ? "no violations"
-                        : String.join("; ", verdict.messages())));
+                report.note(protocol + ": split-brain checker: "
+                        + (verdict.ok() ? "no violations" : String.join("; ", verdict.messages())));
                 assertTrue(verdict.ok(), String.join("\n", verdict.messages()));
             }
         }

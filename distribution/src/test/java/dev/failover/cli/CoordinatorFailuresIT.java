@@ -3,9 +3,9 @@ package dev.failover.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.broker.KafkaBroker;
 import dev.failover.coordinator.app.ObedientAgents;
 import dev.failover.testkit.Await;
-import dev.failover.broker.KafkaBroker;
 import dev.failover.testkit.WithKafka;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.RoleChange;
@@ -47,12 +47,12 @@ class CoordinatorFailuresIT {
     @Test
     void killingOneOfTwoCoordinatorsCausesNoFalseFailoverAndDetectionResumes() throws Exception {
         String prefix = "kill-";
-        try (CoordinatorProcess first = CoordinatorProcess.launch("coordinator-1", broker.bootstrapServers(),
-                dir.resolve("c1"), prefix);
-             CoordinatorProcess second = CoordinatorProcess.launch("coordinator-2", broker.bootstrapServers(),
-                     dir.resolve("c2"), prefix);
-             Fleet fleet = new Fleet(prefix);
-             MarkerWatch markers = new MarkerWatch(prefix + "heartbeats")) {
+        try (CoordinatorProcess first = CoordinatorProcess.launch(
+                        "coordinator-1", broker.bootstrapServers(), dir.resolve("c1"), prefix);
+                CoordinatorProcess second = CoordinatorProcess.launch(
+                        "coordinator-2", broker.bootstrapServers(), dir.resolve("c2"), prefix);
+                Fleet fleet = new Fleet(prefix);
+                MarkerWatch markers = new MarkerWatch(prefix + "heartbeats")) {
             Await.until(Duration.ofSeconds(60), "both coordinators healthy", () -> first.healthy() && second.healthy());
             fleet.awaitElections();
             Map<String, Long> epochs = fleet.epochs();
@@ -65,8 +65,10 @@ class CoordinatorFailuresIT {
             assertEquals(epochs, fleet.epochs(), "epochs moved without a fault: " + fleet.decisions());
 
             long blind = markers.worstGapAfter(killedAt);
-            System.out.printf("blind time after SIGKILL of one of two coordinators: %d ms (largest gap between "
-                    + "committed fence markers on any heartbeat partition)%n", blind);
+            System.out.printf(
+                    "blind time after SIGKILL of one of two coordinators: %d ms (largest gap between "
+                            + "committed fence markers on any heartbeat partition)%n",
+                    blind);
 
             fleet.silenceAllPrimaries();
             fleet.awaitFailovers(Duration.ofSeconds(15));
@@ -77,8 +79,8 @@ class CoordinatorFailuresIT {
     @Test
     void theOnlyCoordinatorBackAfterLongerThanTheTimeoutConvictsNobody() throws Exception {
         String prefix = "restart-";
-        CoordinatorProcess only = CoordinatorProcess.launch("coordinator", broker.bootstrapServers(), dir.resolve("a"),
-                prefix);
+        CoordinatorProcess only =
+                CoordinatorProcess.launch("coordinator", broker.bootstrapServers(), dir.resolve("a"), prefix);
         try (Fleet fleet = new Fleet(prefix)) {
             Map<String, Long> epochs;
             try (only) {
@@ -92,8 +94,8 @@ class CoordinatorFailuresIT {
                 only.kill();
             }
             Await.hold(Duration.ofSeconds(3), "no coordinator for three detection timeouts");
-            try (CoordinatorProcess again = CoordinatorProcess.launch("coordinator-again", broker.bootstrapServers(),
-                    dir.resolve("b"), prefix)) {
+            try (CoordinatorProcess again = CoordinatorProcess.launch(
+                    "coordinator-again", broker.bootstrapServers(), dir.resolve("b"), prefix)) {
                 Await.until(Duration.ofSeconds(60), "the new coordinator healthy", again::healthy);
                 Await.hold(Duration.ofSeconds(6), "observe the restarted coordinator");
                 fleet.assertNoFailover("after a restart 3 s later on a fresh state directory");
@@ -111,33 +113,45 @@ class CoordinatorFailuresIT {
 
         Fleet(String prefix) {
             for (String group : GROUPS) {
-                agents.put(group, new ObedientAgents(broker.bootstrapServers(), group, prefix + "heartbeats",
-                        prefix + "role-changes").node("alpha", 100).node("beta", 50));
+                agents.put(
+                        group,
+                        new ObedientAgents(
+                                        broker.bootstrapServers(),
+                                        group,
+                                        prefix + "heartbeats",
+                                        prefix + "role-changes")
+                                .node("alpha", 100)
+                                .node("beta", 50));
             }
         }
 
         void awaitElections() {
-            Await.until(Duration.ofSeconds(60), "every group elected", () -> agents.values().stream()
-                    .allMatch(a -> a.seen.stream().anyMatch(c -> c.getKind() == DecisionKind.ELECTION)));
+            Await.until(
+                    Duration.ofSeconds(60),
+                    "every group elected",
+                    () -> agents.values().stream()
+                            .allMatch(a -> a.seen.stream().anyMatch(c -> c.getKind() == DecisionKind.ELECTION)));
         }
 
         Map<String, Long> epochs() {
             Map<String, Long> epochs = new HashMap<>();
-            agents.forEach((g, a) -> epochs.put(g, a.seen.isEmpty() ? 0 : a.seen.get(a.seen.size() - 1).getEpoch()));
+            agents.forEach((g, a) -> epochs.put(
+                    g, a.seen.isEmpty() ? 0 : a.seen.get(a.seen.size() - 1).getEpoch()));
             return epochs;
         }
 
         List<String> decisions() {
             List<String> all = new ArrayList<>();
-            agents.forEach((g, a) -> a.seen.forEach(c -> all.add(g + "@" + c.getEpoch() + " " + c.getKind() + ": "
-                    + c.getReason())));
+            agents.forEach((g, a) ->
+                    a.seen.forEach(c -> all.add(g + "@" + c.getEpoch() + " " + c.getKind() + ": " + c.getReason())));
             return all;
         }
 
         void assertNoFailover(String when) {
             for (var entry : agents.entrySet()) {
                 List<RoleChange> bad = entry.getValue().seen.stream()
-                        .filter(c -> c.getKind() != DecisionKind.ELECTION).toList();
+                        .filter(c -> c.getKind() != DecisionKind.ELECTION)
+                        .toList();
                 assertTrue(bad.isEmpty(), "false failover " + when + " in " + entry.getKey() + ": " + bad);
             }
         }
@@ -147,8 +161,11 @@ class CoordinatorFailuresIT {
         }
 
         void awaitFailovers(Duration timeout) {
-            Await.until(timeout, "every group failed over to beta", () -> agents.values().stream()
-                    .allMatch(a -> a.seen.stream().anyMatch(c -> c.getKind() == DecisionKind.FAILOVER)));
+            Await.until(
+                    timeout,
+                    "every group failed over to beta",
+                    () -> agents.values().stream()
+                            .allMatch(a -> a.seen.stream().anyMatch(c -> c.getKind() == DecisionKind.FAILOVER)));
         }
 
         void assertEpochsOnlyGrew() {
@@ -174,26 +191,39 @@ class CoordinatorFailuresIT {
         private final Thread reader;
 
         MarkerWatch(String topic) {
-            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    broker.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "markers-" + UUID.randomUUID(),
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                    "latest"), new StringDeserializer(), new ByteArrayDeserializer());
+            KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                    Map.of(
+                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            broker.bootstrapServers(),
+                            ConsumerConfig.GROUP_ID_CONFIG,
+                            "markers-" + UUID.randomUUID(),
+                            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                            "read_committed",
+                            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                            "latest"),
+                    new StringDeserializer(),
+                    new ByteArrayDeserializer());
             consumer.subscribe(List.of(topic));
-            reader = new Thread(() -> {
-                while (running.get()) {
-                    for (var r : consumer.poll(Duration.ofMillis(50))) {
-                        if (r.key() != null && r.key().startsWith("__fence/")) {
-                            // the record's timestamp is the writer's wall clock (its sentAt is its monotonic clock,
-                            // on another base than the kill time this is compared with)
-                            WireSerdes.heartbeat().deserialize(topic, r.value()); // a marker, not a stray record
-                            synchronized (sentAt) {
-                                sentAt.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r.timestamp());
+            reader = new Thread(
+                    () -> {
+                        while (running.get()) {
+                            for (var r : consumer.poll(Duration.ofMillis(50))) {
+                                if (r.key() != null && r.key().startsWith("__fence/")) {
+                                    // the record's timestamp is the writer's wall clock (its sentAt is its monotonic
+                                    // clock,
+                                    // on another base than the kill time this is compared with)
+                                    WireSerdes.heartbeat()
+                                            .deserialize(topic, r.value()); // a marker, not a stray record
+                                    synchronized (sentAt) {
+                                        sentAt.computeIfAbsent(r.partition(), p -> new ArrayList<>())
+                                                .add(r.timestamp());
+                                    }
+                                }
                             }
                         }
-                    }
-                }
-                consumer.close();
-            }, "marker-watch");
+                        consumer.close();
+                    },
+                    "marker-watch");
             reader.setDaemon(true);
             reader.start();
         }

@@ -32,7 +32,8 @@ final class CoordinatorProcess implements AutoCloseable {
     }
 
     static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, String prefix) {
-        List<String> settings = new ArrayList<>(List.of("application.id=" + prefix + "coordinator", "topic.partitions=4"));
+        List<String> settings =
+                new ArrayList<>(List.of("application.id=" + prefix + "coordinator", "topic.partitions=4"));
         for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {
             settings.add("topic." + topic + "=" + prefix + topic);
         }
@@ -45,16 +46,27 @@ final class CoordinatorProcess implements AutoCloseable {
     }
 
     /** As {@link #launch(String, String, Path, List)}, with {@code extraArgs} (flags) after the usual ones. */
-    static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings,
-                                     List<String> extraArgs) {
+    static CoordinatorProcess launch(
+            String name, String bootstrap, Path stateDir, List<String> settings, List<String> extraArgs) {
         return launch(name, bootstrap, stateDir, settings, extraArgs, JVM_OPTIONS);
     }
 
     /** As above, the JVM started with {@code jvmOptions}. */
-    static CoordinatorProcess launch(String name, String bootstrap, Path stateDir, List<String> settings,
-                                     List<String> extraArgs, List<String> jvmOptions) {
-        List<String> args = new ArrayList<>(List.of("coordinator", "--bootstrap-servers", bootstrap,
-                "--state-dir", stateDir.toString(), "--http-port", "0"));
+    static CoordinatorProcess launch(
+            String name,
+            String bootstrap,
+            Path stateDir,
+            List<String> settings,
+            List<String> extraArgs,
+            List<String> jvmOptions) {
+        List<String> args = new ArrayList<>(List.of(
+                "coordinator",
+                "--bootstrap-servers",
+                bootstrap,
+                "--state-dir",
+                stateDir.toString(),
+                "--http-port",
+                "0"));
         args.addAll(extraArgs);
         for (String setting : settings) {
             args.add("--set");
@@ -65,8 +77,12 @@ final class CoordinatorProcess implements AutoCloseable {
 
     boolean healthy() {
         try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + http
-                    + "/health")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://" + http + "/health"))
+                                    .timeout(Duration.ofSeconds(2))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200;
         } catch (java.io.IOException e) {
             return false;

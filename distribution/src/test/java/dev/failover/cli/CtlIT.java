@@ -3,13 +3,11 @@ package dev.failover.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.coordinator.app.CoordinatorApp;
-import dev.failover.testkit.Await;
 import dev.failover.broker.KafkaBroker;
+import dev.failover.testkit.Await;
 import dev.failover.testkit.WithKafka;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import picocli.CommandLine;
@@ -78,27 +74,40 @@ class CtlIT extends BesideACoordinator {
     /** The role of {@code node} in {@code group} according to {@code ctl status}. */
     private String role(String group, String node) {
         Run status = ctl("status", "--group", group);
-        Matcher m = Pattern.compile("(?m)^" + group + "\\S*\\s+\\S+\\s+\\d+\\s+" + node + "\\s+(\\S+)").matcher(status.out());
+        Matcher m = Pattern.compile("(?m)^" + group + "\\S*\\s+\\S+\\s+\\d+\\s+" + node + "\\s+(\\S+)")
+                .matcher(status.out());
         return status.exit() == 0 && m.find() ? m.group(1) : "(" + status.both() + ")";
     }
 
     @Test
     void statusShowsTheNewPrimaryAfterAFailoverAndWatchHistoryAndWhyExplainIt() throws Exception {
         try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "orders", "alpha", 100, dir);
-             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "orders", "beta", 50, dir)) {
+                AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "orders", "beta", 50, dir)) {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
-            Await.until(Duration.ofSeconds(10), "status to show alpha ACTIVE", () -> role("orders", "alpha").equals("ACTIVE"));
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "status to show alpha ACTIVE",
+                    () -> role("orders", "alpha").equals("ACTIVE"));
             Run json = ctl("status", "--group", "orders", "--output", "json");
-            assertTrue(json.out().startsWith("{\"group\": \"orders\"") && json.out().contains("\"role\": \"ACTIVE\""),
+            assertTrue(
+                    json.out().startsWith("{\"group\": \"orders\"")
+                            && json.out().contains("\"role\": \"ACTIVE\""),
                     json.both());
             assertTrue(json.out().contains("\"beats\": {\"alpha\": {\"lastBeatAgeMs\": "), json.both());
-            Pattern leased = Pattern.compile("(?m)^orders\\s+\\S+\\s+\\d+\\s+alpha\\s+ACTIVE\\s+HEALTHY\\s+\\d+\\s+\\d+ ms\\s+\\d+ ms");
-            Await.until(Duration.ofSeconds(10), "status to show alpha's last beat and lease left",
-                    () -> leased.matcher(ctl("status", "--group", "orders").out()).find());
+            Pattern leased = Pattern.compile(
+                    "(?m)^orders\\s+\\S+\\s+\\d+\\s+alpha\\s+ACTIVE\\s+HEALTHY\\s+\\d+\\s+\\d+ ms\\s+\\d+ ms");
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "status to show alpha's last beat and lease left",
+                    () -> leased.matcher(ctl("status", "--group", "orders").out())
+                            .find());
 
             alpha.java.kill();
             Await.until(Duration.ofSeconds(15), "beta ACTIVE", () -> beta.roleStatus() == 200);
-            Await.until(Duration.ofSeconds(10), "status to show beta ACTIVE", () -> role("orders", "beta").equals("ACTIVE"));
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "status to show beta ACTIVE",
+                    () -> role("orders", "beta").equals("ACTIVE"));
             assertEquals("STANDBY", role("orders", "alpha"));
 
             Run watch = ctl("watch", "--group", "orders", "--from-beginning", "--max", "2", "--for", "20s");
@@ -117,8 +126,10 @@ class CtlIT extends BesideACoordinator {
 
             Run why = ctl("why", "--group", "orders", "--epoch", Long.toString(failoverEpoch));
             assertEquals(0, why.exit(), why.both());
-            assertTrue(why.out().contains("reason: promoted beta: alpha silent for")
-                    && why.out().matches("(?s).*alpha\\s+STANDBY\\s+\\(was ACTIVE\\).*"), why.both());
+            assertTrue(
+                    why.out().contains("reason: promoted beta: alpha silent for")
+                            && why.out().matches("(?s).*alpha\\s+STANDBY\\s+\\(was ACTIVE\\).*"),
+                    why.both());
 
             // the incident on file, and replayed through the coordinator's own code: the same decisions
             Path recording = dir.resolve("orders-incident.jsonl.gz");
@@ -129,19 +140,26 @@ class CtlIT extends BesideACoordinator {
             System.out.println("ctl replay of the recorded failover:\n" + replayed.out());
             assertEquals(0, replayed.exit(), replayed.both());
             assertTrue(replayed.out().matches(IDENTICAL_FAILOVER), replayed.both());
-            assertTrue(replayed.out().contains("settings: as recorded (rise=2;fall="), "the coordinator's settings, "
-                    + "from the header on its role changes: " + replayed.both());
+            assertTrue(
+                    replayed.out().contains("settings: as recorded (rise=2;fall="),
+                    "the coordinator's settings, " + "from the header on its role changes: " + replayed.both());
             Run whatIf = replay(recording.toString(), "--set", "failure.timeout.ms=3000");
             assertEquals(0, whatIf.exit(), whatIf.both());
-            String whatIfReplayed = whatIf.out().substring(whatIf.out().indexOf("replayed decisions"),
-                    whatIf.out().indexOf("recorded decisions:"));
-            assertTrue(whatIf.out().contains("what-if: not compared") && whatIfReplayed.contains("ELECTION")
-                    && !whatIfReplayed.contains("timeout 1000 ms"), "every beat says 3 s: a failover is later, or "
-                    + "past the file's end:\n" + whatIf.both());
+            String whatIfReplayed = whatIf.out()
+                    .substring(
+                            whatIf.out().indexOf("replayed decisions"),
+                            whatIf.out().indexOf("recorded decisions:"));
+            assertTrue(
+                    whatIf.out().contains("what-if: not compared")
+                            && whatIfReplayed.contains("ELECTION")
+                            && !whatIfReplayed.contains("timeout 1000 ms"),
+                    "every beat says 3 s: a failover is later, or " + "past the file's end:\n" + whatIf.both());
             Run tooShort = replay(recording.toString(), "--set", "failure.timeout.ms=500");
             assertEquals(2, tooShort.exit(), tooShort.both());
-            assertTrue(tooShort.err().contains("is below alpha's lease 800 ms + the safety margin 100 ms")
-                    || tooShort.err().contains("is below beta's lease 800 ms + the safety margin 100 ms"), tooShort.both());
+            assertTrue(
+                    tooShort.err().contains("is below alpha's lease 800 ms + the safety margin 100 ms")
+                            || tooShort.err().contains("is below beta's lease 800 ms + the safety margin 100 ms"),
+                    tooShort.both());
 
             Run noSuchEpoch = ctl("why", "--group", "orders", "--epoch", "999");
             assertEquals(5, noSuchEpoch.exit(), noSuchEpoch.both());
@@ -152,9 +170,12 @@ class CtlIT extends BesideACoordinator {
     @Test
     void switchoverMovesThePrimaryAndRefusalsAndUnknownGroupsSaySo() throws Exception {
         try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "billing", "alpha", 100, dir);
-             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "billing", "beta", 50, dir)) {
+                AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "billing", "beta", 50, dir)) {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
-            Await.until(Duration.ofSeconds(10), "beta known", () -> role("billing", "beta").equals("STANDBY"));
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "beta known",
+                    () -> role("billing", "beta").equals("STANDBY"));
             Await.hold(Duration.ofMillis(600), "rise (2) more heartbeats, so beta is eligible");
 
             Run refused = ctl("switchover", "--group", "billing", "--to", "nobody", "--timeout", "20s");
@@ -176,14 +197,18 @@ class CtlIT extends BesideACoordinator {
     @Test
     void pauseStopsAutomaticFailoverUntilResume() throws Exception {
         try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "ledger", "alpha", 100, dir);
-             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "ledger", "beta", 50, dir)) {
+                AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "ledger", "beta", 50, dir)) {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
-            Await.until(Duration.ofSeconds(10), "beta known", () -> role("ledger", "beta").equals("STANDBY"));
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "beta known",
+                    () -> role("ledger", "beta").equals("STANDBY"));
 
             Run pause = ctl("pause", "--group", "ledger", "--timeout", "20s");
             assertEquals(0, pause.exit(), pause.both());
             assertTrue(pause.out().contains("PAUSED"), pause.both());
-            assertTrue(ctl("status", "--group", "ledger").out().contains("ledger (paused)"),
+            assertTrue(
+                    ctl("status", "--group", "ledger").out().contains("ledger (paused)"),
                     ctl("status", "--group", "ledger").both());
 
             alpha.java.kill();
@@ -199,9 +224,12 @@ class CtlIT extends BesideACoordinator {
     @Test
     void removeForgetsADeadMemberIsRefusedForALiveOneAndDeletesADeadGroup() throws Exception {
         try (AgentProcess alpha = AgentProcess.launch(broker.bootstrapServers(), "archive", "alpha", 100, dir);
-             AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "archive", "beta", 50, dir)) {
+                AgentProcess beta = AgentProcess.launch(broker.bootstrapServers(), "archive", "beta", 50, dir)) {
             Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> alpha.roleStatus() == 200);
-            Await.until(Duration.ofSeconds(10), "beta known", () -> role("archive", "beta").equals("STANDBY"));
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "beta known",
+                    () -> role("archive", "beta").equals("STANDBY"));
 
             Run live = ctl("remove", "--group", "archive", "--node", "beta", "--timeout", "20s");
             assertEquals(3, live.exit(), live.both());
@@ -211,10 +239,11 @@ class CtlIT extends BesideACoordinator {
             Await.hold(Duration.ofMillis(1500), "beta silent past its timeout");
             Run removed = ctl("remove", "--group", "archive", "--node", "beta", "--timeout", "20s");
             assertEquals(0, removed.exit(), removed.both());
-            Await.until(Duration.ofSeconds(10), "status without a row for beta",
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "status without a row for beta",
                     () -> role("archive", "beta").startsWith("("));
-            assertTrue(ctl("status", "--group", "archive").out().contains("removed beta"),
-                    "the last reason says why");
+            assertTrue(ctl("status", "--group", "archive").out().contains("removed beta"), "the last reason says why");
             assertEquals(200, alpha.roleStatus(), "forgetting a dead standby changes nobody's role");
 
             alpha.java.kill();
@@ -222,7 +251,9 @@ class CtlIT extends BesideACoordinator {
             Run group = ctl("remove", "--group", "archive", "--timeout", "20s");
             assertEquals(0, group.exit(), group.both());
             assertTrue(group.out().contains("no members left"), group.both());
-            Await.until(Duration.ofSeconds(10), "the group gone from status",
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "the group gone from status",
                     () -> ctl("status", "--group", "archive").exit() == 5);
         }
     }

@@ -34,8 +34,20 @@ class DockerComposeSecureTest {
 
     @Test
     void hasTheSetUpStepsThreeBrokersTwoCoordinatorsAndTheDemoPair() throws Exception {
-        assertEquals(List.of("pki", "kafka-1", "kafka-2", "kafka-3", "setup", "coordinator-1", "coordinator-2",
-                "alpha-service", "alpha-agent", "beta-service", "beta-agent", "ctl"),
+        assertEquals(
+                List.of(
+                        "pki",
+                        "kafka-1",
+                        "kafka-2",
+                        "kafka-3",
+                        "setup",
+                        "coordinator-1",
+                        "coordinator-2",
+                        "alpha-service",
+                        "alpha-agent",
+                        "beta-service",
+                        "beta-agent",
+                        "ctl"),
                 List.copyOf(DockerComposeTest.services(FILE).keySet()));
     }
 
@@ -48,10 +60,14 @@ class DockerComposeSecureTest {
             Object environment = service.get("environment");
             if (environment instanceof Map<?, ?> env) {
                 for (var e : env.entrySet()) {
-                    assertFalse(KafkaClientSettings.secret(e.getKey().toString().toLowerCase().replace('_', '.')),
+                    assertFalse(
+                            KafkaClientSettings.secret(
+                                    e.getKey().toString().toLowerCase().replace('_', '.')),
                             entry.getKey() + " has a secret in its environment: " + e.getKey());
-                    assertFalse(e.getKey().toString().contains("LISTENER"), entry.getKey() + ": listeners come from "
-                            + "the server.properties the pki step writes, which the environment would override");
+                    assertFalse(
+                            e.getKey().toString().contains("LISTENER"),
+                            entry.getKey() + ": listeners come from "
+                                    + "the server.properties the pki step writes, which the environment would override");
                 }
             }
             if (!".".equals(service.get("build"))) {
@@ -73,8 +89,11 @@ class DockerComposeSecureTest {
             }
             for (String arg : command) {
                 String lower = arg.toLowerCase();
-                assertFalse((lower.contains("password") && !lower.contains("password.file=/secure/"))
-                        || lower.contains("jaas") || lower.startsWith("--kafka="), entry.getKey() + ": " + arg);
+                assertFalse(
+                        (lower.contains("password") && !lower.contains("password.file=/secure/"))
+                                || lower.contains("jaas")
+                                || lower.startsWith("--kafka="),
+                        entry.getKey() + ": " + arg);
             }
             assertFalse(command.contains("--kafka"), entry.getKey() + ": Kafka settings belong in --kafka-config");
             checked++;
@@ -87,18 +106,23 @@ class DockerComposeSecureTest {
     void theStepsRunInOrderAndEachComponentIsItsOwnPrincipal() throws Exception {
         Map<String, Map<String, Object>> services = DockerComposeTest.services(FILE);
         for (String broker : List.of("kafka-1", "kafka-2", "kafka-3")) {
-            assertEquals(Map.of("pki", Map.of("condition", "service_completed_successfully")),
-                    services.get(broker).get("depends_on"), broker);
-            assertTrue(((List<String>) services.get(broker).get("volumes"))
-                    .contains("./.failover/secure/" + broker + ":/mnt/shared/config:ro"), broker);
+            assertEquals(
+                    Map.of("pki", Map.of("condition", "service_completed_successfully")),
+                    services.get(broker).get("depends_on"),
+                    broker);
+            assertTrue(
+                    ((List<String>) services.get(broker).get("volumes"))
+                            .contains("./.failover/secure/" + broker + ":/mnt/shared/config:ro"),
+                    broker);
         }
         for (String name : List.of("coordinator-1", "coordinator-2", "alpha-agent", "beta-agent")) {
-            Map<String, Object> dependsOn = (Map<String, Object>) services.get(name).get("depends_on");
+            Map<String, Object> dependsOn =
+                    (Map<String, Object>) services.get(name).get("depends_on");
             assertEquals(Map.of("condition", "service_completed_successfully"), dependsOn.get("setup"), name);
             List<String> command = (List<String>) services.get(name).get("command");
             String principal = name.startsWith("coordinator") ? "coordinator" : "agent";
-            assertEquals("/secure/" + principal + ".properties", command.get(command.indexOf("--kafka-config") + 1),
-                    name);
+            assertEquals(
+                    "/secure/" + principal + ".properties", command.get(command.indexOf("--kafka-config") + 1), name);
         }
     }
 
@@ -129,14 +153,20 @@ class DockerComposeSecureTest {
         for (var entry : services.entrySet()) {
             Object command = entry.getValue().get("command");
             List<String> volumes = (List<String>) entry.getValue().getOrDefault("volumes", List.of());
-            String mounted = volumes.stream().filter(v -> v.contains(":/secure")).findFirst()
-                    .map(v -> v.substring(0, v.indexOf(":/secure"))).orElse(null);
+            String mounted = volumes.stream()
+                    .filter(v -> v.contains(":/secure"))
+                    .findFirst()
+                    .map(v -> v.substring(0, v.indexOf(":/secure")))
+                    .orElse(null);
             if (command == null || mounted == null) {
                 continue;
             }
             boolean step = entry.getKey().equals("pki") || entry.getKey().equals("setup");
-            assertEquals(step, mounted.equals("./.failover/secure"), entry.getKey() + ": only the set-up steps mount "
-                    + "the whole directory; a container mounts its bundle: " + mounted);
+            assertEquals(
+                    step,
+                    mounted.equals("./.failover/secure"),
+                    entry.getKey() + ": only the set-up steps mount "
+                            + "the whole directory; a container mounts its bundle: " + mounted);
             Path root = secure.resolve(mounted.replaceFirst("^\\./\\.failover/secure/?", ""));
             List<String> args = new ArrayList<>((List<String>) command);
             Object environment = entry.getValue().get("environment");
@@ -148,7 +178,8 @@ class DockerComposeSecureTest {
                 while (m.find()) {
                     String file = m.group(1);
                     named++;
-                    assertTrue(Files.exists(root.resolve(file)),
+                    assertTrue(
+                            Files.exists(root.resolve(file)),
                             entry.getKey() + " names /secure/" + file + ", which is not in what it mounts (" + mounted
                                     + ")");
                 }
@@ -157,22 +188,29 @@ class DockerComposeSecureTest {
         // what each bundle holds: its own secrets only
         Path bundles = secure.resolve(SecureSetupCommand.BUNDLES);
         assertTrue(Files.exists(bundles.resolve("agents/demo/alpha/heartbeat-keys/demo/alpha.key")));
-        assertFalse(Files.exists(bundles.resolve("agents/demo/alpha/heartbeat-keys/demo/beta.key")),
+        assertFalse(
+                Files.exists(bundles.resolve("agents/demo/alpha/heartbeat-keys/demo/beta.key")),
                 "an agent holds no other node's key");
         assertTrue(Files.exists(bundles.resolve("coordinator/heartbeat-keys/demo/beta.key")));
         assertTrue(Files.exists(bundles.resolve("operator/keys/operator.key")));
         try (var files = Files.walk(bundles)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 String relative = bundles.relativize(f).toString();
-                assertFalse(f.getFileName().toString().startsWith("ca.p12") || relative.endsWith("admin.properties"),
+                assertFalse(
+                        f.getFileName().toString().startsWith("ca.p12") || relative.endsWith("admin.properties"),
                         "the CA's key and the admin's password stay with the set-up steps: " + relative);
-                assertFalse(f.getFileName().toString().equals("operator.key") && !relative.startsWith("operator/"),
+                assertFalse(
+                        f.getFileName().toString().equals("operator.key") && !relative.startsWith("operator/"),
                         "only the operator's bundle holds its signing key: " + relative);
-                assertFalse(f.getFileName().toString().equals("coordinator.key") && !relative.startsWith("coordinator/"),
+                assertFalse(
+                        f.getFileName().toString().equals("coordinator.key") && !relative.startsWith("coordinator/"),
                         relative);
-                if (f.getFileName().toString().endsWith(".key") || f.getFileName().toString().endsWith(".p12")) {
-                    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                            Files.getPosixFilePermissions(f)), relative);
+                if (f.getFileName().toString().endsWith(".key")
+                        || f.getFileName().toString().endsWith(".p12")) {
+                    assertEquals(
+                            "rw-------",
+                            java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
+                            relative);
                 }
             }
         }
@@ -182,13 +220,18 @@ class DockerComposeSecureTest {
             try (var in = Files.newBufferedReader(secure.resolve(broker).resolve("server.properties"))) {
                 server.load(in);
             }
-            assertEquals("CLIENT://" + broker + ":9092,INTERNAL://" + broker + ":9095",
+            assertEquals(
+                    "CLIENT://" + broker + ":9092,INTERNAL://" + broker + ":9095",
                     server.getProperty("advertised.listeners"));
-            assertEquals("CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL", server.getProperty("listener.security.protocol.map"));
+            assertEquals(
+                    "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
+                    server.getProperty("listener.security.protocol.map"));
             assertEquals("false", server.getProperty("allow.everyone.if.no.acl.found"));
             assertEquals(secure.resolve("broker.p12").toString(), server.getProperty("ssl.keystore.location"));
-            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(secure.resolve(broker).resolve("server.properties"))));
+            assertEquals(
+                    "rw-------",
+                    java.nio.file.attribute.PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(secure.resolve(broker).resolve("server.properties"))));
         }
     }
 }

@@ -39,8 +39,18 @@ class DockerComposeTest {
 
     @Test
     void hasThreeBrokersTwoCoordinatorsAndTheDemoPairWithTheirAgents() throws Exception {
-        assertEquals(List.of("kafka-1", "kafka-2", "kafka-3", "coordinator-1", "coordinator-2", "alpha-service",
-                "alpha-agent", "beta-service", "beta-agent"), List.copyOf(services().keySet()));
+        assertEquals(
+                List.of(
+                        "kafka-1",
+                        "kafka-2",
+                        "kafka-3",
+                        "coordinator-1",
+                        "coordinator-2",
+                        "alpha-service",
+                        "alpha-agent",
+                        "beta-service",
+                        "beta-agent"),
+                List.copyOf(services().keySet()));
     }
 
     @Test
@@ -62,17 +72,25 @@ class DockerComposeTest {
             assertEquals("3", env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"));
             assertEquals("2", env.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"));
             assertEquals("100", env.get("KAFKA_REPLICA_FETCH_BACKOFF_MS"), "a follower retries a new leader soon");
-            int session = dev.failover.coordinator.app.CoordinatorConfig.parse(Map.of("bootstrap.servers", "kafka-1:9092"))
+            int session = dev.failover.coordinator.app.CoordinatorConfig.parse(
+                            Map.of("bootstrap.servers", "kafka-1:9092"))
                     .getInt("session.timeout.ms");
-            assertTrue(Integer.parseInt(env.get("KAFKA_GROUP_STREAMS_MIN_SESSION_TIMEOUT_MS").toString()) <= session,
+            assertTrue(
+                    Integer.parseInt(env.get("KAFKA_GROUP_STREAMS_MIN_SESSION_TIMEOUT_MS")
+                                    .toString())
+                            <= session,
                     "the coordinators' Streams-group session is allowed");
-            assertTrue(Integer.parseInt(env.get("KAFKA_GROUP_STREAMS_MIN_HEARTBEAT_INTERVAL_MS").toString())
-                    <= session / 6, "and its heartbeat, a sixth of it");
+            assertTrue(
+                    Integer.parseInt(env.get("KAFKA_GROUP_STREAMS_MIN_HEARTBEAT_INTERVAL_MS")
+                                    .toString())
+                            <= session / 6,
+                    "and its heartbeat, a sixth of it");
             clusterIds.add(String.valueOf(env.get("CLUSTER_ID")));
             voters.add(String.valueOf(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS")));
         }
         assertEquals(1, clusterIds.size(), "one cluster id: " + clusterIds);
-        assertEquals(java.util.Set.of("1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"), voters, "one quorum of all three");
+        assertEquals(
+                java.util.Set.of("1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"), voters, "one quorum of all three");
     }
 
     @Test
@@ -127,7 +145,8 @@ class DockerComposeTest {
             List<String> command = (List<String>) agent.get("command");
             assertEquals(node, command.get(command.indexOf("--node") + 1));
             assertEquals("demo", command.get(command.indexOf("--group") + 1));
-            List<String> service = (List<String>) services().get(node + "-service").get("command");
+            List<String> service =
+                    (List<String>) services().get(node + "-service").get("command");
             String port = service.get(service.indexOf("--port") + 1);
             assertEquals("http://127.0.0.1:" + port + "/", command.get(command.indexOf("--check-http") + 1));
         }

@@ -42,7 +42,9 @@ class FailoverCliTest {
     @Test
     void ctlHelpDocumentsItsExitCodes() {
         assertEquals(0, run("ctl", "--help"));
-        assertTrue(out.toString().contains("3   refused by the coordinator") && out.toString().contains("switchover"),
+        assertTrue(
+                out.toString().contains("3   refused by the coordinator")
+                        && out.toString().contains("switchover"),
                 out.toString());
     }
 
@@ -57,11 +59,13 @@ class FailoverCliTest {
     @Test
     void ctlTakesItsBrokerFromTheEnvironmentAndSaysWhenItCannotReachIt() {
         String[] args = {"ctl", "status", "--timeout", "1s"};
-        var commandLine = FailoverCli.newCommandLine(args, java.util.Map.of("FAILOVER_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
+        var commandLine =
+                FailoverCli.newCommandLine(args, java.util.Map.of("FAILOVER_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setOut(new PrintWriter(out, true));
         assertEquals(1, commandLine.execute(args), err.toString());
-        assertTrue(err.toString().contains("failover ctl status: cannot reach Kafka at 127.0.0.1:1 within 1 s"),
+        assertTrue(
+                err.toString().contains("failover ctl status: cannot reach Kafka at 127.0.0.1:1 within 1 s"),
                 err.toString());
     }
 
@@ -113,32 +117,44 @@ class FailoverCliTest {
 
     @Test
     void anUnknownCoordinatorSettingIsNamed() {
-        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "punctuation.intervall.ms=5"));
+        assertEquals(
+                2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "punctuation.intervall.ms=5"));
         assertTrue(err.toString().contains("unknown setting 'punctuation.intervall.ms'"), err.toString());
     }
 
     @Test
-    void httpSecretsMustBeFilesOnlyTheirOwnerReadsAndATokenLongEnough(@org.junit.jupiter.api.io.TempDir
-                                                                       java.nio.file.Path dir) throws Exception {
-        java.nio.file.Path open = java.nio.file.Files.writeString(dir.resolve("open.token"), "a-long-enough-token-here");
-        java.nio.file.Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    void httpSecretsMustBeFilesOnlyTheirOwnerReadsAndATokenLongEnough(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path open =
+                java.nio.file.Files.writeString(dir.resolve("open.token"), "a-long-enough-token-here");
+        java.nio.file.Files.setPosixFilePermissions(
+                open, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.token.file=" + open));
         assertTrue(err.toString().contains("http.token.file " + open + " may be read by others"), err.toString());
         java.nio.file.Path shortToken = java.nio.file.Files.writeString(dir.resolve("short.token"), "short");
-        java.nio.file.Files.setPosixFilePermissions(shortToken,
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.token.file=" + shortToken));
+        java.nio.file.Files.setPosixFilePermissions(
+                shortToken, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertEquals(
+                2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.token.file=" + shortToken));
         assertTrue(err.toString().contains("must be at least 16 printable characters"), err.toString());
-        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set",
-                "http.tls.keystore.file=" + dir.resolve("store.p12")));
-        assertTrue(err.toString().contains("http.tls.keystore.password.file is required with http.tls.keystore.file"),
+        assertEquals(
+                2,
+                run(
+                        "coordinator",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--set",
+                        "http.tls.keystore.file=" + dir.resolve("store.p12")));
+        assertTrue(
+                err.toString().contains("http.tls.keystore.password.file is required with http.tls.keystore.file"),
                 err.toString());
     }
 
     @Test
     void aWildcardHttpHostNeedsAnAdvertisedHost() {
         assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "http.host=0.0.0.0"));
-        assertTrue(err.toString().contains("http.host=0.0.0.0") && err.toString().contains("http.advertised.host"),
+        assertTrue(
+                err.toString().contains("http.host=0.0.0.0") && err.toString().contains("http.advertised.host"),
                 err.toString());
     }
 
@@ -151,9 +167,19 @@ class FailoverCliTest {
 
     @Test
     void inconsistentCoordinatorTimingsNameBothKeys() {
-        assertEquals(2, run("coordinator", "--bootstrap-servers", "localhost:1", "--set", "transaction.timeout.ms=1000",
-                "--set", "commit.interval.ms=1000"));
-        assertTrue(err.toString().contains("transaction.timeout.ms") && err.toString().contains("commit.interval.ms"),
+        assertEquals(
+                2,
+                run(
+                        "coordinator",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--set",
+                        "transaction.timeout.ms=1000",
+                        "--set",
+                        "commit.interval.ms=1000"));
+        assertTrue(
+                err.toString().contains("transaction.timeout.ms")
+                        && err.toString().contains("commit.interval.ms"),
                 err.toString());
     }
 

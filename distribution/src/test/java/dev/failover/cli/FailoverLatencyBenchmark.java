@@ -37,11 +37,14 @@ class FailoverLatencyBenchmark {
                 Duration heartbeat = new Durations().convert(parts[0]);
                 Duration timeout = new Durations().convert(parts[1]);
                 String label = parts[0] + "/" + parts[1] + " ";
-                Group g = harness.group("bench" + n++, true).timing(heartbeat, timeout).node("alpha", 100, null)
-                        .node("beta", 50, null).start();
+                Group g = harness.group("bench" + n++, true)
+                        .timing(heartbeat, timeout)
+                        .node("alpha", 100, null)
+                        .node("beta", 50, null)
+                        .start();
                 for (int i = 0; i < trials; i++) {
-                    FaultHarness.Takeover t = g.killPrimaryUntilTakeover("SIGKILL primary " + setting,
-                            timeout.plusSeconds(2), timeout.plusSeconds(15));
+                    FaultHarness.Takeover t = g.killPrimaryUntilTakeover(
+                            "SIGKILL primary " + setting, timeout.plusSeconds(2), timeout.plusSeconds(15));
                     report.add(label + "kill -> standby /role 200 (ms)", t.ms());
                     report.add(label + "  overhead above the timeout (ms)", t.ms() - timeout.toMillis());
                     breakdown(harness, g, t.dead(), t.standby(), t.killedAtNs(), timeout, label, report);
@@ -50,25 +53,35 @@ class FailoverLatencyBenchmark {
                 g.retire();
             }
             var verdict = harness.report();
-            report.note("split-brain checker over all trials: " + (verdict.ok() ? "no violations"
-                    : String.join("; ", verdict.messages())));
+            report.note("split-brain checker over all trials: "
+                    + (verdict.ok() ? "no violations" : String.join("; ", verdict.messages())));
             report.note(verdict.table());
             report.finish();
             assertTrue(verdict.ok(), String.join("\n", verdict.messages()));
         }
     }
 
-    private static void breakdown(FaultHarness harness, Group g, Node dead, Node standby, long killedAt,
-                                  Duration timeout, String label, BenchmarkReport report) {
+    private static void breakdown(
+            FaultHarness harness,
+            Group g,
+            Node dead,
+            Node standby,
+            long killedAt,
+            Duration timeout,
+            String label,
+            BenchmarkReport report) {
         long killedWallMs = killedAt / 1_000_000 + harness.wallMinusMonoMs;
         Optional<RoleChange> decision = harness.decisions(g.name).stream()
-                .filter(c -> c.getKind() == DecisionKind.FAILOVER && c.getDecidedAtMs() >= killedWallMs).findFirst();
+                .filter(c -> c.getKind() == DecisionKind.FAILOVER && c.getDecidedAtMs() >= killedWallMs)
+                .findFirst();
         if (decision.isEmpty()) {
             report.note("no FAILOVER decision read for the trial at " + killedWallMs + " (decision log behind?)");
             return;
         }
         RoleChange c = decision.get();
-        Optional<MemberView> convicted = c.getMembers().stream().filter(m -> m.getNode().equals(dead.name)).findFirst();
+        Optional<MemberView> convicted = c.getMembers().stream()
+                .filter(m -> m.getNode().equals(dead.name))
+                .findFirst();
         if (convicted.isEmpty() || convicted.get().getLastSeenAgeMs() == null) {
             return;
         }

@@ -17,8 +17,7 @@ import java.util.UUID;
  */
 final class FailsafeFlags {
 
-    private FailsafeFlags() {
-    }
+    private FailsafeFlags() {}
 
     /** Each node's flags, by node, in the order given. */
     static Map<String, List<String>> of(Path dir, String group, List<String> nodes, Duration max) {
@@ -32,8 +31,14 @@ final class FailsafeFlags {
         }
         Map<String, List<String>> flags = new LinkedHashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
-            List<String> args = new ArrayList<>(List.of("--http-port", Integer.toString(first + i), "--failsafe",
-                    "--failsafe-max", max.toMillis() + "ms", "--failsafe-token-file", token.toString()));
+            List<String> args = new ArrayList<>(List.of(
+                    "--http-port",
+                    Integer.toString(first + i),
+                    "--failsafe",
+                    "--failsafe-max",
+                    max.toMillis() + "ms",
+                    "--failsafe-token-file",
+                    token.toString()));
             for (int j = 0; j < nodes.size(); j++) {
                 if (j != i) {
                     args.addAll(List.of("--failsafe-peer", nodes.get(j) + "=http://127.0.0.1:" + (first + j)));

@@ -39,25 +39,32 @@ class FailsafeIT {
     @Test
     void aPrimaryCutOffFromKafkaServesOnItsPeersGrantsUntilReconfirmedAndStandsDownBeforeASuccessorWhenTheCutLasts()
             throws Exception {
-        try (FaultHarness harness = new FaultHarness(Files.createTempDirectory("failsafe-"), 1, List.of(),
-                java.util.Map.of())) {
-            Group g = harness.group("failsafe", true).timing(HEARTBEAT, TIMEOUT).failsafe(MAX)
-                    .node("alpha", 100, harness.relayA).node("beta", 50, null).node("gamma", 10, null).start();
+        try (FaultHarness harness =
+                new FaultHarness(Files.createTempDirectory("failsafe-"), 1, List.of(), java.util.Map.of())) {
+            Group g = harness.group("failsafe", true)
+                    .timing(HEARTBEAT, TIMEOUT)
+                    .failsafe(MAX)
+                    .node("alpha", 100, harness.relayA)
+                    .node("beta", 50, null)
+                    .node("gamma", 10, null)
+                    .start();
             Node alpha = g.node("alpha");
             assertEquals(alpha, g.primary(), "alpha, the highest priority, is elected");
 
             // trial 1: a cut longer than any lease through Kafka, shorter than the failure timeout
             int alphaEdges = alpha.edges().size();
             long reconfirmationsBefore = kinds(harness, g, DecisionKind.RECONFIRMED);
-            try (Window w = g.fault("primary cut off for longer than its lease", alpha, Expect.NO_CHANGE,
-                    Duration.ZERO)) {
+            try (Window w =
+                    g.fault("primary cut off for longer than its lease", alpha, Expect.NO_CHANGE, Duration.ZERO)) {
                 alpha.relay.cut();
                 try {
                     Await.hold(LEASE.plusMillis(200), "the cut outlives alpha's lease through Kafka");
                 } finally {
                     alpha.relay.restore();
                 }
-                g.await(Duration.ofSeconds(15), "the coordinator re-confirms alpha",
+                g.await(
+                        Duration.ofSeconds(15),
+                        "the coordinator re-confirms alpha",
                         () -> kinds(harness, g, DecisionKind.RECONFIRMED) > reconfirmationsBefore);
                 // past the end of what grants alone could give (its last lease through Kafka plus the maximum): only
                 // the re-confirmation keeps it serving now
@@ -70,8 +77,10 @@ class FailsafeIT {
             double gammaGranted = counter(g.node("gamma"), "failover_agent_failsafe_granted_total");
             // beta was named by the election, so alpha asks it; gamma may have joined after the election, and then
             // alpha asks it only from the re-confirmation on (which names every member)
-            assertTrue(rounds > 0 && betaGranted > 0, "alpha asked its peers " + rounds
-                    + " times; beta granted " + betaGranted + ", gamma " + gammaGranted + "\n" + harness.dump(g));
+            assertTrue(
+                    rounds > 0 && betaGranted > 0,
+                    "alpha asked its peers " + rounds + " times; beta granted " + betaGranted + ", gamma "
+                            + gammaGranted + "\n" + harness.dump(g));
             assertTrue(g.violations().isEmpty(), String.join("\n", g.violations()) + harness.dump(g));
 
             // trial 2: cut for good. The coordinator convicts alpha after the timeout and promotes beta (alpha asked
@@ -81,9 +90,14 @@ class FailsafeIT {
             try (Window w = g.fault("primary cut off for good", alpha, Expect.TAKEOVER, bound)) {
                 alpha.relay.cut();
                 try {
-                    g.await(bound.plusSeconds(5), "a standby takes over",
-                            () -> g.node("beta").answersActive() || g.node("gamma").answersActive());
-                    assertTrue(alpha.edges().size() > alphaEdges && alpha.edges().get(alphaEdges).startsWith("STANDBY"),
+                    g.await(
+                            bound.plusSeconds(5),
+                            "a standby takes over",
+                            () -> g.node("beta").answersActive()
+                                    || g.node("gamma").answersActive());
+                    assertTrue(
+                            alpha.edges().size() > alphaEdges
+                                    && alpha.edges().get(alphaEdges).startsWith("STANDBY"),
                             "alpha stood down on its own: " + alpha.edges());
                 } finally {
                     alpha.relay.restore();
@@ -93,17 +107,25 @@ class FailsafeIT {
             }
             g.retire();
             List<String> violations = g.violations();
-            assertTrue(violations.isEmpty(), String.join("\n", violations) + "\nedges: "
-                    + g.members.stream().map(n -> n.name + "=" + n.edges()).toList() + harness.dump(g));
+            assertTrue(
+                    violations.isEmpty(),
+                    String.join("\n", violations) + "\nedges: "
+                            + g.members.stream()
+                                    .map(n -> n.name + "=" + n.edges())
+                                    .toList() + harness.dump(g));
         }
     }
 
     private static long kinds(FaultHarness harness, Group g, DecisionKind kind) {
-        return harness.decisions(g.name).stream().map(RoleChange::getKind).filter(kind::equals).count();
+        return harness.decisions(g.name).stream()
+                .map(RoleChange::getKind)
+                .filter(kind::equals)
+                .count();
     }
 
     private static double counter(Node node, String name) {
-        Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$").matcher(node.metrics());
+        Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
+                .matcher(node.metrics());
         return m.find() ? Double.parseDouble(m.group(2)) : -1;
     }
 }

@@ -1,7 +1,7 @@
 package dev.failover.cli;
 
-import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Await;
 import dev.failover.testkit.Brokers;
 import dev.failover.testkit.Signals;
 import dev.failover.testkit.TcpProxy;
@@ -76,6 +76,7 @@ final class FaultHarness implements AutoCloseable {
     private final List<dev.failover.wire.RoleChange> decisionRecords = new CopyOnWriteArrayList<>();
     /** Every decision as {@code group epoch kind roles: reason}, read committed from the role-change topic. */
     private final List<String> decisions = new CopyOnWriteArrayList<>();
+
     private volatile boolean closing;
 
     FaultHarness(Path dir) {
@@ -86,19 +87,29 @@ final class FaultHarness implements AutoCloseable {
      * {@code coordinatorCount} coordinators launched with {@code coordinatorSettings} (as --set takes them) on a broker
      * with {@code brokerProperties} over its defaults.
      */
-    FaultHarness(Path dir, int coordinatorCount, List<String> coordinatorSettings, java.util.Map<String, String> brokerProperties) {
+    FaultHarness(
+            Path dir,
+            int coordinatorCount,
+            List<String> coordinatorSettings,
+            java.util.Map<String, String> brokerProperties) {
         this(dir, coordinatorCount, coordinatorSettings, brokerProperties, CoordinatorProcess.JVM_OPTIONS);
     }
 
     /** As above, the coordinators' JVMs started with {@code coordinatorJvmOptions}. */
-    FaultHarness(Path dir, int coordinatorCount, List<String> coordinatorSettings,
-                 java.util.Map<String, String> brokerProperties, List<String> coordinatorJvmOptions) {
+    FaultHarness(
+            Path dir,
+            int coordinatorCount,
+            List<String> coordinatorSettings,
+            java.util.Map<String, String> brokerProperties,
+            List<String> coordinatorJvmOptions) {
         this.dir = dir;
         this.coordinatorJvmOptions = List.copyOf(coordinatorJvmOptions);
         this.coordinatorCount = coordinatorCount;
         this.coordinatorSettings = List.copyOf(coordinatorSettings);
-        LocalKafkaBroker.Builder builder = Brokers.builder().dataDir(dir.resolve("kafka"))
-                .relayedListener("RELAY_A", relayA.port()).relayedListener("RELAY_B", relayB.port());
+        LocalKafkaBroker.Builder builder = Brokers.builder()
+                .dataDir(dir.resolve("kafka"))
+                .relayedListener("RELAY_A", relayA.port())
+                .relayedListener("RELAY_B", relayB.port());
         brokerProperties.forEach(builder::property);
         this.broker = builder.build();
         broker.start();
@@ -115,8 +126,13 @@ final class FaultHarness implements AutoCloseable {
         int n = ++coordinatorLaunches;
         List<String> settings = new ArrayList<>(List.of("topic.partitions=2"));
         settings.addAll(coordinatorSettings);
-        return CoordinatorProcess.launch("coordinator-" + n, broker.bootstrapServers(), dir.resolve("coordinator-" + n),
-                settings, List.of(), coordinatorJvmOptions);
+        return CoordinatorProcess.launch(
+                "coordinator-" + n,
+                broker.bootstrapServers(),
+                dir.resolve("coordinator-" + n),
+                settings,
+                List.of(),
+                coordinatorJvmOptions);
     }
 
     List<CoordinatorProcess> coordinators() {
@@ -126,8 +142,10 @@ final class FaultHarness implements AutoCloseable {
     /** SIGKILL the coordinator hosting {@code group}; returns it (already dead). */
     CoordinatorProcess killOwnerOf(String group) {
         String owner = ownerOf(group).orElseThrow(() -> new AssertionError("no coordinator says who hosts " + group));
-        CoordinatorProcess victim = coordinators.stream().filter(c -> c.http.endsWith(owner.replaceFirst("^[^:]*", "")))
-                .findFirst().orElseThrow(() -> new AssertionError("no coordinator at " + owner + " among "
+        CoordinatorProcess victim = coordinators.stream()
+                .filter(c -> c.http.endsWith(owner.replaceFirst("^[^:]*", "")))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no coordinator at " + owner + " among "
                         + coordinators.stream().map(c -> c.http).toList()));
         victim.kill();
         coordinators.remove(victim);
@@ -174,8 +192,10 @@ final class FaultHarness implements AutoCloseable {
     record Reply(int status, String head, String body) {
         /** The value of header {@code name} (case-insensitive), if the reply has it. */
         Optional<String> header(String name) {
-            return head.lines().filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
-                    .map(l -> l.substring(name.length() + 1).strip()).findFirst();
+            return head.lines()
+                    .filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+                    .map(l -> l.substring(name.length() + 1).strip())
+                    .findFirst();
         }
     }
 
@@ -186,36 +206,49 @@ final class FaultHarness implements AutoCloseable {
     static Reply get(String hostPort, String path, Duration timeout) {
         int colon = hostPort.lastIndexOf(':');
         try (Socket socket = new Socket()) {
-            socket.connect(new java.net.InetSocketAddress(hostPort.substring(0, colon),
-                    Integer.parseInt(hostPort.substring(colon + 1))), (int) timeout.toMillis());
+            socket.connect(
+                    new java.net.InetSocketAddress(
+                            hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))),
+                    (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
-            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + hostPort
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream()
+                    .write(("GET " + path + " HTTP/1.1\r\nHost: " + hostPort + "\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!response.startsWith("HTTP/1.1 ")) {
                 return null;
             }
             int bodyAt = response.indexOf("\r\n\r\n");
-            return new Reply(Integer.parseInt(response.substring(9, 12)),
-                    bodyAt < 0 ? response : response.substring(0, bodyAt), bodyAt < 0 ? "" : response.substring(bodyAt + 4));
+            return new Reply(
+                    Integer.parseInt(response.substring(9, 12)),
+                    bodyAt < 0 ? response : response.substring(0, bodyAt),
+                    bodyAt < 0 ? "" : response.substring(bodyAt + 4));
         } catch (IOException | RuntimeException e) {
             return null;
         }
     }
 
     private void readDecisions() {
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(java.util.Map.<String, Object>of(
-                "bootstrap.servers", broker.bootstrapServers(), "group.id", "decision-log-" + java.util.UUID.randomUUID(),
-                "auto.offset.reset", "earliest", "isolation.level", "read_committed"),
-                new org.apache.kafka.common.serialization.StringDeserializer(), dev.failover.wire.WireSerdes.roleChange())) {
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                java.util.Map.<String, Object>of(
+                        "bootstrap.servers",
+                        broker.bootstrapServers(),
+                        "group.id",
+                        "decision-log-" + java.util.UUID.randomUUID(),
+                        "auto.offset.reset",
+                        "earliest",
+                        "isolation.level",
+                        "read_committed"),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                dev.failover.wire.WireSerdes.roleChange())) {
             consumer.subscribe(List.of(dev.failover.wire.Topics.ROLE_CHANGES));
             while (!closing) {
                 for (var r : consumer.poll(Duration.ofMillis(200))) {
                     var c = r.value();
                     decisionRecords.add(c);
                     decisions.add(c.getGroup() + " " + java.time.Instant.ofEpochMilli(c.getDecidedAtMs()) + " epoch "
-                            + c.getEpoch() + " " + c.getKind() + " " + dev.failover.wire.tools.DecisionText.roles(
-                            c.getMembers()) + ": " + c.getReason());
+                            + c.getEpoch() + " " + c.getKind() + " "
+                            + dev.failover.wire.tools.DecisionText.roles(c.getMembers()) + ": " + c.getReason());
                 }
             }
         } catch (RuntimeException e) {
@@ -257,7 +290,11 @@ final class FaultHarness implements AutoCloseable {
         for (Node n : group.members) {
             AgentProcess a = n.agent;
             Reply role = a == null ? null : get(a.http, "/role", Duration.ofSeconds(1));
-            out.append("\n--- ").append(n).append(": last polled /role ").append(n.lastStatus).append(", now ")
+            out.append("\n--- ")
+                    .append(n)
+                    .append(": last polled /role ")
+                    .append(n.lastStatus)
+                    .append(", now ")
                     .append(role == null ? "no answer" : role.status() + " " + role.body());
             out.append(tail("agent-" + group.name + "-" + n.name, n.output()));
         }
@@ -272,23 +309,43 @@ final class FaultHarness implements AutoCloseable {
     private String transactions() {
         StringBuilder out = new StringBuilder("\n--- transactions (broker's view) ---\n");
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
-                "bootstrap.servers", broker.bootstrapServers(), "default.api.timeout.ms", 5000,
-                "request.timeout.ms", 5000))) {
+                "bootstrap.servers",
+                broker.bootstrapServers(),
+                "default.api.timeout.ms",
+                5000,
+                "request.timeout.ms",
+                5000))) {
             var listings = admin.listTransactions().all().get(5, TimeUnit.SECONDS);
-            var ids = listings.stream().map(org.apache.kafka.clients.admin.TransactionListing::transactionalId).toList();
-            admin.describeTransactions(ids).all().get(5, TimeUnit.SECONDS).forEach((id, d) -> out.append(id)
-                    .append(": ").append(d).append('\n'));
+            var ids = listings.stream()
+                    .map(org.apache.kafka.clients.admin.TransactionListing::transactionalId)
+                    .toList();
+            admin.describeTransactions(ids)
+                    .all()
+                    .get(5, TimeUnit.SECONDS)
+                    .forEach((id, d) -> out.append(id).append(": ").append(d).append('\n'));
             List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
-            admin.describeTopics(List.of("__consumer_offsets", "failover.heartbeats", "failover.commands",
-                    "failover.role-changes", "failover.state")).allTopicNames().get(5, TimeUnit.SECONDS)
-                    .forEach((name, d) -> d.partitions().forEach(p -> partitions.add(
-                            new org.apache.kafka.common.TopicPartition(name, p.partition()))));
+            admin.describeTopics(List.of(
+                            "__consumer_offsets",
+                            "failover.heartbeats",
+                            "failover.commands",
+                            "failover.role-changes",
+                            "failover.state"))
+                    .allTopicNames()
+                    .get(5, TimeUnit.SECONDS)
+                    .forEach((name, d) -> d.partitions()
+                            .forEach(p ->
+                                    partitions.add(new org.apache.kafka.common.TopicPartition(name, p.partition()))));
             var producers = admin.describeProducers(partitions);
             for (var partition : partitions) {
                 var open = producers.partitionResult(partition).get(5, TimeUnit.SECONDS).activeProducers().stream()
-                        .filter(p -> p.currentTransactionStartOffset().isPresent()).toList();
+                        .filter(p -> p.currentTransactionStartOffset().isPresent())
+                        .toList();
                 if (!open.isEmpty()) {
-                    out.append("open on ").append(partition).append(": ").append(open).append('\n');
+                    out.append("open on ")
+                            .append(partition)
+                            .append(": ")
+                            .append(open)
+                            .append('\n');
                 }
             }
         } catch (Exception e) {
@@ -368,7 +425,8 @@ final class FaultHarness implements AutoCloseable {
                 return List.of();
             }
             if (failsafeFlags == null) {
-                failsafeFlags = FailsafeFlags.of(dir, name, members.stream().map(n -> n.name).toList(), failsafeMax);
+                failsafeFlags = FailsafeFlags.of(
+                        dir, name, members.stream().map(n -> n.name).toList(), failsafeMax);
             }
             return failsafeFlags.get(node.name);
         }
@@ -405,8 +463,8 @@ final class FaultHarness implements AutoCloseable {
                 members.parallelStream().forEach(Node::launch);
                 settle();
             } finally {
-                observations.fault(new Observations.Fault("setup", name, null, Expect.SETUP, setupFrom,
-                        System.nanoTime(), 0));
+                observations.fault(
+                        new Observations.Fault("setup", name, null, Expect.SETUP, setupFrom, System.nanoTime(), 0));
             }
             return this;
         }
@@ -433,12 +491,16 @@ final class FaultHarness implements AutoCloseable {
          * is proven and eligible again.
          */
         void settle() {
-            await(Duration.ofSeconds(60), "every node of " + name + " heartbeating",
+            await(
+                    Duration.ofSeconds(60),
+                    "every node of " + name + " heartbeating",
                     () -> members.stream().allMatch(Node::heartbeating));
             if (activePassive) {
                 primary();
             } else {
-                await(Duration.ofSeconds(30), "every node of " + name + " ACTIVE",
+                await(
+                        Duration.ofSeconds(30),
+                        "every node of " + name + " ACTIVE",
                         () -> members.stream().allMatch(Node::answersActive));
             }
             Await.hold(heartbeat.multipliedBy(3), "rise (2) more heartbeats, so every standby is eligible");
@@ -455,7 +517,10 @@ final class FaultHarness implements AutoCloseable {
             try (Window w = fault(fault, primary, Expect.TAKEOVER, bound)) {
                 long killedAt = System.nanoTime();
                 primary.kill();
-                await(wait, "the standby to take over", () -> standby.answersActive() && standby.becameActiveNs > killedAt);
+                await(
+                        wait,
+                        "the standby to take over",
+                        () -> standby.answersActive() && standby.becameActiveNs > killedAt);
                 Takeover takeover = new Takeover(primary, standby, killedAt, standby.becameActiveNs);
                 primary.launch();
                 settle();
@@ -488,8 +553,8 @@ final class FaultHarness implements AutoCloseable {
 
         /** Ends the group: what happens while its agents stop is not judged. */
         void retire() {
-            observations.fault(new Observations.Fault("teardown", name, null, Expect.SETUP, System.nanoTime(),
-                    Long.MAX_VALUE, 0));
+            observations.fault(
+                    new Observations.Fault("teardown", name, null, Expect.SETUP, System.nanoTime(), Long.MAX_VALUE, 0));
             members.forEach(Node::close);
         }
     }
@@ -517,14 +582,21 @@ final class FaultHarness implements AutoCloseable {
             this.expect = expect;
             this.bound = bound;
             // the wall-clock start, to read a slow trial against the decisions' timestamps and the processes' logs
-            System.out.printf("fault window: %s on %s of %s starts at %s%n", fault, node == null ? "-" : node.name,
-                    group.name, java.time.Instant.now());
+            System.out.printf(
+                    "fault window: %s on %s of %s starts at %s%n",
+                    fault, node == null ? "-" : node.name, group.name, java.time.Instant.now());
         }
 
         @Override
         public void close() {
-            observations.fault(new Observations.Fault(fault, group.name, node == null ? null : node.name, expect,
-                    startNs, System.nanoTime(), bound.toNanos()));
+            observations.fault(new Observations.Fault(
+                    fault,
+                    group.name,
+                    node == null ? null : node.name,
+                    expect,
+                    startNs,
+                    System.nanoTime(),
+                    bound.toNanos()));
         }
     }
 
@@ -539,6 +611,7 @@ final class FaultHarness implements AutoCloseable {
         private volatile int lastStatus = -1;
         /** When /role last went to 200 (answer time) and last stopped answering 200 (ask time), monotonic ns. */
         volatile long becameActiveNs;
+
         volatile long lostActiveNs;
         private volatile boolean closed;
         private Thread poller;
@@ -557,12 +630,16 @@ final class FaultHarness implements AutoCloseable {
             lastStatus = -1;
             if (agent != null) {
                 // keep the previous incarnation's output: a slow trial is read from the process that was faulted
-                save("agent-" + group.name + "-" + name + "-" + (++incarnations) + ".log", String.join("\n",
-                        agent.output()));
+                save(
+                        "agent-" + group.name + "-" + name + "-" + (++incarnations) + ".log",
+                        String.join("\n", agent.output()));
             }
             List<String> args = new ArrayList<>(List.of(
-                    "--mode", group.activePassive ? "active-passive" : "active-active",
-                    "--heartbeat-interval", group.heartbeat.toMillis() + "ms", "--failure-timeout",
+                    "--mode",
+                    group.activePassive ? "active-passive" : "active-active",
+                    "--heartbeat-interval",
+                    group.heartbeat.toMillis() + "ms",
+                    "--failure-timeout",
                     group.timeout.toMillis() + "ms"));
             args.addAll(group.failsafeArgs(this));
             agent = AgentProcess.start(bootstrap, group.name, name, priority, ledger.hook(group.standDown), args, null);
@@ -702,9 +779,14 @@ final class FaultHarness implements AutoCloseable {
          * {@code standDown} first, so its report marks when it finished.
          */
         String hook(Duration standDown) {
-            String work = standDown.isZero() ? "" : String.format(java.util.Locale.ROOT,
-                    "[ $FAILOVER_ROLE = STANDBY ] && sleep %.3f; ", standDown.toMillis() / 1000.0);
-            return "bash -c '" + work + "echo $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE > /dev/tcp/127.0.0.1/"
+            String work = standDown.isZero()
+                    ? ""
+                    : String.format(
+                            java.util.Locale.ROOT,
+                            "[ $FAILOVER_ROLE = STANDBY ] && sleep %.3f; ",
+                            standDown.toMillis() / 1000.0);
+            return "bash -c '" + work
+                    + "echo $FAILOVER_ROLE $FAILOVER_EPOCH $FAILOVER_GROUP $FAILOVER_NODE > /dev/tcp/127.0.0.1/"
                     + server.getLocalPort() + "'";
         }
 
@@ -736,7 +818,9 @@ final class FaultHarness implements AutoCloseable {
         }
 
         List<String> edges(String group, String node) {
-            return lines.stream().filter(f -> f[2].equals(group) && f[3].equals(node)).map(f -> f[0] + " " + f[1])
+            return lines.stream()
+                    .filter(f -> f[2].equals(group) && f[3].equals(node))
+                    .map(f -> f[0] + " " + f[1])
                     .toList();
         }
 

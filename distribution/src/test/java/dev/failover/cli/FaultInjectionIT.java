@@ -35,8 +35,8 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultInjectionIT {
 
-    private static final Pattern C_TAKEN_OUT = Pattern.compile(
-            "\"node\": \"c\"[^}]*\"assigned\": \"(STANDBY|REMOVED)\"");
+    private static final Pattern C_TAKEN_OUT =
+            Pattern.compile("\"node\": \"c\"[^}]*\"assigned\": \"(STANDBY|REMOVED)\"");
 
     private FaultHarness harness;
 
@@ -50,10 +50,14 @@ class FaultInjectionIT {
         try {
             SplitBrainChecker.Report report = harness.report();
             String table = "Fault injection (heartbeat " + FaultHarness.HEARTBEAT.toMillis() + " ms, timeout "
-                    + FaultHarness.TIMEOUT.toMillis() + " ms; takeover bound timeout + " + FaultHarness.OVERHEAD.toMillis()
+                    + FaultHarness.TIMEOUT.toMillis() + " ms; takeover bound timeout + "
+                    + FaultHarness.OVERHEAD.toMillis()
                     + " ms, SIGTERM " + FaultHarness.OVERHEAD.toMillis() + " ms, coordinator mid-failover in its test"
-                    + "; wake-up overlap tolerance " + FaultHarness.WAKE_TOLERANCE.toMillis() + " ms)\n" + report.table()
-                    + (report.ok() ? "no violations\n" : "violations:\n  " + String.join("\n  ", report.messages()) + "\n");
+                    + "; wake-up overlap tolerance " + FaultHarness.WAKE_TOLERANCE.toMillis() + " ms)\n"
+                    + report.table()
+                    + (report.ok()
+                            ? "no violations\n"
+                            : "violations:\n  " + String.join("\n  ", report.messages()) + "\n");
             System.out.print(table);
             Path target = Path.of("target");
             Files.createDirectories(target);
@@ -76,7 +80,10 @@ class FaultInjectionIT {
     }
 
     private Group activePassive(String name) {
-        return harness.group(name, true).node("alpha", 100, null).node("beta", 50, null).start();
+        return harness.group(name, true)
+                .node("alpha", 100, null)
+                .node("beta", 50, null)
+                .start();
     }
 
     /** {@code trials(ciDefault)} times: {@code trial} (which opens its fault's window), then {@code quiet}. */
@@ -118,7 +125,10 @@ class FaultInjectionIT {
             Node primary = g.primary();
             try (Window w = g.fault(fault, primary, Expect.TAKEOVER, bound)) {
                 death.accept(primary);
-                g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
+                g.await(
+                        Duration.ofSeconds(15),
+                        "the standby to take over",
+                        () -> g.other(primary).answersActive());
                 primary.launch();
                 g.settle();
             }
@@ -137,14 +147,24 @@ class FaultInjectionIT {
         Node primary = g.primary();
         try (Window w = g.fault("SIGKILL primary, recorded and replayed", primary, Expect.TAKEOVER, takeoverBound())) {
             primary.kill();
-            g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
+            g.await(
+                    Duration.ofSeconds(15),
+                    "the standby to take over",
+                    () -> g.other(primary).answersActive());
         }
         g.quiet(Duration.ofSeconds(3));
         Path out = Path.of("target", "replay");
         Files.createDirectories(out);
         Path file = out.resolve("replayed.jsonl.gz");
-        CtlIT.Run record = CtlIT.run(harness.broker.bootstrapServers(), "record", "--group", "replayed", "--since", "5m",
-                "--out", file.toString());
+        CtlIT.Run record = CtlIT.run(
+                harness.broker.bootstrapServers(),
+                "record",
+                "--group",
+                "replayed",
+                "--since",
+                "5m",
+                "--out",
+                file.toString());
         assertEquals(0, record.exit(), record.both());
         CtlIT.Run replay = CtlIT.replay(file.toString(), "--time-tolerance", "1s");
         Files.writeString(out.resolve("replayed.txt"), replay.out() + replay.err());
@@ -176,13 +196,23 @@ class FaultInjectionIT {
             int edgesBefore = primary.edges().size();
             try (Window w = g.fault("SIGSTOP primary 3 s (3 timeouts)", primary, Expect.TAKEOVER, takeoverBound())) {
                 primary.stop();
-                g.await(Duration.ofSeconds(15), "the standby to take over", () -> g.other(primary).answersActive());
-                Await.hold(max(Duration.ZERO, Duration.ofSeconds(3).minus(Duration.ofNanos(System.nanoTime() - w.startNs))),
+                g.await(
+                        Duration.ofSeconds(15),
+                        "the standby to take over",
+                        () -> g.other(primary).answersActive());
+                Await.hold(
+                        max(
+                                Duration.ZERO,
+                                Duration.ofSeconds(3).minus(Duration.ofNanos(System.nanoTime() - w.startNs))),
                         "the rest of the 3 s pause");
                 primary.cont();
-                g.await(Duration.ofSeconds(10), "the old primary's stand-down hook",
+                g.await(
+                        Duration.ofSeconds(10),
+                        "the old primary's stand-down hook",
                         () -> primary.edges().size() > edgesBefore);
-                assertTrue(primary.edges().get(edgesBefore).startsWith("STANDBY"), primary.edges().toString());
+                assertTrue(
+                        primary.edges().get(edgesBefore).startsWith("STANDBY"),
+                        primary.edges().toString());
                 g.settle();
             }
         });
@@ -195,17 +225,23 @@ class FaultInjectionIT {
      */
     @Test
     void primaryCutOffFromTheBroker() {
-        Group g = harness.group("cut", true).node("alpha", 100, harness.relayA).node("beta", 50, harness.relayB).start();
+        Group g = harness.group("cut", true)
+                .node("alpha", 100, harness.relayA)
+                .node("beta", 50, harness.relayB)
+                .start();
         repeat(g, 2, Duration.ofSeconds(1), () -> {
             Node primary = g.primary();
             int edgesBefore = primary.edges().size();
             try (Window w = g.fault("primary cut off from the broker", primary, Expect.TAKEOVER, takeoverBound())) {
                 primary.relay.cut();
                 try {
-                    g.await(Duration.ofSeconds(15), "the standby to take over",
+                    g.await(
+                            Duration.ofSeconds(15),
+                            "the standby to take over",
                             () -> g.other(primary).answersActive());
-                    assertTrue(primary.edges().size() > edgesBefore
-                            && primary.edges().get(edgesBefore).startsWith("STANDBY"),
+                    assertTrue(
+                            primary.edges().size() > edgesBefore
+                                    && primary.edges().get(edgesBefore).startsWith("STANDBY"),
                             "the cut-off primary stood down on its own: " + primary.edges());
                     Await.hold(Duration.ofSeconds(1), "the cut lasts a while after the takeover");
                 } finally {
@@ -239,13 +275,19 @@ class FaultInjectionIT {
         repeat(g, 1, Duration.ofSeconds(1), () -> {
             Node primary = g.primary();
             Duration delay = Duration.ofMillis(300);
-            Duration bound = takeoverBound().plus(delay).plus(FaultHarness.COORDINATOR_SESSION).plusSeconds(1)
+            Duration bound = takeoverBound()
+                    .plus(delay)
+                    .plus(FaultHarness.COORDINATOR_SESSION)
+                    .plusSeconds(1)
                     .plus(FaultHarness.TIMEOUT);
             try (Window w = g.fault("SIGKILL coordinator mid-failover", primary, Expect.TAKEOVER, bound)) {
                 primary.kill();
                 Await.hold(delay, "the failover is under way");
                 harness.killOwnerOf(g.name);
-                g.await(bound.plusSeconds(10), "the standby to take over", () -> g.other(primary).answersActive());
+                g.await(
+                        bound.plusSeconds(10),
+                        "the standby to take over",
+                        () -> g.other(primary).answersActive());
                 harness.replaceCoordinators();
                 primary.launch();
                 g.settle();
@@ -268,7 +310,9 @@ class FaultInjectionIT {
                 Await.hold(Duration.ofSeconds(3), "the broker is gone");
                 assertTrue(g.members.stream().noneMatch(Node::answersActive), "nobody may answer ACTIVE without Kafka");
                 harness.broker.start();
-                g.await(Duration.ofSeconds(60), "a primary again after the broker came back",
+                g.await(
+                        Duration.ofSeconds(60),
+                        "a primary again after the broker came back",
                         () -> g.members.stream().filter(Node::answersActive).count() == 1);
                 Await.hold(Duration.ofSeconds(3), "let the group settle");
             }
@@ -277,9 +321,12 @@ class FaultInjectionIT {
         // a task stuck behind a hanging transaction or stranded pending offsets the restart left (both seen here)
         // is healed after hanging.transaction.after.ms (30 s) of being seen; /health says 503 until then
         long since = System.nanoTime();
-        g.await(Duration.ofSeconds(90), "every coordinator healthy again by itself",
+        g.await(
+                Duration.ofSeconds(90),
+                "every coordinator healthy again by itself",
                 () -> harness.coordinators().stream().allMatch(CoordinatorProcess::healthy));
-        System.out.printf("brokerKilledAndRestarted: coordinators healthy %d ms after the group settled%n",
+        System.out.printf(
+                "brokerKilledAndRestarted: coordinators healthy %d ms after the group settled%n",
                 (System.nanoTime() - since) / 1_000_000);
     }
 
@@ -292,13 +339,19 @@ class FaultInjectionIT {
     /** Fault 7, 2 trials: an active/active group of three loses one member to SIGKILL and gets it back. */
     @Test
     void activeActiveGroupLosesAMemberAndGetsItBack() {
-        Group g = harness.group("triple", false).node("a", 0, null).node("b", 0, null).node("c", 0, null).start();
+        Group g = harness.group("triple", false)
+                .node("a", 0, null)
+                .node("b", 0, null)
+                .node("c", 0, null)
+                .start();
         Node c = g.node("c");
         repeat(g, 2, Duration.ofSeconds(1), () -> {
             try (Window w = g.fault("active/active: SIGKILL one of three", c, Expect.MEMBER_LOSS, Duration.ZERO)) {
                 c.kill();
-                g.await(Duration.ofSeconds(15), "c taken out of service", () -> C_TAKEN_OUT.matcher(harness.groupView(g.name))
-                        .find());
+                g.await(
+                        Duration.ofSeconds(15),
+                        "c taken out of service",
+                        () -> C_TAKEN_OUT.matcher(harness.groupView(g.name)).find());
                 assertTrue(g.node("a").answersActive() && g.node("b").answersActive(), "the others keep serving");
                 c.launch();
                 g.await(Duration.ofSeconds(30), "c ACTIVE again", c::answersActive);
@@ -306,7 +359,12 @@ class FaultInjectionIT {
             }
         });
         finish(g);
-        assertEquals(0, harness.report().rows().get("active/active: SIGKILL one of three").failovers());
+        assertEquals(
+                0,
+                harness.report()
+                        .rows()
+                        .get("active/active: SIGKILL one of three")
+                        .failovers());
     }
 
     /**
@@ -325,14 +383,17 @@ class FaultInjectionIT {
         HostileRecords.Written written;
         try (Window w = g.fault("malformed records on every topic", null, Expect.NO_CHANGE, Duration.ZERO)) {
             written = HostileRecords.writeAll(harness.broker.bootstrapServers(), g.name);
-            g.await(Duration.ofSeconds(20), "the standby to skip and count every bad role change of its group",
+            g.await(
+                    Duration.ofSeconds(20),
+                    "the standby to skip and count every bad role change of its group",
                     () -> unreadable(standby) >= written.roleChangesOfTheGroup());
-            g.await(Duration.ofSeconds(20), written.toCoordinator() + " dead letters",
+            g.await(
+                    Duration.ofSeconds(20),
+                    written.toCoordinator() + " dead letters",
                     () -> deadLettersSince(deadLettersBefore, g.name).size() >= written.toCoordinator());
             assertTrue(primary.answersActive(), "bad records alone changed nothing");
         }
-        try (Window w = g.fault("SIGKILL primary after malformed records", primary, Expect.TAKEOVER,
-                takeoverBound())) {
+        try (Window w = g.fault("SIGKILL primary after malformed records", primary, Expect.TAKEOVER, takeoverBound())) {
             primary.kill();
             g.await(Duration.ofSeconds(15), "the standby to take over", standby::answersActive);
             primary.launch();
@@ -340,13 +401,20 @@ class FaultInjectionIT {
         }
         g.quiet(Duration.ofSeconds(1));
         assertEquals(written.roleChangesOfTheGroup(), unreadable(standby), "each bad role change counted once");
-        assertTrue(unreadable(primary) > 0 && unreadable(primary) <= written.statesOfTheGroup(),
+        assertTrue(
+                unreadable(primary) > 0 && unreadable(primary) <= written.statesOfTheGroup(),
                 "the relaunched node read the state topic and skipped its bad records: " + unreadable(primary));
         List<String> reasons = deadLettersSince(deadLettersBefore, g.name);
-        assertEquals(written.toCoordinator(), reasons.size(), "every bad heartbeat and command, and nothing else: "
-                + reasons);
+        assertEquals(
+                written.toCoordinator(),
+                reasons.size(),
+                "every bad heartbeat and command, and nothing else: " + reasons);
         assertTrue(reasons.stream().anyMatch(r -> r.contains("declares 1073741824 bytes")), reasons.toString());
-        assertEquals(2, reasons.stream().filter(r -> r.contains("but the group's records belong in partition")).count(),
+        assertEquals(
+                2,
+                reasons.stream()
+                        .filter(r -> r.contains("but the group's records belong in partition"))
+                        .count(),
                 "a heartbeat and a command in another partition than the group's: " + reasons);
         harness.coordinators().forEach(c -> assertTrue(c.healthy(), c.instanceId + " healthy after the bad records"));
         assertTrue(g.members.stream().allMatch(Node::alive), "every agent still runs");
@@ -360,8 +428,9 @@ class FaultInjectionIT {
     }
 
     private org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> deadLetterReader() {
-        return new org.apache.kafka.clients.consumer.KafkaConsumer<>(java.util.Map.<String, Object>of(
-                "bootstrap.servers", harness.broker.bootstrapServers(), "isolation.level", "read_committed"),
+        return new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                java.util.Map.<String, Object>of(
+                        "bootstrap.servers", harness.broker.bootstrapServers(), "isolation.level", "read_committed"),
                 new org.apache.kafka.common.serialization.StringDeserializer(),
                 new org.apache.kafka.common.serialization.ByteArrayDeserializer());
     }
@@ -369,7 +438,8 @@ class FaultInjectionIT {
     private java.util.Map<org.apache.kafka.common.TopicPartition, Long> deadLetterEnds() {
         try (var consumer = deadLetterReader()) {
             var partitions = consumer.partitionsFor(dev.failover.wire.Topics.DEAD_LETTERS).stream()
-                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition()))
+                    .toList();
             return consumer.endOffsets(partitions);
         }
     }
@@ -378,8 +448,8 @@ class FaultInjectionIT {
      * The reasons of the dead letters written since {@code ends}, read committed, of the records HostileRecords keys
      * by {@code group} or by another group in its name.
      */
-    private List<String> deadLettersSince(java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends,
-                                          String group) {
+    private List<String> deadLettersSince(
+            java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends, String group) {
         List<String> reasons = new java.util.ArrayList<>();
         try (var consumer = deadLetterReader()) {
             consumer.assign(ends.keySet());
@@ -390,7 +460,8 @@ class FaultInjectionIT {
                     && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> {
                     if (group.equals(r.key()) || HostileRecords.ANOTHER_GROUP.equals(r.key())) {
-                        reasons.add(new String(r.headers().lastHeader("failover.error").value(),
+                        reasons.add(new String(
+                                r.headers().lastHeader("failover.error").value(),
                                 java.nio.charset.StandardCharsets.UTF_8));
                     }
                 });

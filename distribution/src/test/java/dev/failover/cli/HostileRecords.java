@@ -45,20 +45,23 @@ final class HostileRecords {
     static final String ANOTHER_GROUP = "another-group";
 
     /** What was written where, so a test can tell what each reader must have refused. */
-    record Written(int toCoordinator, int forgedFenceMarkers, int roleChangesOfTheGroup, int statesOfTheGroup) {
-    }
+    record Written(int toCoordinator, int forgedFenceMarkers, int roleChangesOfTheGroup, int statesOfTheGroup) {}
 
-    private HostileRecords() {
-    }
+    private HostileRecords() {}
 
     static Written writeAll(String bootstrap, String group) {
         Random random = new Random(20261201);
         int toCoordinator = 0;
         int roleChanges = 0;
         int states = 0;
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576),
-                new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                        1_048_576),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
             for (String topic : List.of(Topics.HEARTBEATS, Topics.COMMANDS, Topics.ROLE_CHANGES, Topics.STATE)) {
                 byte[] header = headerFor(topic);
                 List<byte[]> values = new ArrayList<>(List.of(
@@ -76,7 +79,8 @@ final class HostileRecords {
                 producer.send(new ProducerRecord<>(topic, group, null));
                 int sent = values.size() + 1;
                 if (topic.equals(Topics.HEARTBEATS) || topic.equals(Topics.COMMANDS)) {
-                    byte[] valid = topic.equals(Topics.HEARTBEATS) ? beat(group, "alpha")
+                    byte[] valid = topic.equals(Topics.HEARTBEATS)
+                            ? beat(group, "alpha")
                             : WireSerdes.command().serialize(topic, pause(group));
                     producer.send(new ProducerRecord<>(topic, ANOTHER_GROUP, valid));
                     // well formed and keyed by the group, but in another partition: a second copy of the group there
@@ -84,8 +88,10 @@ final class HostileRecords {
                     if (partitions < 2) {
                         throw new IllegalStateException(topic + " has one partition: no record can be misplaced");
                     }
-                    int belongs = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils
-                            .murmur2(group.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
+                    int belongs =
+                            org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                                            group.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                                    % partitions;
                     byte[] shadow = topic.equals(Topics.HEARTBEATS) ? beat(group, "shadow") : valid;
                     producer.send(new ProducerRecord<>(topic, (belongs + 1) % partitions, group, shadow));
                     sent += 2;
@@ -99,8 +105,8 @@ final class HostileRecords {
             producer.send(new ProducerRecord<>(Topics.HEARTBEATS, group, beat(group, "")));
             toCoordinator++;
             for (int partition = 0; partition < 6; partition++) {
-                producer.send(new ProducerRecord<>(Topics.HEARTBEATS, "__fence/" + partition,
-                        beat("__fence", "an-instance-that-does-not-exist")));
+                producer.send(new ProducerRecord<>(
+                        Topics.HEARTBEATS, "__fence/" + partition, beat("__fence", "an-instance-that-does-not-exist")));
             }
             producer.flush();
         }
@@ -135,15 +141,36 @@ final class HostileRecords {
     }
 
     private static byte[] beat(String group, String node) {
-        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, Heartbeat.newBuilder().setGroup(group).setNode(node)
-                .setSequence(0).setIncarnation(1).setSentAtMs(0).setHealth(Health.HEALTHY).setRole(Role.STANDBY)
-                .setEpoch(0).setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1).setHeartbeatIntervalMs(200)
-                .setLeaseMs(800).setFailureTimeoutMs(1000).build());
+        return WireSerdes.heartbeat()
+                .serialize(
+                        Topics.HEARTBEATS,
+                        Heartbeat.newBuilder()
+                                .setGroup(group)
+                                .setNode(node)
+                                .setSequence(0)
+                                .setIncarnation(1)
+                                .setSentAtMs(0)
+                                .setHealth(Health.HEALTHY)
+                                .setRole(Role.STANDBY)
+                                .setEpoch(0)
+                                .setMode(GroupMode.ACTIVE_PASSIVE)
+                                .setPriority(1)
+                                .setHeartbeatIntervalMs(200)
+                                .setLeaseMs(800)
+                                .setFailureTimeoutMs(1000)
+                                .build());
     }
 
     private static Command pause(String group) {
-        return Command.newBuilder().setGroup(group).setCommandId("hostile-1").setIssuedAtMs(0)
-                .setType(CommandType.PAUSE).setTargetNode(null).setPauseForMs(null).setIssuedBy("mallory").build();
+        return Command.newBuilder()
+                .setGroup(group)
+                .setCommandId("hostile-1")
+                .setIssuedAtMs(0)
+                .setType(CommandType.PAUSE)
+                .setTargetNode(null)
+                .setPauseForMs(null)
+                .setIssuedBy("mallory")
+                .build();
     }
 
     private static byte[] randomBytes(Random random, int n) {

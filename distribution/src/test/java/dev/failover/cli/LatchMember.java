@@ -23,8 +23,7 @@ import org.apache.curator.retry.RetryForever;
  */
 final class LatchMember {
 
-    private LatchMember() {
-    }
+    private LatchMember() {}
 
     public static void main(String[] args) throws Exception {
         String connect = args[0];
@@ -32,8 +31,12 @@ final class LatchMember {
         String id = args[2];
         int ledgerPort = Integer.parseInt(args[3]);
         int sessionMs = Integer.parseInt(args[4]);
-        CuratorFramework client = CuratorFrameworkFactory.builder().connectString(connect).sessionTimeoutMs(sessionMs)
-                .connectionTimeoutMs(sessionMs).retryPolicy(new RetryForever(100)).build();
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(connect)
+                .sessionTimeoutMs(sessionMs)
+                .connectionTimeoutMs(sessionMs)
+                .retryPolicy(new RetryForever(100))
+                .build();
         client.start();
         if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
             System.out.println("latch member " + id + ": no connection to " + connect + " in 30 s");
@@ -60,7 +63,8 @@ final class LatchMember {
     }
 
     private static void report(int port, String line) {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port); OutputStream out = s.getOutputStream()) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                OutputStream out = s.getOutputStream()) {
             out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             System.out.println("cannot report '" + line + "': " + e);

@@ -2,9 +2,9 @@ package dev.failover.cli;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.broker.FreePorts;
 import dev.failover.cli.FaultHarness.Group;
 import dev.failover.testkit.Await;
-import dev.failover.broker.FreePorts;
 import dev.failover.testkit.JavaProcess;
 import dev.failover.testkit.check.Observations;
 import java.io.IOException;
@@ -43,45 +43,58 @@ class PeersBenchmark {
     void sigkillOfTheLeaderOursAgainstZooKeeperAndCurator() throws Exception {
         int trials = Integer.getInteger("bench.trials", 100);
         Duration quiet = Duration.ofSeconds(Long.getLong("bench.quiet", 60));
-        List<Integer> ticks = BenchmarkReport.listProperty("bench.zkTicks", "500,100").stream().map(Integer::valueOf)
+        List<Integer> ticks = BenchmarkReport.listProperty("bench.zkTicks", "500,100").stream()
+                .map(Integer::valueOf)
                 .toList();
         BenchmarkReport report = new BenchmarkReport("peers");
         Path dir = Files.createTempDirectory("bench-peers-");
         List<Ensemble> theirs = new ArrayList<>();
         try (FaultHarness harness = new FaultHarness(dir.resolve("ours"));
-             FaultHarness.HookLedger ledger = new FaultHarness.HookLedger(new Observations())) {
+                FaultHarness.HookLedger ledger = new FaultHarness.HookLedger(new Observations())) {
             try {
                 for (int tick : ticks) {
                     theirs.add(new Ensemble(dir, tick, ledger));
                 }
-                Group g = harness.group("peers", true).timing(FaultHarness.HEARTBEAT, SESSION).node("alpha", 100, null)
-                        .node("beta", 50, null).start();
+                Group g = harness.group("peers", true)
+                        .timing(FaultHarness.HEARTBEAT, SESSION)
+                        .node("alpha", 100, null)
+                        .node("beta", 50, null)
+                        .start();
                 for (Ensemble e : theirs) {
                     e.settle();
                     report.note(e.label() + ": session timeout granted by the server " + e.negotiatedMs() + " ms");
                 }
                 for (int i = 0; i < trials; i++) {
-                    StringBuilder line = new StringBuilder(String.format("trial %d/%d: ours %.0f ms", i + 1, trials,
-                            ours(g, report)));
+                    StringBuilder line = new StringBuilder(
+                            String.format("trial %d/%d: ours %.0f ms", i + 1, trials, ours(g, report)));
                     for (Ensemble e : theirs) {
                         line.append(String.format(", %s %.0f ms", e.label(), e.trial(report)));
                     }
                     System.out.println(line);
                 }
                 int oursBefore = hookRuns(g);
-                List<Integer> theirsBefore = theirs.stream().map(Ensemble::edges).toList();
+                List<Integer> theirsBefore =
+                        theirs.stream().map(Ensemble::edges).toList();
                 Await.hold(quiet, "a quiet period: no leader may change");
-                report.note(String.format("quiet %d s: ours %d hook runs", quiet.toSeconds(), hookRuns(g) - oursBefore));
+                report.note(
+                        String.format("quiet %d s: ours %d hook runs", quiet.toSeconds(), hookRuns(g) - oursBefore));
                 for (int k = 0; k < theirs.size(); k++) {
-                    report.note(String.format("quiet %d s: %s %d leadership callbacks", quiet.toSeconds(),
-                            theirs.get(k).label(), theirs.get(k).edges() - theirsBefore.get(k)));
+                    report.note(String.format(
+                            "quiet %d s: %s %d leadership callbacks",
+                            quiet.toSeconds(),
+                            theirs.get(k).label(),
+                            theirs.get(k).edges() - theirsBefore.get(k)));
                 }
                 for (Ensemble e : theirs) {
                     String theirSeries = e.series();
                     for (String ours : List.of(OURS_ROLE, OURS_HOOK)) {
-                        report.note(String.format("ratio %s / %s: p50 %.2f, p90 %.2f, p99 %.2f, max %.2f",
-                                ours.substring(0, ours.indexOf(" (ms)")), e.label(), ratio(report, ours, theirSeries, 0.5),
-                                ratio(report, ours, theirSeries, 0.9), ratio(report, ours, theirSeries, 0.99),
+                        report.note(String.format(
+                                "ratio %s / %s: p50 %.2f, p90 %.2f, p99 %.2f, max %.2f",
+                                ours.substring(0, ours.indexOf(" (ms)")),
+                                e.label(),
+                                ratio(report, ours, theirSeries, 0.5),
+                                ratio(report, ours, theirSeries, 0.9),
+                                ratio(report, ours, theirSeries, 0.99),
                                 ratio(report, ours, theirSeries, 1.0)));
                     }
                 }
@@ -90,8 +103,8 @@ class PeersBenchmark {
                 theirs.forEach(Ensemble::close);
             }
             var verdict = harness.report();
-            report.note("split-brain checker over our trials: " + (verdict.ok() ? "no violations"
-                    : String.join("; ", verdict.messages())));
+            report.note("split-brain checker over our trials: "
+                    + (verdict.ok() ? "no violations" : String.join("; ", verdict.messages())));
             report.finish();
             assertTrue(verdict.ok(), String.join("\n", verdict.messages()));
         }
@@ -99,8 +112,8 @@ class PeersBenchmark {
 
     /** One trial of ours: SIGKILL of the primary agent until the standby's /role answers 200; the group settled. */
     private static double ours(Group g, BenchmarkReport report) {
-        FaultHarness.Takeover t = g.killPrimaryUntilTakeover("SIGKILL primary (peers)", SESSION.plusSeconds(2),
-                SESSION.plusSeconds(15));
+        FaultHarness.Takeover t =
+                g.killPrimaryUntilTakeover("SIGKILL primary (peers)", SESSION.plusSeconds(2), SESSION.plusSeconds(15));
         report.add(OURS_ROLE, t.ms());
         report.add(OURS_HOOK, (t.standby().lastActivationNs() - t.killedAtNs()) / 1e6);
         return t.ms();
@@ -130,14 +143,24 @@ class PeersBenchmark {
             Path home = dir.resolve(group);
             Files.createDirectories(home.resolve("data"));
             int port = FreePorts.pick();
-            Path cfg = Files.writeString(home.resolve("zoo.cfg"), String.join("\n",
-                    "tickTime=" + tick, "dataDir=" + home.resolve("data"), "clientPort=" + port,
-                    "admin.enableServer=false", "maxClientCnxns=0", ""));
+            Path cfg = Files.writeString(
+                    home.resolve("zoo.cfg"),
+                    String.join(
+                            "\n",
+                            "tickTime=" + tick,
+                            "dataDir=" + home.resolve("data"),
+                            "clientPort=" + port,
+                            "admin.enableServer=false",
+                            "maxClientCnxns=0",
+                            ""));
             this.connect = "127.0.0.1:" + port;
-            this.server = JavaProcess.start("zookeeper-" + group, List.of("-Xmx128m", "-XX:+UseSerialGC"),
-                    "org.apache.zookeeper.server.ZooKeeperServerMain", List.of(cfg.toString()));
-            Await.until(Duration.ofSeconds(60), "ZooKeeper (tick " + tick + ") listening on " + port,
-                    () -> accepts(port));
+            this.server = JavaProcess.start(
+                    "zookeeper-" + group,
+                    List.of("-Xmx128m", "-XX:+UseSerialGC"),
+                    "org.apache.zookeeper.server.ZooKeeperServerMain",
+                    List.of(cfg.toString()));
+            Await.until(
+                    Duration.ofSeconds(60), "ZooKeeper (tick " + tick + ") listening on " + port, () -> accepts(port));
             members.add(new Member("a"));
             members.add(new Member("b"));
             members.forEach(Member::launch);
@@ -177,7 +200,9 @@ class PeersBenchmark {
             Member other = members.get(0) == leader ? members.get(1) : members.get(0);
             long killedAt = System.nanoTime();
             leader.process.kill();
-            Await.until(SESSION.plusSeconds(15), label() + ": " + other.id + " to lead",
+            Await.until(
+                    SESSION.plusSeconds(15),
+                    label() + ": " + other.id + " to lead",
                     () -> ledger.lastActivationNs(group, other.id) > killedAt);
             double ms = (ledger.lastActivationNs(group, other.id) - killedAt) / 1e6;
             report.add(series(), ms);
@@ -187,7 +212,9 @@ class PeersBenchmark {
         }
 
         int edges() {
-            return members.stream().mapToInt(m -> ledger.edges(group, m.id).size()).sum();
+            return members.stream()
+                    .mapToInt(m -> ledger.edges(group, m.id).size())
+                    .sum();
         }
 
         @Override
@@ -207,16 +234,25 @@ class PeersBenchmark {
 
             void launch() {
                 launchedNs = System.nanoTime();
-                process = JavaProcess.start("latch-" + group + "-" + id, List.of("-Xmx64m", "-XX:+UseSerialGC"),
-                        LatchMember.class.getName(), List.of(connect, group, id, Integer.toString(ledger.port()),
+                process = JavaProcess.start(
+                        "latch-" + group + "-" + id,
+                        List.of("-Xmx64m", "-XX:+UseSerialGC"),
+                        LatchMember.class.getName(),
+                        List.of(
+                                connect,
+                                group,
+                                id,
+                                Integer.toString(ledger.port()),
                                 Long.toString(SESSION.toMillis())));
             }
 
             /** This incarnation took leadership and has not reported losing it. */
             boolean leads() {
                 List<String> edges = ledger.edges(group, id);
-                return process.process().isAlive() && ledger.lastActivationNs(group, id) > launchedNs
-                        && !edges.isEmpty() && edges.get(edges.size() - 1).startsWith("ACTIVE");
+                return process.process().isAlive()
+                        && ledger.lastActivationNs(group, id) > launchedNs
+                        && !edges.isEmpty()
+                        && edges.get(edges.size() - 1).startsWith("ACTIVE");
             }
         }
     }

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class RolePoller implements AutoCloseable {
 
     private final List<AgentProcess> agents;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private long gapStartNs = -1;
@@ -36,8 +37,11 @@ final class RolePoller implements AutoCloseable {
             int active = 0;
             for (AgentProcess a : agents) {
                 try {
-                    int status = http.send(HttpRequest.newBuilder(URI.create("http://" + a.http + "/role"))
-                            .timeout(Duration.ofMillis(200)).build(), HttpResponse.BodyHandlers.discarding())
+                    int status = http.send(
+                                    HttpRequest.newBuilder(URI.create("http://" + a.http + "/role"))
+                                            .timeout(Duration.ofMillis(200))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding())
                             .statusCode();
                     active += status == 200 ? 1 : 0;
                 } catch (Exception e) {

@@ -1,7 +1,7 @@
 package dev.failover.cli;
 
-import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaCluster;
+import dev.failover.testkit.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,10 +26,13 @@ class RollingRestartBenchmark {
         BenchmarkReport report = new BenchmarkReport("rolling-restart");
         Path dir = Files.createTempDirectory("bench-rolling-");
         List<String> timing = List.of(System.getProperty("bench.agent.args", "").split(" ")).stream()
-                .filter(s -> !s.isBlank()).toList();
+                .filter(s -> !s.isBlank())
+                .toList();
         java.util.Map<String, String> brokerSettings = new java.util.HashMap<>();
         for (String item : BenchmarkReport.listProperty("bench.broker.set", "")) {
-            brokerSettings.put(item.substring(0, item.indexOf('=')).trim(), item.substring(item.indexOf('=') + 1).trim());
+            brokerSettings.put(
+                    item.substring(0, item.indexOf('=')).trim(),
+                    item.substring(item.indexOf('=') + 1).trim());
         }
         if (!brokerSettings.isEmpty()) {
             report.note("broker settings: " + brokerSettings);
@@ -37,7 +40,8 @@ class RollingRestartBenchmark {
         String failsafe = System.getProperty("bench.failsafe", "");
         java.util.Map<String, List<String>> flags = java.util.Map.of("alpha", List.of(), "beta", List.of());
         if (!failsafe.isBlank()) {
-            flags = FailsafeFlags.of(dir, "rolling", List.of("alpha", "beta"), Duration.parse("PT" + failsafe.toUpperCase()));
+            flags = FailsafeFlags.of(
+                    dir, "rolling", List.of("alpha", "beta"), Duration.parse("PT" + failsafe.toUpperCase()));
             report.note("failsafe mode, maximum " + failsafe);
         }
         if (!timing.isEmpty()) {
@@ -46,20 +50,28 @@ class RollingRestartBenchmark {
         try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, brokerSettings)) {
             cluster.start();
             String bootstrap = cluster.bootstrapServers();
-            try (CoordinatorProcess c1 = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
-                    List.of());
-                 CoordinatorProcess c2 = CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"),
-                         List.of());
-                 AgentProcess alpha = AgentProcess.launchAtDefaults(bootstrap, "rolling", "alpha", 100, dir,
-                         concat(timing, flags.get("alpha")));
-                 AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir,
-                         concat(timing, flags.get("beta")))) {
-                Await.until(Duration.ofSeconds(90), "a primary", () -> alpha.roleStatus() == 200
-                        || beta.roleStatus() == 200);
+            try (CoordinatorProcess c1 =
+                            CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"), List.of());
+                    CoordinatorProcess c2 =
+                            CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"), List.of());
+                    AgentProcess alpha = AgentProcess.launchAtDefaults(
+                            bootstrap, "rolling", "alpha", 100, dir, concat(timing, flags.get("alpha")));
+                    AgentProcess beta = AgentProcess.launchAtDefaults(
+                            bootstrap, "rolling", "beta", 50, dir, concat(timing, flags.get("beta")))) {
+                Await.until(
+                        Duration.ofSeconds(90),
+                        "a primary",
+                        () -> alpha.roleStatus() == 200 || beta.roleStatus() == 200);
                 Await.hold(Duration.ofSeconds(10), "the group settles");
                 try (RolePoller poller = new RolePoller(List.of(alpha, beta));
-                     AutoCloseable keep = () -> keepOutputs(dir, c1, c2, alpha, beta)) {
-                    phase(report, "steady, 20 s", poller, alpha, beta, () -> Await.hold(Duration.ofSeconds(20), "steady"));
+                        AutoCloseable keep = () -> keepOutputs(dir, c1, c2, alpha, beta)) {
+                    phase(
+                            report,
+                            "steady, 20 s",
+                            poller,
+                            alpha,
+                            beta,
+                            () -> Await.hold(Duration.ofSeconds(20), "steady"));
                     phase(report, "rolling restart (SIGTERM, restart, in sync, 15 s)", poller, alpha, beta, () -> {
                         for (int node = 1; node <= cluster.size(); node++) {
                             cluster.node(node).stop();
@@ -78,7 +90,8 @@ class RollingRestartBenchmark {
                 }
             }
         }
-        report.note("load average at the end: " + Files.readString(Path.of("/proc/loadavg")).trim());
+        report.note("load average at the end: "
+                + Files.readString(Path.of("/proc/loadavg")).trim());
         report.finish();
     }
 
@@ -87,8 +100,9 @@ class RollingRestartBenchmark {
     }
 
     /** Every process's output, kept in the benchmark's directory (the brokers' logs are in cluster/node-N). */
-    private static void keepOutputs(Path dir, CoordinatorProcess c1, CoordinatorProcess c2, AgentProcess alpha,
-                                    AgentProcess beta) throws java.io.IOException {
+    private static void keepOutputs(
+            Path dir, CoordinatorProcess c1, CoordinatorProcess c2, AgentProcess alpha, AgentProcess beta)
+            throws java.io.IOException {
         Files.write(dir.resolve("coordinator-1.log"), c1.process.output());
         Files.write(dir.resolve("coordinator-2.log"), c2.process.output());
         Files.write(dir.resolve("agent-alpha.log"), alpha.output());
@@ -100,13 +114,15 @@ class RollingRestartBenchmark {
         void run() throws Exception;
     }
 
-    private static void phase(BenchmarkReport report, String name, RolePoller poller, AgentProcess alpha,
-                              AgentProcess beta, Step step) throws Exception {
+    private static void phase(
+            BenchmarkReport report, String name, RolePoller poller, AgentProcess alpha, AgentProcess beta, Step step)
+            throws Exception {
         int hooksBefore = alpha.edges().size() + beta.edges().size();
         poller.reset();
         step.run();
         int hooks = alpha.edges().size() + beta.edges().size() - hooksBefore;
-        report.note(String.format("%-55s hook runs %d, longest with no node ACTIVE %d ms, two ACTIVE at once: %s",
+        report.note(String.format(
+                "%-55s hook runs %d, longest with no node ACTIVE %d ms, two ACTIVE at once: %s",
                 name, hooks, poller.longestGapMs(), poller.twoSeen() ? "YES" : "never"));
     }
 }

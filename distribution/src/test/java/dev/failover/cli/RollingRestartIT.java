@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.testkit.Await;
 import dev.failover.broker.Directories;
 import dev.failover.broker.LocalKafkaCluster;
+import dev.failover.testkit.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,9 +42,17 @@ class RollingRestartIT {
         boolean passed = false;
         // Kafka's internal topics with 5 partitions instead of 50: the same protocol, a fifth of the catching up after
         // each restart (the suite's time is counted)
-        try (LocalKafkaCluster cluster = LocalKafkaCluster.of(dir.resolve("cluster"), 3, 0, Map.of(
-                "offsets.topic.num.partitions", "5", "transaction.state.log.num.partitions", "5",
-                "replica.fetch.backoff.ms", "100"))) {
+        try (LocalKafkaCluster cluster = LocalKafkaCluster.of(
+                dir.resolve("cluster"),
+                3,
+                0,
+                Map.of(
+                        "offsets.topic.num.partitions",
+                        "5",
+                        "transaction.state.log.num.partitions",
+                        "5",
+                        "replica.fetch.backoff.ms",
+                        "100"))) {
             cluster.start();
             String bootstrap = cluster.bootstrapServers();
             coordinators.add(CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"), List.of()));
@@ -53,9 +61,13 @@ class RollingRestartIT {
             agents.add(alpha);
             AgentProcess beta = AgentProcess.launchAtDefaults(bootstrap, "rolling", "beta", 50, dir, List.of());
             agents.add(beta);
-            Await.until(Duration.ofSeconds(90), "alpha ACTIVE and beta STANDBY", () -> alpha.roleStatus() == 200
-                    && beta.roleStatus() == 503);
-            Await.until(Duration.ofSeconds(60), "both coordinators healthy",
+            Await.until(
+                    Duration.ofSeconds(90),
+                    "alpha ACTIVE and beta STANDBY",
+                    () -> alpha.roleStatus() == 200 && beta.roleStatus() == 503);
+            Await.until(
+                    Duration.ofSeconds(60),
+                    "both coordinators healthy",
                     () -> coordinators.stream().allMatch(CoordinatorProcess::healthy));
             Await.hold(Duration.ofSeconds(5), "the group settles");
             List<String> hooksBefore = hookRuns(agents);
@@ -74,12 +86,17 @@ class RollingRestartIT {
                 long samples = poller.samples();
                 long phaseMs = (System.nanoTime() - phaseStart) / 1_000_000;
                 List<String> hooksAfter = hookRuns(agents);
-                assertTrue(samples >= phaseMs / 100, "the poller kept polling through the restart (" + samples
-                        + " rounds in " + phaseMs + " ms, at least one per 100 ms on average)");
+                assertTrue(
+                        samples >= phaseMs / 100,
+                        "the poller kept polling through the restart (" + samples + " rounds in " + phaseMs
+                                + " ms, at least one per 100 ms on average)");
                 assertFalse(two, "two agents ACTIVE at once during the rolling restart");
-                assertEquals(hooksBefore, hooksAfter, "no hook ran during the rolling restart (outputs in " + dir + ")");
-                assertTrue(gap <= LONGEST_GAP_MS, "longest time with no agent ACTIVE was " + gap + " ms, over "
-                        + LONGEST_GAP_MS + " ms (outputs in " + dir + ")");
+                assertEquals(
+                        hooksBefore, hooksAfter, "no hook ran during the rolling restart (outputs in " + dir + ")");
+                assertTrue(
+                        gap <= LONGEST_GAP_MS,
+                        "longest time with no agent ACTIVE was " + gap + " ms, over " + LONGEST_GAP_MS
+                                + " ms (outputs in " + dir + ")");
                 assertEquals(200, alpha.roleStatus(), "alpha still ACTIVE after the rolling restart");
             }
             passed = true;
@@ -109,7 +126,9 @@ class RollingRestartIT {
     private static void keepOutputs(Path dir, List<CoordinatorProcess> coordinators, List<AgentProcess> agents)
             throws java.io.IOException {
         for (int i = 0; i < coordinators.size(); i++) {
-            Files.write(dir.resolve("coordinator-" + (i + 1) + ".log"), coordinators.get(i).process.output());
+            Files.write(
+                    dir.resolve("coordinator-" + (i + 1) + ".log"),
+                    coordinators.get(i).process.output());
         }
         for (AgentProcess a : agents) {
             Files.write(dir.resolve("agent-" + a.node + ".log"), a.output());

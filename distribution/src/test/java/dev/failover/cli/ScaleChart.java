@@ -22,8 +22,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  */
 final class ScaleChart {
 
-    private ScaleChart() {
-    }
+    private ScaleChart() {}
 
     static Path draw(List<ScaleBenchmark.Step> steps, Path png) {
         System.setProperty("java.awt.headless", "true");
@@ -56,14 +55,14 @@ final class ScaleChart {
         plot.mapDatasetToRangeAxis(1, 1);
         XYLineAndShapeRenderer cpuLine = new XYLineAndShapeRenderer(true, true);
         cpuLine.setSeriesPaint(0, new Color(0x2ca02c));
-        cpuLine.setSeriesStroke(0, new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f,
-                new float[] {6f, 4f}, 0f));
+        cpuLine.setSeriesStroke(
+                0, new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f));
         plot.setRenderer(1, cpuLine);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart("One coordinator instance at scale", JFreeChart.DEFAULT_TITLE_FONT, plot,
-                true);
+        JFreeChart chart =
+                new JFreeChart("One coordinator instance at scale", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         try {
             Files.createDirectories(png.toAbsolutePath().getParent());

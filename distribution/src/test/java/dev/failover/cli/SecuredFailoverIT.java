@@ -5,17 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.testkit.Brokers;
-import dev.failover.wire.WireHeaders;
-import dev.failover.testkit.Await;
 import dev.failover.broker.BrokerSecurity;
 import dev.failover.broker.Directories;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Await;
+import dev.failover.testkit.Brokers;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import dev.failover.wire.Topics;
+import dev.failover.wire.WireHeaders;
 import dev.failover.wire.WireSerdes;
 import dev.failover.wire.sign.SigningKeys;
 import java.io.PrintWriter;
@@ -58,8 +58,10 @@ class SecuredFailoverIT {
         Path keys = dir.resolve("keys");
         SigningKeys.generate(keys, "coordinator");
         SigningKeys.generate(keys, "operator");
-        try (LocalKafkaBroker broker = Brokers.builder().dataDir(dir.resolve("broker"))
-                .secure(dir.resolve("security"), "coordinator", "agent", "operator").build()) {
+        try (LocalKafkaBroker broker = Brokers.builder()
+                .dataDir(dir.resolve("broker"))
+                .secure(dir.resolve("security"), "coordinator", "agent", "operator")
+                .build()) {
             broker.start();
             BrokerSecurity security = broker.security().orElseThrow();
             String bootstrap = broker.bootstrapServers();
@@ -70,44 +72,73 @@ class SecuredFailoverIT {
                 assertEquals(0, hmac.exit(), hmac.both());
             }
 
-            CtlIT.Run acls = cli("acls", "--coordinator-principal", "User:coordinator", "--agent-principal", "User:agent",
-                    "--operator-principal", "User:operator", "--apply", "--bootstrap-servers", bootstrap,
-                    "--kafka-config", security.clientConfig(BrokerSecurity.ADMIN).toString());
+            CtlIT.Run acls = cli(
+                    "acls",
+                    "--coordinator-principal",
+                    "User:coordinator",
+                    "--agent-principal",
+                    "User:agent",
+                    "--operator-principal",
+                    "User:operator",
+                    "--apply",
+                    "--bootstrap-servers",
+                    bootstrap,
+                    "--kafka-config",
+                    security.clientConfig(BrokerSecurity.ADMIN).toString());
             assertEquals(0, acls.exit(), acls.both());
 
             Path token = dir.resolve("http.token");
             try (var out = dev.failover.broker.LocalPki.secretFile(token)) {
                 out.write(TOKEN.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
-            List<String> coordinatorArgs = List.of("--kafka-config", security.clientConfig("coordinator").toString(),
-                    "--signing-key", keys.resolve("coordinator.key").toString(),
-                    "--trust-operator-key", keys.resolve("operator.pub").toString(),
-                    "--set", "heartbeat.key.dir=" + macs,
-                    "--set", "http.tls.keystore.file=" + security.pki().brokerKeystore(),
-                    "--set", "http.tls.keystore.password.file=" + security.pki().passwordFile(),
-                    "--set", "http.token.file=" + token);
+            List<String> coordinatorArgs = List.of(
+                    "--kafka-config",
+                    security.clientConfig("coordinator").toString(),
+                    "--signing-key",
+                    keys.resolve("coordinator.key").toString(),
+                    "--trust-operator-key",
+                    keys.resolve("operator.pub").toString(),
+                    "--set",
+                    "heartbeat.key.dir=" + macs,
+                    "--set",
+                    "http.tls.keystore.file=" + security.pki().brokerKeystore(),
+                    "--set",
+                    "http.tls.keystore.password.file=" + security.pki().passwordFile(),
+                    "--set",
+                    "http.token.file=" + token);
             https = httpsClient(security.pki().caPem());
-            List<String> agentArgs = List.of("--kafka-config", security.clientConfig("agent").toString(),
-                    "--trust-key", keys.resolve("coordinator.pub").toString());
+            List<String> agentArgs = List.of(
+                    "--kafka-config",
+                    security.clientConfig("agent").toString(),
+                    "--trust-key",
+                    keys.resolve("coordinator.pub").toString());
             List<String> alphaArgs = new ArrayList<>(agentArgs);
-            alphaArgs.addAll(List.of("--heartbeat-key", macs.resolve(GROUP).resolve("alpha.key").toString()));
+            alphaArgs.addAll(List.of(
+                    "--heartbeat-key", macs.resolve(GROUP).resolve("alpha.key").toString()));
             List<String> betaArgs = new ArrayList<>(agentArgs);
-            betaArgs.addAll(List.of("--heartbeat-key", macs.resolve(GROUP).resolve("beta.key").toString()));
-            try (CoordinatorProcess first = CoordinatorProcess.launch("coordinator-1", bootstrap, dir.resolve("c1"),
-                    List.of(), coordinatorArgs);
-                 CoordinatorProcess second = CoordinatorProcess.launch("coordinator-2", bootstrap, dir.resolve("c2"),
-                         List.of(), coordinatorArgs);
-                 AgentProcess alpha = AgentProcess.launch(bootstrap, GROUP, "alpha", 100, dir, alphaArgs);
-                 AgentProcess beta = AgentProcess.launch(bootstrap, GROUP, "beta", 50, dir, betaArgs)) {
-                Await.until(Duration.ofSeconds(90), "alpha elected on the secured broker",
+            betaArgs.addAll(List.of(
+                    "--heartbeat-key", macs.resolve(GROUP).resolve("beta.key").toString()));
+            try (CoordinatorProcess first = CoordinatorProcess.launch(
+                            "coordinator-1", bootstrap, dir.resolve("c1"), List.of(), coordinatorArgs);
+                    CoordinatorProcess second = CoordinatorProcess.launch(
+                            "coordinator-2", bootstrap, dir.resolve("c2"), List.of(), coordinatorArgs);
+                    AgentProcess alpha = AgentProcess.launch(bootstrap, GROUP, "alpha", 100, dir, alphaArgs);
+                    AgentProcess beta = AgentProcess.launch(bootstrap, GROUP, "beta", 50, dir, betaArgs)) {
+                Await.until(
+                        Duration.ofSeconds(90),
+                        "alpha elected on the secured broker",
                         () -> alpha.roleStatus() == 200 && beta.roleStatus() == 503);
-                Await.until(Duration.ofSeconds(60), "both coordinators healthy with least privilege",
+                Await.until(
+                        Duration.ofSeconds(60),
+                        "both coordinators healthy with least privilege",
                         () -> get(first, "/health", false).statusCode() == 200
                                 && get(second, "/health", false).statusCode() == 200);
                 // Their HTTP is HTTPS with a token: without it, /health says only its status and the rest is 401;
                 // with it, either instance answers for the group (one of them forwards, with the token, over TLS).
                 assertEquals("{\"status\":\"UP\"}", get(first, "/health", false).body());
-                assertTrue(get(first, "/health", true).body().contains("\"instance\""), get(first, "/health", true).body());
+                assertTrue(
+                        get(first, "/health", true).body().contains("\"instance\""),
+                        get(first, "/health", true).body());
                 assertEquals(401, get(first, "/metrics", false).statusCode());
                 assertEquals(401, get(second, "/groups/" + GROUP, false).statusCode());
                 // the status page itself holds no data and opens without the token; its data does not
@@ -120,20 +151,30 @@ class SecuredFailoverIT {
                     assertTrue(answer.body().contains("alpha"), answer.body());
                     var live = get(c, "/api/groups/" + GROUP, true); // one of them forwards, with the token, over TLS
                     assertEquals(200, live.statusCode(), live.body());
-                    assertTrue(live.body().contains("\"live\":true") && live.body().contains("\"kind\": \"ELECTION\""),
+                    assertTrue(
+                            live.body().contains("\"live\":true") && live.body().contains("\"kind\": \"ELECTION\""),
                             "live, and the election read by the instance's own decision log over SASL: " + live.body());
                     var all = get(c, "/api/groups", true);
-                    assertTrue(all.body().contains("\"reading\":true") && all.body().contains("{\"group\": \"" + GROUP),
+                    assertTrue(
+                            all.body().contains("\"reading\":true")
+                                    && all.body().contains("{\"group\": \"" + GROUP),
                             all.body());
                 }
-                assertThrows(java.io.IOException.class, () -> java.net.http.HttpClient.newHttpClient().send(
-                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + first.http + "/metrics"))
-                                .timeout(Duration.ofSeconds(3)).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString()), "no plain HTTP");
+                assertThrows(
+                        java.io.IOException.class,
+                        () -> java.net.http.HttpClient.newHttpClient()
+                                .send(
+                                        java.net.http.HttpRequest.newBuilder(
+                                                        java.net.URI.create("http://" + first.http + "/metrics"))
+                                                .timeout(Duration.ofSeconds(3))
+                                                .build(),
+                                        java.net.http.HttpResponse.BodyHandlers.ofString()),
+                        "no plain HTTP");
 
                 // The agent's credential may write heartbeats, not decisions: the broker refuses, nothing is written.
                 long before = endOffset(broker, Topics.ROLE_CHANGES);
-                ExecutionException refused = assertThrows(ExecutionException.class,
+                ExecutionException refused = assertThrows(
+                        ExecutionException.class,
                         () -> send(security.clientProperties("agent"), bootstrap, Topics.ROLE_CHANGES));
                 assertInstanceOf(TopicAuthorizationException.class, refused.getCause(), refused.toString());
                 send(security.clientProperties("agent"), bootstrap, Topics.COMMANDS, true); // nor pause every group
@@ -142,57 +183,90 @@ class SecuredFailoverIT {
                 // What the agent's credential can write, the heartbeat topic, it cannot use: a beat of alpha without
                 // alpha's key is dead-lettered with the reason, and a fence marker under each coordinator's instance
                 // id (shown on /health) with a send time far ahead does not lift the self-guard.
-                try (var producer = new KafkaProducer<>(producerProperties(security.clientProperties("agent"),
-                        bootstrap), new StringSerializer(), new ByteArraySerializer())) {
-                    producer.send(new ProducerRecord<>(Topics.HEARTBEATS, GROUP, forgedBeat("alpha"))).get();
+                try (var producer = new KafkaProducer<>(
+                        producerProperties(security.clientProperties("agent"), bootstrap),
+                        new StringSerializer(),
+                        new ByteArraySerializer())) {
+                    producer.send(new ProducerRecord<>(Topics.HEARTBEATS, GROUP, forgedBeat("alpha")))
+                            .get();
                     int partitions = 6;
                     for (CoordinatorProcess c : List.of(first, second)) {
                         for (int p = 0; p < partitions; p++) {
-                            producer.send(new ProducerRecord<>(Topics.HEARTBEATS, p, "__fence/" + p,
-                                    forgedMarker(c.instanceId))).get();
+                            producer.send(new ProducerRecord<>(
+                                            Topics.HEARTBEATS, p, "__fence/" + p, forgedMarker(c.instanceId)))
+                                    .get();
                         }
                     }
                 }
-                Await.until(Duration.ofSeconds(30), "the unauthenticated beat in the dead letters, with the reason",
+                Await.until(
+                        Duration.ofSeconds(30),
+                        "the unauthenticated beat in the dead letters, with the reason",
                         () -> deadLetterReasons(security.clientProperties("operator"), bootstrap).stream()
-                                .anyMatch(r -> r.contains("heartbeat of alpha in " + GROUP
-                                        + " refused: no authentication code")));
-                Await.until(Duration.ofSeconds(30), "every forged fence marker refused by the task it names",
+                                .anyMatch(r -> r.contains(
+                                        "heartbeat of alpha in " + GROUP + " refused: no authentication code")));
+                Await.until(
+                        Duration.ofSeconds(30),
+                        "every forged fence marker refused by the task it names",
                         () -> counter(first, "failover_fence_markers_refused_total")
-                                + counter(second, "failover_fence_markers_refused_total") >= 6);
+                                        + counter(second, "failover_fence_markers_refused_total")
+                                >= 6);
                 assertEquals(200, alpha.roleStatus(), "alpha still serves");
 
                 String operator = security.clientConfig("operator").toString();
-                CtlIT.Run status = CtlIT.run(bootstrap, "status", "--group", GROUP, "--kafka-config", operator,
-                        "--trust-key", keys.resolve("coordinator.pub").toString());
+                CtlIT.Run status = CtlIT.run(
+                        bootstrap,
+                        "status",
+                        "--group",
+                        GROUP,
+                        "--kafka-config",
+                        operator,
+                        "--trust-key",
+                        keys.resolve("coordinator.pub").toString());
                 assertEquals(0, status.exit(), status.both());
                 assertTrue(status.out().contains("alpha"), status.both());
 
                 // A command with the operator's credential but without the operator's key is refused, with the reason.
-                CtlIT.Run unsigned = CtlIT.run(bootstrap, "pause", "--group", GROUP, "--timeout", "30s",
-                        "--kafka-config", operator);
+                CtlIT.Run unsigned =
+                        CtlIT.run(bootstrap, "pause", "--group", GROUP, "--timeout", "30s", "--kafka-config", operator);
                 assertEquals(3, unsigned.exit(), unsigned.both());
                 assertTrue(unsigned.err().contains("unsigned command"), unsigned.both());
 
-                CtlIT.Run switchover = CtlIT.run(bootstrap, "switchover", "--group", GROUP, "--to", "beta",
-                        "--timeout", "30s", "--kafka-config", operator, "--signing-key",
+                CtlIT.Run switchover = CtlIT.run(
+                        bootstrap,
+                        "switchover",
+                        "--group",
+                        GROUP,
+                        "--to",
+                        "beta",
+                        "--timeout",
+                        "30s",
+                        "--kafka-config",
+                        operator,
+                        "--signing-key",
                         keys.resolve("operator.key").toString());
                 assertEquals(0, switchover.exit(), switchover.both());
-                Await.until(Duration.ofSeconds(30), "beta serves after the switchover",
+                Await.until(
+                        Duration.ofSeconds(30),
+                        "beta serves after the switchover",
                         () -> beta.roleStatus() == 200 && alpha.roleStatus() == 503);
 
                 int alphaEdges = alpha.edges().size();
                 beta.process.destroyForcibly(); // SIGKILL: the primary's agent dies for real
-                Await.until(Duration.ofSeconds(30), "alpha serves again after beta died",
-                        () -> alpha.roleStatus() == 200);
-                assertTrue(alpha.edges().size() > alphaEdges && alpha.edges().get(alpha.edges().size() - 1)
-                        .startsWith("ACTIVE"), "alpha's activation hook ran: " + alpha.edges());
-                assertTrue(get(first, "/health", false).statusCode() == 200
-                        && get(second, "/health", false).statusCode() == 200, "the coordinators stay healthy");
+                Await.until(
+                        Duration.ofSeconds(30), "alpha serves again after beta died", () -> alpha.roleStatus() == 200);
+                assertTrue(
+                        alpha.edges().size() > alphaEdges
+                                && alpha.edges().get(alpha.edges().size() - 1).startsWith("ACTIVE"),
+                        "alpha's activation hook ran: " + alpha.edges());
+                assertTrue(
+                        get(first, "/health", false).statusCode() == 200
+                                && get(second, "/health", false).statusCode() == 200,
+                        "the coordinators stay healthy");
                 // The generated ACLs are all they need: no client of theirs was refused anything.
                 List<String> refusals = new ArrayList<>();
                 for (var process : List.of(first.process, second.process, alpha.java, beta.java)) {
-                    process.output().stream().filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("authoriz"))
+                    process.output().stream()
+                            .filter(l -> l.toLowerCase(java.util.Locale.ROOT).contains("authoriz"))
                             .forEach(refusals::add);
                 }
                 assertEquals(List.of(), refusals, "refusals in the coordinators' and agents' logs");
@@ -223,19 +297,46 @@ class SecuredFailoverIT {
 
     /** A well-formed beat of {@code node} that says all is well, written without the node's key. */
     private static byte[] forgedBeat(String node) {
-        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, Heartbeat.newBuilder().setGroup(GROUP).setNode(node)
-                .setSequence(Long.MAX_VALUE / 2).setIncarnation(System.currentTimeMillis() + 86_400_000L)
-                .setSentAtMs(System.currentTimeMillis()).setHealth(Health.HEALTHY).setRole(Role.ACTIVE)
-                .setEpoch(1_000_000).setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1_000).setHeartbeatIntervalMs(200)
-                .setLeaseMs(800).setFailureTimeoutMs(1000).build());
+        return WireSerdes.heartbeat()
+                .serialize(
+                        Topics.HEARTBEATS,
+                        Heartbeat.newBuilder()
+                                .setGroup(GROUP)
+                                .setNode(node)
+                                .setSequence(Long.MAX_VALUE / 2)
+                                .setIncarnation(System.currentTimeMillis() + 86_400_000L)
+                                .setSentAtMs(System.currentTimeMillis())
+                                .setHealth(Health.HEALTHY)
+                                .setRole(Role.ACTIVE)
+                                .setEpoch(1_000_000)
+                                .setMode(GroupMode.ACTIVE_PASSIVE)
+                                .setPriority(1_000)
+                                .setHeartbeatIntervalMs(200)
+                                .setLeaseMs(800)
+                                .setFailureTimeoutMs(1000)
+                                .build());
     }
 
     /** A fence marker as the coordinator writes them, naming {@code instanceId}, sent in the past: only the seal refuses it. */
     private static byte[] forgedMarker(String instanceId) {
-        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, Heartbeat.newBuilder().setGroup("__fence")
-                .setNode(instanceId).setSequence(0).setIncarnation(0).setSentAtMs(1).setHealth(Health.UNKNOWN)
-                .setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN).setPriority(0).setHeartbeatIntervalMs(0)
-                .setLeaseMs(0).setFailureTimeoutMs(0).build());
+        return WireSerdes.heartbeat()
+                .serialize(
+                        Topics.HEARTBEATS,
+                        Heartbeat.newBuilder()
+                                .setGroup("__fence")
+                                .setNode(instanceId)
+                                .setSequence(0)
+                                .setIncarnation(0)
+                                .setSentAtMs(1)
+                                .setHealth(Health.UNKNOWN)
+                                .setRole(Role.UNKNOWN)
+                                .setEpoch(0)
+                                .setMode(GroupMode.UNKNOWN)
+                                .setPriority(0)
+                                .setHeartbeatIntervalMs(0)
+                                .setLeaseMs(0)
+                                .setFailureTimeoutMs(0)
+                                .build());
     }
 
     /** The reasons of every dead letter, read as the operator. */
@@ -245,11 +346,13 @@ class SecuredFailoverIT {
         props.put("bootstrap.servers", bootstrap);
         props.put("isolation.level", "read_committed");
         List<String> reasons = new ArrayList<>();
-        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                props,
                 new org.apache.kafka.common.serialization.StringDeserializer(),
                 new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.DEAD_LETTERS).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -273,14 +376,19 @@ class SecuredFailoverIT {
         java.security.KeyStore roots = java.security.KeyStore.getInstance("PKCS12");
         roots.load(null, null);
         try (var in = Files.newInputStream(caPem)) {
-            roots.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
-                    .generateCertificate(in));
+            roots.setCertificateEntry(
+                    "ca",
+                    java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
-        var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        var trust =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
         trust.init(roots);
         var context = javax.net.ssl.SSLContext.getInstance("TLS");
         context.init(null, trust.getTrustManagers(), null);
-        return java.net.http.HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(2)).build();
+        return java.net.http.HttpClient.newBuilder()
+                .sslContext(context)
+                .connectTimeout(Duration.ofSeconds(2))
+                .build();
     }
 
     /** GET over HTTPS, with the bearer token or without; a failed connection is status -1. */
@@ -314,14 +422,19 @@ class SecuredFailoverIT {
 
     private static long endOffset(LocalKafkaBroker broker, String topic) throws Exception {
         try (Admin admin = Admin.create(broker.adminProperties())) {
-            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
-                    .partitions().size();
+            int partitions = admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS)
+                    .get(topic)
+                    .partitions()
+                    .size();
             Map<TopicPartition, OffsetSpec> ask = new java.util.HashMap<>();
             for (int p = 0; p < partitions; p++) {
                 ask.put(new TopicPartition(topic, p), OffsetSpec.latest());
             }
             long sum = 0;
-            for (var info : admin.listOffsets(ask).all().get(30, TimeUnit.SECONDS).values()) {
+            for (var info :
+                    admin.listOffsets(ask).all().get(30, TimeUnit.SECONDS).values()) {
                 sum += info.offset();
             }
             return sum;
@@ -333,9 +446,10 @@ class SecuredFailoverIT {
     }
 
     /** Writes one record as the client's principal; with {@code expectRefusal} a refusal is the expected outcome. */
-    private static void send(Properties client, String bootstrap, String topic, boolean expectRefusal) throws Exception {
-        try (var producer = new KafkaProducer<>(producerProperties(client, bootstrap), new StringSerializer(),
-                new ByteArraySerializer())) {
+    private static void send(Properties client, String bootstrap, String topic, boolean expectRefusal)
+            throws Exception {
+        try (var producer = new KafkaProducer<>(
+                producerProperties(client, bootstrap), new StringSerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, GROUP, new byte[] {0})).get(15, TimeUnit.SECONDS);
             if (expectRefusal) {
                 throw new AssertionError("the broker let the agent's principal write to " + topic);

@@ -29,25 +29,41 @@ class ShippedJarsIT {
         List<String> lib = names(Path.of("target", "lib"));
         assertTrue(lib.stream().anyMatch(n -> n.startsWith("failover-local-broker-")), "no local broker in " + lib);
         assertTrue(lib.stream().anyMatch(n -> n.startsWith("kafka_2.13-")), "no Kafka broker jar in " + lib);
-        assertFalse(lib.stream().anyMatch(n -> TEST_SUPPORT.matcher(n).matches()),
-                "test support shipped: " + lib.stream().filter(n -> TEST_SUPPORT.matcher(n).matches()).toList());
+        assertFalse(
+                lib.stream().anyMatch(n -> TEST_SUPPORT.matcher(n).matches()),
+                "test support shipped: "
+                        + lib.stream()
+                                .filter(n -> TEST_SUPPORT.matcher(n).matches())
+                                .toList());
     }
 
     @Test
     void theAgentsClassPathHoldsNeitherTestSupportNorTheBroker() throws IOException {
         List<String> lib = names(Path.of("target", "agent-lib"));
         assertTrue(lib.stream().anyMatch(n -> n.startsWith("heartbeat-agent-")), "no agent in " + lib);
-        assertFalse(lib.stream().anyMatch(n -> TEST_SUPPORT.matcher(n).matches() || n.startsWith("failover-local-broker")
-                || n.startsWith("kafka_2.13") || n.startsWith("failover-coordinator")), "the agent ships " + lib);
+        assertFalse(
+                lib.stream()
+                        .anyMatch(n -> TEST_SUPPORT.matcher(n).matches()
+                                || n.startsWith("failover-local-broker")
+                                || n.startsWith("kafka_2.13")
+                                || n.startsWith("failover-coordinator")),
+                "the agent ships " + lib);
     }
 
     @Test
     void theLauncherJarHoldsOnlyTheLaunchersClasses() throws IOException {
         try (JarFile jar = new JarFile(Path.of("target", "failover.jar").toFile())) {
-            List<String> classes = jar.stream().map(e -> e.getName()).filter(n -> n.endsWith(".class")).toList();
+            List<String> classes = jar.stream()
+                    .map(e -> e.getName())
+                    .filter(n -> n.endsWith(".class"))
+                    .toList();
             assertTrue(classes.stream().anyMatch(n -> n.equals("dev/failover/cli/FailoverCli.class")), "no launcher");
-            assertFalse(classes.stream().anyMatch(n -> !n.startsWith("dev/failover/cli/")),
-                    "classes from elsewhere: " + classes.stream().filter(n -> !n.startsWith("dev/failover/cli/")).toList());
+            assertFalse(
+                    classes.stream().anyMatch(n -> !n.startsWith("dev/failover/cli/")),
+                    "classes from elsewhere: "
+                            + classes.stream()
+                                    .filter(n -> !n.startsWith("dev/failover/cli/"))
+                                    .toList());
         }
     }
 

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.coordinator.app.CoordinatorApp;
-import dev.failover.testkit.Await;
 import dev.failover.broker.KafkaBroker;
+import dev.failover.testkit.Await;
 import dev.failover.testkit.WithKafka;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,8 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -35,8 +32,7 @@ class StandDownIT extends BesideACoordinator {
     }
 
     /** One line of the ledger: a hook run of {@code node} began ({@code end} false) or ended with {@code code}. */
-    record Run(long atNs, boolean end, String role, long epoch, String node, int code) {
-    }
+    record Run(long atNs, boolean end, String role, long epoch, String node, int code) {}
 
     /**
      * Hooks that write START and END lines to {@code ledger}; the STANDBY run does {@code standDown} in between (a
@@ -67,7 +63,12 @@ class StandDownIT extends BesideACoordinator {
             String[] f = line.trim().split(" ");
             if (f.length >= 5) {
                 boolean end = f[1].equals("END");
-                runs.add(new Run(Long.parseLong(f[0]), end, f[2], Long.parseLong(f[3]), f[4],
+                runs.add(new Run(
+                        Long.parseLong(f[0]),
+                        end,
+                        f[2],
+                        Long.parseLong(f[3]),
+                        f[4],
                         end && f.length > 5 ? Integer.parseInt(f[5]) : -1));
             }
         }
@@ -90,13 +91,15 @@ class StandDownIT extends BesideACoordinator {
      * or failed stand-down. Returns the successor's activation start minus the predecessor's stand-down end, in ms.
      */
     private static long assertHandedOverAfterTheStandDown(List<Run> runs, String from, String to) {
-        Run down = standDownEnd(runs, from).orElseThrow(() -> new AssertionError(from
-                + " never finished a stand-down after serving: " + runs));
-        Run up = last(runs, to, "ACTIVE", false).orElseThrow(() -> new AssertionError(to + " never activated: "
-                + runs));
+        Run down = standDownEnd(runs, from)
+                .orElseThrow(() -> new AssertionError(from + " never finished a stand-down after serving: " + runs));
+        Run up =
+                last(runs, to, "ACTIVE", false).orElseThrow(() -> new AssertionError(to + " never activated: " + runs));
         assertEquals(0, down.code(), from + "'s stand-down failed, yet " + to + " activated: " + runs);
-        assertTrue(up.atNs() > down.atNs(), to + "'s --on-activate started " + (down.atNs() - up.atNs()) / 1_000_000
-                + " ms BEFORE " + from + "'s --on-standby ended: " + runs);
+        assertTrue(
+                up.atNs() > down.atNs(),
+                to + "'s --on-activate started " + (down.atNs() - up.atNs()) / 1_000_000 + " ms BEFORE " + from
+                        + "'s --on-standby ended: " + runs);
         return (up.atNs() - down.atNs()) / 1_000_000;
     }
 
@@ -112,9 +115,10 @@ class StandDownIT extends BesideACoordinator {
         long gap = assertHandedOverAfterTheStandDown(runs, "alpha", "beta");
         Run downStart = last(runs, "alpha", "STANDBY", false).orElseThrow(); // after its end: not the start-up one
         Run upEnd = last(runs, "beta", "ACTIVE", true).orElseThrow();
-        System.out.printf("%s with a 2 s stand-down hook: no service for %d ms (alpha's --on-standby start to beta's "
-                + "--on-activate end); beta's activation began %d ms after alpha's stand-down ended%n", what,
-                (upEnd.atNs() - downStart.atNs()) / 1_000_000, gap);
+        System.out.printf(
+                "%s with a 2 s stand-down hook: no service for %d ms (alpha's --on-standby start to beta's "
+                        + "--on-activate end); beta's activation began %d ms after alpha's stand-down ended%n",
+                what, (upEnd.atNs() - downStart.atNs()) / 1_000_000, gap);
     }
 
     private static long wallClockNanos() {
@@ -136,12 +140,19 @@ class StandDownIT extends BesideACoordinator {
         return pair(group, ledger, alphaHook, alphaArgs, betaHook, List.of());
     }
 
-    private Pair pair(String group, Path ledger, String alphaHook, List<String> alphaArgs, String betaHook,
-                      List<String> betaArgs) {
-        Pair pair = new Pair(AgentProcess.start(broker.bootstrapServers(), group, "alpha", 100, alphaHook, alphaArgs,
-                ledger), AgentProcess.start(broker.bootstrapServers(), group, "beta", 50, betaHook, betaArgs, ledger));
+    private Pair pair(
+            String group,
+            Path ledger,
+            String alphaHook,
+            List<String> alphaArgs,
+            String betaHook,
+            List<String> betaArgs) {
+        Pair pair = new Pair(
+                AgentProcess.start(broker.bootstrapServers(), group, "alpha", 100, alphaHook, alphaArgs, ledger),
+                AgentProcess.start(broker.bootstrapServers(), group, "beta", 50, betaHook, betaArgs, ledger));
         try {
-            Await.until(Duration.ofSeconds(30), "alpha ACTIVE", () -> pair.alpha().roleStatus() == 200);
+            Await.until(
+                    Duration.ofSeconds(30), "alpha ACTIVE", () -> pair.alpha().roleStatus() == 200);
             awaitEligible(group, pair.beta());
             return pair;
         } catch (RuntimeException | AssertionError e) {
@@ -151,7 +162,9 @@ class StandDownIT extends BesideACoordinator {
     }
 
     private void awaitEligible(String group, AgentProcess standby) {
-        Await.until(Duration.ofSeconds(30), standby.node + " to be a member of " + group,
+        Await.until(
+                Duration.ofSeconds(30),
+                standby.node + " to be a member of " + group,
                 () -> AgentProcessIT.groupView(coordinator, group).contains("\"" + standby.node + "\""));
         Await.hold(Duration.ofMillis(3 * 200), "rise (2) more heartbeats, so " + standby.node + " is eligible");
     }
@@ -163,11 +176,13 @@ class StandDownIT extends BesideACoordinator {
         try (Pair pair = pair("sd1", ledger, hook, List.of(), hook)) {
             AgentProcess alpha = pair.alpha();
             AgentProcess beta = pair.beta();
-            CtlIT.Run switchover = CtlIT.run(broker.bootstrapServers(), "switchover", "--group", "sd1", "--to", "beta",
-                    "--timeout", "30s");
+            CtlIT.Run switchover = CtlIT.run(
+                    broker.bootstrapServers(), "switchover", "--group", "sd1", "--to", "beta", "--timeout", "30s");
             assertEquals(0, switchover.exit(), switchover.both());
             Await.until(Duration.ofSeconds(10), "beta's /role 200", () -> beta.roleStatus() == 200);
-            Await.until(Duration.ofSeconds(10), "alpha's stand-down to end",
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "alpha's stand-down to end",
                     () -> standDownEnd(ledger(ledger), "alpha").isPresent());
             judgeHandOverAndPrint("switchover", ledger);
         }
@@ -185,50 +200,80 @@ class StandDownIT extends BesideACoordinator {
             Await.until(Duration.ofSeconds(10), "alpha to exit", () -> !alpha.process.isAlive());
             judgeHandOverAndPrint("SIGTERM", ledger);
             List<String> reasons = AgentProcessIT.reasons(broker.bootstrapServers(), "sd2");
-            assertTrue(reasons.stream().anyMatch(r -> r.contains("alpha is leaving")), "a leave, not a timeout: "
-                    + reasons);
+            assertTrue(
+                    reasons.stream().anyMatch(r -> r.contains("alpha is leaving")),
+                    "a leave, not a timeout: " + reasons);
         }
     }
 
     @Test
-    void aFailingStandDownPromotesNobodyWhileItsNodeLivesUntilTheOperatorConfirmsItsServiceStopped()
-            throws Exception {
+    void aFailingStandDownPromotesNobodyWhileItsNodeLivesUntilTheOperatorConfirmsItsServiceStopped() throws Exception {
         Path ledger = dir.resolve("failing.ledger");
         String failing = hook(ledger, FAILS_ONCE_SERVED);
         String fine = hook(ledger, "true");
         try (Pair pair = pair("sd3", ledger, failing, List.of(), fine)) {
             AgentProcess alpha = pair.alpha();
             AgentProcess beta = pair.beta();
-            CtlIT.Run switchover = CtlIT.run(broker.bootstrapServers(), "switchover", "--group", "sd3", "--to", "beta",
-                    "--timeout", "8s");
-            assertNotEquals(0, switchover.exit(), "a switchover whose stand-down fails is not done: "
-                    + switchover.both());
-            Await.until(Duration.ofSeconds(10), "alpha's three stand-down attempts", () -> ledger(ledger).stream()
-                    .filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY") && r.end() && r.epoch() > 0)
-                    .count() >= 3);
+            CtlIT.Run switchover = CtlIT.run(
+                    broker.bootstrapServers(), "switchover", "--group", "sd3", "--to", "beta", "--timeout", "8s");
+            assertNotEquals(
+                    0, switchover.exit(), "a switchover whose stand-down fails is not done: " + switchover.both());
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "alpha's three stand-down attempts",
+                    () -> ledger(ledger).stream()
+                                    .filter(r -> r.node().equals("alpha")
+                                            && r.role().equals("STANDBY")
+                                            && r.end()
+                                            && r.epoch() > 0)
+                                    .count()
+                            >= 3);
             Await.hold(Duration.ofSeconds(3), "time in which a wrong coordinator would promote beta");
-            assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "beta activated over alpha's failed "
-                    + "stand-down: " + ledger(ledger));
+            assertTrue(
+                    last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(),
+                    "beta activated over alpha's failed " + "stand-down: " + ledger(ledger));
             assertEquals(503, beta.roleStatus());
             assertEquals(503, alpha.roleStatus(), "alpha stopped serving at once all the same");
-            Await.until(Duration.ofSeconds(10), "ctl status to say why nobody is promoted", () -> CtlIT.run(
-                    broker.bootstrapServers(), "status", "--group", "sd3").out().contains("stand-down hook FAILED"));
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "ctl status to say why nobody is promoted",
+                    () -> CtlIT.run(broker.bootstrapServers(), "status", "--group", "sd3")
+                            .out()
+                            .contains("stand-down hook FAILED"));
 
             // the operator stops alpha's service by hand and says so, as with Pacemaker's stonith_admin --confirm
-            CtlIT.Run wrong = CtlIT.run(broker.bootstrapServers(), "confirm-stopped", "--group", "sd3", "--node", "beta",
-                    "--timeout", "20s");
+            CtlIT.Run wrong = CtlIT.run(
+                    broker.bootstrapServers(),
+                    "confirm-stopped",
+                    "--group",
+                    "sd3",
+                    "--node",
+                    "beta",
+                    "--timeout",
+                    "20s");
             assertEquals(3, wrong.exit(), "beta is not what the hand-over waits for: " + wrong.both());
             assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "a refused confirmation promoted beta");
             long confirmedAt = wallClockNanos(); // the ledger's clock (date +%s%N)
-            CtlIT.Run confirm = CtlIT.run(broker.bootstrapServers(), "confirm-stopped", "--group", "sd3", "--node",
-                    "alpha", "--timeout", "20s");
+            CtlIT.Run confirm = CtlIT.run(
+                    broker.bootstrapServers(),
+                    "confirm-stopped",
+                    "--group",
+                    "sd3",
+                    "--node",
+                    "alpha",
+                    "--timeout",
+                    "20s");
             assertEquals(0, confirm.exit(), confirm.both());
             assertTrue(confirm.out().contains("beta=ACTIVE"), confirm.both());
-            Await.until(Duration.ofSeconds(10), "beta ACTIVE once alpha's stop is confirmed", () -> beta.roleStatus() == 200);
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "beta ACTIVE once alpha's stop is confirmed",
+                    () -> beta.roleStatus() == 200);
             Run up = last(ledger(ledger), "beta", "ACTIVE", false).orElseThrow();
             assertTrue(up.atNs() > confirmedAt, "beta started before the operator confirmed alpha's stop");
             assertTrue(alpha.process.isAlive(), "alpha's agent is still there, still STOPPING");
-            System.out.printf("a failing stand-down: beta activated %d ms after the operator's confirm-stopped%n",
+            System.out.printf(
+                    "a failing stand-down: beta activated %d ms after the operator's confirm-stopped%n",
                     (up.atNs() - confirmedAt) / 1_000_000);
         }
     }
@@ -242,16 +287,21 @@ class StandDownIT extends BesideACoordinator {
         try (Pair pair = pair("sd4", ledger, failing, List.of("--on-fence", fence), hook(ledger, "true"))) {
             AgentProcess alpha = pair.alpha();
             AgentProcess beta = pair.beta();
-            CtlIT.Run switchover = CtlIT.run(broker.bootstrapServers(), "switchover", "--group", "sd4", "--to", "beta",
-                    "--timeout", "30s");
+            CtlIT.Run switchover = CtlIT.run(
+                    broker.bootstrapServers(), "switchover", "--group", "sd4", "--to", "beta", "--timeout", "30s");
             assertEquals(0, switchover.exit(), switchover.both());
             Await.until(Duration.ofSeconds(10), "beta's /role 200", () -> beta.roleStatus() == 200);
             List<Run> runs = ledger(ledger);
             Run fenced = last(runs, "alpha", "FENCE", true).orElseThrow(() -> new AssertionError("no fence: " + runs));
             Run up = last(runs, "beta", "ACTIVE", false).orElseThrow();
             assertTrue(up.atNs() > fenced.atNs(), "beta started before alpha's service was fenced: " + runs);
-            assertEquals(3, runs.stream().filter(r -> r.node().equals("alpha") && r.role().equals("STANDBY")
-                    && r.end() && r.epoch() > 0).count(), "three attempts, then the fence: " + runs);
+            assertEquals(
+                    3,
+                    runs.stream()
+                            .filter(r ->
+                                    r.node().equals("alpha") && r.role().equals("STANDBY") && r.end() && r.epoch() > 0)
+                            .count(),
+                    "three attempts, then the fence: " + runs);
         }
     }
 
@@ -273,14 +323,15 @@ class StandDownIT extends BesideACoordinator {
             alpha.signal("KILL");
             Await.until(Duration.ofSeconds(20), "beta's /role 200", () -> beta.roleStatus() == 200);
             List<Run> runs = ledger(ledger);
-            assertTrue(standDownEnd(runs, "alpha").isEmpty(), "alpha's agent was killed before any stand-down: " + runs);
-            Run fenced = last(runs, "alpha", "FENCE_PEER", true).orElseThrow(() -> new AssertionError(
-                    "beta activated without fencing alpha: " + runs));
+            assertTrue(
+                    standDownEnd(runs, "alpha").isEmpty(), "alpha's agent was killed before any stand-down: " + runs);
+            Run fenced = last(runs, "alpha", "FENCE_PEER", true)
+                    .orElseThrow(() -> new AssertionError("beta activated without fencing alpha: " + runs));
             assertEquals(0, fenced.code());
             Run up = last(runs, "beta", "ACTIVE", false).orElseThrow();
             assertTrue(up.atNs() > fenced.atNs(), "beta's --on-activate started before alpha was fenced: " + runs);
-            System.out.printf("fence-peer: beta activated %d ms after fencing alpha%n", (up.atNs() - fenced.atNs())
-                    / 1_000_000);
+            System.out.printf(
+                    "fence-peer: beta activated %d ms after fencing alpha%n", (up.atNs() - fenced.atNs()) / 1_000_000);
         }
     }
 
@@ -292,8 +343,10 @@ class StandDownIT extends BesideACoordinator {
             AgentProcess alpha = pair.alpha();
             AgentProcess beta = pair.beta();
             alpha.signal("KILL");
-            Await.until(Duration.ofSeconds(20), "beta's attempt to fence alpha", () -> last(ledger(ledger), "alpha",
-                    "FENCE_PEER", true).isPresent());
+            Await.until(
+                    Duration.ofSeconds(20),
+                    "beta's attempt to fence alpha",
+                    () -> last(ledger(ledger), "alpha", "FENCE_PEER", true).isPresent());
             Await.until(Duration.ofSeconds(10), "beta to say why it does not serve", () -> {
                 try {
                     return beta.roleBody().contains("could not fence alpha");
@@ -302,8 +355,9 @@ class StandDownIT extends BesideACoordinator {
                 }
             });
             Await.hold(Duration.ofSeconds(2), "time in which a wrong agent would activate");
-            assertTrue(last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(), "beta activated beside an unfenced "
-                    + "alpha: " + ledger(ledger));
+            assertTrue(
+                    last(ledger(ledger), "beta", "ACTIVE", false).isEmpty(),
+                    "beta activated beside an unfenced " + "alpha: " + ledger(ledger));
             assertEquals(503, beta.roleStatus());
         }
     }

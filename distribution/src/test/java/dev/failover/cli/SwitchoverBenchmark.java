@@ -30,8 +30,11 @@ class SwitchoverBenchmark {
         BenchmarkReport report = new BenchmarkReport("switchover");
         report.note("stand-down hook: " + (standDownMs == 0 ? "instant" : standDownMs + " ms of work before it exits"));
         try (FaultHarness harness = new FaultHarness(Files.createTempDirectory("bench-switchover-"))) {
-            Group g = harness.group("planned", true).standDownHook(Duration.ofMillis(standDownMs))
-                    .node("alpha", 100, null).node("beta", 50, null).start();
+            Group g = harness.group("planned", true)
+                    .standDownHook(Duration.ofMillis(standDownMs))
+                    .node("alpha", 100, null)
+                    .node("beta", 50, null)
+                    .start();
             for (int i = 0; i < trials; i++) {
                 Node primary = g.primary();
                 Node next = g.other(primary);
@@ -39,9 +42,15 @@ class SwitchoverBenchmark {
                 try (Window w = g.fault("switchover", primary, Expect.TAKEOVER, Duration.ofSeconds(30))) {
                     int exit = ctl(harness, "switchover", "--group", g.name, "--to", next.name, "--timeout", "20s");
                     assertEquals(0, exit, "switchover refused or unanswered");
-                    g.await(Duration.ofSeconds(10), next + " serving", () -> next.answersActive() && next.becameActiveNs > asked);
-                    report.add("switchover: no node answering /role 200 (ms)", (next.becameActiveNs - primary.lostActiveNs) / 1e6);
-                    report.add("switchover: command -> new primary /role 200 (ms)", (next.becameActiveNs - asked) / 1e6);
+                    g.await(
+                            Duration.ofSeconds(10),
+                            next + " serving",
+                            () -> next.answersActive() && next.becameActiveNs > asked);
+                    report.add(
+                            "switchover: no node answering /role 200 (ms)",
+                            (next.becameActiveNs - primary.lostActiveNs) / 1e6);
+                    report.add(
+                            "switchover: command -> new primary /role 200 (ms)", (next.becameActiveNs - asked) / 1e6);
                     g.settle();
                 }
             }
@@ -49,19 +58,30 @@ class SwitchoverBenchmark {
                 Node primary = g.primary();
                 Node next = g.other(primary);
                 long termAt = System.nanoTime();
-                try (Window w = g.fault("SIGTERM leave", primary, Expect.TAKEOVER,
+                try (Window w = g.fault(
+                        "SIGTERM leave",
+                        primary,
+                        Expect.TAKEOVER,
                         Duration.ofSeconds(2).plusMillis(standDownMs))) {
                     primary.term();
-                    g.await(Duration.ofSeconds(10), next + " serving", () -> next.answersActive() && next.becameActiveNs > termAt);
-                    report.add("SIGTERM leave: no node answering /role 200 (ms)", (next.becameActiveNs - primary.lostActiveNs) / 1e6);
-                    report.add("SIGTERM leave: SIGTERM -> new primary /role 200 (ms)", (next.becameActiveNs - termAt) / 1e6);
+                    g.await(
+                            Duration.ofSeconds(10),
+                            next + " serving",
+                            () -> next.answersActive() && next.becameActiveNs > termAt);
+                    report.add(
+                            "SIGTERM leave: no node answering /role 200 (ms)",
+                            (next.becameActiveNs - primary.lostActiveNs) / 1e6);
+                    report.add(
+                            "SIGTERM leave: SIGTERM -> new primary /role 200 (ms)",
+                            (next.becameActiveNs - termAt) / 1e6);
                     primary.launch();
                     g.settle();
                 }
             }
             g.retire();
             var verdict = harness.report();
-            report.note("split-brain checker: " + (verdict.ok() ? "no violations" : String.join("; ", verdict.messages())));
+            report.note(
+                    "split-brain checker: " + (verdict.ok() ? "no violations" : String.join("; ", verdict.messages())));
             report.finish();
             assertTrue(verdict.ok(), String.join("\n", verdict.messages()));
         }

@@ -47,9 +47,11 @@ final class VirtualFleet implements AutoCloseable {
     private final Map<String, long[]> groups = new ConcurrentHashMap<>(); // epoch, active node (0 a, 1 b, -1)
     /** Per node key "group/node": incarnation, or -(time of death) while dead. */
     private final Map<String, Long> nodes = new ConcurrentHashMap<>();
+
     private final Map<String, Long> killedLastSentMs = new ConcurrentHashMap<>();
     /** Per node key, when its last heartbeat was sent. */
     private final Map<String, Long> lastSent = new ConcurrentHashMap<>();
+
     final List<Double> detections = Collections.synchronizedList(new ArrayList<>());
     final AtomicLong errors = new AtomicLong();
     private final AtomicBoolean running = new AtomicBoolean(true);
@@ -155,11 +157,21 @@ final class VirtualFleet implements AutoCloseable {
                 boolean active = s[1] == (node.equals("a") ? 0 : 1);
                 // numbered as an agent numbers its beats (strictly increasing within a run): the coordinator reads
                 // a beat numbered at or below the newest it has read as a copy
-                Heartbeat beat = Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(System.nanoTime())
-                        .setIncarnation(incarnation).setSentAtMs(now).setHealth(Health.HEALTHY)
-                        .setRole(active ? Role.ACTIVE : Role.STANDBY).setEpoch(s[0]).setMode(GroupMode.ACTIVE_PASSIVE)
-                        .setPriority(node.equals("a") ? 100 : 50).setHeartbeatIntervalMs(intervalMs)
-                        .setLeaseMs(leaseMs).setFailureTimeoutMs(timeoutMs).build();
+                Heartbeat beat = Heartbeat.newBuilder()
+                        .setGroup(group)
+                        .setNode(node)
+                        .setSequence(System.nanoTime())
+                        .setIncarnation(incarnation)
+                        .setSentAtMs(now)
+                        .setHealth(Health.HEALTHY)
+                        .setRole(active ? Role.ACTIVE : Role.STANDBY)
+                        .setEpoch(s[0])
+                        .setMode(GroupMode.ACTIVE_PASSIVE)
+                        .setPriority(node.equals("a") ? 100 : 50)
+                        .setHeartbeatIntervalMs(intervalMs)
+                        .setLeaseMs(leaseMs)
+                        .setFailureTimeoutMs(timeoutMs)
+                        .build();
                 producer.send(new ProducerRecord<>(Topics.HEARTBEATS, group, beat), (m, e) -> {
                     if (e != null) {
                         errors.incrementAndGet();
@@ -173,11 +185,20 @@ final class VirtualFleet implements AutoCloseable {
     }
 
     private void follow(String bootstrap) {
-        try (KafkaConsumer<String, RoleChange> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG,
-                "fleet-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
-                "5000"), new StringDeserializer(), WireSerdes.roleChange())) {
+        try (KafkaConsumer<String, RoleChange> consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "fleet-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                        "5000"),
+                new StringDeserializer(),
+                WireSerdes.roleChange())) {
             consumer.subscribe(List.of(Topics.ROLE_CHANGES));
             while (running.get()) {
                 for (var r : consumer.poll(Duration.ofMillis(100))) {

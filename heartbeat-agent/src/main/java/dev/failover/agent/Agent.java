@@ -21,7 +21,6 @@ import dev.failover.agent.shell.RoleFeed;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.FailsafeReport;
 import dev.failover.wire.GroupMode;
-import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
@@ -60,7 +59,6 @@ public final class Agent implements AutoCloseable {
         void onEdge(Edge edge, HookRunner.Outcome hook);
     }
 
-
     private final AgentSettings settings;
     private final Clock clock;
     private final LongSupplier nanos;
@@ -80,6 +78,7 @@ public final class Agent implements AutoCloseable {
     private final SentBeats sentBeats;
     /** Guards the machine: every step of it, and every read of more than one of its fields. */
     private final Object lock = new Object();
+
     private volatile RoleMachine machine;
     private volatile boolean running;
     private HeartbeatPublisher publisher;
@@ -93,6 +92,7 @@ public final class Agent implements AutoCloseable {
      * may serve on grants). Guarded by {@link #lock}.
      */
     private final java.util.SortedSet<String> askSet = new java.util.TreeSet<>();
+
     private long askSetEpoch = -1;
     /**
      * Failsafe: the newest decision this node read (its epoch, and the node it makes ACTIVE or null). A peer asking
@@ -100,6 +100,7 @@ public final class Agent implements AutoCloseable {
      * Guarded by {@link #lock}.
      */
     private long newestDecisionEpoch = -1;
+
     private String newestDecisionPrimary;
     /** The send time of the newest heartbeat acknowledged, or MIN_VALUE: a round is asked when it grows old. */
     private final AtomicLong lastAckSentAt = new AtomicLong(Long.MIN_VALUE);
@@ -117,8 +118,10 @@ public final class Agent implements AutoCloseable {
         this.leaseTimer = new LeaseTimer(timers, nanoTime, this::tick);
         this.incarnation = clock.millis();
         this.sentBeats = new SentBeats(incarnation);
-        this.failsafe = settings.failsafe() == null ? null : new FailsafePeers(settings.group(), settings.node(),
-                settings.failsafe(), settings.heartbeatInterval());
+        this.failsafe = settings.failsafe() == null
+                ? null
+                : new FailsafePeers(
+                        settings.group(), settings.node(), settings.failsafe(), settings.heartbeatInterval());
     }
 
     public static Agent create(AgentSettings settings) {
@@ -163,21 +166,33 @@ public final class Agent implements AutoCloseable {
         // run back to back (hundreds of ticks, a burst of stale beats) while the stand-down waits its turn.
         timers.scheduleWithFixedDelay(this::beat, 0, interval, TimeUnit.MILLISECONDS);
         if (probe != null) {
-            timers.scheduleWithFixedDelay(() -> probeThread.execute(this::runProbe), 0, interval, TimeUnit.MILLISECONDS);
+            timers.scheduleWithFixedDelay(
+                    () -> probeThread.execute(this::runProbe), 0, interval, TimeUnit.MILLISECONDS);
         }
-        log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
-                .addKeyValue("mode", settings.mode()).addKeyValue("leaseMs", settings.leaseMs())
+        log.atInfo()
+                .addKeyValue("group", settings.group())
+                .addKeyValue("node", settings.node())
+                .addKeyValue("mode", settings.mode())
+                .addKeyValue("leaseMs", settings.leaseMs())
                 .addKeyValue("http", endpoint == null ? "off" : endpoint.address())
-                .log("agent started as STANDBY; it serves only when the coordinator says so. If this node loses Kafka "
-                        + "while ACTIVE, its --on-standby has {} ms (failure timeout - lease) to stop the service "
-                        + "before a successor may start{}", settings.standDownBudgetMs(), settings.fencePeer() == null
-                        ? "" : "; a successor fences a primary it replaced without seeing it stop (--fence-peer)");
+                .log(
+                        "agent started as STANDBY; it serves only when the coordinator says so. If this node loses Kafka "
+                                + "while ACTIVE, its --on-standby has {} ms (failure timeout - lease) to stop the service "
+                                + "before a successor may start{}",
+                        settings.standDownBudgetMs(),
+                        settings.fencePeer() == null
+                                ? ""
+                                : "; a successor fences a primary it replaced without seeing it stop (--fence-peer)");
         if (settings.trustKeys().isEmpty()) {
-            log.warn("no --trust-key: acting on any role change anyone who can write {} writes (give the "
-                    + "coordinator's public key to act only on what it signed)", settings.roleChangeTopic());
+            log.warn(
+                    "no --trust-key: acting on any role change anyone who can write {} writes (give the "
+                            + "coordinator's public key to act only on what it signed)",
+                    settings.roleChangeTopic());
         } else {
-            log.info("acting only on role changes and state records signed by {} (--trust-key; the files are read "
-                    + "again when they change)", settings.trustKeys().keyIds());
+            log.info(
+                    "acting only on role changes and state records signed by {} (--trust-key; the files are read "
+                            + "again when they change)",
+                    settings.trustKeys().keyIds());
         }
         return this;
     }
@@ -192,10 +207,18 @@ public final class Agent implements AutoCloseable {
         synchronized (lock) {
             boolean leaving = m != null && m.leaving();
             Role serving = m != null ? m.servingRole(now) : Role.STANDBY;
-            return new AgentSnapshot(settings.group(), settings.node(), serving,
-                    m == null ? 0 : m.appliedEpoch(), m == null ? 0 : m.leaseRemainingMs(now),
-                    health.reported(leaving), health.detail(), m == null ? 0 : m.staleIgnored(), m != null,
-                    m == null ? Role.STANDBY : m.reportedRole(), settings.standDownBudgetMs());
+            return new AgentSnapshot(
+                    settings.group(),
+                    settings.node(),
+                    serving,
+                    m == null ? 0 : m.appliedEpoch(),
+                    m == null ? 0 : m.leaseRemainingMs(now),
+                    health.reported(leaving),
+                    health.detail(),
+                    m == null ? 0 : m.staleIgnored(),
+                    m != null,
+                    m == null ? Role.STANDBY : m.reportedRole(),
+                    settings.standDownBudgetMs());
         }
     }
 
@@ -203,16 +226,26 @@ public final class Agent implements AutoCloseable {
     private void onReconciled(long epoch) {
         // with failsafe, activations are held for one promise from here: this node may have promised before it
         // restarted, and forgotten
-        RoleMachine fresh = new RoleMachine(TimeUnit.MILLISECONDS.toNanos(settings.leaseMs()),
-                settings.mode() == GroupMode.ACTIVE_ACTIVE ? BrokerLossPolicy.KEEP_SERVING : BrokerLossPolicy.STAND_DOWN,
-                epoch, plan, settings.failsafeTerms(), nanos.getAsLong());
+        RoleMachine fresh = new RoleMachine(
+                TimeUnit.MILLISECONDS.toNanos(settings.leaseMs()),
+                settings.mode() == GroupMode.ACTIVE_ACTIVE
+                        ? BrokerLossPolicy.KEEP_SERVING
+                        : BrokerLossPolicy.STAND_DOWN,
+                epoch,
+                plan,
+                settings.failsafeTerms(),
+                nanos.getAsLong());
         synchronized (lock) {
             machine = fresh;
             // its first edge is the start-up stand-down, taken before any beat can report the machine
             dispatcher.submit(fresh.firstStep(fresh.startUp()));
         }
-        log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", epoch)
-                .log("reconciled to the group's state at epoch {}: STANDBY until a newer decision makes me ACTIVE", epoch);
+        log.atInfo()
+                .addKeyValue("group", settings.group())
+                .addKeyValue("epoch", epoch)
+                .log(
+                        "reconciled to the group's state at epoch {}: STANDBY until a newer decision makes me ACTIVE",
+                        epoch);
     }
 
     private void beat() {
@@ -273,35 +306,51 @@ public final class Agent implements AutoCloseable {
         synchronized (lock) {
             // a decision newer than the asker's epoch that keeps the asker primary (a re-confirmation read here before
             // the asker read it) replaces nobody: granting at it holds this node's activations just the same
-            long asked = m.appliedEpoch() > epoch && newestDecisionEpoch == m.appliedEpoch()
-                    && asker.equals(newestDecisionPrimary) ? m.appliedEpoch() : epoch;
+            long asked = m.appliedEpoch() > epoch
+                            && newestDecisionEpoch == m.appliedEpoch()
+                            && asker.equals(newestDecisionPrimary)
+                    ? m.appliedEpoch()
+                    : epoch;
             granted = m.grantPromise(asked, nanos.getAsLong());
             heldUntil = m.heldUntilNanos();
             applied = m.appliedEpoch();
         }
         if (granted) {
             metrics.failsafeGranted();
-            return new FailsafePeers.Answer(true, settings.node() + " holds its activations for "
-                    + Math.max(0, (heldUntil - nanos.getAsLong()) / 1_000_000) + " ms");
+            return new FailsafePeers.Answer(
+                    true,
+                    settings.node() + " holds its activations for "
+                            + Math.max(0, (heldUntil - nanos.getAsLong()) / 1_000_000) + " ms");
         }
-        return new FailsafePeers.Answer(false, settings.node() + " is (or is made) primary, is leaving, or applied "
-                + "epoch " + applied + " > " + epoch);
+        return new FailsafePeers.Answer(
+                false,
+                settings.node() + " is (or is made) primary, is leaving, or applied " + "epoch " + applied + " > "
+                        + epoch);
     }
 
     private Future<?> send(RoleMachine m, boolean leaving) {
         Heartbeat beat;
         long sentAt = nanos.getAsLong();
         synchronized (lock) {
-            beat = Heartbeat.newBuilder().setGroup(settings.group()).setNode(settings.node())
-                    .setSequence(sequence.getAndIncrement()).setIncarnation(incarnation).setSentAtMs(clock.millis())
-                    .setHealth(health.reported(leaving || m.leaving())).setHealthDetail(health.detail())
-                    .setRole(m.reportedRole()).setEpoch(m.appliedEpoch()).setMode(settings.mode())
+            beat = Heartbeat.newBuilder()
+                    .setGroup(settings.group())
+                    .setNode(settings.node())
+                    .setSequence(sequence.getAndIncrement())
+                    .setIncarnation(incarnation)
+                    .setSentAtMs(clock.millis())
+                    .setHealth(health.reported(leaving || m.leaving()))
+                    .setHealthDetail(health.detail())
+                    .setRole(m.reportedRole())
+                    .setEpoch(m.appliedEpoch())
+                    .setMode(settings.mode())
                     .setPriority(settings.priority())
                     .setHeartbeatIntervalMs((int) settings.heartbeatInterval().toMillis())
                     .setLeaseMs((int) settings.leaseMs())
                     .setFailureTimeoutMs((int) settings.failureTimeout().toMillis())
-                    .setReplicationPosition(null).setReplicationLagMs(null)
-                    .setFailsafe(failsafeReport(m, sentAt)).build();
+                    .setReplicationPosition(null)
+                    .setReplicationLagMs(null)
+                    .setFailsafe(failsafeReport(m, sentAt))
+                    .build();
             sentBeats.sent(beat.getSequence(), sentAt);
         }
         return publisher.publish(beat, sentAt, acknowledgedSentAt -> {
@@ -316,8 +365,11 @@ public final class Agent implements AutoCloseable {
             return null;
         }
         boolean primary = m.reportedRole() == Role.ACTIVE;
-        return FailsafeReport.newBuilder().setMaxMs((int) settings.failsafe().max().toMillis())
-                .setAskSet(primary ? List.copyOf(askSet) : List.of()).setOnGrants(m.onFailsafe(nowNanos)).build();
+        return FailsafeReport.newBuilder()
+                .setMaxMs((int) settings.failsafe().max().toMillis())
+                .setAskSet(primary ? List.copyOf(askSet) : List.of())
+                .setOnGrants(m.onFailsafe(nowNanos))
+                .build();
     }
 
     private void tick() {
@@ -350,8 +402,12 @@ public final class Agent implements AutoCloseable {
     }
 
     private void logEdge(Edge e) {
-        log.atInfo().addKeyValue("group", settings.group()).addKeyValue("node", settings.node())
-                .addKeyValue("role", e.to()).addKeyValue("epoch", e.epoch()).addKeyValue("reason", e.reason())
+        log.atInfo()
+                .addKeyValue("group", settings.group())
+                .addKeyValue("node", settings.node())
+                .addKeyValue("role", e.to())
+                .addKeyValue("epoch", e.epoch())
+                .addKeyValue("reason", e.reason())
                 .log("now {} at epoch {}: {}", e.to(), e.epoch(), e.reason());
     }
 
@@ -379,13 +435,18 @@ public final class Agent implements AutoCloseable {
                 later = m.deferred(step, nanos.getAsLong());
             }
             if (later.isPresent()) {
-                log.info("holding the {} hook for epoch {} for {} ms: this node promised a primary not to activate "
-                        + "(failsafe), or has just started and may have promised before", step.kind(),
-                        step.edge().epoch(), later.get().delayNanos(nanos.getAsLong()) / 1_000_000);
+                log.info(
+                        "holding the {} hook for epoch {} for {} ms: this node promised a primary not to activate "
+                                + "(failsafe), or has just started and may have promised before",
+                        step.kind(),
+                        step.edge().epoch(),
+                        later.get().delayNanos(nanos.getAsLong()) / 1_000_000);
                 return later;
             }
-            log.info("skipping the {} hook for epoch {}: a newer role edge superseded it, or the lease ran out",
-                    step.kind(), step.edge().epoch());
+            log.info(
+                    "skipping the {} hook for epoch {}: a newer role edge superseded it, or the lease ran out",
+                    step.kind(),
+                    step.edge().epoch());
             return Optional.empty();
         }
         announce(step);
@@ -423,13 +484,17 @@ public final class Agent implements AutoCloseable {
         }
         if (next.isEmpty()) {
             if (latest && !outcome.ok() && step.edge().to() == Role.STANDBY) {
-                log.error("STOP FAILED: {}. This node keeps reporting STOPPING, so the coordinator promotes nobody "
-                        + "while it is alive. Stop the service by hand, then say so with failover ctl confirm-stopped "
-                        + "--node {}, or restart this agent: a starting agent runs --on-standby first, and its success "
-                        + "confirms the stand-down.", failure, settings.node());
+                log.error(
+                        "STOP FAILED: {}. This node keeps reporting STOPPING, so the coordinator promotes nobody "
+                                + "while it is alive. Stop the service by hand, then say so with failover ctl confirm-stopped "
+                                + "--node {}, or restart this agent: a starting agent runs --on-standby first, and its success "
+                                + "confirms the stand-down.",
+                        failure,
+                        settings.node());
             }
             HookRunner.Outcome last = step.kind() == HookStep.Kind.FENCE && outcome.ok()
-                    ? new HookRunner.Outcome(true, "stand-down failed; fenced by --on-fence", outcome.nanos()) : outcome;
+                    ? new HookRunner.Outcome(true, "stand-down failed; fenced by --on-fence", outcome.nanos())
+                    : outcome;
             for (RoleListener listener : listeners) {
                 try {
                     listener.onEdge(step.edge(), last);
@@ -446,22 +511,34 @@ public final class Agent implements AutoCloseable {
         switch (step.kind()) {
             case STAND_DOWN -> {
                 if (step.attempt() > 1) {
-                    log.warn("the stand-down hook failed; reporting STOPPING and trying it again (attempt {} of {})",
-                            step.attempt(), plan.stopAttempts());
+                    log.warn(
+                            "the stand-down hook failed; reporting STOPPING and trying it again (attempt {} of {})",
+                            step.attempt(),
+                            plan.stopAttempts());
                 }
             }
-            case FENCE -> log.error("the stand-down hook failed {} times; fencing the service with --on-fence",
-                    plan.stopAttempts());
-            case FENCE_PEER -> log.warn("fencing {} with --fence-peer before activating: the coordinator did not see "
-                    + "its service stop", step.peer());
-            case ACTIVATE -> { }
+            case FENCE ->
+                log.error(
+                        "the stand-down hook failed {} times; fencing the service with --on-fence",
+                        plan.stopAttempts());
+            case FENCE_PEER ->
+                log.warn(
+                        "fencing {} with --fence-peer before activating: the coordinator did not see "
+                                + "its service stop",
+                        step.peer());
+            case ACTIVATE -> {}
         }
     }
 
     private void apply(RoleChange change) {
-        Role assigned = change.getMembers().stream().filter(v -> v.getNode().equals(settings.node()))
-                .map(MemberView::getRole).findFirst().orElse(Role.STANDBY);
-        List<String> fence = change.getFence().stream().filter(n -> !n.equals(settings.node())).toList();
+        Role assigned = change.getMembers().stream()
+                .filter(v -> v.getNode().equals(settings.node()))
+                .map(MemberView::getRole)
+                .findFirst()
+                .orElse(Role.STANDBY);
+        List<String> fence = change.getFence().stream()
+                .filter(n -> !n.equals(settings.node()))
+                .toList();
         long activateBefore = activateBefore(change);
         RoleMachine m = machine;
         if (failsafe != null) {
@@ -477,25 +554,37 @@ public final class Agent implements AutoCloseable {
                 taken[3] = m.lateReconfirmations();
                 return edge;
             });
-            log.atInfo().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())
-                    .log(taken[2] > taken[0] ? "re-confirmed at epoch {}: back on Kafka's lease after serving on the "
-                            + "peers' grants" : taken[3] > taken[1] ? "the re-confirmation at epoch {} came more than "
-                            + "the lease after the heartbeat it was based on: serving on the peers' grants on, at that "
-                            + "epoch, until one based on a fresher heartbeat" : "not acting on the re-confirmation at "
-                            + "epoch {}: not serving on grants now", change.getEpoch());
+            log.atInfo()
+                    .addKeyValue("group", settings.group())
+                    .addKeyValue("epoch", change.getEpoch())
+                    .log(
+                            taken[2] > taken[0]
+                                    ? "re-confirmed at epoch {}: back on Kafka's lease after serving on the "
+                                            + "peers' grants"
+                                    : taken[3] > taken[1]
+                                            ? "the re-confirmation at epoch {} came more than "
+                                                    + "the lease after the heartbeat it was based on: serving on the peers' grants on, at that "
+                                                    + "epoch, until one based on a fresher heartbeat"
+                                            : "not acting on the re-confirmation at "
+                                                    + "epoch {}: not serving on grants now",
+                            change.getEpoch());
             return;
         }
-        dispatch(() -> m.onRoleChange(change.getEpoch(), assigned, change.getReason(), fence, activateBefore,
-                nanos.getAsLong()));
+        dispatch(() -> m.onRoleChange(
+                change.getEpoch(), assigned, change.getReason(), fence, activateBefore, nanos.getAsLong()));
         boolean tooLate;
         synchronized (lock) {
             tooLate = m.appliedEpoch() == change.getEpoch() && m.assignmentCameTooLate();
         }
         if (tooLate) {
-            log.atWarn().addKeyValue("group", settings.group()).addKeyValue("epoch", change.getEpoch())
-                    .log("not activating on the decision at epoch {}: it came more than the lease after the heartbeat "
-                            + "it was based on, so a newer one may already have replaced it; reporting STANDBY at that "
-                            + "epoch until the coordinator decides again", change.getEpoch());
+            log.atWarn()
+                    .addKeyValue("group", settings.group())
+                    .addKeyValue("epoch", change.getEpoch())
+                    .log(
+                            "not activating on the decision at epoch {}: it came more than the lease after the heartbeat "
+                                    + "it was based on, so a newer one may already have replaced it; reporting STANDBY at that "
+                                    + "epoch until the coordinator decides again",
+                            change.getEpoch());
         }
     }
 
@@ -509,14 +598,19 @@ public final class Agent implements AutoCloseable {
                 return; // stale: the machine ignores it too
             }
             newestDecisionEpoch = change.getEpoch();
-            newestDecisionPrimary = change.getMembers().stream().filter(v -> v.getRole() == Role.ACTIVE)
-                    .map(MemberView::getNode).findFirst().orElse(null);
+            newestDecisionPrimary = change.getMembers().stream()
+                    .filter(v -> v.getRole() == Role.ACTIVE)
+                    .map(MemberView::getNode)
+                    .findFirst()
+                    .orElse(null);
             if (assigned == Role.ACTIVE && change.getEpoch() > askSetEpoch) {
                 askSet.clear();
                 askSetEpoch = change.getEpoch();
             }
             if (askSetEpoch >= 0) {
-                change.getMembers().stream().map(MemberView::getNode).filter(n -> !n.equals(settings.node()))
+                change.getMembers().stream()
+                        .map(MemberView::getNode)
+                        .filter(n -> !n.equals(settings.node()))
                         .forEach(askSet::add);
             }
         }
@@ -532,7 +626,9 @@ public final class Agent implements AutoCloseable {
             return Long.MAX_VALUE;
         }
         long lease = TimeUnit.MILLISECONDS.toNanos(settings.leaseMs());
-        return change.getBasis().stream().filter(b -> b.getNode().equals(settings.node())).findFirst()
+        return change.getBasis().stream()
+                .filter(b -> b.getNode().equals(settings.node()))
+                .findFirst()
                 .map(b -> sentBeats.activateBefore(b.getIncarnation(), b.getSequence(), lease))
                 .orElse(Long.MIN_VALUE);
     }
@@ -556,7 +652,8 @@ public final class Agent implements AutoCloseable {
             // wait for every hook step queued, waiting or running: an activation ahead (with its peer's fence), every
             // attempt of the stand-down, the waits between them and the fence
             long budgetNanos = plan.worstStandDownNanos(settings.hookTimeout().toNanos())
-                    + 2 * settings.hookTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
+                    + 2 * settings.hookTimeout().toNanos()
+                    + TimeUnit.SECONDS.toNanos(1);
             try {
                 if (!dispatcher.awaitIdle(Duration.ofNanos(budgetNanos))) {
                     log.error("the hooks did not finish within {} ms", budgetNanos / 1_000_000);
@@ -566,8 +663,10 @@ public final class Agent implements AutoCloseable {
             }
             synchronized (lock) {
                 if (m.reportedRole() == Role.STOPPING) {
-                    log.error("leaving with the service's stand-down unconfirmed ({}); the coordinator promotes a "
-                            + "successor only after this node has been silent for its failure timeout", m.stopFailure());
+                    log.error(
+                            "leaving with the service's stand-down unconfirmed ({}); the coordinator promotes a "
+                                    + "successor only after this node has been silent for its failure timeout",
+                            m.stopFailure());
                 }
             }
             try {

@@ -58,7 +58,8 @@ public final class BrokerSecurity {
         passwords.put(ADMIN, LocalPki.randomPassword());
         for (String user : users) {
             if (!user.matches("[a-z][a-z0-9-]*") || user.startsWith("cn=")) {
-                throw new IllegalArgumentException("a SCRAM user name must be lower case letters, digits and '-': " + user);
+                throw new IllegalArgumentException(
+                        "a SCRAM user name must be lower case letters, digits and '-': " + user);
             }
             passwords.put(user, LocalPki.randomPassword());
         }
@@ -94,8 +95,10 @@ public final class BrokerSecurity {
         Properties props = new Properties();
         props.put("security.protocol", "SASL_SSL");
         props.put("sasl.mechanism", "SCRAM-SHA-512");
-        props.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                + user + "\" password=\"" + passwords.get(user) + "\";");
+        props.put(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
+                        + passwords.get(user) + "\";");
         props.put("ssl.truststore.type", "PEM");
         props.put("ssl.truststore.location", pki.caPem().toString());
         return props;
@@ -110,13 +113,16 @@ public final class BrokerSecurity {
      * The listeners and security settings of a broker that binds {@code bindHost} (empty: every address) and is
      * reached as {@code advertisedHost}.
      */
-    public Map<String, String> serverProperties(String bindHost, String advertisedHost, int clientPort, int internalPort,
-                                                int controllerPort) {
+    public Map<String, String> serverProperties(
+            String bindHost, String advertisedHost, int clientPort, int internalPort, int controllerPort) {
         Map<String, String> props = new LinkedHashMap<>();
-        props.put("listeners", "CLIENT://" + bindHost + ":" + clientPort + ",INTERNAL://" + bindHost + ":"
-                + internalPort + ",CONTROLLER://" + bindHost + ":" + controllerPort);
-        props.put("advertised.listeners", "CLIENT://" + advertisedHost + ":" + clientPort + ",INTERNAL://"
-                + advertisedHost + ":" + internalPort);
+        props.put(
+                "listeners",
+                "CLIENT://" + bindHost + ":" + clientPort + ",INTERNAL://" + bindHost + ":" + internalPort
+                        + ",CONTROLLER://" + bindHost + ":" + controllerPort);
+        props.put(
+                "advertised.listeners",
+                "CLIENT://" + advertisedHost + ":" + clientPort + ",INTERNAL://" + advertisedHost + ":" + internalPort);
         props.put("listener.security.protocol.map", "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL");
         props.put("inter.broker.listener.name", "INTERNAL");
         props.put("controller.listener.names", "CONTROLLER");
@@ -130,7 +136,8 @@ public final class BrokerSecurity {
         props.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
         props.put("listener.name.client.sasl.enabled.mechanisms", "SCRAM-SHA-512");
         // A SASL listener needs a server login section even though the broker never logs in through it.
-        props.put("listener.name.client.scram-sha-512.sasl.jaas.config",
+        props.put(
+                "listener.name.client.scram-sha-512.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
         props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
         props.put("super.users", LocalPki.BROKER_PRINCIPAL + ";" + principal(ADMIN));
@@ -164,8 +171,8 @@ public final class BrokerSecurity {
      */
     public void createUsers(Admin admin, String bootstrapServers, long deadlineNanos) {
         List<UserScramCredentialAlteration> upserts = new ArrayList<>();
-        passwords.forEach((user, password) -> upserts.add(new UserScramCredentialUpsertion(user,
-                new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), password)));
+        passwords.forEach((user, password) -> upserts.add(new UserScramCredentialUpsertion(
+                user, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), password)));
         try {
             admin.alterUserScramCredentials(upserts).all().get(30, TimeUnit.SECONDS);
             for (String user : passwords.keySet()) {
@@ -188,22 +195,25 @@ public final class BrokerSecurity {
         Exception last = null;
         while (System.nanoTime() - deadlineNanos < 0) {
             try (Admin admin = Admin.create(props)) {
-                admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS);
+                admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000))
+                        .nodes()
+                        .get(3, TimeUnit.SECONDS);
                 return;
             } catch (ExecutionException | TimeoutException e) {
                 last = e; // the credential has not reached the broker yet
             }
             Pause.millis(100);
         }
-        throw new IllegalStateException("SCRAM user " + user + " could not log in on " + bootstrapServers + " in time: "
-                + last);
+        throw new IllegalStateException(
+                "SCRAM user " + user + " could not log in on " + bootstrapServers + " in time: " + last);
     }
 
     private void writeClientConfig(String user) {
         Properties props = clientProperties(user);
         try (OutputStream out = LocalPki.secretFile(clientConfig(user))) {
-            props.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), "Kafka client settings of SCRAM user "
-                    + user + " (written by failover's local broker)");
+            props.store(
+                    new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8),
+                    "Kafka client settings of SCRAM user " + user + " (written by failover's local broker)");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + clientConfig(user), e);
         }

@@ -13,8 +13,7 @@ public final class Directories {
 
     private static final Logger log = LoggerFactory.getLogger(Directories.class);
 
-    private Directories() {
-    }
+    private Directories() {}
 
     /** Deletes {@code dir} and everything under it, if it exists; what cannot be deleted is logged, not thrown. */
     public static void deleteRecursively(Path dir) {

@@ -25,10 +25,10 @@ public final class FreePorts {
 
     /** Lowest port chosen: above the registered ports most services use by default (9092, 8080, 2181...). */
     static final int LOWEST = 20_000;
+
     private static final Set<Integer> handedOut = new HashSet<>();
 
-    private FreePorts() {
-    }
+    private FreePorts() {}
 
     /** One free loopback port outside the ephemeral range. */
     public static int pick() {

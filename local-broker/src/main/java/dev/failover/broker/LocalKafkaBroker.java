@@ -93,7 +93,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
     /** A broker on free ports in a fresh temporary directory that is deleted on {@link #close()}. */
     public static LocalKafkaBroker temporary() {
         try {
-            return builder().dataDir(Files.createTempDirectory("failover-kafka-")).deleteDataOnClose(true).build();
+            return builder()
+                    .dataDir(Files.createTempDirectory("failover-kafka-"))
+                    .deleteDataOnClose(true)
+                    .build();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary directory for the broker", e);
         }
@@ -114,7 +117,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
     public synchronized int listenerPort(String name) {
         Integer p = relayedPorts.get(name);
         if (p == null) {
-            throw new IllegalStateException("no started listener " + name + "; relayed listeners: " + relayedListeners.keySet());
+            throw new IllegalStateException(
+                    "no started listener " + name + "; relayed listeners: " + relayedListeners.keySet());
         }
         return p;
     }
@@ -173,12 +177,17 @@ public final class LocalKafkaBroker implements KafkaBroker {
                     // Another program took a port chosen here before the broker JVM bound it. The ports are only
                     // ours to change before the first start (the controller's is written into the storage), so
                     // choose again on fresh storage.
-                    if (!(firstStart && chosePorts && attempt < 5 && !process.isAlive() && loggedSince(logOffset,
-                            "Address already in use"))) {
+                    if (!(firstStart
+                            && chosePorts
+                            && attempt < 5
+                            && !process.isAlive()
+                            && loggedSince(logOffset, "Address already in use"))) {
                         throw e;
                     }
-                    log.warn("a port chosen for the broker was taken before it could bind it (attempt {}); choosing "
-                            + "new ports", attempt);
+                    log.warn(
+                            "a port chosen for the broker was taken before it could bind it (attempt {}); choosing "
+                                    + "new ports",
+                            attempt);
                     forgetChosenPorts();
                     Directories.deleteRecursively(dataDir.resolve("logs"));
                 }
@@ -186,7 +195,11 @@ public final class LocalKafkaBroker implements KafkaBroker {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the broker in " + dataDir, e);
         }
-        log.info("Kafka broker up at {} (pid {}, data {}) in {} ms", bootstrapServers(), process.pid(), dataDir,
+        log.info(
+                "Kafka broker up at {} (pid {}, data {}) in {} ms",
+                bootstrapServers(),
+                process.pid(),
+                dataDir,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
     }
 
@@ -287,13 +300,25 @@ public final class LocalKafkaBroker implements KafkaBroker {
         } else {
             props.put("controller.quorum.voters", quorumVoters); // a static quorum of several nodes
         }
-        StringBuilder listeners = new StringBuilder("PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":"
-                + controllerPort);
+        StringBuilder listeners =
+                new StringBuilder("PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":" + controllerPort);
         StringBuilder advertised = new StringBuilder("PLAINTEXT://" + host + ":" + port);
         StringBuilder protocols = new StringBuilder("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         relayedListeners.forEach((name, advertisedPort) -> {
-            listeners.append(',').append(name).append("://").append(host).append(':').append(relayedPorts.get(name));
-            advertised.append(',').append(name).append("://").append(host).append(':').append(advertisedPort);
+            listeners
+                    .append(',')
+                    .append(name)
+                    .append("://")
+                    .append(host)
+                    .append(':')
+                    .append(relayedPorts.get(name));
+            advertised
+                    .append(',')
+                    .append(name)
+                    .append("://")
+                    .append(host)
+                    .append(':')
+                    .append(advertisedPort);
             protocols.append(',').append(name).append(":PLAINTEXT");
         });
         props.put("listeners", listeners.toString());
@@ -365,16 +390,21 @@ public final class LocalKafkaBroker implements KafkaBroker {
     }
 
     private void format(Path config) throws IOException {
-        List<String> command = new ArrayList<>(List.of("kafka.tools.StorageTool", "format", "-t",
-                clusterId != null ? clusterId : Uuid.randomUuid().toString(), "-c", config.toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                clusterId != null ? clusterId : Uuid.randomUuid().toString(),
+                "-c",
+                config.toString()));
         if (quorumVoters == null) {
             command.add("--standalone"); // a quorum of this one controller; static voters need no flag
         }
         Process formatter = launch(command);
         if (!waitFor(formatter, Duration.ofSeconds(60)) || formatter.exitValue() != 0) {
             formatter.destroyForcibly();
-            throw new IllegalStateException("formatting the broker storage in " + dataDir + " failed; see "
-                    + logFile() + ":\n" + tail(logFile(), 30));
+            throw new IllegalStateException("formatting the broker storage in " + dataDir + " failed; see " + logFile()
+                    + ":\n" + tail(logFile(), 30));
         }
     }
 
@@ -403,15 +433,18 @@ public final class LocalKafkaBroker implements KafkaBroker {
             checkAliveAndInTime(deadline);
             Pause.millis(50);
         }
-        // A secured broker is first reached as itself (a super user) on the internal listener: no SCRAM user exists yet.
+        // A secured broker is first reached as itself (a super user) on the internal listener: no SCRAM user exists
+        // yet.
         Properties props = security == null ? adminProperties() : security.internalAdminProperties(host, internalPort);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "2000");
         try (Admin admin = Admin.create(props)) {
             while (true) {
                 try {
-                    if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000)).nodes()
-                            .get(2, TimeUnit.SECONDS).isEmpty()) {
+                    if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000))
+                            .nodes()
+                            .get(2, TimeUnit.SECONDS)
+                            .isEmpty()) {
                         if (security != null) {
                             security.createUsers(admin, bootstrapServers(), deadline);
                         }
@@ -479,8 +512,8 @@ public final class LocalKafkaBroker implements KafkaBroker {
         private int controllerPort;
         private final Map<String, String> overrides = new LinkedHashMap<>();
         private final Map<String, Integer> relayedListeners = new LinkedHashMap<>();
-        private final List<String> jvmOptions = new ArrayList<>(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC",
-                "-Djava.awt.headless=true"));
+        private final List<String> jvmOptions =
+                new ArrayList<>(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-Djava.awt.headless=true"));
         private String classpath = System.getProperty("java.class.path");
         private Duration startTimeout = Duration.ofSeconds(60);
         private IntSupplier portSource = FreePorts::pick;
@@ -490,8 +523,7 @@ public final class LocalKafkaBroker implements KafkaBroker {
         private Path securityDir;
         private final List<String> secureUsers = new ArrayList<>();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * One node of a cluster with a static controller quorum ({@code controller.quorum.voters}, e.g.
@@ -534,8 +566,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
          * to {@link LocalKafkaBroker#listenerPort}) keep talking through it, so a test can cut one client off.
          */
         public Builder relayedListener(String name, int advertisedPort) {
-            if (!name.matches("[A-Z][A-Z0-9_]*") || List.of("PLAINTEXT", "CONTROLLER").contains(name)) {
-                throw new IllegalArgumentException("listener name must be upper case and not PLAINTEXT/CONTROLLER: " + name);
+            if (!name.matches("[A-Z][A-Z0-9_]*")
+                    || List.of("PLAINTEXT", "CONTROLLER").contains(name)) {
+                throw new IllegalArgumentException(
+                        "listener name must be upper case and not PLAINTEXT/CONTROLLER: " + name);
             }
             relayedListeners.put(name, checkPort(advertisedPort, "advertised port of " + name));
             return this;
@@ -593,8 +627,10 @@ public final class LocalKafkaBroker implements KafkaBroker {
                     Class.forName("kafka.Kafka", false, LocalKafkaBroker.class.getClassLoader());
                 }
             } catch (ClassNotFoundException e) {
-                throw new IllegalStateException("kafka.Kafka is not on the class path: add the dependency "
-                        + "org.apache.kafka:kafka_2.13 (runtime scope) to run a local broker", e);
+                throw new IllegalStateException(
+                        "kafka.Kafka is not on the class path: add the dependency "
+                                + "org.apache.kafka:kafka_2.13 (runtime scope) to run a local broker",
+                        e);
             }
             if (securityDir != null && (!relayedListeners.isEmpty() || quorumVoters != null)) {
                 throw new IllegalArgumentException("a secured broker is a single node without relayed listeners");
@@ -612,5 +648,4 @@ public final class LocalKafkaBroker implements KafkaBroker {
             return port;
         }
     }
-
 }

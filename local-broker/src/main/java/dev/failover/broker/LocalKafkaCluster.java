@@ -44,8 +44,8 @@ public final class LocalKafkaCluster implements KafkaBroker {
     private final Path dir;
     private final boolean deleteDataOnClose;
 
-    private LocalKafkaCluster(Path dir, int size, int basePort, Map<String, String> properties,
-                              boolean deleteDataOnClose) {
+    private LocalKafkaCluster(
+            Path dir, int size, int basePort, Map<String, String> properties, boolean deleteDataOnClose) {
         if (size < 1) {
             throw new IllegalArgumentException("a cluster needs at least one node, not " + size);
         }
@@ -65,8 +65,11 @@ public final class LocalKafkaCluster implements KafkaBroker {
         int minInSync = Math.min(2, size);
         List<LocalKafkaBroker> built = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            LocalKafkaBroker.Builder b = LocalKafkaBroker.builder().dataDir(this.dir.resolve("node-" + (i + 1)))
-                    .port(ports[i]).controllerPort(controllerPorts[i]).clusterNode(i + 1, quorum, clusterId)
+            LocalKafkaBroker.Builder b = LocalKafkaBroker.builder()
+                    .dataDir(this.dir.resolve("node-" + (i + 1)))
+                    .port(ports[i])
+                    .controllerPort(controllerPorts[i])
+                    .clusterNode(i + 1, quorum, clusterId)
                     .startTimeout(Duration.ofSeconds(120));
             Map<String, String> props = new LinkedHashMap<>();
             props.put("default.replication.factor", Integer.toString(replication));
@@ -83,8 +86,8 @@ public final class LocalKafkaCluster implements KafkaBroker {
             built.add(b.build());
         }
         this.nodes = List.copyOf(built);
-        this.bootstrapServers = java.util.Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p)
-                .collect(Collectors.joining(","));
+        this.bootstrapServers =
+                java.util.Arrays.stream(ports).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
     }
 
     /**
@@ -126,7 +129,8 @@ public final class LocalKafkaCluster implements KafkaBroker {
      */
     @Override
     public void start() {
-        List<LocalKafkaBroker> stopped = nodes.stream().filter(n -> !n.isRunning()).toList();
+        List<LocalKafkaBroker> stopped =
+                nodes.stream().filter(n -> !n.isRunning()).toList();
         ExecutorService starters = Executors.newFixedThreadPool(Math.max(1, stopped.size()));
         try {
             List<Future<?>> started = new ArrayList<>();
@@ -170,7 +174,10 @@ public final class LocalKafkaCluster implements KafkaBroker {
     /** The first running node's process id. */
     @Override
     public OptionalLong pid() {
-        return nodes.stream().filter(LocalKafkaBroker::isRunning).map(LocalKafkaBroker::pid).findFirst()
+        return nodes.stream()
+                .filter(LocalKafkaBroker::isRunning)
+                .map(LocalKafkaBroker::pid)
+                .findFirst()
                 .orElse(OptionalLong.empty());
     }
 
@@ -192,8 +199,10 @@ public final class LocalKafkaCluster implements KafkaBroker {
             }
             Pause.millis(200);
         }
-        throw new IllegalStateException("partitions still under-replicated after " + timeout.toMillis() + " ms"
-                + (last == null ? ": " + underReplicated() : ": " + last), last);
+        throw new IllegalStateException(
+                "partitions still under-replicated after " + timeout.toMillis() + " ms"
+                        + (last == null ? ": " + underReplicated() : ": " + last),
+                last);
     }
 
     /** The partitions (as {@code topic-partition}) whose in-sync replicas are fewer than their replicas. */
@@ -203,15 +212,20 @@ public final class LocalKafkaCluster implements KafkaBroker {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         try (Admin admin = Admin.create(props)) {
-            var names = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(5, TimeUnit.SECONDS);
-            Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames()
+            var names = admin.listTopics(new ListTopicsOptions().listInternal(true))
+                    .names()
                     .get(5, TimeUnit.SECONDS);
+            Map<String, TopicDescription> described =
+                    admin.describeTopics(names).allTopicNames().get(5, TimeUnit.SECONDS);
             List<String> under = new ArrayList<>();
             described.forEach((name, d) -> {
                 for (TopicPartitionInfo p : d.partitions()) {
-                    if (p.isr().size() < p.replicas().size() || p.leader() == null || p.leader().isEmpty()) {
-                        under.add(name + "-" + p.partition() + " (isr " + p.isr().stream().map(Node::id).toList()
-                                + " of " + p.replicas().stream().map(Node::id).toList() + ")");
+                    if (p.isr().size() < p.replicas().size()
+                            || p.leader() == null
+                            || p.leader().isEmpty()) {
+                        under.add(name + "-" + p.partition() + " (isr "
+                                + p.isr().stream().map(Node::id).toList() + " of "
+                                + p.replicas().stream().map(Node::id).toList() + ")");
                     }
                 }
             });

@@ -38,6 +38,7 @@ public final class LocalPki {
 
     /** The broker certificate's subject: with the default principal mapping the broker is {@code User:CN=kafka-broker}. */
     public static final String BROKER_SUBJECT = "CN=kafka-broker";
+
     public static final String BROKER_PRINCIPAL = "User:" + BROKER_SUBJECT;
 
     private static final String PASSWORD_VARIABLE = "FAILOVER_PKI_PASSWORD";
@@ -59,7 +60,9 @@ public final class LocalPki {
                 createCa(dir);
             }
             pki.issue("broker", BROKER_SUBJECT, extraDnsNames);
-            return new LocalPki(dir, Files.readString(pki.passwordFile(), StandardCharsets.UTF_8).strip());
+            return new LocalPki(
+                    dir,
+                    Files.readString(pki.passwordFile(), StandardCharsets.UTF_8).strip());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make test certificates in " + dir, e);
         }
@@ -70,9 +73,29 @@ public final class LocalPki {
         Path work = caDir.resolve("ca.p12");
         Files.deleteIfExists(work);
         String caPassword = randomPassword();
-        keytool(caPassword, "-genkeypair", "-storetype", "PKCS12", "-keystore", work.toString(),
-                "-storepass:env", PASSWORD_VARIABLE, "-alias", "ca", "-dname", "CN=failover-test-ca", "-keyalg", "EC",
-                "-groupname", "secp256r1", "-validity", "30", "-ext", "bc:c", "-ext", "ku:c=keyCertSign,cRLSign");
+        keytool(
+                caPassword,
+                "-genkeypair",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                work.toString(),
+                "-storepass:env",
+                PASSWORD_VARIABLE,
+                "-alias",
+                "ca",
+                "-dname",
+                "CN=failover-test-ca",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-validity",
+                "30",
+                "-ext",
+                "bc:c",
+                "-ext",
+                "ku:c=keyCertSign,cRLSign");
         restrict(work);
         try (OutputStream out = secretFile(caDir.resolve("ca.p12.password"))) {
             out.write(caPassword.getBytes(StandardCharsets.UTF_8));
@@ -84,7 +107,7 @@ public final class LocalPki {
             }
             String pem = "-----BEGIN CERTIFICATE-----\n"
                     + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                    .encodeToString(ca.getCertificate("ca").getEncoded())
+                            .encodeToString(ca.getCertificate("ca").getEncoded())
                     + "\n-----END CERTIFICATE-----\n";
             Files.writeString(dir.resolve("ca.pem"), pem, StandardCharsets.US_ASCII);
         } catch (GeneralSecurityException e) {
@@ -99,7 +122,8 @@ public final class LocalPki {
      */
     public Path issue(String name, String subject, List<String> dnsNames) {
         if (!name.matches("[a-z][a-z0-9-]*")) {
-            throw new IllegalArgumentException("a certificate's file name is lower case letters, digits and '-': " + name);
+            throw new IllegalArgumentException(
+                    "a certificate's file name is lower case letters, digits and '-': " + name);
         }
         Path keystore = keystore(name);
         if (Files.exists(keystore) && Files.exists(keystorePasswordFile(name))) {
@@ -112,10 +136,33 @@ public final class LocalPki {
             StringBuilder san = new StringBuilder("SAN=ip:127.0.0.1,dns:localhost");
             dnsNames.forEach(host -> san.append(",dns:").append(host));
             String alias = name + "-" + randomPassword().substring(0, 8); // a run cut short may have left one behind
-            keytool(caPassword, "-genkeypair", "-storetype", "PKCS12", "-keystore", work.toString(),
-                    "-storepass:env", PASSWORD_VARIABLE, "-alias", alias, "-dname", subject, "-keyalg", "EC",
-                    "-groupname", "secp256r1", "-validity", "30", "-signer", "ca", "-signerkeypass:env",
-                    PASSWORD_VARIABLE, "-ext", san.toString(), "-ext", "eku=serverAuth,clientAuth");
+            keytool(
+                    caPassword,
+                    "-genkeypair",
+                    "-storetype",
+                    "PKCS12",
+                    "-keystore",
+                    work.toString(),
+                    "-storepass:env",
+                    PASSWORD_VARIABLE,
+                    "-alias",
+                    alias,
+                    "-dname",
+                    subject,
+                    "-keyalg",
+                    "EC",
+                    "-groupname",
+                    "secp256r1",
+                    "-validity",
+                    "30",
+                    "-signer",
+                    "ca",
+                    "-signerkeypass:env",
+                    PASSWORD_VARIABLE,
+                    "-ext",
+                    san.toString(),
+                    "-ext",
+                    "eku=serverAuth,clientAuth");
             KeyStore all = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(work)) {
                 all.load(in, caPassword.toCharArray());
@@ -145,7 +192,10 @@ public final class LocalPki {
             try (OutputStream stream = secretFile(rewritten)) {
                 all.store(stream, caPassword.toCharArray());
             }
-            Files.move(rewritten, work, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    rewritten,
+                    work,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return keystore;
         } catch (IOException e) {

@@ -3,8 +3,7 @@ package dev.failover.broker;
 /** Sleeps between polls of a broker that is starting or a credential that is on its way. */
 final class Pause {
 
-    private Pause() {
-    }
+    private Pause() {}
 
     /** Sleeps, restoring the interrupt flag if interrupted. */
     static void millis(long millis) {

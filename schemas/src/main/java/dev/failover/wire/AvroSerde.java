@@ -67,8 +67,12 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
         type.releasedSchemas().forEach(store::addSchema);
         store.addSchema(type.currentSchema());
         this.writer = new SpecificDatumWriter<>(type.currentSchema(), model);
-        this.header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN)
-                .put(MAGIC_0).put(MAGIC_1).putLong(WireType.fingerprint(type.currentSchema())).array();
+        this.header = ByteBuffer.allocate(HEADER_BYTES)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .put(MAGIC_0)
+                .put(MAGIC_1)
+                .putLong(WireType.fingerprint(type.currentSchema()))
+                .array();
     }
 
     public WireType<T> type() {
@@ -88,8 +92,11 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
             encoder.flush();
             byte[] bytes = out.toByteArray();
             if (bytes.length > maxRecordBytes) {
-                throw error(topic, WireFormatException.Problem.TOO_LARGE,
-                        bytes.length + " bytes exceed the limit of " + maxRecordBytes, null);
+                throw error(
+                        topic,
+                        WireFormatException.Problem.TOO_LARGE,
+                        bytes.length + " bytes exceed the limit of " + maxRecordBytes,
+                        null);
             }
             return bytes;
         } catch (WireFormatException e) {
@@ -105,24 +112,35 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
             return null;
         }
         if (data.length > maxRecordBytes) {
-            throw error(topic, WireFormatException.Problem.TOO_LARGE,
-                    data.length + " bytes exceed the limit of " + maxRecordBytes, null);
+            throw error(
+                    topic,
+                    WireFormatException.Problem.TOO_LARGE,
+                    data.length + " bytes exceed the limit of " + maxRecordBytes,
+                    null);
         }
         if ((data.length > 0 && data[0] != MAGIC_0) || (data.length > 1 && data[1] != MAGIC_1)) {
-            throw error(topic, WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING, String.format(
-                    "starts with %s, not the Avro single-object marker C3 01", hex(data, 2)), null);
+            throw error(
+                    topic,
+                    WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING,
+                    String.format("starts with %s, not the Avro single-object marker C3 01", hex(data, 2)),
+                    null);
         }
         if (data.length < HEADER_BYTES) {
-            throw error(topic, WireFormatException.Problem.TRUNCATED, data.length
-                    + " bytes, shorter than the " + HEADER_BYTES + "-byte single-object header", null);
+            throw error(
+                    topic,
+                    WireFormatException.Problem.TRUNCATED,
+                    data.length + " bytes, shorter than the " + HEADER_BYTES + "-byte single-object header",
+                    null);
         }
-        long fingerprint = ByteBuffer.wrap(data, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long fingerprint =
+                ByteBuffer.wrap(data, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         Reader<T> reader = readerFor(topic, fingerprint);
         String unsafe = BodyBounds.problem(reader.writer(), data, HEADER_BYTES, data.length - HEADER_BYTES, maxItems);
         if (unsafe != null) {
             throw error(topic, WireFormatException.Problem.BAD_BODY, "the body does not decode (" + unsafe + ")", null);
         }
-        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, HEADER_BYTES, data.length - HEADER_BYTES, null);
+        BinaryDecoder decoder =
+                DecoderFactory.get().binaryDecoder(data, HEADER_BYTES, data.length - HEADER_BYTES, null);
         T record;
         try {
             record = reader.datum().read(null, decoder);
@@ -131,13 +149,12 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
             // path): calling the record bad would drop a good one for ever; the thread dies and reads it again
             throw e;
         } catch (IOException | RuntimeException | Error e) {
-            throw error(topic, WireFormatException.Problem.BAD_BODY,
-                    "the body does not decode (" + describe(e) + ")", e);
+            throw error(
+                    topic, WireFormatException.Problem.BAD_BODY, "the body does not decode (" + describe(e) + ")", e);
         }
         try {
             if (!decoder.isEnd()) {
-                throw error(topic, WireFormatException.Problem.BAD_BODY,
-                        "trailing bytes after the record", null);
+                throw error(topic, WireFormatException.Problem.BAD_BODY, "trailing bytes after the record", null);
             }
         } catch (IOException e) {
             throw error(topic, WireFormatException.Problem.BAD_BODY, describe(e), e);
@@ -146,8 +163,7 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
     }
 
     /** A writer schema and the reader that resolves it to the current one. */
-    private record Reader<T>(Schema writer, DatumReader<T> datum) {
-    }
+    private record Reader<T>(Schema writer, DatumReader<T> datum) {}
 
     private Reader<T> readerFor(String topic, long fingerprint) {
         Reader<T> reader = readers.get(fingerprint);
@@ -158,18 +174,26 @@ public final class AvroSerde<T extends SpecificRecordBase> implements Serde<T>, 
         if (writerSchema == null) {
             String known = WireType.describe(fingerprint).orElse(null);
             if (known != null) {
-                throw error(topic, WireFormatException.Problem.WRONG_RECORD_TYPE, String.format(
-                        "the record is a %s (fingerprint %016x)", known, fingerprint), null);
+                throw error(
+                        topic,
+                        WireFormatException.Problem.WRONG_RECORD_TYPE,
+                        String.format("the record is a %s (fingerprint %016x)", known, fingerprint),
+                        null);
             }
-            throw error(topic, WireFormatException.Problem.UNKNOWN_SCHEMA, String.format(
-                    "writer schema fingerprint %016x is no released version of %s", fingerprint, type.name()), null);
+            throw error(
+                    topic,
+                    WireFormatException.Problem.UNKNOWN_SCHEMA,
+                    String.format(
+                            "writer schema fingerprint %016x is no released version of %s", fingerprint, type.name()),
+                    null);
         }
         reader = new Reader<>(writerSchema, new SpecificDatumReader<>(writerSchema, type.currentSchema(), model));
         readers.put(fingerprint, reader);
         return reader;
     }
 
-    private WireFormatException error(String topic, WireFormatException.Problem problem, String detail, Throwable cause) {
+    private WireFormatException error(
+            String topic, WireFormatException.Problem problem, String detail, Throwable cause) {
         return new WireFormatException(topic, type.name(), problem, detail, cause);
     }
 

@@ -45,8 +45,7 @@ final class BodyBounds {
 
     private void datum(Schema schema, String path) {
         switch (schema.getType()) {
-            case NULL -> {
-            }
+            case NULL -> {}
             case BOOLEAN -> {
                 int b = take(1, path) & 0xFF;
                 if (b > 1) {

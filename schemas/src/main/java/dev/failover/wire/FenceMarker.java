@@ -16,8 +16,7 @@ public final class FenceMarker {
     /** The record header carrying the writer's seal (an HMAC only the writing process can check). */
     public static final String SEAL_HEADER = "failover.fence";
 
-    private FenceMarker() {
-    }
+    private FenceMarker() {}
 
     /** Whether {@code key} is a fence marker's. */
     public static boolean isMarker(String key) {
@@ -39,9 +38,20 @@ public final class FenceMarker {
      * was sent on the writer's own monotonic clock.
      */
     public static Heartbeat body(String instance, long sequence, long incarnation, long sentAtMs) {
-        return Heartbeat.newBuilder().setGroup(GROUP).setNode(instance).setSequence(sequence)
-                .setIncarnation(incarnation).setSentAtMs(sentAtMs).setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN)
-                .setEpoch(0).setMode(GroupMode.UNKNOWN).setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0)
-                .setFailureTimeoutMs(0).build();
+        return Heartbeat.newBuilder()
+                .setGroup(GROUP)
+                .setNode(instance)
+                .setSequence(sequence)
+                .setIncarnation(incarnation)
+                .setSentAtMs(sentAtMs)
+                .setHealth(Health.UNKNOWN)
+                .setRole(Role.UNKNOWN)
+                .setEpoch(0)
+                .setMode(GroupMode.UNKNOWN)
+                .setPriority(0)
+                .setHeartbeatIntervalMs(0)
+                .setLeaseMs(0)
+                .setFailureTimeoutMs(0)
+                .build();
     }
 }

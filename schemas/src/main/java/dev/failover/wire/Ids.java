@@ -14,8 +14,7 @@ public final class Ids {
     public static final int MAX_LENGTH = 128;
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
-    private Ids() {
-    }
+    private Ids() {}
 
     /**
      * Why {@code id} is not a valid id, or empty when it is.
@@ -27,7 +26,8 @@ public final class Ids {
             return Optional.of(what + " must not be empty");
         }
         if (id.length() > MAX_LENGTH) {
-            return Optional.of(what + " is " + id.length() + " characters long; at most " + MAX_LENGTH + " are allowed");
+            return Optional.of(
+                    what + " is " + id.length() + " characters long; at most " + MAX_LENGTH + " are allowed");
         }
         if (!VALID.matcher(id).matches()) {
             return Optional.of(what + " '" + id + "' may contain only letters, digits, '.', '_' and '-', and must "

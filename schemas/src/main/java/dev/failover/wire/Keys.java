@@ -14,8 +14,7 @@ public final class Keys {
     /** The prefix no group may start with. */
     public static final String RESERVED_PREFIX = "__";
 
-    private Keys() {
-    }
+    private Keys() {}
 
     /** Whether {@code key} is reserved (a fence marker or anything else no group can be). */
     public static boolean isReserved(String key) {

@@ -18,8 +18,10 @@ public final class ProtectedClientSettings {
     private static final Map<String, String> WHY = Map.ofEntries(
             Map.entry("processing.guarantee", "exactly-once is what fences a stale coordinator's decisions"),
             Map.entry("isolation.level", "only committed decisions and heartbeats may be read (read_committed)"),
-            Map.entry("partitioner.class", "records of a group must land in the partition its key picks, or two "
-                    + "coordinator tasks would decide for one group"),
+            Map.entry(
+                    "partitioner.class",
+                    "records of a group must land in the partition its key picks, or two "
+                            + "coordinator tasks would decide for one group"),
             Map.entry("transactional.id", "Streams names its transactions; another id defeats its fencing"),
             Map.entry("enable.idempotence", "the coordinator's transactions need idempotent producers"),
             Map.entry("acks", "a heartbeat may renew the lease only once every in-sync replica has it (acks=all)"),
@@ -31,23 +33,27 @@ public final class ProtectedClientSettings {
             Map.entry("value.deserializer", "values are the project's Avro records"),
             Map.entry("partitioner.ignore.keys", "records of a group must land in the partition its key picks"),
             Map.entry("interceptor.classes", "an interceptor could rewrite or drop decisions and heartbeats"),
-            Map.entry("transaction.timeout.ms", "set it with the coordinator's own transaction.timeout.ms setting, "
-                    + "which the hanging-transaction threshold is checked against"),
-            Map.entry("commit.interval.ms", "set it with the coordinator's own commit.interval.ms setting, which is "
-                    + "checked against the transaction timeout"),
+            Map.entry(
+                    "transaction.timeout.ms",
+                    "set it with the coordinator's own transaction.timeout.ms setting, "
+                            + "which the hanging-transaction threshold is checked against"),
+            Map.entry(
+                    "commit.interval.ms",
+                    "set it with the coordinator's own commit.interval.ms setting, which is "
+                            + "checked against the transaction timeout"),
             Map.entry("processing.exception.handler", "the coordinator dead-letters bad records itself"),
             Map.entry("production.exception.handler", "a decision that cannot be written must fail the transaction"),
             Map.entry("deserialization.exception.handler", "the coordinator dead-letters bad records itself"),
             Map.entry("default.deserialization.exception.handler", "the coordinator dead-letters bad records itself"),
-            Map.entry("default.production.exception.handler", "a decision that cannot be written must fail the "
-                    + "transaction"));
+            Map.entry(
+                    "default.production.exception.handler",
+                    "a decision that cannot be written must fail the " + "transaction"));
 
     /** Kafka Streams' prefixes for settings of one of its clients only. */
-    private static final List<String> CLIENT_PREFIXES = List.of("main.consumer.", "restore.consumer.",
-            "global.consumer.", "consumer.", "producer.", "admin.");
+    private static final List<String> CLIENT_PREFIXES =
+            List.of("main.consumer.", "restore.consumer.", "global.consumer.", "consumer.", "producer.", "admin.");
 
-    private ProtectedClientSettings() {
-    }
+    private ProtectedClientSettings() {}
 
     /**
      * Why a pass-through Kafka setting is refused, or empty when it may be set.
@@ -64,7 +70,8 @@ public final class ProtectedClientSettings {
             }
         }
         String why = WHY.get(base);
-        return why == null ? Optional.empty() : Optional.of(flag + " is refused: failover sets " + base
-                + " itself, because " + why);
+        return why == null
+                ? Optional.empty()
+                : Optional.of(flag + " is refused: failover sets " + base + " itself, because " + why);
     }
 }

@@ -19,12 +19,12 @@ public final class SettingKeys {
     /** The prefix of every setting's environment variable. */
     public static final String ENVIRONMENT_PREFIX = "FAILOVER_";
 
-    private SettingKeys() {
-    }
+    private SettingKeys() {}
 
     /** The environment variable of {@code key}: {@code failure.timeout.ms} is {@code FAILOVER_FAILURE_TIMEOUT_MS}. */
     public static String environmentName(String key) {
-        return ENVIRONMENT_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+        return ENVIRONMENT_PREFIX
+                + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     /** The settings {@code env} holds for the keys of {@code definition}, by key. */
@@ -50,9 +50,10 @@ public final class SettingKeys {
     public static void check(ConfigDef definition, Iterable<String> settings) {
         for (String key : settings) {
             if (key.startsWith(KAFKA_PREFIX)) {
-                ProtectedClientSettings.problem(key.substring(KAFKA_PREFIX.length()), key).ifPresent(problem -> {
-                    throw new ConfigException(problem);
-                });
+                ProtectedClientSettings.problem(key.substring(KAFKA_PREFIX.length()), key)
+                        .ifPresent(problem -> {
+                            throw new ConfigException(problem);
+                        });
             } else if (!definition.names().contains(key)) {
                 throw new ConfigException("unknown setting '" + key + "' (Kafka settings go under '" + KAFKA_PREFIX
                         + "', e.g. kafka.security.protocol)");

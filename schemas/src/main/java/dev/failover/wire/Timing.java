@@ -28,8 +28,11 @@ public record Timing(int heartbeatIntervalMs, int leaseMs, int failureTimeoutMs,
 
     /** What an agent with these settings advertises: its lease derived from the failure timeout. */
     public static Timing ofAgent(long heartbeatIntervalMs, long failureTimeoutMs, long failsafeMaxMs) {
-        return new Timing(saturated(heartbeatIntervalMs), saturated(leaseMs(failureTimeoutMs)),
-                saturated(failureTimeoutMs), saturated(failsafeMaxMs));
+        return new Timing(
+                saturated(heartbeatIntervalMs),
+                saturated(leaseMs(failureTimeoutMs)),
+                saturated(failureTimeoutMs),
+                saturated(failsafeMaxMs));
     }
 
     private static int saturated(long ms) {

@@ -18,8 +18,8 @@ public record TopicNames(String heartbeats, String roleChanges, String state, St
     public static final String DEAD_LETTERS_KEY = "topic.dead-letters";
 
     /** Every key, in the order of the record's fields. */
-    public static final List<String> KEYS = List.of(HEARTBEATS_KEY, ROLE_CHANGES_KEY, STATE_KEY, COMMANDS_KEY,
-            DEAD_LETTERS_KEY);
+    public static final List<String> KEYS =
+            List.of(HEARTBEATS_KEY, ROLE_CHANGES_KEY, STATE_KEY, COMMANDS_KEY, DEAD_LETTERS_KEY);
 
     /** Each key's doc, for the configuration definitions of both sides. */
     public static final Map<String, String> DOCS = Map.of(
@@ -38,8 +38,8 @@ public record TopicNames(String heartbeats, String roleChanges, String state, St
     }
 
     public static TopicNames defaults() {
-        return new TopicNames(Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.COMMANDS,
-                Topics.DEAD_LETTERS);
+        return new TopicNames(
+                Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.COMMANDS, Topics.DEAD_LETTERS);
     }
 
     /** A key's default name. */
@@ -50,15 +50,27 @@ public record TopicNames(String heartbeats, String roleChanges, String state, St
     /** The names from {@code settings} by key, each one unset taking its default. */
     public static TopicNames from(Function<String, String> settings) {
         TopicNames d = defaults();
-        return new TopicNames(or(settings.apply(HEARTBEATS_KEY), d.heartbeats),
-                or(settings.apply(ROLE_CHANGES_KEY), d.roleChanges), or(settings.apply(STATE_KEY), d.state),
-                or(settings.apply(COMMANDS_KEY), d.commands), or(settings.apply(DEAD_LETTERS_KEY), d.deadLetters));
+        return new TopicNames(
+                or(settings.apply(HEARTBEATS_KEY), d.heartbeats),
+                or(settings.apply(ROLE_CHANGES_KEY), d.roleChanges),
+                or(settings.apply(STATE_KEY), d.state),
+                or(settings.apply(COMMANDS_KEY), d.commands),
+                or(settings.apply(DEAD_LETTERS_KEY), d.deadLetters));
     }
 
     /** The names by key. */
     public Map<String, String> byKey() {
-        return Map.of(HEARTBEATS_KEY, heartbeats, ROLE_CHANGES_KEY, roleChanges, STATE_KEY, state,
-                COMMANDS_KEY, commands, DEAD_LETTERS_KEY, deadLetters);
+        return Map.of(
+                HEARTBEATS_KEY,
+                heartbeats,
+                ROLE_CHANGES_KEY,
+                roleChanges,
+                STATE_KEY,
+                state,
+                COMMANDS_KEY,
+                commands,
+                DEAD_LETTERS_KEY,
+                deadLetters);
     }
 
     private static String or(String value, String fallback) {

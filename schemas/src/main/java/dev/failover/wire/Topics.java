@@ -19,6 +19,5 @@ public final class Topics {
         return applicationId + "-" + GROUP_STORE + "-changelog";
     }
 
-    private Topics() {
-    }
+    private Topics() {}
 }

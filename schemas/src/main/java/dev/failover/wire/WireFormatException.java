@@ -36,7 +36,8 @@ public final class WireFormatException extends SerializationException {
     }
 
     private static String message(String topic, String expectedType, Problem problem, String detail) {
-        String verb = problem == Problem.CANNOT_ENCODE ? "cannot encode " + expectedType + " for"
+        String verb = problem == Problem.CANNOT_ENCODE
+                ? "cannot encode " + expectedType + " for"
                 : "cannot decode " + expectedType + " from";
         return verb + " topic '" + topic + "': " + detail;
     }

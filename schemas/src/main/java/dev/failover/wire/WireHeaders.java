@@ -13,6 +13,5 @@ public final class WireHeaders {
     /** On a dead letter: where it was read ({@code topic-partition@offset}). */
     public static final String SOURCE = "failover.source";
 
-    private WireHeaders() {
-    }
+    private WireHeaders() {}
 }

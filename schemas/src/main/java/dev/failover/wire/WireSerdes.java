@@ -2,8 +2,7 @@ package dev.failover.wire;
 
 /** The serdes of every record type, one call each. */
 public final class WireSerdes {
-    private WireSerdes() {
-    }
+    private WireSerdes() {}
 
     public static AvroSerde<Heartbeat> heartbeat() {
         return new AvroSerde<>(WireType.HEARTBEAT);

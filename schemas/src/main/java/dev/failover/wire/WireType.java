@@ -25,11 +25,14 @@ import org.apache.avro.specific.SpecificRecordBase;
 public final class WireType<T extends SpecificRecordBase> {
 
     public static final WireType<Heartbeat> HEARTBEAT = new WireType<>(Heartbeat.class, Heartbeat.getClassSchema());
-    public static final WireType<RoleChange> ROLE_CHANGE = new WireType<>(RoleChange.class, RoleChange.getClassSchema());
-    public static final WireType<GroupState> GROUP_STATE = new WireType<>(GroupState.class, GroupState.getClassSchema());
+    public static final WireType<RoleChange> ROLE_CHANGE =
+            new WireType<>(RoleChange.class, RoleChange.getClassSchema());
+    public static final WireType<GroupState> GROUP_STATE =
+            new WireType<>(GroupState.class, GroupState.getClassSchema());
     public static final WireType<Command> COMMAND = new WireType<>(Command.class, Command.getClassSchema());
     /** The coordinator's changelogged group store: internal, but versioned like the rest because it is restored. */
-    public static final WireType<StoredGroup> STORED_GROUP = new WireType<>(StoredGroup.class, StoredGroup.getClassSchema());
+    public static final WireType<StoredGroup> STORED_GROUP =
+            new WireType<>(StoredGroup.class, StoredGroup.getClassSchema());
 
     private static final List<WireType<?>> ALL = List.of(HEARTBEAT, ROLE_CHANGE, GROUP_STATE, COMMAND, STORED_GROUP);
 

@@ -34,7 +34,8 @@ class AvroSerdeTest {
         byte[] bytes = heartbeats.serialize(TOPIC, WireSamples.heartbeat());
         assertEquals((byte) 0xC3, bytes[0]);
         assertEquals((byte) 0x01, bytes[1]);
-        long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long fingerprint =
+                ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(WireType.fingerprint(Heartbeat.getClassSchema()), fingerprint);
     }
 
@@ -63,8 +64,8 @@ class AvroSerdeTest {
 
     @Test
     void aShortValueThatIsNotAvroIsNamedAsForeignNotAsShort() {
-        WireFormatException e = assertThrows(WireFormatException.class,
-                () -> heartbeats.deserialize(TOPIC, "{}".getBytes()));
+        WireFormatException e =
+                assertThrows(WireFormatException.class, () -> heartbeats.deserialize(TOPIC, "{}".getBytes()));
         assertEquals(WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING, e.problem());
         assertTrue(e.getMessage().contains("starts with 7B 7D"), e.getMessage());
     }
@@ -83,8 +84,8 @@ class AvroSerdeTest {
         byte[] full = heartbeats.serialize(TOPIC, WireSamples.heartbeat());
         for (int length = 10; length < full.length; length++) {
             byte[] cut = Arrays.copyOf(full, length);
-            WireFormatException e = assertThrows(WireFormatException.class, () -> heartbeats.deserialize(TOPIC, cut),
-                    "cut at " + length);
+            WireFormatException e = assertThrows(
+                    WireFormatException.class, () -> heartbeats.deserialize(TOPIC, cut), "cut at " + length);
             assertEquals(WireFormatException.Problem.BAD_BODY, e.problem(), e.getMessage());
         }
     }
@@ -110,9 +111,14 @@ class AvroSerdeTest {
     @Test
     void aRecordOfAnotherTypeSaysWhichTypeItIs() {
         byte[] roleChange = WireSerdes.roleChange().serialize("failover.role-changes", WireSamples.roleChange());
-        WireFormatException e = assertThrows(WireFormatException.class, () -> heartbeats.deserialize(TOPIC, roleChange));
+        WireFormatException e =
+                assertThrows(WireFormatException.class, () -> heartbeats.deserialize(TOPIC, roleChange));
         assertEquals(WireFormatException.Problem.WRONG_RECORD_TYPE, e.problem());
-        assertTrue(e.getMessage().contains("RoleChange v" + WireType.ROLE_CHANGE.releasedSchemas().size()), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains("RoleChange v"
+                                + WireType.ROLE_CHANGE.releasedSchemas().size()),
+                e.getMessage());
         assertTrue(e.getMessage().startsWith("cannot decode Heartbeat"), e.getMessage());
     }
 
@@ -162,21 +168,38 @@ class AvroSerdeTest {
     @Test
     void refusesARecordWrittenWithAnUnreleasedSchema() {
         // a Command without the issuedBy field that was never released, e.g. from a hand-rolled producer
-        Schema old = SchemaBuilder.record("Command").namespace("dev.failover.wire").fields()
-                .requiredString("group").requiredString("commandId").requiredLong("issuedAtMs")
-                .name("type").type(Command.getClassSchema().getField("type").schema()).noDefault()
-                .name("targetNode").type().optional().stringType()
-                .name("pauseForMs").type().optional().longType()
+        Schema old = SchemaBuilder.record("Command")
+                .namespace("dev.failover.wire")
+                .fields()
+                .requiredString("group")
+                .requiredString("commandId")
+                .requiredLong("issuedAtMs")
+                .name("type")
+                .type(Command.getClassSchema().getField("type").schema())
+                .noDefault()
+                .name("targetNode")
+                .type()
+                .optional()
+                .stringType()
+                .name("pauseForMs")
+                .type()
+                .optional()
+                .longType()
                 .endRecord();
         var serde = new AvroSerde<>(WireType.COMMAND);
         // not released, so the decoder must refuse it rather than guess
         var oldRecord = new org.apache.avro.generic.GenericRecordBuilder(old)
-                .set("group", "g").set("commandId", "c").set("issuedAtMs", 1L)
-                .set("type", new org.apache.avro.generic.GenericData.EnumSymbol(
-                        old.getField("type").schema(), "PAUSE"))
+                .set("group", "g")
+                .set("commandId", "c")
+                .set("issuedAtMs", 1L)
+                .set(
+                        "type",
+                        new org.apache.avro.generic.GenericData.EnumSymbol(
+                                old.getField("type").schema(), "PAUSE"))
                 .build();
         byte[] bytes = encodeGeneric(old, oldRecord);
-        WireFormatException e = assertThrows(WireFormatException.class, () -> serde.deserialize("failover.commands", bytes));
+        WireFormatException e =
+                assertThrows(WireFormatException.class, () -> serde.deserialize("failover.commands", bytes));
         assertEquals(WireFormatException.Problem.UNKNOWN_SCHEMA, e.problem());
     }
 

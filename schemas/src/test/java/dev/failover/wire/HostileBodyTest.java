@@ -27,8 +27,8 @@ class HostileBodyTest {
     void aStringLengthBeyondTheBytesLeftIsRefusedNamingTheField() {
         // header, then the group's length: a billion bytes, in a record of a dozen
         byte[] bytes = concat(header(WireType.HEARTBEAT), varint(1_000_000_000L), "g1".getBytes());
-        WireFormatException e = assertThrows(WireFormatException.class,
-                () -> WireSerdes.heartbeat().deserialize("failover.heartbeats", bytes));
+        WireFormatException e = assertThrows(
+                WireFormatException.class, () -> WireSerdes.heartbeat().deserialize("failover.heartbeats", bytes));
         assertEquals(WireFormatException.Problem.BAD_BODY, e.problem());
         assertTrue(e.detail().contains("Heartbeat.group") && e.detail().contains("1000000000"), e.detail());
     }
@@ -38,12 +38,17 @@ class HostileBodyTest {
         RoleChange sample = WireSamples.roleChange();
         byte[] valid = WireSerdes.roleChange().serialize("t", sample);
         // rebuild the body up to the members array, then declare a count of 2^31 - 1 members
-        byte[] prefix = concat(header(WireType.ROLE_CHANGE), string(sample.getGroup()), varint(sample.getEpoch()),
-                varint(sample.getMode().ordinal()), varint(sample.getDecidedAtMs()), varint(sample.getKind().ordinal()));
+        byte[] prefix = concat(
+                header(WireType.ROLE_CHANGE),
+                string(sample.getGroup()),
+                varint(sample.getEpoch()),
+                varint(sample.getMode().ordinal()),
+                varint(sample.getDecidedAtMs()),
+                varint(sample.getKind().ordinal()));
         assertTrue(Arrays.equals(prefix, Arrays.copyOf(valid, prefix.length)), "the prefix is the real encoding");
         byte[] hostile = concat(prefix, varint(Integer.MAX_VALUE), "abc".getBytes());
-        WireFormatException e = assertThrows(WireFormatException.class,
-                () -> WireSerdes.roleChange().deserialize("failover.role-changes", hostile));
+        WireFormatException e = assertThrows(
+                WireFormatException.class, () -> WireSerdes.roleChange().deserialize("failover.role-changes", hostile));
         assertTrue(e.detail().contains("RoleChange.members[]") && e.detail().contains("2147483647 items"), e.detail());
     }
 
@@ -60,8 +65,8 @@ class HostileBodyTest {
     @Test
     void aUnionBranchOrEnumIndexTheSchemaDoesNotHaveIsRefused() {
         byte[] badEnum = concat(header(WireType.COMMAND), string("g"), string("c"), varint(1), varint(99));
-        WireFormatException e = assertThrows(WireFormatException.class,
-                () -> WireSerdes.command().deserialize("t", badEnum));
+        WireFormatException e = assertThrows(
+                WireFormatException.class, () -> WireSerdes.command().deserialize("t", badEnum));
         assertTrue(e.detail().contains("Command.type") && e.detail().contains("enum symbol 99"), e.detail());
         byte[] badUnion = concat(header(WireType.COMMAND), string("g"), string("c"), varint(1), varint(1), varint(5));
         e = assertThrows(WireFormatException.class, () -> WireSerdes.command().deserialize("t", badUnion));
@@ -94,16 +99,20 @@ class HostileBodyTest {
             } catch (WireFormatException expected) {
                 refused++;
                 assertTrue(expected.problem() == WireFormatException.Problem.BAD_BODY, expected.getMessage());
-                assertTrue(expected.getCause() == null || !(expected.getCause() instanceof Error),
+                assertTrue(
+                        expected.getCause() == null || !(expected.getCause() instanceof Error),
                         "an Error means something was allocated from a declared size: " + expected.getMessage());
             } catch (RuntimeException | Error other) {
-                throw new AssertionError(serde.type().name() + " case " + i + ": bytes " + Arrays.toString(bytes)
-                        + " raised " + other, other);
+                throw new AssertionError(
+                        serde.type().name() + " case " + i + ": bytes " + Arrays.toString(bytes) + " raised " + other,
+                        other);
             }
         }
         assertEquals(CASES_PER_TYPE, decoded + refused);
-        assertTrue(decoded > 0 && refused > 0, serde.type().name() + ": decoded " + decoded + ", refused " + refused
-                + ": the mutations reach both outcomes");
+        assertTrue(
+                decoded > 0 && refused > 0,
+                serde.type().name() + ": decoded " + decoded + ", refused " + refused
+                        + ": the mutations reach both outcomes");
     }
 
     private static <T extends SpecificRecordBase> byte[] header(WireType<T> type) {
@@ -113,8 +122,11 @@ class HostileBodyTest {
 
     @SuppressWarnings("unchecked")
     private static <T extends SpecificRecordBase> T sampleOf(WireType<T> type) {
-        List<SpecificRecordBase> samples = List.of(WireSamples.heartbeat(), WireSamples.roleChange(),
-                WireSamples.groupState(), WireSamples.command());
-        return (T) samples.stream().filter(s -> s.getClass() == type.recordClass()).findFirst().orElseThrow();
+        List<SpecificRecordBase> samples = List.of(
+                WireSamples.heartbeat(), WireSamples.roleChange(), WireSamples.groupState(), WireSamples.command());
+        return (T) samples.stream()
+                .filter(s -> s.getClass() == type.recordClass())
+                .findFirst()
+                .orElseThrow();
     }
 }

@@ -20,8 +20,10 @@ class ProtocolTest {
         for (int i = 0; i < 2000; i++) {
             String group = "g" + Long.toString(random.nextLong() & Long.MAX_VALUE, 36);
             int partitions = 1 + random.nextInt(64);
-            assertEquals(BuiltInPartitioner.partitionForKey(group.getBytes(StandardCharsets.UTF_8), partitions),
-                    Keys.partitionOf(group, partitions), group + " in " + partitions);
+            assertEquals(
+                    BuiltInPartitioner.partitionForKey(group.getBytes(StandardCharsets.UTF_8), partitions),
+                    Keys.partitionOf(group, partitions),
+                    group + " in " + partitions);
         }
         // pinned: a change here moves every group of a running cluster to another partition
         assertEquals(4, Keys.partitionOf("alpha", 6));
@@ -68,17 +70,23 @@ class ProtocolTest {
         assertEquals(1_600, Timing.leaseMs(2_000));
         assertEquals(400, Timing.leaseMs(500));
         // the default margin holds from a 500 ms timeout up: lease 400 + margin 100 = 500, at the bound
-        assertTrue(Timing.ofAgent(100, 500, 0).problem(Timing.DEFAULT_MIN_MARGIN_MS).isEmpty());
-        assertTrue(Timing.ofAgent(100, 450, 0).problem(Timing.DEFAULT_MIN_MARGIN_MS).orElseThrow()
+        assertTrue(Timing.ofAgent(100, 500, 0)
+                .problem(Timing.DEFAULT_MIN_MARGIN_MS)
+                .isEmpty());
+        assertTrue(Timing.ofAgent(100, 450, 0)
+                .problem(Timing.DEFAULT_MIN_MARGIN_MS)
+                .orElseThrow()
                 .contains("lease 360 ms + safety margin 100 ms must not exceed the failure timeout 450 ms"));
         // the interval must be shorter than the lease: at it is a problem, one millisecond under is not
         assertTrue(new Timing(1_599, 1_600, 2_000).problem(100).isEmpty());
-        assertTrue(new Timing(1_600, 1_600, 2_000).problem(100).orElseThrow().contains("shorter than the lease 1600 ms"));
+        assertTrue(
+                new Timing(1_600, 1_600, 2_000).problem(100).orElseThrow().contains("shorter than the lease 1600 ms"));
         assertTrue(new Timing(0, 1_600, 2_000).problem(100).orElseThrow().contains("must be positive"));
         // a coordinator configured with a larger margin refuses what the default accepts
         assertTrue(Timing.ofAgent(200, 2_000, 0).problem(400).isEmpty());
         assertTrue(Timing.ofAgent(200, 2_000, 0).problem(401).orElseThrow().contains("safety margin 401 ms"));
-        assertEquals(Integer.MAX_VALUE, Timing.ofAgent(200, Long.MAX_VALUE, 0).failureTimeoutMs(), "saturated, not wrapped");
+        assertEquals(
+                Integer.MAX_VALUE, Timing.ofAgent(200, Long.MAX_VALUE, 0).failureTimeoutMs(), "saturated, not wrapped");
     }
 
     private static final String PINNED =

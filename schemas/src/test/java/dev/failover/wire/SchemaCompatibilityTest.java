@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
-import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,7 +30,8 @@ class SchemaCompatibilityTest {
     void theCurrentSchemaIsReleased(WireType<?> type) {
         long current = WireType.fingerprint(type.currentSchema());
         assertFalse(type.releasedSchemas().isEmpty(), type + " has no released version");
-        assertTrue(type.releasedSchemas().stream().anyMatch(s -> WireType.fingerprint(s) == current),
+        assertTrue(
+                type.releasedSchemas().stream().anyMatch(s -> WireType.fingerprint(s) == current),
                 type + " changed: copy its full schema to released/" + type.name() + ".v"
                         + (type.releasedSchemas().size() + 1) + ".avsc");
     }
@@ -55,15 +56,19 @@ class SchemaCompatibilityTest {
 
     @Test
     void aReaderOfHeartbeatV1DecodesAStoppingNodeAsUnknownNeverAsStandby() throws Exception {
-        Heartbeat stopping = Heartbeat.newBuilder(WireSamples.heartbeat()).setRole(Role.STOPPING).build();
+        Heartbeat stopping = Heartbeat.newBuilder(WireSamples.heartbeat())
+                .setRole(Role.STOPPING)
+                .build();
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        org.apache.avro.io.BinaryEncoder encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
-        new org.apache.avro.specific.SpecificDatumWriter<Heartbeat>(Heartbeat.getClassSchema()).write(stopping, encoder);
+        org.apache.avro.io.BinaryEncoder encoder =
+                org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        new org.apache.avro.specific.SpecificDatumWriter<Heartbeat>(Heartbeat.getClassSchema())
+                .write(stopping, encoder);
         encoder.flush();
         Schema v1 = WireType.HEARTBEAT.releasedSchemas().get(0);
         org.apache.avro.generic.GenericRecord read = new org.apache.avro.generic.GenericDatumReader<
-                org.apache.avro.generic.GenericRecord>(Heartbeat.getClassSchema(), v1).read(null,
-                org.apache.avro.io.DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+                        org.apache.avro.generic.GenericRecord>(Heartbeat.getClassSchema(), v1)
+                .read(null, org.apache.avro.io.DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
         assertFalse(v1.getField("role").schema().getEnumSymbols().contains("STOPPING"), "v1 predates STOPPING");
         assertEquals("UNKNOWN", read.get("role").toString());
         assertEquals(stopping.getEpoch(), read.get("epoch"));
@@ -72,8 +77,8 @@ class SchemaCompatibilityTest {
     @Test
     void theGateCatchesABreakingChange() {
         Schema current = Heartbeat.getClassSchema();
-        SchemaBuilder.FieldAssembler<Schema> fields = SchemaBuilder.record("Heartbeat").namespace("dev.failover.wire")
-                .fields();
+        SchemaBuilder.FieldAssembler<Schema> fields =
+                SchemaBuilder.record("Heartbeat").namespace("dev.failover.wire").fields();
         for (Schema.Field f : current.getFields()) {
             fields = fields.name(f.name()).type(f.schema()).noDefault();
         }
@@ -84,17 +89,20 @@ class SchemaCompatibilityTest {
 
     private static void assertCompatible(Schema reader, Schema writer, String what) {
         var result = SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
-        assertEquals(SchemaCompatibilityType.COMPATIBLE, result.getType(),
+        assertEquals(
+                SchemaCompatibilityType.COMPATIBLE,
+                result.getType(),
                 what + ": " + result.getResult().getIncompatibilities());
     }
 
     private static void assertEnumsHaveDefaults(Schema schema, String path) {
         switch (schema.getType()) {
-            case ENUM -> assertTrue(schema.getEnumDefault() != null, path + " (" + schema.getName() + ") has no default");
+            case ENUM ->
+                assertTrue(schema.getEnumDefault() != null, path + " (" + schema.getName() + ") has no default");
             case RECORD -> schema.getFields().forEach(f -> assertEnumsHaveDefaults(f.schema(), path + "." + f.name()));
             case ARRAY -> assertEnumsHaveDefaults(schema.getElementType(), path + "[]");
             case UNION -> schema.getTypes().forEach(t -> assertEnumsHaveDefaults(t, path));
-            default -> { }
+            default -> {}
         }
     }
 }

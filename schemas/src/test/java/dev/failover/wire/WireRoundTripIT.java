@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.failover.testkit.Await;
 import dev.failover.broker.KafkaBroker;
+import dev.failover.testkit.Await;
 import dev.failover.testkit.WithKafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,7 +24,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.avro.specific.SpecificRecordBase;
 import org.junit.jupiter.api.Test;
 
 /** Every record type through a real broker with the project's serdes, keyed by group id as plain UTF-8. */
@@ -50,21 +50,23 @@ class WireRoundTripIT {
         String topic = "garbage-" + System.nanoTime();
         try (var producer = producer(new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, "orders-db", "not avro".getBytes()));
-            producer.send(new ProducerRecord<>(topic, "orders-db", WireSerdes.heartbeat().serialize(topic, WireSamples.heartbeat())));
+            producer.send(new ProducerRecord<>(
+                    topic, "orders-db", WireSerdes.heartbeat().serialize(topic, WireSamples.heartbeat())));
             producer.flush();
         }
         try (var consumer = consumer(WireSerdes.heartbeat())) {
             TopicPartition partition = new TopicPartition(topic, 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
-            RecordDeserializationException bad = Await.value(Duration.ofSeconds(20), "the bad record to surface", () -> {
-                try {
-                    consumer.poll(Duration.ofMillis(200));
-                    return null;
-                } catch (RecordDeserializationException e) {
-                    return e;
-                }
-            });
+            RecordDeserializationException bad =
+                    Await.value(Duration.ofSeconds(20), "the bad record to surface", () -> {
+                        try {
+                            consumer.poll(Duration.ofMillis(200));
+                            return null;
+                        } catch (RecordDeserializationException e) {
+                            return e;
+                        }
+                    });
             assertEquals(0, bad.offset());
             WireFormatException cause = assertInstanceOf(WireFormatException.class, bad.getCause());
             assertEquals(WireFormatException.Problem.NOT_SINGLE_OBJECT_ENCODING, cause.problem());
@@ -108,12 +110,24 @@ class WireRoundTripIT {
     }
 
     private <V> KafkaProducer<String, V> producer(Serializer<V> values) {
-        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), values);
+        return new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        broker.bootstrapServers(),
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new StringSerializer(),
+                values);
     }
 
     private <V> KafkaConsumer<String, V> consumer(org.apache.kafka.common.serialization.Deserializer<V> values) {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), values);
+        return new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        broker.bootstrapServers(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest"),
+                new StringDeserializer(),
+                values);
     }
 }

@@ -5,8 +5,7 @@ import java.io.ByteArrayOutputStream;
 /** Avro binary pieces written by hand, for tests that build hostile records byte by byte. */
 public final class AvroBytes {
 
-    private AvroBytes() {
-    }
+    private AvroBytes() {}
 
     /** A zig-zag varint, as Avro writes ints, longs, lengths, counts, union branches and enum indexes. */
     public static byte[] varint(long value) {
@@ -33,8 +32,22 @@ public final class AvroBytes {
         return out.toByteArray();
     }
 
-    private static final long[] EXTREMES = {-1, Long.MIN_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE, Integer.MIN_VALUE,
-        1L << 40, 1_000_000_000, 65_536, 255, 128, 64, 2, 1, 0};
+    private static final long[] EXTREMES = {
+        -1,
+        Long.MIN_VALUE,
+        Long.MAX_VALUE,
+        Integer.MAX_VALUE,
+        Integer.MIN_VALUE,
+        1L << 40,
+        1_000_000_000,
+        65_536,
+        255,
+        128,
+        64,
+        2,
+        1,
+        0
+    };
 
     /**
      * One structure-aware mutation of a single-object record: its 10-byte header kept, its body with a byte set, a
@@ -59,8 +72,8 @@ public final class AvroBytes {
             default -> {
                 byte[] tail = new byte[1 + random.nextInt(16)];
                 random.nextBytes(tail);
-                yield concat(java.util.Arrays.copyOf(body, at), tail, java.util.Arrays.copyOfRange(body, at,
-                        body.length));
+                yield concat(
+                        java.util.Arrays.copyOf(body, at), tail, java.util.Arrays.copyOfRange(body, at, body.length));
             }
         };
         return concat(java.util.Arrays.copyOf(valid, header), body);
@@ -68,6 +81,7 @@ public final class AvroBytes {
 
     private static byte[] splice(byte[] body, int at, byte[] value, boolean overwrite) {
         int resume = overwrite ? Math.min(body.length, at + value.length) : at;
-        return concat(java.util.Arrays.copyOf(body, at), value, java.util.Arrays.copyOfRange(body, resume, body.length));
+        return concat(
+                java.util.Arrays.copyOf(body, at), value, java.util.Arrays.copyOfRange(body, resume, body.length));
     }
 }

@@ -15,8 +15,7 @@ public final class Await {
 
     private static final long POLL_MS = 20;
 
-    private Await() {
-    }
+    private Await() {}
 
     /** {@code timeout} scaled by {@value #FACTOR_PROPERTY}. */
     public static Duration scaled(Duration timeout) {
@@ -44,7 +43,8 @@ public final class Await {
                 last = e;
             }
             if (System.nanoTime() - deadline >= 0) {
-                AssertionError error = new AssertionError("timed out after " + scaled.toMillis() + " ms waiting for " + what);
+                AssertionError error =
+                        new AssertionError("timed out after " + scaled.toMillis() + " ms waiting for " + what);
                 if (last != null) {
                     error.initCause(last);
                 }

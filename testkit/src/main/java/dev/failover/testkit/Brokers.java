@@ -9,8 +9,7 @@ public final class Brokers {
     /** The product's default start deadline, before scaling. */
     public static final Duration START = Duration.ofSeconds(60);
 
-    private Brokers() {
-    }
+    private Brokers() {}
 
     /** A builder whose start deadline is {@link #START} scaled by {@value Await#FACTOR_PROPERTY}. */
     public static LocalKafkaBroker.Builder builder() {

@@ -63,7 +63,11 @@ public final class ContainerKafkaBroker implements KafkaBroker {
     @Override
     public void kill() {
         if (container.isRunning()) {
-            container.getDockerClient().killContainerCmd(container.getContainerId()).withSignal("KILL").exec();
+            container
+                    .getDockerClient()
+                    .killContainerCmd(container.getContainerId())
+                    .withSignal("KILL")
+                    .exec();
         }
     }
 

@@ -27,15 +27,18 @@ public final class JavaProcess implements AutoCloseable {
     private JavaProcess(String name, Process process) {
         this.name = name;
         this.process = process;
-        Thread reader = new Thread(() -> {
-            try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                output.add("(reading the output failed: " + e + ")");
-            }
-        }, name + "-output");
+        Thread reader = new Thread(
+                () -> {
+                    try (var in = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = in.readLine()) != null; ) {
+                            output.add(line);
+                        }
+                    } catch (IOException e) {
+                        output.add("(reading the output failed: " + e + ")");
+                    }
+                },
+                name + "-output");
         reader.setDaemon(true);
         reader.start();
     }
@@ -46,14 +49,19 @@ public final class JavaProcess implements AutoCloseable {
     }
 
     /** Starts {@code mainClass} with {@code jvmOptions} and {@code args}, on {@code classPath}. */
-    public static JavaProcess start(String name, List<String> jvmOptions, String classPath, String mainClass,
-                                    List<String> args) {
+    public static JavaProcess start(
+            String name, List<String> jvmOptions, String classPath, String mainClass, List<String> args) {
         return start(name, java.util.Map.of(), jvmOptions, classPath, mainClass, args);
     }
 
     /** Starts {@code mainClass} as above, with {@code environment} added to this JVM's environment. */
-    public static JavaProcess start(String name, java.util.Map<String, String> environment, List<String> jvmOptions,
-                                    String classPath, String mainClass, List<String> args) {
+    public static JavaProcess start(
+            String name,
+            java.util.Map<String, String> environment,
+            List<String> jvmOptions,
+            String classPath,
+            String mainClass,
+            List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -73,9 +81,14 @@ public final class JavaProcess implements AutoCloseable {
     /** The first output line matching {@code pattern}, waited for up to {@code timeout}. */
     public Matcher awaitLine(Pattern pattern, Duration timeout) {
         return Await.value(timeout, name + " to print " + pattern, () -> {
-            Matcher found = output.stream().map(pattern::matcher).filter(Matcher::find).findFirst().orElse(null);
+            Matcher found = output.stream()
+                    .map(pattern::matcher)
+                    .filter(Matcher::find)
+                    .findFirst()
+                    .orElse(null);
             if (found == null && !process.isAlive()) {
-                throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + String.join("\n", output));
+                throw new AssertionError(
+                        name + " exited with " + process.exitValue() + ":\n" + String.join("\n", output));
             }
             return found;
         });
@@ -104,7 +117,8 @@ public final class JavaProcess implements AutoCloseable {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         try {
             Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "Thread.print")
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return dump.waitFor() == 0 ? text : "(jcmd failed for " + name + ": " + text.strip() + ")";
         } catch (IOException e) {

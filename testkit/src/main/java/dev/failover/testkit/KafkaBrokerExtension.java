@@ -20,12 +20,14 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
 
     public static final String PROVIDER_PROPERTY = "failover.test.kafka";
 
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KafkaBrokerExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(KafkaBrokerExtension.class);
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         if ("container".equals(provider(classContext(context))) && !ContainerKafkaBroker.dockerAvailable()) {
-            return ConditionEvaluationResult.disabled("no Docker engine answers here: the Testcontainers broker is skipped");
+            return ConditionEvaluationResult.disabled(
+                    "no Docker engine answers here: the Testcontainers broker is skipped");
         }
         return ConditionEvaluationResult.enabled("broker provider " + provider(classContext(context)));
     }
@@ -39,11 +41,13 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         ExtensionContext classContext = classContext(context);
-        KafkaBroker broker = classContext.getStore(NAMESPACE)
+        KafkaBroker broker = classContext
+                .getStore(NAMESPACE)
                 .computeIfAbsent("broker", key -> startBroker(provider(classContext)), KafkaBroker.class);
         if (parameter.getParameter().getType() == LocalKafkaBroker.class && !(broker instanceof LocalKafkaBroker)) {
-            throw new ParameterResolutionException("this test needs a LocalKafkaBroker (kill/restart), but the provider gave "
-                    + broker.getClass().getSimpleName());
+            throw new ParameterResolutionException(
+                    "this test needs a LocalKafkaBroker (kill/restart), but the provider gave "
+                            + broker.getClass().getSimpleName());
         }
         return broker;
     }
@@ -57,9 +61,11 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
     }
 
     private static String provider(ExtensionContext classContext) {
-        String fromAnnotation = classContext.getTestClass()
+        String fromAnnotation = classContext
+                .getTestClass()
                 .flatMap(c -> AnnotationSupport.findAnnotation(c, WithKafka.class))
-                .map(WithKafka::provider).orElse("");
+                .map(WithKafka::provider)
+                .orElse("");
         String chosen = fromAnnotation.isEmpty() ? System.getProperty(PROVIDER_PROPERTY, "process") : fromAnnotation;
         return chosen.toLowerCase(Locale.ROOT);
     }
@@ -68,8 +74,9 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
         KafkaBroker broker = switch (provider) {
             case "process" -> temporaryBroker();
             case "container" -> ContainerKafkaBroker.create();
-            default -> throw new ParameterResolutionException("unknown " + PROVIDER_PROPERTY + " '" + provider
-                    + "': use process or container");
+            default ->
+                throw new ParameterResolutionException(
+                        "unknown " + PROVIDER_PROPERTY + " '" + provider + "': use process or container");
         };
         try {
             broker.start();
@@ -83,8 +90,10 @@ public final class KafkaBrokerExtension implements ParameterResolver, ExecutionC
     /** A broker in a fresh temporary directory, deleted on close, given the scaled start deadline. */
     private static LocalKafkaBroker temporaryBroker() {
         try {
-            return Brokers.builder().dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-"))
-                    .deleteDataOnClose(true).build();
+            return Brokers.builder()
+                    .dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-"))
+                    .deleteDataOnClose(true)
+                    .build();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot create a temporary directory for the broker", e);
         }

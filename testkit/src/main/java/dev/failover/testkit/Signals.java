@@ -11,14 +11,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Signals {
 
-    private Signals() {
-    }
+    private Signals() {}
 
     /** Sends {@code signal} (a name such as {@code STOP}, {@code CONT}, {@code INT}) to {@code pid}. */
     public static void send(long pid, String signal) {
         String name = name(signal);
         try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true).start();
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid))
+                    .redirectErrorStream(true)
+                    .start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
                 String output = new String(kill.getInputStream().readAllBytes());
                 throw new IllegalStateException("kill -" + name + " " + pid + " failed: " + output.strip());
@@ -47,8 +48,11 @@ public final class Signals {
     public static Armed arm(long pid, String signal) {
         String name = name(signal);
         try {
-            return new Armed(new ProcessBuilder("sh", "-c", "read go && exec kill -" + name + " " + pid)
-                    .redirectErrorStream(true).start(), name + " " + pid);
+            return new Armed(
+                    new ProcessBuilder("sh", "-c", "read go && exec kill -" + name + " " + pid)
+                            .redirectErrorStream(true)
+                            .start(),
+                    name + " " + pid);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start a shell to send " + name + " to " + pid, e);
         }

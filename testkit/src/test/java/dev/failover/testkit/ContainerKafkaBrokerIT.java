@@ -1,8 +1,8 @@
 package dev.failover.testkit;
 
-import dev.failover.broker.KafkaBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.failover.broker.KafkaBroker;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,6 +14,7 @@ class ContainerKafkaBrokerIT {
     @Test
     void servesStockClients(KafkaBroker broker) {
         KafkaClients.produce(broker.bootstrapServers(), "container-check", List.of(Map.entry("k", "v")));
-        assertEquals(List.of(Map.entry("k", "v")), KafkaClients.consumeAll(broker.bootstrapServers(), "container-check", 1));
+        assertEquals(
+                List.of(Map.entry("k", "v")), KafkaClients.consumeAll(broker.bootstrapServers(), "container-check", 1));
     }
 }

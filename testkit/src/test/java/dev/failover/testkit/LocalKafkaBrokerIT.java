@@ -1,12 +1,12 @@
 package dev.failover.testkit;
 
-import dev.failover.broker.FreePorts;
-import dev.failover.broker.LocalKafkaBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.broker.FreePorts;
+import dev.failover.broker.LocalKafkaBroker;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -35,7 +35,10 @@ class LocalKafkaBrokerIT {
     void startBroker() {
         broker = LocalKafkaBroker.temporary();
         broker.start();
-        System.out.printf("broker for %s at %s, pid %d%n", getClass().getSimpleName(), broker.bootstrapServers(),
+        System.out.printf(
+                "broker for %s at %s, pid %d%n",
+                getClass().getSimpleName(),
+                broker.bootstrapServers(),
                 broker.pid().orElseThrow());
     }
 
@@ -51,7 +54,8 @@ class LocalKafkaBrokerIT {
         // broker's bind. Here the first port handed out is already taken; the broker must start on others.
         try (ServerSocket taken = new ServerSocket(FreePorts.pick(), 1, InetAddress.getLoopbackAddress());
                 LocalKafkaBroker second = Brokers.builder()
-                        .dataDir(Files.createTempDirectory("failover-kafka-taken-")).deleteDataOnClose(true)
+                        .dataDir(Files.createTempDirectory("failover-kafka-taken-"))
+                        .deleteDataOnClose(true)
                         .portSource(new IntSupplier() {
                             boolean first = true;
 
@@ -63,14 +67,16 @@ class LocalKafkaBrokerIT {
                                 }
                                 return FreePorts.pick();
                             }
-                        }).build()) {
+                        })
+                        .build()) {
             second.start();
             String bootstrap = second.bootstrapServers();
             assertFalse(bootstrap.endsWith(":" + taken.getLocalPort()), bootstrap);
             String topic = "after-a-taken-port";
             KafkaClients.produce(bootstrap, topic, List.of(Map.entry("k", "v")));
             assertEquals(List.of(Map.entry("k", "v")), KafkaClients.consumeAll(bootstrap, topic, 1));
-            assertTrue(Files.readString(second.logFile()).contains("Address already in use"),
+            assertTrue(
+                    Files.readString(second.logFile()).contains("Address already in use"),
                     "the first attempt did not meet the taken port");
         }
     }
@@ -93,7 +99,8 @@ class LocalKafkaBrokerIT {
         broker.start();
 
         assertEquals(before, broker.bootstrapServers());
-        assertEquals(List.of(Map.entry("a", "1"), Map.entry("b", "2")),
+        assertEquals(
+                List.of(Map.entry("a", "1"), Map.entry("b", "2")),
                 KafkaClients.consumeAll(broker.bootstrapServers(), topic, 2));
     }
 
@@ -106,20 +113,32 @@ class LocalKafkaBrokerIT {
         broker.kill();
 
         assertFalse(broker.isRunning());
-        assertFalse(ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false), "pid " + oldPid + " still alive");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 500, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 1000))) {
-            assertThrows(ExecutionException.class, () -> admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000))
-                    .nodes().get(5, TimeUnit.SECONDS));
+        assertFalse(
+                ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false), "pid " + oldPid + " still alive");
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                500,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                1000))) {
+            assertThrows(
+                    ExecutionException.class,
+                    () -> admin.describeCluster(new DescribeClusterOptions().timeoutMs(1000))
+                            .nodes()
+                            .get(5, TimeUnit.SECONDS));
         }
 
         broker.start();
 
         assertTrue(broker.pid().orElseThrow() != oldPid);
-        assertEquals(List.of(Map.entry("x", "before kill")), KafkaClients.consumeAll(broker.bootstrapServers(), topic, 1));
+        assertEquals(
+                List.of(Map.entry("x", "before kill")), KafkaClients.consumeAll(broker.bootstrapServers(), topic, 1));
         // and it accepts new topics after the unclean restart
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("after-kill-" + System.nanoTime(), 1, (short) 1))).all()
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("after-kill-" + System.nanoTime(), 1, (short) 1)))
+                    .all()
                     .get(Await.scaled(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS);
         }
     }

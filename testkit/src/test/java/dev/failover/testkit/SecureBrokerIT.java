@@ -1,13 +1,13 @@
 package dev.failover.testkit;
 
-import dev.failover.broker.BrokerSecurity;
-import dev.failover.broker.Directories;
-import dev.failover.broker.LocalKafkaBroker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.broker.BrokerSecurity;
+import dev.failover.broker.Directories;
+import dev.failover.broker.LocalKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -54,7 +54,9 @@ class SecureBrokerIT {
     @BeforeAll
     void startBroker() throws Exception {
         dir = Files.createTempDirectory("failover-secure-kafka-");
-        broker = Brokers.builder().dataDir(dir.resolve("data")).secure(dir.resolve("security"), "alice")
+        broker = Brokers.builder()
+                .dataDir(dir.resolve("data"))
+                .secure(dir.resolve("security"), "alice")
                 .build();
         broker.start();
         security = broker.security().orElseThrow();
@@ -72,16 +74,20 @@ class SecureBrokerIT {
     void writesClientFilesReadableByTheirOwnerOnly() throws Exception {
         for (String user : List.of(BrokerSecurity.ADMIN, "alice")) {
             Path file = security.clientConfig(user);
-            assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-                    Files.getPosixFilePermissions(file), file.toString());
+            assertEquals(
+                    Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+                    Files.getPosixFilePermissions(file),
+                    file.toString());
             assertTrue(Files.readString(file).contains("SCRAM-SHA-512"), file.toString());
         }
-        assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+        assertEquals(
+                Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
                 Files.getPosixFilePermissions(broker.dataDir().resolve("server.properties")));
         Path ca = dir.resolve("security").resolve("ca");
         java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
         try (var in = Files.newInputStream(ca.resolve("ca.p12"))) {
-            store.load(in, Files.readString(ca.resolve("ca.p12.password")).strip().toCharArray());
+            store.load(
+                    in, Files.readString(ca.resolve("ca.p12.password")).strip().toCharArray());
         }
         assertEquals(List.of("ca"), java.util.Collections.list(store.aliases()), "the CA's store holds no host's key");
     }
@@ -94,24 +100,42 @@ class SecureBrokerIT {
             ExecutionException refused = assertThrows(ExecutionException.class, () -> send("alice", topic));
             assertInstanceOf(TopicAuthorizationException.class, refused.getCause(), refused.toString());
 
-            AclBinding write = new AclBinding(new ResourcePattern(ResourceType.TOPIC, topic, PatternType.LITERAL),
-                    new AccessControlEntry(BrokerSecurity.principal("alice"), "*", AclOperation.WRITE,
-                            AclPermissionType.ALLOW));
+            AclBinding write = new AclBinding(
+                    new ResourcePattern(ResourceType.TOPIC, topic, PatternType.LITERAL),
+                    new AccessControlEntry(
+                            BrokerSecurity.principal("alice"), "*", AclOperation.WRITE, AclPermissionType.ALLOW));
             admin.createAcls(List.of(write)).all().get(30, TimeUnit.SECONDS);
-            Await.until(Duration.ofSeconds(30), "the ACL in the broker's authorizer", () ->
-                    admin.describeAcls(AclBindingFilter.ANY).values().toCompletionStage().toCompletableFuture().join()
+            Await.until(
+                    Duration.ofSeconds(30),
+                    "the ACL in the broker's authorizer",
+                    () -> admin.describeAcls(AclBindingFilter.ANY)
+                            .values()
+                            .toCompletionStage()
+                            .toCompletableFuture()
+                            .join()
                             .contains(write));
             send("alice", topic);
-            assertEquals(1, admin.listOffsets(java.util.Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
-                    org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get().values().iterator().next().offset());
+            assertEquals(
+                    1,
+                    admin.listOffsets(java.util.Map.of(
+                                    new org.apache.kafka.common.TopicPartition(topic, 0),
+                                    org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                            .all()
+                            .get()
+                            .values()
+                            .iterator()
+                            .next()
+                            .offset());
         }
     }
 
     @Test
     void aWrongPasswordIsRefused() {
         Properties props = security.clientProperties("alice");
-        props.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                + "username=\"alice\" password=\"not-her-password\";");
+        props.put(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        + "username=\"alice\" password=\"not-her-password\";");
         ExecutionException refused = assertThrows(ExecutionException.class, () -> describeCluster(props));
         assertInstanceOf(SaslAuthenticationException.class, refused.getCause(), refused.toString());
     }
@@ -119,7 +143,8 @@ class SecureBrokerIT {
     @Test
     void aPlaintextClientGetsNothing() {
         Exception refused = assertThrows(Exception.class, () -> describeCluster(new Properties()));
-        assertTrue(refused instanceof ExecutionException || refused instanceof java.util.concurrent.TimeoutException,
+        assertTrue(
+                refused instanceof ExecutionException || refused instanceof java.util.concurrent.TimeoutException,
                 refused.toString());
     }
 
@@ -128,7 +153,9 @@ class SecureBrokerIT {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         try (Admin admin = Admin.create(props)) {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(3000)).nodes().get(5, TimeUnit.SECONDS);
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(3000))
+                    .nodes()
+                    .get(5, TimeUnit.SECONDS);
         }
     }
 

@@ -59,16 +59,21 @@ class TcpProxyTest {
             proxy.cut();
             assertTrue(proxy.isCut());
             client.getOutputStream().write('b');
-            assertThrows(SocketTimeoutException.class, () -> client.getInputStream().read(),
+            assertThrows(
+                    SocketTimeoutException.class,
+                    () -> client.getInputStream().read(),
                     "nothing may come back through a cut link");
             try (Socket during = connect()) {
                 during.getOutputStream().write('c');
-                assertThrows(SocketTimeoutException.class, () -> during.getInputStream().read(),
+                assertThrows(
+                        SocketTimeoutException.class,
+                        () -> during.getInputStream().read(),
                         "a connection made during the cut is accepted but never reaches the server");
             }
 
             proxy.restore();
-            assertEquals(-1, readOrMinusOne(client.getInputStream()), "a connection that lived through the cut is reset");
+            assertEquals(
+                    -1, readOrMinusOne(client.getInputStream()), "a connection that lived through the cut is reset");
         }
         try (Socket after = connect()) {
             assertEquals('d', roundTrip(after, 'd'));

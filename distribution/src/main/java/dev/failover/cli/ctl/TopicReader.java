@@ -32,14 +32,19 @@ public final class TopicReader implements AutoCloseable {
     private final Duration timeout;
     /** Checks role change and state records against --trust-key, or null: every record is shown. */
     private final dev.failover.wire.sign.RecordVerifier verifier;
+
     private final dev.failover.wire.TopicNames topics;
 
     public TopicReader(String bootstrapServers, Map<String, String> kafka, Duration timeout) {
         this(bootstrapServers, kafka, timeout, null, dev.failover.wire.TopicNames.defaults());
     }
 
-    public TopicReader(String bootstrapServers, Map<String, String> kafka, Duration timeout,
-                       dev.failover.wire.sign.RecordVerifier verifier, dev.failover.wire.TopicNames topics) {
+    public TopicReader(
+            String bootstrapServers,
+            Map<String, String> kafka,
+            Duration timeout,
+            dev.failover.wire.sign.RecordVerifier verifier,
+            dev.failover.wire.TopicNames topics) {
         this.verifier = verifier;
         this.topics = topics;
         Properties props = new Properties();
@@ -71,16 +76,22 @@ public final class TopicReader implements AutoCloseable {
         try {
             infos = consumer.partitionsFor(topic, timeout);
         } catch (TimeoutException e) {
-            throw new CtlException(CtlException.FAILED, "cannot reach Kafka at " + bootstrapServers + " within "
-                    + timeout.toSeconds() + " s (is the broker up? --bootstrap-servers)");
+            throw new CtlException(
+                    CtlException.FAILED,
+                    "cannot reach Kafka at " + bootstrapServers + " within " + timeout.toSeconds()
+                            + " s (is the broker up? --bootstrap-servers)");
         } catch (KafkaException e) {
             throw new CtlException(CtlException.FAILED, "Kafka at " + bootstrapServers + " refused: " + e.getMessage());
         }
         if (infos == null || infos.isEmpty()) {
-            throw new CtlException(CtlException.NOTHING, "topic " + topic + " does not exist on " + bootstrapServers
-                    + ": has a coordinator ever run against this cluster?");
+            throw new CtlException(
+                    CtlException.NOTHING,
+                    "topic " + topic + " does not exist on " + bootstrapServers
+                            + ": has a coordinator ever run against this cluster?");
         }
-        return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        return infos.stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                .toList();
     }
 
     public Map<TopicPartition, Long> endOffsets(String topic) {
@@ -118,8 +129,9 @@ public final class TopicReader implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (ends.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), timeout) < e.getValue())) {
             if (System.nanoTime() - deadline > 0) {
-                throw new CtlException(CtlException.FAILED, "reading " + topic + " did not reach its end within "
-                        + timeout.toSeconds() + " s");
+                throw new CtlException(
+                        CtlException.FAILED,
+                        "reading " + topic + " did not reach its end within " + timeout.toSeconds() + " s");
             }
             consumer.poll(Duration.ofMillis(100)).forEach(out::add);
         }
@@ -131,8 +143,12 @@ public final class TopicReader implements AutoCloseable {
      * {@code handler} until it returns false or {@code until} (an instant of {@code clock}, null = never) passes.
      * Returns true if the handler ended it.
      */
-    public boolean follow(String topic, Map<TopicPartition, Long> from, Predicate<ConsumerRecord<String, byte[]>> handler,
-                          Clock clock, Long untilMs) {
+    public boolean follow(
+            String topic,
+            Map<TopicPartition, Long> from,
+            Predicate<ConsumerRecord<String, byte[]>> handler,
+            Clock clock,
+            Long untilMs) {
         consumer.assign(from.keySet());
         from.forEach((p, offset) -> {
             if (offset == null) {

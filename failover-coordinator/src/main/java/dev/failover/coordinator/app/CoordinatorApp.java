@@ -1,12 +1,11 @@
 package dev.failover.coordinator.app;
 
-import dev.failover.wire.TopicNames;
-import dev.failover.wire.Topics;
-import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.coordinator.streams.CoordinatorTopology;
 import dev.failover.coordinator.streams.ShellSettings;
 import dev.failover.coordinator.streams.ShellStats;
 import dev.failover.wire.StoredGroup;
+import dev.failover.wire.TopicNames;
+import dev.failover.wire.Topics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -58,11 +57,13 @@ public final class CoordinatorApp implements AutoCloseable {
     private final TaskHealth taskHealth;
     /** Why the instance cannot decide for all its groups (besides a stall), as the watchdog last saw it. */
     private volatile List<String> unhealthy = List.of();
+
     private volatile long lastThreadDeathMs = Long.MIN_VALUE;
     private volatile String lastThreadDeath = "";
     private final java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> processorWrap;
     /** Per stream thread, ms since its consumer last polled, as the watchdog last read it. */
     private volatile Map<String, Long> lastPollAges = Map.of();
+
     private final java.util.concurrent.ScheduledExecutorService healing =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "coordinator-txn-healer");
@@ -73,6 +74,7 @@ public final class CoordinatorApp implements AutoCloseable {
     private HttpEndpoint http;
     /** The committed decisions and states the status page shows (with the HTTP endpoint only). */
     private DecisionLog decisionLog;
+
     private Admin healerAdmin;
     private volatile HangingTransactionHealer healer;
     /** How often the healer scans (0: it does not). */
@@ -88,11 +90,13 @@ public final class CoordinatorApp implements AutoCloseable {
     }
 
     /** With each processor passed through {@code processorWrap}: for tests that inject a processor fault. */
-    CoordinatorApp(CoordinatorConfig config,
-                   java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> processorWrap) {
+    CoordinatorApp(
+            CoordinatorConfig config,
+            java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> processorWrap) {
         this.config = config;
         this.processorWrap = processorWrap;
-        this.taskHealth = new TaskHealth(config.getLong(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG),
+        this.taskHealth = new TaskHealth(
+                config.getLong(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG),
                 config.getLong(CoordinatorConfig.HEALTH_DEATH_WINDOW_MS_CONFIG));
         this.stallWatch = new StallWatch(config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG));
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
@@ -104,23 +108,41 @@ public final class CoordinatorApp implements AutoCloseable {
         int partitions;
         try (Admin admin = Admin.create(adminProperties())) {
             partitions = new TopicProvisioner(admin, config).provision();
-            protocol = new GroupProtocolChoice(admin, config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG),
-                    config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG)).choose(
-                    config.getString(CoordinatorConfig.GROUP_PROTOCOL_CONFIG),
-                    Optional.ofNullable(config.kafkaSettings().get(StreamsConfig.GROUP_PROTOCOL_CONFIG))
-                            .map(Object::toString));
+            protocol = new GroupProtocolChoice(
+                            admin,
+                            config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG),
+                            config.getInt(CoordinatorConfig.SESSION_TIMEOUT_MS_CONFIG))
+                    .choose(
+                            config.getString(CoordinatorConfig.GROUP_PROTOCOL_CONFIG),
+                            Optional.ofNullable(config.kafkaSettings().get(StreamsConfig.GROUP_PROTOCOL_CONFIG))
+                                    .map(Object::toString));
         }
         int httpPort = config.getInt(CoordinatorConfig.HTTP_PORT_CONFIG);
         if (httpPort >= 0) {
-            decisionLog = new DecisionLog(consumerProperties(), config.topics().roleChanges(), config.topics().state(),
+            decisionLog = new DecisionLog(
+                    consumerProperties(),
+                    config.topics().roleChanges(),
+                    config.topics().state(),
                     config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG) + "-status-" + instanceId);
-            http = new HttpEndpoint(this, config.getString(CoordinatorConfig.HTTP_HOST_CONFIG), httpPort,
-                    config::advertisedHttpAddress, config.httpSecurity(), decisionLog);
+            http = new HttpEndpoint(
+                    this,
+                    config.getString(CoordinatorConfig.HTTP_HOST_CONFIG),
+                    httpPort,
+                    config::advertisedHttpAddress,
+                    config.httpSecurity(),
+                    decisionLog);
         }
-        ShellSettings settings = new ShellSettings(config.topics(),
-                config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG), instanceId, config.policy(),
-                config.brake(), config.guards(), partitions);
-        streams = new KafkaStreams(CoordinatorTopology.build(settings, stats, processorWrap), streamsProperties(),
+        ShellSettings settings = new ShellSettings(
+                config.topics(),
+                config.getLong(CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG),
+                instanceId,
+                config.policy(),
+                config.brake(),
+                config.guards(),
+                partitions);
+        streams = new KafkaStreams(
+                CoordinatorTopology.build(settings, stats, processorWrap),
+                streamsProperties(),
                 new BoundedCloseClients());
         streams.setUncaughtExceptionHandler(exception -> {
             // Nothing in the processor is expected to throw: bad input is dead-lettered. An exception here is a bug or
@@ -132,8 +154,11 @@ public final class CoordinatorApp implements AutoCloseable {
             Optional<String> outside = GroupProtocolChoice.cannotJoin(exception);
             if (outside.isPresent()) {
                 // a replaced thread would fail the same way for ever; a restart chooses the protocol again
-                log.error("this instance cannot be a member of group '{}' on the {} protocol: {}; stopping it",
-                        config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG), protocol.protocol(), outside.get(),
+                log.error(
+                        "this instance cannot be a member of group '{}' on the {} protocol: {}; stopping it",
+                        config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG),
+                        protocol.protocol(),
+                        outside.get(),
                         exception);
                 cannotJoin.complete(outside.get());
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -141,7 +166,9 @@ public final class CoordinatorApp implements AutoCloseable {
             log.error("BUG or infrastructure failure in a coordinator thread; replacing the thread", exception);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        streams.setStateListener((now, before) -> log.atInfo().addKeyValue("state", now).addKeyValue("was", before)
+        streams.setStateListener((now, before) -> log.atInfo()
+                .addKeyValue("state", now)
+                .addKeyValue("was", before)
                 .log("coordinator {}", now));
         streams.start();
         watchdog.scheduleWithFixedDelay(this::watch, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
@@ -149,31 +176,43 @@ public final class CoordinatorApp implements AutoCloseable {
         if (http != null) {
             http.start();
         }
-        log.atInfo().addKeyValue("instance", instanceId).addKeyValue("bootstrap", config.bootstrapServers())
+        log.atInfo()
+                .addKeyValue("instance", instanceId)
+                .addKeyValue("bootstrap", config.bootstrapServers())
                 .addKeyValue("http", http == null ? "off" : http.address())
                 .log("coordinator started");
         if (settings.signer() == null) {
-            log.warn("signing nothing (no signing.key): agents given --trust-key will act on none of this coordinator's "
-                    + "decisions, and agents without it obey anyone who can write the role-change topic");
+            log.warn(
+                    "signing nothing (no signing.key): agents given --trust-key will act on none of this coordinator's "
+                            + "decisions, and agents without it obey anyone who can write the role-change topic");
         } else {
-            log.info("signing every role change and state record with key {}",
+            log.info(
+                    "signing every role change and state record with key {}",
                     dev.failover.wire.sign.SigningKeys.idHex(settings.signer().keyId()));
         }
         String httpHost = config.getString(CoordinatorConfig.HTTP_HOST_CONFIG);
         boolean loopback = httpHost.equals("localhost") || httpHost.startsWith("127.") || httpHost.equals("::1");
-        if (http != null && !loopback && (config.httpSecurity().server() == null || config.httpSecurity().token() == null)) {
-            log.warn("HTTP listens on {} without {}: whoever reaches it reads /groups (every member, role and epoch) "
-                    + "and /metrics; set http.tls.keystore.file and http.token.file", httpHost,
+        if (http != null
+                && !loopback
+                && (config.httpSecurity().server() == null
+                        || config.httpSecurity().token() == null)) {
+            log.warn(
+                    "HTTP listens on {} without {}: whoever reaches it reads /groups (every member, role and epoch) "
+                            + "and /metrics; set http.tls.keystore.file and http.token.file",
+                    httpHost,
                     config.httpSecurity().server() == null ? "TLS" : "a token");
         }
         if (settings.guards().operatorKeys() == null) {
             log.warn("acting on any command (no operator.trust.keys): anyone who can write the command topic can pause "
                     + "or switch over every group");
         } else {
-            log.info("acting only on commands signed by operator key(s) {}", settings.guards().operatorKeys().keyIds());
+            log.info(
+                    "acting only on commands signed by operator key(s) {}",
+                    settings.guards().operatorKeys().keyIds());
         }
         if (settings.guards().heartbeatKeys() != null) {
-            log.info("{} group(s) accept only authenticated heartbeats (heartbeat.key.dir)",
+            log.info(
+                    "{} group(s) accept only authenticated heartbeats (heartbeat.key.dir)",
                     settings.guards().heartbeatKeys().groups());
         }
     }
@@ -194,23 +233,37 @@ public final class CoordinatorApp implements AutoCloseable {
         healerAdmin = Admin.create(adminProperties());
         TopicNames t = config.topics();
         String applicationId = config.getString(CoordinatorConfig.APPLICATION_ID_CONFIG);
-        healer = new HangingTransactionHealer(healerAdmin, applicationId, protocol.streams(), java.util.List.of(t.heartbeats(),
-                t.commands()), java.util.List.of(t.heartbeats(),
-                t.commands(), t.roleChanges(), t.state(), t.deadLetters(),
-                Topics.groupStoreChangelog(applicationId)),
-                config.getLong(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG), CoordinatorApp::monotonicMs);
-        io.micrometer.core.instrument.FunctionCounter.builder("failover.hanging.transactions.aborted", healer,
-                HangingTransactionHealer::aborted).description("hanging transactions found and aborted")
+        healer = new HangingTransactionHealer(
+                healerAdmin,
+                applicationId,
+                protocol.streams(),
+                java.util.List.of(t.heartbeats(), t.commands()),
+                java.util.List.of(
+                        t.heartbeats(),
+                        t.commands(),
+                        t.roleChanges(),
+                        t.state(),
+                        t.deadLetters(),
+                        Topics.groupStoreChangelog(applicationId)),
+                config.getLong(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG),
+                CoordinatorApp::monotonicMs);
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                        "failover.hanging.transactions.aborted", healer, HangingTransactionHealer::aborted)
+                .description("hanging transactions found and aborted")
                 .register(metrics);
-        healing.scheduleWithFixedDelay(() -> {
-            try {
-                healer.healOnce();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                log.error("BUG: the hanging-transaction scan failed; it runs again at the next interval", e);
-            }
-        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+        healing.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        healer.healOnce();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (RuntimeException e) {
+                        log.error("BUG: the hanging-transaction scan failed; it runs again at the next interval", e);
+                    }
+                },
+                every,
+                every,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -222,23 +275,33 @@ public final class CoordinatorApp implements AutoCloseable {
             Map<String, Long> pollAges = new java.util.TreeMap<>();
             streams.metrics().forEach((name, metric) -> {
                 String client = name.tags().getOrDefault("client-id", "");
-                if (name.name().equals("last-poll-seconds-ago") && name.group().equals("consumer-metrics")
-                        && client.endsWith("-consumer") && !client.endsWith("restore-consumer")
-                        && metric.metricValue() instanceof Number seconds && seconds.doubleValue() >= 0) {
-                    pollAges.put(client.substring(0, client.length() - "-consumer".length()),
-                            (long) (seconds.doubleValue() * 1000));
+                if (name.name().equals("last-poll-seconds-ago")
+                        && name.group().equals("consumer-metrics")
+                        && client.endsWith("-consumer")
+                        && !client.endsWith("restore-consumer")
+                        && metric.metricValue() instanceof Number seconds
+                        && seconds.doubleValue() >= 0) {
+                    pollAges.put(client.substring(0, client.length() - "-consumer".length()), (long)
+                            (seconds.doubleValue() * 1000));
                 }
             });
             lastPollAges = pollAges;
             java.util.Set<Integer> assigned = new java.util.HashSet<>();
-            streams.metadataForLocalThreads().forEach(thread -> thread.activeTasks()
-                    .forEach(task -> assigned.add(task.taskId().partition())));
+            streams.metadataForLocalThreads()
+                    .forEach(thread -> thread.activeTasks()
+                            .forEach(task -> assigned.add(task.taskId().partition())));
             java.util.Set<Integer> idle = stats.idleTasks(); // before the punctuation times: see ShellStats.idle
             HangingTransactionHealer scanner = healer;
-            List<String> reasons = taskHealth.check(streams.state() == KafkaStreams.State.REBALANCING, assigned,
-                    stats.lastPunctuatedMs(), idle, stats.fenceLagMs(),
-                    scanner == null ? Map.of() : scanner.inputsHeld(2 * healEveryMs + 10_000), lastThreadDeathMs,
-                    lastThreadDeath, monotonicMs());
+            List<String> reasons = taskHealth.check(
+                    streams.state() == KafkaStreams.State.REBALANCING,
+                    assigned,
+                    stats.lastPunctuatedMs(),
+                    idle,
+                    stats.fenceLagMs(),
+                    scanner == null ? Map.of() : scanner.inputsHeld(2 * healEveryMs + 10_000),
+                    lastThreadDeathMs,
+                    lastThreadDeath,
+                    monotonicMs());
             if (!reasons.isEmpty() && !withoutFigures(reasons).equals(withoutFigures(unhealthy))) {
                 log.warn("unhealthy: {}", String.join("; ", reasons));
             } else if (reasons.isEmpty() && !unhealthy.isEmpty()) {
@@ -253,14 +316,19 @@ public final class CoordinatorApp implements AutoCloseable {
                 StringBuilder stacks = new StringBuilder();
                 Thread.getAllStackTraces().forEach((thread, frames) -> {
                     if (thread.getName().contains("StreamThread-")) {
-                        stacks.append("\n\"").append(thread.getName()).append("\" ").append(thread.getState());
+                        stacks.append("\n\"")
+                                .append(thread.getName())
+                                .append("\" ")
+                                .append(thread.getState());
                         for (StackTraceElement frame : frames) {
                             stacks.append("\n\tat ").append(frame);
                         }
                     }
                 });
-                log.warn("coordinator stalled: {}; its groups get no decisions until it moves again{}",
-                        stall.stall().orElseThrow(), stacks);
+                log.warn(
+                        "coordinator stalled: {}; its groups get no decisions until it moves again{}",
+                        stall.stall().orElseThrow(),
+                        stacks);
             } else if (!stall.stalled() && was.stalled()) {
                 log.info("coordinator moving again after {} ms stalled", clock.millis() - was.sinceMs());
             }
@@ -291,7 +359,8 @@ public final class CoordinatorApp implements AutoCloseable {
             int session = protocol.classicSessionMs();
             p.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, GroupProtocolChoice.CLASSIC);
             p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), session);
-            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+            p.put(
+                    StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
                     Math.max(100, session / 4));
         } else {
             p.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, GroupProtocolChoice.STREAMS);
@@ -300,17 +369,18 @@ public final class CoordinatorApp implements AutoCloseable {
         // another instance instead of waiting out Streams' default of 5 minutes. It is also how long a rebalance waits
         // for members that will never come back: after an unclean broker restart the group coordinator reloads the
         // old incarnations of every instance and waits this long for them to rejoin
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
-                (int) Math.min(Integer.MAX_VALUE, config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG)));
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), (int)
+                Math.min(Integer.MAX_VALUE, config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG)));
         // A task that starts waits for its committed offsets to be stable (read_committed), each try bounded by this.
         // After an unclean broker restart Kafka 4.4 can keep answering "unstable offsets" for a producer whose every
         // transaction is closed in the log, and end markers written by the healer do not always clear it (seen in CI:
         // markers for all three producers, still unstable 60 s later). What cleared it every time was the thread
         // giving up on the wait, losing its partitions (it had also missed the poll interval) and rejoining with a
         // re-initialised producer. Streams' 60 s default made that take over a minute; the stall limit bounds it.
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG),
-                (int) Math.min(Integer.MAX_VALUE, config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG)));
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG), (int)
+                Math.min(Integer.MAX_VALUE, config.getLong(CoordinatorConfig.STALL_LIMIT_MS_CONFIG)));
+        p.put(
+                StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 config.getInt(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG));
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
         p.putAll(config.kafkaSettings());
@@ -326,7 +396,9 @@ public final class CoordinatorApp implements AutoCloseable {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         config.kafkaSettings().forEach((k, v) -> {
-            if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.")
+            if (k.startsWith("security.")
+                    || k.startsWith("ssl.")
+                    || k.startsWith("sasl.")
                     || k.equals(ConsumerConfig.CLIENT_DNS_LOOKUP_CONFIG)) {
                 p.put(k, v);
             }
@@ -382,7 +454,8 @@ public final class CoordinatorApp implements AutoCloseable {
 
     /** The stored group if this instance hosts it, else where it lives ({@code host:port}), else nothing. */
     Lookup lookup(String group) {
-        KeyQueryMetadata meta = streams.queryMetadataForKey(Topics.GROUP_STORE, group, Serdes.String().serializer());
+        KeyQueryMetadata meta = streams.queryMetadataForKey(
+                Topics.GROUP_STORE, group, Serdes.String().serializer());
         if (meta == null || meta.activeHost() == null || meta.activeHost().port() < 0) {
             return new Lookup(null, null, -1);
         }
@@ -396,8 +469,7 @@ public final class CoordinatorApp implements AutoCloseable {
     }
 
     /** What {@link #lookup} found: the stored group (hosted here), or its owner's address; and its partition. */
-    record Lookup(StoredGroup group, String remoteOwner, int partition) {
-    }
+    record Lookup(StoredGroup group, String remoteOwner, int partition) {}
 
     /** A planned shutdown: leaves the group at once so another instance takes the tasks without a session timeout. */
     @Override

@@ -7,7 +7,6 @@ import dev.failover.wire.Timing;
 import dev.failover.wire.TopicNames;
 import dev.failover.wire.Topics;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -75,127 +74,326 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String TOPIC_DEAD_LETTERS_CONFIG = TopicNames.DEAD_LETTERS_KEY;
 
     public static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(
+                    BOOTSTRAP_SERVERS_CONFIG,
+                    Type.LIST,
+                    ConfigDef.NO_DEFAULT_VALUE,
+                    Importance.HIGH,
                     "Kafka brokers to start from, host:port[,host:port...].")
-            .define(APPLICATION_ID_CONFIG, Type.STRING, "failover-coordinator", Importance.MEDIUM,
+            .define(
+                    APPLICATION_ID_CONFIG,
+                    Type.STRING,
+                    "failover-coordinator",
+                    Importance.MEDIUM,
                     "Streams application id: every coordinator instance of one deployment shares it.")
-            .define(STATE_DIR_CONFIG, Type.STRING, ".failover/coordinator", Importance.MEDIUM,
+            .define(
+                    STATE_DIR_CONFIG,
+                    Type.STRING,
+                    ".failover/coordinator",
+                    Importance.MEDIUM,
                     "Where Streams keeps local state; each instance on a machine needs its own.")
-            .define(SIGNING_KEY_CONFIG, Type.STRING, "", Importance.HIGH,
+            .define(
+                    SIGNING_KEY_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.HIGH,
                     "An Ed25519 private key file (PEM, readable by its owner only; failover keys generate): every "
-                    + "role change and state record is signed with it, and agents given its public key (the .pub "
-                    + "beside it) act on nothing else. Empty: unsigned.")
-            .define(OPERATOR_TRUST_KEYS_CONFIG, Type.LIST, "", Importance.HIGH,
+                            + "role change and state record is signed with it, and agents given its public key (the .pub "
+                            + "beside it) act on nothing else. Empty: unsigned.")
+            .define(
+                    OPERATOR_TRUST_KEYS_CONFIG,
+                    Type.LIST,
+                    "",
+                    Importance.HIGH,
                     "Operators' Ed25519 public key files (failover keys generate --name operator): commands are acted "
-                    + "on only when signed by one of them (failover ctl --signing-key), for the group's current epoch "
-                    + "and recently; any other is refused (COMMAND_REFUSED, with the reason). Empty: any command.")
-            .define(HEARTBEAT_KEY_DIR_CONFIG, Type.STRING, "", Importance.HIGH,
+                            + "on only when signed by one of them (failover ctl --signing-key), for the group's current epoch "
+                            + "and recently; any other is refused (COMMAND_REFUSED, with the reason). Empty: any command.")
+            .define(
+                    HEARTBEAT_KEY_DIR_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.HIGH,
                     "A directory of heartbeat keys (failover keys hmac): GROUP/NODE.key for one node, GROUP.key for "
-                    + "every node of a group without its own. A group with a key accepts only heartbeats authenticated "
-                    + "with it (agent --heartbeat-key) and newer than the last accepted; the others are dead-lettered "
-                    + "with the reason, and one in a known member's name holds any failover of it. A file may hold "
-                    + "several keys, one per line (any accepted). Files are read again when they change (every 5 s). "
-                    + "Empty: no group requires it.")
-            .define(COMMAND_MAX_AGE_MS_CONFIG, Type.LONG, 120_000L, Range.between(1_000L, 3_600_000L), Importance.LOW,
+                            + "every node of a group without its own. A group with a key accepts only heartbeats authenticated "
+                            + "with it (agent --heartbeat-key) and newer than the last accepted; the others are dead-lettered "
+                            + "with the reason, and one in a known member's name holds any failover of it. A file may hold "
+                            + "several keys, one per line (any accepted). Files are read again when they change (every 5 s). "
+                            + "Empty: no group requires it.")
+            .define(
+                    COMMAND_MAX_AGE_MS_CONFIG,
+                    Type.LONG,
+                    120_000L,
+                    Range.between(1_000L, 3_600_000L),
+                    Importance.LOW,
                     "With operator.trust.keys: a signed command issued further than this from the coordinator's wall "
-                    + "clock is refused, and a command id is answered once within it.")
-            .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
+                            + "clock is refused, and a command id is answered once within it.")
+            .define(
+                    HTTP_HOST_CONFIG,
+                    Type.STRING,
+                    "127.0.0.1",
+                    Importance.LOW,
                     "Address the HTTP endpoint (/health, /groups/{group}) binds to.")
-            .define(HTTP_TLS_KEYSTORE_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    HTTP_TLS_KEYSTORE_FILE_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "A PKCS12 key store: the HTTP endpoint speaks HTTPS with its certificate (and trusts the root of "
-                    + "its chain when forwarding to other instances). Empty: plain HTTP.")
-            .define(HTTP_TLS_KEYSTORE_PASSWORD_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                            + "its chain when forwarding to other instances). Empty: plain HTTP.")
+            .define(
+                    HTTP_TLS_KEYSTORE_PASSWORD_FILE_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "A file (readable by its owner only) holding the key store's password.")
-            .define(HTTP_TOKEN_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    HTTP_TOKEN_FILE_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "A file (readable by its owner only) holding a bearer token of at least 16 characters: every "
-                    + "request but /health must send 'Authorization: Bearer TOKEN' (401 otherwise), and /health "
-                    + "without it answers only its status. Empty: no token.")
-            .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, "", Importance.LOW,
+                            + "request but /health must send 'Authorization: Bearer TOKEN' (401 otherwise), and /health "
+                            + "without it answers only its status. Empty: no token.")
+            .define(
+                    HTTP_ADVERTISED_HOST_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.LOW,
                     "The host other coordinators reach this one's HTTP endpoint by (queries for a group hosted "
-                    + "elsewhere are forwarded there); empty = http.host. Required when http.host is a wildcard.")
-            .define(HTTP_PORT_CONFIG, Type.INT, 8090, Range.between(-1, 65535), Importance.MEDIUM,
+                            + "elsewhere are forwarded there); empty = http.host. Required when http.host is a wildcard.")
+            .define(
+                    HTTP_PORT_CONFIG,
+                    Type.INT,
+                    8090,
+                    Range.between(-1, 65535),
+                    Importance.MEDIUM,
                     "HTTP port; 0 picks a free one, -1 turns HTTP off.")
-            .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.atLeast(1), Importance.MEDIUM,
+            .define(
+                    TOPIC_PARTITIONS_CONFIG,
+                    Type.INT,
+                    6,
+                    Range.atLeast(1),
+                    Importance.MEDIUM,
                     "Partitions of the heartbeat and command topics when the coordinator creates them: groups scale "
                             + "out by partitions, coordinators by instances.")
-            .define(TOPIC_REPLICATION_FACTOR_CONFIG, Type.SHORT, (short) -1, Importance.MEDIUM,
+            .define(
+                    TOPIC_REPLICATION_FACTOR_CONFIG,
+                    Type.SHORT,
+                    (short) -1,
+                    Importance.MEDIUM,
                     "Replication factor of the topics it creates; -1 = 3, or fewer if the cluster has fewer brokers.")
-            .define(HEARTBEAT_RETENTION_MS_CONFIG, Type.LONG, 3_600_000L, Range.atLeast(60_000), Importance.LOW,
+            .define(
+                    HEARTBEAT_RETENTION_MS_CONFIG,
+                    Type.LONG,
+                    3_600_000L,
+                    Range.atLeast(60_000),
+                    Importance.LOW,
                     "Retention of the heartbeat topic: heartbeats matter for seconds, keep an hour for inspection.")
-            .define(PUNCTUATION_INTERVAL_MS_CONFIG, Type.LONG, 20L, Range.between(1, 1000), Importance.MEDIUM,
+            .define(
+                    PUNCTUATION_INTERVAL_MS_CONFIG,
+                    Type.LONG,
+                    20L,
+                    Range.between(1, 1000),
+                    Importance.MEDIUM,
                     "How often each task looks for expired members (wall clock) and writes a fence marker.")
-            .define(COMMIT_INTERVAL_MS_CONFIG, Type.LONG, 1_000L, Range.between(1, 1000), Importance.MEDIUM,
+            .define(
+                    COMMIT_INTERVAL_MS_CONFIG,
+                    Type.LONG,
+                    1_000L,
+                    Range.between(1, 1000),
+                    Importance.MEDIUM,
                     "Streams commit interval for what waits: decisions, state and fence markers are committed at "
-                    + "once; dead letters and the read positions of heartbeats that change nothing wait for this (after a task moves, "
-                    + "its new owner reads them again). Each commit is a transaction replicated by the brokers, and "
-                    + "Streams commits at every interval once a task has punctuated.")
-            .define(POLL_MS_CONFIG, Type.LONG, 10L, Range.between(1, 1000), Importance.LOW,
+                            + "once; dead letters and the read positions of heartbeats that change nothing wait for this (after a task moves, "
+                            + "its new owner reads them again). Each commit is a transaction replicated by the brokers, and "
+                            + "Streams commits at every interval once a task has punctuated.")
+            .define(
+                    POLL_MS_CONFIG,
+                    Type.LONG,
+                    10L,
+                    Range.between(1, 1000),
+                    Importance.LOW,
                     "Streams poll.ms: how long a thread waits for input before punctuating.")
-            .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 3_000, Range.atLeast(1000), Importance.MEDIUM,
+            .define(
+                    SESSION_TIMEOUT_MS_CONFIG,
+                    Type.INT,
+                    3_000,
+                    Range.atLeast(1000),
+                    Importance.MEDIUM,
                     "Group session timeout: how long a crashed instance's tasks stay unowned. On the Streams protocol "
-                    + "it is set on the group through the Admin API (the broker's group.streams.min.session.timeout.ms "
-                    + "must allow it); on the classic protocol it is raised to the broker's "
-                    + "group.min.session.timeout.ms (6000 by default) when that is higher.")
-            .define(GROUP_PROTOCOL_CONFIG, Type.STRING, "auto", ConfigDef.ValidString.in("auto", "streams", "classic"),
-                    Importance.MEDIUM, "Rebalance protocol of the coordinators' Streams group: auto takes the Streams "
-                    + "protocol (KIP-1071) when the broker runs it and accepts the group's configuration, and falls "
-                    + "back to classic with a WARN that says why; an explicit kafka.group.protocol wins.")
-            .define(TRANSACTION_TIMEOUT_MS_CONFIG, Type.INT, 5_000, Range.atLeast(1000), Importance.MEDIUM,
+                            + "it is set on the group through the Admin API (the broker's group.streams.min.session.timeout.ms "
+                            + "must allow it); on the classic protocol it is raised to the broker's "
+                            + "group.min.session.timeout.ms (6000 by default) when that is higher.")
+            .define(
+                    GROUP_PROTOCOL_CONFIG,
+                    Type.STRING,
+                    "auto",
+                    ConfigDef.ValidString.in("auto", "streams", "classic"),
+                    Importance.MEDIUM,
+                    "Rebalance protocol of the coordinators' Streams group: auto takes the Streams "
+                            + "protocol (KIP-1071) when the broker runs it and accepts the group's configuration, and falls "
+                            + "back to classic with a WARN that says why; an explicit kafka.group.protocol wins.")
+            .define(
+                    TRANSACTION_TIMEOUT_MS_CONFIG,
+                    Type.INT,
+                    5_000,
+                    Range.atLeast(1000),
+                    Importance.MEDIUM,
                     "Producer transaction timeout: a crashed instance's open transaction delays takeover this long.")
-            .define(HANGING_TRANSACTION_CHECK_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(0), Importance.LOW,
+            .define(
+                    HANGING_TRANSACTION_CHECK_MS_CONFIG,
+                    Type.LONG,
+                    5_000L,
+                    Range.atLeast(0),
+                    Importance.LOW,
                     "How often to look for hanging transactions on the coordinator's partitions (0: never). One seen "
-                    + "open for longer than hanging.transaction.after.ms that no transaction coordinator holds is "
-                    + "aborted, as kafka-transactions.sh find-hanging and abort would: after an unclean broker restart "
-                    + "one can otherwise stop every decision for the groups of a partition.")
-            .define(HANGING_TRANSACTION_AFTER_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(1), Importance.LOW,
+                            + "open for longer than hanging.transaction.after.ms that no transaction coordinator holds is "
+                            + "aborted, as kafka-transactions.sh find-hanging and abort would: after an unclean broker restart "
+                            + "one can otherwise stop every decision for the groups of a partition.")
+            .define(
+                    HANGING_TRANSACTION_AFTER_MS_CONFIG,
+                    Type.LONG,
+                    30_000L,
+                    Range.atLeast(1),
+                    Importance.LOW,
                     "How long a transaction must be seen open before it may be judged hanging. It must exceed twice "
-                    + "transaction.timeout.ms, and should exceed transaction.timeout.ms plus the brokers' "
-                    + "transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by default): until then the "
-                    + "broker may still abort it and deliver its markers itself.")
-            .define(HEALTH_TASK_LIMIT_MS_CONFIG, Type.LONG, 5_000L, Range.atLeast(100), Importance.LOW,
+                            + "transaction.timeout.ms, and should exceed transaction.timeout.ms plus the brokers' "
+                            + "transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by default): until then the "
+                            + "broker may still abort it and deliver its markers itself.")
+            .define(
+                    HEALTH_TASK_LIMIT_MS_CONFIG,
+                    Type.LONG,
+                    5_000L,
+                    Range.atLeast(100),
+                    Importance.LOW,
                     "/health answers 503 while a task this instance holds that holds a group has not run (punctuated) "
-                    + "or read back its own fence marker for this long, or while a transaction has been seen open on "
-                    + "the input of any task it holds for this long (at two hanging-transaction scans): its groups "
-                    + "get no decisions.")
-            .define(HEALTH_DEATH_WINDOW_MS_CONFIG, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW,
+                            + "or read back its own fence marker for this long, or while a transaction has been seen open on "
+                            + "the input of any task it holds for this long (at two hanging-transaction scans): its groups "
+                            + "get no decisions.")
+            .define(
+                    HEALTH_DEATH_WINDOW_MS_CONFIG,
+                    Type.LONG,
+                    60_000L,
+                    Range.atLeast(0),
+                    Importance.LOW,
                     "/health answers 503 for this long after a stream thread died and was replaced (a crash loop "
-                    + "looks RUNNING between deaths).")
-            .define(STALL_LIMIT_MS_CONFIG, Type.LONG, 15_000L, Range.atLeast(1000), Importance.LOW,
+                            + "looks RUNNING between deaths).")
+            .define(
+                    STALL_LIMIT_MS_CONFIG,
+                    Type.LONG,
+                    15_000L,
+                    Range.atLeast(1000),
+                    Importance.LOW,
                     "A stream thread that has not polled Kafka for this long, or an instance rebalancing for this long, "
-                    + "is stalled: /health answers 503 and the log shows what the threads wait for.")
-            .define(RISE_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+                            + "is stalled: /health answers 503 and the log shows what the threads wait for.")
+            .define(
+                    RISE_CONFIG,
+                    Type.INT,
+                    2,
+                    Range.atLeast(1),
+                    Importance.MEDIUM,
                     "Consecutive healthy beats before a new or failed member is eligible.")
-            .define(FALL_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM,
+            .define(
+                    FALL_CONFIG,
+                    Type.INT,
+                    2,
+                    Range.atLeast(1),
+                    Importance.MEDIUM,
                     "Consecutive UNHEALTHY beats before a member counts as failed.")
-            .define(MIN_MARGIN_MS_CONFIG, Type.INT, Timing.DEFAULT_MIN_MARGIN_MS, Range.atLeast(0), Importance.MEDIUM,
+            .define(
+                    MIN_MARGIN_MS_CONFIG,
+                    Type.INT,
+                    Timing.DEFAULT_MIN_MARGIN_MS,
+                    Range.atLeast(0),
+                    Importance.MEDIUM,
                     "The least failure timeout - lease accepted from an agent; members with less are never promoted.")
-            .define(FAILBACK_CONFIG, Type.STRING, "sticky", ValidString.in("sticky", "failback"), Importance.MEDIUM,
+            .define(
+                    FAILBACK_CONFIG,
+                    Type.STRING,
+                    "sticky",
+                    ValidString.in("sticky", "failback"),
+                    Importance.MEDIUM,
                     "sticky: a recovered primary stays standby; failback: a higher-priority member takes over again.")
-            .define(FAILBACK_AFTER_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
+            .define(
+                    FAILBACK_AFTER_MS_CONFIG,
+                    Type.LONG,
+                    30_000L,
+                    Range.atLeast(0),
+                    Importance.LOW,
                     "With failback: how long the preferred member must have been eligible first.")
-            .define(MIN_ACTIVE_CONFIG, Type.INT, 1, Range.atLeast(0), Importance.LOW,
+            .define(
+                    MIN_ACTIVE_CONFIG,
+                    Type.INT,
+                    1,
+                    Range.atLeast(0),
+                    Importance.LOW,
                     "Active/active: fewer ACTIVE members than this is called out in the decision's reason.")
-            .define(MAX_MEMBERS_PER_GROUP_CONFIG, Type.INT, 64, Range.atLeast(1), Importance.LOW,
+            .define(
+                    MAX_MEMBERS_PER_GROUP_CONFIG,
+                    Type.INT,
+                    64,
+                    Range.atLeast(1),
+                    Importance.LOW,
                     "The most members a group may have; a new node beyond it is refused (logged and counted in "
-                    + "failover_members_refused_total), so churning node ids cannot grow a group without bound.")
-            .define(MEMBER_RETENTION_MS_CONFIG, Type.LONG, 7L * 24 * 3600 * 1000, Range.atLeast(60_000),
-                    Importance.LOW, "A member silent for longer than this is forgotten (the decision log says so); a "
-                    + "group left with no members is deleted (a tombstone on the state topic).")
-            .define(BRAKE_MAX_SHARE_CONFIG, Type.DOUBLE, 0.5, Range.between(0.01, 1.0), Importance.MEDIUM,
+                            + "failover_members_refused_total), so churning node ids cannot grow a group without bound.")
+            .define(
+                    MEMBER_RETENTION_MS_CONFIG,
+                    Type.LONG,
+                    7L * 24 * 3600 * 1000,
+                    Range.atLeast(60_000),
+                    Importance.LOW,
+                    "A member silent for longer than this is forgotten (the decision log says so); a "
+                            + "group left with no members is deleted (a tombstone on the state topic).")
+            .define(
+                    BRAKE_MAX_SHARE_CONFIG,
+                    Type.DOUBLE,
+                    0.5,
+                    Range.between(0.01, 1.0),
+                    Importance.MEDIUM,
                     "The share of a task's groups that may fail over within brake.window.ms before automatic failovers "
                             + "are held (a mass event is more likely a partition than mass death).")
-            .define(BRAKE_MIN_FAILOVERS_CONFIG, Type.INT, 3, Range.atLeast(1), Importance.LOW,
+            .define(
+                    BRAKE_MIN_FAILOVERS_CONFIG,
+                    Type.INT,
+                    3,
+                    Range.atLeast(1),
+                    Importance.LOW,
                     "Failovers within the window that are always allowed, whatever the share.")
-            .define(BRAKE_WINDOW_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(1000), Importance.LOW,
+            .define(
+                    BRAKE_WINDOW_MS_CONFIG,
+                    Type.LONG,
+                    10_000L,
+                    Range.atLeast(1000),
+                    Importance.LOW,
                     "The brake's window.")
-            .define(TOPIC_HEARTBEATS_CONFIG, Type.STRING, Topics.HEARTBEATS, Importance.LOW,
+            .define(
+                    TOPIC_HEARTBEATS_CONFIG,
+                    Type.STRING,
+                    Topics.HEARTBEATS,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TOPIC_HEARTBEATS_CONFIG))
-            .define(TOPIC_ROLE_CHANGES_CONFIG, Type.STRING, Topics.ROLE_CHANGES, Importance.LOW,
+            .define(
+                    TOPIC_ROLE_CHANGES_CONFIG,
+                    Type.STRING,
+                    Topics.ROLE_CHANGES,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TOPIC_ROLE_CHANGES_CONFIG))
-            .define(TOPIC_STATE_CONFIG, Type.STRING, Topics.STATE, Importance.LOW, TopicNames.DOCS.get(TOPIC_STATE_CONFIG))
-            .define(TOPIC_COMMANDS_CONFIG, Type.STRING, Topics.COMMANDS, Importance.LOW,
+            .define(
+                    TOPIC_STATE_CONFIG,
+                    Type.STRING,
+                    Topics.STATE,
+                    Importance.LOW,
+                    TopicNames.DOCS.get(TOPIC_STATE_CONFIG))
+            .define(
+                    TOPIC_COMMANDS_CONFIG,
+                    Type.STRING,
+                    Topics.COMMANDS,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TOPIC_COMMANDS_CONFIG))
-            .define(TOPIC_DEAD_LETTERS_CONFIG, Type.STRING, Topics.DEAD_LETTERS, Importance.LOW,
+            .define(
+                    TOPIC_DEAD_LETTERS_CONFIG,
+                    Type.STRING,
+                    Topics.DEAD_LETTERS,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TOPIC_DEAD_LETTERS_CONFIG));
 
     private CoordinatorConfig(Map<String, ?> values) {
@@ -211,17 +409,20 @@ public final class CoordinatorConfig extends AbstractConfig {
         CoordinatorConfig config = new CoordinatorConfig(settings);
         config.guards(); // a key that cannot be read is a bad setting, said now
         if (config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) <= config.getLong(COMMIT_INTERVAL_MS_CONFIG)) {
-            throw new ConfigException(TRANSACTION_TIMEOUT_MS_CONFIG + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)
+            throw new ConfigException(TRANSACTION_TIMEOUT_MS_CONFIG + " ("
+                    + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)
                     + " ms) must exceed " + COMMIT_INTERVAL_MS_CONFIG + " (" + config.getLong(COMMIT_INTERVAL_MS_CONFIG)
                     + " ms)");
         }
         if (config.getLong(HANGING_TRANSACTION_AFTER_MS_CONFIG) <= 2L * config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG)) {
-            throw new ConfigException(HANGING_TRANSACTION_AFTER_MS_CONFIG + " (" + config.getLong(
-                    HANGING_TRANSACTION_AFTER_MS_CONFIG) + " ms) must exceed twice " + TRANSACTION_TIMEOUT_MS_CONFIG
+            throw new ConfigException(HANGING_TRANSACTION_AFTER_MS_CONFIG + " ("
+                    + config.getLong(HANGING_TRANSACTION_AFTER_MS_CONFIG) + " ms) must exceed twice "
+                    + TRANSACTION_TIMEOUT_MS_CONFIG
                     + " (" + config.getInt(TRANSACTION_TIMEOUT_MS_CONFIG) + " ms): a transaction the broker is still "
                     + "timing out is not hanging");
         }
-        long quietest = Math.max(config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG),
+        long quietest = Math.max(
+                config.getLong(PUNCTUATION_INTERVAL_MS_CONFIG),
                 dev.failover.coordinator.streams.CoordinatorProcessor.MARKER_KEEPALIVE_MS);
         if (config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG) < 5 * quietest) {
             throw new ConfigException(HEALTH_TASK_LIMIT_MS_CONFIG + " (" + config.getLong(HEALTH_TASK_LIMIT_MS_CONFIG)
@@ -261,9 +462,14 @@ public final class CoordinatorConfig extends AbstractConfig {
     }
 
     public Policy policy() {
-        return new Policy(getInt(RISE_CONFIG), getInt(FALL_CONFIG), getInt(MIN_MARGIN_MS_CONFIG),
+        return new Policy(
+                getInt(RISE_CONFIG),
+                getInt(FALL_CONFIG),
+                getInt(MIN_MARGIN_MS_CONFIG),
                 "failback".equals(getString(FAILBACK_CONFIG)) ? Policy.Failback.FAILBACK : Policy.Failback.STICKY,
-                getLong(FAILBACK_AFTER_MS_CONFIG), getInt(MIN_ACTIVE_CONFIG), getInt(MAX_MEMBERS_PER_GROUP_CONFIG),
+                getLong(FAILBACK_AFTER_MS_CONFIG),
+                getInt(MIN_ACTIVE_CONFIG),
+                getInt(MAX_MEMBERS_PER_GROUP_CONFIG),
                 getLong(MEMBER_RETENTION_MS_CONFIG));
     }
 
@@ -291,7 +497,8 @@ public final class CoordinatorConfig extends AbstractConfig {
         try {
             return dev.failover.wire.sign.RecordSigner.load(key);
         } catch (java.io.IOException e) {
-            throw new ConfigException(SIGNING_KEY_CONFIG + ": cannot read " + key + " or the .pub beside it (" + e + ")");
+            throw new ConfigException(
+                    SIGNING_KEY_CONFIG + ": cannot read " + key + " or the .pub beside it (" + e + ")");
         } catch (IllegalArgumentException e) {
             throw new ConfigException(SIGNING_KEY_CONFIG + ": " + e.getMessage());
         }
@@ -311,35 +518,41 @@ public final class CoordinatorConfig extends AbstractConfig {
                     throw new ConfigException(OPERATOR_TRUST_KEYS_CONFIG + ": " + file + ": " + e.getMessage());
                 }
             }
-            operatorKeys = java.util.Optional.ofNullable(keys.isEmpty() ? null
-                    : new dev.failover.wire.sign.RecordVerifier(keys));
+            operatorKeys = java.util.Optional.ofNullable(
+                    keys.isEmpty() ? null : new dev.failover.wire.sign.RecordVerifier(keys));
         }
         if (heartbeatKeys == null) {
             String dir = getString(HEARTBEAT_KEY_DIR_CONFIG);
             try {
-                heartbeatKeys = java.util.Optional.ofNullable(dir.isBlank() ? null
-                        : dev.failover.coordinator.streams.HeartbeatKeys.load(java.nio.file.Path.of(dir)));
+                heartbeatKeys = java.util.Optional.ofNullable(
+                        dir.isBlank()
+                                ? null
+                                : dev.failover.coordinator.streams.HeartbeatKeys.load(java.nio.file.Path.of(dir)));
             } catch (java.io.IOException e) {
                 throw new ConfigException(HEARTBEAT_KEY_DIR_CONFIG + ": cannot read " + dir + " (" + e + ")");
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(HEARTBEAT_KEY_DIR_CONFIG + ": " + e.getMessage());
             }
         }
-        return new ShellSettings.Guards(signer(), operatorKeys.orElse(null), getLong(COMMAND_MAX_AGE_MS_CONFIG),
-                heartbeatKeys.orElse(null));
+        return new ShellSettings.Guards(
+                signer(), operatorKeys.orElse(null), getLong(COMMAND_MAX_AGE_MS_CONFIG), heartbeatKeys.orElse(null));
     }
 
     private java.util.Optional<dev.failover.wire.sign.RecordVerifier> operatorKeys;
     private java.util.Optional<dev.failover.coordinator.streams.HeartbeatKeys> heartbeatKeys;
 
     public ShellSettings.BrakeSettings brake() {
-        return new ShellSettings.BrakeSettings(getDouble(BRAKE_MAX_SHARE_CONFIG), getInt(BRAKE_MIN_FAILOVERS_CONFIG),
-                getLong(BRAKE_WINDOW_MS_CONFIG));
+        return new ShellSettings.BrakeSettings(
+                getDouble(BRAKE_MAX_SHARE_CONFIG), getInt(BRAKE_MIN_FAILOVERS_CONFIG), getLong(BRAKE_WINDOW_MS_CONFIG));
     }
 
     public TopicNames topics() {
-        return new TopicNames(getString(TOPIC_HEARTBEATS_CONFIG), getString(TOPIC_ROLE_CHANGES_CONFIG),
-                getString(TOPIC_STATE_CONFIG), getString(TOPIC_COMMANDS_CONFIG), getString(TOPIC_DEAD_LETTERS_CONFIG));
+        return new TopicNames(
+                getString(TOPIC_HEARTBEATS_CONFIG),
+                getString(TOPIC_ROLE_CHANGES_CONFIG),
+                getString(TOPIC_STATE_CONFIG),
+                getString(TOPIC_COMMANDS_CONFIG),
+                getString(TOPIC_DEAD_LETTERS_CONFIG));
     }
 
     public String bootstrapServers() {

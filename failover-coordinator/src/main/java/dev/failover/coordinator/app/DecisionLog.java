@@ -57,12 +57,14 @@ final class DecisionLog implements AutoCloseable {
             return size() > MAX_TIMELINES;
         }
     };
+
     private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLong groupsNotKept = new AtomicLong();
     private final java.util.Set<String> notKept = ConcurrentHashMap.newKeySet();
     private volatile boolean assigned;
     /** Why it does not read now, or null. */
     private volatile String problem;
+
     private final Thread thread;
 
     DecisionLog(Properties consumerSettings, String roleChangesTopic, String stateTopic, String clientId) {
@@ -105,7 +107,8 @@ final class DecisionLog implements AutoCloseable {
                     throw e;
                 } catch (RuntimeException e) { // a broker down, a refused read: said, and tried again from the start
                     if (!e.toString().equals(problem)) {
-                        log.warn("the status page's decision log cannot read (trying again every second): {}",
+                        log.warn(
+                                "the status page's decision log cannot read (trying again every second): {}",
                                 e.toString());
                     }
                     problem = e.toString();
@@ -144,7 +147,11 @@ final class DecisionLog implements AutoCloseable {
 
     private List<TopicPartition> partitions(String topic) {
         List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-        return infos == null ? List.of() : infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+        return infos == null
+                ? List.of()
+                : infos.stream()
+                        .map(i -> new TopicPartition(topic, i.partition()))
+                        .toList();
     }
 
     private void read(ConsumerRecord<byte[], byte[]> r) {
@@ -201,8 +208,11 @@ final class DecisionLog implements AutoCloseable {
 
     /** Up to {@code limit} group states whose name contains {@code filter}, by name. */
     List<GroupState> states(String filter, int limit) {
-        return groups.values().stream().filter(g -> filter == null || g.getGroup().contains(filter))
-                .sorted(Comparator.comparing(GroupState::getGroup)).limit(limit).toList();
+        return groups.values().stream()
+                .filter(g -> filter == null || g.getGroup().contains(filter))
+                .sorted(Comparator.comparing(GroupState::getGroup))
+                .limit(limit)
+                .toList();
     }
 
     int groupCount() {

@@ -8,15 +8,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ClassicGroupDescription;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.FinalizedVersionRange;
-import org.apache.kafka.clients.admin.ClassicGroupDescription;
 import org.apache.kafka.clients.admin.StreamsGroupDescription;
 import org.apache.kafka.common.GroupType;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.config.ConfigResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +50,13 @@ final class GroupProtocolChoice {
     static final int KAFKA_DEFAULT_MIN_SESSION_MS = 6_000;
 
     /** What is known before anything is changed on the broker. */
-    record Facts(String requested, Optional<String> explicitKafkaProtocol, Optional<Short> streamsFeatureLevel,
-                 Optional<String> featureError, Optional<GroupType> existingType, boolean existingHasMembers) {
-    }
+    record Facts(
+            String requested,
+            Optional<String> explicitKafkaProtocol,
+            Optional<Short> streamsFeatureLevel,
+            Optional<String> featureError,
+            Optional<GroupType> existingType,
+            boolean existingHasMembers) {}
 
     /**
      * @param protocol        {@code streams} or {@code classic}
@@ -96,8 +100,13 @@ final class GroupProtocolChoice {
         if (f.explicitKafkaProtocol().isPresent()) {
             String p = f.explicitKafkaProtocol().get().toLowerCase(java.util.Locale.ROOT);
             if (p.equals(STREAMS) && f.requested().equals(AUTO)) {
-                return decide(new Facts(STREAMS, Optional.empty(), f.streamsFeatureLevel(), f.featureError(),
-                        f.existingType(), f.existingHasMembers()));
+                return decide(new Facts(
+                        STREAMS,
+                        Optional.empty(),
+                        f.streamsFeatureLevel(),
+                        f.featureError(),
+                        f.existingType(),
+                        f.existingHasMembers()));
             }
             return new Verdict(p, true, "kafka.group.protocol=" + p + " is set");
         }
@@ -118,17 +127,28 @@ final class GroupProtocolChoice {
             return new Verdict(STREAMS, true, "group.protocol=streams");
         }
         if (f.streamsFeatureLevel().filter(level -> level >= 1).isEmpty()) {
-            return new Verdict(CLASSIC, false, f.featureError().map(e -> "the broker's features cannot be read ("
-                    + e + ")").orElse("the broker does not finalize the streams.version feature (a cluster upgraded "
-                    + "from before Kafka 4.2: kafka-features.sh upgrade --feature streams.version=1 enables it)"));
+            return new Verdict(
+                    CLASSIC,
+                    false,
+                    f.featureError()
+                            .map(e -> "the broker's features cannot be read (" + e + ")")
+                            .orElse(
+                                    "the broker does not finalize the streams.version feature (a cluster upgraded "
+                                            + "from before Kafka 4.2: kafka-features.sh upgrade --feature streams.version=1 enables it)"));
         }
         if (f.existingType().filter(t -> t == GroupType.CLASSIC).isPresent() && f.existingHasMembers()) {
-            return new Verdict(CLASSIC, false, "instances of this application already run on the "
-                    + "classic protocol, and one group cannot mix protocols (to switch: stop every instance, then "
-                    + "start them again)");
+            return new Verdict(
+                    CLASSIC,
+                    false,
+                    "instances of this application already run on the "
+                            + "classic protocol, and one group cannot mix protocols (to switch: stop every instance, then "
+                            + "start them again)");
         }
-        return new Verdict(STREAMS, false, "the broker runs the Streams protocol (streams.version "
-                + f.streamsFeatureLevel().get() + ")");
+        return new Verdict(
+                STREAMS,
+                false,
+                "the broker runs the Streams protocol (streams.version "
+                        + f.streamsFeatureLevel().get() + ")");
     }
 
     /** The group configuration that the Streams protocol gets. */
@@ -149,22 +169,36 @@ final class GroupProtocolChoice {
             Optional<String> refused = configureGroup();
             if (refused.isPresent()) {
                 boolean denied = refused.get().contains("Authorization");
-                String remedy = denied ? "grant the coordinator's principal AlterConfigs and DescribeConfigs on group "
-                        + "'" + groupId + "' (failover acls prints the grants)"
+                String remedy = denied
+                        ? "grant the coordinator's principal AlterConfigs and DescribeConfigs on group " + "'" + groupId
+                                + "' (failover acls prints the grants)"
                         : "set the brokers' group.streams.min.session.timeout.ms <= " + sessionMs
-                        + " and group.streams.min.heartbeat.interval.ms <= " + heartbeatMs;
+                                + " and group.streams.min.heartbeat.interval.ms <= " + heartbeatMs;
                 if (!v.keepOnRefusal()) {
-                    Choice c = new Choice(CLASSIC, classicSession(), "the broker refused the group configuration "
-                            + groupConfig() + ": " + refused.get().replaceAll("\\.+$", ""));
-                    log.warn("rebalance protocol: classic (group.protocol=auto, session {} ms), because {}. The "
-                            + "Streams protocol hands a dead instance's groups over after the group's own session; to "
-                            + "allow {} ms, {}", c.classicSessionMs(), c.reason(), sessionMs, remedy);
+                    Choice c = new Choice(
+                            CLASSIC,
+                            classicSession(),
+                            "the broker refused the group configuration " + groupConfig() + ": "
+                                    + refused.get().replaceAll("\\.+$", ""));
+                    log.warn(
+                            "rebalance protocol: classic (group.protocol=auto, session {} ms), because {}. The "
+                                    + "Streams protocol hands a dead instance's groups over after the group's own session; to "
+                                    + "allow {} ms, {}",
+                            c.classicSessionMs(),
+                            c.reason(),
+                            sessionMs,
+                            remedy);
                     return c;
                 }
-                log.warn("rebalance protocol: streams ({}), but the broker refused the group configuration {}: {}; "
-                        + "the group keeps the broker's settings (group.streams.session.timeout.ms, 45 s, and "
-                        + "group.streams.num.standby.replicas, 0: a moved task restores its whole store). To apply "
-                        + "it, {}", v.reason(), groupConfig(), refused.get(), remedy);
+                log.warn(
+                        "rebalance protocol: streams ({}), but the broker refused the group configuration {}: {}; "
+                                + "the group keeps the broker's settings (group.streams.session.timeout.ms, 45 s, and "
+                                + "group.streams.num.standby.replicas, 0: a moved task restores its whole store). To apply "
+                                + "it, {}",
+                        v.reason(),
+                        groupConfig(),
+                        refused.get(),
+                        remedy);
                 return new Choice(STREAMS, sessionMs, v.reason());
             }
             log.info("rebalance protocol: streams ({}); group '{}' configured: {}", v.reason(), groupId, groupConfig());
@@ -184,7 +218,8 @@ final class GroupProtocolChoice {
         Optional<String> featureError = Optional.empty();
         try {
             FinalizedVersionRange r = retrying(() -> admin.describeFeatures().featureMetadata())
-                    .finalizedFeatures().get("streams.version");
+                    .finalizedFeatures()
+                    .get("streams.version");
             level = Optional.ofNullable(r).map(FinalizedVersionRange::maxVersionLevel);
         } catch (ExecutionException | TimeoutException e) {
             featureError = Optional.of(cause(e));
@@ -195,7 +230,8 @@ final class GroupProtocolChoice {
         boolean otherType = false;
         try {
             StreamsGroupDescription streams = retrying(() -> admin.describeStreamsGroups(List.of(groupId))
-                    .describedGroups().get(groupId));
+                    .describedGroups()
+                    .get(groupId));
             type = Optional.of(GroupType.STREAMS);
             members = !streams.members().isEmpty();
         } catch (ExecutionException e) {
@@ -203,8 +239,11 @@ final class GroupProtocolChoice {
             otherType = e.getCause() instanceof GroupIdNotFoundException
                     && String.valueOf(e.getCause().getMessage()).contains("is not a");
             if (!(e.getCause() instanceof GroupIdNotFoundException)) {
-                log.warn("cannot describe group '{}' as a streams group ({}): whether instances already run on the "
-                        + "Streams protocol is not known", groupId, cause(e));
+                log.warn(
+                        "cannot describe group '{}' as a streams group ({}): whether instances already run on the "
+                                + "Streams protocol is not known",
+                        groupId,
+                        cause(e));
             }
         } catch (TimeoutException e) {
             log.warn("cannot describe group '{}' ({})", groupId, cause(e));
@@ -212,16 +251,20 @@ final class GroupProtocolChoice {
         if (otherType) { // describing a group that does not exist as classic makes the admin client log an ERROR
             try {
                 ClassicGroupDescription classic = retrying(() -> admin.describeClassicGroups(List.of(groupId))
-                        .describedGroups().get(groupId));
+                        .describedGroups()
+                        .get(groupId));
                 if (!classic.members().isEmpty()) {
                     type = Optional.of(GroupType.CLASSIC);
                     members = true;
                 }
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof GroupIdNotFoundException)) {
-                    log.warn("cannot describe group '{}' as a classic group ({}): whether instances already run on "
-                            + "the classic protocol is not known; if they do, this instance stops at its first "
-                            + "heartbeat and says so", groupId, cause(e));
+                    log.warn(
+                            "cannot describe group '{}' as a classic group ({}): whether instances already run on "
+                                    + "the classic protocol is not known; if they do, this instance stops at its first "
+                                    + "heartbeat and says so",
+                            groupId,
+                            cause(e));
                 }
             } catch (TimeoutException e) {
                 log.warn("cannot describe group '{}' ({})", groupId, cause(e));
@@ -275,8 +318,9 @@ final class GroupProtocolChoice {
     /** Sets the group's configuration; the broker's refusal, or empty once it holds. */
     private Optional<String> configureGroup() throws InterruptedException {
         ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, groupId);
-        List<AlterConfigOp> ops = groupConfig().entrySet().stream().map(e -> new AlterConfigOp(
-                new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
+        List<AlterConfigOp> ops = groupConfig().entrySet().stream()
+                .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET))
+                .toList();
         try {
             retrying(() -> admin.incrementalAlterConfigs(Map.of(group, ops)).all());
         } catch (ExecutionException | TimeoutException e) {
@@ -294,21 +338,31 @@ final class GroupProtocolChoice {
         try {
             var nodes = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
             if (!nodes.isEmpty()) {
-                ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER,
+                ConfigResource broker = new ConfigResource(
+                        ConfigResource.Type.BROKER,
                         Integer.toString(nodes.iterator().next().id()));
-                Config c = admin.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS).get(broker);
+                Config c = admin.describeConfigs(List.of(broker))
+                        .all()
+                        .get(30, TimeUnit.SECONDS)
+                        .get(broker);
                 ConfigEntry e = c == null ? null : c.get("group.min.session.timeout.ms");
                 if (e != null && e.value() != null) {
                     min = Integer.parseInt(e.value());
                 }
             }
         } catch (ExecutionException | TimeoutException | NumberFormatException e) {
-            log.info("cannot read the broker's group.min.session.timeout.ms ({}); assuming Kafka's default {} ms",
-                    e instanceof ExecutionException ee ? cause(ee) : e.toString(), min);
+            log.info(
+                    "cannot read the broker's group.min.session.timeout.ms ({}); assuming Kafka's default {} ms",
+                    e instanceof ExecutionException ee ? cause(ee) : e.toString(),
+                    min);
         }
         if (min > sessionMs) {
-            log.warn("session.timeout.ms={} is below the broker's group.min.session.timeout.ms={}: the classic "
-                    + "protocol's session is {} ms", sessionMs, min, min);
+            log.warn(
+                    "session.timeout.ms={} is below the broker's group.min.session.timeout.ms={}: the classic "
+                            + "protocol's session is {} ms",
+                    sessionMs,
+                    min,
+                    min);
             return min;
         }
         return sessionMs;

@@ -23,9 +23,9 @@ import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.StreamsGroupDescription;
 import org.apache.kafka.clients.admin.StreamsGroupMemberDescription;
-import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionListing;
@@ -57,6 +57,7 @@ final class HangingTransactionHealer {
     private final String groupId;
     /** Whether the group runs on the Streams rebalance protocol (members report their process ids themselves). */
     private final boolean streamsProtocol;
+
     private final Set<String> topics;
     private final long thresholdMs;
     private final LongSupplier monotonicMs;
@@ -67,6 +68,7 @@ final class HangingTransactionHealer {
     private final Set<String> warned = new HashSet<>();
     /** Old transactions already said to be held by their coordinator (said once each; bounded by what hangs). */
     private final Set<String> held = new HashSet<>();
+
     private volatile String lastAborted = "";
     /** Producers (partition/id/epoch) closed as stranded while offsets stay stuck: each once; cleared when none are. */
     private final Set<String> closed = new HashSet<>();
@@ -78,8 +80,14 @@ final class HangingTransactionHealer {
      *                    application's changelog
      * @param monotonicMs a monotonic clock in milliseconds
      */
-    HangingTransactionHealer(Admin admin, String groupId, boolean streamsProtocol, Collection<String> inputTopics,
-                             Collection<String> topics, long thresholdMs, LongSupplier monotonicMs) {
+    HangingTransactionHealer(
+            Admin admin,
+            String groupId,
+            boolean streamsProtocol,
+            Collection<String> inputTopics,
+            Collection<String> topics,
+            long thresholdMs,
+            LongSupplier monotonicMs) {
         this.admin = admin;
         this.streamsProtocol = streamsProtocol;
         this.groupId = groupId;
@@ -100,8 +108,7 @@ final class HangingTransactionHealer {
         return monotonicMs.getAsLong() - held.scannedAtMs() > maxAgeMs ? Map.of() : held.openMs();
     }
 
-    private record Held(Map<Integer, Long> openMs, long scannedAtMs) {
-    }
+    private record Held(Map<Integer, Long> openMs, long scannedAtMs) {}
 
     private volatile Held inputsHeld = new Held(Map.of(), Long.MIN_VALUE / 2);
 
@@ -135,10 +142,16 @@ final class HangingTransactionHealer {
                 return List.of();
             }
             TopicDescription transactionState = described.get(Topic.TRANSACTION_STATE_TOPIC_NAME);
-            if (transactionState == null || transactionState.partitions().stream().anyMatch(p -> p.leader() == null)) {
-                warnOnce("leaderless", "{} transaction(s) open and {} partition(s) with unstable offsets for over {} ms, "
-                        + "but {} has a partition without a leader: not judging them until every transaction "
-                        + "coordinator answers", candidates.size(), stuck.size(), thresholdMs,
+            if (transactionState == null
+                    || transactionState.partitions().stream().anyMatch(p -> p.leader() == null)) {
+                warnOnce(
+                        "leaderless",
+                        "{} transaction(s) open and {} partition(s) with unstable offsets for over {} ms, "
+                                + "but {} has a partition without a leader: not judging them until every transaction "
+                                + "coordinator answers",
+                        candidates.size(),
+                        stuck.size(),
+                        thresholdMs,
                         Topic.TRANSACTION_STATE_TOPIC_NAME);
                 return List.of();
             }
@@ -155,12 +168,17 @@ final class HangingTransactionHealer {
             Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
             List<Hang> hanging = HangingTransactions.hanging(candidates, transactionalIds, descriptions);
             for (Hang old : candidates) {
-                if (hanging.stream().noneMatch(h -> h.partition().equals(old.partition())
-                        && h.producerId() == old.producerId()) && held.add(old.partition() + "/" + old.producerId()
-                        + "/" + old.startOffset())) {
+                if (hanging.stream()
+                                .noneMatch(h ->
+                                        h.partition().equals(old.partition()) && h.producerId() == old.producerId())
+                        && held.add(old.partition() + "/" + old.producerId() + "/" + old.startOffset())) {
                     TransactionDescription d = descriptions.get(transactionalIds.get(old.producerId()));
-                    log.info("a transaction has been open for over {} ms but its coordinator still holds it, so it is "
-                            + "left to it: {} ({})", thresholdMs, old, d);
+                    log.info(
+                            "a transaction has been open for over {} ms but its coordinator still holds it, so it is "
+                                    + "left to it: {} ({})",
+                            thresholdMs,
+                            old,
+                            d);
                 }
             }
             for (Hang hang : hanging) {
@@ -171,17 +189,21 @@ final class HangingTransactionHealer {
             return done;
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            warnOnce(cause.getClass().getName(), "could not look for hanging transactions ({}); trying again at every "
-                    + "scan (said once per kind of failure)", cause.toString());
+            warnOnce(
+                    cause.getClass().getName(),
+                    "could not look for hanging transactions ({}); trying again at every "
+                            + "scan (said once per kind of failure)",
+                    cause.toString());
             return List.of();
         }
     }
 
-    private Map<Long, String> transactionalIds(Set<Long> producerIds) throws InterruptedException,
-            ExecutionException, TimeoutException {
+    private Map<Long, String> transactionalIds(Set<Long> producerIds)
+            throws InterruptedException, ExecutionException, TimeoutException {
         Map<Long, String> transactionalIds = new HashMap<>();
-        for (TransactionListing listing : get(admin.listTransactions(new ListTransactionsOptions()
-                .filterProducerIds(producerIds)).all())) {
+        for (TransactionListing listing :
+                get(admin.listTransactions(new ListTransactionsOptions().filterProducerIds(producerIds))
+                        .all())) {
             transactionalIds.put(listing.producerId(), listing.transactionalId());
         }
         return transactionalIds;
@@ -189,8 +211,10 @@ final class HangingTransactionHealer {
 
     private Map<String, TransactionDescription> describeTransactions(Map<Long, String> transactionalIds)
             throws InterruptedException, ExecutionException, TimeoutException {
-        return transactionalIds.isEmpty() ? Map.of()
-                : get(admin.describeTransactions(new TreeSet<>(transactionalIds.values())).all());
+        return transactionalIds.isEmpty()
+                ? Map.of()
+                : get(admin.describeTransactions(new TreeSet<>(transactionalIds.values()))
+                        .all());
     }
 
     /**
@@ -202,8 +226,8 @@ final class HangingTransactionHealer {
         return unstableInputs(describe());
     }
 
-    private Set<TopicPartition> unstableInputs(Map<String, TopicDescription> described) throws InterruptedException,
-            ExecutionException, TimeoutException {
+    private Set<TopicPartition> unstableInputs(Map<String, TopicDescription> described)
+            throws InterruptedException, ExecutionException, TimeoutException {
         List<TopicPartition> inputs = new ArrayList<>();
         for (String topic : inputTopics) {
             TopicDescription description = described.get(topic);
@@ -215,8 +239,9 @@ final class HangingTransactionHealer {
             return Set.of();
         }
         Map<TopicPartition, ?> answered = get(admin.listConsumerGroupOffsets(
-                Map.of(groupId, new ListConsumerGroupOffsetsSpec().topicPartitions(inputs)),
-                new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata(groupId));
+                        Map.of(groupId, new ListConsumerGroupOffsetsSpec().topicPartitions(inputs)),
+                        new ListConsumerGroupOffsetsOptions().requireStable(true))
+                .partitionsToOffsetAndMetadata(groupId));
         Set<TopicPartition> refused = new HashSet<>(inputs);
         refused.removeAll(answered.keySet());
         return refused;
@@ -228,8 +253,8 @@ final class HangingTransactionHealer {
      *
      * @param scanned the offsets partition's producers as this scan first saw them: which producers to ask about
      */
-    private List<Hang> closeStranded(TopicPartition offsets, List<ProducerState> scanned,
-                                     Map<TopicPartition, Long> stuck)
+    private List<Hang> closeStranded(
+            TopicPartition offsets, List<ProducerState> scanned, Map<TopicPartition, Long> stuck)
             throws InterruptedException, ExecutionException, TimeoutException {
         if (offsets == null) {
             return List.of();
@@ -240,27 +265,40 @@ final class HangingTransactionHealer {
         Map<Long, String> transactionalIds = transactionalIds(ids);
         Map<String, TransactionDescription> descriptions = describeTransactions(transactionalIds);
         List<ProducerState> producers = describeProducers(List.of(offsets)).getOrDefault(offsets, List.of()).stream()
-                .filter(p -> ids.contains(p.producerId())).toList();
-        long stuckForMs = stuck.values().stream().mapToLong(Long::longValue).max().orElse(0);
-        List<Hang> stranded = HangingTransactions.stranded(offsets, producers, transactionalIds, descriptions,
-                stuckForMs);
+                .filter(p -> ids.contains(p.producerId()))
+                .toList();
+        long stuckForMs =
+                stuck.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        List<Hang> stranded =
+                HangingTransactions.stranded(offsets, producers, transactionalIds, descriptions, stuckForMs);
         List<String> fenced = fenceStoppedInstances(producers, transactionalIds, descriptions, stuck);
         if (stranded.isEmpty() && fenced.isEmpty()) {
-            warnOnce("stuck", "the group's committed offsets of {} have been unstable for over {} ms, "
-                    + "but no producer on {} can be closed without touching a live transaction: {}", stuck.keySet(),
-                    thresholdMs, offsets, producers);
+            warnOnce(
+                    "stuck",
+                    "the group's committed offsets of {} have been unstable for over {} ms, "
+                            + "but no producer on {} can be closed without touching a live transaction: {}",
+                    stuck.keySet(),
+                    thresholdMs,
+                    offsets,
+                    producers);
             return List.of();
         }
         List<Hang> done = new ArrayList<>();
         for (Hang hang : stranded) {
             if (!closed.add(hang.partition() + "/" + hang.producerId() + "/" + hang.producerEpoch())) {
-                warnOnce("closed again", "the group's committed offsets of {} are still unstable after closing "
-                        + "producer {} at epoch {}; not closing it again", stuck.keySet(), hang.producerId(),
+                warnOnce(
+                        "closed again",
+                        "the group's committed offsets of {} are still unstable after closing "
+                                + "producer {} at epoch {}; not closing it again",
+                        stuck.keySet(),
+                        hang.producerId(),
                         hang.producerEpoch());
                 continue;
             }
-            if (markEnd(hang, "closed the stranded pending offsets of a producer (an abort marker at its last epoch, "
-                    + "for the unstable offsets of " + stuck.keySet() + ")")) {
+            if (markEnd(
+                    hang,
+                    "closed the stranded pending offsets of a producer (an abort marker at its last epoch, "
+                            + "for the unstable offsets of " + stuck.keySet() + ")")) {
                 done.add(hang);
             }
         }
@@ -272,11 +310,14 @@ final class HangingTransactionHealer {
      * cannot close yet ({@link HangingTransactions#stoppedInstances}), each once while the offsets stay stuck; the
      * next scan closes them by the stranded rule. Returns the transactional ids fenced now.
      */
-    private List<String> fenceStoppedInstances(List<ProducerState> producers, Map<Long, String> transactionalIds,
-                                               Map<String, TransactionDescription> descriptions,
-                                               Map<TopicPartition, Long> stuck) throws InterruptedException {
-        List<String> candidates = HangingTransactions.stoppedInstances(groupId, producers, transactionalIds,
-                descriptions, memberProcesses());
+    private List<String> fenceStoppedInstances(
+            List<ProducerState> producers,
+            Map<Long, String> transactionalIds,
+            Map<String, TransactionDescription> descriptions,
+            Map<TopicPartition, Long> stuck)
+            throws InterruptedException {
+        List<String> candidates = HangingTransactions.stoppedInstances(
+                groupId, producers, transactionalIds, descriptions, memberProcesses());
         List<String> fenced = new ArrayList<>();
         for (String id : candidates) {
             if (!closed.add("fence/" + id)) {
@@ -285,15 +326,22 @@ final class HangingTransactionHealer {
             try {
                 get(admin.fenceProducers(List.of(id)).all());
                 fenced.add(id);
-                log.atWarn().addKeyValue("transactionalId", id).log("fenced the producer of '{}', an instance that is "
-                        + "no member of the group, at rest at the epoch it last wrote on the group's offsets partition, "
-                        + "while the offsets of {} stay unstable: its stranded pending offsets (if they are its) are "
-                        + "closed at the next scan, when its transaction coordinator is past that epoch", id,
-                        stuck.keySet());
+                log.atWarn()
+                        .addKeyValue("transactionalId", id)
+                        .log(
+                                "fenced the producer of '{}', an instance that is "
+                                        + "no member of the group, at rest at the epoch it last wrote on the group's offsets partition, "
+                                        + "while the offsets of {} stay unstable: its stranded pending offsets (if they are its) are "
+                                        + "closed at the next scan, when its transaction coordinator is past that epoch",
+                                id,
+                                stuck.keySet());
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-                warnOnce("fence " + cause.getClass().getName(), "could not fence the producer of '{}': {} (fencing "
-                        + "needs WRITE on the transactional id)", id, cause.toString());
+                warnOnce(
+                        "fence " + cause.getClass().getName(),
+                        "could not fence the producer of '{}': {} (fencing " + "needs WRITE on the transactional id)",
+                        id,
+                        cause.toString());
             }
         }
         return fenced;
@@ -306,46 +354,62 @@ final class HangingTransactionHealer {
     private Optional<Set<String>> memberProcesses() throws InterruptedException {
         try {
             if (streamsProtocol) {
-                StreamsGroupDescription group = get(admin.describeStreamsGroups(List.of(groupId)).describedGroups()
+                StreamsGroupDescription group = get(admin.describeStreamsGroups(List.of(groupId))
+                        .describedGroups()
                         .get(groupId));
-                return Optional.of(group.members().stream().map(StreamsGroupMemberDescription::processId)
+                return Optional.of(group.members().stream()
+                        .map(StreamsGroupMemberDescription::processId)
                         .collect(Collectors.toSet()));
             }
-            ConsumerGroupDescription group = get(admin.describeConsumerGroups(List.of(groupId)).describedGroups()
+            ConsumerGroupDescription group = get(admin.describeConsumerGroups(List.of(groupId))
+                    .describedGroups()
                     .get(groupId));
-            return HangingTransactions.classicMemberProcesses(groupId, group.members().stream()
-                    .map(MemberDescription::clientId).collect(Collectors.toSet()));
+            return HangingTransactions.classicMemberProcesses(
+                    groupId,
+                    group.members().stream().map(MemberDescription::clientId).collect(Collectors.toSet()));
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            warnOnce("members " + cause.getClass().getName(), "cannot describe group {} ({}); a stopped instance's "
-                    + "producer is not judged while that lasts", groupId, cause.toString());
+            warnOnce(
+                    "members " + cause.getClass().getName(),
+                    "cannot describe group {} ({}); a stopped instance's " + "producer is not judged while that lasts",
+                    groupId,
+                    cause.toString());
             return Optional.empty();
         }
     }
 
     private boolean abort(Hang hang) throws InterruptedException, TimeoutException {
         // still open from the same offset? (a marker may have arrived since the first look)
-        boolean stillOpen = describeProducers(List.of(hang.partition())).getOrDefault(hang.partition(), List.of())
-                .stream().anyMatch(p -> p.producerId() == hang.producerId()
-                        && p.currentTransactionStartOffset().orElse(-1) == hang.startOffset());
+        boolean stillOpen =
+                describeProducers(List.of(hang.partition())).getOrDefault(hang.partition(), List.of()).stream()
+                        .anyMatch(p -> p.producerId() == hang.producerId()
+                                && p.currentTransactionStartOffset().orElse(-1) == hang.startOffset());
         return stillOpen && markEnd(hang, "aborted a hanging transaction (what kafka-transactions.sh abort does)");
     }
 
     /** Writes an abort marker for the producer at its epoch on the partition ({@code Admin.abortTransaction}). */
     private boolean markEnd(Hang hang, String what) throws InterruptedException, TimeoutException {
         try {
-            get(admin.abortTransaction(new AbortTransactionSpec(hang.partition(), hang.producerId(),
-                    hang.producerEpoch(), hang.coordinatorEpoch())).all());
+            get(admin.abortTransaction(new AbortTransactionSpec(
+                            hang.partition(), hang.producerId(), hang.producerEpoch(), hang.coordinatorEpoch()))
+                    .all());
             aborted.incrementAndGet();
             lastAborted = hang.toString();
-            log.atWarn().addKeyValue("partition", hang.partition()).addKeyValue("producerId", hang.producerId())
-                    .addKeyValue("producerEpoch", hang.producerEpoch()).addKeyValue("reason", hang.why())
+            log.atWarn()
+                    .addKeyValue("partition", hang.partition())
+                    .addKeyValue("producerId", hang.producerId())
+                    .addKeyValue("producerEpoch", hang.producerEpoch())
+                    .addKeyValue("reason", hang.why())
                     .log("{}: {}", what, hang);
             return true;
         } catch (ExecutionException e) {
-            warnOnce("abort " + e.getCause().getClass().getName(), "could not write the abort marker for {}: {} "
-                    + "(aborting needs the cluster's ALTER permission; a producer that wrote there at a later epoch "
-                    + "meanwhile makes the broker refuse it, as it should)", hang, e.getCause().toString());
+            warnOnce(
+                    "abort " + e.getCause().getClass().getName(),
+                    "could not write the abort marker for {}: {} "
+                            + "(aborting needs the cluster's ALTER permission; a producer that wrote there at a later epoch "
+                            + "meanwhile makes the broker refuse it, as it should)",
+                    hang,
+                    e.getCause().toString());
             return false;
         }
     }
@@ -370,8 +434,11 @@ final class HangingTransactionHealer {
     /** The group's {@code __consumer_offsets} partition, as the broker picks it, or null if not visible. */
     private TopicPartition offsetsPartition(Map<String, TopicDescription> described) {
         TopicDescription description = described.get(Topic.GROUP_METADATA_TOPIC_NAME);
-        return description == null ? null : new TopicPartition(Topic.GROUP_METADATA_TOPIC_NAME,
-                Utils.abs(groupId.hashCode()) % description.partitions().size());
+        return description == null
+                ? null
+                : new TopicPartition(
+                        Topic.GROUP_METADATA_TOPIC_NAME,
+                        Utils.abs(groupId.hashCode()) % description.partitions().size());
     }
 
     /** The watched topics' partitions and the group's offsets partition, as the broker picks it. */
@@ -393,11 +460,18 @@ final class HangingTransactionHealer {
         var result = admin.describeProducers(partitions);
         for (TopicPartition partition : partitions) {
             try {
-                producers.put(partition, result.partitionResult(partition)
-                        .get(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS).activeProducers());
+                producers.put(
+                        partition,
+                        result.partitionResult(partition)
+                                .get(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                                .activeProducers());
             } catch (ExecutionException e) {
-                warnOnce("describe " + e.getCause().getClass().getName(), "cannot describe the producers of {} ({}); "
-                        + "its transactions are not watched while that lasts", partition, e.getCause().toString());
+                warnOnce(
+                        "describe " + e.getCause().getClass().getName(),
+                        "cannot describe the producers of {} ({}); "
+                                + "its transactions are not watched while that lasts",
+                        partition,
+                        e.getCause().toString());
             }
         }
         return producers;
@@ -412,8 +486,8 @@ final class HangingTransactionHealer {
         }
     }
 
-    private static <T> T get(org.apache.kafka.common.KafkaFuture<T> future) throws InterruptedException,
-            ExecutionException, TimeoutException {
+    private static <T> T get(org.apache.kafka.common.KafkaFuture<T> future)
+            throws InterruptedException, ExecutionException, TimeoutException {
         return future.get(REQUEST_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 }

@@ -26,24 +26,30 @@ import org.apache.kafka.common.TopicPartition;
 final class HangingTransactions {
 
     /** One hanging transaction: what {@code Admin.abortTransaction} needs, and why it is judged hanging. */
-    record Hang(TopicPartition partition, long producerId, short producerEpoch, int coordinatorEpoch,
-                long startOffset, long openForMs, String why) {
+    record Hang(
+            TopicPartition partition,
+            long producerId,
+            short producerEpoch,
+            int coordinatorEpoch,
+            long startOffset,
+            long openForMs,
+            String why) {
         @Override
         public String toString() {
             return startOffset < 0
                     ? "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + ", nothing open in "
-                    + "the log while the group's offsets have been unstable for " + openForMs + " ms: " + why
+                            + "the log while the group's offsets have been unstable for " + openForMs + " ms: " + why
                     : "producer " + producerId + " (epoch " + producerEpoch + ") on " + partition + " from offset "
-                    + startOffset + ", seen open for " + openForMs + " ms: " + why;
+                            + startOffset + ", seen open for " + openForMs + " ms: " + why;
         }
     }
 
-    private HangingTransactions() {
-    }
+    private HangingTransactions() {}
 
     /** Its coordinator is writing the markers (under the next epoch with transactions v2). */
     private static boolean completing(TransactionState state) {
-        return state == TransactionState.PREPARE_ABORT || state == TransactionState.PREPARE_COMMIT
+        return state == TransactionState.PREPARE_ABORT
+                || state == TransactionState.PREPARE_COMMIT
                 || state == TransactionState.PREPARE_EPOCH_FENCE;
     }
 
@@ -54,8 +60,7 @@ final class HangingTransactions {
      * forgotten.
      */
     static final class Sightings {
-        private record Key(TopicPartition partition, long producerId, long startOffset) {
-        }
+        private record Key(TopicPartition partition, long producerId, long startOffset) {}
 
         private Map<Key, Long> firstSeenMs = new java.util.HashMap<>();
 
@@ -73,8 +78,14 @@ final class HangingTransactions {
                     long since = firstSeenMs.getOrDefault(key, nowMs);
                     seen.put(key, since);
                     if (nowMs - since > thresholdMs) {
-                        old.add(new Hang(partition, p.producerId(), (short) p.producerEpoch(),
-                                p.coordinatorEpoch().orElse(0), start, nowMs - since, ""));
+                        old.add(new Hang(
+                                partition,
+                                p.producerId(),
+                                (short) p.producerEpoch(),
+                                p.coordinatorEpoch().orElse(0),
+                                start,
+                                nowMs - since,
+                                ""));
                     }
                 }
             });
@@ -109,8 +120,8 @@ final class HangingTransactions {
         /** Records this scan's unstable partitions and returns those unstable for longer than {@code thresholdMs}. */
         Map<TopicPartition, Long> stuck(java.util.Set<TopicPartition> unstable, long nowMs, long thresholdMs) {
             Map<TopicPartition, Long> seen = new java.util.HashMap<>();
-            Map<TopicPartition, Long> stuck = new java.util.TreeMap<>(java.util.Comparator.comparing(
-                    TopicPartition::toString));
+            Map<TopicPartition, Long> stuck =
+                    new java.util.TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
             for (TopicPartition partition : unstable) {
                 long since = firstSeenMs.getOrDefault(partition, nowMs);
                 seen.put(partition, since);
@@ -149,9 +160,12 @@ final class HangingTransactions {
      * @param transactionalIds the transactional id the transaction coordinators know for each producer id
      * @param descriptions     the transaction coordinators' description of each of those transactional ids
      */
-    static List<Hang> stranded(TopicPartition offsetsPartition, List<ProducerState> producers,
-                               Map<Long, String> transactionalIds, Map<String, TransactionDescription> descriptions,
-                               long stuckForMs) {
+    static List<Hang> stranded(
+            TopicPartition offsetsPartition,
+            List<ProducerState> producers,
+            Map<Long, String> transactionalIds,
+            Map<String, TransactionDescription> descriptions,
+            long stuckForMs) {
         List<Hang> stranded = new ArrayList<>();
         for (ProducerState p : producers) {
             if (p.currentTransactionStartOffset().isPresent() || p.producerEpoch() < 0) {
@@ -166,17 +180,24 @@ final class HangingTransactions {
                 if (d == null || completing(d.state()) || d.producerEpoch() <= p.producerEpoch()) {
                     continue;
                 }
-                why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch "
-                        + p.producerEpoch() + " it last wrote here";
+                why = "transaction '" + id + "' is at epoch " + d.producerEpoch() + ", past epoch " + p.producerEpoch()
+                        + " it last wrote here";
             }
-            stranded.add(new Hang(offsetsPartition, p.producerId(), (short) p.producerEpoch(),
-                    p.coordinatorEpoch().orElse(0), -1, stuckForMs, why));
+            stranded.add(new Hang(
+                    offsetsPartition,
+                    p.producerId(),
+                    (short) p.producerEpoch(),
+                    p.coordinatorEpoch().orElse(0),
+                    -1,
+                    stuckForMs,
+                    why));
         }
         return stranded;
     }
 
     private static boolean atRest(TransactionState state) {
-        return state == TransactionState.EMPTY || state == TransactionState.COMPLETE_COMMIT
+        return state == TransactionState.EMPTY
+                || state == TransactionState.COMPLETE_COMMIT
                 || state == TransactionState.COMPLETE_ABORT;
     }
 
@@ -202,22 +223,28 @@ final class HangingTransactions {
      * @param memberProcesses the process ids (UUIDs) of the instances that have a member in the group, or empty when
      *                        the group could not be described or a member could not be placed
      */
-    static List<String> stoppedInstances(String groupId, List<ProducerState> producers,
-                                         Map<Long, String> transactionalIds,
-                                         Map<String, TransactionDescription> descriptions,
-                                         java.util.Optional<Set<String>> memberProcesses) {
+    static List<String> stoppedInstances(
+            String groupId,
+            List<ProducerState> producers,
+            Map<Long, String> transactionalIds,
+            Map<String, TransactionDescription> descriptions,
+            java.util.Optional<Set<String>> memberProcesses) {
         if (memberProcesses.isEmpty()) {
             return List.of();
         }
         Set<String> processes = memberProcesses.get();
-        java.util.regex.Pattern thread = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId)
-                + "-(" + UUID + ")-[0-9]+");
+        java.util.regex.Pattern thread =
+                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId) + "-(" + UUID + ")-[0-9]+");
         List<String> fence = new ArrayList<>();
         for (ProducerState p : producers) {
             String id = transactionalIds.get(p.producerId());
             TransactionDescription d = id == null ? null : descriptions.get(id);
-            if (p.currentTransactionStartOffset().isPresent() || p.producerEpoch() < 0 || d == null
-                    || d.producerId() != p.producerId() || !atRest(d.state()) || d.producerEpoch() != p.producerEpoch()) {
+            if (p.currentTransactionStartOffset().isPresent()
+                    || p.producerEpoch() < 0
+                    || d == null
+                    || d.producerId() != p.producerId()
+                    || !atRest(d.state())
+                    || d.producerEpoch() != p.producerEpoch()) {
                 continue;
             }
             java.util.regex.Matcher m = thread.matcher(id);
@@ -235,8 +262,8 @@ final class HangingTransactions {
      * member reports its process id itself.)
      */
     static java.util.Optional<Set<String>> classicMemberProcesses(String groupId, Set<String> clientIds) {
-        java.util.regex.Pattern member = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupId) + "-("
-                + UUID + ")-StreamThread-[0-9]+-consumer");
+        java.util.regex.Pattern member = java.util.regex.Pattern.compile(
+                java.util.regex.Pattern.quote(groupId) + "-(" + UUID + ")-StreamThread-[0-9]+-consumer");
         Set<String> processes = new java.util.HashSet<>();
         for (String client : clientIds) {
             java.util.regex.Matcher m = member.matcher(client);
@@ -268,8 +295,10 @@ final class HangingTransactions {
      * @param transactionalIds the transactional id the transaction coordinators know for each producer id
      * @param descriptions     the transaction coordinators' description of each of those transactional ids
      */
-    static List<Hang> hanging(List<Hang> candidates, Map<Long, String> transactionalIds,
-                              Map<String, TransactionDescription> descriptions) {
+    static List<Hang> hanging(
+            List<Hang> candidates,
+            Map<Long, String> transactionalIds,
+            Map<String, TransactionDescription> descriptions) {
         List<Hang> hanging = new ArrayList<>();
         for (Hang c : candidates) {
             String id = transactionalIds.get(c.producerId());
@@ -287,8 +316,14 @@ final class HangingTransactions {
                     continue; // its coordinator still holds it and will finish it (or time it out) itself
                 }
             }
-            hanging.add(new Hang(c.partition(), c.producerId(), c.producerEpoch(), c.coordinatorEpoch(),
-                    c.startOffset(), c.openForMs(), why));
+            hanging.add(new Hang(
+                    c.partition(),
+                    c.producerId(),
+                    c.producerEpoch(),
+                    c.coordinatorEpoch(),
+                    c.startOffset(),
+                    c.openForMs(),
+                    why));
         }
         return hanging;
     }

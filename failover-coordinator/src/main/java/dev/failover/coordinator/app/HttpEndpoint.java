@@ -38,24 +38,35 @@ final class HttpEndpoint {
     /**
      * Listens on {@code host:port}; {@code advertise} turns the port it got into the address other instances use.
      */
-    HttpEndpoint(CoordinatorApp app, String host, int port, java.util.function.IntFunction<String> advertise,
-                 HttpSecurity security, DecisionLog decisionLog) {
+    HttpEndpoint(
+            CoordinatorApp app,
+            String host,
+            int port,
+            java.util.function.IntFunction<String> advertise,
+            HttpSecurity security,
+            DecisionLog decisionLog) {
         this.app = app;
         this.security = security;
-        this.client = security.client() == null ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
-                : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(security.client()).build();
+        this.client = security.client() == null
+                ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
+                : HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(2))
+                        .sslContext(security.client())
+                        .build();
         try {
             if (security.server() != null) {
-                com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
-                        new InetSocketAddress(host, port), 16);
+                com.sun.net.httpserver.HttpsServer https =
+                        com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress(host, port), 16);
                 https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(security.server()));
                 this.server = https;
             } else {
                 this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + host + ":" + port + " for HTTP (" + e.getMessage()
-                    + "); choose another http.port", e);
+            throw new UncheckedIOException(
+                    "cannot listen on " + host + ":" + port + " for HTTP (" + e.getMessage()
+                            + "); choose another http.port",
+                    e);
         }
         // four: a page waiting on a silent peer (1 s) or a busy task (1 s) must not hold up /health
         server.setExecutor(Executors.newFixedThreadPool(4, r -> {
@@ -66,8 +77,9 @@ final class HttpEndpoint {
         this.advertised = advertise.apply(server.getAddress().getPort());
         server.createContext("/health", this::health);
         server.createContext("/groups/", guarded(this::group));
-        server.createContext("/metrics", guarded(exchange -> HttpReply.send(exchange, 200, app.scrape(),
-                HttpReply.PROMETHEUS_TEXT)));
+        server.createContext(
+                "/metrics",
+                guarded(exchange -> HttpReply.send(exchange, 200, app.scrape(), HttpReply.PROMETHEUS_TEXT)));
         this.decisionLog = decisionLog;
         StatusApi status = new StatusApi(app, decisionLog, client, security, () -> advertised);
         server.createContext("/", status::page);
@@ -102,8 +114,12 @@ final class HttpEndpoint {
     /** Health for anyone (load balancers, probes); its details only with the token, when one is set. */
     private void health(HttpExchange exchange) throws IOException {
         boolean healthy = app.healthy();
-        respond(exchange, healthy ? 200 : 503, security.authorized(exchange) ? json(app.status())
-                : "{\"status\":\"" + (healthy ? "UP" : "DOWN") + "\"}");
+        respond(
+                exchange,
+                healthy ? 200 : 503,
+                security.authorized(exchange)
+                        ? json(app.status())
+                        : "{\"status\":\"" + (healthy ? "UP" : "DOWN") + "\"}");
     }
 
     private void group(HttpExchange exchange) throws IOException {
@@ -118,8 +134,10 @@ final class HttpEndpoint {
                 exchange.getResponseHeaders().set(OWNER_HEADER, address());
                 respond(exchange, 200, lookup.group().toString());
             } else if (lookup.remoteOwner() != null) {
-                HttpResponse<String> remote = client.send(security.forward(lookup.remoteOwner(), "/groups/" + group,
-                        Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> remote = client.send(
+                        security.forward(lookup.remoteOwner(), "/groups/" + group, Duration.ofSeconds(3))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 exchange.getResponseHeaders().set(OWNER_HEADER, lookup.remoteOwner());
                 respond(exchange, remote.statusCode(), remote.body());
             } else {
@@ -137,11 +155,18 @@ final class HttpEndpoint {
 
     /** A JSON object of numbers, strings and (nested objects) maps. */
     static String json(Map<String, ?> values) {
-        return values.entrySet().stream().map(e -> JsonText.quote(e.getKey()) + ":" + (e.getValue() instanceof Number
-                ? e.getValue().toString() : e.getValue() instanceof Map<?, ?> nested
-                ? json(nested.entrySet().stream().collect(Collectors.toMap(n -> String.valueOf(n.getKey()),
-                        Map.Entry::getValue, (a, b) -> a, java.util.TreeMap::new)))
-                : JsonText.quote(String.valueOf(e.getValue()))))
+        return values.entrySet().stream()
+                .map(e -> JsonText.quote(e.getKey()) + ":"
+                        + (e.getValue() instanceof Number
+                                ? e.getValue().toString()
+                                : e.getValue() instanceof Map<?, ?> nested
+                                        ? json(nested.entrySet().stream()
+                                                .collect(Collectors.toMap(
+                                                        n -> String.valueOf(n.getKey()),
+                                                        Map.Entry::getValue,
+                                                        (a, b) -> a,
+                                                        java.util.TreeMap::new)))
+                                        : JsonText.quote(String.valueOf(e.getValue()))))
                 .collect(Collectors.joining(",", "{", "}"));
     }
 

@@ -44,7 +44,8 @@ record HttpSecurity(SSLContext server, SSLContext client, byte[] token) {
             return true;
         }
         String header = exchange.getRequestHeaders().getFirst("Authorization");
-        return header != null && header.startsWith("Bearer ")
+        return header != null
+                && header.startsWith("Bearer ")
                 && MessageDigest.isEqual(token, header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -56,7 +57,8 @@ record HttpSecurity(SSLContext server, SSLContext client, byte[] token) {
     /** A query forwarded to another instance ({@code host:port}): this deployment's scheme, and the token if any. */
     java.net.http.HttpRequest.Builder forward(String instance, String path, java.time.Duration timeout) {
         java.net.http.HttpRequest.Builder ask = java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(scheme() + "://" + instance + path)).timeout(timeout);
+                        java.net.URI.create(scheme() + "://" + instance + path))
+                .timeout(timeout);
         return token == null ? ask : ask.header("Authorization", authorization());
     }
 

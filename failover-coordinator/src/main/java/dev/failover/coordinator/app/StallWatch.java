@@ -41,7 +41,8 @@ final class StallWatch {
         }
         Optional<String> stall = Optional.empty();
         if (state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING) {
-            stall = msSinceLastPoll.entrySet().stream().filter(e -> e.getValue() > limitMs)
+            stall = msSinceLastPoll.entrySet().stream()
+                    .filter(e -> e.getValue() > limitMs)
                     .max(Map.Entry.comparingByValue())
                     .map(e -> "stream thread " + e.getKey() + " has not polled Kafka for " + e.getValue() + " ms");
             if (stall.isEmpty() && rebalancingSinceMs >= 0 && nowMs - rebalancingSinceMs > limitMs) {

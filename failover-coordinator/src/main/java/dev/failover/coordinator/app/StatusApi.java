@@ -37,15 +37,18 @@ final class StatusApi {
     static final String FORWARDED_HEADER = "Failover-Forwarded";
     /** The most groups {@code /api/groups} lists; {@code ?q=} narrows them down. */
     static final int MAX_LISTED = 500;
+
     private static final long LIVE_WAIT_MS = 1000;
     /** A forwarded request waits less for its task than the forwarder waits for it, so its answer arrives in time. */
     private static final long FORWARDED_LIVE_WAIT_MS = 700;
+
     private static final Duration FORWARD_TIMEOUT = Duration.ofMillis(1500);
     /**
      * At most this many status requests at once (each may wait on a peer or a task): the HTTP server's other
      * threads stay free for {@code /health}, which load balancers and supervisors poll.
      */
     static final int CONCURRENT_API_REQUESTS = 2;
+
     private final java.util.concurrent.Semaphore apiSlots = new java.util.concurrent.Semaphore(CONCURRENT_API_REQUESTS);
     private static final String UI = "/dev/failover/coordinator/ui/";
 
@@ -56,11 +59,14 @@ final class StatusApi {
     private final java.util.function.Supplier<String> address;
     private final Map<String, Asset> assets;
 
-    private record Asset(byte[] body, String type) {
-    }
+    private record Asset(byte[] body, String type) {}
 
-    StatusApi(CoordinatorApp app, DecisionLog log, HttpClient client, HttpSecurity security,
-              java.util.function.Supplier<String> address) {
+    StatusApi(
+            CoordinatorApp app,
+            DecisionLog log,
+            HttpClient client,
+            HttpSecurity security,
+            java.util.function.Supplier<String> address) {
         this.app = app;
         this.log = log;
         this.client = client;
@@ -89,11 +95,15 @@ final class StatusApi {
             return;
         }
         String path = exchange.getRequestURI().getPath();
-        Asset asset = path.equals("/") || path.startsWith("/ui/groups/") ? assets.get("index.html")
+        Asset asset = path.equals("/") || path.startsWith("/ui/groups/")
+                ? assets.get("index.html")
                 : path.startsWith("/ui/") ? assets.get(path.substring("/ui/".length())) : null;
         secure(exchange);
         if (asset == null) {
-            HttpReply.send(exchange, 404, "no such page: " + path + " (the status page is at /)\n",
+            HttpReply.send(
+                    exchange,
+                    404,
+                    "no such page: " + path + " (the status page is at /)\n",
                     "text/plain; charset=utf-8");
             return;
         }
@@ -113,8 +123,11 @@ final class StatusApi {
         secure(exchange);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         if (!apiSlots.tryAcquire()) {
-            respond(exchange, 503, "{\"error\":\"busy: " + CONCURRENT_API_REQUESTS + " status requests are running "
-                    + "(the rest of this instance's HTTP threads are kept for /health); try again\"}");
+            respond(
+                    exchange,
+                    503,
+                    "{\"error\":\"busy: " + CONCURRENT_API_REQUESTS + " status requests are running "
+                            + "(the rest of this instance's HTTP threads are kept for /health); try again\"}");
             return;
         }
         try {
@@ -131,8 +144,10 @@ final class StatusApi {
         } else if (path.startsWith("/api/groups/")) {
             group(exchange, path.substring("/api/groups/".length()));
         } else {
-            respond(exchange, 404, "{\"error\":" + JsonText.quote("no such resource: " + path + " (try /api/groups)")
-                    + "}");
+            respond(
+                    exchange,
+                    404,
+                    "{\"error\":" + JsonText.quote("no such resource: " + path + " (try /api/groups)") + "}");
         }
     }
 
@@ -151,13 +166,15 @@ final class StatusApi {
                 + ",\"reading\":" + log.reading()
                 + ",\"readingProblem\":" + (log.problem() == null ? "null" : JsonText.quote(log.problem()))
                 + ",\"total\":" + log.groupCount() + ",\"notKept\":" + log.groupsNotKept()
-                + ",\"groups\":" + shown.stream().map(g -> g.toString().strip()).collect(Collectors.joining(",", "[", "]"))
+                + ",\"groups\":"
+                + shown.stream().map(g -> g.toString().strip()).collect(Collectors.joining(",", "[", "]"))
                 + "}";
         respond(exchange, 200, body);
     }
 
     private void group(HttpExchange exchange, String group) throws IOException {
-        java.util.Optional<String> bad = group.isEmpty() ? java.util.Optional.of("name one group: /api/groups/{group}")
+        java.util.Optional<String> bad = group.isEmpty()
+                ? java.util.Optional.of("name one group: /api/groups/{group}")
                 : dev.failover.wire.Ids.problem("group", group);
         if (bad.isPresent()) {
             respond(exchange, 400, "{\"error\":" + JsonText.quote(bad.get()) + "}");
@@ -173,22 +190,32 @@ final class StatusApi {
         String note = null;
         if (lookup.remoteOwner() != null) {
             if (forwarded) {
-                respond(exchange, 503, "{\"error\":" + JsonText.quote("rebalancing: " + address.get()
-                        + " does not host " + group + " either") + "}");
+                respond(
+                        exchange,
+                        503,
+                        "{\"error\":"
+                                + JsonText.quote(
+                                        "rebalancing: " + address.get() + " does not host " + group + " either")
+                                + "}");
                 return;
             }
             try {
-                HttpResponse<String> remote = client.send(security.forward(lookup.remoteOwner(), "/api/groups/" + group,
-                        FORWARD_TIMEOUT).header(FORWARDED_HEADER, "1").build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> remote = client.send(
+                        security.forward(lookup.remoteOwner(), "/api/groups/" + group, FORWARD_TIMEOUT)
+                                .header(FORWARDED_HEADER, "1")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (remote.statusCode() == 200) {
-                    remote.headers().firstValue(HttpEndpoint.OWNER_HEADER).ifPresent(owner ->
-                            exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, owner));
+                    remote.headers()
+                            .firstValue(HttpEndpoint.OWNER_HEADER)
+                            .ifPresent(owner -> exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, owner));
                     respond(exchange, 200, remote.body());
                     return;
                 }
                 note = "the owner " + lookup.remoteOwner() + " answered " + remote.statusCode()
-                        + (remote.statusCode() == 503 ? " (rebalancing)" : remote.statusCode() == 401
-                        ? " (another HTTP token?)" : "");
+                        + (remote.statusCode() == 503
+                                ? " (rebalancing)"
+                                : remote.statusCode() == 401 ? " (another HTTP token?)" : "");
             } catch (IOException e) {
                 note = "the owner " + lookup.remoteOwner() + " did not answer";
             } catch (InterruptedException e) {
@@ -203,14 +230,19 @@ final class StatusApi {
         } else if (lookup.group() != null) {
             long waitMs = forwarded ? FORWARDED_LIVE_WAIT_MS : LIVE_WAIT_MS;
             long askedAt = System.nanoTime();
-            live = app.stats().live().ask(lookup.partition(), group)
-                    .completeOnTimeout(null, waitMs, TimeUnit.MILLISECONDS).join();
+            live = app.stats()
+                    .live()
+                    .ask(lookup.partition(), group)
+                    .completeOnTimeout(null, waitMs, TimeUnit.MILLISECONDS)
+                    .join();
             boolean answered = System.nanoTime() - askedAt < TimeUnit.MILLISECONDS.toNanos(waitMs);
             if (live != null) {
                 exchange.getResponseHeaders().set(HttpEndpoint.OWNER_HEADER, address.get());
             } else {
-                note = "no live view: the task of " + group + (answered ? " does not hold it now (it is moving?)"
-                        : " did not answer within " + waitMs + " ms");
+                note = "no live view: the task of " + group
+                        + (answered
+                                ? " does not hold it now (it is moving?)"
+                                : " did not answer within " + waitMs + " ms");
             }
         } else if (lookup.remoteOwner() == null && note == null) {
             note = "no instance hosts " + group + " right now";
@@ -218,8 +250,13 @@ final class StatusApi {
         GroupState state = log.state(group).orElse(null);
         List<RoleChange> decided = log.decisions(group);
         if (live == null && state == null && decided.isEmpty()) {
-            respond(exchange, 404, "{\"error\":" + JsonText.quote("group " + group + " is unknown to the coordinator"
-                    + (note == null ? "" : " (" + note + ")")) + "}");
+            respond(
+                    exchange,
+                    404,
+                    "{\"error\":"
+                            + JsonText.quote("group " + group + " is unknown to the coordinator"
+                                    + (note == null ? "" : " (" + note + ")"))
+                            + "}");
             return;
         }
         List<String> entries = new ArrayList<>();
@@ -228,13 +265,17 @@ final class StatusApi {
             entries.add("{\"record\":" + c.toString().strip() + ",\"why\":"
                     + JsonText.quote(DecisionText.why(c, i > 0 ? decided.get(i - 1) : null)) + "}");
         }
-        respond(exchange, 200, "{\"instance\":" + JsonText.quote(address.get())
-                + ",\"live\":" + (live != null)
-                + ",\"note\":" + (note == null ? "null" : JsonText.quote(note))
-                + ",\"readingProblem\":" + (log.problem() == null ? "null" : JsonText.quote(log.problem()))
-                + ",\"group\":" + (live == null ? "null" : live)
-                + ",\"state\":" + (state == null ? "null" : state.toString().strip())
-                + ",\"decisions\":[" + String.join(",", entries) + "]}");
+        respond(
+                exchange,
+                200,
+                "{\"instance\":" + JsonText.quote(address.get())
+                        + ",\"live\":" + (live != null)
+                        + ",\"note\":" + (note == null ? "null" : JsonText.quote(note))
+                        + ",\"readingProblem\":" + (log.problem() == null ? "null" : JsonText.quote(log.problem()))
+                        + ",\"group\":" + (live == null ? "null" : live)
+                        + ",\"state\":"
+                        + (state == null ? "null" : state.toString().strip())
+                        + ",\"decisions\":[" + String.join(",", entries) + "]}");
     }
 
     private static String query(HttpExchange exchange, String name) {
@@ -264,7 +305,9 @@ final class StatusApi {
     /** No framing, no foreign scripts or styles, no referrer: the page shows text from the records and nothing else. */
     private static void secure(HttpExchange exchange) {
         var h = exchange.getResponseHeaders();
-        h.set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+        h.set(
+                "Content-Security-Policy",
+                "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
         h.set("X-Content-Type-Options", "nosniff");
         h.set("Referrer-Policy", "no-referrer");
     }

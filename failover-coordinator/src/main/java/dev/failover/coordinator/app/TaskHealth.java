@@ -46,9 +46,16 @@ final class TaskHealth {
      * @param lastDeath        what it died of
      * @return the reasons, empty when every assigned task decides
      */
-    List<String> check(boolean rebalancing, Set<Integer> assigned, Map<Integer, Long> lastPunctuatedMs,
-                       Set<Integer> idle, Map<Integer, Long> fenceLagMs, Map<Integer, Long> inputHeldMs,
-                       long lastDeathMs, String lastDeath, long nowMs) {
+    List<String> check(
+            boolean rebalancing,
+            Set<Integer> assigned,
+            Map<Integer, Long> lastPunctuatedMs,
+            Set<Integer> idle,
+            Map<Integer, Long> fenceLagMs,
+            Map<Integer, Long> inputHeldMs,
+            long lastDeathMs,
+            String lastDeath,
+            long nowMs) {
         List<String> reasons = new ArrayList<>();
         if (!rebalancing) {
             rebalancingSinceMs = Long.MIN_VALUE;

@@ -47,17 +47,26 @@ final class TopicProvisioner {
             existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             partitions = partitionCount(names, existing);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot list the topics on " + config.bootstrapServers() + ": "
-                    + (e.getCause() == null ? e : e.getCause()).toString(), e);
+            throw new IllegalStateException(
+                    "cannot list the topics on " + config.bootstrapServers() + ": "
+                            + (e.getCause() == null ? e : e.getCause()).toString(),
+                    e);
         }
         Map<String, NewTopic> wanted = new HashMap<>();
-        wanted.put(names.heartbeats(), new NewTopic(names.heartbeats(), partitions, replication).configs(Map.of(
-                TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.getLong(CoordinatorConfig.HEARTBEAT_RETENTION_MS_CONFIG)),
-                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)));
+        wanted.put(
+                names.heartbeats(),
+                new NewTopic(names.heartbeats(), partitions, replication)
+                        .configs(Map.of(
+                                TopicConfig.RETENTION_MS_CONFIG,
+                                Long.toString(config.getLong(CoordinatorConfig.HEARTBEAT_RETENTION_MS_CONFIG)),
+                                TopicConfig.CLEANUP_POLICY_CONFIG,
+                                TopicConfig.CLEANUP_POLICY_DELETE)));
         wanted.put(names.commands(), new NewTopic(names.commands(), partitions, replication));
         wanted.put(names.roleChanges(), new NewTopic(names.roleChanges(), partitions, replication));
-        wanted.put(names.state(), new NewTopic(names.state(), partitions, replication).configs(Map.of(
-                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.put(
+                names.state(),
+                new NewTopic(names.state(), partitions, replication)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         wanted.put(names.deadLetters(), new NewTopic(names.deadLetters(), 1, replication));
         try {
             List<NewTopic> missing = new ArrayList<>();
@@ -69,8 +78,12 @@ final class TopicProvisioner {
             for (NewTopic topic : missing) {
                 try {
                     admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
-                    log.info("created topic {} ({} partitions, replication {}, {})", topic.name(), topic.numPartitions(),
-                            topic.replicationFactor(), topic.configs() == null ? "defaults" : topic.configs());
+                    log.info(
+                            "created topic {} ({} partitions, replication {}, {})",
+                            topic.name(),
+                            topic.numPartitions(),
+                            topic.replicationFactor(),
+                            topic.configs() == null ? "defaults" : topic.configs());
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e; // another instance may have created it a moment ago: that is fine
@@ -79,8 +92,10 @@ final class TopicProvisioner {
             }
             return verifyOnceVisible(names);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot set up the coordinator's topics on " + config.bootstrapServers()
-                    + ": " + (e.getCause() == null ? e : e.getCause()).toString(), e);
+            throw new IllegalStateException(
+                    "cannot set up the coordinator's topics on " + config.bootstrapServers() + ": "
+                            + (e.getCause() == null ? e : e.getCause()).toString(),
+                    e);
         }
     }
 
@@ -102,11 +117,20 @@ final class TopicProvisioner {
         if (explicit || present.isEmpty()) {
             return configured;
         }
-        int found = admin.describeTopics(List.of(present.get(0))).allTopicNames().get(30, TimeUnit.SECONDS)
-                .get(present.get(0)).partitions().size();
+        int found = admin.describeTopics(List.of(present.get(0)))
+                .allTopicNames()
+                .get(30, TimeUnit.SECONDS)
+                .get(present.get(0))
+                .partitions()
+                .size();
         if (found != configured) {
-            log.info("topic {} already exists with {} partitions; creating the coordinator's other topics with {} too "
-                    + "(topic.partitions is not set; it would be {})", present.get(0), found, found, configured);
+            log.info(
+                    "topic {} already exists with {} partitions; creating the coordinator's other topics with {} too "
+                            + "(topic.partitions is not set; it would be {})",
+                    present.get(0),
+                    found,
+                    found,
+                    configured);
         }
         return found;
     }
@@ -117,17 +141,19 @@ final class TopicProvisioner {
             return configured;
         }
         try {
-            int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+            int brokers =
+                    admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
             return (short) Math.max(1, Math.min(3, brokers));
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot reach Kafka at " + config.bootstrapServers() + ": "
-                    + (e.getCause() == null ? e : e.getCause()), e);
+            throw new IllegalStateException(
+                    "cannot reach Kafka at " + config.bootstrapServers() + ": "
+                            + (e.getCause() == null ? e : e.getCause()),
+                    e);
         }
     }
 
     /** Topics just created become visible to describe calls a moment after the controller accepted them. */
-    private int verifyOnceVisible(TopicNames names)
-            throws InterruptedException, ExecutionException, TimeoutException {
+    private int verifyOnceVisible(TopicNames names) throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {
@@ -141,10 +167,11 @@ final class TopicProvisioner {
         }
     }
 
-    private int verify(TopicNames names)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        Map<String, TopicDescription> described = admin.describeTopics(List.of(names.heartbeats(), names.commands(),
-                names.state())).allTopicNames().get(30, TimeUnit.SECONDS);
+    private int verify(TopicNames names) throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, TopicDescription> described = admin.describeTopics(
+                        List.of(names.heartbeats(), names.commands(), names.state()))
+                .allTopicNames()
+                .get(30, TimeUnit.SECONDS);
         int heartbeatPartitions = described.get(names.heartbeats()).partitions().size();
         int commandPartitions = described.get(names.commands()).partitions().size();
         if (heartbeatPartitions != commandPartitions) {
@@ -161,7 +188,10 @@ final class TopicProvisioner {
                     + "--topic " + fewer + " and --topic " + more + ") and start the coordinator, which creates them");
         }
         ConfigResource state = new ConfigResource(ConfigResource.Type.TOPIC, names.state());
-        Config stateConfig = admin.describeConfigs(List.of(state)).all().get(30, TimeUnit.SECONDS).get(state);
+        Config stateConfig = admin.describeConfigs(List.of(state))
+                .all()
+                .get(30, TimeUnit.SECONDS)
+                .get(state);
         String policy = stateConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
         if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
             throw new IllegalStateException("topic " + names.state() + " has cleanup.policy=" + policy

@@ -13,8 +13,13 @@ import java.util.SortedMap;
  * @param fence for a promotion, the members whose service may still run though nobody saw it stop (convicted by
  *              silence), which a successor with {@code --fence-peer} fences before activating; empty when none
  */
-public record Change(DecisionKind kind, long epoch, SortedMap<String, Role> roles, String reason, String commandId,
-                     List<String> fence) {
+public record Change(
+        DecisionKind kind,
+        long epoch,
+        SortedMap<String, Role> roles,
+        String reason,
+        String commandId,
+        List<String> fence) {
 
     public Change {
         fence = List.copyOf(fence);

@@ -79,27 +79,40 @@ public final class Decider {
                 .filter(m -> holdBy(facts, m, null, false).isEmpty())
                 .max(Comparator.comparingLong(facts::silence));
         if (evict.isEmpty()) {
-            return Optional.of(Decision.none(record, "refusing " + node + " as a member of " + record.group()
-                    + ": the group has " + record.members().size() + " members, the most allowed "
-                    + "(max.members.per.group), and none is silent enough to forget"));
+            return Optional.of(Decision.none(
+                    record,
+                    "refusing " + node + " as a member of " + record.group()
+                            + ": the group has " + record.members().size() + " members, the most allowed "
+                            + "(max.members.per.group), and none is silent enough to forget"));
         }
         GroupRecord next = record.withoutMembers(java.util.List.of(evict.get().node()));
-        return Optional.of(Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), "forgot "
-                + evict.get().node() + " (silent for " + facts.silence(evict.get()) + " ms) to make room for " + node
-                + ": the group had " + record.members().size() + " members (max.members.per.group)", null)));
+        return Optional.of(Decision.of(
+                next,
+                new Change(
+                        DecisionKind.MEMBERSHIP,
+                        record.epoch(),
+                        next.roles(),
+                        "forgot "
+                                + evict.get().node() + " (silent for " + facts.silence(evict.get())
+                                + " ms) to make room for " + node
+                                + ": the group had " + record.members().size() + " members (max.members.per.group)",
+                        null)));
     }
 
     /** The group's durable record after a heartbeat: a new member, or a member's new priority or timing. */
     public GroupRecord join(GroupRecord record, Heartbeat beat) {
-        GroupRecord base = record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
-                ? record.withMode(beat.getMode()) : record;
+        GroupRecord base =
+                record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
+                        ? record.withMode(beat.getMode())
+                        : record;
         // a maximum out of bounds is a problem (below), and counts as the longest one for the hold
         boolean failsafeOutOfBounds = beat.getFailsafe() != null
                 && (beat.getFailsafe().getMaxMs() <= 0 || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS);
-        int failsafeMax = beat.getFailsafe() == null ? 0 : failsafeOutOfBounds ? MAX_FAILSAFE_MS
-                : beat.getFailsafe().getMaxMs();
-        Timing timing = new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs(),
-                failsafeMax);
+        int failsafeMax = beat.getFailsafe() == null
+                ? 0
+                : failsafeOutOfBounds ? MAX_FAILSAFE_MS : beat.getFailsafe().getMaxMs();
+        Timing timing =
+                new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs(), failsafeMax);
         String problem = timing.problem(policy.minMarginMs()).orElse(null);
         if (problem == null && beat.getMode() != base.mode()) {
             problem = "it runs in " + beat.getMode() + " mode but the group is " + base.mode();
@@ -114,7 +127,9 @@ public final class Decider {
         // report may have been sent before it activated, and read late), or by leaving: a leaving agent has stood
         // down for good, and never activates again in that run
         boolean stoodDown = beat.getRole() == Role.STANDBY
-                && (existing == null || beat.getEpoch() >= existing.fenceOwedSince() || beat.getHealth() == Health.LEAVING);
+                && (existing == null
+                        || beat.getEpoch() >= existing.fenceOwedSince()
+                        || beat.getHealth() == Health.LEAVING);
         long owed = existing == null || stoodDown ? Member.NO_FENCE_OWED : existing.fenceOwedSince();
         Member member = new Member(beat.getNode(), beat.getPriority(), timing, assigned, problem, owed);
         return member.equals(existing) ? base : base.withMember(member);
@@ -125,14 +140,22 @@ public final class Decider {
         GroupRecord record = view.record();
         if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && nowMs >= record.pausedUntilMs()) {
             GroupRecord next = record.withPausedUntil(GroupRecord.NOT_PAUSED);
-            return Decision.of(next, new Change(DecisionKind.RESUMED, record.epoch(), record.roles(),
-                    "resumed automatic failover: the pause ended", null));
+            return Decision.of(
+                    next,
+                    new Change(
+                            DecisionKind.RESUMED,
+                            record.epoch(),
+                            record.roles(),
+                            "resumed automatic failover: the pause ended",
+                            null));
         }
         Optional<Decision> forget = forgetLongSilent(view, nowMs);
         if (forget.isPresent()) {
             return forget.get();
         }
-        return record.mode() == GroupMode.ACTIVE_ACTIVE ? decideActiveActive(view, nowMs) : decideActivePassive(view, nowMs);
+        return record.mode() == GroupMode.ACTIVE_ACTIVE
+                ? decideActiveActive(view, nowMs)
+                : decideActivePassive(view, nowMs);
     }
 
     /**
@@ -154,15 +177,16 @@ public final class Decider {
                 .filter(m -> m.assigned() != Role.ACTIVE || !anyEligible)
                 // nor while it may serve on its peers' grants: forgotten, it would hold nobody's promotion
                 .filter(m -> holdBy(facts, m, null, false).isEmpty())
-                .map(Member::node).toList();
+                .map(Member::node)
+                .toList();
         if (gone.isEmpty()) {
             return Optional.empty();
         }
         GroupRecord next = record.withoutMembers(gone);
         String reason = "forgot " + String.join(", ", gone) + ": silent for more than " + policy.memberRetentionMs()
                 + " ms (member.retention.ms)" + (next.members().isEmpty() ? "; the group has no members left" : "");
-        return Optional.of(Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), reason,
-                null)));
+        return Optional.of(
+                Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), reason, null)));
     }
 
     private Decision decideActivePassive(GroupView view, long nowMs) {
@@ -173,7 +197,8 @@ public final class Decider {
         }
         Optional<Member> primary = record.primary();
         if (primary.isPresent() && reconfirmable(facts, primary.get())) {
-            return reconfirm(facts, primary.get(), view.liveness().get(primary.get().node()));
+            return reconfirm(
+                    facts, primary.get(), view.liveness().get(primary.get().node()));
         }
         if (record.paused(nowMs)) {
             return Decision.none(record, "paused: no automatic failover");
@@ -185,58 +210,85 @@ public final class Decider {
         String name = p.node();
         if (facts.silent(p)) {
             if (!facts.fenced(p)) {
-                return Decision.none(record, name + " silent for " + facts.silence(p) + " ms > timeout "
-                        + p.timing().failureTimeoutMs() + " ms; not convicting until the heartbeat log is read past "
-                        + (facts.lastSeen(p) + p.timing().leaseMs()));
+                return Decision.none(
+                        record,
+                        name + " silent for " + facts.silence(p) + " ms > timeout "
+                                + p.timing().failureTimeoutMs()
+                                + " ms; not convicting until the heartbeat log is read past "
+                                + (facts.lastSeen(p) + p.timing().leaseMs()));
             }
             Optional<Member> successor = facts.best(name);
             if (successor.isEmpty()) {
-                return Decision.none(record, name + " silent for " + facts.silence(p) + " ms > timeout "
-                        + p.timing().failureTimeoutMs() + " ms, but no eligible standby to promote"
-                        + facts.whyNoneEligible(name));
+                return Decision.none(
+                        record,
+                        name + " silent for " + facts.silence(p) + " ms > timeout "
+                                + p.timing().failureTimeoutMs() + " ms, but no eligible standby to promote"
+                                + facts.whyNoneEligible(name));
             }
-            return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted " + successor.get().node()
-                    + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
-                    + p.timing().failureTimeoutMs() + " ms", name);
+            return promote(
+                    facts,
+                    successor.get(),
+                    DecisionKind.FAILOVER,
+                    null,
+                    "promoted " + successor.get().node()
+                            + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
+                            + p.timing().failureTimeoutMs() + " ms",
+                    name);
         }
         Liveness lp = view.liveness().get(name);
         if (view.unverifiedNewest(name)) {
             // it may be alive and renewing its lease through Kafka: neither convicted nor told anything on the word
             // of a beat nobody can vouch for
-            return Decision.none(record, name + "'s heartbeats fail authentication: holding every decision about it "
-                    + "while they arrive (fix its heartbeat key: agent --heartbeat-key, heartbeat.key.dir)");
+            return Decision.none(
+                    record,
+                    name + "'s heartbeats fail authentication: holding every decision about it "
+                            + "while they arrive (fix its heartbeat key: agent --heartbeat-key, heartbeat.key.dir)");
         }
         if (lp != null && lp.leaving()) {
             if (facts.reportsStoodDown(p, record.epoch())) {
                 Optional<Member> successor = facts.best(name);
                 if (successor.isEmpty()) {
-                    return demoteAll(facts, name + " left and no eligible standby can take over"
-                            + facts.whyNoneEligible(name));
+                    return demoteAll(
+                            facts, name + " left and no eligible standby can take over" + facts.whyNoneEligible(name));
                 }
-                return promote(facts, successor.get(), DecisionKind.FAILOVER, null, "promoted "
-                        + successor.get().node() + ": " + name + " is leaving and has stood down");
+                return promote(
+                        facts,
+                        successor.get(),
+                        DecisionKind.FAILOVER,
+                        null,
+                        "promoted " + successor.get().node() + ": " + name + " is leaving and has stood down");
             }
             return startHandover(facts, p, null, name + " is leaving", null);
         }
         if (lp != null && lp.failed()) {
             Optional<Member> successor = facts.best(name);
             if (successor.isEmpty()) {
-                return Decision.none(record, name + " unhealthy for " + lp.unhealthyStreak()
-                        + " beats, but no eligible standby: keeping it" + facts.whyNoneEligible(name));
+                return Decision.none(
+                        record,
+                        name + " unhealthy for " + lp.unhealthyStreak() + " beats, but no eligible standby: keeping it"
+                                + facts.whyNoneEligible(name));
             }
-            return startHandover(facts, p, successor.get().node(), name + " unhealthy for " + lp.unhealthyStreak()
-                    + " beats", null);
+            return startHandover(
+                    facts, p, successor.get().node(), name + " unhealthy for " + lp.unhealthyStreak() + " beats", null);
         }
         if (lp != null && facts.reportsStoodDown(p, record.epoch()) && facts.eligible(p)) {
-            return promote(facts, p, DecisionKind.ELECTION, null, "re-activated " + name + ": it reports "
-                    + lp.reportedRole() + " at epoch " + lp.reportedEpoch() + " (restarted or its lease lapsed)");
+            return promote(
+                    facts,
+                    p,
+                    DecisionKind.ELECTION,
+                    null,
+                    "re-activated " + name + ": it reports " + lp.reportedRole() + " at epoch " + lp.reportedEpoch()
+                            + " (restarted or its lease lapsed)");
         }
         long waited = nowMs - view.assignmentSinceMs();
         // the heartbeat log must have been read (fence) past a full timeout after the assignment: a coordinator that
         // lags reads reports sent before the primary applied it, and must not take them for deafness
-        if (lp != null && lp.reportedRole() == Role.STANDBY && lp.reportedEpoch() < record.epoch()
+        if (lp != null
+                && lp.reportedRole() == Role.STANDBY
+                && lp.reportedEpoch() < record.epoch()
                 && waited > p.timing().failureTimeoutMs()
-                && view.watch().fencedUpToMs() > view.assignmentSinceMs() + p.timing().failureTimeoutMs()) {
+                && view.watch().fencedUpToMs()
+                        > view.assignmentSinceMs() + p.timing().failureTimeoutMs()) {
             // alive but deaf to its assignment (a RoleChange version it cannot read, a feed that does not reach it).
             // Its report may be stale, or it may still read the assignment and activate, so like any live primary it
             // is told to stand down first and the successor waits for its acknowledgement or its proven silence
@@ -250,12 +302,18 @@ public final class Decider {
             return startHandover(facts, p, successor.get().node(), why, null);
         }
         if (policy.failback() == Policy.Failback.FAILBACK) {
-            Optional<Member> preferred = facts.best(name).filter(b -> b.priority() > p.priority()
-                    && nowMs - view.liveness().get(b.node()).eligibleSinceMs() >= policy.failbackAfterMs());
+            Optional<Member> preferred = facts.best(name)
+                    .filter(b -> b.priority() > p.priority()
+                            && nowMs - view.liveness().get(b.node()).eligibleSinceMs() >= policy.failbackAfterMs());
             if (preferred.isPresent()) {
-                return startHandover(facts, p, preferred.get().node(), "failing back to " + preferred.get().node()
-                        + " (priority " + preferred.get().priority() + " > " + p.priority() + ", eligible for "
-                        + policy.failbackAfterMs() + " ms)", null);
+                return startHandover(
+                        facts,
+                        p,
+                        preferred.get().node(),
+                        "failing back to " + preferred.get().node()
+                                + " (priority " + preferred.get().priority() + " > " + p.priority() + ", eligible for "
+                                + policy.failbackAfterMs() + " ms)",
+                        null);
             }
         }
         return Decision.none(record, "steady: " + name + " is ACTIVE at epoch " + record.epoch());
@@ -273,22 +331,33 @@ public final class Decider {
         Liveness lp = facts.view.liveness().get(p.node());
         // heard (not silent), not leaving (it stands down on its own), serving on grants at the current epoch. An
         // unhealthy one too: with nobody to take over it is kept, and otherwise it is handed over at the next decision
-        return lp != null && !facts.silent(p) && !lp.leaving() && p.problem() == null && lp.onGrants()
-                && lp.reportedRole() == Role.ACTIVE && lp.reportedEpoch() == facts.view.record().epoch();
+        return lp != null
+                && !facts.silent(p)
+                && !lp.leaving()
+                && p.problem() == null
+                && lp.onGrants()
+                && lp.reportedRole() == Role.ACTIVE
+                && lp.reportedEpoch() == facts.view.record().epoch();
     }
 
     private Decision reconfirm(Facts facts, Member p, Liveness lp) {
         GroupRecord record = facts.view.record();
         long epoch = facts.nextEpoch();
         SortedMap<String, Role> roles = record.roles();
-        return Decision.of(record.assign(epoch, roles), new Change(DecisionKind.RECONFIRMED, epoch, roles,
-                "re-confirmed " + p.node() + " as primary: it serves on its peers' grants (failsafe) and its heartbeat "
-                        + lp.sequence() + " reached Kafka, which renews its lease again from that heartbeat", null));
+        return Decision.of(
+                record.assign(epoch, roles),
+                new Change(
+                        DecisionKind.RECONFIRMED,
+                        epoch,
+                        roles,
+                        "re-confirmed " + p.node()
+                                + " as primary: it serves on its peers' grants (failsafe) and its heartbeat "
+                                + lp.sequence() + " reached Kafka, which renews its lease again from that heartbeat",
+                        null));
     }
 
     /** A member holds a promotion until {@code untilMs}, for the reason {@code why}. */
-    private record Hold(long untilMs, String why) {
-    }
+    private record Hold(long untilMs, String why) {}
 
     /**
      * Failsafe's peer-set rule. A member whose service may run on its peers' grants (it announces a failsafe maximum,
@@ -333,13 +402,18 @@ public final class Decider {
             if (l.reportedRole() != Role.ACTIVE && m.assigned() != Role.ACTIVE) {
                 return Optional.empty();
             }
-            if (winner != null && l.failsafe() != null && l.reportedRole() == Role.ACTIVE
-                    && l.reportedEpoch() == record.epoch() && l.failsafe().getAskSet().contains(winner)) {
+            if (winner != null
+                    && l.failsafe() != null
+                    && l.reportedRole() == Role.ACTIVE
+                    && l.reportedEpoch() == record.epoch()
+                    && l.failsafe().getAskSet().contains(winner)) {
                 return Optional.empty();
             }
             why = m.node() + " may serve on its peers' grants (failsafe) until its maximum of " + maxMs
-                    + " ms has passed, and " + (winner == null ? "nobody may take its place before"
-                    : winner + " is not among the peers it announced asking at epoch " + record.epoch());
+                    + " ms has passed, and "
+                    + (winner == null
+                            ? "nobody may take its place before"
+                            : winner + " is not among the peers it announced asking at epoch " + record.epoch());
         } else {
             if (m.assigned() != Role.ACTIVE && !m.owesFence() && !inHandover(record, m) && !replaced) {
                 return Optional.empty();
@@ -349,13 +423,13 @@ public final class Decider {
         }
         // the member counts its maximum on its own clock: a margin for the two clocks' rates (1000 ppm) and the
         // coordinator's least margin, as between a lease and a failure timeout
-        long until = saturatedAdd(facts.lastSeen(m), (long) m.timing().failureTimeoutMs() + maxMs + maxMs / 1000
-                + policy.minMarginMs());
+        long until = saturatedAdd(
+                facts.lastSeen(m), (long) m.timing().failureTimeoutMs() + maxMs + maxMs / 1000 + policy.minMarginMs());
         if (facts.nowMs >= until) {
             return Optional.empty();
         }
-        return Optional.of(new Hold(until, why + " (held until " + until + ", " + (until - facts.nowMs)
-                + " ms from now)"));
+        return Optional.of(
+                new Hold(until, why + " (held until " + until + ", " + (until - facts.nowMs) + " ms from now)"));
     }
 
     /** Why {@code winner} may not be promoted now: {@link #mayStillServe}, then failsafe's {@link #failsafeHold}. */
@@ -373,11 +447,14 @@ public final class Decider {
         java.util.Set<String> excepted = new java.util.HashSet<>(java.util.Arrays.asList(except));
         for (Member m : facts.view.record().members().values()) {
             Liveness l = facts.view.liveness().get(m.node());
-            if (!excepted.contains(m.node()) && l != null && mayServe(l.reportedRole())
+            if (!excepted.contains(m.node())
+                    && l != null
+                    && mayServe(l.reportedRole())
                     && !(facts.silent(m) && facts.fenced(m))) {
                 return Optional.of(m.node() + " reports " + l.reportedRole() + " at epoch " + l.reportedEpoch()
-                        + (l.reportedRole() == Role.ACTIVE ? ": waiting until its lease cannot be valid"
-                        : ": its stand-down has not finished, so its service may still run"));
+                        + (l.reportedRole() == Role.ACTIVE
+                                ? ": waiting until its lease cannot be valid"
+                                : ": its stand-down has not finished, so its service may still run"));
             }
             // Unheard since this instance started, silent, but not yet proven so by a fence marker: a promotion now
             // could not name it for --fence-peer (promote names it once fenced), so it waits for the proof instead
@@ -402,18 +479,29 @@ public final class Decider {
         if (blocked.isPresent()) {
             return Decision.none(record, "no primary, but " + blocked.get());
         }
-        long guardUntil = facts.view.watch().sinceMs() + record.members().values().stream()
-                .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0);
+        long guardUntil = facts.view.watch().sinceMs()
+                + record.members().values().stream()
+                        .mapToLong(m -> m.timing().failureTimeoutMs())
+                        .max()
+                        .orElse(0);
         if (facts.view.watch().fencedUpToMs() < guardUntil) {
-            return Decision.none(record, "no primary; collecting a full failure timeout of fresh heartbeats before "
-                    + "electing (read up to " + facts.view.watch().fencedUpToMs() + ", need " + guardUntil + ")");
+            return Decision.none(
+                    record,
+                    "no primary; collecting a full failure timeout of fresh heartbeats before "
+                            + "electing (read up to " + facts.view.watch().fencedUpToMs() + ", need " + guardUntil
+                            + ")");
         }
         Optional<Member> best = facts.best(null);
         if (best.isEmpty()) {
             return Decision.none(record, "no primary and no eligible member to elect");
         }
-        return promote(facts, best.get(), DecisionKind.ELECTION, null, "elected " + best.get().node()
-                + ": no primary, and it is the best eligible member (priority " + best.get().priority() + ")");
+        return promote(
+                facts,
+                best.get(),
+                DecisionKind.ELECTION,
+                null,
+                "elected " + best.get().node() + ": no primary, and it is the best eligible member (priority "
+                        + best.get().priority() + ")");
     }
 
     private Decision continueHandover(Facts facts, Handover handover) {
@@ -426,29 +514,38 @@ public final class Decider {
         boolean acknowledged = from == null || facts.reportsStoodDown(from, handover.standDownEpoch()) || left;
         boolean convicted = from != null && facts.silent(from) && facts.fenced(from);
         if (!acknowledged && !convicted) {
-            boolean stopping = leaver != null && leaver.reportedRole() == Role.STOPPING
+            boolean stopping = leaver != null
+                    && leaver.reportedRole() == Role.STOPPING
                     && leaver.reportedEpoch() >= handover.standDownEpoch();
-            String state = !stopping ? "" : leaver.failed()
-                    ? "; its stand-down hook FAILED, so its service may still run: nobody is promoted while it is alive "
-                    + "(stop the service by hand, then failover ctl confirm-stopped --node " + handover.from()
-                    + ", or restart its agent, or let its --on-fence succeed)"
-                    : "; it is stopping its service (its --on-standby hook runs)";
-            return Decision.none(record, "waiting for " + handover.from() + " to stand down at epoch "
-                    + handover.standDownEpoch() + " (" + handover.why() + ")" + state);
+            String state = !stopping
+                    ? ""
+                    : leaver.failed()
+                            ? "; its stand-down hook FAILED, so its service may still run: nobody is promoted while it is alive "
+                                    + "(stop the service by hand, then failover ctl confirm-stopped --node "
+                                    + handover.from()
+                                    + ", or restart its agent, or let its --on-fence succeed)"
+                            : "; it is stopping its service (its --on-standby hook runs)";
+            return Decision.none(
+                    record,
+                    "waiting for " + handover.from() + " to stand down at epoch " + handover.standDownEpoch() + " ("
+                            + handover.why() + ")" + state);
         }
-        String how = left ? handover.from() + " left and stood down"
-                : acknowledged ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
-                : handover.from() + " silent for " + facts.silence(from) + " ms after being told to stand down";
+        String how = left
+                ? handover.from() + " left and stood down"
+                : acknowledged
+                        ? handover.from() + " stood down at epoch " + handover.standDownEpoch()
+                        : handover.from() + " silent for " + facts.silence(from) + " ms after being told to stand down";
         Optional<Member> successor = successor(facts, handover);
         if (successor.isEmpty() && from != null && handover.commandId() != null && facts.eligible(from)) {
             successor = Optional.of(from); // a switchover whose target failed: the old primary is still fine
         }
         // checked here, where the handover is still pending (a hold may wait for the leaver's failsafe maximum): a
         // promotion refused further down would return the record with the handover already cleared
-        Optional<String> blocked = successor.flatMap(s -> promotionBlocked(facts, s.node(),
-                acknowledged ? null : handover.from(), null));
+        Optional<String> blocked =
+                successor.flatMap(s -> promotionBlocked(facts, s.node(), acknowledged ? null : handover.from(), null));
         if (blocked.isPresent()) {
-            return Decision.none(record, how + "; not promoting " + successor.get().node() + " yet: " + blocked.get());
+            return Decision.none(
+                    record, how + "; not promoting " + successor.get().node() + " yet: " + blocked.get());
         }
         GroupRecord done = record.withPending(null);
         if (successor.isEmpty()) {
@@ -457,8 +554,12 @@ public final class Decider {
             return Decision.none(record, how + "; no eligible member to promote yet");
         }
         DecisionKind kind = handover.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER;
-        return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(), kind,
-                handover.commandId(), "promoted " + successor.get().node() + ": " + how + " (" + handover.why() + ")",
+        return promote(
+                new Facts(facts.view.withRecord(done), facts.nowMs),
+                successor.get(),
+                kind,
+                handover.commandId(),
+                "promoted " + successor.get().node() + ": " + how + " (" + handover.why() + ")",
                 acknowledged ? null : handover.from());
     }
 
@@ -469,7 +570,8 @@ public final class Decider {
         GroupRecord next = record.assign(epoch, roles)
                 .withPending(new Handover(from.node(), to, epoch, why, commandId, facts.nowMs));
         String reason = "standing down " + from.node() + " (" + why + "); " + (to == null ? "the best standby" : to)
-                + " is promoted once it acknowledges or has been silent for " + from.timing().failureTimeoutMs() + " ms";
+                + " is promoted once it acknowledges or has been silent for "
+                + from.timing().failureTimeoutMs() + " ms";
         DecisionKind kind = commandId != null ? DecisionKind.SWITCHOVER : DecisionKind.STAND_DOWN;
         return Decision.of(next, new Change(kind, epoch, roles, reason, commandId));
     }
@@ -478,8 +580,8 @@ public final class Decider {
         return promote(facts, winner, kind, commandId, reason, null, null);
     }
 
-    private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason,
-                             String replaced) {
+    private Decision promote(
+            Facts facts, Member winner, DecisionKind kind, String commandId, String reason, String replaced) {
         return promote(facts, winner, kind, commandId, reason, replaced, null);
     }
 
@@ -491,8 +593,14 @@ public final class Decider {
      * failed: the next promotion names the same node again, until it comes back and stands down. A node an operator
      * confirmed stopped ({@code confirmed}) is not named.
      */
-    private Decision promote(Facts facts, Member winner, DecisionKind kind, String commandId, String reason,
-                             String replaced, String confirmed) {
+    private Decision promote(
+            Facts facts,
+            Member winner,
+            DecisionKind kind,
+            String commandId,
+            String reason,
+            String replaced,
+            String confirmed) {
         GroupRecord record = facts.view.record();
         // the last guard of every promotion: never beside a member whose service may still run and is not convicted
         // (a node alive and STOPPING after a failed stop, while another's handover completes, say)
@@ -509,9 +617,11 @@ public final class Decider {
         }
         for (Member m : record.members().values()) {
             Liveness l = facts.view.liveness().get(m.node());
-            if (!m.node().equals(winner.node()) && !m.node().equals(confirmed) && !fence.contains(m.node())
-                    && (m.owesFence() || (facts.silent(m) && facts.fenced(m)
-                    && (l == null || mayServe(l.reportedRole()))))) {
+            if (!m.node().equals(winner.node())
+                    && !m.node().equals(confirmed)
+                    && !fence.contains(m.node())
+                    && (m.owesFence()
+                            || (facts.silent(m) && facts.fenced(m) && (l == null || mayServe(l.reportedRole()))))) {
                 fence.add(m.node());
             }
         }
@@ -531,7 +641,8 @@ public final class Decider {
         GroupRecord record = facts.view.record();
         long epoch = facts.nextEpoch();
         SortedMap<String, Role> roles = allStandby(record);
-        return Decision.of(record.assign(epoch, roles), new Change(DecisionKind.STAND_DOWN, epoch, roles, reason, null));
+        return Decision.of(
+                record.assign(epoch, roles), new Change(DecisionKind.STAND_DOWN, epoch, roles, reason, null));
     }
 
     private Decision decideActiveActive(GroupView view, long nowMs) {
@@ -546,14 +657,20 @@ public final class Decider {
             Liveness l = view.liveness().get(m.node());
             // silence removes a member only once fenced, like a conviction: a restarted or lagging coordinator
             // must not empty the group
-            boolean out = (facts.silent(m) && facts.fenced(m)) || (l != null && (l.failed() || l.leaving()))
+            boolean out = (facts.silent(m) && facts.fenced(m))
+                    || (l != null && (l.failed() || l.leaving()))
                     || m.problem() != null;
-            Role role = m.assigned() == Role.ACTIVE ? (out ? Role.STANDBY : Role.ACTIVE)
+            Role role = m.assigned() == Role.ACTIVE
+                    ? (out ? Role.STANDBY : Role.ACTIVE)
                     : (facts.eligible(m) ? Role.ACTIVE : Role.STANDBY);
             roles.put(m.node(), role);
             if (role != m.assigned()) {
-                why.append(why.length() == 0 ? "" : "; ").append(role == Role.ACTIVE ? "added " : "removed ")
-                        .append(m.node()).append(" (").append(facts.describe(m)).append(")");
+                why.append(why.length() == 0 ? "" : "; ")
+                        .append(role == Role.ACTIVE ? "added " : "removed ")
+                        .append(m.node())
+                        .append(" (")
+                        .append(facts.describe(m))
+                        .append(")");
             }
         }
         long active = roles.values().stream().filter(r -> r == Role.ACTIVE).count();
@@ -566,9 +683,12 @@ public final class Decider {
         }
         long epoch = facts.nextEpoch();
         boolean removed = roles.entrySet().stream()
-                .anyMatch(e -> e.getValue() == Role.STANDBY && record.members().get(e.getKey()).assigned() == Role.ACTIVE);
-        return Decision.of(record.assign(epoch, roles), new Change(removed ? DecisionKind.FAILOVER : DecisionKind.MEMBERSHIP,
-                epoch, roles, why.toString(), null));
+                .anyMatch(e -> e.getValue() == Role.STANDBY
+                        && record.members().get(e.getKey()).assigned() == Role.ACTIVE);
+        return Decision.of(
+                record.assign(epoch, roles),
+                new Change(
+                        removed ? DecisionKind.FAILOVER : DecisionKind.MEMBERSHIP, epoch, roles, why.toString(), null));
     }
 
     /** Ten years: a longer pause is an indefinite one. */
@@ -587,14 +707,27 @@ public final class Decider {
                 }
                 // a pause beyond any clock's reach is an indefinite one (and cannot overflow)
                 long until = forMs == null || forMs > MAX_PAUSE_MS ? GroupRecord.PAUSED_INDEFINITELY : nowMs + forMs;
-                return Decision.of(record.withPausedUntil(until), new Change(DecisionKind.PAUSED, record.epoch(),
-                        record.roles(), "paused automatic failover" + by + (forMs == null ? " until resumed"
-                        : " for " + forMs + " ms"), id));
+                return Decision.of(
+                        record.withPausedUntil(until),
+                        new Change(
+                                DecisionKind.PAUSED,
+                                record.epoch(),
+                                record.roles(),
+                                "paused automatic failover" + by
+                                        + (forMs == null ? " until resumed" : " for " + forMs + " ms"),
+                                id));
             }
             case RESUME -> {
-                return Decision.of(record.withPausedUntil(GroupRecord.NOT_PAUSED), new Change(DecisionKind.RESUMED,
-                        record.epoch(), record.roles(), record.paused(nowMs) ? "resumed automatic failover" + by
-                        : "resume" + by + ": the group was not paused", id));
+                return Decision.of(
+                        record.withPausedUntil(GroupRecord.NOT_PAUSED),
+                        new Change(
+                                DecisionKind.RESUMED,
+                                record.epoch(),
+                                record.roles(),
+                                record.paused(nowMs)
+                                        ? "resumed automatic failover" + by
+                                        : "resume" + by + ": the group was not paused",
+                                id));
             }
             case SWITCHOVER -> {
                 return switchover(new Facts(view, nowMs), command.getTargetNode(), id, by);
@@ -614,12 +747,16 @@ public final class Decider {
     private Decision switchover(Facts facts, String target, String id, String by) {
         GroupRecord record = facts.view.record();
         if (record.mode() != GroupMode.ACTIVE_PASSIVE) {
-            return refuse(record, id, "switchover refused: group " + record.group() + " is " + record.mode()
-                    + ", not active/passive");
+            return refuse(
+                    record,
+                    id,
+                    "switchover refused: group " + record.group() + " is " + record.mode() + ", not active/passive");
         }
         if (record.pending() != null) {
-            return refuse(record, id, "switchover refused: a handover from " + record.pending().from()
-                    + " is already in progress");
+            return refuse(
+                    record,
+                    id,
+                    "switchover refused: a handover from " + record.pending().from() + " is already in progress");
         }
         Optional<Member> primary = record.primary();
         if (primary.isEmpty()) {
@@ -635,8 +772,8 @@ public final class Decider {
                 return refuse(record, id, "switchover refused: " + target + " is already the primary");
             }
             if (!facts.eligible(to)) {
-                return refuse(record, id, "switchover refused: " + target + " is not eligible ("
-                        + facts.describe(to) + ")");
+                return refuse(
+                        record, id, "switchover refused: " + target + " is not eligible (" + facts.describe(to) + ")");
             }
         } else {
             Optional<Member> best = facts.best(primary.get().node());
@@ -654,8 +791,8 @@ public final class Decider {
     }
 
     private static Decision refuse(GroupRecord record, String commandId, String reason) {
-        return Decision.of(record, new Change(DecisionKind.COMMAND_REFUSED, record.epoch(), record.roles(), reason,
-                commandId));
+        return Decision.of(
+                record, new Change(DecisionKind.COMMAND_REFUSED, record.epoch(), record.roles(), reason, commandId));
     }
 
     private static SortedMap<String, Role> allStandby(GroupRecord record) {
@@ -676,42 +813,58 @@ public final class Decider {
         Facts now = new Facts(view, nowMs);
         for (Member m : record.members().values()) {
             long forgetAt = saturatedAdd(now.lastSeen(m), policy.memberRetentionMs() + 1);
-            next = Math.min(next, forgetAt > nowMs ? forgetAt
-                    : holdBy(now, m, null, false).map(h -> Math.max(forgetAt, h.untilMs())).orElse(forgetAt));
+            next = Math.min(
+                    next,
+                    forgetAt > nowMs
+                            ? forgetAt
+                            : holdBy(now, m, null, false)
+                                    .map(h -> Math.max(forgetAt, h.untilMs()))
+                                    .orElse(forgetAt));
         }
-        if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
+        if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED
+                && record.pausedUntilMs() != GroupRecord.PAUSED_INDEFINITELY) {
             next = Math.min(next, record.pausedUntilMs());
         }
         Facts facts = new Facts(view, Long.MIN_VALUE);
         boolean activePassive = record.mode() != GroupMode.ACTIVE_ACTIVE;
         String standingDown = record.pending() == null ? null : record.pending().from();
-        // A silent primary with nobody eligible to succeed it, or an election with nobody eligible: only a heartbeat (or a
+        // A silent primary with nobody eligible to succeed it, or an election with nobody eligible: only a heartbeat
+        // (or a
         // command) can change that, and both reschedule the group, so no deadline keeps it overdue meanwhile. Time
         // alone only ever takes eligibility away.
-        boolean nobodyElseEligible = activePassive && record.members().values().stream()
-                .noneMatch(m -> m.assigned() != Role.ACTIVE && !m.node().equals(standingDown) && now.eligible(m));
+        boolean nobodyElseEligible = activePassive
+                && record.members().values().stream()
+                        .noneMatch(
+                                m -> m.assigned() != Role.ACTIVE && !m.node().equals(standingDown) && now.eligible(m));
         boolean nobodyEligible = standingDown == null && nobodyElseEligible;
         for (Member m : record.members().values()) {
             // likewise a handover whose leaver went silent with nobody to promote: it stays pending (so a later
             // promotion still names the leaver for --fence-peer), but no deadline keeps it overdue; that had its task
             // write and commit a fence marker every punctuation for as long as the group stayed so
-            boolean deadEnd = now.silent(m) && ((m.assigned() == Role.ACTIVE && activePassive && nobodyEligible)
-                    || (m.node().equals(standingDown) && nobodyElseEligible));
+            boolean deadEnd = now.silent(m)
+                    && ((m.assigned() == Role.ACTIVE && activePassive && nobodyEligible)
+                            || (m.node().equals(standingDown) && nobodyElseEligible));
             if ((m.assigned() == Role.ACTIVE || m.node().equals(standingDown)) && !deadEnd) {
                 long deadline = facts.lastSeen(m) + m.timing().failureTimeoutMs() + 1;
                 if (activePassive && deadline <= nowMs && now.fenced(m)) {
                     // convictable now; only failsafe's peer-set rule may still hold its successor, until a known time
-                    Optional<Member> winner = m.node().equals(standingDown) ? successor(now, record.pending())
-                            : now.best(m.node());
+                    Optional<Member> winner =
+                            m.node().equals(standingDown) ? successor(now, record.pending()) : now.best(m.node());
                     deadline = heldUntil(now, winner, deadline);
                 }
                 next = Math.min(next, deadline);
             }
         }
-        if (activePassive && record.primary().isEmpty() && standingDown == null && !record.members().isEmpty()
+        if (activePassive
+                && record.primary().isEmpty()
+                && standingDown == null
+                && !record.members().isEmpty()
                 && record.members().values().stream().anyMatch(now::eligible)) {
-            long guardEnd = view.watch().sinceMs() + record.members().values().stream()
-                    .mapToLong(m -> m.timing().failureTimeoutMs()).max().orElse(0);
+            long guardEnd = view.watch().sinceMs()
+                    + record.members().values().stream()
+                            .mapToLong(m -> m.timing().failureTimeoutMs())
+                            .max()
+                            .orElse(0);
             boolean guardRead = view.watch().fencedUpToMs() >= guardEnd; // else a marker is what it waits for
             next = Math.min(next, guardEnd <= nowMs && guardRead ? heldUntil(now, now.best(null), guardEnd) : guardEnd);
         }
@@ -724,7 +877,8 @@ public final class Decider {
      * marker at every round trip, for as long as the hold lasts).
      */
     private long heldUntil(Facts now, Optional<Member> winner, long deadline) {
-        return winner.flatMap(w -> failsafeHold(now, w.node(), null, null)).map(h -> Math.max(deadline, h.untilMs()))
+        return winner.flatMap(w -> failsafeHold(now, w.node(), null, null))
+                .map(h -> Math.max(deadline, h.untilMs()))
                 .orElse(deadline);
     }
 
@@ -740,24 +894,42 @@ public final class Decider {
      */
     private Decision remove(Facts facts, String node, String id, String by) {
         GroupRecord record = facts.view.record();
-        java.util.List<Member> targets = node == null ? java.util.List.copyOf(record.members().values())
-                : record.members().containsKey(node) ? java.util.List.of(record.members().get(node)) : java.util.List.of();
+        java.util.List<Member> targets = node == null
+                ? java.util.List.copyOf(record.members().values())
+                : record.members().containsKey(node)
+                        ? java.util.List.of(record.members().get(node))
+                        : java.util.List.of();
         if (targets.isEmpty()) {
-            return refuse(record, id, "remove refused: " + (node == null ? "the group has no members"
-                    : node + " is not a member of " + record.group()));
+            return refuse(
+                    record,
+                    id,
+                    "remove refused: "
+                            + (node == null
+                                    ? "the group has no members"
+                                    : node + " is not a member of " + record.group()));
         }
         for (Member m : targets) {
             if (facts.silent(m) && !facts.fenced(m)) {
-                return refuse(record, id, "remove refused: " + m.node() + " is silent but the heartbeat log is not yet "
-                        + "read past its last beat + lease; try again in a moment");
+                return refuse(
+                        record,
+                        id,
+                        "remove refused: " + m.node() + " is silent but the heartbeat log is not yet "
+                                + "read past its last beat + lease; try again in a moment");
             }
             if (!facts.silent(m)) {
-                return refuse(record, id, "remove refused: " + m.node() + " is live (heard " + facts.silence(m)
-                        + " ms ago, within its timeout of " + m.timing().failureTimeoutMs() + " ms); stop its agent first");
+                return refuse(
+                        record,
+                        id,
+                        "remove refused: " + m.node() + " is live (heard " + facts.silence(m)
+                                + " ms ago, within its timeout of " + m.timing().failureTimeoutMs()
+                                + " ms); stop its agent first");
             }
             if (m.assigned() == Role.ACTIVE && !facts.fenced(m)) {
-                return refuse(record, id, "remove refused: " + m.node() + " is ACTIVE and its lease is not yet proven "
-                        + "over (the heartbeat log is not read past its last beat + lease); try again in a moment");
+                return refuse(
+                        record,
+                        id,
+                        "remove refused: " + m.node() + " is ACTIVE and its lease is not yet proven "
+                                + "over (the heartbeat log is not read past its last beat + lease); try again in a moment");
             }
             if (inHandover(record, m)) {
                 return refuse(record, id, "remove refused: " + m.node() + " takes part in a handover in progress");
@@ -769,9 +941,15 @@ public final class Decider {
         }
         java.util.List<String> gone = targets.stream().map(Member::node).toList();
         GroupRecord next = record.withoutMembers(gone);
-        return Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), "removed "
-                + String.join(", ", gone) + by + (next.members().isEmpty() ? "; the group has no members left" : ""),
-                id));
+        return Decision.of(
+                next,
+                new Change(
+                        DecisionKind.MEMBERSHIP,
+                        record.epoch(),
+                        next.roles(),
+                        "removed " + String.join(", ", gone) + by
+                                + (next.members().isEmpty() ? "; the group has no members left" : ""),
+                        id));
     }
 
     /**
@@ -788,36 +966,59 @@ public final class Decider {
             return refuse(record, id, "confirm-stopped refused: name the node whose service is stopped");
         }
         Member owing = record.members().get(node);
-        if ((pending == null || !pending.from().equals(node)) && owing != null && owing.owesFence()
+        if ((pending == null || !pending.from().equals(node))
+                && owing != null
+                && owing.owesFence()
                 && facts.silent(owing)) {
             GroupRecord settled = record.withMember(owing.fenceSettled());
-            return Decision.of(settled, new Change(DecisionKind.MEMBERSHIP, record.epoch(), record.roles(),
-                    node + "'s service confirmed stopped" + by + ": promotions no longer name it for --fence-peer", id));
+            return Decision.of(
+                    settled,
+                    new Change(
+                            DecisionKind.MEMBERSHIP,
+                            record.epoch(),
+                            record.roles(),
+                            node + "'s service confirmed stopped" + by
+                                    + ": promotions no longer name it for --fence-peer",
+                            id));
         }
         if (pending == null || !pending.from().equals(node)) {
-            return refuse(record, id, "confirm-stopped refused: no handover of " + record.group() + " is waiting for "
-                    + node + " to stand down, and it is named for no fence" + (pending == null ? ""
-                    : " (it waits for " + pending.from() + ")"));
+            return refuse(
+                    record,
+                    id,
+                    "confirm-stopped refused: no handover of " + record.group() + " is waiting for "
+                            + node + " to stand down, and it is named for no fence"
+                            + (pending == null ? "" : " (it waits for " + pending.from() + ")"));
         }
         Optional<Member> successor = successor(facts, pending);
         if (successor.isEmpty()) {
-            return refuse(record, id, "confirm-stopped refused: no eligible member to promote in " + node + "'s place"
-                    + facts.whyNoneEligible(node));
+            return refuse(
+                    record,
+                    id,
+                    "confirm-stopped refused: no eligible member to promote in " + node + "'s place"
+                            + facts.whyNoneEligible(node));
         }
         Optional<String> blocked = promotionBlocked(facts, successor.get().node(), null, node);
         if (blocked.isPresent()) {
             return refuse(record, id, "confirm-stopped refused for now: " + blocked.get());
         }
         GroupRecord done = record.withPending(null);
-        return promote(new Facts(facts.view.withRecord(done), facts.nowMs), successor.get(),
-                pending.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER, id, "promoted "
+        return promote(
+                new Facts(facts.view.withRecord(done), facts.nowMs),
+                successor.get(),
+                pending.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER,
+                id,
+                "promoted "
                         + successor.get().node() + ": " + node + "'s service confirmed stopped" + by + " ("
-                        + pending.why() + "; its own stand-down was not acknowledged)", null, node);
+                        + pending.why() + "; its own stand-down was not acknowledged)",
+                null,
+                node);
     }
 
     /** Who takes over once a handover's stand-down is done: its named target if eligible, else the best standby. */
     private static Optional<Member> successor(Facts facts, Handover handover) {
-        return Optional.ofNullable(handover.to()).map(facts.view.record().members()::get).filter(facts::eligible)
+        return Optional.ofNullable(handover.to())
+                .map(facts.view.record().members()::get)
+                .filter(facts::eligible)
                 .or(() -> facts.best(handover.from()));
     }
 
@@ -845,7 +1046,8 @@ public final class Decider {
         /** The newest beat in its name, authentic or not (one that failed authentication is no silence either). */
         long lastSeen(Member m) {
             Liveness l = view.liveness().get(m.node());
-            return Math.max(Math.max(view.watch().sinceMs(), l == null ? Long.MIN_VALUE : l.lastSeenMs()),
+            return Math.max(
+                    Math.max(view.watch().sinceMs(), l == null ? Long.MIN_VALUE : l.lastSeenMs()),
                     view.unverifiedMs().getOrDefault(m.node(), Long.MIN_VALUE));
         }
 
@@ -875,7 +1077,10 @@ public final class Decider {
 
         boolean eligible(Member m) {
             Liveness l = view.liveness().get(m.node());
-            return l != null && !silent(m) && l.healthyEnough() && m.problem() == null
+            return l != null
+                    && !silent(m)
+                    && l.healthyEnough()
+                    && m.problem() == null
                     && !view.unverifiedNewest(m.node());
         }
 
@@ -891,7 +1096,8 @@ public final class Decider {
                 return "no heartbeat since the coordinator started";
             }
             if (silent(m)) {
-                return "silent for " + silence(m) + " ms > timeout " + m.timing().failureTimeoutMs() + " ms";
+                return "silent for " + silence(m) + " ms > timeout "
+                        + m.timing().failureTimeoutMs() + " ms";
             }
 
             if (l.leaving()) {
@@ -908,8 +1114,10 @@ public final class Decider {
 
         /** Why no member but {@code except} may be promoted, e.g. " (beta: healthy for 1 of 2 beats needed)". */
         String whyNoneEligible(String except) {
-            String why = view.record().members().values().stream().filter(m -> !m.node().equals(except))
-                    .map(m -> m.node() + ": " + describe(m)).collect(Collectors.joining("; "));
+            String why = view.record().members().values().stream()
+                    .filter(m -> !m.node().equals(except))
+                    .map(m -> m.node() + ": " + describe(m))
+                    .collect(Collectors.joining("; "));
             return why.isEmpty() ? " (no other member)" : " (" + why + ")";
         }
 
@@ -919,7 +1127,8 @@ public final class Decider {
                     .filter(m -> !m.node().equals(except))
                     .filter(this::eligible)
                     .min(Comparator.comparingInt((Member m) -> -m.priority())
-                            .thenComparing(m -> view.liveness().get(m.node()).replicationPosition(),
+                            .thenComparing(
+                                    m -> view.liveness().get(m.node()).replicationPosition(),
                                     Comparator.nullsLast(Comparator.reverseOrder()))
                             .thenComparing(Member::node));
         }
@@ -930,10 +1139,12 @@ public final class Decider {
          * ignored (the shell counts reports above the stored epoch), so no heartbeat can push the epoch to overflow.
          */
         long nextEpoch() {
-            long reported = view.liveness().values().stream().mapToLong(Liveness::reportedEpoch)
-                    .filter(e -> e >= 0 && e < MAX_ADOPTED_EPOCH).max().orElse(0);
+            long reported = view.liveness().values().stream()
+                    .mapToLong(Liveness::reportedEpoch)
+                    .filter(e -> e >= 0 && e < MAX_ADOPTED_EPOCH)
+                    .max()
+                    .orElse(0);
             return Math.max(view.record().epoch(), reported) + 1;
         }
     }
-
 }

@@ -14,8 +14,13 @@ import java.util.TreeMap;
  *
  * @param pausedUntilMs {@link #NOT_PAUSED}, {@link #PAUSED_INDEFINITELY}, or when an operator's pause ends
  */
-public record GroupRecord(String group, GroupMode mode, long epoch, SortedMap<String, Member> members,
-                          Handover pending, long pausedUntilMs) {
+public record GroupRecord(
+        String group,
+        GroupMode mode,
+        long epoch,
+        SortedMap<String, Member> members,
+        Handover pending,
+        long pausedUntilMs) {
 
     public static final long NOT_PAUSED = Long.MIN_VALUE;
     public static final long PAUSED_INDEFINITELY = Long.MAX_VALUE;
@@ -29,7 +34,9 @@ public record GroupRecord(String group, GroupMode mode, long epoch, SortedMap<St
     }
 
     public Optional<Member> primary() {
-        return members.values().stream().filter(m -> m.assigned() == Role.ACTIVE).findFirst();
+        return members.values().stream()
+                .filter(m -> m.assigned() == Role.ACTIVE)
+                .findFirst();
     }
 
     public boolean paused(long nowMs) {

@@ -11,8 +11,12 @@ import java.util.Map;
  *                     (heartbeat keys), for the members whose service may run: such a beat is not silence (Kafka
  *                     acknowledged it, so the node may be alive and renewing its lease), and nothing in it is believed
  */
-public record GroupView(GroupRecord record, Map<String, Liveness> liveness, Watch watch, long assignedAtMs,
-                        Map<String, Long> unverifiedMs) {
+public record GroupView(
+        GroupRecord record,
+        Map<String, Liveness> liveness,
+        Watch watch,
+        long assignedAtMs,
+        Map<String, Long> unverifiedMs) {
 
     public GroupView(GroupRecord record, Map<String, Liveness> liveness, Watch watch) {
         this(record, liveness, watch, Long.MIN_VALUE);
@@ -23,8 +27,8 @@ public record GroupView(GroupRecord record, Map<String, Liveness> liveness, Watc
     }
 
     public GroupView withRecord(GroupRecord next) {
-        return new GroupView(next, liveness, watch, next.epoch() == record.epoch() ? assignedAtMs : Long.MIN_VALUE,
-                unverifiedMs);
+        return new GroupView(
+                next, liveness, watch, next.epoch() == record.epoch() ? assignedAtMs : Long.MIN_VALUE, unverifiedMs);
     }
 
     /** The newest beat in {@code node}'s name failed authentication (an authentic one at the same time wins). */

@@ -7,5 +7,4 @@ package dev.failover.coordinator.core;
  * @param to        the node asked for, or {@code null} for the best eligible standby at promotion time
  * @param commandId the operator command behind it, or {@code null}
  */
-public record Handover(String from, String to, long standDownEpoch, String why, String commandId, long sinceMs) {
-}
+public record Handover(String from, String to, long standDownEpoch, String why, String commandId, long sinceMs) {}

@@ -20,18 +20,45 @@ import dev.failover.wire.Role;
  * @param failsafe       what the newest beat says about failsafe (Heartbeat v3), or {@code null}: the agent runs
  *                       without {@code --failsafe}, or predates it
  */
-public record Liveness(long lastSeenMs, long incarnation, long sequence, long lastSentAtMs, Health health, int healthyStreak,
-                       int unhealthyStreak, boolean proven, boolean failed,
-                       boolean leaving, Role reportedRole, long reportedEpoch, Long replicationPosition,
-                       long eligibleSinceMs, int[] intervals, FailsafeReport failsafe) {
+public record Liveness(
+        long lastSeenMs,
+        long incarnation,
+        long sequence,
+        long lastSentAtMs,
+        Health health,
+        int healthyStreak,
+        int unhealthyStreak,
+        boolean proven,
+        boolean failed,
+        boolean leaving,
+        Role reportedRole,
+        long reportedEpoch,
+        Long replicationPosition,
+        long eligibleSinceMs,
+        int[] intervals,
+        FailsafeReport failsafe) {
 
     public static final int WINDOW = 16;
 
     /** The first beat of a member since this coordinator started watching: not eligible until {@code rise} beats. */
     public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
-        Liveness unseen = new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), Health.UNKNOWN, 0, 0,
-                false, false, false, Role.UNKNOWN, 0, null,
-                Long.MIN_VALUE, new int[0], null);
+        Liveness unseen = new Liveness(
+                receivedAtMs,
+                beat.getIncarnation(),
+                beat.getSequence(),
+                beat.getSentAtMs(),
+                Health.UNKNOWN,
+                0,
+                0,
+                false,
+                false,
+                false,
+                Role.UNKNOWN,
+                0,
+                null,
+                Long.MIN_VALUE,
+                new int[0],
+                null);
         return unseen.observe(beat, receivedAtMs, policy, false);
     }
 
@@ -48,9 +75,23 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
             // overtaken by a newer: it says nothing new about health, role or epoch and must not count twice towards
             // rise or fall. It only shows the node reached Kafka, so the silence clock may restart (later, never
             // earlier: a conviction can only come later for it).
-            return new Liveness(Math.max(lastSeenMs, receivedAtMs), incarnation, sequence, lastSentAtMs, health,
-                    healthyStreak, unhealthyStreak, proven, failed, leaving, reportedRole, reportedEpoch,
-                    replicationPosition, eligibleSinceMs, intervals, failsafe);
+            return new Liveness(
+                    Math.max(lastSeenMs, receivedAtMs),
+                    incarnation,
+                    sequence,
+                    lastSentAtMs,
+                    health,
+                    healthyStreak,
+                    unhealthyStreak,
+                    proven,
+                    failed,
+                    leaving,
+                    reportedRole,
+                    reportedEpoch,
+                    replicationPosition,
+                    eligibleSinceMs,
+                    intervals,
+                    failsafe);
         }
         boolean away = beat.getSentAtMs() - lastSentAtMs > beat.getFailureTimeoutMs();
         if (restarted || away) {
@@ -86,12 +127,25 @@ public record Liveness(long lastSeenMs, long incarnation, long sequence, long la
         }
         boolean nowLeaving = beat.getHealth() == Health.LEAVING;
         boolean eligible = nowProven && !nowFailed && !nowLeaving;
-        long eligibleSince = eligible ? (eligibleSinceMs == Long.MIN_VALUE ? receivedAtMs : eligibleSinceMs)
-                : Long.MIN_VALUE;
-        return new Liveness(receivedAtMs, beat.getIncarnation(), beat.getSequence(), beat.getSentAtMs(), beat.getHealth(), healthy, unhealthy,
-                nowProven, nowFailed, nowLeaving,
-                beat.getRole(), beat.getEpoch(), beat.getReplicationPosition(), eligibleSince,
-                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals, beat.getFailsafe());
+        long eligibleSince =
+                eligible ? (eligibleSinceMs == Long.MIN_VALUE ? receivedAtMs : eligibleSinceMs) : Long.MIN_VALUE;
+        return new Liveness(
+                receivedAtMs,
+                beat.getIncarnation(),
+                beat.getSequence(),
+                beat.getSentAtMs(),
+                beat.getHealth(),
+                healthy,
+                unhealthy,
+                nowProven,
+                nowFailed,
+                nowLeaving,
+                beat.getRole(),
+                beat.getEpoch(),
+                beat.getReplicationPosition(),
+                eligibleSince,
+                countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals,
+                beat.getFailsafe());
     }
 
     private static int[] append(int[] window, long interval) {

@@ -15,16 +15,34 @@ import dev.failover.wire.Timing;
  *                         ids churn cannot grow its stored record without bound
  * @param memberRetentionMs a member silent for longer than this is forgotten (a group left with none is deleted)
  */
-public record Policy(int rise, int fall, int minMarginMs, Failback failback, long failbackAfterMs, int minActive,
-                     int maxMembers, long memberRetentionMs) {
+public record Policy(
+        int rise,
+        int fall,
+        int minMarginMs,
+        Failback failback,
+        long failbackAfterMs,
+        int minActive,
+        int maxMembers,
+        long memberRetentionMs) {
 
     public static final int DEFAULT_MAX_MEMBERS = 64;
     public static final long DEFAULT_MEMBER_RETENTION_MS = 7L * 24 * 3600 * 1000;
 
-    public enum Failback { STICKY, FAILBACK }
+    public enum Failback {
+        STICKY,
+        FAILBACK
+    }
 
     public static Policy defaults() {
-        return new Policy(2, 2, Timing.DEFAULT_MIN_MARGIN_MS, Failback.STICKY, 30_000, 1, DEFAULT_MAX_MEMBERS, DEFAULT_MEMBER_RETENTION_MS);
+        return new Policy(
+                2,
+                2,
+                Timing.DEFAULT_MIN_MARGIN_MS,
+                Failback.STICKY,
+                30_000,
+                1,
+                DEFAULT_MAX_MEMBERS,
+                DEFAULT_MEMBER_RETENTION_MS);
     }
 
     public Policy {

@@ -16,12 +16,11 @@ import java.util.stream.Collectors;
  */
 public final class Comparison {
 
-    private Comparison() {
-    }
+    private Comparison() {}
 
     /** The differences, empty when the replay made the same decisions; only decisions made in the window count. */
-    public static List<String> differences(List<RoleChange> recorded, List<RoleChange> replayed, long sinceMs,
-                                           long untilMs, long toleranceMs) {
+    public static List<String> differences(
+            List<RoleChange> recorded, List<RoleChange> replayed, long sinceMs, long untilMs, long toleranceMs) {
         Map<String, List<RoleChange>> rec = byGroup(recorded, sinceMs, untilMs);
         Map<String, List<RoleChange>> rep = byGroup(replayed, sinceMs, untilMs);
         List<String> out = new ArrayList<>();
@@ -34,12 +33,14 @@ public final class Comparison {
                 } else if (i >= a.size()) {
                     out.add("replayed, not recorded: " + DecisionText.line(b.get(i)));
                 } else if (!same(a.get(i), b.get(i))) {
-                    out.add("recorded: " + DecisionText.line(a.get(i)) + System.lineSeparator()
-                            + "  replayed: " + DecisionText.line(b.get(i)));
+                    out.add("recorded: " + DecisionText.line(a.get(i)) + System.lineSeparator() + "  replayed: "
+                            + DecisionText.line(b.get(i)));
                 } else if (Math.abs(a.get(i).getDecidedAtMs() - b.get(i).getDecidedAtMs()) > toleranceMs) {
-                    out.add(String.format("the same decision %d ms %s (tolerance %d ms): %s",
+                    out.add(String.format(
+                            "the same decision %d ms %s (tolerance %d ms): %s",
                             Math.abs(a.get(i).getDecidedAtMs() - b.get(i).getDecidedAtMs()),
-                            b.get(i).getDecidedAtMs() < a.get(i).getDecidedAtMs() ? "earlier" : "later", toleranceMs,
+                            b.get(i).getDecidedAtMs() < a.get(i).getDecidedAtMs() ? "earlier" : "later",
+                            toleranceMs,
                             DecisionText.line(a.get(i))));
                 }
             }
@@ -48,22 +49,26 @@ public final class Comparison {
     }
 
     /** The largest time between a recorded decision and its replayed twin, in the window. */
-    public static long largestTimeDifference(List<RoleChange> recorded, List<RoleChange> replayed, long sinceMs,
-                                             long untilMs) {
+    public static long largestTimeDifference(
+            List<RoleChange> recorded, List<RoleChange> replayed, long sinceMs, long untilMs) {
         Map<String, List<RoleChange>> rec = byGroup(recorded, sinceMs, untilMs);
         Map<String, List<RoleChange>> rep = byGroup(replayed, sinceMs, untilMs);
         long largest = 0;
         for (var e : rec.entrySet()) {
             List<RoleChange> b = rep.getOrDefault(e.getKey(), List.of());
             for (int i = 0; i < Math.min(e.getValue().size(), b.size()); i++) {
-                largest = Math.max(largest, Math.abs(e.getValue().get(i).getDecidedAtMs() - b.get(i).getDecidedAtMs()));
+                largest = Math.max(
+                        largest,
+                        Math.abs(e.getValue().get(i).getDecidedAtMs() - b.get(i).getDecidedAtMs()));
             }
         }
         return largest;
     }
 
     static boolean same(RoleChange a, RoleChange b) {
-        return a.getEpoch() == b.getEpoch() && a.getKind() == b.getKind() && roles(a).equals(roles(b))
+        return a.getEpoch() == b.getEpoch()
+                && a.getKind() == b.getKind()
+                && roles(a).equals(roles(b))
                 && new TreeSet<>(a.getFence()).equals(new TreeSet<>(b.getFence()))
                 && java.util.Objects.equals(a.getCommandId(), b.getCommandId())
                 && masked(a.getReason()).equals(masked(b.getReason()));
@@ -74,7 +79,9 @@ public final class Comparison {
     }
 
     private static String roles(RoleChange c) {
-        return c.getMembers().stream().map(m -> m.getNode() + "=" + m.getRole()).sorted()
+        return c.getMembers().stream()
+                .map(m -> m.getNode() + "=" + m.getRole())
+                .sorted()
                 .collect(Collectors.joining(" "));
     }
 

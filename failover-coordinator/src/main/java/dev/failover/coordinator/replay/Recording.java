@@ -33,6 +33,7 @@ public record Recording(Header header, List<Entry> entries) {
 
     /** Kinds of entries. */
     public static final String HEARTBEAT = "heartbeat";
+
     public static final String COMMAND = "command";
     public static final String ROLE_CHANGE = "role-change";
     /**
@@ -51,38 +52,67 @@ public record Recording(Header header, List<Entry> entries) {
      * @param group   the one group recorded, or null for every group
      * @param topics  the topic names (heartbeats, commands, role-changes, state, dead-letters) by role
      */
-    public record Header(String format, String tool, long recordedAtMs, long fromMs, long sinceMs, long untilMs,
-                         String group, Map<String, String> topics, String applicationId) {
-    }
+    public record Header(
+            String format,
+            String tool,
+            long recordedAtMs,
+            long fromMs,
+            long sinceMs,
+            long untilMs,
+            String group,
+            Map<String, String> topics,
+            String applicationId) {}
 
     /** One Kafka record; {@code value} is null for a tombstone. */
-    public record Entry(String kind, String topic, int partition, long offset, long timestampMs, String key,
-                        Map<String, byte[]> headers, byte[] value, String decoded) {
-    }
+    public record Entry(
+            String kind,
+            String topic,
+            int partition,
+            long offset,
+            long timestampMs,
+            String key,
+            Map<String, byte[]> headers,
+            byte[] value,
+            String decoded) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The longest window a recording may span (a replay steps through it in punctuations). */
     static final long MAX_SPAN_MS = 7L * 24 * 3600 * 1000;
 
     public void write(Path file) throws IOException {
-        try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(file.toString().endsWith(".gz")
-                ? new GZIPOutputStream(Files.newOutputStream(file)) : Files.newOutputStream(file),
+        try (BufferedWriter out = new BufferedWriter(new OutputStreamWriter(
+                file.toString().endsWith(".gz")
+                        ? new GZIPOutputStream(Files.newOutputStream(file))
+                        : Files.newOutputStream(file),
                 StandardCharsets.UTF_8))) {
             ObjectNode h = JSON.createObjectNode();
-            h.put("format", header.format()).put("tool", header.tool()).put("recordedAtMs", header.recordedAtMs())
-                    .put("fromMs", header.fromMs()).put("sinceMs", header.sinceMs()).put("untilMs", header.untilMs())
-                    .put("group", header.group()).put("applicationId", header.applicationId());
+            h.put("format", header.format())
+                    .put("tool", header.tool())
+                    .put("recordedAtMs", header.recordedAtMs())
+                    .put("fromMs", header.fromMs())
+                    .put("sinceMs", header.sinceMs())
+                    .put("untilMs", header.untilMs())
+                    .put("group", header.group())
+                    .put("applicationId", header.applicationId());
             ObjectNode topics = h.putObject("topics");
             header.topics().forEach(topics::put);
             out.write(JSON.writeValueAsString(h));
             out.newLine();
             for (Entry e : entries) {
                 ObjectNode n = JSON.createObjectNode();
-                n.put("kind", e.kind()).put("topic", e.topic()).put("partition", e.partition())
-                        .put("offset", e.offset()).put("timestampMs", e.timestampMs()).put("key", e.key());
+                n.put("kind", e.kind())
+                        .put("topic", e.topic())
+                        .put("partition", e.partition())
+                        .put("offset", e.offset())
+                        .put("timestampMs", e.timestampMs())
+                        .put("key", e.key());
                 ArrayNode headers = n.putArray("headers");
-                e.headers().forEach((k, v) -> headers.addObject().put("key", k)
-                        .put("value", v == null ? null : Base64.getEncoder().encodeToString(v)));
+                e.headers()
+                        .forEach((k, v) -> headers.addObject()
+                                .put("key", k)
+                                .put(
+                                        "value",
+                                        v == null ? null : Base64.getEncoder().encodeToString(v)));
                 n.put("value", e.value() == null ? null : Base64.getEncoder().encodeToString(e.value()));
                 JsonNode decoded = null;
                 if (e.decoded() != null) {
@@ -101,8 +131,11 @@ public record Recording(Header header, List<Entry> entries) {
 
     /** Reads a recording; a file that is not one fails naming the line. */
     public static Recording read(Path file) throws IOException {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(file.toString().endsWith(".gz")
-                ? new GZIPInputStream(Files.newInputStream(file)) : Files.newInputStream(file), StandardCharsets.UTF_8))) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(
+                file.toString().endsWith(".gz")
+                        ? new GZIPInputStream(Files.newInputStream(file))
+                        : Files.newInputStream(file),
+                StandardCharsets.UTF_8))) {
             String first = in.readLine();
             if (first == null) {
                 throw new IOException(file + " is empty: not a recording");
@@ -115,15 +148,28 @@ public record Recording(Header header, List<Entry> entries) {
                             + h.path("format").asText() + "')");
                 }
                 Map<String, String> topics = new LinkedHashMap<>();
-                h.path("topics").fields().forEachRemaining(t -> topics.put(t.getKey(), t.getValue().asText()));
-                header = new Header(FORMAT, h.path("tool").asText(), h.path("recordedAtMs").asLong(),
-                        h.path("fromMs").asLong(), h.path("sinceMs").asLong(), h.path("untilMs").asLong(),
-                        h.path("group").isNull() || h.path("group").isMissingNode() ? null : h.path("group").asText(),
-                        topics, h.path("applicationId").asText());
+                h.path("topics")
+                        .fields()
+                        .forEachRemaining(
+                                t -> topics.put(t.getKey(), t.getValue().asText()));
+                header = new Header(
+                        FORMAT,
+                        h.path("tool").asText(),
+                        h.path("recordedAtMs").asLong(),
+                        h.path("fromMs").asLong(),
+                        h.path("sinceMs").asLong(),
+                        h.path("untilMs").asLong(),
+                        h.path("group").isNull() || h.path("group").isMissingNode()
+                                ? null
+                                : h.path("group").asText(),
+                        topics,
+                        h.path("applicationId").asText());
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IOException(file + " line 1 is not JSON: " + e.getOriginalMessage());
             }
-            if (!(header.fromMs() > 0 && header.fromMs() <= header.sinceMs() && header.sinceMs() < header.untilMs()
+            if (!(header.fromMs() > 0
+                    && header.fromMs() <= header.sinceMs()
+                    && header.sinceMs() < header.untilMs()
                     && header.untilMs() - header.fromMs() <= MAX_SPAN_MS)) {
                 throw new IOException(file + " line 1: its window is not a recording's (fromMs <= sinceMs < untilMs, "
                         + "at most 7 days): " + first);
@@ -139,13 +185,24 @@ public record Recording(Header header, List<Entry> entries) {
                     JsonNode n = JSON.readTree(text);
                     Map<String, byte[]> headers = new LinkedHashMap<>();
                     for (JsonNode hn : n.path("headers")) {
-                        headers.put(hn.path("key").asText(), hn.path("value").isNull() ? null
-                                : Base64.getDecoder().decode(hn.path("value").asText()));
+                        headers.put(
+                                hn.path("key").asText(),
+                                hn.path("value").isNull()
+                                        ? null
+                                        : Base64.getDecoder()
+                                                .decode(hn.path("value").asText()));
                     }
-                    entries.add(new Entry(n.path("kind").asText(), n.path("topic").asText(), n.path("partition").asInt(),
-                            n.path("offset").asLong(), n.path("timestampMs").asLong(),
-                            n.path("key").isNull() ? null : n.path("key").asText(), headers,
-                            n.path("value").isNull() ? null : Base64.getDecoder().decode(n.path("value").asText()),
+                    entries.add(new Entry(
+                            n.path("kind").asText(),
+                            n.path("topic").asText(),
+                            n.path("partition").asInt(),
+                            n.path("offset").asLong(),
+                            n.path("timestampMs").asLong(),
+                            n.path("key").isNull() ? null : n.path("key").asText(),
+                            headers,
+                            n.path("value").isNull()
+                                    ? null
+                                    : Base64.getDecoder().decode(n.path("value").asText()),
                             null));
                 } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
                     throw new IOException(file + " line " + line + " is not a recorded record: " + e.getMessage());

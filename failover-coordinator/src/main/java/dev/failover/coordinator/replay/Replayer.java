@@ -1,19 +1,19 @@
 package dev.failover.coordinator.replay;
 
-import dev.failover.wire.Keys;
-import dev.failover.wire.FenceMarker;
-import dev.failover.wire.TopicNames;
-import dev.failover.wire.Topics;
 import dev.failover.coordinator.core.Policy;
 import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.coordinator.streams.CoordinatorTopology;
 import dev.failover.coordinator.streams.ShellSettings;
 import dev.failover.coordinator.streams.ShellStats;
+import dev.failover.wire.FenceMarker;
 import dev.failover.wire.Heartbeat;
+import dev.failover.wire.Keys;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.StoredGroup;
+import dev.failover.wire.TopicNames;
+import dev.failover.wire.Topics;
 import dev.failover.wire.WireSerdes;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +70,7 @@ public final class Replayer {
     private final long fenceLagMs;
     /** A what-if (any setting changed): beats report what an obedient agent would, and are not held for causality. */
     private final boolean whatIf;
+
     private long sim;
     /** Marks the replay's own fence markers when it hands them back, after the modelled lag. */
     static final String DELIVERED_HEADER = "failover.replay.delivered";
@@ -81,8 +82,8 @@ public final class Replayer {
     /**
      * @param failureTimeoutMs null to replay as recorded; else the what-if timeout every heartbeat carries
      */
-    public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
-                    Integer failureTimeoutMs) {
+    public Replayer(
+            Recording recording, dev.failover.coordinator.app.CoordinatorConfig config, Integer failureTimeoutMs) {
         this(recording, config, failureTimeoutMs, DEFAULT_FENCE_LAG_MS);
     }
 
@@ -90,35 +91,44 @@ public final class Replayer {
      * @param fenceLagMs how long the replay's own fence markers take to come back (the real ones are committed in a
      *                   transaction and fetched: an election after a quiet time, and a conviction, wait for one)
      */
-    public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
-                    Integer failureTimeoutMs, long fenceLagMs) {
+    public Replayer(
+            Recording recording,
+            dev.failover.coordinator.app.CoordinatorConfig config,
+            Integer failureTimeoutMs,
+            long fenceLagMs) {
         this(recording, config, failureTimeoutMs, fenceLagMs, failureTimeoutMs != null);
     }
 
     /** @param whatIf whether settings were changed (then beats are made obedient to the replay's own decisions) */
-    public Replayer(Recording recording, dev.failover.coordinator.app.CoordinatorConfig config,
-                    Integer failureTimeoutMs, long fenceLagMs, boolean whatIf) {
+    public Replayer(
+            Recording recording,
+            dev.failover.coordinator.app.CoordinatorConfig config,
+            Integer failureTimeoutMs,
+            long fenceLagMs,
+            boolean whatIf) {
         this.whatIf = whatIf;
         this.fenceLagMs = fenceLagMs;
         this.recording = recording;
         Map<String, String> t = recording.header().topics();
         TopicNames d = TopicNames.defaults();
-        this.topics = new TopicNames(t.getOrDefault("heartbeats", d.heartbeats()),
-                t.getOrDefault("role-changes", d.roleChanges()), t.getOrDefault("state", d.state()),
-                t.getOrDefault("commands", d.commands()), t.getOrDefault("dead-letters", d.deadLetters()));
+        this.topics = new TopicNames(
+                t.getOrDefault("heartbeats", d.heartbeats()),
+                t.getOrDefault("role-changes", d.roleChanges()),
+                t.getOrDefault("state", d.state()),
+                t.getOrDefault("commands", d.commands()),
+                t.getOrDefault("dead-letters", d.deadLetters()));
         this.policy = config.policy();
         this.brake = config.brake();
-        this.punctuationMs = config.getLong(dev.failover.coordinator.app.CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG);
+        this.punctuationMs =
+                config.getLong(dev.failover.coordinator.app.CoordinatorConfig.PUNCTUATION_INTERVAL_MS_CONFIG);
         this.failureTimeoutMs = failureTimeoutMs;
     }
 
     /** A task's life as its recorded fence markers show it: when it started watching, and its last marker. */
-    record Incarnation(long startMs, long lastMarkerMs) {
-    }
+    record Incarnation(long startMs, long lastMarkerMs) {}
 
     /** A record held back until the epoch it reports is decided in the replay, or its deadline. */
-    private record Deferred(Recording.Entry entry, long epoch, long deadlineMs) {
-    }
+    private record Deferred(Recording.Entry entry, long epoch, long deadlineMs) {}
 
     private final List<Deferred> deferred = new ArrayList<>();
     private final Map<String, Long> seededEpochs = new HashMap<>();
@@ -136,7 +146,9 @@ public final class Replayer {
                     skipped++;
                 }
             } else if ((e.kind().equals(Recording.HEARTBEAT) || e.kind().equals(Recording.COMMAND))
-                    && (e.key() == null || !e.key().startsWith(Keys.RESERVED_PREFIX))) { // not the recorded instance's fence markers
+                    && (e.key() == null
+                            || !e.key()
+                                    .startsWith(Keys.RESERVED_PREFIX))) { // not the recorded instance's fence markers
                 inputs.add(e);
             }
         }
@@ -205,8 +217,8 @@ public final class Replayer {
         } else {
             e.headers().forEach(headers::add);
         }
-        (e.kind().equals(Recording.HEARTBEAT) ? task.beats : task.commands).pipeInput(new TestRecord<>(e.key(), value,
-                headers, Instant.ofEpochMilli(e.timestampMs())));
+        (e.kind().equals(Recording.HEARTBEAT) ? task.beats : task.commands)
+                .pipeInput(new TestRecord<>(e.key(), value, headers, Instant.ofEpochMilli(e.timestampMs())));
         task.collectMarkers();
         task.drain(decided);
     }
@@ -231,11 +243,12 @@ public final class Replayer {
      * stopped writing markers more than a keepalive (plus slack) before the new one started (its instance died; a
      * session passed before another took over), the old task stops there: nobody decided in between.
      */
-    private Incarnation restartsUpTo(Task[] task, java.util.Deque<Incarnation> starts, Incarnation current, long t,
-                                     List<RoleChange> decided) {
+    private Incarnation restartsUpTo(
+            Task[] task, java.util.Deque<Incarnation> starts, Incarnation current, long t, List<RoleChange> decided) {
         while (!starts.isEmpty() && starts.peekFirst().startMs() <= t) {
             Incarnation next = starts.removeFirst();
-            long deadAt = current == null ? next.startMs()
+            long deadAt = current == null
+                    ? next.startMs()
                     : Math.min(next.startMs(), current.lastMarkerMs() + CoordinatorProcessor.MARKER_KEEPALIVE_MS + 500);
             task[0].advance(Math.max(sim, deadAt), decided);
             Map<String, StoredGroup> stored = new HashMap<>();
@@ -298,7 +311,8 @@ public final class Replayer {
 
     /** The tasks' lives, by start, from {@link #acceptedMarkers}. */
     static List<Incarnation> incarnations(Recording recording) {
-        return acceptedMarkers(recording).keySet().stream().sorted(Comparator.comparingLong(Incarnation::startMs))
+        return acceptedMarkers(recording).keySet().stream()
+                .sorted(Comparator.comparingLong(Incarnation::startMs))
                 .toList();
     }
 
@@ -319,7 +333,9 @@ public final class Replayer {
         }
         Map<String, List<Object[]>> byLife = new java.util.TreeMap<>(); // node/incarnation -> [ts, marker]
         for (Recording.Entry e : recording.entries()) {
-            if (!e.kind().equals(Recording.FENCE) || e.value() == null || e.partition() != partition
+            if (!e.kind().equals(Recording.FENCE)
+                    || e.value() == null
+                    || e.partition() != partition
                     || !e.headers().containsKey(FenceMarker.SEAL_HEADER)) {
                 continue;
             }
@@ -348,7 +364,8 @@ public final class Replayer {
                 if (i == 0) {
                     firstOffset = offset;
                 }
-                plausible &= m.getSentAtMs() >= m.getIncarnation() && m.getSequence() > lastSequence
+                plausible &= m.getSentAtMs() >= m.getIncarnation()
+                        && m.getSequence() > lastSequence
                         && Math.abs(offset - firstOffset) <= 50;
                 lastSequence = m.getSequence();
                 times.add(ts);
@@ -356,7 +373,10 @@ public final class Replayer {
             if (plausible) {
                 Heartbeat first = (Heartbeat) life.get(0)[1];
                 long start = (Long) life.get(0)[0] - (first.getSentAtMs() - first.getIncarnation());
-                accepted.put(new Incarnation(start, times.stream().mapToLong(Long::longValue).max().orElse(start)),
+                accepted.put(
+                        new Incarnation(
+                                start,
+                                times.stream().mapToLong(Long::longValue).max().orElse(start)),
                         times);
             }
         }
@@ -371,25 +391,28 @@ public final class Replayer {
         final TestOutputTopic<String, byte[]> changes;
         /** What the topology wrote to the heartbeat topic: its fence markers, handed back after the lag. */
         final TestOutputTopic<String, byte[]> written;
+
         final java.util.ArrayDeque<TestRecord<String, byte[]>> held = new java.util.ArrayDeque<>();
         final java.util.ArrayDeque<Long> heldUntil = new java.util.ArrayDeque<>();
 
         Task(long startMs, Map<String, StoredGroup> seeds) {
             sim = startMs;
-            ShellSettings settings = new ShellSettings(topics, punctuationMs, "replay", policy, brake,
-                    ShellSettings.Guards.none(), 0);
+            ShellSettings settings =
+                    new ShellSettings(topics, punctuationMs, "replay", policy, brake, ShellSettings.Guards.none(), 0);
             Properties props = new Properties();
             String app = recording.header().applicationId();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, app == null || app.isBlank() ? "failover-replay" : app);
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "replay:9092");
-            driver = new TopologyTestDriver(CoordinatorTopology.build(settings, new ShellStats(), p -> seeded(p, seeds),
-                    () -> sim), props, Instant.ofEpochMilli(startMs));
+            driver = new TopologyTestDriver(
+                    CoordinatorTopology.build(settings, new ShellStats(), p -> seeded(p, seeds), () -> sim),
+                    props,
+                    Instant.ofEpochMilli(startMs));
             beats = driver.createInputTopic(topics.heartbeats(), new StringSerializer(), new ByteArraySerializer());
             commands = driver.createInputTopic(topics.commands(), new StringSerializer(), new ByteArraySerializer());
-            changes = driver.createOutputTopic(topics.roleChanges(), new StringDeserializer(),
-                    new ByteArrayDeserializer());
-            written = driver.createOutputTopic(topics.heartbeats(), new StringDeserializer(),
-                    new ByteArrayDeserializer());
+            changes = driver.createOutputTopic(
+                    topics.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
+            written = driver.createOutputTopic(
+                    topics.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
         }
 
         /** The markers the task wrote since last asked, due back after the lag. */
@@ -481,8 +504,11 @@ public final class Replayer {
         for (int i = decided.size() - 1; i >= 0; i--) {
             RoleChange c = decided.get(i);
             if (c.getGroup().equals(beat.getGroup())) {
-                Role role = c.getMembers().stream().filter(m -> m.getNode().equals(beat.getNode()))
-                        .map(MemberView::getRole).findFirst().orElse(null);
+                Role role = c.getMembers().stream()
+                        .filter(m -> m.getNode().equals(beat.getNode()))
+                        .map(MemberView::getRole)
+                        .findFirst()
+                        .orElse(null);
                 if (role != null) {
                     b.setRole(role).setEpoch(c.getEpoch());
                 }
@@ -493,8 +519,8 @@ public final class Replayer {
     }
 
     /** The processor, after the recorded stored groups are put into its store (before it reads the store). */
-    private static Processor<String, byte[], String, byte[]> seeded(Processor<String, byte[], String, byte[]> p,
-                                                                  Map<String, StoredGroup> seeds) {
+    private static Processor<String, byte[], String, byte[]> seeded(
+            Processor<String, byte[], String, byte[]> p, Map<String, StoredGroup> seeds) {
         return new Processor<>() {
             @Override
             public void init(ProcessorContext<String, byte[]> context) {
@@ -505,8 +531,7 @@ public final class Replayer {
 
             @Override
             public void process(Record<String, byte[]> record) {
-                if (FenceMarker.isMarker(record.key())
-                        && record.headers().lastHeader(DELIVERED_HEADER) == null) {
+                if (FenceMarker.isMarker(record.key()) && record.headers().lastHeader(DELIVERED_HEADER) == null) {
                     return; // the driver's immediate loop-back of a marker: the replay hands it back after the lag
                 }
                 p.process(record);

@@ -26,13 +26,20 @@ final class CommandGate {
     }
 
     /** Why {@code command} must be refused, or null if it may be acted on (always, when no operator key is trusted). */
-    String refusal(String key, byte[] value, Headers headers, Command command, long currentEpoch, long wallMs,
-                   GroupMemory memory) {
+    String refusal(
+            String key,
+            byte[] value,
+            Headers headers,
+            Command command,
+            long currentEpoch,
+            long wallMs,
+            GroupMemory memory) {
         if (operatorKeys == null) {
             return null;
         }
         OptionalLong epoch = RecordSigner.commandEpoch(headers);
-        RecordVerifier.Outcome outcome = epoch.isEmpty() ? RecordVerifier.Outcome.UNSIGNED
+        RecordVerifier.Outcome outcome = epoch.isEmpty()
+                ? RecordVerifier.Outcome.UNSIGNED
                 : operatorKeys.check(RecordSigner.commandKind(epoch.getAsLong()), key, value, headers);
         if (outcome != RecordVerifier.Outcome.VALID) {
             return command.getType() + " refused: " + outcome.label() + " command; this coordinator acts only on "

@@ -13,7 +13,6 @@ import dev.failover.wire.Command;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.FenceMarker;
 import dev.failover.wire.GroupMode;
-import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Keys;
 import dev.failover.wire.MemberView;
@@ -62,6 +61,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     /** The header with a fence marker's seal (only this process can make one that verifies). */
     public static final String ROLE_CHANGES_SINK = "role-changes-sink";
+
     public static final String STATE_SINK = "state-sink";
     public static final String DEAD_LETTER_SINK = "dead-letter-sink";
     public static final String FENCE_SINK = "fence-sink";
@@ -79,6 +79,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private long owedSinceGranted = -1;
     /** Seals this process's fence markers; only sealed ones count. */
     private final FenceSeal seal = FenceSeal.ofThisProcess();
+
     private CommandGate commandGate;
     private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
     private final AvroSerde<Command> commands = WireSerdes.command();
@@ -92,6 +93,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Map<String, String> waitSaid = new HashMap<>();
     /** Per group, the epoch of the last assignment this instance published and when (monotonic). */
     private final Map<String, long[]> assignedAt = new HashMap<>();
+
     private final DeadlineIndex deadlines = new DeadlineIndex();
     private final Set<String> overdue = new HashSet<>();
     /** The decoded store, so a heartbeat does not decode its group's record again: every write goes through apply. */
@@ -100,10 +102,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Map<String, GroupMemory> memories = new HashMap<>();
     /** Per group, when a refused join was last logged: churning node ids must not flood the log. */
     private final Map<String, Long> refusalLoggedAtMs = new HashMap<>();
+
     private static final long REFUSAL_LOG_INTERVAL_MS = 60_000;
     private ProcessorContext<String, byte[]> context;
     /** Questions from the status page about a group of this task, answered on this thread ({@link LiveGroups}). */
     private java.util.Queue<LiveGroups.Ask> asks;
+
     private KeyValueStore<String, StoredGroup> groups;
     private Watch watch;
     private long fenceSequence;
@@ -122,6 +126,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private long fenceLeadMs;
     /** The wall-clock punctuator now scheduled (none while the task holds no group), and its interval. */
     private org.apache.kafka.streams.processor.Cancellable punctuator;
+
     private long paceMs;
     /** Whether this task holds a group with members (a forgotten group's empty record is kept as an epoch floor). */
     private boolean holdsGroups;
@@ -145,8 +150,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     /** As above, with the {@link CommitPacer} every processor of one application instance shares. */
-    CoordinatorProcessor(ShellSettings settings, ShellStats stats, java.util.function.LongSupplier monotonicMs,
-                         CommitPacer pacer) {
+    CoordinatorProcessor(
+            ShellSettings settings, ShellStats stats, java.util.function.LongSupplier monotonicMs, CommitPacer pacer) {
         this.pacer = pacer;
         this.settings = settings;
         this.decisionSettings = settings.decisionSettings().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -165,7 +170,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         this.groups = context.getStateStore(Topics.GROUP_STORE);
         Now now = now();
         this.watch = Watch.startedAt(now.monoMs());
-        this.brake = new Brake(settings.brake().maxShare(), settings.brake().minFailovers(), settings.brake().windowMs());
+        this.brake = new Brake(
+                settings.brake().maxShare(),
+                settings.brake().minFailovers(),
+                settings.brake().windowMs());
         int restored = 0;
         try (var all = groups.all()) {
             while (all.hasNext()) {
@@ -180,8 +188,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         fenceLeadMs = fenceLead();
         stats.started(context.taskId().partition(), System.nanoTime());
         asks = stats.live().open(context.taskId().partition());
-        log.info("task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
-                + "heartbeats", context.taskId(), restored);
+        log.info(
+                "task {} watching from now: {} groups restored; nobody is convicted before a full timeout of fresh "
+                        + "heartbeats",
+                context.taskId(),
+                restored);
         // the punctuator is driven by the wall clock, which may step: it only asks; the monotonic clock decides
         // (a step forward makes it fire early, which changes nothing; a step back silences it until the wall clock
         // catches up, so every record a task with groups processes also runs a punctuation that is due)
@@ -228,7 +239,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             punctuator.cancel();
         }
         paceMs = wanted;
-        punctuator = context.schedule(Duration.ofMillis(wanted), PunctuationType.WALL_CLOCK_TIME,
+        punctuator = context.schedule(
+                Duration.ofMillis(wanted),
+                PunctuationType.WALL_CLOCK_TIME,
                 wall -> maybePunctuate(now(), wanted / 2, false));
     }
 
@@ -317,9 +330,14 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             stats.membersRefused.incrementAndGet();
             if (now - refusalLoggedAtMs.getOrDefault(group, Long.MIN_VALUE / 2) >= REFUSAL_LOG_INTERVAL_MS) {
                 refusalLoggedAtMs.put(group, now);
-                log.atWarn().addKeyValue("group", group).addKeyValue("node", beat.getNode())
-                        .addKeyValue("reason", room.get().reason()).log("{} (said once a minute per group; {} refused "
-                                + "so far by this instance)", room.get().reason(), stats.membersRefused.get());
+                log.atWarn()
+                        .addKeyValue("group", group)
+                        .addKeyValue("node", beat.getNode())
+                        .addKeyValue("reason", room.get().reason())
+                        .log(
+                                "{} (said once a minute per group; {} refused " + "so far by this instance)",
+                                room.get().reason(),
+                                stats.membersRefused.get());
             }
             return;
         }
@@ -333,16 +351,24 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         GroupRecord joined = decider.join(base, beat);
         String problem = joined.members().get(beat.getNode()).problem();
-        if (problem != null && (stored == null || stored.members().get(beat.getNode()) == null
-                || !problem.equals(stored.members().get(beat.getNode()).problem()))) {
+        if (problem != null
+                && (stored == null
+                        || stored.members().get(beat.getNode()) == null
+                        || !problem.equals(stored.members().get(beat.getNode()).problem()))) {
             stats.inconsistentMembers.incrementAndGet();
-            log.atWarn().addKeyValue("group", group).addKeyValue("node", beat.getNode()).addKeyValue("reason", problem)
+            log.atWarn()
+                    .addKeyValue("group", group)
+                    .addKeyValue("node", beat.getNode())
+                    .addKeyValue("reason", problem)
                     .log("refusing to ever make {} ACTIVE in {}: {}", beat.getNode(), group, problem);
         }
         Map<String, Liveness> members = liveness.computeIfAbsent(group, g -> new HashMap<>());
         Liveness previous = members.get(beat.getNode());
-        members.put(beat.getNode(), previous == null ? Liveness.first(beat, now, decider.policy())
-                : previous.next(beat, now, decider.policy()));
+        members.put(
+                beat.getNode(),
+                previous == null
+                        ? Liveness.first(beat, now, decider.policy())
+                        : previous.next(beat, now, decider.policy()));
         if (keys != null && keys.keyed(group)) {
             memory(group).accepted(beat.getNode(), beat.getIncarnation()); // stored when it is a new run
         }
@@ -370,19 +396,30 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         Liveness last = liveness.getOrDefault(beat.getGroup(), Map.of()).get(beat.getNode());
         // the newest run accepted: heard here, or stored with the group by whichever instance held it before
-        long newest = Math.max(last == null ? Long.MIN_VALUE : last.incarnation(),
-                records.containsKey(beat.getGroup()) ? memory(beat.getGroup()).incarnation(beat.getNode()) : Long.MIN_VALUE);
-        if (beat.getIncarnation() < newest || last != null && beat.getIncarnation() == last.incarnation()
-                && beat.getSequence() <= last.sequence()) {
+        long newest = Math.max(
+                last == null ? Long.MIN_VALUE : last.incarnation(),
+                records.containsKey(beat.getGroup())
+                        ? memory(beat.getGroup()).incarnation(beat.getNode())
+                        : Long.MIN_VALUE);
+        if (beat.getIncarnation() < newest
+                || last != null
+                        && beat.getIncarnation() == last.incarnation()
+                        && beat.getSequence() <= last.sequence()) {
             long stale = stats.heartbeatsStale.incrementAndGet();
             if (beat.getIncarnation() < newest && Long.bitCount(stale) == 1) { // 1, 2, 4, ...: said
-                log.atWarn().addKeyValue("group", beat.getGroup()).addKeyValue("node", beat.getNode())
-                        .log("dropped an authentic heartbeat of {} in {} from incarnation {}, older than {} accepted "
-                                + "before: a recorded beat written again, or its agent restarted with its clock "
-                                + "behind (it is heard again once its clock passes the old run's start, or at once "
-                                + "after failover ctl remove of it); {} stale beats so far", beat.getNode(),
-                                beat.getGroup(), beat.getIncarnation(),
-                                newest, stale);
+                log.atWarn()
+                        .addKeyValue("group", beat.getGroup())
+                        .addKeyValue("node", beat.getNode())
+                        .log(
+                                "dropped an authentic heartbeat of {} in {} from incarnation {}, older than {} accepted "
+                                        + "before: a recorded beat written again, or its agent restarted with its clock "
+                                        + "behind (it is heard again once its clock passes the old run's start, or at once "
+                                        + "after failover ctl remove of it); {} stale beats so far",
+                                beat.getNode(),
+                                beat.getGroup(),
+                                beat.getIncarnation(),
+                                newest,
+                                stale);
             }
             return false;
         }
@@ -401,8 +438,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         String group = known.group();
         var member = known.members().get(node);
         Liveness last = liveness.getOrDefault(group, Map.of()).get(node);
-        boolean mayServe = member.assigned() == Role.ACTIVE || member.owesFence()
-                || (known.pending() != null && (node.equals(known.pending().from()) || node.equals(known.pending().to())))
+        boolean mayServe = member.assigned() == Role.ACTIVE
+                || member.owesFence()
+                || (known.pending() != null
+                        && (node.equals(known.pending().from())
+                                || node.equals(known.pending().to())))
                 || (last != null && (last.reportedRole() == Role.ACTIVE || last.reportedRole() == Role.STOPPING));
         if (!mayServe) {
             return;
@@ -410,10 +450,16 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         Long before = unverified.computeIfAbsent(group, g -> new HashMap<>()).put(node, at.monoMs());
         long held = stats.heartbeatsUnverifiedHeld.incrementAndGet();
         if (Long.bitCount(held) == 1 || before == null) { // 1, 2, 4, ... and the first of each member: said
-            log.atError().addKeyValue("group", group).addKeyValue("node", node).addKeyValue("reason", refusal)
-                    .log("{}: {}'s service may run, so it is not judged silent while such beats arrive; no failover "
-                            + "of it can happen until its beats authenticate again ({} such beats so far)", refusal,
-                            node, held);
+            log.atError()
+                    .addKeyValue("group", group)
+                    .addKeyValue("node", node)
+                    .addKeyValue("reason", refusal)
+                    .log(
+                            "{}: {}'s service may run, so it is not judged silent while such beats arrive; no failover "
+                                    + "of it can happen until its beats authenticate again ({} such beats so far)",
+                            refusal,
+                            node,
+                            held);
         }
         reschedule(group, view(known), at.monoMs());
     }
@@ -426,21 +472,33 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         GroupRecord stored = load(command.getGroup());
         if (stored == null) {
             GroupRecord unknown = GroupRecord.empty(command.getGroup(), GroupMode.UNKNOWN);
-            Change refusal = new Change(dev.failover.wire.DecisionKind.COMMAND_REFUSED, 0, new java.util.TreeMap<>(),
+            Change refusal = new Change(
+                    dev.failover.wire.DecisionKind.COMMAND_REFUSED,
+                    0,
+                    new java.util.TreeMap<>(),
                     command.getType() + " refused: group " + command.getGroup() + " is unknown to the coordinator",
                     command.getCommandId());
             publish(refusal, view(unknown), now);
             return;
         }
         if (commandGate == null) {
-            commandGate = new CommandGate(settings.guards().operatorKeys(), settings.guards().commandMaxAgeMs());
+            commandGate = new CommandGate(
+                    settings.guards().operatorKeys(), settings.guards().commandMaxAgeMs());
         }
-        String refusal = commandGate.refusal(record.key(), record.value(), record.headers(), command, stored.epoch(),
-                now.wallMs(), memory(command.getGroup()));
+        String refusal = commandGate.refusal(
+                record.key(),
+                record.value(),
+                record.headers(),
+                command,
+                stored.epoch(),
+                now.wallMs(),
+                memory(command.getGroup()));
         if (refusal != null) {
             long refused = stats.commandsUnauthenticated.incrementAndGet();
             if (Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
-                log.atWarn().addKeyValue("group", command.getGroup()).addKeyValue("commandId", command.getCommandId())
+                log.atWarn()
+                        .addKeyValue("group", command.getGroup())
+                        .addKeyValue("commandId", command.getCommandId())
                         .log("{} ({} commands refused so far by this check)", refusal, refused);
             }
             apply(command.getGroup(), stored, stored, Decider.refusal(stored, command.getCommandId(), refusal), now);
@@ -455,25 +513,33 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
         org.apache.kafka.common.header.Header seal = record.headers().lastHeader(FenceMarker.SEAL_HEADER);
-        if (seal == null || !this.seal.verify(record.key(), record.value(), seal.value())
+        if (seal == null
+                || !this.seal.verify(record.key(), record.value(), seal.value())
                 || marker.getSentAtMs() > now.monoMs()) {
             // written by someone who knows this instance's id but not its secret (or a copy with a clock it has not
             // reached): crediting it could lift the self-guard, so it proves nothing
             long refused = stats.fenceMarkersRefused.incrementAndGet();
             if (Long.bitCount(refused) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
-                log.atWarn().addKeyValue("key", record.key()).addKeyValue("refused", refused)
-                        .log("ignoring a fence marker with this instance's id that this process did not write ({}): {} "
+                log.atWarn()
+                        .addKeyValue("key", record.key())
+                        .addKeyValue("refused", refused)
+                        .log(
+                                "ignoring a fence marker with this instance's id that this process did not write ({}): {} "
                                         + "so far; someone who can write heartbeats tried to lift the self-guard",
-                                seal == null ? "no seal" : marker.getSentAtMs() > now.monoMs()
-                                        ? "sent in this clock's future" : "wrong seal", refused);
+                                seal == null
+                                        ? "no seal"
+                                        : marker.getSentAtMs() > now.monoMs()
+                                                ? "sent in this clock's future"
+                                                : "wrong seal",
+                                refused);
             }
             return;
         }
         watch = watch.fencedAt(marker.getSentAtMs()); // our own monotonic clock, read back
         // only a marker sent since this task started watching measures its current input (an older one of ours, read
         // again after a thread replacement, would count its whole absence)
-        markerCameBackLate = marker.getSentAtMs() >= watch.sinceMs()
-                && CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
+        markerCameBackLate =
+                marker.getSentAtMs() >= watch.sinceMs() && CommitPacer.behind(marker.getSentAtMs(), now.monoMs());
         for (String group : List.copyOf(overdue)) {
             GroupRecord stored = load(group);
             if (stored != null) {
@@ -517,17 +583,25 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // that falls behind (a burst of new groups all waiting on the fence for their election) commits every loop,
         // falls further behind and never reads its marker back. Fewer markers can only delay a decision: every use
         // of the fence enables one, none forbids one.
-        boolean wanted = deadlines.earliest() - now <= fenceLeadMs || overdue.stream().anyMatch(group -> {
-            GroupRecord record = records.get(group);
-            return record == null || !record.paused(now); // a paused group decides nothing a marker would enable
-        });
+        boolean wanted = deadlines.earliest() - now <= fenceLeadMs
+                || overdue.stream().anyMatch(group -> {
+                    GroupRecord record = records.get(group);
+                    return record == null
+                            || !record.paused(now); // a paused group decides nothing a marker would enable
+                });
         if ((wanted && !markerOut()) || keepaliveDue(now)) {
             lastMarkerMs = now;
             Heartbeat marker = FenceMarker.body(settings.instanceId(), fenceSequence++, watch.sinceMs(), now);
             String key = FenceMarker.key(context.taskId().partition());
             byte[] value = heartbeats.serialize(settings.topics().heartbeats(), marker);
-            context.forward(new Record<>(key, value, at.wallMs(), new org.apache.kafka.common.header.internals
-                    .RecordHeaders().add(FenceMarker.SEAL_HEADER, seal.seal(key, value))), FENCE_SINK);
+            context.forward(
+                    new Record<>(
+                            key,
+                            value,
+                            at.wallMs(),
+                            new org.apache.kafka.common.header.internals.RecordHeaders()
+                                    .add(FenceMarker.SEAL_HEADER, seal.seal(key, value))),
+                    FENCE_SINK);
             commit(now); // readable at once, and the partition is not held behind it
         }
         settleOwedCommit(now);
@@ -543,8 +617,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      */
     private boolean keepaliveDue(long now) {
         long since = now - lastMarkerMs;
-        return since >= MARKER_KEEPALIVE_MS || (since >= MARKER_KEEPALIVE_MS / 2
-                && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
+        return since >= MARKER_KEEPALIVE_MS
+                || (since >= MARKER_KEEPALIVE_MS / 2
+                        && Math.floorDiv(now, MARKER_KEEPALIVE_MS) != Math.floorDiv(lastMarkerMs, MARKER_KEEPALIVE_MS));
     }
 
     /** How often a task writes a fence marker when no deadline is near: it proves the task's input still flows. */
@@ -559,7 +634,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         holdsGroups = records.values().stream().anyMatch(r -> !r.members().isEmpty());
         for (GroupRecord record : records.values()) {
             for (var member : record.members().values()) {
-                lead = Math.max(lead, member.timing().failureTimeoutMs() - member.timing().leaseMs());
+                lead = Math.max(
+                        lead,
+                        member.timing().failureTimeoutMs() - member.timing().leaseMs());
             }
         }
         return lead + 2 * settings.punctuationIntervalMs();
@@ -579,13 +656,19 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 byRole.merge(member.assigned(), 1, Integer::sum);
                 Liveness l = live.get(member.node());
                 Double phi = l == null ? null : l.suspicion(now);
-                if (l != null && (now - l.lastSeenMs() > member.timing().failureTimeoutMs() || (phi != null && phi >= 8))) {
+                if (l != null
+                        && (now - l.lastSeenMs() > member.timing().failureTimeoutMs() || (phi != null && phi >= 8))) {
                     suspected++;
                 }
             }
         }
-        int live = (int) records.values().stream().filter(r -> !r.members().isEmpty()).count();
-        return new ShellStats.Census(live, paused, byRole, suspected,
+        int live = (int)
+                records.values().stream().filter(r -> !r.members().isEmpty()).count();
+        return new ShellStats.Census(
+                live,
+                paused,
+                byRole,
+                suspected,
                 now - Math.max(watch.fencedUpToMs(), Math.max(watch.sinceMs(), busySinceMs)));
     }
 
@@ -600,8 +683,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         GroupRecord next = decision.next();
         holdsGroups |= !next.members().isEmpty(); // the census recomputes it exactly
         for (var member : next.members().values()) { // the census recomputes it exactly; here it only grows
-            fenceLeadMs = Math.max(fenceLeadMs, member.timing().failureTimeoutMs() - member.timing().leaseMs()
-                    + 2 * settings.punctuationIntervalMs());
+            fenceLeadMs = Math.max(
+                    fenceLeadMs,
+                    member.timing().failureTimeoutMs()
+                            - member.timing().leaseMs()
+                            + 2 * settings.punctuationIntervalMs());
         }
         Map<String, Liveness> live = liveness.get(group);
         if (live != null) {
@@ -627,8 +713,11 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             publishState(group, view, now, decision.reason());
         } else if (next.pending() != null && !decision.reason().equals(waitSaid.get(group))) {
             waitSaid.put(group, decision.reason());
-            log.atInfo().addKeyValue("group", group).addKeyValue("epoch", next.epoch())
-                    .addKeyValue("reason", decision.reason()).log("{}", decision.reason());
+            log.atInfo()
+                    .addKeyValue("group", group)
+                    .addKeyValue("epoch", next.epoch())
+                    .addKeyValue("reason", decision.reason())
+                    .log("{}", decision.reason());
             publishState(group, view, now, decision.reason());
         } else if (log.isDebugEnabled()) {
             log.debug("no change: {}", decision.reason());
@@ -638,14 +727,23 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     /** The group's current state on the compacted state topic, with the reason an operator reads. */
     private void publishState(String group, GroupView view, Now now, String reason) {
-        byte[] value = WireSerdes.groupState().serialize(settings.topics().state(), Evidence.groupState(view, now, reason));
-        context.forward(new Record<>(group, value, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, value)), STATE_SINK);
+        byte[] value =
+                WireSerdes.groupState().serialize(settings.topics().state(), Evidence.groupState(view, now, reason));
+        context.forward(
+                new Record<>(
+                        group,
+                        value,
+                        now.wallMs(),
+                        signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, value)),
+                STATE_SINK);
         commit(now.monoMs()); // what agents and ctl read: visible at once, not at the commit interval
     }
 
     private boolean held(String group, GroupRecord input, Decision decision, long now) {
-        boolean automaticFailover = decision.change().filter(c -> c.commandId() == null
-                && (c.kind() == DecisionKind.FAILOVER || c.kind() == DecisionKind.STAND_DOWN)).isPresent();
+        boolean automaticFailover = decision.change()
+                .filter(c -> c.commandId() == null
+                        && (c.kind() == DecisionKind.FAILOVER || c.kind() == DecisionKind.STAND_DOWN))
+                .isPresent();
         if (!automaticFailover || input.pending() != null) {
             return false; // completing a handover whose stand-down is out must never be held: no primary otherwise
         }
@@ -653,11 +751,17 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         boolean allowed = brake.allow(group, now, known);
         boolean engaged = brake.engaged(now, known);
         if (engaged && !brakeEngaged) {
-            log.atError().addKeyValue("wanting", brake.wanting(now)).addKeyValue("groups", known)
+            log.atError()
+                    .addKeyValue("wanting", brake.wanting(now))
+                    .addKeyValue("groups", known)
                     .addKeyValue("windowMs", brake.windowMs())
-                    .log("BRAKE ENGAGED: {} of {} groups would fail over within {} ms; holding automatic failovers "
-                            + "beyond {} until fewer want to (pause the groups or fix the cause)",
-                            brake.wanting(now), known, brake.windowMs(), brake.limit(known));
+                    .log(
+                            "BRAKE ENGAGED: {} of {} groups would fail over within {} ms; holding automatic failovers "
+                                    + "beyond {} until fewer want to (pause the groups or fix the cause)",
+                            brake.wanting(now),
+                            known,
+                            brake.windowMs(),
+                            brake.limit(known));
         } else if (!engaged && brakeEngaged) {
             log.warn("brake released: {} groups want to fail over within {} ms", brake.wanting(now), brake.windowMs());
         }
@@ -682,8 +786,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         RoleChange published = Evidence.roleChange(change, view, now);
         byte[] value = WireSerdes.roleChange().serialize(settings.topics().roleChanges(), published);
-        org.apache.kafka.common.header.Headers headers = signed(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE,
-                view.record().group(), value);
+        org.apache.kafka.common.header.Headers headers = signed(
+                dev.failover.wire.sign.RecordSigner.ROLE_CHANGE, view.record().group(), value);
         headers.add(WireHeaders.SETTINGS, decisionSettings);
         context.forward(new Record<>(view.record().group(), value, now.wallMs(), headers), ROLE_CHANGES_SINK);
         commit(now.monoMs()); // a decision is visible (read_committed) only once committed: at once
@@ -691,18 +795,25 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
         if (change.kind() == DecisionKind.FAILOVER && change.commandId() == null) {
             // the convicted primary: the member out of service that was silent longest, if silent past its timeout
-            published.getMembers().stream().filter(m -> m.getRole() != Role.ACTIVE && m.getLastSeenAgeMs() != null)
+            published.getMembers().stream()
+                    .filter(m -> m.getRole() != Role.ACTIVE && m.getLastSeenAgeMs() != null)
                     .max(java.util.Comparator.comparingLong(MemberView::getLastSeenAgeMs))
                     .ifPresent(m -> {
                         var member = view.record().members().get(m.getNode());
-                        if (member != null && m.getLastSeenAgeMs() > member.timing().failureTimeoutMs()) {
-                            stats.convicted(m.getLastSeenAgeMs(), member.timing().failureTimeoutMs());
+                        if (member != null
+                                && m.getLastSeenAgeMs() > member.timing().failureTimeoutMs()) {
+                            stats.convicted(
+                                    m.getLastSeenAgeMs(), member.timing().failureTimeoutMs());
                         }
                     });
         }
-        log.atInfo().addKeyValue("group", view.record().group()).addKeyValue("epoch", change.epoch())
-                .addKeyValue("kind", change.kind()).addKeyValue("roles", change.roles())
-                .addKeyValue("reason", change.reason()).log("decision: {}", change.reason());
+        log.atInfo()
+                .addKeyValue("group", view.record().group())
+                .addKeyValue("epoch", change.epoch())
+                .addKeyValue("kind", change.kind())
+                .addKeyValue("roles", change.roles())
+                .addKeyValue("reason", change.reason())
+                .log("decision: {}", change.reason());
     }
 
     /**
@@ -723,10 +834,17 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         refusalLoggedAtMs.remove(group);
         waitSaid.remove(group);
         assignedAt.remove(group);
-        context.forward(new Record<String, byte[]>(group, null, now.wallMs(), signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, null)),
+        context.forward(
+                new Record<String, byte[]>(
+                        group,
+                        null,
+                        now.wallMs(),
+                        signed(dev.failover.wire.sign.RecordSigner.GROUP_STATE, group, null)),
                 STATE_SINK);
         commit(now.monoMs());
-        log.atInfo().addKeyValue("group", group).addKeyValue("epoch", empty.epoch())
+        log.atInfo()
+                .addKeyValue("group", group)
+                .addKeyValue("epoch", empty.epoch())
                 .log("deleted group {}: no members left (its epoch {} is kept as a floor)", group, empty.epoch());
     }
 
@@ -751,17 +869,23 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
 
     private GroupView view(GroupRecord record) {
         long[] assigned = assignedAt.get(record.group());
-        return new GroupView(record, liveness.getOrDefault(record.group(), Map.of()), watch,
+        return new GroupView(
+                record,
+                liveness.getOrDefault(record.group(), Map.of()),
+                watch,
                 assigned != null && assigned[0] == record.epoch() ? assigned[1] : Long.MIN_VALUE,
                 unverified.getOrDefault(record.group(), Map.of()));
     }
 
-    private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(AvroSerde<T> serde,
-                                                                           Record<String, byte[]> record, String topic) {
+    private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(
+            AvroSerde<T> serde, Record<String, byte[]> record, String topic) {
         try {
             T value = serde.deserialize(topic, record.value());
             if (value == null) {
-                deadLetter(record, "an empty value (tombstone) on '" + topic + "' carries no " + serde.type().name());
+                deadLetter(
+                        record,
+                        "an empty value (tombstone) on '" + topic + "' carries no "
+                                + serde.type().name());
             }
             return value;
         } catch (WireFormatException e) {
@@ -774,27 +898,34 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         // IMPORTANT: the id rule applies to new groups and members only. One that joined before the rule existed keeps
         // being heard: dead-lettering a live member's beats would make it look silent while its lease renews.
         GroupRecord known = group == null ? null : records.get(group);
-        java.util.Optional<String> badGroup = known != null ? java.util.Optional.empty()
+        java.util.Optional<String> badGroup = known != null
+                ? java.util.Optional.empty()
                 : dev.failover.wire.Ids.problem("the " + what + "'s group", group);
         if (badGroup.isPresent()) {
             deadLetter(record, badGroup.get());
             return false;
         }
         if (what.equals("heartbeat")) {
-            java.util.Optional<String> badNode = known != null && id != null && known.members().containsKey(id)
-                    ? java.util.Optional.empty() : dev.failover.wire.Ids.problem("the heartbeat's node", id);
+            java.util.Optional<String> badNode =
+                    known != null && id != null && known.members().containsKey(id)
+                            ? java.util.Optional.empty()
+                            : dev.failover.wire.Ids.problem("the heartbeat's node", id);
             if (badNode.isPresent()) {
                 deadLetter(record, badNode.get() + " (group '" + group + "')");
                 return false;
             }
         } else if (id == null || id.isEmpty() || id.length() > dev.failover.wire.Ids.MAX_LENGTH) {
-            deadLetter(record, "a command of group '" + group + "' needs a command id of 1 to "
-                    + dev.failover.wire.Ids.MAX_LENGTH + " characters");
+            deadLetter(
+                    record,
+                    "a command of group '" + group + "' needs a command id of 1 to " + dev.failover.wire.Ids.MAX_LENGTH
+                            + " characters");
             return false;
         }
         if (!group.equals(record.key())) {
-            deadLetter(record, "the key '" + record.key() + "' is not the " + what + "'s group '" + group
-                    + "': records of a group must be keyed by it, or two tasks would decide for it");
+            deadLetter(
+                    record,
+                    "the key '" + record.key() + "' is not the " + what + "'s group '" + group
+                            + "': records of a group must be keyed by it, or two tasks would decide for it");
             return false;
         }
         int partition = context.recordMetadata().map(RecordMetadata::partition).orElse(-1);
@@ -802,9 +933,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (belongs >= 0 && partition >= 0 && partition != belongs) {
             // written with an explicit partition: another task would hold a second copy of the group (its own epochs,
             // its own elections, signed like any decision), a second writer of its role changes
-            deadLetter(record, "a " + what + " of group '" + group + "' in partition " + partition + ", but the group's "
-                    + "records belong in partition " + belongs + " of " + settings.inputPartitions() + " (Kafka's "
-                    + "default partitioner): written there on purpose, it would make a second copy of the group");
+            deadLetter(
+                    record,
+                    "a " + what + " of group '" + group + "' in partition " + partition + ", but the group's "
+                            + "records belong in partition " + belongs + " of " + settings.inputPartitions()
+                            + " (Kafka's "
+                            + "default partitioner): written there on purpose, it would make a second copy of the group");
             return false;
         }
         return true;
@@ -816,14 +950,17 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         return partitions <= 0 ? -1 : Keys.partitionOf(group, partitions);
     }
 
-
     private void deadLetter(Record<String, byte[]> record, String reason) {
         stats.deadLettered.incrementAndGet();
         var meta = context.recordMetadata();
-        String source = meta.map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("unknown");
-        log.atWarn().addKeyValue("source", source).addKeyValue("reason", reason).log("dead-lettered a record: {}", reason);
-        Record<String, byte[]> out = record.withHeaders(record.headers().add(WireHeaders.ERROR,
-                        reason.getBytes(StandardCharsets.UTF_8))
+        String source = meta.map(m -> m.topic() + "-" + m.partition() + "@" + m.offset())
+                .orElse("unknown");
+        log.atWarn()
+                .addKeyValue("source", source)
+                .addKeyValue("reason", reason)
+                .log("dead-lettered a record: {}", reason);
+        Record<String, byte[]> out = record.withHeaders(record.headers()
+                .add(WireHeaders.ERROR, reason.getBytes(StandardCharsets.UTF_8))
                 .add(WireHeaders.SOURCE, source.getBytes(StandardCharsets.UTF_8)));
         context.forward(out, DEAD_LETTER_SINK);
     }
@@ -835,8 +972,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 continue; // the asker gave up
             }
             GroupRecord record = records.get(ask.group());
-            ask.answer().complete(record == null ? null : Evidence.live(view(record), now,
-                    waitSaid.getOrDefault(ask.group(), ""), context.taskId().partition()));
+            ask.answer()
+                    .complete(
+                            record == null
+                                    ? null
+                                    : Evidence.live(
+                                            view(record),
+                                            now,
+                                            waitSaid.getOrDefault(ask.group(), ""),
+                                            context.taskId().partition()));
         }
     }
 

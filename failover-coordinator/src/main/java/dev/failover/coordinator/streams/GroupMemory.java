@@ -25,6 +25,7 @@ final class GroupMemory {
 
     /** Command id → until when (wall clock) a copy is refused as answered; oldest first. */
     private final Map<String, Long> answered = new LinkedHashMap<>();
+
     private final Map<String, Long> incarnations = new HashMap<>();
     private boolean dirty;
 

@@ -82,12 +82,13 @@ public final class HeartbeatKeys {
             try {
                 scan(false);
             } catch (IOException e) {
-                log.warn("heartbeat.key.dir: cannot list the keys of group {} ({}): keeping those read before", name,
+                log.warn(
+                        "heartbeat.key.dir: cannot list the keys of group {} ({}): keeping those read before",
+                        name,
                         e.toString());
             }
             return true;
         }
-
     }
 
     private HeartbeatKeys(Path dir, LongSupplier nanos) {
@@ -155,8 +156,8 @@ public final class HeartbeatKeys {
 
     private WatchedFile<HeartbeatMac> watch(Path file, boolean strict) throws IOException {
         try {
-            return WatchedFile.read(file, HeartbeatMac::load, nanos, (f, what) ->
-                    log.warn("heartbeat.key.dir: {} {}", f, what));
+            return WatchedFile.read(
+                    file, HeartbeatMac::load, nanos, (f, what) -> log.warn("heartbeat.key.dir: {} {}", f, what));
         } catch (IOException | IllegalArgumentException e) {
             if (strict) {
                 throw e;

@@ -16,8 +16,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 public final class LiveGroups {
 
     /** One question: the group, and where its JSON answer (null when the task does not hold it) goes. */
-    record Ask(String group, CompletableFuture<String> answer) {
-    }
+    record Ask(String group, CompletableFuture<String> answer) {}
 
     private final Map<Integer, Queue<Ask>> inboxes = new ConcurrentHashMap<>();
 

@@ -15,18 +15,29 @@ import dev.failover.wire.sign.RecordVerifier;
  *                              not change while coordinators run), so that a record outside its key's partition is
  *                              refused; 0: unknown, not checked
  */
-public record ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
-                            BrakeSettings brake, Guards guards, int inputPartitions) {
+public record ShellSettings(
+        TopicNames topics,
+        long punctuationIntervalMs,
+        String instanceId,
+        Policy policy,
+        BrakeSettings brake,
+        Guards guards,
+        int inputPartitions) {
 
     /** Input partitions not checked. */
-    public ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
-                         BrakeSettings brake, Guards guards) {
+    public ShellSettings(
+            TopicNames topics,
+            long punctuationIntervalMs,
+            String instanceId,
+            Policy policy,
+            BrakeSettings brake,
+            Guards guards) {
         this(topics, punctuationIntervalMs, instanceId, policy, brake, guards, 0);
     }
 
     /** Records unsigned, commands from anyone. */
-    public ShellSettings(TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy,
-                         BrakeSettings brake) {
+    public ShellSettings(
+            TopicNames topics, long punctuationIntervalMs, String instanceId, Policy policy, BrakeSettings brake) {
         this(topics, punctuationIntervalMs, instanceId, policy, brake, Guards.none());
     }
 
@@ -42,8 +53,8 @@ public record ShellSettings(TopicNames topics, long punctuationIntervalMs, Strin
      * @param commandMaxAgeMs how far a signed command's issue time may be from this coordinator's wall clock
      * @param heartbeatKeys   the keys that authenticate heartbeats of the groups that require it, or null: none
      */
-    public record Guards(RecordSigner signer, RecordVerifier operatorKeys, long commandMaxAgeMs,
-                         HeartbeatKeys heartbeatKeys) {
+    public record Guards(
+            RecordSigner signer, RecordVerifier operatorKeys, long commandMaxAgeMs, HeartbeatKeys heartbeatKeys) {
         public static Guards none() {
             return new Guards(null, null, 120_000, null);
         }
@@ -69,5 +80,4 @@ public record ShellSettings(TopicNames topics, long punctuationIntervalMs, Strin
                 + ";brake.max.share=" + brake().maxShare() + ";brake.min.failovers=" + brake().minFailovers()
                 + ";brake.window.ms=" + brake().windowMs() + ";punctuation.interval.ms=" + punctuationIntervalMs();
     }
-
 }

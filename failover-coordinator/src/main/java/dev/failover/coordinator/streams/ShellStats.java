@@ -3,7 +3,6 @@ package dev.failover.coordinator.streams;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.Role;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -51,9 +50,8 @@ public final class ShellStats {
     public final AtomicLong stalled = new AtomicLong();
 
     /** What one task holds, counted about once a second. */
-    public record Census(int groups, int pausedGroups, Map<Role, Integer> nodesByRole, int suspectedNodes,
-                         long fenceLagMs) {
-    }
+    public record Census(
+            int groups, int pausedGroups, Map<Role, Integer> nodesByRole, int suspectedNodes, long fenceLagMs) {}
 
     private final MeterRegistry registry;
     private final LiveGroups live = new LiveGroups();
@@ -62,6 +60,7 @@ public final class ShellStats {
     private final Map<Integer, Long> lastPunctuatedMs = new ConcurrentHashMap<>();
     /** The tasks (their partitions) that hold no group, and so do not punctuate. */
     private final Set<Integer> idle = ConcurrentHashMap.newKeySet();
+
     private final Map<DecisionKind, Counter> decisionsByKind = new EnumMap<>(DecisionKind.class);
     private final Counter epochIncrements;
     private final Timer detection;
@@ -75,22 +74,28 @@ public final class ShellStats {
     public ShellStats(MeterRegistry registry) {
         this.registry = registry;
         FunctionCounter.builder("failover.heartbeats", heartbeats, AtomicLong::get)
-                .description("heartbeats received").register(registry);
+                .description("heartbeats received")
+                .register(registry);
         FunctionCounter.builder("failover.dead.letters", deadLettered, AtomicLong::get)
-                .description("records dead-lettered (malformed, mis-keyed, ...)").register(registry);
+                .description("records dead-lettered (malformed, mis-keyed, ...)")
+                .register(registry);
         FunctionCounter.builder("failover.brake.holds", brakeHolds, AtomicLong::get)
-                .description("automatic failovers held by the brake").register(registry);
+                .description("automatic failovers held by the brake")
+                .register(registry);
         FunctionCounter.builder("failover.inconsistent.members", inconsistentMembers, AtomicLong::get)
-                .description("members refused for inconsistent timing").register(registry);
+                .description("members refused for inconsistent timing")
+                .register(registry);
         FunctionCounter.builder("failover.members.refused", membersRefused, AtomicLong::get)
                 .description("heartbeats of new nodes refused because their group is full (max.members.per.group)")
                 .register(registry);
         FunctionCounter.builder("failover.fence.markers.refused", fenceMarkersRefused, AtomicLong::get)
                 .description("fence markers with this instance's id that this process did not write (no or a wrong "
-                        + "seal, or a send time ahead of its clock): ignored").register(registry);
+                        + "seal, or a send time ahead of its clock): ignored")
+                .register(registry);
         FunctionCounter.builder("failover.commands.unauthenticated", commandsUnauthenticated, AtomicLong::get)
                 .description("commands refused by the operator-key check (unsigned, wrongly signed, for another "
-                        + "epoch, too old, or repeated)").register(registry);
+                        + "epoch, too old, or repeated)")
+                .register(registry);
         FunctionCounter.builder("failover.heartbeats.unauthenticated", heartbeatsUnauthenticated, AtomicLong::get)
                 .description("heartbeats of groups that require authentication without a valid code: dead-lettered")
                 .register(registry);
@@ -100,52 +105,86 @@ public final class ShellStats {
                 .register(registry);
         FunctionCounter.builder("failover.heartbeats.stale", heartbeatsStale, AtomicLong::get)
                 .description("authenticated heartbeats not newer than the member's last accepted one (a retried copy, "
-                        + "or a replay): dropped").register(registry);
+                        + "or a replay): dropped")
+                .register(registry);
         FunctionCounter.builder("failover.epochs.above.current", epochsAboveCurrent, AtomicLong::get)
                 .description("heartbeats reporting an epoch above their group's current one (a store that lost a "
-                        + "write, or a forger); the next epoch exceeds them, up to 2^53").register(registry);
+                        + "write, or a forger); the next epoch exceeds them, up to 2^53")
+                .register(registry);
         Gauge.builder("failover.unhealthy", unhealthy, AtomicLong::get)
                 .description("1 while /health answers 503: some group of this instance may get no decisions")
                 .register(registry);
         FunctionCounter.builder("failover.stream.thread.deaths", threadDeaths, AtomicLong::get)
-                .description("stream threads that died and were replaced").register(registry);
+                .description("stream threads that died and were replaced")
+                .register(registry);
         Gauge.builder("failover.brake.engaged", brakeEngaged, AtomicLong::get)
-                .description("1 while the brake holds mass failovers").register(registry);
+                .description("1 while the brake holds mass failovers")
+                .register(registry);
         Gauge.builder("failover.stalled", stalled, AtomicLong::get)
                 .description("1 while a stream thread has not polled Kafka for stall.limit.ms (no decisions)")
                 .register(registry);
         for (DecisionKind kind : DecisionKind.values()) {
-            decisionsByKind.put(kind, Counter.builder("failover.decisions").tag("kind", kind.name())
-                    .description("decisions published, by kind").register(registry));
+            decisionsByKind.put(
+                    kind,
+                    Counter.builder("failover.decisions")
+                            .tag("kind", kind.name())
+                            .description("decisions published, by kind")
+                            .register(registry));
         }
         epochIncrements = Counter.builder("failover.epoch.increments")
-                .description("new epochs (fencing tokens) issued").register(registry);
-        detection = Timer.builder("failover.detection").description("silence of a convicted primary at its conviction")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(100))
-                .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+                .description("new epochs (fencing tokens) issued")
+                .register(registry);
+        detection = Timer.builder("failover.detection")
+                .description("silence of a convicted primary at its conviction")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(100))
+                .maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
         decisionLag = Timer.builder("failover.decision.lag")
                 .description("from a primary's failure deadline (last heartbeat + timeout) to the decision")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
-        punctuation = Timer.builder("failover.punctuation").description("one wall-clock punctuation of one task")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(1)).register(registry);
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        punctuation = Timer.builder("failover.punctuation")
+                .description("one wall-clock punctuation of one task")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
         gauge("failover.groups", "groups hosted by this instance", Census::groups);
         gauge("failover.groups.paused", "paused groups hosted by this instance", Census::pausedGroups);
-        gauge("failover.nodes.suspected", "members silent past their timeout or with suspicion >= 8", Census::suspectedNodes);
+        gauge(
+                "failover.nodes.suspected",
+                "members silent past their timeout or with suspicion >= 8",
+                Census::suspectedNodes);
         for (Role role : Role.values()) {
-            gauge("failover.nodes", "members by assigned role", c -> c.nodesByRole().getOrDefault(role, 0), "role",
+            gauge(
+                    "failover.nodes",
+                    "members by assigned role",
+                    c -> c.nodesByRole().getOrDefault(role, 0),
+                    "role",
                     role.name());
         }
-        Gauge.builder("failover.fence.lag", census, c -> c.values().stream().mapToLong(Census::fenceLagMs).max()
-                        .orElse(0) / 1000.0)
+        Gauge.builder(
+                        "failover.fence.lag",
+                        census,
+                        c -> c.values().stream()
+                                        .mapToLong(Census::fenceLagMs)
+                                        .max()
+                                        .orElse(0)
+                                / 1000.0)
                 .description("the oldest task's age of proven input (self-guard: nobody is convicted while it "
-                        + "exceeds a lease)").baseUnit("seconds").register(registry);
+                        + "exceeds a lease)")
+                .baseUnit("seconds")
+                .register(registry);
     }
 
     private void gauge(String name, String description, ToLongFunction<Census> field, String... tags) {
-        Gauge.builder(name, census, c -> c.values().stream().mapToLong(field).sum()).description(description)
-                .tags(tags).register(registry);
+        Gauge.builder(name, census, c -> c.values().stream().mapToLong(field).sum())
+                .description(description)
+                .tags(tags)
+                .register(registry);
     }
 
     /** The inboxes through which the HTTP threads ask the stream threads for a group's live view. */

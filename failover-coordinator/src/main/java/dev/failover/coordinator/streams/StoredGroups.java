@@ -3,11 +3,11 @@ package dev.failover.coordinator.streams;
 import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.Handover;
 import dev.failover.coordinator.core.Member;
-import dev.failover.wire.Timing;
 import dev.failover.wire.StoredAnswer;
 import dev.failover.wire.StoredGroup;
 import dev.failover.wire.StoredHandover;
 import dev.failover.wire.StoredMember;
+import dev.failover.wire.Timing;
 import java.util.TreeMap;
 
 /**
@@ -17,8 +17,7 @@ import java.util.TreeMap;
  */
 final class StoredGroups {
 
-    private StoredGroups() {
-    }
+    private StoredGroups() {}
 
     static StoredGroup toStored(GroupRecord record, Now now) {
         return toStored(record, now, new GroupMemory());
@@ -28,21 +27,42 @@ final class StoredGroups {
     static StoredGroup toStored(GroupRecord record, Now now, GroupMemory memory) {
         Handover h = record.pending();
         return StoredGroup.newBuilder()
-                .setGroup(record.group()).setMode(record.mode()).setEpoch(record.epoch())
-                .setMembers(record.members().values().stream().map(m -> StoredMember.newBuilder()
-                        .setNode(m.node()).setPriority(m.priority())
-                        .setHeartbeatIntervalMs(m.timing().heartbeatIntervalMs()).setLeaseMs(m.timing().leaseMs())
-                        .setFailureTimeoutMs(m.timing().failureTimeoutMs())
-                        .setFailsafeMaxMs(m.timing().failsafeMaxMs()).setAssigned(m.assigned())
-                        .setProblem(m.problem()).setFenceOwedSince(m.fenceOwedSince())
-                        .setIncarnation(Math.max(0, memory.incarnation(m.node()))).build()).toList())
-                .setPending(h == null ? null : StoredHandover.newBuilder().setFrom(h.from()).setTo(h.to())
-                        .setStandDownEpoch(h.standDownEpoch()).setWhy(h.why()).setCommandId(h.commandId())
-                        .setSinceMs(now.toWall(h.sinceMs())).build())
-                .setPausedUntilMs(sentinel(record.pausedUntilMs()) ? record.pausedUntilMs()
-                        : now.toWall(record.pausedUntilMs()))
-                .setAnsweredCommands(memory.answeredIds().entrySet().stream().map(e -> StoredAnswer.newBuilder()
-                        .setCommandId(e.getKey()).setUntilMs(e.getValue()).build()).toList())
+                .setGroup(record.group())
+                .setMode(record.mode())
+                .setEpoch(record.epoch())
+                .setMembers(record.members().values().stream()
+                        .map(m -> StoredMember.newBuilder()
+                                .setNode(m.node())
+                                .setPriority(m.priority())
+                                .setHeartbeatIntervalMs(m.timing().heartbeatIntervalMs())
+                                .setLeaseMs(m.timing().leaseMs())
+                                .setFailureTimeoutMs(m.timing().failureTimeoutMs())
+                                .setFailsafeMaxMs(m.timing().failsafeMaxMs())
+                                .setAssigned(m.assigned())
+                                .setProblem(m.problem())
+                                .setFenceOwedSince(m.fenceOwedSince())
+                                .setIncarnation(Math.max(0, memory.incarnation(m.node())))
+                                .build())
+                        .toList())
+                .setPending(
+                        h == null
+                                ? null
+                                : StoredHandover.newBuilder()
+                                        .setFrom(h.from())
+                                        .setTo(h.to())
+                                        .setStandDownEpoch(h.standDownEpoch())
+                                        .setWhy(h.why())
+                                        .setCommandId(h.commandId())
+                                        .setSinceMs(now.toWall(h.sinceMs()))
+                                        .build())
+                .setPausedUntilMs(
+                        sentinel(record.pausedUntilMs()) ? record.pausedUntilMs() : now.toWall(record.pausedUntilMs()))
+                .setAnsweredCommands(memory.answeredIds().entrySet().stream()
+                        .map(e -> StoredAnswer.newBuilder()
+                                .setCommandId(e.getKey())
+                                .setUntilMs(e.getValue())
+                                .build())
+                        .toList())
                 .build();
     }
 
@@ -64,16 +84,38 @@ final class StoredGroups {
     static GroupRecord fromStored(StoredGroup stored, Now now) {
         TreeMap<String, Member> members = new TreeMap<>();
         for (StoredMember m : stored.getMembers()) {
-            members.put(m.getNode(), new Member(m.getNode(), m.getPriority(),
-                    new Timing(m.getHeartbeatIntervalMs(), m.getLeaseMs(), m.getFailureTimeoutMs(),
-                            m.getFailsafeMaxMs()), m.getAssigned(),
-                    m.getProblem(), m.getFenceOwedSince()));
+            members.put(
+                    m.getNode(),
+                    new Member(
+                            m.getNode(),
+                            m.getPriority(),
+                            new Timing(
+                                    m.getHeartbeatIntervalMs(),
+                                    m.getLeaseMs(),
+                                    m.getFailureTimeoutMs(),
+                                    m.getFailsafeMaxMs()),
+                            m.getAssigned(),
+                            m.getProblem(),
+                            m.getFenceOwedSince()));
         }
         StoredHandover h = stored.getPending();
-        return new GroupRecord(stored.getGroup(), stored.getMode(), stored.getEpoch(), members,
-                h == null ? null : new Handover(h.getFrom(), h.getTo(), h.getStandDownEpoch(), h.getWhy(),
-                        h.getCommandId(), now.toMono(h.getSinceMs())),
-                sentinel(stored.getPausedUntilMs()) ? stored.getPausedUntilMs() : now.toMono(stored.getPausedUntilMs()));
+        return new GroupRecord(
+                stored.getGroup(),
+                stored.getMode(),
+                stored.getEpoch(),
+                members,
+                h == null
+                        ? null
+                        : new Handover(
+                                h.getFrom(),
+                                h.getTo(),
+                                h.getStandDownEpoch(),
+                                h.getWhy(),
+                                h.getCommandId(),
+                                now.toMono(h.getSinceMs())),
+                sentinel(stored.getPausedUntilMs())
+                        ? stored.getPausedUntilMs()
+                        : now.toMono(stored.getPausedUntilMs()));
     }
 
     private static boolean sentinel(long pausedUntilMs) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.testkit.Signals;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -26,16 +25,21 @@ class BoundedCloseClientsIT {
     void closingAProducerWhoseBrokerIsFrozenReturnsAndDropsWhatWasNotSent() throws Exception {
         try (LocalKafkaBroker broker = LocalKafkaBroker.temporary()) {
             broker.start();
-            Producer<byte[], byte[]> producer = new BoundedCloseClients().getProducer(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                    ProducerConfig.CLIENT_ID_CONFIG, "bounded-close-test"));
+            Producer<byte[], byte[]> producer = new BoundedCloseClients()
+                    .getProducer(Map.of(
+                            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            broker.bootstrapServers(),
+                            ProducerConfig.CLIENT_ID_CONFIG,
+                            "bounded-close-test"));
             producer.send(new ProducerRecord<>("bounded-close", new byte[] {1})).get(); // metadata known, connected
             long pid = broker.pid().orElseThrow();
             Signals.send(pid, "STOP");
             try {
                 Future<RecordMetadata> stuck = producer.send(new ProducerRecord<>("bounded-close", new byte[] {2}));
                 // a plain KafkaProducer waits here until delivery.timeout.ms (120 s) has passed
-                assertTimeoutPreemptively(BoundedCloseClients.PRODUCER_CLOSE.multipliedBy(4), () -> producer.close(),
+                assertTimeoutPreemptively(
+                        BoundedCloseClients.PRODUCER_CLOSE.multipliedBy(4),
+                        () -> producer.close(),
                         "close() must give up after " + BoundedCloseClients.PRODUCER_CLOSE);
                 assertThrows(ExecutionException.class, stuck::get, "the unsent record is dropped, not delivered");
             } finally {

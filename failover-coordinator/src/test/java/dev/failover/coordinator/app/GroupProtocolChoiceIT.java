@@ -42,7 +42,10 @@ class GroupProtocolChoiceIT {
                 GroupProtocolChoice.Choice alone = choice.choose("auto", Optional.empty());
                 assertEquals("streams", alone.protocol(), alone.reason());
                 ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, "choice-app");
-                Config read = admin.describeConfigs(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+                Config read = admin.describeConfigs(List.of(group))
+                        .all()
+                        .get(30, TimeUnit.SECONDS)
+                        .get(group);
                 assertEquals("3000", read.get("streams.session.timeout.ms").value());
                 assertEquals("500", read.get("streams.heartbeat.interval.ms").value());
                 assertEquals("1", read.get("streams.num.standby.replicas").value());
@@ -57,7 +60,7 @@ class GroupProtocolChoiceIT {
         try (LocalKafkaBroker broker = LocalKafkaBroker.temporary()) {
             broker.start();
             try (Admin admin = Admin.create(broker.adminProperties());
-                 KafkaConsumer<byte[], byte[]> classic = classicMember(broker, admin, "mixed-app")) {
+                    KafkaConsumer<byte[], byte[]> classic = classicMember(broker, admin, "mixed-app")) {
                 Map<String, String> settings = new java.util.HashMap<>(Map.of(
                         CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                         CoordinatorConfig.APPLICATION_ID_CONFIG, "mixed-app",
@@ -69,7 +72,9 @@ class GroupProtocolChoiceIT {
                     assertEquals(Optional.of("streams"), app.groupProtocol(), "as asked");
                     String why = app.cannotJoin().get(60, TimeUnit.SECONDS);
                     assertTrue(why.contains("other rebalance protocol"), why);
-                    dev.failover.testkit.Await.until(Duration.ofSeconds(30), "the stream threads to stop",
+                    dev.failover.testkit.Await.until(
+                            Duration.ofSeconds(30),
+                            "the stream threads to stop",
                             () -> !app.healthy() && app.state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING);
                     assertEquals(why, app.status().get("cannotJoin"), "/health's details say why");
                 }
@@ -80,19 +85,21 @@ class GroupProtocolChoiceIT {
     @Test
     void aBrokerWithStockStreamsMinimumsGetsClassicAtItsMinimumSession() throws Exception {
         try (LocalKafkaBroker broker = Brokers.builder()
-                .dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-")).deleteDataOnClose(true)
+                .dataDir(java.nio.file.Files.createTempDirectory("failover-kafka-"))
+                .deleteDataOnClose(true)
                 .property("group.streams.min.session.timeout.ms", "45000")
                 .property("group.streams.min.heartbeat.interval.ms", "5000")
-                .property("group.min.session.timeout.ms", "7000").build()) {
+                .property("group.min.session.timeout.ms", "7000")
+                .build()) {
             broker.start();
             try (Admin admin = Admin.create(broker.adminProperties())) {
-                GroupProtocolChoice.Choice c = new GroupProtocolChoice(admin, "stock-app", 3000).choose("auto",
-                        Optional.empty());
+                GroupProtocolChoice.Choice c =
+                        new GroupProtocolChoice(admin, "stock-app", 3000).choose("auto", Optional.empty());
                 assertEquals("classic", c.protocol());
                 assertTrue(c.reason().contains("refused the group configuration"), c.reason());
                 assertEquals(7000, c.classicSessionMs(), "raised to the broker's group.min.session.timeout.ms");
-                GroupProtocolChoice.Choice asked = new GroupProtocolChoice(admin, "stock-app", 3000).choose("streams",
-                        Optional.empty());
+                GroupProtocolChoice.Choice asked =
+                        new GroupProtocolChoice(admin, "stock-app", 3000).choose("streams", Optional.empty());
                 assertEquals("streams", asked.protocol(), "an explicit choice stays, with the broker's session");
             }
         }
@@ -101,13 +108,21 @@ class GroupProtocolChoiceIT {
     /** A plain consumer in the classic protocol, joined to {@code groupId}. */
     private static KafkaConsumer<byte[], byte[]> classicMember(LocalKafkaBroker broker, Admin admin, String groupId)
             throws Exception {
-        admin.createTopics(List.of(new NewTopic("choice-topic", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, groupId,
-                ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic",
-                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6000),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        admin.createTopics(List.of(new NewTopic("choice-topic", 1, (short) 1)))
+                .all()
+                .get(30, TimeUnit.SECONDS);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        broker.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        groupId,
+                        ConsumerConfig.GROUP_PROTOCOL_CONFIG,
+                        "classic",
+                        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG,
+                        6000),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
         consumer.subscribe(List.of("choice-topic"));
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (consumer.assignment().isEmpty() && System.nanoTime() < end) {

@@ -3,8 +3,8 @@ package dev.failover.coordinator.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.testkit.Await;
 import dev.failover.broker.LocalKafkaBroker;
+import dev.failover.testkit.Await;
 import dev.failover.testkit.Brokers;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.MemberView;
@@ -63,6 +63,7 @@ class HangingTransactionIT {
     private static final int TRANSACTION_TIMEOUT_MS = 2_000;
     /** Above twice the transaction timeout, and above it plus this broker's 1 s abort cleanup interval. */
     private static final int AFTER_MS = 5_000;
+
     private static final int CHECK_MS = 1_000;
 
     private LocalKafkaBroker broker;
@@ -72,8 +73,11 @@ class HangingTransactionIT {
 
     @BeforeAll
     void startBroker() throws IOException {
-        broker = Brokers.builder().dataDir(Files.createTempDirectory("failover-kafka-hang-"))
-                .deleteDataOnClose(true).property("transaction.partition.verification.enable", "false").build();
+        broker = Brokers.builder()
+                .dataDir(Files.createTempDirectory("failover-kafka-hang-"))
+                .deleteDataOnClose(true)
+                .property("transaction.partition.verification.enable", "false")
+                .build();
         broker.start();
     }
 
@@ -87,71 +91,109 @@ class HangingTransactionIT {
     @Test
     void aHangingTransactionOnTheCoordinatorsOffsetsIsAbortedAndTheGroupIsDecidedAgain() throws Exception {
         CoordinatorApp first = start(); // before the agents, so that the coordinator creates the topics
-        try (ObedientAgents agents = new ObedientAgents(broker.bootstrapServers(), "orders", PREFIX + "heartbeats",
-                PREFIX + "role-changes").node("alpha", 100).node("beta", 50);
-             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        try (ObedientAgents agents = new ObedientAgents(
+                                broker.bootstrapServers(), "orders", PREFIX + "heartbeats", PREFIX + "role-changes")
+                        .node("alpha", 100)
+                        .node("beta", 50);
+                Admin admin =
+                        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             try (first) {
                 Await.until(Duration.ofSeconds(30), "an election", () -> first(agents, DecisionKind.ELECTION) != null);
                 // meanwhile the coordinator commits a transaction every 20 ms: the healer must leave them all alone
                 Await.hold(Duration.ofMillis(AFTER_MS + 3 * CHECK_MS), "live transactions outlast the threshold");
                 String health = health(first);
-                assertTrue(health.contains("\"hangingTransactionsAborted\":0"), "no live transaction aborted: "
-                        + health);
+                assertTrue(
+                        health.contains("\"hangingTransactionsAborted\":0"), "no live transaction aborted: " + health);
             }
             // the first instance has left; its committed offsets stay. Now the hanging transaction:
-            TopicPartition offsets = new TopicPartition(Topic.GROUP_METADATA_TOPIC_NAME,
-                    Utils.abs(APPLICATION_ID.hashCode()) % admin.describeTopics(List.of(Topic.GROUP_METADATA_TOPIC_NAME))
-                            .allTopicNames().get().get(Topic.GROUP_METADATA_TOPIC_NAME).partitions().size());
+            TopicPartition offsets = new TopicPartition(
+                    Topic.GROUP_METADATA_TOPIC_NAME,
+                    Utils.abs(APPLICATION_ID.hashCode())
+                            % admin.describeTopics(List.of(Topic.GROUP_METADATA_TOPIC_NAME))
+                                    .allTopicNames()
+                                    .get()
+                                    .get(Topic.GROUP_METADATA_TOPIC_NAME)
+                                    .partitions()
+                                    .size());
             long producerId = 1_000_000_000L + ProcessHandle.current().pid();
-            assertEquals(Errors.NONE, commitOffsetsInATransactionNobodyKnows(producerId,
-                    new TopicPartition(PREFIX + "heartbeats", 0)));
+            assertEquals(
+                    Errors.NONE,
+                    commitOffsetsInATransactionNobodyKnows(producerId, new TopicPartition(PREFIX + "heartbeats", 0)));
             long hangStartNs = System.nanoTime();
-            List<ProducerState> open = admin.describeProducers(List.of(offsets)).partitionResult(offsets).get()
+            List<ProducerState> open = admin.describeProducers(List.of(offsets))
+                    .partitionResult(offsets)
+                    .get()
                     .activeProducers();
-            assertTrue(open.stream().anyMatch(p -> p.producerId() == producerId
-                    && p.currentTransactionStartOffset().isPresent()), "the transaction is open on " + offsets + ": "
-                    + open);
+            assertTrue(
+                    open.stream()
+                            .anyMatch(p -> p.producerId() == producerId
+                                    && p.currentTransactionStartOffset().isPresent()),
+                    "the transaction is open on " + offsets + ": " + open);
             // what the healer sees of it from outside: the group coordinator refuses that offset as unstable
-            HangingTransactionHealer observer = new HangingTransactionHealer(admin, APPLICATION_ID, false,
-                    List.of(PREFIX + "heartbeats", PREFIX + "commands"), List.of(), Long.MAX_VALUE / 4,
+            HangingTransactionHealer observer = new HangingTransactionHealer(
+                    admin,
+                    APPLICATION_ID,
+                    false,
+                    List.of(PREFIX + "heartbeats", PREFIX + "commands"),
+                    List.of(),
+                    Long.MAX_VALUE / 4,
                     () -> System.nanoTime() / 1_000_000);
             assertEquals(Set.of(new TopicPartition(PREFIX + "heartbeats", 0)), observer.unstableInputs());
 
             long secondStartNs = System.nanoTime();
             try (CoordinatorApp second = start()) {
-                String stuck = Await.value(Duration.ofSeconds(20), "/health 503 while the task waits on unstable offsets",
-                        () -> {
+                String stuck = Await.value(
+                        Duration.ofSeconds(20), "/health 503 while the task waits on unstable offsets", () -> {
                             String body = health(second);
                             return body.contains("\"unhealthy\"") ? body : null;
                         });
                 assertTrue(stuck.contains("rebalancing for") || stuck.contains("has not run"), stuck);
                 agents.silence("alpha");
-                RoleChange failover = Await.value(Duration.ofSeconds(60), "a failover decided by the new instance",
+                RoleChange failover = Await.value(
+                        Duration.ofSeconds(60),
+                        "a failover decided by the new instance",
                         () -> first(agents, DecisionKind.FAILOVER));
-                System.out.printf("HangingTransactionIT: the group was decided again %d ms after the hanging "
-                        + "transaction was made and %d ms after the second instance started (it must see the "
-                        + "transaction open for %d ms, scanning every %d ms)%n", (System.nanoTime() - hangStartNs)
-                        / 1_000_000, (System.nanoTime() - secondStartNs) / 1_000_000, AFTER_MS, CHECK_MS);
-                assertEquals("beta", failover.getMembers().stream().filter(m -> m.getRole() == Role.ACTIVE)
-                        .map(MemberView::getNode).findFirst().orElse(null));
-                assertTrue(admin.describeProducers(List.of(offsets)).partitionResult(offsets).get().activeProducers()
-                        .stream().noneMatch(p -> p.producerId() == producerId
-                                && p.currentTransactionStartOffset().isPresent()), "the transaction was aborted");
+                System.out.printf(
+                        "HangingTransactionIT: the group was decided again %d ms after the hanging "
+                                + "transaction was made and %d ms after the second instance started (it must see the "
+                                + "transaction open for %d ms, scanning every %d ms)%n",
+                        (System.nanoTime() - hangStartNs) / 1_000_000,
+                        (System.nanoTime() - secondStartNs) / 1_000_000,
+                        AFTER_MS,
+                        CHECK_MS);
+                assertEquals(
+                        "beta",
+                        failover.getMembers().stream()
+                                .filter(m -> m.getRole() == Role.ACTIVE)
+                                .map(MemberView::getNode)
+                                .findFirst()
+                                .orElse(null));
+                assertTrue(
+                        admin
+                                .describeProducers(List.of(offsets))
+                                .partitionResult(offsets)
+                                .get()
+                                .activeProducers()
+                                .stream()
+                                .noneMatch(p -> p.producerId() == producerId
+                                        && p.currentTransactionStartOffset().isPresent()),
+                        "the transaction was aborted");
                 String healed = Await.value(Duration.ofSeconds(10), "/health 200 once the task runs", () -> {
                     String body = health(second);
                     return body.contains("\"unhealthy\"") ? null : body;
                 });
-                assertTrue(!healed.contains("\"hangingTransactionsAborted\":0") && healed.contains("producer "
-                        + producerId), healed);
+                assertTrue(
+                        !healed.contains("\"hangingTransactionsAborted\":0")
+                                && healed.contains("producer " + producerId),
+                        healed);
                 // the live instance commits every 20 ms, so a look may catch one of its own transactions open
-                Await.until(Duration.ofSeconds(10), "the group's committed offsets stable again",
-                        () -> {
-                            try {
-                                return observer.unstableInputs().isEmpty();
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
+                Await.until(Duration.ofSeconds(10), "the group's committed offsets stable again", () -> {
+                    try {
+                        return observer.unstableInputs().isEmpty();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
             }
         }
     }
@@ -163,14 +205,21 @@ class HangingTransactionIT {
     private Errors commitOffsetsInATransactionNobodyKnows(long producerId, TopicPartition partition)
             throws IOException {
         TxnOffsetCommitRequestData data = new TxnOffsetCommitRequestData()
-                .setTransactionalId(PREFIX + "nobody").setGroupId(APPLICATION_ID).setProducerId(producerId)
-                .setProducerEpoch((short) 0).setGenerationIdOrMemberEpoch(-1).setMemberId("")
+                .setTransactionalId(PREFIX + "nobody")
+                .setGroupId(APPLICATION_ID)
+                .setProducerId(producerId)
+                .setProducerEpoch((short) 0)
+                .setGenerationIdOrMemberEpoch(-1)
+                .setMemberId("")
                 .setTopics(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic()
                         .setName(partition.topic())
                         .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
-                                .setPartitionIndex(partition.partition()).setCommittedOffset(0)
-                                .setCommittedLeaderEpoch(-1).setCommittedMetadata("")))));
-        TxnOffsetCommitRequest request = TxnOffsetCommitRequest.Builder.forTopicNames(data, false).build((short) 4);
+                                .setPartitionIndex(partition.partition())
+                                .setCommittedOffset(0)
+                                .setCommittedLeaderEpoch(-1)
+                                .setCommittedMetadata("")))));
+        TxnOffsetCommitRequest request =
+                TxnOffsetCommitRequest.Builder.forTopicNames(data, false).build((short) 4);
         RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "hanging-transaction-it", 1);
         String[] hostPort = broker.bootstrapServers().split(":");
         try (Socket socket = new Socket(hostPort[0], Integer.parseInt(hostPort[1]))) {
@@ -183,16 +232,24 @@ class HangingTransactionIT {
             DataInputStream in = new DataInputStream(socket.getInputStream());
             byte[] reply = new byte[in.readInt()];
             in.readFully(reply);
-            TxnOffsetCommitResponse response = (TxnOffsetCommitResponse) AbstractResponse.parseResponse(
-                    ByteBuffer.wrap(reply), header);
-            return response.errorCounts().keySet().stream().filter(e -> e != Errors.NONE).findFirst().orElse(Errors.NONE);
+            TxnOffsetCommitResponse response =
+                    (TxnOffsetCommitResponse) AbstractResponse.parseResponse(ByteBuffer.wrap(reply), header);
+            return response.errorCounts().keySet().stream()
+                    .filter(e -> e != Errors.NONE)
+                    .findFirst()
+                    .orElse(Errors.NONE);
         }
     }
 
     private static String health(CoordinatorApp app) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://"
-                    + app.httpAddress().orElseThrow() + "/health")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(
+                                            "http://" + app.httpAddress().orElseThrow() + "/health"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
         } catch (IOException e) {
             return "";
         } catch (InterruptedException e) {
@@ -205,13 +262,16 @@ class HangingTransactionIT {
         Map<String, String> settings = new HashMap<>();
         settings.put(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         settings.put(CoordinatorConfig.APPLICATION_ID_CONFIG, APPLICATION_ID);
-        settings.put(CoordinatorConfig.STATE_DIR_CONFIG, stateDir.resolve("state-" + System.nanoTime()).toString());
+        settings.put(
+                CoordinatorConfig.STATE_DIR_CONFIG,
+                stateDir.resolve("state-" + System.nanoTime()).toString());
         settings.put(CoordinatorConfig.HTTP_PORT_CONFIG, "0");
         settings.put(CoordinatorConfig.TOPIC_PARTITIONS_CONFIG, "1");
         settings.put(CoordinatorConfig.TRANSACTION_TIMEOUT_MS_CONFIG, String.valueOf(TRANSACTION_TIMEOUT_MS));
         settings.put(CoordinatorConfig.HANGING_TRANSACTION_AFTER_MS_CONFIG, String.valueOf(AFTER_MS));
         settings.put(CoordinatorConfig.HEALTH_TASK_LIMIT_MS_CONFIG, "5000");
-        settings.put(CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG,
+        settings.put(
+                CoordinatorConfig.HANGING_TRANSACTION_CHECK_MS_CONFIG,
                 System.getProperty("failover.test.hanging.check.ms", String.valueOf(CHECK_MS)));
         for (String topic : List.of("heartbeats", "role-changes", "state", "commands", "dead-letters")) {
             settings.put("topic." + topic, PREFIX + topic);

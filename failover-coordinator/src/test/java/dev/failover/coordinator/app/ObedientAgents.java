@@ -49,23 +49,41 @@ public final class ObedientAgents implements AutoCloseable {
     public ObedientAgents(String bootstrap, String group, String heartbeatTopic, String roleChangeTopic) {
         this.group = group;
         this.heartbeatTopic = heartbeatTopic;
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
-                new StringSerializer(), WireSerdes.heartbeat());
-        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false),
-                new StringDeserializer(), WireSerdes.roleChange());
+        this.producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        0,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new StringSerializer(),
+                WireSerdes.heartbeat());
+        this.consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG,
+                        false),
+                new StringDeserializer(),
+                WireSerdes.roleChange());
         // Every partition assigned directly, read from the start, before the first beat: as the real agent's feed does.
         // A consumer group made the stand-ins deaf for as long as its join took: in CI (81db6dd, a loaded machine)
         // the group coordinator was still loading, alpha was elected, went on reporting STANDBY at epoch 0 for
         // 1163 ms, and the coordinator rightly stood it down as a node that does not apply its assignment.
         // (a coordinator in its own process may not have created the topics yet: wait for them, create nothing)
-        List<TopicPartition> partitions = dev.failover.testkit.Await.value(Duration.ofSeconds(60),
-                roleChangeTopic + " created by the coordinator", () -> {
+        List<TopicPartition> partitions = dev.failover.testkit.Await.value(
+                Duration.ofSeconds(60), roleChangeTopic + " created by the coordinator", () -> {
                     var found = consumer.partitionsFor(roleChangeTopic, Duration.ofSeconds(5));
-                    return found.isEmpty() ? null : found.stream()
-                            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    return found.isEmpty()
+                            ? null
+                            : found.stream()
+                                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                                    .toList();
                 });
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
@@ -113,14 +131,29 @@ public final class ObedientAgents implements AutoCloseable {
     private synchronized void beatAll() {
         for (String node : beating) {
             RoleChange told = latest;
-            Role role = told == null ? Role.STANDBY : told.getMembers().stream().filter(m -> m.getNode().equals(node))
-                    .map(m -> m.getRole()).findFirst().orElse(Role.STANDBY);
+            Role role = told == null
+                    ? Role.STANDBY
+                    : told.getMembers().stream()
+                            .filter(m -> m.getNode().equals(node))
+                            .map(m -> m.getRole())
+                            .findFirst()
+                            .orElse(Role.STANDBY);
             long now = System.currentTimeMillis();
-            Heartbeat beat = Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(sequence++)
-                    .setIncarnation(1).setSentAtMs(now).setHealth(Health.HEALTHY).setRole(role)
-                    .setEpoch(told == null ? 0 : told.getEpoch()).setMode(GroupMode.ACTIVE_PASSIVE)
-                    .setPriority(priorities.get(node)).setHeartbeatIntervalMs(200).setLeaseMs(800)
-                    .setFailureTimeoutMs(1000).build();
+            Heartbeat beat = Heartbeat.newBuilder()
+                    .setGroup(group)
+                    .setNode(node)
+                    .setSequence(sequence++)
+                    .setIncarnation(1)
+                    .setSentAtMs(now)
+                    .setHealth(Health.HEALTHY)
+                    .setRole(role)
+                    .setEpoch(told == null ? 0 : told.getEpoch())
+                    .setMode(GroupMode.ACTIVE_PASSIVE)
+                    .setPriority(priorities.get(node))
+                    .setHeartbeatIntervalMs(200)
+                    .setLeaseMs(800)
+                    .setFailureTimeoutMs(1000)
+                    .build();
             lastSentAt.put(node, now);
             lastSent.put(node, beat);
             producer.send(new ProducerRecord<>(heartbeatTopic, group, beat));

@@ -12,7 +12,10 @@ class ActiveActiveDecisionTest {
 
     @Test
     void everyEligibleMemberIsActiveAndASilentOneIsTakenOutThenBroughtBack() {
-        Scenario s = Scenario.activeActive(Policy.defaults().withMinActive(2)).member("a", 1).member("b", 1).member("c", 1);
+        Scenario s = Scenario.activeActive(Policy.defaults().withMinActive(2))
+                .member("a", 1)
+                .member("b", 1)
+                .member("c", 1);
         s.run(1_000);
         assertEquals(Map.of("a", Role.ACTIVE, "b", Role.ACTIVE, "c", Role.ACTIVE), s.record.roles());
 
@@ -30,10 +33,14 @@ class ActiveActiveDecisionTest {
 
     @Test
     void fallingBelowTheMinimumIsSaidLoudly() {
-        Scenario s = Scenario.activeActive(Policy.defaults().withMinActive(2)).member("a", 1).member("b", 1);
+        Scenario s = Scenario.activeActive(Policy.defaults().withMinActive(2))
+                .member("a", 1)
+                .member("b", 1);
         s.run(1_000);
         s.mute("b").run(Scenario.TIMEOUT + 300);
-        assertTrue(s.lastChange().reason().endsWith("1 ACTIVE, BELOW the minimum of 2"), s.lastChange().reason());
+        assertTrue(
+                s.lastChange().reason().endsWith("1 ACTIVE, BELOW the minimum of 2"),
+                s.lastChange().reason());
     }
 
     @Test

@@ -1,8 +1,8 @@
 package dev.failover.coordinator.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.wire.DecisionKind;
@@ -43,8 +43,14 @@ class ActivePassiveDecisionTest {
         assertTrue(s.decide().change().isEmpty(), "one beat is below rise=2");
         assertTrue(s.lastReason.contains("no eligible member"), s.lastReason);
         s.beat("alpha");
-        assertEquals(Optional.of("alpha"), Optional.ofNullable(s.decide().change().orElseThrow().roles())
-                .map(r -> r.entrySet().stream().filter(e -> e.getValue() == Role.ACTIVE).findFirst().orElseThrow().getKey()));
+        assertEquals(
+                Optional.of("alpha"),
+                Optional.ofNullable(s.decide().change().orElseThrow().roles())
+                        .map(r -> r.entrySet().stream()
+                                .filter(e -> e.getValue() == Role.ACTIVE)
+                                .findFirst()
+                                .orElseThrow()
+                                .getKey()));
     }
 
     @Test
@@ -55,18 +61,27 @@ class ActivePassiveDecisionTest {
         assertEquals(Optional.of("alpha"), s.activeNode());
         // alpha is alive and healthy but deaf to its assignment (a RoleChange it cannot decode): STANDBY at 0
         for (int t = 0; t < Scenario.TIMEOUT + 2 * Scenario.INTERVAL; t += Scenario.INTERVAL) {
-            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+            s.advance(Scenario.INTERVAL)
+                    .beat("alpha", Health.HEALTHY, Role.STANDBY, 0)
+                    .beat("beta")
+                    .fence();
             s.decide();
         }
         // told to stand down first, like any live primary: its report may be stale, or it may still activate
         assertEquals(DecisionKind.STAND_DOWN, s.lastChange().kind(), s.lastReason);
-        assertTrue(s.lastChange().reason().contains("alpha has not applied its assignment: it still reports STANDBY "
-                + "at epoch 0"), s.lastChange().reason());
+        assertTrue(
+                s.lastChange()
+                        .reason()
+                        .contains("alpha has not applied its assignment: it still reports STANDBY " + "at epoch 0"),
+                s.lastChange().reason());
         assertTrue(s.lastChange().epoch() > epoch);
         assertEquals(Optional.empty(), s.activeNode());
         // it hears the stand-down (or its agent says so once its hook ran): beta is promoted on that
         long standDown = s.lastChange().epoch();
-        s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, standDown).beat("beta").fence();
+        s.advance(Scenario.INTERVAL)
+                .beat("alpha", Health.HEALTHY, Role.STANDBY, standDown)
+                .beat("beta")
+                .fence();
         s.decide();
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
     }
@@ -80,7 +95,10 @@ class ActivePassiveDecisionTest {
         // its last authentic beat says it has not applied its assignment; then its key breaks: its beats still reach
         // Kafka (its lease renews) but none can be read. Acting on the stale report would stand it down with nobody
         // able to see it acknowledge; counting the beats as silence would start beta beside it
-        s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+        s.advance(Scenario.INTERVAL)
+                .beat("alpha", Health.HEALTHY, Role.STANDBY, 0)
+                .beat("beta")
+                .fence();
         s.decide();
         for (int t = 0; t < 3 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
             s.advance(Scenario.INTERVAL).unverifiedBeat("alpha").beat("beta").fence();
@@ -115,8 +133,10 @@ class ActivePassiveDecisionTest {
             s.decide();
         }
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
-        assertTrue(s.lastChange().fence().contains("alpha"), "never heard authentically since the restart: still "
-                + "named for --fence-peer: " + s.lastChange().fence());
+        assertTrue(
+                s.lastChange().fence().contains("alpha"),
+                "never heard authentically since the restart: still " + "named for --fence-peer: "
+                        + s.lastChange().fence());
     }
 
     @Test
@@ -140,7 +160,10 @@ class ActivePassiveDecisionTest {
         Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
         s.run(Scenario.TIMEOUT + 2 * Scenario.INTERVAL);
         for (int t = 0; t < 3 * Scenario.TIMEOUT; t += Scenario.INTERVAL) {
-            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+            s.advance(Scenario.INTERVAL)
+                    .beat("alpha", Health.HEALTHY, Role.STANDBY, 0)
+                    .beat("beta")
+                    .fence();
             s.decide();
         }
         assertEquals(Optional.empty(), s.activeNode(), "alive and perhaps about to activate: nobody yet");
@@ -156,7 +179,10 @@ class ActivePassiveDecisionTest {
         long epoch = s.record.epoch();
         // elected about 400 ms before the end of the run above: 400 + 400 stays within the timeout
         for (int t = 0; t < Scenario.TIMEOUT / 2; t += Scenario.INTERVAL) {
-            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, 0).beat("beta").fence();
+            s.advance(Scenario.INTERVAL)
+                    .beat("alpha", Health.HEALTHY, Role.STANDBY, 0)
+                    .beat("beta")
+                    .fence();
             assertTrue(s.decide().change().isEmpty(), s.lastReason);
         }
         assertEquals(epoch, s.record.epoch());
@@ -172,8 +198,12 @@ class ActivePassiveDecisionTest {
         assertEquals(DecisionKind.FAILOVER, change.kind());
         assertEquals(epoch + 1, change.epoch());
         assertEquals(Role.STANDBY, change.roles().get("alpha"));
-        assertTrue(change.reason().matches("promoted beta: alpha silent for \\d+ ms > timeout 1000 ms"), change.reason());
-        assertEquals(java.util.List.of("alpha"), change.fence(), "nobody saw alpha's service stop: beta's --fence-peer fences it");
+        assertTrue(
+                change.reason().matches("promoted beta: alpha silent for \\d+ ms > timeout 1000 ms"), change.reason());
+        assertEquals(
+                java.util.List.of("alpha"),
+                change.fence(),
+                "nobody saw alpha's service stop: beta's --fence-peer fences it");
     }
 
     @Test
@@ -208,7 +238,9 @@ class ActivePassiveDecisionTest {
 
         s.advance(1).fence();
         Decision past = s.decide();
-        assertEquals("promoted beta: alpha silent for 1001 ms > timeout 1000 ms", past.change().orElseThrow().reason());
+        assertEquals(
+                "promoted beta: alpha silent for 1001 ms > timeout 1000 ms",
+                past.change().orElseThrow().reason());
     }
 
     @Test
@@ -223,13 +255,20 @@ class ActivePassiveDecisionTest {
         }
         Decision lagging = s.decide();
         assertTrue(lagging.change().isEmpty(), lagging.reason());
-        assertTrue(lagging.reason().contains("not convicting until the heartbeat log is read past " + (lastSeen + L)),
+        assertTrue(
+                lagging.reason().contains("not convicting until the heartbeat log is read past " + (lastSeen + L)),
                 lagging.reason());
 
         s.watch = s.watch.fencedAt(lastSeen + L);
-        assertEquals(Optional.of("beta"), Optional.of(s.decide()).flatMap(Decision::change)
-                .map(c -> c.roles().entrySet().stream().filter(e -> e.getValue() == Role.ACTIVE).findFirst()
-                        .orElseThrow().getKey()));
+        assertEquals(
+                Optional.of("beta"),
+                Optional.of(s.decide())
+                        .flatMap(Decision::change)
+                        .map(c -> c.roles().entrySet().stream()
+                                .filter(e -> e.getValue() == Role.ACTIVE)
+                                .findFirst()
+                                .orElseThrow()
+                                .getKey()));
     }
 
     @Test
@@ -254,12 +293,13 @@ class ActivePassiveDecisionTest {
         long sent = s.now;
         s.beat("beta");
         // the next beat was sent on time (one interval later by beta's clock) but is received 3 s later
-        Liveness late = s.liveness.get("beta").next(Scenario.heartbeat("beta", sent + 200), s.now + 3_000,
-                s.decider.policy());
+        Liveness late =
+                s.liveness.get("beta").next(Scenario.heartbeat("beta", sent + 200), s.now + 3_000, s.decider.policy());
         assertTrue(late.proven(), "a late read is not a silence of the member");
         // whereas a beat sent 3 s later by beta's own clock means beta was away: it must prove itself again
-        Liveness away = s.liveness.get("beta").next(Scenario.heartbeat("beta", sent + 3_000), s.now + 3_000,
-                s.decider.policy());
+        Liveness away = s.liveness
+                .get("beta")
+                .next(Scenario.heartbeat("beta", sent + 3_000), s.now + 3_000, s.decider.policy());
         assertFalse(away.proven());
     }
 
@@ -274,8 +314,12 @@ class ActivePassiveDecisionTest {
 
     @Test
     void breaksPriorityTiesByReplicationPositionThenByNodeId() {
-        Scenario s = Scenario.activePassive().member("a", 10).member("b", 10).member("c", 10)
-                .position("a", 5).position("b", 9);
+        Scenario s = Scenario.activePassive()
+                .member("a", 10)
+                .member("b", 10)
+                .member("c", 10)
+                .position("a", 5)
+                .position("b", 9);
         s.run(T + 400);
         assertEquals(Optional.of("b"), s.activeNode(), "highest replication position");
 
@@ -297,16 +341,22 @@ class ActivePassiveDecisionTest {
         assertFalse(standDown.roles().containsValue(Role.ACTIVE), "nobody ACTIVE during the handover");
 
         // alpha has not applied the stand-down yet: still reports ACTIVE at the old epoch
-        s.advance(50).beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch).beat("beta").beat("gamma");
+        s.advance(50)
+                .beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch)
+                .beat("beta")
+                .beat("gamma");
         Decision waiting = s.decide();
         assertTrue(waiting.change().isEmpty(), waiting.reason());
-        assertTrue(waiting.reason().startsWith("waiting for alpha to stand down at epoch " + (epoch + 1)), waiting.reason());
+        assertTrue(
+                waiting.reason().startsWith("waiting for alpha to stand down at epoch " + (epoch + 1)),
+                waiting.reason());
 
         s.advance(50).beat("alpha", Health.UNHEALTHY, Role.STANDBY, epoch + 1);
         Change promoted = s.decide().change().orElseThrow();
         assertEquals(epoch + 2, promoted.epoch());
         assertEquals(Role.ACTIVE, promoted.roles().get("beta"));
-        assertTrue(promoted.reason().startsWith("promoted beta: alpha stood down at epoch " + (epoch + 1)),
+        assertTrue(
+                promoted.reason().startsWith("promoted beta: alpha stood down at epoch " + (epoch + 1)),
                 promoted.reason());
         assertEquals(java.util.List.of(), promoted.fence(), "alpha acknowledged its stand-down: nothing to fence");
     }
@@ -315,14 +365,18 @@ class ActivePassiveDecisionTest {
     void anUnhealthyPrimaryThatNeverAcknowledgesIsReplacedOnlyWhenItCanBeConvicted() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         long epoch = s.record.epoch();
-        s.beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch).advance(200).beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch);
+        s.beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch)
+                .advance(200)
+                .beat("alpha", Health.UNHEALTHY, Role.ACTIVE, epoch);
         s.decide();
         assertTrue(s.record.pending() != null);
         s.mute("alpha").run(T);
         assertEquals(Optional.empty(), s.activeNode(), s.lastReason);
         s.run(200);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
-        assertTrue(s.lastChange().reason().contains("alpha silent for"), s.lastChange().reason());
+        assertTrue(
+                s.lastChange().reason().contains("alpha silent for"),
+                s.lastChange().reason());
         assertEquals(java.util.List.of("alpha"), s.lastChange().fence(), "told to stand down, then silent: fenced");
     }
 
@@ -364,8 +418,10 @@ class ActivePassiveDecisionTest {
     void theEpochExceedsEveryEpochAMemberReportsSoALostStoreCannotReuseOne() {
         Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
         for (int i = 0; i < 8; i++) {
-            s.beat("alpha", Health.HEALTHY, Role.STANDBY, 41).beat("beta", Health.HEALTHY, Role.STANDBY, 40)
-                    .advance(200).fence();
+            s.beat("alpha", Health.HEALTHY, Role.STANDBY, 41)
+                    .beat("beta", Health.HEALTHY, Role.STANDBY, 40)
+                    .advance(200)
+                    .fence();
             s.decide();
         }
         assertEquals(42, s.lastChange().epoch());
@@ -375,7 +431,10 @@ class ActivePassiveDecisionTest {
     void doesNotElectWhileAMemberStillReportsActive() {
         Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50);
         for (int i = 0; i < 8; i++) {
-            s.beat("alpha").beat("beta", Health.HEALTHY, Role.ACTIVE, 7).advance(200).fence();
+            s.beat("alpha")
+                    .beat("beta", Health.HEALTHY, Role.ACTIVE, 7)
+                    .advance(200)
+                    .fence();
             s.decide();
         }
         assertTrue(s.published.isEmpty(), s.lastReason);
@@ -393,7 +452,8 @@ class ActivePassiveDecisionTest {
     @Test
     void failbackReturnsToTheHigherPriorityMemberOnceItWasEligibleLongEnough() {
         Scenario s = Scenario.activePassive(Policy.defaults().withFailback(Policy.Failback.FAILBACK, 5_000))
-                .member("alpha", 100).member("beta", 50);
+                .member("alpha", 100)
+                .member("beta", 50);
         s.run(T + 400);
         s.mute("alpha").run(T + 300);
         assertEquals(Optional.of("beta"), s.activeNode());
@@ -406,11 +466,14 @@ class ActivePassiveDecisionTest {
 
     @Test
     void aMemberWithInconsistentTimingIsNeverPromotedAndTheReasonNamesBothFields() {
-        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50)
+        Scenario s = Scenario.activePassive()
+                .member("alpha", 100)
+                .member("beta", 50)
                 .timing("beta", new Timing(200, 950, 1000));
         s.run(T + 400);
         assertEquals(Optional.of("alpha"), s.activeNode());
-        assertEquals("lease 950 ms + safety margin 100 ms must not exceed the failure timeout 1000 ms",
+        assertEquals(
+                "lease 950 ms + safety margin 100 ms must not exceed the failure timeout 1000 ms",
                 s.record.members().get("beta").problem());
         s.mute("alpha").run(3 * T);
         assertEquals(Optional.of("alpha"), s.record.primary().map(Member::node), "beta must not be promoted");
@@ -449,8 +512,9 @@ class ActivePassiveDecisionTest {
         assertNotNull(s.record.pending(), "alpha is leaving: a handover, with nobody to promote: " + s.lastReason);
         s.mute("alpha").run(3 * T);
         assertNotNull(s.record.pending(), "it stays pending, so a later promotion still names alpha");
-        assertTrue(s.decider.nextCheckAtMs(s.view(), s.now) > s.now, "nothing but a heartbeat can change it: "
-                + s.lastReason);
+        assertTrue(
+                s.decider.nextCheckAtMs(s.view(), s.now) > s.now,
+                "nothing but a heartbeat can change it: " + s.lastReason);
     }
 
     @Test
@@ -461,7 +525,9 @@ class ActivePassiveDecisionTest {
         assertTrue(s.record.members().containsKey("gamma"), "not at the retention yet");
         s.run(T);
         assertFalse(s.record.members().containsKey("gamma"));
-        Change forgot = s.published.stream().filter(c -> c.kind() == DecisionKind.MEMBERSHIP).findFirst()
+        Change forgot = s.published.stream()
+                .filter(c -> c.kind() == DecisionKind.MEMBERSHIP)
+                .findFirst()
                 .orElseThrow();
         assertTrue(forgot.reason().startsWith("forgot gamma: silent for more than 5000 ms"), forgot.reason());
         assertEquals(epoch, forgot.epoch(), "nobody's role changed");
@@ -472,11 +538,15 @@ class ActivePassiveDecisionTest {
     void aGroupWhoseMembersAreAllLongSilentEndsWithNoMembersAndIsNeverOverdueMeanwhile() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys(Policy.defaults().withMemberRetentionMs(5 * T));
         s.mute("alpha").mute("beta").mute("gamma").run(2 * T);
-        assertTrue(s.decider.nextCheckAtMs(s.view(), s.now) > s.now, "a dead group waits for a heartbeat or the "
-                + "retention, not for every fence marker: " + s.lastReason);
+        assertTrue(
+                s.decider.nextCheckAtMs(s.view(), s.now) > s.now,
+                "a dead group waits for a heartbeat or the " + "retention, not for every fence marker: "
+                        + s.lastReason);
         s.run(5 * T);
         assertTrue(s.record.members().isEmpty(), s.record.toString());
-        assertTrue(s.lastChange().reason().endsWith("the group has no members left"), s.lastChange().reason());
+        assertTrue(
+                s.lastChange().reason().endsWith("the group has no members left"),
+                s.lastChange().reason());
     }
 
     @Test
@@ -494,9 +564,14 @@ class ActivePassiveDecisionTest {
         long epoch = s.record.epoch();
         s.mute("alpha").mute("beta");
         for (int i = 0; i < 15; i++) {
-            s.advance(100).beat("beta", Health.HEALTHY, Role.STANDBY, Long.MAX_VALUE).fence().decide();
+            s.advance(100)
+                    .beat("beta", Health.HEALTHY, Role.STANDBY, Long.MAX_VALUE)
+                    .fence()
+                    .decide();
         }
-        Change failover = s.published.stream().filter(c -> c.kind() == DecisionKind.FAILOVER).findFirst()
+        Change failover = s.published.stream()
+                .filter(c -> c.kind() == DecisionKind.FAILOVER)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(s.lastReason));
         assertEquals(Role.ACTIVE, failover.roles().get("beta"));
         assertEquals(epoch + 1, failover.epoch(), "the next epoch, whatever beta claimed");
@@ -507,7 +582,10 @@ class ActivePassiveDecisionTest {
     void aGroupNewToTheStoreStartsAboveTheEpochsItsMembersAlreadyApplied() {
         Scenario s = Scenario.activePassive().member("alpha", 100);
         for (int i = 0; i < 20; i++) {
-            s.advance(100).beat("alpha", Health.HEALTHY, Role.STANDBY, 57).fence().decide();
+            s.advance(100)
+                    .beat("alpha", Health.HEALTHY, Role.STANDBY, 57)
+                    .fence()
+                    .decide();
         }
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertEquals(58, s.record.epoch(), "a coordinator that lost its store must not reuse epoch 57");
@@ -519,9 +597,14 @@ class ActivePassiveDecisionTest {
         long epoch = s.record.epoch();
         s.mute("alpha").mute("beta");
         for (int i = 0; i < 15; i++) {
-            s.advance(100).beat("beta", Health.HEALTHY, Role.STANDBY, epoch + 5).fence().decide();
+            s.advance(100)
+                    .beat("beta", Health.HEALTHY, Role.STANDBY, epoch + 5)
+                    .fence()
+                    .decide();
         }
-        Change failover = s.published.stream().filter(c -> c.kind() == DecisionKind.FAILOVER).findFirst()
+        Change failover = s.published.stream()
+                .filter(c -> c.kind() == DecisionKind.FAILOVER)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(s.lastReason));
         assertEquals(epoch + 6, failover.epoch());
     }
@@ -557,8 +640,11 @@ class ActivePassiveDecisionTest {
         assertEquals(java.util.List.of("alpha"), s.lastChange().fence());
         long promoted = s.record.epoch();
         for (int i = 0; i < 15; i++) {
-            s.advance(Scenario.INTERVAL).beat("alpha", Health.UNHEALTHY, Role.STOPPING, epoch)
-                    .beat("beta", Health.UNHEALTHY, s.obeyedRole("beta"), s.record.epoch()).beat("gamma").fence();
+            s.advance(Scenario.INTERVAL)
+                    .beat("alpha", Health.UNHEALTHY, Role.STOPPING, epoch)
+                    .beat("beta", Health.UNHEALTHY, s.obeyedRole("beta"), s.record.epoch())
+                    .beat("gamma")
+                    .fence();
             s.decide();
         }
         assertTrue(s.record.epoch() > promoted, "beta's failed fence makes it unhealthy: it is stood down");
@@ -569,8 +655,11 @@ class ActivePassiveDecisionTest {
         // failover that named it for fencing, so it stays named (a STANDBY sent before it applied that failover could
         // predate an activation nobody saw): gamma's --fence-peer stops a service that is already stopped
         for (int i = 0; i < 3; i++) {
-            s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch)
-                    .beat("beta", Health.UNHEALTHY, Role.STANDBY, s.record.epoch()).beat("gamma").fence();
+            s.advance(Scenario.INTERVAL)
+                    .beat("alpha", Health.HEALTHY, Role.STANDBY, epoch)
+                    .beat("beta", Health.UNHEALTHY, Role.STANDBY, s.record.epoch())
+                    .beat("gamma")
+                    .fence();
             s.decide();
         }
         assertEquals(Optional.of("gamma"), s.activeNode(), s.lastReason);
@@ -584,7 +673,10 @@ class ActivePassiveDecisionTest {
         // decision came too late for its basis), and beta's re-activation must name alpha again
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         long epoch = s.record.epoch();
-        s.advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch - 1).beat("beta").beat("gamma")
+        s.advance(Scenario.INTERVAL)
+                .beat("alpha", Health.HEALTHY, Role.STANDBY, epoch - 1)
+                .beat("beta")
+                .beat("gamma")
                 .fence();
         s.mute("alpha");
         for (int i = 0; i < 4 * T / Scenario.INTERVAL && !s.activeNode().equals(Optional.of("beta")); i++) {
@@ -595,14 +687,21 @@ class ActivePassiveDecisionTest {
         long failover = s.record.epoch();
         assertEquals(failover, s.record.members().get("alpha").fenceOwedSince(), "owed from the failover on");
 
-        s.advance(Scenario.INTERVAL).beat("beta", Health.HEALTHY, Role.STANDBY, failover).beat("gamma").fence();
+        s.advance(Scenario.INTERVAL)
+                .beat("beta", Health.HEALTHY, Role.STANDBY, failover)
+                .beat("gamma")
+                .fence();
         Change again = s.decide().change().orElseThrow();
         assertEquals(Role.ACTIVE, again.roles().get("beta"), again.reason());
         assertEquals(java.util.List.of("alpha"), again.fence(), "still named: nobody fenced it, it never stood down");
 
         // alpha comes back and stands down at the newest epoch: it owes nothing any more
-        s.unmute("alpha").advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, s.record.epoch())
-                .beat("beta", Health.HEALTHY, Role.STANDBY, s.record.epoch()).beat("gamma").fence();
+        s.unmute("alpha")
+                .advance(Scenario.INTERVAL)
+                .beat("alpha", Health.HEALTHY, Role.STANDBY, s.record.epoch())
+                .beat("beta", Health.HEALTHY, Role.STANDBY, s.record.epoch())
+                .beat("gamma")
+                .fence();
         assertTrue(!s.record.members().get("alpha").owesFence(), "settled by its own stand-down");
         Change settled = s.decide().change().orElseThrow();
         assertEquals(java.util.List.of(), settled.fence(), settled.reason());
@@ -616,14 +715,18 @@ class ActivePassiveDecisionTest {
         long failover = s.record.epoch();
         assertTrue(s.record.members().get("alpha").owesFence());
         s.unmute("alpha").advance(Scenario.INTERVAL).beat("alpha", Health.HEALTHY, Role.STANDBY, epoch);
-        assertEquals(failover, s.record.members().get("alpha").fenceOwedSince(),
+        assertEquals(
+                failover,
+                s.record.members().get("alpha").fenceOwedSince(),
                 "a STANDBY sent before it applied the failover may predate its activation");
     }
 
     @Test
     void theNewestNamingCountsAndALeaveOrAnOperatorsConfirmationSettlesWhatIsOwed() {
         Member m = new Member("alpha", 1, new Timing(200, 800, 1000), Role.STANDBY, null);
-        assertEquals(7, m.owingFenceSince(5).owingFenceSince(7).owingFenceSince(3).fenceOwedSince(),
+        assertEquals(
+                7,
+                m.owingFenceSince(5).owingFenceSince(7).owingFenceSince(3).fenceOwedSince(),
                 "named again after it may have activated: only a stand-down at the newer epoch settles it");
 
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();

@@ -17,7 +17,8 @@ class CommandDecisionTest {
     void aSwitchoverToANamedNodeIsTwoPhaseAndCarriesTheCommandId() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         long epoch = s.record.epoch();
-        Change standDown = s.command(CommandType.SWITCHOVER, "gamma", null).change().orElseThrow();
+        Change standDown =
+                s.command(CommandType.SWITCHOVER, "gamma", null).change().orElseThrow();
         assertEquals(DecisionKind.SWITCHOVER, standDown.kind());
         assertEquals(epoch + 1, standDown.epoch());
         assertFalse(standDown.roles().containsValue(Role.ACTIVE));
@@ -37,7 +38,10 @@ class CommandDecisionTest {
         s.command(CommandType.SWITCHOVER, "gamma", null);
         long standDownEpoch = s.record.epoch();
         for (int i = 0; i < 10; i++) { // its --on-standby hook runs for 2 s: STOPPING at the new epoch meanwhile
-            s.advance(200).beat("alpha", Health.HEALTHY, Role.STOPPING, standDownEpoch).beat("beta").beat("gamma")
+            s.advance(200)
+                    .beat("alpha", Health.HEALTHY, Role.STOPPING, standDownEpoch)
+                    .beat("beta")
+                    .beat("gamma")
                     .fence();
             Decision d = s.decide();
             assertTrue(d.change().isEmpty(), "promoted while alpha's service may still run: " + d.reason());
@@ -53,7 +57,10 @@ class CommandDecisionTest {
         s.command(CommandType.SWITCHOVER, "gamma", null);
         long standDownEpoch = s.record.epoch();
         for (int i = 0; i < 50; i++) { // 10 s of a node saying its stop failed
-            s.advance(200).beat("alpha", Health.UNHEALTHY, Role.STOPPING, standDownEpoch).beat("beta").beat("gamma")
+            s.advance(200)
+                    .beat("alpha", Health.UNHEALTHY, Role.STOPPING, standDownEpoch)
+                    .beat("beta")
+                    .beat("gamma")
                     .fence();
             Decision d = s.decide();
             assertTrue(d.change().isEmpty(), "promoted over a failed stand-down: " + d.reason());
@@ -72,7 +79,11 @@ class CommandDecisionTest {
         s.decide();
         assertEquals(Optional.empty(), s.activeNode(), "alpha is told to stand down; nobody is promoted yet");
         for (int i = 0; i < 5; i++) {
-            s.advance(100).beat("alpha", Health.LEAVING, Role.STOPPING, held).beat("beta").beat("gamma").fence();
+            s.advance(100)
+                    .beat("alpha", Health.LEAVING, Role.STOPPING, held)
+                    .beat("beta")
+                    .beat("gamma")
+                    .fence();
             assertTrue(s.decide().change().isEmpty(), "promoted while alpha's stand-down hook runs: " + s.lastReason);
         }
         // its hook is done; it sends its last beat and exits before the handover's epoch reached it
@@ -86,19 +97,25 @@ class CommandDecisionTest {
     void anOperatorConfirmingTheStoppedServiceOfTheNodeAHandoverWaitsForLetsItGoOnAndNothingElse() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
         long before = s.record.epoch();
-        Change refusedIdle = s.command(CommandType.CONFIRM_STOPPED, "alpha", null).change().orElseThrow();
+        Change refusedIdle =
+                s.command(CommandType.CONFIRM_STOPPED, "alpha", null).change().orElseThrow();
         assertEquals(DecisionKind.COMMAND_REFUSED, refusedIdle.kind(), "no handover waits for anybody");
         assertEquals(before, s.record.epoch());
         s.command(CommandType.SWITCHOVER, "gamma", null);
         long standDownEpoch = s.record.epoch();
-        s.advance(200).beat("alpha", Health.UNHEALTHY, Role.STOPPING, standDownEpoch).beat("beta").beat("gamma")
+        s.advance(200)
+                .beat("alpha", Health.UNHEALTHY, Role.STOPPING, standDownEpoch)
+                .beat("beta")
+                .beat("gamma")
                 .fence();
         s.decide();
-        Change wrongNode = s.command(CommandType.CONFIRM_STOPPED, "beta", null).change().orElseThrow();
+        Change wrongNode =
+                s.command(CommandType.CONFIRM_STOPPED, "beta", null).change().orElseThrow();
         assertEquals(DecisionKind.COMMAND_REFUSED, wrongNode.kind());
         assertTrue(wrongNode.reason().contains("it waits for alpha"), wrongNode.reason());
         assertEquals(Optional.empty(), s.activeNode());
-        Change confirmed = s.command(CommandType.CONFIRM_STOPPED, "alpha", null).change().orElseThrow();
+        Change confirmed =
+                s.command(CommandType.CONFIRM_STOPPED, "alpha", null).change().orElseThrow();
         assertEquals(DecisionKind.SWITCHOVER, confirmed.kind());
         assertEquals(Role.ACTIVE, confirmed.roles().get("gamma"));
         assertEquals("cmd-" + (s.published.size() - 1), confirmed.commandId(), "the confirmation's own id");
@@ -111,7 +128,9 @@ class CommandDecisionTest {
         s.command(CommandType.SWITCHOVER, "gamma", null);
         long standDownEpoch = s.record.epoch();
         // a symbol this coordinator does not know arrives as UNKNOWN: no acknowledgement either
-        s.advance(20).beat("alpha", Health.HEALTHY, Role.UNKNOWN, standDownEpoch).fence();
+        s.advance(20)
+                .beat("alpha", Health.HEALTHY, Role.UNKNOWN, standDownEpoch)
+                .fence();
         assertTrue(s.decide().change().isEmpty());
     }
 
@@ -154,7 +173,9 @@ class CommandDecisionTest {
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertEquals("paused: no automatic failover", s.lastReason);
 
-        assertEquals(DecisionKind.RESUMED, s.command(CommandType.RESUME, null, null).change().orElseThrow().kind());
+        assertEquals(
+                DecisionKind.RESUMED,
+                s.command(CommandType.RESUME, null, null).change().orElseThrow().kind());
         s.run(20);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
     }
@@ -183,7 +204,8 @@ class CommandDecisionTest {
     }
 
     private static void assertRefused(Scenario s, String target, String why) {
-        Change refused = s.command(CommandType.SWITCHOVER, target, null).change().orElseThrow();
+        Change refused =
+                s.command(CommandType.SWITCHOVER, target, null).change().orElseThrow();
         assertEquals(DecisionKind.COMMAND_REFUSED, refused.kind());
         assertEquals("switchover refused: " + why, refused.reason());
         assertTrue(refused.commandId() != null);
@@ -206,7 +228,10 @@ class CommandDecisionTest {
     @Test
     void removingAWholeDeadGroupLeavesItEmptyAndAnUnknownNodeIsRefused() {
         Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
-        assertTrue(s.command(CommandType.REMOVE, "nobody", null).change().orElseThrow().reason()
+        assertTrue(s.command(CommandType.REMOVE, "nobody", null)
+                .change()
+                .orElseThrow()
+                .reason()
                 .contains("nobody is not a member"));
         s.mute("alpha").mute("beta").mute("gamma").run(2 * Scenario.TIMEOUT);
         Decision removed = s.command(CommandType.REMOVE, null, null);

@@ -29,8 +29,13 @@ class FailsafeDecisionTest {
 
     /** alpha primary, every member announcing failsafe, alpha asking {@code askSet}. */
     private static Scenario group(String... askSet) {
-        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50).member("gamma", 10)
-                .failsafe("alpha", MAX, false, askSet).failsafe("beta", MAX, false).failsafe("gamma", MAX, false);
+        Scenario s = Scenario.activePassive()
+                .member("alpha", 100)
+                .member("beta", 50)
+                .member("gamma", 10)
+                .failsafe("alpha", MAX, false, askSet)
+                .failsafe("beta", MAX, false)
+                .failsafe("gamma", MAX, false);
         s.run(T + 2 * Scenario.INTERVAL);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         return s;
@@ -61,7 +66,8 @@ class FailsafeDecisionTest {
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
         assertTrue(s.lastReason.contains("not promoting beta yet: alpha may serve on its peers' grants"), s.lastReason);
         assertTrue(s.lastReason.contains("not among the peers it announced"), s.lastReason);
-        // not overdue meanwhile (which would have the shell write a fence marker every round trip): it waits for the end
+        // not overdue meanwhile (which would have the shell write a fence marker every round trip): it waits for the
+        // end
         assertEquals(holdEnd, s.decider.nextCheckAtMs(s.view(), s.now));
         s.run(20);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
@@ -92,7 +98,10 @@ class FailsafeDecisionTest {
     @Test
     void aRestartedCoordinatorHoldsAPromotionForTheMaximumTheUnheardPrimaryAnnouncedBefore() {
         // alpha announced 6 s; its standbys run without failsafe, so nobody heard since the restart says anything
-        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50).member("gamma", 10)
+        Scenario s = Scenario.activePassive()
+                .member("alpha", 100)
+                .member("beta", 50)
+                .member("gamma", 10)
                 .failsafe("alpha", 2 * MAX, false, "beta", "gamma");
         s.run(T + 2 * Scenario.INTERVAL);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
@@ -101,8 +110,10 @@ class FailsafeDecisionTest {
         long since = s.watch.sinceMs();
         s.run(T + 500);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
-        assertTrue(s.lastReason.contains("alpha has not been heard since this instance started and may serve on "
-                + "its peers' grants (failsafe) until the maximum of 6000 ms it announced"), s.lastReason);
+        assertTrue(
+                s.lastReason.contains("alpha has not been heard since this instance started and may serve on "
+                        + "its peers' grants (failsafe) until the maximum of 6000 ms it announced"),
+                s.lastReason);
         assertEquals(holdEnd(since, 2 * MAX), s.decider.nextCheckAtMs(s.view(), s.now));
         s.run(holdEnd(since, 2 * MAX) - 10 - s.now);
         assertEquals(Optional.of("alpha"), s.activeNode(), s.lastReason);
@@ -120,8 +131,10 @@ class FailsafeDecisionTest {
         long since = s.watch.sinceMs();
         s.run(T + 500);
         assertEquals(Optional.empty(), s.activeNode(), s.lastReason + " " + s.published + " since " + since);
-        assertTrue(s.lastReason.contains("not promoting beta yet: alpha has not been heard since this instance "
-                + "started"), s.lastReason);
+        assertTrue(
+                s.lastReason.contains(
+                        "not promoting beta yet: alpha has not been heard since this instance " + "started"),
+                s.lastReason);
         s.run(holdEnd(since, MAX) + 20 - s.now);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
         assertEquals(List.of("alpha"), s.lastChange().fence());
@@ -134,7 +147,8 @@ class FailsafeDecisionTest {
         s.run(T + 200);
         assertEquals(Optional.of("beta"), s.activeNode(), "beta was asked: promoted at once");
         Decision refused = s.command(dev.failover.wire.CommandType.REMOVE, "alpha", null);
-        assertEquals(DecisionKind.COMMAND_REFUSED, refused.change().orElseThrow().kind());
+        assertEquals(
+                DecisionKind.COMMAND_REFUSED, refused.change().orElseThrow().kind());
         assertTrue(refused.reason().contains("remove refused: alpha may serve on its peers' grants"), refused.reason());
         s.run(holdEnd(lastSeen, MAX) + 10 - s.now);
         Decision removed = s.command(dev.failover.wire.CommandType.REMOVE, "alpha", null);
@@ -172,29 +186,40 @@ class FailsafeDecisionTest {
         s.command(dev.failover.wire.CommandType.PAUSE, null, null);
         long epoch = s.record.epoch();
         s.failsafe("alpha", MAX, true, "beta", "gamma").advance(10).beat("alpha");
-        assertEquals(DecisionKind.RECONFIRMED, s.decide().change().orElseThrow(() -> new AssertionError(s.lastReason))
-                .kind(), "it changes no role: a pause does not stop it");
+        assertEquals(
+                DecisionKind.RECONFIRMED,
+                s.decide()
+                        .change()
+                        .orElseThrow(() -> new AssertionError(s.lastReason))
+                        .kind(),
+                "it changes no role: a pause does not stop it");
         assertEquals(epoch + 1, s.record.epoch());
-
     }
 
     @Test
     void aPrimaryServingOnGrantsThatReportsAStaleEpochIsNotReconfirmed() {
         Scenario s = group("beta", "gamma");
         long epoch = s.record.epoch();
-        s.failsafe("alpha", MAX, true, "beta", "gamma").advance(10).beat("alpha", Health.HEALTHY, Role.ACTIVE, epoch - 1);
+        s.failsafe("alpha", MAX, true, "beta", "gamma")
+                .advance(10)
+                .beat("alpha", Health.HEALTHY, Role.ACTIVE, epoch - 1);
         assertTrue(s.decide().change().isEmpty(), s.lastReason);
     }
 
     @Test
     void aFailsafeMaximumOutsideTheBoundsIsAProblemThatKeepsTheMemberFromBeingPromoted() {
-        Scenario s = Scenario.activePassive().member("alpha", 100).member("beta", 50)
-                .failsafe("alpha", Decider.MAX_FAILSAFE_MS + 1, false).failsafe("beta", 0, false);
+        Scenario s = Scenario.activePassive()
+                .member("alpha", 100)
+                .member("beta", 50)
+                .failsafe("alpha", Decider.MAX_FAILSAFE_MS + 1, false)
+                .failsafe("beta", 0, false);
         s.beat("alpha").beat("beta");
         assertNotNull(s.record.members().get("alpha").problem());
-        assertTrue(s.record.members().get("alpha").problem().contains("failsafe maximum 600001 ms is outside"),
+        assertTrue(
+                s.record.members().get("alpha").problem().contains("failsafe maximum 600001 ms is outside"),
                 s.record.members().get("alpha").problem());
-        assertTrue(s.record.members().get("beta").problem().contains("failsafe maximum 0 ms"),
+        assertTrue(
+                s.record.members().get("beta").problem().contains("failsafe maximum 0 ms"),
                 s.record.members().get("beta").problem());
         s.failsafe("beta", MAX, false).beat("beta");
         assertNull(s.record.members().get("beta").problem());
@@ -202,7 +227,9 @@ class FailsafeDecisionTest {
         assertNull(s.record.members().get("beta").problem(), "1 ms is within the bounds");
         s.failsafe("beta", Decider.MAX_FAILSAFE_MS, false).beat("beta");
         assertNull(s.record.members().get("beta").problem(), "so is the largest maximum");
-        assertEquals(Decider.MAX_FAILSAFE_MS, s.record.members().get("alpha").timing().failsafeMaxMs(),
+        assertEquals(
+                Decider.MAX_FAILSAFE_MS,
+                s.record.members().get("alpha").timing().failsafeMaxMs(),
                 "beyond the bounds it counts as the largest for a hold");
         s.run(T + 2 * Scenario.INTERVAL);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);

@@ -16,10 +16,21 @@ class LivenessTest {
     private final Policy policy = Policy.defaults(); // rise 2, fall 2
 
     private static Heartbeat beat(long sequence, Health health, Role role, long epoch, long sentAtMs) {
-        return Heartbeat.newBuilder().setGroup("orders").setNode("alpha").setSequence(sequence).setIncarnation(7)
-                .setSentAtMs(sentAtMs).setHealth(health).setRole(role).setEpoch(epoch)
-                .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1).setHeartbeatIntervalMs(200).setLeaseMs(800)
-                .setFailureTimeoutMs(1_000).build();
+        return Heartbeat.newBuilder()
+                .setGroup("orders")
+                .setNode("alpha")
+                .setSequence(sequence)
+                .setIncarnation(7)
+                .setSentAtMs(sentAtMs)
+                .setHealth(health)
+                .setRole(role)
+                .setEpoch(epoch)
+                .setMode(GroupMode.ACTIVE_PASSIVE)
+                .setPriority(1)
+                .setHeartbeatIntervalMs(200)
+                .setLeaseMs(800)
+                .setFailureTimeoutMs(1_000)
+                .build();
     }
 
     @Test
@@ -35,7 +46,9 @@ class LivenessTest {
         assertEquals(1, copy.unhealthyStreak());
         assertEquals(50_700, copy.lastSeenMs(), "it did reach Kafka: the silence clock starts again from it");
         assertEquals(3, copy.sequence());
-        assertTrue(copy.next(beat(4, Health.UNHEALTHY, Role.ACTIVE, 3, 10_600), 50_800, policy).failed(),
+        assertTrue(
+                copy.next(beat(4, Health.UNHEALTHY, Role.ACTIVE, 3, 10_600), 50_800, policy)
+                        .failed(),
                 "the second failing probe fails it");
     }
 

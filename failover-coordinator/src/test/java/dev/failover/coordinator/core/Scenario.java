@@ -32,11 +32,13 @@ final class Scenario {
     final Map<String, Liveness> liveness = new HashMap<>();
     /** When a beat in each member's name last failed authentication (the shell's record of it). */
     final Map<String, Long> unverified = new HashMap<>();
+
     Watch watch;
     final List<Change> published = new ArrayList<>();
     String lastReason;
     /** The newest epoch published and when, as the coordinator's shell remembers it. */
     private long assignedEpoch = Long.MIN_VALUE;
+
     private long assignedAtMs = Long.MIN_VALUE;
     private final Map<String, Integer> priorities = new HashMap<>();
     private final Map<String, Long> positions = new HashMap<>();
@@ -70,7 +72,8 @@ final class Scenario {
     }
 
     static Scenario groupWithPrimaryAndTwoStandbys(Policy policy) {
-        Scenario s = activePassive(policy).member("alpha", 100).member("beta", 50).member("gamma", 10);
+        Scenario s =
+                activePassive(policy).member("alpha", 100).member("beta", 50).member("gamma", 10);
         s.run(TIMEOUT + 2 * INTERVAL);
         if (!s.activeNode().equals(Optional.of("alpha"))) {
             throw new AssertionError("setup failed: " + s.lastReason);
@@ -96,8 +99,13 @@ final class Scenario {
 
     /** From now on {@code node}'s beats announce failsafe (Heartbeat v3) with this maximum, state and ask set. */
     Scenario failsafe(String node, int maxMs, boolean onGrants, String... askSet) {
-        failsafe.put(node, FailsafeReport.newBuilder().setMaxMs(maxMs).setOnGrants(onGrants)
-                .setAskSet(List.of(askSet)).build());
+        failsafe.put(
+                node,
+                FailsafeReport.newBuilder()
+                        .setMaxMs(maxMs)
+                        .setOnGrants(onGrants)
+                        .setAskSet(List.of(askSet))
+                        .build());
         return this;
     }
 
@@ -131,26 +139,51 @@ final class Scenario {
 
     Scenario beat(String node, Health health, Role role, long epoch) {
         Timing t = timings.get(node);
-        Heartbeat hb = Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(sequence++).setIncarnation(1)
-                .setSentAtMs(now).setHealth(health).setRole(role).setEpoch(epoch).setMode(mode)
-                .setPriority(priorities.get(node)).setHeartbeatIntervalMs(t.heartbeatIntervalMs())
-                .setLeaseMs(t.leaseMs()).setFailureTimeoutMs(t.failureTimeoutMs())
-                .setReplicationPosition(positions.get(node)).setFailsafe(failsafe.get(node)).build();
+        Heartbeat hb = Heartbeat.newBuilder()
+                .setGroup("orders")
+                .setNode(node)
+                .setSequence(sequence++)
+                .setIncarnation(1)
+                .setSentAtMs(now)
+                .setHealth(health)
+                .setRole(role)
+                .setEpoch(epoch)
+                .setMode(mode)
+                .setPriority(priorities.get(node))
+                .setHeartbeatIntervalMs(t.heartbeatIntervalMs())
+                .setLeaseMs(t.leaseMs())
+                .setFailureTimeoutMs(t.failureTimeoutMs())
+                .setReplicationPosition(positions.get(node))
+                .setFailsafe(failsafe.get(node))
+                .build();
         record = decider.join(record, hb);
         Liveness previous = liveness.get(node);
-        liveness.put(node, previous == null ? Liveness.first(hb, now, decider.policy())
-                : previous.next(hb, now, decider.policy()));
+        liveness.put(
+                node,
+                previous == null
+                        ? Liveness.first(hb, now, decider.policy())
+                        : previous.next(hb, now, decider.policy()));
         return this;
     }
 
     /** A healthy STANDBY beat of {@code node} sent at {@code sentAtMs}, for tests of liveness alone. */
     static Heartbeat heartbeat(String node, long sentAtMs) {
         // numbered by send time: later beats of one run have higher numbers, as the agent's do
-        return Heartbeat.newBuilder().setGroup("orders").setNode(node).setSequence(1_000_000_000L + sentAtMs)
+        return Heartbeat.newBuilder()
+                .setGroup("orders")
+                .setNode(node)
+                .setSequence(1_000_000_000L + sentAtMs)
                 .setIncarnation(1)
-                .setSentAtMs(sentAtMs).setHealth(Health.HEALTHY).setRole(Role.STANDBY).setEpoch(0)
-                .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(1).setHeartbeatIntervalMs(INTERVAL).setLeaseMs(LEASE)
-                .setFailureTimeoutMs(TIMEOUT).build();
+                .setSentAtMs(sentAtMs)
+                .setHealth(Health.HEALTHY)
+                .setRole(Role.STANDBY)
+                .setEpoch(0)
+                .setMode(GroupMode.ACTIVE_PASSIVE)
+                .setPriority(1)
+                .setHeartbeatIntervalMs(INTERVAL)
+                .setLeaseMs(LEASE)
+                .setFailureTimeoutMs(TIMEOUT)
+                .build();
     }
 
     Role obeyedRole(String node) {
@@ -180,14 +213,25 @@ final class Scenario {
     }
 
     Decision command(CommandType type, String target, Long pauseForMs) {
-        Command c = Command.newBuilder().setGroup("orders").setCommandId("cmd-" + published.size()).setIssuedAtMs(now)
-                .setType(type).setTargetNode(target).setPauseForMs(pauseForMs).setIssuedBy("test").build();
+        Command c = Command.newBuilder()
+                .setGroup("orders")
+                .setCommandId("cmd-" + published.size())
+                .setIssuedAtMs(now)
+                .setType(type)
+                .setTargetNode(target)
+                .setPauseForMs(pauseForMs)
+                .setIssuedBy("test")
+                .build();
         return apply(decider.command(view(), c, now));
     }
 
     GroupView view() {
-        return new GroupView(record, Map.copyOf(liveness), watch, assignedEpoch == record.epoch() ? assignedAtMs
-                : Long.MIN_VALUE, Map.copyOf(unverified));
+        return new GroupView(
+                record,
+                Map.copyOf(liveness),
+                watch,
+                assignedEpoch == record.epoch() ? assignedAtMs : Long.MIN_VALUE,
+                Map.copyOf(unverified));
     }
 
     private Decision apply(Decision d) {

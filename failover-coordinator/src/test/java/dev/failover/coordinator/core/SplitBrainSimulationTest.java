@@ -51,7 +51,9 @@ class SplitBrainSimulationTest {
     private static final long MS = 1_000_000;
 
     enum Hooks {
-        INSTANT(0), SHORT(300), SLOW(3000);
+        INSTANT(0),
+        SHORT(300),
+        SLOW(3000);
 
         final int maxMs;
 
@@ -61,8 +63,7 @@ class SplitBrainSimulationTest {
     }
 
     /** How a trial's services and hooks behave. */
-    record Profile(Hooks hooks, double stopFails, double activateFails, boolean selfFencing, double fenceFails) {
-    }
+    record Profile(Hooks hooks, double stopFails, double activateFails, boolean selfFencing, double fenceFails) {}
 
     @Test
     void neverTwoServicesUpUnderRandomFaults() {
@@ -151,7 +152,8 @@ class SplitBrainSimulationTest {
                 seen = e;
             }
         }
-        assertTrue(seen != null && seen.getMessage().startsWith("two services up"),
+        assertTrue(
+                seen != null && seen.getMessage().startsWith("two services up"),
                 "the check must catch a successor starting before the old stand-down ended: " + seen);
     }
 
@@ -164,6 +166,7 @@ class SplitBrainSimulationTest {
         long incarnation;
         /** The next beat's number in this run, as the agent numbers them. */
         long sequence;
+
         boolean crashed;
         boolean gone;
         long restartAt = Long.MAX_VALUE;
@@ -178,14 +181,17 @@ class SplitBrainSimulationTest {
         final List<long[]> acksDue = new ArrayList<>(); // {ackArrivesAt, sentAtNanos}
         /** Hook steps handed to the dispatcher: {due at, order}; one runs at a time. */
         final List<Object[]> queued = new ArrayList<>();
+
         long order;
         /** The hook this agent runs now (its outcome is read when it ends), or null. */
         Hook running;
         /** Every hook process started and not ended yet, orphans of a dead agent included: they act when they end. */
         final List<Hook> processes = new ArrayList<>();
+
         String hookFailure;
         /** The service itself. */
         boolean serviceUp;
+
         long leaseLapsedAt = Long.MIN_VALUE;
 
         Agent(Sim sim, String node, int priority, long monoOffset) {
@@ -257,7 +263,7 @@ class SplitBrainSimulationTest {
                         switch (h.step.kind()) {
                             case STAND_DOWN, FENCE -> serviceUp = false;
                             case FENCE_PEER -> sim.agents.get(h.step.peer()).serviceUp = false;
-                            case ACTIVATE -> { }
+                            case ACTIVATE -> {}
                         }
                     }
                 }
@@ -268,7 +274,9 @@ class SplitBrainSimulationTest {
                 leaseLapsedAt = Long.MIN_VALUE;
             }
             // the README's contract: a service stops within failure timeout - lease of its agent's lease running out
-            if (sim.profile.selfFencing() && serviceUp && leaseLapsedAt != Long.MIN_VALUE
+            if (sim.profile.selfFencing()
+                    && serviceUp
+                    && leaseLapsedAt != Long.MIN_VALUE
                     && sim.now - leaseLapsedAt >= TIMEOUT - LEASE) {
                 serviceUp = false;
             }
@@ -297,13 +305,16 @@ class SplitBrainSimulationTest {
             }
             if (connected() && sim.now >= consumerBackAt) {
                 Sim.Published newest = null;
-                while (rolesRead < sim.roleLog.size() && sim.roleLog.get(rolesRead).visibleAt() <= sim.now) {
+                while (rolesRead < sim.roleLog.size()
+                        && sim.roleLog.get(rolesRead).visibleAt() <= sim.now) {
                     newest = sim.roleLog.get(rolesRead++);
                 }
                 if (newest != null) {
                     Change c = newest.change();
-                    List<String> fence = c.fence().stream().filter(n -> !n.equals(node)).toList();
-                    edge(machine.onRoleChange(c.epoch(), c.roles().getOrDefault(node, Role.STANDBY), c.reason(), fence, t));
+                    List<String> fence =
+                            c.fence().stream().filter(n -> !n.equals(node)).toList();
+                    edge(machine.onRoleChange(
+                            c.epoch(), c.roles().getOrDefault(node, Role.STANDBY), c.reason(), fence, t));
                 }
                 if (sim.now >= nextFeedCheckAt) {
                     nextFeedCheckAt = sim.now + INTERVAL;
@@ -332,8 +343,8 @@ class SplitBrainSimulationTest {
                 HookStep done = running.step;
                 boolean ok = running.ok;
                 running = null;
-                Optional<HookStep> next = machine.onHookDone(done, ok, ok ? "exited with 0" : "exited with 1",
-                        nanos(sim.now));
+                Optional<HookStep> next =
+                        machine.onHookDone(done, ok, ok ? "exited with 0" : "exited with 1", nanos(sim.now));
                 if (machine.isLatest(done.edge().number())) {
                     hookFailure = ok ? null : "hook failed";
                 }
@@ -343,10 +354,12 @@ class SplitBrainSimulationTest {
                 }
             }
             while (running == null && !queued.isEmpty()) {
-                Object[] first = queued.stream().min((x, y) -> {
-                    int byDue = Long.compare((long) x[0], (long) y[0]);
-                    return byDue != 0 ? byDue : Long.compare((long) x[1], (long) y[1]);
-                }).orElseThrow();
+                Object[] first = queued.stream()
+                        .min((x, y) -> {
+                            int byDue = Long.compare((long) x[0], (long) y[0]);
+                            return byDue != 0 ? byDue : Long.compare((long) x[1], (long) y[1]);
+                        })
+                        .orElseThrow();
                 if ((long) first[0] > sim.now) {
                     return;
                 }
@@ -390,16 +403,13 @@ class SplitBrainSimulationTest {
         }
     }
 
-    private record Entry(long visibleAt, Heartbeat beat, long markerSentAt) {
-    }
+    private record Entry(long visibleAt, Heartbeat beat, long markerSentAt) {}
 
     /** A hook process: what it runs, when it ends, whether it succeeds. */
-    private record Hook(HookStep step, long endsAt, boolean ok) {
-    }
+    private record Hook(HookStep step, long endsAt, boolean ok) {}
 
     private final class Sim {
-        record Published(long visibleAt, Change change) {
-        }
+        record Published(long visibleAt, Change change) {}
 
         final Random random;
         Profile profile;
@@ -449,7 +459,11 @@ class SplitBrainSimulationTest {
 
         /** The node whose service is up, if exactly one is. */
         String serving() {
-            return agents.values().stream().filter(a -> a.serviceUp).map(a -> a.node).findFirst().orElse(null);
+            return agents.values().stream()
+                    .filter(a -> a.serviceUp)
+                    .map(a -> a.node)
+                    .findFirst()
+                    .orElse(null);
         }
 
         void step() {
@@ -514,19 +528,35 @@ class SplitBrainSimulationTest {
         }
 
         void switchover(String target) {
-            Command c = Command.newBuilder().setGroup("g").setCommandId("cmd-" + commands++).setIssuedAtMs(now)
-                    .setType(CommandType.SWITCHOVER).setTargetNode(target).setPauseForMs(null).setIssuedBy("sim")
+            Command c = Command.newBuilder()
+                    .setGroup("g")
+                    .setCommandId("cmd-" + commands++)
+                    .setIssuedAtMs(now)
+                    .setType(CommandType.SWITCHOVER)
+                    .setTargetNode(target)
+                    .setPauseForMs(null)
+                    .setIssuedBy("sim")
                     .build();
             publish(decider.command(view(), c, now));
         }
 
         void publishBeat(Agent a, boolean leaving) {
             long appendAt = now + 1 + random.nextInt(20);
-            Heartbeat beat = Heartbeat.newBuilder().setGroup("g").setNode(a.node).setSequence(a.sequence++)
-                    .setIncarnation(a.incarnation).setSentAtMs(now + a.wallOffset).setHealth(a.health(leaving))
-                    .setRole(a.reported()).setEpoch(a.machine.appliedEpoch()).setMode(GroupMode.ACTIVE_PASSIVE)
-                    .setPriority(a.priority).setHeartbeatIntervalMs(INTERVAL).setLeaseMs(LEASE)
-                    .setFailureTimeoutMs(TIMEOUT).build();
+            Heartbeat beat = Heartbeat.newBuilder()
+                    .setGroup("g")
+                    .setNode(a.node)
+                    .setSequence(a.sequence++)
+                    .setIncarnation(a.incarnation)
+                    .setSentAtMs(now + a.wallOffset)
+                    .setHealth(a.health(leaving))
+                    .setRole(a.reported())
+                    .setEpoch(a.machine.appliedEpoch())
+                    .setMode(GroupMode.ACTIVE_PASSIVE)
+                    .setPriority(a.priority)
+                    .setHeartbeatIntervalMs(INTERVAL)
+                    .setLeaseMs(LEASE)
+                    .setFailureTimeoutMs(TIMEOUT)
+                    .build();
             heartbeatLog.add(new Entry(appendAt, beat, Long.MIN_VALUE));
             // mostly at once; sometimes late (the producer's delivery timeout is the lease)
             long ackAt = random.nextInt(10) == 0 ? now + random.nextInt(LEASE) : appendAt + 1 + random.nextInt(10);
@@ -538,11 +568,18 @@ class SplitBrainSimulationTest {
         }
 
         long newestVisibleEpoch() {
-            return roleLog.stream().filter(p -> p.visibleAt() <= now).mapToLong(p -> p.change().epoch()).max().orElse(0);
+            return roleLog.stream()
+                    .filter(p -> p.visibleAt() <= now)
+                    .mapToLong(p -> p.change().epoch())
+                    .max()
+                    .orElse(0);
         }
 
         GroupView view() {
-            return new GroupView(record, Map.copyOf(liveness), watch,
+            return new GroupView(
+                    record,
+                    Map.copyOf(liveness),
+                    watch,
                     assignedEpoch == record.epoch() ? assignedAtMs : Long.MIN_VALUE);
         }
 
@@ -556,15 +593,19 @@ class SplitBrainSimulationTest {
             }
             heartbeatLog.sort((x, y) -> Long.compare(x.visibleAt(), y.visibleAt()));
             long readUpTo = now < lagUntil ? now - lagMs : now;
-            while (readPosition < heartbeatLog.size() && heartbeatLog.get(readPosition).visibleAt() <= readUpTo) {
+            while (readPosition < heartbeatLog.size()
+                    && heartbeatLog.get(readPosition).visibleAt() <= readUpTo) {
                 Entry e = heartbeatLog.get(readPosition++);
                 if (e.beat() == null) {
                     watch = watch.fencedAt(e.markerSentAt());
                 } else {
                     record = decider.join(record, e.beat());
                     Liveness previous = liveness.get(e.beat().getNode());
-                    liveness.put(e.beat().getNode(), previous == null ? Liveness.first(e.beat(), now, decider.policy())
-                            : previous.next(e.beat(), now, decider.policy()));
+                    liveness.put(
+                            e.beat().getNode(),
+                            previous == null
+                                    ? Liveness.first(e.beat(), now, decider.policy())
+                                    : previous.next(e.beat(), now, decider.policy()));
                 }
             }
             publish(decider.decide(view(), now));
@@ -574,7 +615,8 @@ class SplitBrainSimulationTest {
             record = d.next();
             lastReason = d.reason();
             d.change().ifPresent(c -> {
-                boolean changesRoles = c.kind() != DecisionKind.PAUSED && c.kind() != DecisionKind.RESUMED
+                boolean changesRoles = c.kind() != DecisionKind.PAUSED
+                        && c.kind() != DecisionKind.RESUMED
                         && c.kind() != DecisionKind.COMMAND_REFUSED;
                 if (changesRoles) {
                     if (c.epoch() <= lastChangeEpoch) {
@@ -594,18 +636,35 @@ class SplitBrainSimulationTest {
         String describe() {
             StringBuilder out = new StringBuilder();
             out.append("decisions: ");
-            roleLog.subList(Math.max(0, roleLog.size() - 6), roleLog.size()).forEach(p -> out.append("[e")
-                    .append(p.change().epoch()).append(" at ").append(p.visibleAt()).append(": ")
-                    .append(p.change().reason()).append(p.change().fence().isEmpty() ? "" : " fence "
-                            + p.change().fence()).append("] "));
+            roleLog.subList(Math.max(0, roleLog.size() - 6), roleLog.size())
+                    .forEach(p -> out.append("[e")
+                            .append(p.change().epoch())
+                            .append(" at ")
+                            .append(p.visibleAt())
+                            .append(": ")
+                            .append(p.change().reason())
+                            .append(
+                                    p.change().fence().isEmpty()
+                                            ? ""
+                                            : " fence " + p.change().fence())
+                            .append("] "));
             out.append("; agents: ");
-            sorted().forEach(a -> out.append(a.node).append("{service ").append(a.serviceUp ? "UP" : "down")
-                    .append(", ").append(a.crashed ? "crashed" : a.gone ? "gone" : a.awake() ? "awake" : "paused")
-                    .append(a.connected() ? "" : " cut").append(", role ")
+            sorted().forEach(a -> out.append(a.node)
+                    .append("{service ")
+                    .append(a.serviceUp ? "UP" : "down")
+                    .append(", ")
+                    .append(a.crashed ? "crashed" : a.gone ? "gone" : a.awake() ? "awake" : "paused")
+                    .append(a.connected() ? "" : " cut")
+                    .append(", role ")
                     .append(a.machine == null ? "-" : a.machine.role() + "/" + a.machine.reportedRole())
-                    .append(" e").append(a.machine == null ? 0 : a.machine.appliedEpoch())
-                    .append(", hook ").append(a.running == null ? "-" : a.running.step.kind() + " ends in "
-                            + (a.running.endsAt - now) + (a.running.ok ? " ok" : " fails"))
+                    .append(" e")
+                    .append(a.machine == null ? 0 : a.machine.appliedEpoch())
+                    .append(", hook ")
+                    .append(
+                            a.running == null
+                                    ? "-"
+                                    : a.running.step.kind() + " ends in " + (a.running.endsAt - now)
+                                            + (a.running.ok ? " ok" : " fails"))
                     .append("} "));
             return out.toString();
         }

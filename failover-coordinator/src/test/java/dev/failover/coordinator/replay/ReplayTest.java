@@ -57,11 +57,20 @@ class ReplayTest {
 
         List<RoleChange> replayed = new Replayer(read, defaults(), null, 0).run();
         List<RoleChange> recorded = recorded(read);
-        assertEquals(List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER),
-                recorded.stream().map(RoleChange::getKind).toList(), "the reality: " + recorded);
-        assertEquals(List.of(), Comparison.differences(recorded, replayed, read.header().sinceMs(),
-                read.header().untilMs(), 100));
-        long largest = Comparison.largestTimeDifference(recorded, replayed, read.header().sinceMs(), read.header().untilMs());
+        assertEquals(
+                List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER),
+                recorded.stream().map(RoleChange::getKind).toList(),
+                "the reality: " + recorded);
+        assertEquals(
+                List.of(),
+                Comparison.differences(
+                        recorded,
+                        replayed,
+                        read.header().sinceMs(),
+                        read.header().untilMs(),
+                        100));
+        long largest = Comparison.largestTimeDifference(
+                recorded, replayed, read.header().sinceMs(), read.header().untilMs());
         assertTrue(largest <= 100, "replayed times within the receipt jitter and a punctuation: " + largest + " ms");
         assertEquals(replayed, new Replayer(Recording.read(file), defaults(), null, 0).run(), "deterministic");
     }
@@ -73,22 +82,38 @@ class ReplayTest {
         RoleChange failover = recorded.get(1);
 
         List<RoleChange> later = new Replayer(reality, defaults(), 2000, 0).run();
-        assertEquals(List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER), later.stream().map(RoleChange::getKind)
-                .toList(), later.toString());
+        assertEquals(
+                List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER),
+                later.stream().map(RoleChange::getKind).toList(),
+                later.toString());
         long moved = later.get(1).getDecidedAtMs() - failover.getDecidedAtMs();
         assertTrue(moved >= 900 && moved <= 1100, "a 2 s timeout convicts about 1 s later: " + moved + " ms");
-        assertTrue(later.get(1).getReason().contains("> timeout 2000 ms"), later.get(1).getReason());
+        assertTrue(
+                later.get(1).getReason().contains("> timeout 2000 ms"),
+                later.get(1).getReason());
 
         List<RoleChange> never = new Replayer(reality, defaults(), 6000, 0).run();
-        assertEquals(List.of(DecisionKind.ELECTION), never.stream().map(RoleChange::getKind).toList(),
+        assertEquals(
+                List.of(DecisionKind.ELECTION),
+                never.stream().map(RoleChange::getKind).toList(),
                 "a 6 s timeout: the recording ends before alpha's silence is long enough");
 
         List<RoleChange> edited = new ArrayList<>(recorded);
-        edited.set(1, RoleChange.newBuilder(failover).setReason("promoted beta: an operator asked").build());
-        List<String> differences = Comparison.differences(edited, new Replayer(reality, defaults(), null, 0).run(),
-                reality.header().sinceMs(), reality.header().untilMs(), 100);
+        edited.set(
+                1,
+                RoleChange.newBuilder(failover)
+                        .setReason("promoted beta: an operator asked")
+                        .build());
+        List<String> differences = Comparison.differences(
+                edited,
+                new Replayer(reality, defaults(), null, 0).run(),
+                reality.header().sinceMs(),
+                reality.header().untilMs(),
+                100);
         assertEquals(1, differences.size(), differences.toString());
-        assertTrue(differences.get(0).contains("an operator asked") && differences.get(0).contains("silent for"),
+        assertTrue(
+                differences.get(0).contains("an operator asked")
+                        && differences.get(0).contains("silent for"),
                 differences.get(0));
     }
 
@@ -98,12 +123,28 @@ class ReplayTest {
         List<RoleChange> recorded = recorded(reality);
         assertEquals(List.of(Long.valueOf(T0 + 50)), Replayer.taskStarts(reality), "from the markers");
         List<RoleChange> replayed = new Replayer(reality, defaults(), null, 0).run();
-        assertEquals(List.of(), Comparison.differences(recorded, replayed, reality.header().sinceMs(),
-                reality.header().untilMs(), 100), "replayed " + replayed);
-        Recording withoutMarkers = new Recording(reality.header(), reality.entries().stream()
-                .filter(e -> !e.kind().equals(Recording.FENCE)).toList());
-        assertTrue(!Comparison.differences(recorded, new Replayer(withoutMarkers, defaults(), null, 0).run(),
-                reality.header().sinceMs(), reality.header().untilMs(), 100).isEmpty(),
+        assertEquals(
+                List.of(),
+                Comparison.differences(
+                        recorded,
+                        replayed,
+                        reality.header().sinceMs(),
+                        reality.header().untilMs(),
+                        100),
+                "replayed " + replayed);
+        Recording withoutMarkers = new Recording(
+                reality.header(),
+                reality.entries().stream()
+                        .filter(e -> !e.kind().equals(Recording.FENCE))
+                        .toList());
+        assertTrue(
+                !Comparison.differences(
+                                recorded,
+                                new Replayer(withoutMarkers, defaults(), null, 0).run(),
+                                reality.header().sinceMs(),
+                                reality.header().untilMs(),
+                                100)
+                        .isEmpty(),
                 "without the markers the replay's task would have watched since the warm-up and decided earlier");
     }
 
@@ -114,16 +155,21 @@ class ReplayTest {
      * causality were modelled. Kept as a regression corpus: each replays identically at the defaults.
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"fault-suite-sigkill.jsonl.gz", "ctl-it-sigkill.jsonl.gz"})
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {"fault-suite-sigkill.jsonl.gz", "ctl-it-sigkill.jsonl.gz"})
     void realRecordedFailoversReplayIdentically(String name) throws Exception {
         Path file = Path.of(ReplayTest.class.getResource("/replay/" + name).toURI());
         Recording r = Recording.read(file);
         List<RoleChange> replayed = new Replayer(r, defaults(), null).run();
         List<RoleChange> recorded = recorded(r);
-        assertEquals(List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER), recorded.stream().map(RoleChange::getKind)
-                .toList());
-        assertEquals(List.of(), Comparison.differences(recorded, replayed, r.header().sinceMs(), r.header().untilMs(),
-                500), name);
+        assertEquals(
+                List.of(DecisionKind.ELECTION, DecisionKind.FAILOVER),
+                recorded.stream().map(RoleChange::getKind).toList());
+        assertEquals(
+                List.of(),
+                Comparison.differences(
+                        recorded, replayed, r.header().sinceMs(), r.header().untilMs(), 500),
+                name);
     }
 
     private static CoordinatorConfig defaults() {
@@ -131,8 +177,10 @@ class ReplayTest {
     }
 
     private static List<RoleChange> recorded(Recording r) {
-        return r.entries().stream().filter(e -> e.kind().equals(Recording.ROLE_CHANGE))
-                .map(e -> WireSerdes.roleChange().deserialize(e.topic(), e.value())).toList();
+        return r.entries().stream()
+                .filter(e -> e.kind().equals(Recording.ROLE_CHANGE))
+                .map(e -> WireSerdes.roleChange().deserialize(e.topic(), e.value()))
+                .toList();
     }
 
     private static Recording reality() {
@@ -151,15 +199,19 @@ class ReplayTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "reality");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        ShellSettings settings = new ShellSettings(TOPICS, 20, "reality-instance", defaults().policy(),
-                ShellSettings.BrakeSettings.defaults());
-        try (TopologyTestDriver driver = new TopologyTestDriver(CoordinatorTopology.build(settings, new ShellStats(),
-                java.util.function.UnaryOperator.identity(), () -> clock[0]), props, Instant.ofEpochMilli(clock[0]))) {
-            TestInputTopic<String, byte[]> beats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(),
-                    new ByteArraySerializer());
-            TestOutputTopic<String, byte[]> changes = driver.createOutputTopic(TOPICS.roleChanges(),
-                    new StringDeserializer(), new ByteArrayDeserializer());
-            fences = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
+        ShellSettings settings = new ShellSettings(
+                TOPICS, 20, "reality-instance", defaults().policy(), ShellSettings.BrakeSettings.defaults());
+        try (TopologyTestDriver driver = new TopologyTestDriver(
+                CoordinatorTopology.build(
+                        settings, new ShellStats(), java.util.function.UnaryOperator.identity(), () -> clock[0]),
+                props,
+                Instant.ofEpochMilli(clock[0]))) {
+            TestInputTopic<String, byte[]> beats =
+                    driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
+            TestOutputTopic<String, byte[]> changes = driver.createOutputTopic(
+                    TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
+            fences = driver.createOutputTopic(
+                    TOPICS.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
             // punctuations on a 7 ms phase against the replay's
             advance(driver, clock, T0 + 7 - clock[0], changes, decided, entries);
             long sequence = 0;
@@ -171,27 +223,68 @@ class ReplayTest {
                     long received = sent + 1 + jitter.nextInt(15);
                     advance(driver, clock, received - clock[0], changes, decided, entries);
                     RoleChange last = decided.isEmpty() ? null : decided.get(decided.size() - 1);
-                    Role role = last == null ? Role.STANDBY : last.getMembers().stream()
-                            .filter(m -> m.getNode().equals(node)).map(m -> m.getRole()).findFirst().orElse(Role.STANDBY);
-                    byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), Heartbeat.newBuilder()
-                            .setGroup("orders").setNode(node).setSequence(sequence++).setIncarnation(1).setSentAtMs(sent)
-                            .setHealth(Health.HEALTHY).setRole(role).setEpoch(last == null ? 0 : last.getEpoch())
-                            .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(node.equals("alpha") ? 100 : 10)
-                            .setHeartbeatIntervalMs(200).setLeaseMs(800).setFailureTimeoutMs(1000).build());
+                    Role role = last == null
+                            ? Role.STANDBY
+                            : last.getMembers().stream()
+                                    .filter(m -> m.getNode().equals(node))
+                                    .map(m -> m.getRole())
+                                    .findFirst()
+                                    .orElse(Role.STANDBY);
+                    byte[] value = WireSerdes.heartbeat()
+                            .serialize(
+                                    TOPICS.heartbeats(),
+                                    Heartbeat.newBuilder()
+                                            .setGroup("orders")
+                                            .setNode(node)
+                                            .setSequence(sequence++)
+                                            .setIncarnation(1)
+                                            .setSentAtMs(sent)
+                                            .setHealth(Health.HEALTHY)
+                                            .setRole(role)
+                                            .setEpoch(last == null ? 0 : last.getEpoch())
+                                            .setMode(GroupMode.ACTIVE_PASSIVE)
+                                            .setPriority(node.equals("alpha") ? 100 : 10)
+                                            .setHeartbeatIntervalMs(200)
+                                            .setLeaseMs(800)
+                                            .setFailureTimeoutMs(1000)
+                                            .build());
                     beats.pipeInput("orders", value, sent);
-                    entries.add(new Recording.Entry(Recording.HEARTBEAT, TOPICS.heartbeats(), 0, entries.size(), sent,
-                            "orders", Map.of(), value, null));
+                    entries.add(new Recording.Entry(
+                            Recording.HEARTBEAT,
+                            TOPICS.heartbeats(),
+                            0,
+                            entries.size(),
+                            sent,
+                            "orders",
+                            Map.of(),
+                            value,
+                            null));
                     drain(changes, decided, entries);
                 }
             }
             advance(driver, clock, END - clock[0], changes, decided, entries);
         }
-        return new Recording(new Recording.Header(Recording.FORMAT, "ReplayTest", END, T0 - 10_000, T0, END, "orders",
-                Map.of("heartbeats", TOPICS.heartbeats(), "role-changes", TOPICS.roleChanges()), "reality"), entries);
+        return new Recording(
+                new Recording.Header(
+                        Recording.FORMAT,
+                        "ReplayTest",
+                        END,
+                        T0 - 10_000,
+                        T0,
+                        END,
+                        "orders",
+                        Map.of("heartbeats", TOPICS.heartbeats(), "role-changes", TOPICS.roleChanges()),
+                        "reality"),
+                entries);
     }
 
-    private static void advance(TopologyTestDriver driver, long[] clock, long ms, TestOutputTopic<String, byte[]> changes,
-                                List<RoleChange> decided, List<Recording.Entry> entries) {
+    private static void advance(
+            TopologyTestDriver driver,
+            long[] clock,
+            long ms,
+            TestOutputTopic<String, byte[]> changes,
+            List<RoleChange> decided,
+            List<Recording.Entry> entries) {
         for (long left = ms; left > 0; ) {
             long step = Math.min(20, left);
             clock[0] += step;
@@ -204,21 +297,37 @@ class ReplayTest {
     /** What the reality's coordinator wrote to the heartbeat topic: its fence markers. */
     private static TestOutputTopic<String, byte[]> fences;
 
-    private static void drain(TestOutputTopic<String, byte[]> changes, List<RoleChange> decided,
-                              List<Recording.Entry> entries) {
+    private static void drain(
+            TestOutputTopic<String, byte[]> changes, List<RoleChange> decided, List<Recording.Entry> entries) {
         while (!fences.isEmpty()) {
             var r = fences.readRecord();
             Map<String, byte[]> headers = new java.util.LinkedHashMap<>();
             r.headers().forEach(header -> headers.put(header.key(), header.value()));
-            entries.add(new Recording.Entry(Recording.FENCE, TOPICS.heartbeats(), 0, entries.size(),
-                    r.timestamp(), r.key(), headers, r.value(), null));
+            entries.add(new Recording.Entry(
+                    Recording.FENCE,
+                    TOPICS.heartbeats(),
+                    0,
+                    entries.size(),
+                    r.timestamp(),
+                    r.key(),
+                    headers,
+                    r.value(),
+                    null));
         }
         while (!changes.isEmpty()) {
             var r = changes.readRecord();
             RoleChange c = WireSerdes.roleChange().deserialize(TOPICS.roleChanges(), r.value());
             decided.add(c);
-            entries.add(new Recording.Entry(Recording.ROLE_CHANGE, TOPICS.roleChanges(), 0, entries.size(),
-                    c.getDecidedAtMs(), "orders", Map.of(), r.value(), c.toString()));
+            entries.add(new Recording.Entry(
+                    Recording.ROLE_CHANGE,
+                    TOPICS.roleChanges(),
+                    0,
+                    entries.size(),
+                    c.getDecidedAtMs(),
+                    "orders",
+                    Map.of(),
+                    r.value(),
+                    c.toString()));
         }
     }
 }

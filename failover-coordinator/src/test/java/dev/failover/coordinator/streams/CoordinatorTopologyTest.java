@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.failover.wire.TopicNames;
-import dev.failover.wire.WireHeaders;
-import dev.failover.wire.FenceMarker;
-import dev.failover.wire.Topics;
 import dev.failover.coordinator.core.Policy;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
 import dev.failover.wire.DecisionKind;
+import dev.failover.wire.FenceMarker;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.GroupState;
 import dev.failover.wire.Health;
@@ -20,6 +17,9 @@ import dev.failover.wire.Heartbeat;
 import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
+import dev.failover.wire.TopicNames;
+import dev.failover.wire.Topics;
+import dev.failover.wire.WireHeaders;
 import dev.failover.wire.WireSerdes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,21 +76,30 @@ class CoordinatorTopologyTest {
         startWith(policy, startedAt, java.util.function.UnaryOperator.identity());
     }
 
-    private void startWith(Policy policy, Instant startedAt,
-                           java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap) {
+    private void startWith(
+            Policy policy,
+            Instant startedAt,
+            java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> wrap) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        ShellSettings settings = new ShellSettings(TOPICS, 20, "instance-1", policy,
-                ShellSettings.BrakeSettings.defaults(), new ShellSettings.Guards(signer, operatorKeys, 120_000,
-                        heartbeatKeys), inputPartitions);
-        driver = new TopologyTestDriver(CoordinatorTopology.build(settings, stats,
-                wrap, () -> monotonic), props, startedAt);
+        ShellSettings settings = new ShellSettings(
+                TOPICS,
+                20,
+                "instance-1",
+                policy,
+                ShellSettings.BrakeSettings.defaults(),
+                new ShellSettings.Guards(signer, operatorKeys, 120_000, heartbeatKeys),
+                inputPartitions);
+        driver = new TopologyTestDriver(
+                CoordinatorTopology.build(settings, stats, wrap, () -> monotonic), props, startedAt);
         heartbeats = driver.createInputTopic(TOPICS.heartbeats(), new StringSerializer(), new ByteArraySerializer());
         commands = driver.createInputTopic(TOPICS.commands(), new StringSerializer(), new ByteArraySerializer());
-        roleChanges = driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
+        roleChanges =
+                driver.createOutputTopic(TOPICS.roleChanges(), new StringDeserializer(), new ByteArrayDeserializer());
         state = driver.createOutputTopic(TOPICS.state(), new StringDeserializer(), new ByteArrayDeserializer());
-        deadLetters = driver.createOutputTopic(TOPICS.deadLetters(), new StringDeserializer(), new ByteArrayDeserializer());
+        deadLetters =
+                driver.createOutputTopic(TOPICS.deadLetters(), new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     /** Signs what the coordinator writes when set (before {@link #startWith}). */
@@ -114,12 +123,16 @@ class CoordinatorTopologyTest {
             }
         }
         TestRecord<String, byte[]> election = roleChanges.readRecord();
-        assertEquals(DecisionKind.ELECTION, WireSerdes.roleChange().deserialize(TOPICS.roleChanges(), election.value())
-                .getKind());
-        assertEquals("rise=2;fall=2;min.margin.ms=100;failback=sticky;failback.after.ms=30000;min.active=1;"
-                + "max.members.per.group=64;member.retention.ms=604800000;brake.max.share=0.5;brake.min.failovers=3;"
-                + "brake.window.ms=10000;punctuation.interval.ms=20", new String(election.headers()
-                .lastHeader(WireHeaders.SETTINGS).value(), StandardCharsets.UTF_8));
+        assertEquals(
+                DecisionKind.ELECTION,
+                WireSerdes.roleChange()
+                        .deserialize(TOPICS.roleChanges(), election.value())
+                        .getKind());
+        assertEquals(
+                "rise=2;fall=2;min.margin.ms=100;failback=sticky;failback.after.ms=30000;min.active=1;"
+                        + "max.members.per.group=64;member.retention.ms=604800000;brake.max.share=0.5;brake.min.failovers=3;"
+                        + "brake.window.ms=10000;punctuation.interval.ms=20",
+                new String(election.headers().lastHeader(WireHeaders.SETTINGS).value(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -131,11 +144,16 @@ class CoordinatorTopologyTest {
         assertFalse(asked.isDone(), "answered by the stream thread, not by the asker");
         tick(20); // the next punctuation answers
         String live = asked.getNow("not answered");
-        assertTrue(live.startsWith("{\"state\":{\"group\": \"orders\", \"epoch\": " + lastDecision().getEpoch()),
+        assertTrue(
+                live.startsWith("{\"state\":{\"group\": \"orders\", \"epoch\": "
+                        + lastDecision().getEpoch()),
                 live);
-        assertTrue(live.contains("\"alpha\":{\"reportedRole\":\"ACTIVE\",\"reportedEpoch\":" + lastDecision().getEpoch()
-                + ",\"failureTimeoutMs\":1000,\"leaseLeftMs\":"), live);
-        assertTrue(live.contains("\"beta\":{\"reportedRole\":\"STANDBY\"") && live.contains("\"leaseLeftMs\":null}"),
+        assertTrue(
+                live.contains("\"alpha\":{\"reportedRole\":\"ACTIVE\",\"reportedEpoch\":"
+                        + lastDecision().getEpoch() + ",\"failureTimeoutMs\":1000,\"leaseLeftMs\":"),
+                live);
+        assertTrue(
+                live.contains("\"beta\":{\"reportedRole\":\"STANDBY\"") && live.contains("\"leaseLeftMs\":null}"),
                 "only the primary has a lease: " + live);
         assertTrue(live.contains("\"handover\":null,\"task\":0}"), live);
         assertNull(unknown.getNow("not answered"), "a group the task does not hold");
@@ -146,8 +164,10 @@ class CoordinatorTopologyTest {
         runWithBeats(500, GroupMode.ACTIVE_PASSIVE, "beta");
         String silent = askNow("orders");
         assertTrue(leaseLeft(silent, 0) <= leaseAt500 - 500, silent);
-        assertTrue(silent.matches("(?s).*\\{\"node\": \"alpha\", \"role\": \"ACTIVE\", \"health\": \"HEALTHY\", "
-                + "\"priority\": 100, \"lastSeenAgeMs\": (5\\d\\d|6\\d\\d).*"), silent);
+        assertTrue(
+                silent.matches("(?s).*\\{\"node\": \"alpha\", \"role\": \"ACTIVE\", \"health\": \"HEALTHY\", "
+                        + "\"priority\": 100, \"lastSeenAgeMs\": (5\\d\\d|6\\d\\d).*"),
+                silent);
         runWithBeats(400, GroupMode.ACTIVE_PASSIVE, "beta");
         assertTrue(leaseLeft(askNow("orders"), 0) < 0, "lapsed after 900 ms of an 800 ms lease");
 
@@ -179,35 +199,65 @@ class CoordinatorTopologyTest {
         driver.close();
         dev.failover.wire.sign.HeartbeatMac.generate(keys.resolve("orders").resolve("alpha.key"));
         dev.failover.wire.sign.HeartbeatMac.generate(keys.resolve("orders").resolve("beta.key"));
-        var alphaKey = dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("alpha.key"));
+        var alphaKey =
+                dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("alpha.key"));
         heartbeatKeys = HeartbeatKeys.load(keys);
-        agentKeys = Map.of("alpha", alphaKey,
-                "beta", dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("beta.key")));
+        agentKeys = Map.of(
+                "alpha",
+                alphaKey,
+                "beta",
+                dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("beta.key")));
         startWith(Policy.defaults());
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         long epoch = lastDecision().getEpoch();
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"), "elected on authentic beats");
         assertTrue(deadLetters.isEmpty());
 
-        byte[] genuine = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders", "alpha",
-                GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.ACTIVE, epoch));
-        var genuineHeaders = alphaKey.sign("orders", genuine, new org.apache.kafka.common.header.internals.RecordHeaders());
-        heartbeats.pipeInput(new TestRecord<>("orders", genuine, genuineHeaders, (Instant) null)); // recorded by someone
-        heartbeats.pipeInput("orders", WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders",
-                "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.ACTIVE, epoch))); // no code
-        byte[] asBeta = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders", "beta",
-                GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
-        heartbeats.pipeInput(new TestRecord<>("orders", asBeta, alphaKey.sign("orders", asBeta,
-                new org.apache.kafka.common.header.internals.RecordHeaders()), (Instant) null)); // alpha's key for beta
+        byte[] genuine = WireSerdes.heartbeat()
+                .serialize(
+                        TOPICS.heartbeats(),
+                        heartbeat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.ACTIVE, epoch));
+        var genuineHeaders =
+                alphaKey.sign("orders", genuine, new org.apache.kafka.common.header.internals.RecordHeaders());
+        heartbeats.pipeInput(
+                new TestRecord<>("orders", genuine, genuineHeaders, (Instant) null)); // recorded by someone
+        heartbeats.pipeInput(
+                "orders",
+                WireSerdes.heartbeat()
+                        .serialize(
+                                TOPICS.heartbeats(),
+                                heartbeat(
+                                        "orders",
+                                        "alpha",
+                                        GroupMode.ACTIVE_PASSIVE,
+                                        Health.HEALTHY,
+                                        Role.ACTIVE,
+                                        epoch))); // no code
+        byte[] asBeta = WireSerdes.heartbeat()
+                .serialize(
+                        TOPICS.heartbeats(),
+                        heartbeat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
+        heartbeats.pipeInput(new TestRecord<>(
+                "orders",
+                asBeta,
+                alphaKey.sign("orders", asBeta, new org.apache.kafka.common.header.internals.RecordHeaders()),
+                (Instant) null)); // alpha's key for beta
         List<String> reasons = new ArrayList<>();
         while (!deadLetters.isEmpty()) {
-            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
-                    .value(), StandardCharsets.UTF_8));
+            reasons.add(new String(
+                    deadLetters
+                            .readRecord()
+                            .headers()
+                            .lastHeader(WireHeaders.ERROR)
+                            .value(),
+                    StandardCharsets.UTF_8));
         }
         assertEquals(2, reasons.size(), reasons.toString());
-        assertTrue(reasons.get(0).contains("heartbeat of alpha in orders refused: no authentication code"),
+        assertTrue(
+                reasons.get(0).contains("heartbeat of alpha in orders refused: no authentication code"),
                 reasons.get(0));
-        assertTrue(reasons.get(1).contains("heartbeat of beta in orders refused: its authentication code is wrong"),
+        assertTrue(
+                reasons.get(1).contains("heartbeat of beta in orders refused: its authentication code is wrong"),
                 reasons.get(1));
         assertEquals(2, stats.heartbeatsUnauthenticated.get());
 
@@ -237,40 +287,64 @@ class CoordinatorTopologyTest {
         heartbeatKeys = HeartbeatKeys.load(keys, () -> monotonic * 1_000_000);
         agentKeys = new java.util.HashMap<>(Map.of(
                 "alpha", dev.failover.wire.sign.HeartbeatMac.load(alphaFile),
-                "beta", dev.failover.wire.sign.HeartbeatMac.load(keys.resolve("orders").resolve("beta.key"))));
+                "beta",
+                        dev.failover.wire.sign.HeartbeatMac.load(
+                                keys.resolve("orders").resolve("beta.key"))));
         startWith(Policy.defaults());
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         long epoch = lastDecision().getEpoch();
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
-        byte[] asBeta = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat("orders", "beta",
-                GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
-        heartbeats.pipeInput(new TestRecord<>("orders", asBeta, dev.failover.wire.sign.HeartbeatMac.load(rotated)
-                .sign("orders", asBeta, new org.apache.kafka.common.header.internals.RecordHeaders()), (Instant) null));
-        assertTrue(new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR).value(),
-                StandardCharsets.UTF_8).contains("heartbeat of beta in orders refused"));
-        assertEquals(0, stats.heartbeatsUnverifiedHeld.get(), "a standby's refused beat holds nothing: its service "
-                + "does not run");
+        byte[] asBeta = WireSerdes.heartbeat()
+                .serialize(
+                        TOPICS.heartbeats(),
+                        heartbeat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY, Role.STANDBY, epoch));
+        heartbeats.pipeInput(new TestRecord<>(
+                "orders",
+                asBeta,
+                dev.failover.wire.sign.HeartbeatMac.load(rotated)
+                        .sign("orders", asBeta, new org.apache.kafka.common.header.internals.RecordHeaders()),
+                (Instant) null));
+        assertTrue(new String(
+                        deadLetters
+                                .readRecord()
+                                .headers()
+                                .lastHeader(WireHeaders.ERROR)
+                                .value(),
+                        StandardCharsets.UTF_8)
+                .contains("heartbeat of beta in orders refused"));
+        assertEquals(
+                0,
+                stats.heartbeatsUnverifiedHeld.get(),
+                "a standby's refused beat holds nothing: its service " + "does not run");
 
         // alpha's agent moves to a new key the coordinators do not have yet: Kafka acknowledges its beats, so it keeps
         // its lease and serves; convicting it for silence would make beta a second active
         agentKeys.put("alpha", dev.failover.wire.sign.HeartbeatMac.load(rotated));
         runWithBeats(4_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
-        assertEquals(epoch, lastDecision().getEpoch(), "no decision while alpha's beats fail authentication: "
-                + decisions);
-        assertTrue(stats.heartbeatsUnverifiedHeld.get() >= 15, "each refused beat of alpha held it: "
-                + stats.heartbeatsUnverifiedHeld.get());
+        assertEquals(
+                epoch, lastDecision().getEpoch(), "no decision while alpha's beats fail authentication: " + decisions);
+        assertTrue(
+                stats.heartbeatsUnverifiedHeld.get() >= 15,
+                "each refused beat of alpha held it: " + stats.heartbeatsUnverifiedHeld.get());
         int refused = 0;
         while (!deadLetters.isEmpty()) {
-            String reason = new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
-                    .value(), StandardCharsets.UTF_8);
-            assertTrue(reason.contains("heartbeat of alpha in orders refused: its authentication code is wrong"), reason);
+            String reason = new String(
+                    deadLetters
+                            .readRecord()
+                            .headers()
+                            .lastHeader(WireHeaders.ERROR)
+                            .value(),
+                    StandardCharsets.UTF_8);
+            assertTrue(
+                    reason.contains("heartbeat of alpha in orders refused: its authentication code is wrong"), reason);
             refused++;
         }
         assertTrue(refused >= 15, "dead-lettered with the reason: " + refused);
 
         // the new key is added to the coordinators' file as a second line: read again without a restart
-        java.nio.file.Files.writeString(alphaFile, java.nio.file.Files.readString(alphaFile).strip() + "\n"
-                + java.nio.file.Files.readString(rotated));
+        java.nio.file.Files.writeString(
+                alphaFile,
+                java.nio.file.Files.readString(alphaFile).strip() + "\n" + java.nio.file.Files.readString(rotated));
         runWithBeats(6_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         long before = stats.heartbeatsUnverifiedHeld.get();
         while (!deadLetters.isEmpty()) {
@@ -301,8 +375,9 @@ class CoordinatorTopologyTest {
         String elsewhere = null;
         for (int i = 0; here == null || elsewhere == null; i++) {
             String group = "g" + i;
-            int belongs = org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
-                    group.getBytes(StandardCharsets.UTF_8))) % 6;
+            int belongs = org.apache.kafka.common.utils.Utils.toPositive(
+                            org.apache.kafka.common.utils.Utils.murmur2(group.getBytes(StandardCharsets.UTF_8)))
+                    % 6;
             if (belongs == 0 && here == null) {
                 here = group;
             } else if (belongs != 0 && elsewhere == null) {
@@ -319,23 +394,33 @@ class CoordinatorTopologyTest {
                 }
             }
         }
-        commands.pipeInput(elsewhere, WireSerdes.command().serialize(TOPICS.commands(),
-                command(elsewhere, "c-1", CommandType.PAUSE, null)));
+        commands.pipeInput(
+                elsewhere,
+                WireSerdes.command().serialize(TOPICS.commands(), command(elsewhere, "c-1", CommandType.PAUSE, null)));
         final String mine = here;
         final String other = elsewhere;
         drain();
         assertFalse(decisions.isEmpty(), "the group whose records belong here is elected");
-        assertTrue(decisions.stream().allMatch(d -> d.getGroup().equals(mine)), "only the group whose records belong "
-                + "here is decided: " + decisions);
+        assertTrue(
+                decisions.stream().allMatch(d -> d.getGroup().equals(mine)),
+                "only the group whose records belong " + "here is decided: " + decisions);
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
         List<String> reasons = new ArrayList<>();
         while (!deadLetters.isEmpty()) {
-            reasons.add(new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
-                    .value(), StandardCharsets.UTF_8));
+            reasons.add(new String(
+                    deadLetters
+                            .readRecord()
+                            .headers()
+                            .lastHeader(WireHeaders.ERROR)
+                            .value(),
+                    StandardCharsets.UTF_8));
         }
         assertTrue(reasons.size() >= 15, reasons.toString());
-        assertTrue(reasons.stream().allMatch(r -> r.contains("of group '" + other + "' in partition 0, but the "
-                + "group's records belong in partition ")), reasons.toString());
+        assertTrue(
+                reasons.stream()
+                        .allMatch(r -> r.contains("of group '" + other + "' in partition 0, but the "
+                                + "group's records belong in partition ")),
+                reasons.toString());
         assertTrue(reasons.get(reasons.size() - 1).startsWith("a command of group"), reasons.get(reasons.size() - 1));
     }
 
@@ -361,21 +446,42 @@ class CoordinatorTopologyTest {
         sendCommand(operator, command("orders", "c-nobody", CommandType.SWITCHOVER, "nobody", now()), epoch);
         List<RoleChange> answers = drain();
         assertEquals(6, answers.size(), answers.toString());
-        assertTrue(answers.stream().allMatch(a -> a.getKind() == DecisionKind.COMMAND_REFUSED && a.getEpoch() == epoch),
+        assertTrue(
+                answers.stream().allMatch(a -> a.getKind() == DecisionKind.COMMAND_REFUSED && a.getEpoch() == epoch),
                 answers.toString());
-        assertTrue(answers.get(0).getReason().contains("unsigned command"), answers.get(0).getReason());
-        assertTrue(answers.get(1).getReason().contains("unknown-key command"), answers.get(1).getReason());
-        assertTrue(answers.get(2).getReason().contains("signed for epoch " + (epoch - 1) + " but the group is at epoch "
-                + epoch), answers.get(2).getReason());
-        assertTrue(answers.get(3).getReason().contains("more than command.max.age.ms"), answers.get(3).getReason());
-        assertTrue(answers.get(4).getReason().contains("nobody is not a member"), "signed and fresh, so the decider "
-                + "answers it: " + answers.get(4).getReason());
-        assertTrue(answers.get(5).getReason().contains("c-nobody was already answered"), answers.get(5).getReason());
+        assertTrue(
+                answers.get(0).getReason().contains("unsigned command"),
+                answers.get(0).getReason());
+        assertTrue(
+                answers.get(1).getReason().contains("unknown-key command"),
+                answers.get(1).getReason());
+        assertTrue(
+                answers.get(2)
+                        .getReason()
+                        .contains("signed for epoch " + (epoch - 1) + " but the group is at epoch " + epoch),
+                answers.get(2).getReason());
+        assertTrue(
+                answers.get(3).getReason().contains("more than command.max.age.ms"),
+                answers.get(3).getReason());
+        assertTrue(
+                answers.get(4).getReason().contains("nobody is not a member"),
+                "signed and fresh, so the decider " + "answers it: "
+                        + answers.get(4).getReason());
+        assertTrue(
+                answers.get(5).getReason().contains("c-nobody was already answered"),
+                answers.get(5).getReason());
         assertEquals(5, stats.commandsUnauthenticated.get());
-        assertEquals(List.of("c-nobody"), driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
-                Topics.GROUP_STORE).get("orders").getAnsweredCommands().stream()
-                .map(dev.failover.wire.StoredAnswer::getCommandId).toList(), "stored with the group, in the same "
-                + "transaction as the answer: the instance that holds the group next refuses a copy too");
+        assertEquals(
+                List.of("c-nobody"),
+                driver
+                        .<String, dev.failover.wire.StoredGroup>getKeyValueStore(Topics.GROUP_STORE)
+                        .get("orders")
+                        .getAnsweredCommands()
+                        .stream()
+                        .map(dev.failover.wire.StoredAnswer::getCommandId)
+                        .toList(),
+                "stored with the group, in the same "
+                        + "transaction as the answer: the instance that holds the group next refuses a copy too");
 
         sendCommand(operator, command("orders", "c-42", CommandType.SWITCHOVER, "beta", now()), epoch);
         RoleChange standDown = drain().get(0);
@@ -393,8 +499,8 @@ class CoordinatorTopologyTest {
     }
 
     @Test
-    void withASigningKeyEveryRoleChangeAndStateRecordIsSignedForItsKindAndGroup(@org.junit.jupiter.api.io.TempDir
-                                                                                java.nio.file.Path keys) throws Exception {
+    void withASigningKeyEveryRoleChangeAndStateRecordIsSignedForItsKindAndGroup(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path keys) throws Exception {
         driver.close();
         dev.failover.wire.sign.SigningKeys.generate(keys, "coordinator");
         signer = new dev.failover.wire.sign.RecordSigner(
@@ -408,8 +514,8 @@ class CoordinatorTopologyTest {
             tick(20);
             if (now() % 200 == 0) {
                 for (String node : List.of("alpha", "beta")) {
-                    heartbeats.pipeInput("orders", heartbeatBytes("orders", node, GroupMode.ACTIVE_PASSIVE,
-                            Health.HEALTHY));
+                    heartbeats.pipeInput(
+                            "orders", heartbeatBytes("orders", node, GroupMode.ACTIVE_PASSIVE, Health.HEALTHY));
                 }
             }
         }
@@ -418,15 +524,18 @@ class CoordinatorTopologyTest {
         assertFalse(changes.isEmpty(), "an election was published");
         assertFalse(states.isEmpty());
         for (TestRecord<String, byte[]> r : changes) {
-            assertEquals(dev.failover.wire.sign.RecordVerifier.Outcome.VALID, verifier.check(
-                    dev.failover.wire.sign.RecordSigner.ROLE_CHANGE, r.key(), r.value(), r.headers()));
-            assertEquals(dev.failover.wire.sign.RecordVerifier.Outcome.INVALID, verifier.check(
-                    dev.failover.wire.sign.RecordSigner.GROUP_STATE, r.key(), r.value(), r.headers()),
+            assertEquals(
+                    dev.failover.wire.sign.RecordVerifier.Outcome.VALID,
+                    verifier.check(dev.failover.wire.sign.RecordSigner.ROLE_CHANGE, r.key(), r.value(), r.headers()));
+            assertEquals(
+                    dev.failover.wire.sign.RecordVerifier.Outcome.INVALID,
+                    verifier.check(dev.failover.wire.sign.RecordSigner.GROUP_STATE, r.key(), r.value(), r.headers()),
                     "a role change does not pass for a state record");
         }
         for (TestRecord<String, byte[]> r : states) {
-            assertEquals(dev.failover.wire.sign.RecordVerifier.Outcome.VALID, verifier.check(
-                    dev.failover.wire.sign.RecordSigner.GROUP_STATE, r.key(), r.value(), r.headers()));
+            assertEquals(
+                    dev.failover.wire.sign.RecordVerifier.Outcome.VALID,
+                    verifier.check(dev.failover.wire.sign.RecordSigner.GROUP_STATE, r.key(), r.value(), r.headers()));
         }
     }
 
@@ -457,21 +566,29 @@ class CoordinatorTopologyTest {
         RoleChange failover = only(DecisionKind.FAILOVER);
         assertEquals(Role.ACTIVE, role(failover, "beta"));
         assertEquals(election.getEpoch() + 1, failover.getEpoch());
-        assertTrue(failover.getReason().matches("promoted beta: alpha silent for 10\\d\\d ms > timeout 1000 ms"),
+        assertTrue(
+                failover.getReason().matches("promoted beta: alpha silent for 10\\d\\d ms > timeout 1000 ms"),
                 failover.getReason());
         long detection = detectedAt - lastAlphaBeat;
         assertTrue(detection > 1000 && detection <= 1000 + 2 * 20, "detected after " + detection + " ms");
-        MemberView alphaEvidence = failover.getMembers().stream().filter(m -> m.getNode().equals("alpha")).findFirst()
+        MemberView alphaEvidence = failover.getMembers().stream()
+                .filter(m -> m.getNode().equals("alpha"))
+                .findFirst()
                 .orElseThrow();
         assertTrue(alphaEvidence.getLastSeenAgeMs() > 1000, "evidence: " + alphaEvidence);
 
         // RoleChange v4: each promotion names the newest beat of the promoted node it was based on
-        assertEquals(List.of("alpha"), election.getBasis().stream().map(b -> b.getNode()).toList());
-        assertEquals(List.of("beta"), failover.getBasis().stream().map(b -> b.getNode()).toList());
+        assertEquals(
+                List.of("alpha"),
+                election.getBasis().stream().map(b -> b.getNode()).toList());
+        assertEquals(
+                List.of("beta"),
+                failover.getBasis().stream().map(b -> b.getNode()).toList());
         var basis = failover.getBasis().get(0);
         assertEquals(1, basis.getIncarnation());
         Long basisSentAt = sent.get("beta").get(basis.getSequence());
-        assertTrue(basisSentAt != null && basisSentAt >= detectedAt - 200 && basisSentAt <= detectedAt,
+        assertTrue(
+                basisSentAt != null && basisSentAt >= detectedAt - 200 && basisSentAt <= detectedAt,
                 "the failover is based on beta's newest beat, sent at " + basisSentAt + ", decided by " + detectedAt);
     }
 
@@ -491,7 +608,9 @@ class CoordinatorTopologyTest {
             tick(100);
         }
         drain(); // (beat() drains too, so the whole list is judged)
-        assertEquals(List.of(DecisionKind.ELECTION), decisions.stream().map(RoleChange::getKind).toList(),
+        assertEquals(
+                List.of(DecisionKind.ELECTION),
+                decisions.stream().map(RoleChange::getKind).toList(),
                 "a step of the wall clock is no silence: " + decisions);
     }
 
@@ -521,8 +640,8 @@ class CoordinatorTopologyTest {
     void aTaskWithNoGroupNeitherPunctuatesNorWritesUntilAGroupComesAndAfterItIsForgotten() {
         driver.close();
         startWith(Policy.defaults().withMemberRetentionMs(3_000));
-        TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
-                new ByteArrayDeserializer());
+        TestOutputTopic<String, byte[]> written =
+                driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
         for (int i = 0; i < 350; i++) {
             tick(10);
         }
@@ -554,8 +673,8 @@ class CoordinatorTopologyTest {
         driver.close();
         HoldBack hold = new HoldBack();
         startWith(Policy.defaults(), START, hold);
-        TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
-                new ByteArrayDeserializer());
+        TestOutputTopic<String, byte[]> written =
+                driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
         markers(written);
@@ -570,9 +689,13 @@ class CoordinatorTopologyTest {
             }
         }
         List<Long> whileHeld = markers(written);
-        assertTrue(whileHeld.size() >= 1 && whileHeld.size() <= 3, "one wanted marker on its way, then only the "
-                + "keepalive (about one a second), not one per 20 ms punctuation: " + whileHeld);
-        assertEquals(List.of(DecisionKind.ELECTION), decisions.stream().map(RoleChange::getKind).toList(),
+        assertTrue(
+                whileHeld.size() >= 1 && whileHeld.size() <= 3,
+                "one wanted marker on its way, then only the "
+                        + "keepalive (about one a second), not one per 20 ms punctuation: " + whileHeld);
+        assertEquals(
+                List.of(DecisionKind.ELECTION),
+                decisions.stream().map(RoleChange::getKind).toList(),
                 "nobody is convicted before a marker comes back");
 
         hold.holding = false; // the held markers come back with the next record
@@ -604,8 +727,13 @@ class CoordinatorTopologyTest {
             @Override
             public void process(Record<String, byte[]> record) {
                 if (record.headers().lastHeader(FenceMarker.SEAL_HEADER) == null
-                        || !FenceSeal.ofThisProcess().verify(record.key(), record.value(),
-                        record.headers().lastHeader(FenceMarker.SEAL_HEADER).value())) {
+                        || !FenceSeal.ofThisProcess()
+                                .verify(
+                                        record.key(),
+                                        record.value(),
+                                        record.headers()
+                                                .lastHeader(FenceMarker.SEAL_HEADER)
+                                                .value())) {
                     inner.process(record);
                 }
             }
@@ -620,14 +748,30 @@ class CoordinatorTopologyTest {
         assertTrue(decisions.isEmpty(), "no marker of its own came back: no election: " + decisions);
         String key = FenceMarker.KEY_PREFIX + "0";
         for (long sentAt : new long[] {monotonic, monotonic + 3_600_000}) { // now, and an hour ahead
-            byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), Heartbeat.newBuilder()
-                    .setGroup("__fence").setNode("instance-1").setSequence(1).setIncarnation(1).setSentAtMs(sentAt)
-                    .setHealth(Health.UNKNOWN).setRole(Role.UNKNOWN).setEpoch(0).setMode(GroupMode.UNKNOWN)
-                    .setPriority(0).setHeartbeatIntervalMs(0).setLeaseMs(0).setFailureTimeoutMs(0).build());
+            byte[] value = WireSerdes.heartbeat()
+                    .serialize(
+                            TOPICS.heartbeats(),
+                            Heartbeat.newBuilder()
+                                    .setGroup("__fence")
+                                    .setNode("instance-1")
+                                    .setSequence(1)
+                                    .setIncarnation(1)
+                                    .setSentAtMs(sentAt)
+                                    .setHealth(Health.UNKNOWN)
+                                    .setRole(Role.UNKNOWN)
+                                    .setEpoch(0)
+                                    .setMode(GroupMode.UNKNOWN)
+                                    .setPriority(0)
+                                    .setHeartbeatIntervalMs(0)
+                                    .setLeaseMs(0)
+                                    .setFailureTimeoutMs(0)
+                                    .build());
             heartbeats.pipeInput(new TestRecord<>(key, value)); // no seal (the instance id is on /health)
             byte[] wrong = new FenceSeal(new byte[32]).seal(key, value);
-            heartbeats.pipeInput(new TestRecord<>(key, value, new org.apache.kafka.common.header.internals
-                    .RecordHeaders().add(FenceMarker.SEAL_HEADER, wrong)));
+            heartbeats.pipeInput(new TestRecord<>(
+                    key,
+                    value,
+                    new org.apache.kafka.common.header.internals.RecordHeaders().add(FenceMarker.SEAL_HEADER, wrong)));
         }
         runWithBeats(400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertTrue(decisions.isEmpty(), "the forgeries proved nothing, so nobody was elected: " + decisions);
@@ -635,7 +779,8 @@ class CoordinatorTopologyTest {
     }
 
     /** Holds back this task's fence markers while {@link #holding}; hands them over with the next record after. */
-    private static final class HoldBack implements java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> {
+    private static final class HoldBack
+            implements java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> {
         volatile boolean holding;
 
         @Override
@@ -683,8 +828,8 @@ class CoordinatorTopologyTest {
     @Test
     void aTaskWithLiveGroupsWritesItsKeepaliveMarkersOnWholeSecondsOfTheMonotonicClock() {
         monotonic += 613; // the monotonic clock's seconds are not the wall clock's
-        TestOutputTopic<String, byte[]> written = driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(),
-                new ByteArrayDeserializer());
+        TestOutputTopic<String, byte[]> written =
+                driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         written.readRecordsToList(); // the election's markers
         long from = monotonic;
@@ -692,15 +837,20 @@ class CoordinatorTopologyTest {
         List<Long> markedAt = new ArrayList<>();
         for (var r : written.readRecordsToList()) {
             if (r.key().startsWith(FenceMarker.KEY_PREFIX)) {
-                markedAt.add(WireSerdes.heartbeat().deserialize(TOPICS.heartbeats(), r.value()).getSentAtMs() - from);
+                markedAt.add(WireSerdes.heartbeat()
+                                .deserialize(TOPICS.heartbeats(), r.value())
+                                .getSentAtMs()
+                        - from);
             }
         }
         // beats every 200 ms against a 1 s timeout: no deadline is ever near, so every marker is a keepalive
         assertTrue(markedAt.size() >= 2 && markedAt.size() <= 3, "one keepalive marker a second: " + markedAt);
         for (long at : markedAt) {
-            assertTrue(Math.floorMod(at + from, 1_000) < 20, "a keepalive marker " + Math.floorMod(at + from, 1_000)
-                    + " ms after a whole second of the monotonic clock, not in the first punctuation of it: "
-                    + markedAt);
+            assertTrue(
+                    Math.floorMod(at + from, 1_000) < 20,
+                    "a keepalive marker " + Math.floorMod(at + from, 1_000)
+                            + " ms after a whole second of the monotonic clock, not in the first punctuation of it: "
+                            + markedAt);
         }
     }
 
@@ -714,7 +864,8 @@ class CoordinatorTopologyTest {
         }
         drain();
         assertEquals(Set.of(), activeIn(lastDecision()), lastDecision().getReason());
-        assertTrue(lastDecision().getReason().contains("0 ACTIVE"), lastDecision().getReason());
+        assertTrue(
+                lastDecision().getReason().contains("0 ACTIVE"), lastDecision().getReason());
     }
 
     @Test
@@ -728,8 +879,13 @@ class CoordinatorTopologyTest {
         }
         assertTrue(latest != null);
         assertEquals(lastDecision().getEpoch(), latest.getEpoch());
-        assertEquals(Role.ACTIVE, latest.getMembers().stream().filter(m -> m.getNode().equals("alpha")).findFirst()
-                .orElseThrow().getRole());
+        assertEquals(
+                Role.ACTIVE,
+                latest.getMembers().stream()
+                        .filter(m -> m.getNode().equals("alpha"))
+                        .findFirst()
+                        .orElseThrow()
+                        .getRole());
     }
 
     @Test
@@ -737,9 +893,19 @@ class CoordinatorTopologyTest {
         byte[] valid = heartbeatBytes("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
         byte[] unknownFingerprint = valid.clone();
         unknownFingerprint[5] ^= 0x5A;
-        byte[] wrongType = WireSerdes.roleChange().serialize("t", RoleChange.newBuilder().setGroup("orders").setEpoch(1)
-                .setMode(GroupMode.ACTIVE_PASSIVE).setDecidedAtMs(0).setKind(DecisionKind.ELECTION)
-                .setMembers(List.of()).setReason("r").setCommandId(null).build());
+        byte[] wrongType = WireSerdes.roleChange()
+                .serialize(
+                        "t",
+                        RoleChange.newBuilder()
+                                .setGroup("orders")
+                                .setEpoch(1)
+                                .setMode(GroupMode.ACTIVE_PASSIVE)
+                                .setDecidedAtMs(0)
+                                .setKind(DecisionKind.ELECTION)
+                                .setMembers(List.of())
+                                .setReason("r")
+                                .setCommandId(null)
+                                .build());
         byte[] huge = new byte[2 << 20];
         huge[0] = (byte) 0xC3;
         huge[1] = 0x01;
@@ -779,8 +945,10 @@ class CoordinatorTopologyTest {
     @Test
     void aSwitchoverCommandIsCarriedOutAndAcknowledgedWithItsId() {
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
-        commands.pipeInput("orders", WireSerdes.command().serialize(TOPICS.commands(), command("orders", "c-42",
-                CommandType.SWITCHOVER, "beta")));
+        commands.pipeInput(
+                "orders",
+                WireSerdes.command()
+                        .serialize(TOPICS.commands(), command("orders", "c-42", CommandType.SWITCHOVER, "beta")));
         RoleChange standDown = drain().get(0);
         assertEquals(DecisionKind.SWITCHOVER, standDown.getKind());
         assertEquals("c-42", standDown.getCommandId());
@@ -810,8 +978,16 @@ class CoordinatorTopologyTest {
         }
         assertEquals(Policy.DEFAULT_MAX_MEMBERS, latest.getMembers().size(), "alpha, beta and the first 62 newcomers");
         assertEquals(10_000 - (Policy.DEFAULT_MAX_MEMBERS - 2), stats.membersRefused.get());
-        assertTrue(WireSerdes.storedGroup().serialize("t", driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
-                Topics.GROUP_STORE).get("orders")).length < 4_096, "the stored record stays small");
+        assertTrue(
+                WireSerdes.storedGroup()
+                                .serialize(
+                                        "t",
+                                        driver.<String, dev.failover.wire.StoredGroup>getKeyValueStore(
+                                                        Topics.GROUP_STORE)
+                                                .get("orders"))
+                                .length
+                        < 4_096,
+                "the stored record stays small");
         // once the newcomers have been silent past their timeout, and a fence marker proves it (with no deadline near,
         // a task writes one a second, so up to 2 s), a new node takes the longest-silent one's place
         for (int i = 0; i < 110; i++) {
@@ -822,25 +998,31 @@ class CoordinatorTopologyTest {
             }
         }
         beat("orders", "newcomer", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
-        RoleChange madeRoom = drain().stream().filter(c -> c.getKind() == DecisionKind.MEMBERSHIP).reduce((a, b) -> b)
+        RoleChange madeRoom = drain().stream()
+                .filter(c -> c.getKind() == DecisionKind.MEMBERSHIP)
+                .reduce((a, b) -> b)
                 .orElseThrow();
-        assertTrue(madeRoom.getReason().matches("forgot churn-\\d+ \\(silent for \\d+ ms\\) to make room for newcomer.*"),
+        assertTrue(
+                madeRoom.getReason().matches("forgot churn-\\d+ \\(silent for \\d+ ms\\) to make room for newcomer.*"),
                 madeRoom.getReason());
         assertEquals(Policy.DEFAULT_MAX_MEMBERS - 1, madeRoom.getMembers().size(), "one forgotten");
         GroupState after = WireSerdes.groupState().deserialize("t", lastValue(state));
         assertEquals(Policy.DEFAULT_MAX_MEMBERS, after.getMembers().size());
         assertTrue(after.getMembers().stream().anyMatch(m -> m.getNode().equals("newcomer")), "the newcomer joined");
         long alphaLast = now();
-        for (int step = 0; step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER);
-             step++) {
+        for (int step = 0;
+                step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER);
+                step++) {
             tick(20);
             if (now() % 200 == 0) {
                 beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
             }
             drain();
         }
-        assertEquals(Role.ACTIVE, role(only(DecisionKind.FAILOVER), "beta"), "still deciding, "
-                + (now() - alphaLast) + " ms after alpha's last beat");
+        assertEquals(
+                Role.ACTIVE,
+                role(only(DecisionKind.FAILOVER), "beta"),
+                "still deciding, " + (now() - alphaLast) + " ms after alpha's last beat");
     }
 
     @Test
@@ -858,16 +1040,26 @@ class CoordinatorTopologyTest {
         }
         assertEquals("orders", last.key());
         assertEquals(null, last.value(), "a tombstone: ctl status and late subscribers no longer see the group");
-        assertTrue(lastDecision().getReason().endsWith("the group has no members left"), lastDecision().getReason());
+        assertTrue(
+                lastDecision().getReason().endsWith("the group has no members left"),
+                lastDecision().getReason());
         long oldEpoch = only(DecisionKind.ELECTION).getEpoch();
         beat("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
-        assertEquals(1, WireSerdes.groupState().deserialize("t", lastValue(state)).getMembers().size(),
+        assertEquals(
+                1,
+                WireSerdes.groupState()
+                        .deserialize("t", lastValue(state))
+                        .getMembers()
+                        .size(),
                 "a heartbeat afterwards starts the group afresh");
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha");
-        RoleChange again = decisions.stream().filter(c -> c.getKind() == DecisionKind.ELECTION).reduce((a, b) -> b)
+        RoleChange again = decisions.stream()
+                .filter(c -> c.getKind() == DecisionKind.ELECTION)
+                .reduce((a, b) -> b)
                 .orElseThrow();
-        assertTrue(again.getEpoch() > oldEpoch, "the deleted group's epoch is a floor: " + again.getEpoch() + " after "
-                + oldEpoch);
+        assertTrue(
+                again.getEpoch() > oldEpoch,
+                "the deleted group's epoch is a floor: " + again.getEpoch() + " after " + oldEpoch);
     }
 
     private static byte[] lastValue(TestOutputTopic<String, byte[]> topic) {
@@ -887,14 +1079,14 @@ class CoordinatorTopologyTest {
     void mutatedRecordsThroughTheTopologyAreDecodedOrDeadLetteredAndTheGroupKeepsDeciding() {
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertEquals(Role.ACTIVE, role(only(DecisionKind.ELECTION), "alpha"));
-        ch.qos.logback.classic.Logger processorLog = (ch.qos.logback.classic.Logger)
-                org.slf4j.LoggerFactory.getLogger(CoordinatorProcessor.class);
+        ch.qos.logback.classic.Logger processorLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CoordinatorProcessor.class);
         ch.qos.logback.classic.Level level = processorLog.getLevel();
         processorLog.setLevel(ch.qos.logback.classic.Level.ERROR); // 200 000 dead letters, each logged at WARN
         java.util.Random random = new java.util.Random(20261201);
         byte[] beat = heartbeatBytes("fuzz", "mallory", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
-        byte[] command = WireSerdes.command().serialize(TOPICS.commands(), command("fuzz", "c-1", CommandType.PAUSE,
-                null));
+        byte[] command =
+                WireSerdes.command().serialize(TOPICS.commands(), command("fuzz", "c-1", CommandType.PAUSE, null));
         long deadBefore = stats.deadLettered.get();
         long beatsBefore = stats.heartbeats.get();
         int cases = 100_000;
@@ -915,44 +1107,53 @@ class CoordinatorTopologyTest {
         state.readRecordsToList();
         long deadLettered = stats.deadLettered.get() - deadBefore;
         long acceptedBeats = stats.heartbeats.get() - beatsBefore;
-        System.out.printf("topology fuzz: %d heartbeats and %d commands mutated: %d dead-lettered, %d heartbeats "
-                + "accepted%n", cases, cases, deadLettered, acceptedBeats);
-        assertTrue(deadLettered > cases / 2 && acceptedBeats > 0, "both outcomes reached: " + deadLettered
-                + " dead-lettered, " + acceptedBeats + " beats accepted");
+        System.out.printf(
+                "topology fuzz: %d heartbeats and %d commands mutated: %d dead-lettered, %d heartbeats " + "accepted%n",
+                cases, cases, deadLettered, acceptedBeats);
+        assertTrue(
+                deadLettered > cases / 2 && acceptedBeats > 0,
+                "both outcomes reached: " + deadLettered + " dead-lettered, " + acceptedBeats + " beats accepted");
         assertTrue(deadLettered + acceptedBeats <= 2L * cases, "nothing counted twice");
         drain();
-        for (int step = 0; step < 100 && decisions.stream().noneMatch(c -> c.getKind() == DecisionKind.FAILOVER
-                && "orders".equals(c.getGroup())); step++) {
+        for (int step = 0;
+                step < 100
+                        && decisions.stream()
+                                .noneMatch(c -> c.getKind() == DecisionKind.FAILOVER && "orders".equals(c.getGroup()));
+                step++) {
             tick(20);
             if (now() % 200 == 0) {
                 beat("orders", "beta", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY);
             }
             drain();
         }
-        RoleChange failover = decisions.stream().filter(c -> c.getKind() == DecisionKind.FAILOVER
-                && "orders".equals(c.getGroup())).findFirst().orElseThrow(() -> new AssertionError(
-                        "orders no longer decided after the fuzz"));
+        RoleChange failover = decisions.stream()
+                .filter(c -> c.getKind() == DecisionKind.FAILOVER && "orders".equals(c.getGroup()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("orders no longer decided after the fuzz"));
         assertEquals(Role.ACTIVE, role(failover, "beta"));
     }
 
     @Test
     void aHeartbeatWithAnIdOutsideTheRuleIsDeadLetteredNamingTheRule() {
-        heartbeats.pipeInput("orders", heartbeatBytes("orders", "bad node/with space", GroupMode.ACTIVE_PASSIVE,
-                Health.HEALTHY), now());
-        String reason = new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR)
-                .value(), StandardCharsets.UTF_8);
+        heartbeats.pipeInput(
+                "orders",
+                heartbeatBytes("orders", "bad node/with space", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY),
+                now());
+        String reason = new String(
+                deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR).value(), StandardCharsets.UTF_8);
         assertTrue(reason.contains("may contain only letters, digits"), reason);
-        heartbeats.pipeInput("x".repeat(129), heartbeatBytes("x".repeat(129), "n", GroupMode.ACTIVE_PASSIVE,
-                Health.HEALTHY), now());
-        reason = new String(deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR).value(),
-                StandardCharsets.UTF_8);
+        heartbeats.pipeInput(
+                "x".repeat(129), heartbeatBytes("x".repeat(129), "n", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY), now());
+        reason = new String(
+                deadLetters.readRecord().headers().lastHeader(WireHeaders.ERROR).value(), StandardCharsets.UTF_8);
         assertTrue(reason.contains("129 characters long; at most 128"), reason);
     }
 
     @Test
     void aCommandForAnUnknownGroupIsRefused() {
-        commands.pipeInput("nowhere", WireSerdes.command().serialize(TOPICS.commands(), command("nowhere", "c-1",
-                CommandType.PAUSE, null)));
+        commands.pipeInput(
+                "nowhere",
+                WireSerdes.command().serialize(TOPICS.commands(), command("nowhere", "c-1", CommandType.PAUSE, null)));
         RoleChange refusal = drain().get(0);
         assertEquals(DecisionKind.COMMAND_REFUSED, refusal.getKind());
         assertEquals("PAUSE refused: group nowhere is unknown to the coordinator", refusal.getReason());
@@ -974,9 +1175,18 @@ class CoordinatorTopologyTest {
                     long epoch = told == null ? 0 : told.getEpoch();
                     for (String node : List.of("alpha", "beta")) {
                         if (node.equals("beta") || primariesBeating.contains(node)) {
-                            heartbeats.pipeInput(group, WireSerdes.heartbeat().serialize(TOPICS.heartbeats(),
-                                    heartbeat(group, node, GroupMode.ACTIVE_PASSIVE, Health.HEALTHY,
-                                            told == null ? Role.STANDBY : role(told, node), epoch)));
+                            heartbeats.pipeInput(
+                                    group,
+                                    WireSerdes.heartbeat()
+                                            .serialize(
+                                                    TOPICS.heartbeats(),
+                                                    heartbeat(
+                                                            group,
+                                                            node,
+                                                            GroupMode.ACTIVE_PASSIVE,
+                                                            Health.HEALTHY,
+                                                            told == null ? Role.STANDBY : role(told, node),
+                                                            epoch)));
                         }
                     }
                 }
@@ -988,11 +1198,15 @@ class CoordinatorTopologyTest {
                 decisions.add(c);
             }
         }
-        long failovers = decisions.stream().filter(c -> c.getKind() == DecisionKind.FAILOVER).count();
+        long failovers = decisions.stream()
+                .filter(c -> c.getKind() == DecisionKind.FAILOVER)
+                .count();
         assertEquals(3, failovers, "brake.min.failovers=3 and 3 of 6 groups is the share: " + decisions);
         assertTrue(stats.brakeHolds.get() > 0);
         assertEquals(1, stats.brakeEngaged.get(), "the three held groups keep asking, so the brake stays engaged");
-        long stillOnAlpha = groups.stream().filter(g -> role(latest.get(g), "alpha") == Role.ACTIVE).count();
+        long stillOnAlpha = groups.stream()
+                .filter(g -> role(latest.get(g), "alpha") == Role.ACTIVE)
+                .count();
         assertEquals(3, stillOnAlpha, "held groups keep their (silent) primary rather than fail over en masse");
     }
 
@@ -1037,12 +1251,18 @@ class CoordinatorTopologyTest {
     /** A beat of an obedient agent: it has applied every decision published so far. */
     private void beat(String group, String node, GroupMode mode, Health health) {
         drain();
-        beat(group, node, mode, health, obeyed(node), decisions.isEmpty() ? 0 : lastDecision().getEpoch());
+        beat(
+                group,
+                node,
+                mode,
+                health,
+                obeyed(node),
+                decisions.isEmpty() ? 0 : lastDecision().getEpoch());
     }
 
     private void beat(String group, String node, GroupMode mode, Health health, Role role, long epoch) {
-        byte[] value = WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat(group, node, mode, health, role,
-                epoch));
+        byte[] value = WireSerdes.heartbeat()
+                .serialize(TOPICS.heartbeats(), heartbeat(group, node, mode, health, role, epoch));
         var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
         if (agentKeys.containsKey(node)) {
             agentKeys.get(node).sign(group, value, headers);
@@ -1055,15 +1275,27 @@ class CoordinatorTopologyTest {
     }
 
     private byte[] heartbeatBytes(String group, String node, GroupMode mode, Health health) {
-        return WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), heartbeat(group, node, mode, health, Role.STANDBY, 0));
+        return WireSerdes.heartbeat()
+                .serialize(TOPICS.heartbeats(), heartbeat(group, node, mode, health, Role.STANDBY, 0));
     }
 
     private Heartbeat heartbeat(String group, String node, GroupMode mode, Health health, Role role, long epoch) {
         sent.computeIfAbsent(node, n -> new java.util.HashMap<>()).put(sequence, now());
-        return Heartbeat.newBuilder().setGroup(group).setNode(node).setSequence(sequence++).setIncarnation(1)
-                .setSentAtMs(now()).setHealth(health).setRole(role == null ? Role.STANDBY : role).setEpoch(epoch)
-                .setMode(mode).setPriority(node.equals("alpha") ? 100 : 10).setHeartbeatIntervalMs(200).setLeaseMs(800)
-                .setFailureTimeoutMs(1000).build();
+        return Heartbeat.newBuilder()
+                .setGroup(group)
+                .setNode(node)
+                .setSequence(sequence++)
+                .setIncarnation(1)
+                .setSentAtMs(now())
+                .setHealth(health)
+                .setRole(role == null ? Role.STANDBY : role)
+                .setEpoch(epoch)
+                .setMode(mode)
+                .setPriority(node.equals("alpha") ? 100 : 10)
+                .setHeartbeatIntervalMs(200)
+                .setLeaseMs(800)
+                .setFailureTimeoutMs(1000)
+                .build();
     }
 
     private static Command command(String group, String id, CommandType type, String target) {
@@ -1071,8 +1303,15 @@ class CoordinatorTopologyTest {
     }
 
     private static Command command(String group, String id, CommandType type, String target, long issuedAtMs) {
-        return Command.newBuilder().setGroup(group).setCommandId(id).setIssuedAtMs(issuedAtMs).setType(type)
-                .setTargetNode(target).setPauseForMs(null).setIssuedBy("test").build();
+        return Command.newBuilder()
+                .setGroup(group)
+                .setCommandId(id)
+                .setIssuedAtMs(issuedAtMs)
+                .setType(type)
+                .setTargetNode(target)
+                .setPauseForMs(null)
+                .setIssuedBy("test")
+                .build();
     }
 
     private List<RoleChange> drain() {
@@ -1091,18 +1330,24 @@ class CoordinatorTopologyTest {
 
     private RoleChange only(DecisionKind kind) {
         drain();
-        List<RoleChange> of = decisions.stream().filter(c -> c.getKind() == kind).toList();
+        List<RoleChange> of =
+                decisions.stream().filter(c -> c.getKind() == kind).toList();
         assertEquals(1, of.size(), kind + " decisions: " + of);
         return of.get(0);
     }
 
     private static Role role(RoleChange change, String node) {
-        return change.getMembers().stream().filter(m -> m.getNode().equals(node)).map(MemberView::getRole).findFirst()
+        return change.getMembers().stream()
+                .filter(m -> m.getNode().equals(node))
+                .map(MemberView::getRole)
+                .findFirst()
                 .orElse(Role.STANDBY);
     }
 
     private static Set<String> activeIn(RoleChange change) {
-        return Set.copyOf(change.getMembers().stream().filter(m -> m.getRole() == Role.ACTIVE).map(MemberView::getNode)
+        return Set.copyOf(change.getMembers().stream()
+                .filter(m -> m.getRole() == Role.ACTIVE)
+                .map(MemberView::getNode)
                 .toList());
     }
 }

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.core.GroupRecord;
 import dev.failover.coordinator.core.Member;
-import dev.failover.wire.Timing;
 import dev.failover.wire.Command;
 import dev.failover.wire.CommandType;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Role;
+import dev.failover.wire.Timing;
 import dev.failover.wire.WireSerdes;
 import dev.failover.wire.sign.RecordSigner;
 import dev.failover.wire.sign.RecordVerifier;
@@ -67,20 +67,27 @@ class GroupMemoryTest {
         SigningKeys.generate(keys, "operator");
         RecordSigner operator = RecordSigner.load(keys.resolve("operator.key"));
         RecordVerifier trusted = new RecordVerifier(List.of(SigningKeys.loadPublic(keys.resolve("operator.pub"))));
-        Command pause = Command.newBuilder().setGroup("orders").setCommandId("c-pause").setIssuedAtMs(WALL)
-                .setType(CommandType.PAUSE).setTargetNode(null).setPauseForMs(null).setIssuedBy("ops").build();
+        Command pause = Command.newBuilder()
+                .setGroup("orders")
+                .setCommandId("c-pause")
+                .setIssuedAtMs(WALL)
+                .setType(CommandType.PAUSE)
+                .setTargetNode(null)
+                .setPauseForMs(null)
+                .setIssuedBy("ops")
+                .build();
         byte[] value = WireSerdes.command().serialize("commands", pause);
         var headers = operator.signCommand("orders", value, 3, new RecordHeaders());
 
         GroupMemory first = new GroupMemory();
         assertNull(new CommandGate(trusted, 120_000).refusal("orders", value, headers, pause, 3, WALL + 10, first));
         GroupMemory afterMove = moved(orders(), first);
-        String refusal = new CommandGate(trusted, 120_000).refusal("orders", value, headers, pause, 3, WALL + 20,
-                afterMove);
+        String refusal =
+                new CommandGate(trusted, 120_000).refusal("orders", value, headers, pause, 3, WALL + 20, afterMove);
         assertTrue(refusal != null && refusal.contains("c-pause was already answered"), String.valueOf(refusal));
 
-        String before = new CommandGate(trusted, 120_000).refusal("orders", value, headers, pause, 3, WALL + 20,
-                new GroupMemory());
+        String before = new CommandGate(trusted, 120_000)
+                .refusal("orders", value, headers, pause, 3, WALL + 20, new GroupMemory());
         assertNull(before, "without the stored memory the copy would pass: PAUSE keeps the epoch");
     }
 

@@ -22,6 +22,7 @@ class HeartbeatKeysTest {
 
     @TempDir
     Path tmp;
+
     private Path dir;
 
     @org.junit.jupiter.api.BeforeEach
@@ -58,22 +59,28 @@ class HeartbeatKeysTest {
         // re-keyed the way `keys hmac` says: the old file removed first, then the new one written
         Files.delete(alpha);
         pass();
-        assertTrue(keys.refusal("orders", "alpha", "orders", BEAT, signed(elsewhere.resolve("alpha-new.key")))
-                .contains("alpha has no key"), "with every file gone the group is not opened to anyone");
+        assertTrue(
+                keys.refusal("orders", "alpha", "orders", BEAT, signed(elsewhere.resolve("alpha-new.key")))
+                        .contains("alpha has no key"),
+                "with every file gone the group is not opened to anyone");
         pass();
         assertTrue(keys.keyed("orders"));
-        assertTrue(keys.refusal("orders", "alpha", "orders", BEAT, new RecordHeaders()).contains("has no key"));
+        assertTrue(keys.refusal("orders", "alpha", "orders", BEAT, new RecordHeaders())
+                .contains("has no key"));
         Files.copy(elsewhere.resolve("alpha-new.key"), alpha);
         pass();
-        assertNull(keys.refusal("orders", "alpha", "orders", BEAT, signed(elsewhere.resolve("alpha-new.key"))),
+        assertNull(
+                keys.refusal("orders", "alpha", "orders", BEAT, signed(elsewhere.resolve("alpha-new.key"))),
                 "the new key is read once its file is back");
 
         // a node given its own key later is found when its first beat is refused
         assertTrue(keys.refusal("orders", "beta", "orders", BEAT, signed(elsewhere.resolve("beta.key")))
                 .contains("beta has no key"));
         Files.copy(elsewhere.resolve("beta.key"), dir.resolve("orders/beta.key"));
-        assertTrue(keys.refusal("orders", "beta", "orders", BEAT, signed(elsewhere.resolve("beta.key")))
-                .contains("beta has no key"), "the group was looked at less than an interval ago");
+        assertTrue(
+                keys.refusal("orders", "beta", "orders", BEAT, signed(elsewhere.resolve("beta.key")))
+                        .contains("beta has no key"),
+                "the group was looked at less than an interval ago");
         pass();
         assertNull(keys.refusal("orders", "beta", "orders", BEAT, signed(elsewhere.resolve("beta.key"))));
 
@@ -82,7 +89,8 @@ class HeartbeatKeysTest {
         HeartbeatMac.generate(dir.resolve("billing.key"));
         pass();
         assertTrue(keys.keyed("billing"));
-        assertTrue(keys.refusal("billing", "n", "billing", BEAT, new RecordHeaders()).contains("no authentication code"));
+        assertTrue(keys.refusal("billing", "n", "billing", BEAT, new RecordHeaders())
+                .contains("no authentication code"));
         assertEquals(2, keys.groups());
     }
 
@@ -91,8 +99,8 @@ class HeartbeatKeysTest {
         Path alpha = dir.resolve("orders/alpha.key");
         HeartbeatMac.generate(alpha);
         Files.writeString(dir.resolve("bad.key"), "not a key");
-        Files.setPosixFilePermissions(dir.resolve("bad.key"),
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(
+                dir.resolve("bad.key"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HeartbeatKeys.load(dir));
         assertTrue(e.getMessage().contains("bad.key"), e.getMessage());
         Files.delete(dir.resolve("bad.key"));

@@ -59,69 +59,167 @@ public final class AgentConfig extends AbstractConfig {
     public static final String HEARTBEAT_KEY_CONFIG = "heartbeat.key";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS_CONFIG, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(
+                    BOOTSTRAP_SERVERS_CONFIG,
+                    Type.LIST,
+                    ConfigDef.NO_DEFAULT_VALUE,
+                    Importance.HIGH,
                     "Kafka brokers to start from, host:port[,host:port...].")
             .define(GROUP_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH, "The failover group.")
-            .define(NODE_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(
+                    NODE_CONFIG,
+                    Type.STRING,
+                    ConfigDef.NO_DEFAULT_VALUE,
+                    Importance.HIGH,
                     "This node's id in the group.")
-            .define(MODE_CONFIG, Type.STRING, "active-passive",
+            .define(
+                    MODE_CONFIG,
+                    Type.STRING,
+                    "active-passive",
                     ConfigDef.CaseInsensitiveValidString.in("active-passive", "active-active"),
-                    Importance.HIGH, "active-passive (one ACTIVE) or active-active (every healthy member ACTIVE).")
+                    Importance.HIGH,
+                    "active-passive (one ACTIVE) or active-active (every healthy member ACTIVE).")
             .define(PRIORITY_CONFIG, Type.INT, 0, Importance.MEDIUM, "Higher is preferred as primary.")
-            .define(HEARTBEAT_INTERVAL_MS_CONFIG, Type.LONG, 200L, Range.atLeast(Timing.MIN_HEARTBEAT_INTERVAL_MS),
-                    Importance.MEDIUM, "How often to heartbeat; must be shorter than the lease.")
-            .define(FAILURE_TIMEOUT_MS_CONFIG, Type.LONG, 2_000L, Range.between(1L, (long) Integer.MAX_VALUE),
-                    Importance.HIGH, "Silence after which the coordinator replaces this node. The lease is 4/5 of it, "
-                    + "and failure timeout - lease is what --on-standby has after a lease lapse. 2000 rides out a "
-                    + "broker's controlled shutdown on a replicated cluster whose brokers set "
-                    + "replica.fetch.backoff.ms=100 (README); 1000 detects faster where no leader moves.")
-            .define(CHECK_CONFIG, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    HEARTBEAT_INTERVAL_MS_CONFIG,
+                    Type.LONG,
+                    200L,
+                    Range.atLeast(Timing.MIN_HEARTBEAT_INTERVAL_MS),
+                    Importance.MEDIUM,
+                    "How often to heartbeat; must be shorter than the lease.")
+            .define(
+                    FAILURE_TIMEOUT_MS_CONFIG,
+                    Type.LONG,
+                    2_000L,
+                    Range.between(1L, (long) Integer.MAX_VALUE),
+                    Importance.HIGH,
+                    "Silence after which the coordinator replaces this node. The lease is 4/5 of it, "
+                            + "and failure timeout - lease is what --on-standby has after a lease lapse. 2000 rides out a "
+                            + "broker's controlled shutdown on a replicated cluster whose brokers set "
+                            + "replica.fetch.backoff.ms=100 (README); 1000 detects faster where no leader moves.")
+            .define(
+                    CHECK_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "The probe: http://URL or https://URL (healthy while it answers 2xx), tcp:HOST:PORT (while it "
-                    + "accepts) or exec:CMD (while CMD exits 0, no shell). Empty: no probe, always healthy.")
-            .define(CHECK_TIMEOUT_MS_CONFIG, Type.LONG, 1_000L, Range.atLeast(1L), Importance.LOW,
+                            + "accepts) or exec:CMD (while CMD exits 0, no shell). Empty: no probe, always healthy.")
+            .define(
+                    CHECK_TIMEOUT_MS_CONFIG,
+                    Type.LONG,
+                    1_000L,
+                    Range.atLeast(1L),
+                    Importance.LOW,
                     "Timeout of one check.")
             .define(RISE_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.LOW, "Passing checks before healthy.")
             .define(FALL_CONFIG, Type.INT, 2, Range.atLeast(1), Importance.LOW, "Failing checks before unhealthy.")
-            .define(ON_ACTIVATE_CONFIG, Type.STRING, "", Importance.HIGH,
+            .define(
+                    ON_ACTIVATE_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.HIGH,
                     "Run when this node becomes ACTIVE (no shell). Empty: nothing.")
-            .define(ON_STANDBY_CONFIG, Type.STRING, "", Importance.HIGH,
+            .define(
+                    ON_STANDBY_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.HIGH,
                     "Run when this node stands down (no shell); tried 3 times, 1 s then 2 s apart. Empty: nothing.")
-            .define(ON_FENCE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    ON_FENCE_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "Run when on.standby failed every attempt: a harder stop (kill the service, take its address "
-                    + "down). Its success counts as the stand-down; without it, or if it fails too, the node keeps "
-                    + "reporting STOPPING and the coordinator promotes nobody while it is alive.")
-            .define(FENCE_PEER_CONFIG, Type.STRING, "", Importance.MEDIUM,
+                            + "down). Its success counts as the stand-down; without it, or if it fails too, the node keeps "
+                            + "reporting STOPPING and the coordinator promotes nobody while it is alive.")
+            .define(
+                    FENCE_PEER_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "Run before on.activate when the coordinator made this node primary in place of one it convicted "
-                    + "by silence: STONITH (power the old host off, revoke its storage); FAILOVER_FENCED_NODE names "
-                    + "it. If it fails, this node does not activate and reports unhealthy.")
-            .define(HOOK_TIMEOUT_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(1L), Importance.MEDIUM,
+                            + "by silence: STONITH (power the old host off, revoke its storage); FAILOVER_FENCED_NODE names "
+                            + "it. If it fails, this node does not activate and reports unhealthy.")
+            .define(
+                    HOOK_TIMEOUT_MS_CONFIG,
+                    Type.LONG,
+                    10_000L,
+                    Range.atLeast(1L),
+                    Importance.MEDIUM,
                     "A hook still running after this is killed and counts as failed.")
-            .define(HTTP_HOST_CONFIG, Type.STRING, "127.0.0.1", Importance.LOW,
+            .define(
+                    HTTP_HOST_CONFIG,
+                    Type.STRING,
+                    "127.0.0.1",
+                    Importance.LOW,
                     "Address the HTTP endpoint (/role, /health) binds to.")
-            .define(HTTP_PORT_CONFIG, Type.INT, 8091, Range.between(-1, 65535), Importance.MEDIUM,
+            .define(
+                    HTTP_PORT_CONFIG,
+                    Type.INT,
+                    8091,
+                    Range.between(-1, 65535),
+                    Importance.MEDIUM,
                     "Port of GET /role and /health; 0 picks a free one, -1 turns HTTP off.")
-            .define(FAILSAFE_CONFIG, Type.BOOLEAN, false, Importance.MEDIUM,
+            .define(
+                    FAILSAFE_CONFIG,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
                     "Failsafe mode (Patroni's failsafe_mode): a primary whose lease Kafka cannot renew serves on while "
-                    + "every peer it knows of grants it over HTTP. Needs failsafe.peers, failsafe.token.file and the "
-                    + "HTTP endpoint reachable by the peers.")
-            .define(FAILSAFE_MAX_MS_CONFIG, Type.LONG, 10_000L, Range.between(1L, (long) FailsafeSettings.MAX_MS),
-                    Importance.LOW, "With failsafe: the longest a primary serves on grants alone.")
-            .define(FAILSAFE_PEERS_CONFIG, Type.LIST, "", Importance.MEDIUM,
+                            + "every peer it knows of grants it over HTTP. Needs failsafe.peers, failsafe.token.file and the "
+                            + "HTTP endpoint reachable by the peers.")
+            .define(
+                    FAILSAFE_MAX_MS_CONFIG,
+                    Type.LONG,
+                    10_000L,
+                    Range.between(1L, (long) FailsafeSettings.MAX_MS),
+                    Importance.LOW,
+                    "With failsafe: the longest a primary serves on grants alone.")
+            .define(
+                    FAILSAFE_PEERS_CONFIG,
+                    Type.LIST,
+                    "",
+                    Importance.MEDIUM,
                     "With failsafe: every other member's HTTP endpoint, NODE=http://HOST:PORT[,...].")
-            .define(FAILSAFE_TOKEN_FILE_CONFIG, Type.STRING, "", Importance.MEDIUM,
+            .define(
+                    FAILSAFE_TOKEN_FILE_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
                     "With failsafe: a file holding the group's shared secret (16 characters or more).")
-            .define(TRUST_KEYS_CONFIG, Type.LIST, "", Importance.HIGH,
+            .define(
+                    TRUST_KEYS_CONFIG,
+                    Type.LIST,
+                    "",
+                    Importance.HIGH,
                     "Coordinators' Ed25519 public key files, comma-separated (PEM; failover keys generate): act on no role change or "
-                    + "state record that one of them did not sign; several for a key rotation. Empty: any writer of "
-                    + "the topics is obeyed.")
-            .define(HEARTBEAT_KEY_CONFIG, Type.STRING, "", Importance.HIGH,
+                            + "state record that one of them did not sign; several for a key rotation. Empty: any writer of "
+                            + "the topics is obeyed.")
+            .define(
+                    HEARTBEAT_KEY_CONFIG,
+                    Type.STRING,
+                    "",
+                    Importance.HIGH,
                     "A key file (failover keys hmac) that authenticates this node's heartbeats, for coordinators given "
-                    + "the same key in their heartbeat.key.dir; re-read when it changes. Empty: unauthenticated.")
-            .define(TopicNames.HEARTBEATS_KEY, Type.STRING, Topics.HEARTBEATS, Importance.LOW,
+                            + "the same key in their heartbeat.key.dir; re-read when it changes. Empty: unauthenticated.")
+            .define(
+                    TopicNames.HEARTBEATS_KEY,
+                    Type.STRING,
+                    Topics.HEARTBEATS,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TopicNames.HEARTBEATS_KEY))
-            .define(TopicNames.ROLE_CHANGES_KEY, Type.STRING, Topics.ROLE_CHANGES, Importance.LOW,
+            .define(
+                    TopicNames.ROLE_CHANGES_KEY,
+                    Type.STRING,
+                    Topics.ROLE_CHANGES,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TopicNames.ROLE_CHANGES_KEY))
-            .define(TopicNames.STATE_KEY, Type.STRING, Topics.STATE, Importance.LOW,
+            .define(
+                    TopicNames.STATE_KEY,
+                    Type.STRING,
+                    Topics.STATE,
+                    Importance.LOW,
                     TopicNames.DOCS.get(TopicNames.STATE_KEY));
 
     private AgentConfig(Map<String, ?> values) {
@@ -145,18 +243,32 @@ public final class AgentConfig extends AbstractConfig {
     /** The settings the agent runs with; the files they name are read now. */
     public AgentSettings settings() {
         try {
-            return new AgentSettings(String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)), getString(GROUP_CONFIG),
-                    getString(NODE_CONFIG), "active-active".equalsIgnoreCase(getString(MODE_CONFIG)) ? GroupMode.ACTIVE_ACTIVE
-                    : GroupMode.ACTIVE_PASSIVE, getInt(PRIORITY_CONFIG),
+            return new AgentSettings(
+                    String.join(",", getList(BOOTSTRAP_SERVERS_CONFIG)),
+                    getString(GROUP_CONFIG),
+                    getString(NODE_CONFIG),
+                    "active-active".equalsIgnoreCase(getString(MODE_CONFIG))
+                            ? GroupMode.ACTIVE_ACTIVE
+                            : GroupMode.ACTIVE_PASSIVE,
+                    getInt(PRIORITY_CONFIG),
                     Duration.ofMillis(getLong(HEARTBEAT_INTERVAL_MS_CONFIG)),
-                    Duration.ofMillis(getLong(FAILURE_TIMEOUT_MS_CONFIG)), optional(CHECK_CONFIG),
-                    Duration.ofMillis(getLong(CHECK_TIMEOUT_MS_CONFIG)), getInt(RISE_CONFIG), getInt(FALL_CONFIG),
-                    optional(ON_ACTIVATE_CONFIG), optional(ON_STANDBY_CONFIG), optional(ON_FENCE_CONFIG),
-                    optional(FENCE_PEER_CONFIG), Duration.ofMillis(getLong(HOOK_TIMEOUT_MS_CONFIG)),
-                    getString(HTTP_HOST_CONFIG), getInt(HTTP_PORT_CONFIG),
+                    Duration.ofMillis(getLong(FAILURE_TIMEOUT_MS_CONFIG)),
+                    optional(CHECK_CONFIG),
+                    Duration.ofMillis(getLong(CHECK_TIMEOUT_MS_CONFIG)),
+                    getInt(RISE_CONFIG),
+                    getInt(FALL_CONFIG),
+                    optional(ON_ACTIVATE_CONFIG),
+                    optional(ON_STANDBY_CONFIG),
+                    optional(ON_FENCE_CONFIG),
+                    optional(FENCE_PEER_CONFIG),
+                    Duration.ofMillis(getLong(HOOK_TIMEOUT_MS_CONFIG)),
+                    getString(HTTP_HOST_CONFIG),
+                    getInt(HTTP_PORT_CONFIG),
                     new LinkedHashMap<>(SettingKeys.kafka(originals())),
-                    TopicNames.from(key -> DEFINITION.names().contains(key) ? getString(key) : null), failsafe(),
-                    trustKeys(), heartbeatKey());
+                    TopicNames.from(key -> DEFINITION.names().contains(key) ? getString(key) : null),
+                    failsafe(),
+                    trustKeys(),
+                    heartbeatKey());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -168,7 +280,8 @@ public final class AgentConfig extends AbstractConfig {
     }
 
     private TrustedKeys trustKeys() {
-        return TrustedKeys.fromFiles(getList(TRUST_KEYS_CONFIG).stream().map(Path::of).toList());
+        return TrustedKeys.fromFiles(
+                getList(TRUST_KEYS_CONFIG).stream().map(Path::of).toList());
     }
 
     /** Failsafe's settings, or null when it is off (its other keys then refused). */
@@ -189,8 +302,8 @@ public final class AgentConfig extends AbstractConfig {
         try {
             token = Files.readString(Path.of(tokenFile));
         } catch (IOException e) {
-            throw new ConfigException(FAILSAFE_TOKEN_FILE_CONFIG + ": cannot read " + tokenFile + " ("
-                    + e.getMessage() + ")");
+            throw new ConfigException(
+                    FAILSAFE_TOKEN_FILE_CONFIG + ": cannot read " + tokenFile + " (" + e.getMessage() + ")");
         }
         Map<String, URI> peers = new LinkedHashMap<>();
         for (String spec : peerSpecs) {
@@ -214,9 +327,12 @@ public final class AgentConfig extends AbstractConfig {
         }
         WatchedFile<HeartbeatMac> file;
         try {
-            file = WatchedFile.read(Path.of(path), HeartbeatMac::load, System::nanoTime,
-                    (f, what) -> LoggerFactory.getLogger(AgentConfig.class).warn("{} {} {}", HEARTBEAT_KEY_CONFIG, f,
-                            what));
+            file = WatchedFile.read(
+                    Path.of(path),
+                    HeartbeatMac::load,
+                    System::nanoTime,
+                    (f, what) ->
+                            LoggerFactory.getLogger(AgentConfig.class).warn("{} {} {}", HEARTBEAT_KEY_CONFIG, f, what));
         } catch (IOException e) {
             throw new ConfigException(HEARTBEAT_KEY_CONFIG + ": cannot read " + path + " (" + e + ")");
         } catch (IllegalArgumentException e) {

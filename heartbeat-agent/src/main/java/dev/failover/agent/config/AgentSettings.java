@@ -30,36 +30,63 @@ import java.util.Map;
  * @param heartbeatKey the key that authenticates this node's heartbeats ({@code heartbeat.key}, asked at each beat:
  *                   its file is re-read when it changes), or {@code null}
  */
-public record AgentSettings(String bootstrapServers, String group, String node, GroupMode mode, int priority,
-                            Duration heartbeatInterval, Duration failureTimeout, String check, Duration checkTimeout,
-                            int rise, int fall, String onActivate, String onStandby, String onFence,
-                            String fencePeer, Duration hookTimeout,
-                            String httpHost, int httpPort, Map<String, Object> kafka, TopicNames topics,
-                            FailsafeSettings failsafe, TrustedKeys trustKeys,
-                            java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey) {
+public record AgentSettings(
+        String bootstrapServers,
+        String group,
+        String node,
+        GroupMode mode,
+        int priority,
+        Duration heartbeatInterval,
+        Duration failureTimeout,
+        String check,
+        Duration checkTimeout,
+        int rise,
+        int fall,
+        String onActivate,
+        String onStandby,
+        String onFence,
+        String fencePeer,
+        Duration hookTimeout,
+        String httpHost,
+        int httpPort,
+        Map<String, Object> kafka,
+        TopicNames topics,
+        FailsafeSettings failsafe,
+        TrustedKeys trustKeys,
+        java.util.function.Supplier<dev.failover.wire.sign.HeartbeatMac> heartbeatKey) {
 
     public AgentSettings {
         trustKeys = trustKeys == null ? TrustedKeys.none() : trustKeys;
         topics = topics == null ? TopicNames.defaults() : topics;
-        require(bootstrapServers != null && !bootstrapServers.isBlank(), AgentConfig.BOOTSTRAP_SERVERS_CONFIG
-                + " is required");
+        require(
+                bootstrapServers != null && !bootstrapServers.isBlank(),
+                AgentConfig.BOOTSTRAP_SERVERS_CONFIG + " is required");
         dev.failover.wire.Ids.problem(AgentConfig.GROUP_CONFIG, group).ifPresent(problem -> require(false, problem));
         dev.failover.wire.Ids.problem(AgentConfig.NODE_CONFIG, node).ifPresent(problem -> require(false, problem));
-        require(mode == GroupMode.ACTIVE_PASSIVE || mode == GroupMode.ACTIVE_ACTIVE,
+        require(
+                mode == GroupMode.ACTIVE_PASSIVE || mode == GroupMode.ACTIVE_ACTIVE,
                 AgentConfig.MODE_CONFIG + " must be active-passive or active-active");
-        require(heartbeatInterval.toMillis() >= Timing.MIN_HEARTBEAT_INTERVAL_MS, AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG
-                + " must be at least " + Timing.MIN_HEARTBEAT_INTERVAL_MS + ", not " + heartbeatInterval.toMillis());
+        require(
+                heartbeatInterval.toMillis() >= Timing.MIN_HEARTBEAT_INTERVAL_MS,
+                AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG + " must be at least " + Timing.MIN_HEARTBEAT_INTERVAL_MS
+                        + ", not " + heartbeatInterval.toMillis());
         Timing timing = Timing.ofAgent(heartbeatInterval.toMillis(), failureTimeout.toMillis(), 0);
-        timing.problem(Timing.DEFAULT_MIN_MARGIN_MS).ifPresent(problem -> require(false,
-                AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG + " (" + heartbeatInterval.toMillis() + ") and "
-                        + AgentConfig.FAILURE_TIMEOUT_MS_CONFIG + " (" + failureTimeout.toMillis() + ") do not fit: "
-                        + problem + " (the lease is 4/5 of the failure timeout; the coordinator refuses such a node)"));
-        require(rise >= 1 && fall >= 1, AgentConfig.RISE_CONFIG + " and " + AgentConfig.FALL_CONFIG
-                + " must be at least 1");
+        timing.problem(Timing.DEFAULT_MIN_MARGIN_MS)
+                .ifPresent(problem -> require(
+                        false,
+                        AgentConfig.HEARTBEAT_INTERVAL_MS_CONFIG + " (" + heartbeatInterval.toMillis() + ") and "
+                                + AgentConfig.FAILURE_TIMEOUT_MS_CONFIG + " (" + failureTimeout.toMillis()
+                                + ") do not fit: "
+                                + problem
+                                + " (the lease is 4/5 of the failure timeout; the coordinator refuses such a node)"));
+        require(
+                rise >= 1 && fall >= 1,
+                AgentConfig.RISE_CONFIG + " and " + AgentConfig.FALL_CONFIG + " must be at least 1");
         require(hookTimeout.toMillis() > 0, AgentConfig.HOOK_TIMEOUT_MS_CONFIG + " must be positive");
         require(checkTimeout.toMillis() > 0, AgentConfig.CHECK_TIMEOUT_MS_CONFIG + " must be positive");
-        require(httpPort >= -1 && httpPort <= 65535, AgentConfig.HTTP_PORT_CONFIG
-                + " must be -1 (off), 0 (any) or a port, not " + httpPort);
+        require(
+                httpPort >= -1 && httpPort <= 65535,
+                AgentConfig.HTTP_PORT_CONFIG + " must be -1 (off), 0 (any) or a port, not " + httpPort);
         if (check != null) {
             validateCheck(check);
         }
@@ -73,12 +100,17 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         }
         kafka = Map.copyOf(kafka);
         if (failsafe != null) {
-            require(mode == GroupMode.ACTIVE_PASSIVE, AgentConfig.FAILSAFE_CONFIG + " is for active/passive groups (an "
-                    + "active/active member keeps serving without Kafka anyway)");
-            require(httpPort != -1, AgentConfig.FAILSAFE_CONFIG + " needs the HTTP endpoint (" + AgentConfig.HTTP_PORT_CONFIG
-                    + "): peers ask for grants there");
-            require(!failsafe.peers().containsKey(node), AgentConfig.FAILSAFE_PEERS_CONFIG + " names this node itself ("
-                    + node + ")");
+            require(
+                    mode == GroupMode.ACTIVE_PASSIVE,
+                    AgentConfig.FAILSAFE_CONFIG + " is for active/passive groups (an "
+                            + "active/active member keeps serving without Kafka anyway)");
+            require(
+                    httpPort != -1,
+                    AgentConfig.FAILSAFE_CONFIG + " needs the HTTP endpoint (" + AgentConfig.HTTP_PORT_CONFIG
+                            + "): peers ask for grants there");
+            require(
+                    !failsafe.peers().containsKey(node),
+                    AgentConfig.FAILSAFE_PEERS_CONFIG + " names this node itself (" + node + ")");
             failsafeTerms(heartbeatInterval, failureTimeout, failsafe); // refuses terms that cannot work
         }
     }
@@ -100,10 +132,12 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         return failsafe == null ? null : failsafeTerms(heartbeatInterval, failureTimeout, failsafe);
     }
 
-    private static dev.failover.agent.core.FailsafeTerms failsafeTerms(Duration interval, Duration timeout,
-                                                                        FailsafeSettings failsafe) {
-        return dev.failover.agent.core.FailsafeTerms.forAgent(interval.toNanos(),
-                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(leaseMs(timeout)), timeout.toNanos(),
+    private static dev.failover.agent.core.FailsafeTerms failsafeTerms(
+            Duration interval, Duration timeout, FailsafeSettings failsafe) {
+        return dev.failover.agent.core.FailsafeTerms.forAgent(
+                interval.toNanos(),
+                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(leaseMs(timeout)),
+                timeout.toNanos(),
                 failsafe.max().toNanos());
     }
 
@@ -147,10 +181,13 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
                 int port = Integer.parseInt(target.substring(colon + 1));
                 require(port > 0 && port <= 65535, AgentConfig.CHECK_CONFIG + ": " + port + " is not a port");
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(AgentConfig.CHECK_CONFIG + ": '" + target.substring(colon + 1) + "' is not a port");
+                throw new IllegalArgumentException(
+                        AgentConfig.CHECK_CONFIG + ": '" + target.substring(colon + 1) + "' is not a port");
             }
         } else {
-            require(check.startsWith("exec:") && check.length() > 5, AgentConfig.CHECK_CONFIG + ": unknown probe " + check + " (http://URL, tcp:HOST:PORT or exec:CMD)");
+            require(
+                    check.startsWith("exec:") && check.length() > 5,
+                    AgentConfig.CHECK_CONFIG + ": unknown probe " + check + " (http://URL, tcp:HOST:PORT or exec:CMD)");
         }
     }
 
@@ -291,9 +328,30 @@ public record AgentSettings(String bootstrapServers, String group, String node, 
         }
 
         public AgentSettings build() {
-            return new AgentSettings(bootstrapServers, group, node, mode, priority, heartbeatInterval, failureTimeout,
-                    check, checkTimeout, rise, fall, onActivate, onStandby, onFence, fencePeer, hookTimeout, httpHost,
-                    httpPort, kafka, topics, failsafe, trustKeys, heartbeatKey);
+            return new AgentSettings(
+                    bootstrapServers,
+                    group,
+                    node,
+                    mode,
+                    priority,
+                    heartbeatInterval,
+                    failureTimeout,
+                    check,
+                    checkTimeout,
+                    rise,
+                    fall,
+                    onActivate,
+                    onStandby,
+                    onFence,
+                    fencePeer,
+                    hookTimeout,
+                    httpHost,
+                    httpPort,
+                    kafka,
+                    topics,
+                    failsafe,
+                    trustKeys,
+                    heartbeatKey);
         }
     }
 }

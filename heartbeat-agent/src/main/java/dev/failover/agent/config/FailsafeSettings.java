@@ -28,8 +28,8 @@ public record FailsafeSettings(Duration max, Map<String, URI> peers, String toke
             throw new IllegalArgumentException("failsafe.max.ms must be positive");
         }
         if (max.toMillis() > MAX_MS) {
-            throw new IllegalArgumentException("failsafe.max.ms " + max.toMillis() + " is too long: at most "
-                    + MAX_MS + " ms (the coordinator refuses more)");
+            throw new IllegalArgumentException("failsafe.max.ms " + max.toMillis() + " is too long: at most " + MAX_MS
+                    + " ms (the coordinator refuses more)");
         }
         if (token == null || token.strip().length() < MIN_TOKEN_LENGTH) {
             throw new IllegalArgumentException("failsafe needs a shared token of at least " + MIN_TOKEN_LENGTH

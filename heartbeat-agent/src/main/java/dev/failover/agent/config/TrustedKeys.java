@@ -55,15 +55,16 @@ public final class TrustedKeys {
         List<WatchedFile<PublicKey>> watched = new ArrayList<>();
         for (Path file : files) {
             try {
-                watched.add(WatchedFile.read(file, SigningKeys::loadPublic, nanos,
-                        (f, what) -> log.warn("trust.keys {} {}", f, what)));
+                watched.add(WatchedFile.read(
+                        file, SigningKeys::loadPublic, nanos, (f, what) -> log.warn("trust.keys {} {}", f, what)));
             } catch (IOException e) {
                 throw new IllegalArgumentException("trust.keys: cannot read " + file + " (" + e.getMessage() + ")");
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("trust.keys: " + e.getMessage());
             }
         }
-        return new TrustedKeys(watched, watched.stream().map(WatchedFile::current).toList());
+        return new TrustedKeys(
+                watched, watched.stream().map(WatchedFile::current).toList());
     }
 
     public synchronized boolean isEmpty() {
@@ -80,20 +81,27 @@ public final class TrustedKeys {
         if (files.isEmpty()) {
             return verifier;
         }
-        List<PublicKey> now = files.stream().map(WatchedFile::current).filter(java.util.Objects::nonNull).toList();
+        List<PublicKey> now = files.stream()
+                .map(WatchedFile::current)
+                .filter(java.util.Objects::nonNull)
+                .toList();
         if (now.equals(trusted)) {
             return verifier;
         }
         if (now.isEmpty()) {
             if (!trusted.isEmpty()) {
-                log.warn("every --trust-key file was removed: still trusting {} (an agent trusting no key would obey "
-                        + "anyone)", verifier.keyIds());
+                log.warn(
+                        "every --trust-key file was removed: still trusting {} (an agent trusting no key would obey "
+                                + "anyone)",
+                        verifier.keyIds());
                 trusted = List.of(); // said once; the verifier stays
             }
             return verifier;
         }
         RecordVerifier reread = new RecordVerifier(now);
-        log.info("trust.keys files changed: now trusting {} (before: {})", reread.keyIds(),
+        log.info(
+                "trust.keys files changed: now trusting {} (before: {})",
+                reread.keyIds(),
                 verifier == null ? List.of() : verifier.keyIds());
         verifier = reread;
         trusted = now;

@@ -9,8 +9,7 @@ import java.util.List;
  */
 public final class CommandLineWords {
 
-    private CommandLineWords() {
-    }
+    private CommandLineWords() {}
 
     public static List<String> split(String command) {
         List<String> words = new ArrayList<>();

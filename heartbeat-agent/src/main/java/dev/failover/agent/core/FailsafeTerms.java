@@ -44,7 +44,8 @@ public record FailsafeTerms(long promiseNanos, long budgetNanos, long maxNanos) 
         long budget = timeoutNanos - leaseNanos;
         if (leaseNanos <= 2 * intervalNanos) {
             throw new IllegalArgumentException("failsafe needs a lease (4/5 of failure.timeout.ms, "
-                    + leaseNanos / 1_000_000 + "ms) longer than two heartbeat intervals (" + 2 * intervalNanos / 1_000_000
+                    + leaseNanos / 1_000_000 + "ms) longer than two heartbeat intervals ("
+                    + 2 * intervalNanos / 1_000_000
                     + "ms): each round of grants must outlast the next");
         }
         if (maxNanos < promise) {

@@ -53,6 +53,7 @@ public final class RoleMachine {
     private long activateBefore = Long.MAX_VALUE;
     /** The latest assignment lapsed because it came after {@link #activateBefore}. */
     private boolean cameTooLate;
+
     private boolean leaving;
     private long staleIgnored;
     private String lastReason = "starting as STANDBY until told otherwise";
@@ -76,6 +77,7 @@ public final class RoleMachine {
     private long holdUntil = Long.MIN_VALUE;
     /** Failsafe: re-confirmations accepted. */
     private long reconfirmations;
+
     private long lateReconfirmations;
 
     /**
@@ -94,8 +96,13 @@ public final class RoleMachine {
      * With failsafe mode on ({@code failsafe} not null): activations are held for one promise from {@code startNanos}
      * (this agent may have promised a primary before it restarted, and forgotten).
      */
-    public RoleMachine(long leaseNanos, BrokerLossPolicy policy, long startupEpoch, HookPlan plan,
-                       FailsafeTerms failsafe, long startNanos) {
+    public RoleMachine(
+            long leaseNanos,
+            BrokerLossPolicy policy,
+            long startupEpoch,
+            HookPlan plan,
+            FailsafeTerms failsafe,
+            long startNanos) {
         this.failsafe = failsafe;
         if (failsafe != null) {
             holdUntil = startNanos + failsafe.holdNanos();
@@ -144,7 +151,11 @@ public final class RoleMachine {
      */
     public Optional<Edge> onFailsafeGranted(long edge, long sentAtNanos, long nowNanos) {
         Optional<Edge> lapse = evaluate(nowNanos, lastReason);
-        if (failsafe == null || lapse.isPresent() || role != Role.ACTIVE || lapsed || !leaseValid(nowNanos)
+        if (failsafe == null
+                || lapse.isPresent()
+                || role != Role.ACTIVE
+                || lapsed
+                || !leaseValid(nowNanos)
                 || !isLatest(edge)) {
             return lapse;
         }
@@ -160,7 +171,10 @@ public final class RoleMachine {
      * activation until {@code nowNanos + promise + budget}.
      */
     public boolean grantPromise(long primaryEpoch, long nowNanos) {
-        if (failsafe == null || role == Role.ACTIVE || assigned == Role.ACTIVE || leaving
+        if (failsafe == null
+                || role == Role.ACTIVE
+                || assigned == Role.ACTIVE
+                || leaving
                 || appliedEpoch > primaryEpoch) {
             return false;
         }
@@ -177,7 +191,9 @@ public final class RoleMachine {
      * or a re-confirmation ({@link #onReconfirmation}), starts a lease anew.
      */
     public boolean onFailsafe(long nowNanos) {
-        return failsafe != null && role == Role.ACTIVE && nowNanos >= Math.min(ackLeaseUntil, feedLeaseUntil)
+        return failsafe != null
+                && role == Role.ACTIVE
+                && nowNanos >= Math.min(ackLeaseUntil, feedLeaseUntil)
                 && leaseValid(nowNanos);
     }
 
@@ -203,8 +219,8 @@ public final class RoleMachine {
      * As above; {@code fencePeers} are the nodes whose service may still run though the coordinator did not see it
      * stop. An activation for this decision fences them first when {@code --fence-peer} is set.
      */
-    public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers,
-                                       long nowNanos) {
+    public Optional<Edge> onRoleChange(
+            long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers, long nowNanos) {
         return onRoleChange(epoch, assignedRole, reason, fencePeers, Long.MAX_VALUE, nowNanos);
     }
 
@@ -222,8 +238,13 @@ public final class RoleMachine {
      * inside the window the coordinator's conviction accounts for. An assignment that comes too late lapses: this node
      * reports STANDBY at its epoch, and the coordinator re-activates it with a newer decision, or promotes another.
      */
-    public Optional<Edge> onRoleChange(long epoch, Role assignedRole, String reason, java.util.List<String> fencePeers,
-                                       long activateBeforeNanos, long nowNanos) {
+    public Optional<Edge> onRoleChange(
+            long epoch,
+            Role assignedRole,
+            String reason,
+            java.util.List<String> fencePeers,
+            long activateBeforeNanos,
+            long nowNanos) {
         if (!newer(epoch)) {
             return evaluate(nowNanos, lastReason);
         }
@@ -266,7 +287,8 @@ public final class RoleMachine {
             ackLeaseUntil = Math.max(ackLeaseUntil, activateBeforeNanos);
             feedLeaseUntil = Math.max(feedLeaseUntil, activateBeforeNanos);
             reconfirmations++;
-            lastReason = "re-confirmed at epoch " + epoch + ": back on Kafka's lease after serving on the peers' grants";
+            lastReason =
+                    "re-confirmed at epoch " + epoch + ": back on Kafka's lease after serving on the peers' grants";
             return evaluate(nowNanos, lastReason);
         }
         if (onFailsafe(nowNanos)) {
@@ -328,7 +350,8 @@ public final class RoleMachine {
      */
     public java.util.OptionalLong nextTickNanos() {
         return role == Role.ACTIVE && policy == BrokerLossPolicy.STAND_DOWN && !leaving
-                ? java.util.OptionalLong.of(leaseUntil()) : java.util.OptionalLong.empty();
+                ? java.util.OptionalLong.of(leaseUntil())
+                : java.util.OptionalLong.empty();
     }
 
     /** Graceful shutdown: stand down for good. */
@@ -339,30 +362,41 @@ public final class RoleMachine {
 
     private Optional<Edge> evaluate(long nowNanos, String reason) {
         boolean leaseValid = leaseValid(nowNanos);
-        if (role == Role.ACTIVE && !leaseValid && policy == BrokerLossPolicy.STAND_DOWN && !leaving
+        if (role == Role.ACTIVE
+                && !leaseValid
+                && policy == BrokerLossPolicy.STAND_DOWN
+                && !leaving
                 && assigned == Role.ACTIVE) {
             lapsed = true;
             lastReason = "lease expired " + (nowNanos - leaseUntil()) / 1_000_000 + " ms ago: standing down "
                     + "on my own (no acknowledged heartbeat or role feed within the lease; newest acknowledged beat "
-                    + sentAgo(ackLeaseUntil, nowNanos) + ", newest feed check answered " + sentAgo(feedLeaseUntil, nowNanos)
+                    + sentAgo(ackLeaseUntil, nowNanos) + ", newest feed check answered "
+                    + sentAgo(feedLeaseUntil, nowNanos)
                     + ")";
             return Optional.of(take(Role.STANDBY, lastReason));
         }
-        if (role != Role.ACTIVE && assigned == Role.ACTIVE && !lapsed && !leaving && policy == BrokerLossPolicy.STAND_DOWN
+        if (role != Role.ACTIVE
+                && assigned == Role.ACTIVE
+                && !lapsed
+                && !leaving
+                && policy == BrokerLossPolicy.STAND_DOWN
                 && nowNanos >= activateBefore) {
             lapsed = true;
             cameTooLate = true;
             lastReason = activateBefore == Long.MIN_VALUE
                     ? "the assignment at epoch " + appliedEpoch + " is based on a heartbeat this run did not send or "
-                    + "no longer remembers: not activating on it (waiting for a newer decision)"
+                            + "no longer remembers: not activating on it (waiting for a newer decision)"
                     : "the assignment at epoch " + appliedEpoch + " came " + (nowNanos - activateBefore) / 1_000_000
-                    + " ms after the lease of the heartbeat it was based on ran out: a newer decision may already have "
-                    + "replaced it, so not activating on it (waiting for a newer decision)";
+                            + " ms after the lease of the heartbeat it was based on ran out: a newer decision may already have "
+                            + "replaced it, so not activating on it (waiting for a newer decision)";
             return Optional.empty();
         }
-        Role desired = assigned == Role.ACTIVE && !lapsed && !leaving
-                && (leaseValid || (role == Role.ACTIVE && policy == BrokerLossPolicy.KEEP_SERVING))
-                ? Role.ACTIVE : Role.STANDBY;
+        Role desired = assigned == Role.ACTIVE
+                        && !lapsed
+                        && !leaving
+                        && (leaseValid || (role == Role.ACTIVE && policy == BrokerLossPolicy.KEEP_SERVING))
+                ? Role.ACTIVE
+                : Role.STANDBY;
         if (desired == role) {
             return Optional.empty();
         }
@@ -371,7 +405,9 @@ public final class RoleMachine {
 
     /** How long before {@code nowNanos} the proof behind {@code until} was sent, for a lapse's reason. */
     private String sentAgo(long until, long nowNanos) {
-        return until == Long.MIN_VALUE ? "none yet" : "sent " + (nowNanos - (until - leaseNanos)) / 1_000_000 + " ms ago";
+        return until == Long.MIN_VALUE
+                ? "none yet"
+                : "sent " + (nowNanos - (until - leaseNanos)) / 1_000_000 + " ms ago";
     }
 
     private Edge take(Role to, String reason) {
@@ -381,14 +417,16 @@ public final class RoleMachine {
         activationFailure = null;
         stopping = to == Role.STANDBY;
         stopFailure = null;
-        return new Edge(to, appliedEpoch, reason, ++edges, to == Role.ACTIVE ? assignedFencePeers : java.util.List.of());
+        return new Edge(
+                to, appliedEpoch, reason, ++edges, to == Role.ACTIVE ? assignedFencePeers : java.util.List.of());
     }
 
     /** The first hook to run for {@code edge}. */
     public HookStep firstStep(Edge edge) {
         if (edge.to() == Role.ACTIVE) {
             boolean fenceFirst = !edge.fencePeers().isEmpty() && plan.fencePeer();
-            return new HookStep(fenceFirst ? HookStep.Kind.FENCE_PEER : HookStep.Kind.ACTIVATE, edge, 1, Long.MIN_VALUE);
+            return new HookStep(
+                    fenceFirst ? HookStep.Kind.FENCE_PEER : HookStep.Kind.ACTIVATE, edge, 1, Long.MIN_VALUE);
         }
         return new HookStep(HookStep.Kind.STAND_DOWN, edge, 1, Long.MIN_VALUE);
     }
@@ -410,8 +448,11 @@ public final class RoleMachine {
             return false;
         }
         boolean starts = step.kind() == HookStep.Kind.ACTIVATE || step.kind() == HookStep.Kind.FENCE_PEER;
-        return !starts || (role == Role.ACTIVE && !lapsed && nowNanos >= holdUntil
-                && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING));
+        return !starts
+                || (role == Role.ACTIVE
+                        && !lapsed
+                        && nowNanos >= holdUntil
+                        && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING));
     }
 
     /**
@@ -447,9 +488,10 @@ public final class RoleMachine {
         switch (step.kind()) {
             case FENCE_PEER -> {
                 if (ok) {
-                    return Optional.of(step.attempt() < edge.fencePeers().size()
-                            ? new HookStep(HookStep.Kind.FENCE_PEER, edge, step.attempt() + 1, Long.MIN_VALUE)
-                            : new HookStep(HookStep.Kind.ACTIVATE, edge, 1, Long.MIN_VALUE));
+                    return Optional.of(
+                            step.attempt() < edge.fencePeers().size()
+                                    ? new HookStep(HookStep.Kind.FENCE_PEER, edge, step.attempt() + 1, Long.MIN_VALUE)
+                                    : new HookStep(HookStep.Kind.ACTIVATE, edge, 1, Long.MIN_VALUE));
                 }
                 activated = false;
                 activationFailure = "could not fence " + step.peer() + " with --fence-peer (" + detail
@@ -467,7 +509,10 @@ public final class RoleMachine {
                 }
                 stopFailure = detail;
                 if (step.attempt() < plan.stopAttempts()) {
-                    return Optional.of(new HookStep(HookStep.Kind.STAND_DOWN, edge, step.attempt() + 1,
+                    return Optional.of(new HookStep(
+                            HookStep.Kind.STAND_DOWN,
+                            edge,
+                            step.attempt() + 1,
                             nowNanos + plan.backoffAfter(step.attempt())));
                 }
                 if (plan.fence()) {
@@ -519,8 +564,8 @@ public final class RoleMachine {
      * once the activation hook succeeded and while the lease is valid, or under KEEP_SERVING. {@link #tick} is what takes the edge.
      */
     public Role servingRole(long nowNanos) {
-        boolean serving = role == Role.ACTIVE && activated
-                && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING);
+        boolean serving =
+                role == Role.ACTIVE && activated && (leaseValid(nowNanos) || policy == BrokerLossPolicy.KEEP_SERVING);
         return serving ? Role.ACTIVE : Role.STANDBY;
     }
 

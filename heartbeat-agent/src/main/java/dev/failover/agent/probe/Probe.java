@@ -17,8 +17,7 @@ public interface Probe {
 
     Result check();
 
-    record Result(boolean ok, String detail) {
-    }
+    record Result(boolean ok, String detail) {}
 
     /** A probe from its spec ({@code http:URL}, {@code tcp:HOST:PORT}, {@code exec:COMMAND}). */
     static Probe of(String spec, Duration timeout) {
@@ -38,8 +37,13 @@ public interface Probe {
         return () -> {
             long began = System.nanoTime();
             try {
-                int status = client.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode();
+                int status = client.send(
+                                HttpRequest.newBuilder(uri)
+                                        .timeout(timeout)
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
                 return new Result(status / 100 == 2, "HTTP " + status + " in " + millisSince(began) + " ms");
             } catch (IOException e) {
                 return new Result(false, "HTTP " + uri + ": " + e);
@@ -65,8 +69,10 @@ public interface Probe {
     static Probe exec(List<String> command, Duration timeout) {
         return () -> {
             try {
-                Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                Process p = new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly();
                     return new Result(false, command.get(0) + " timed out after " + timeout.toMillis() + " ms");

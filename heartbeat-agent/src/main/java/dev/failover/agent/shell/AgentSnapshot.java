@@ -11,7 +11,15 @@ import dev.failover.wire.Role;
  * @param standDownBudgetMs how long its --on-standby has, after a lease lapse, before a successor may start:
  *                          failure timeout - lease
  */
-public record AgentSnapshot(String group, String node, Role role, long epoch, long leaseRemainingMs, Health health,
-                            String healthDetail, long staleIgnored, boolean connected, Role reported,
-                            long standDownBudgetMs) {
-}
+public record AgentSnapshot(
+        String group,
+        String node,
+        Role role,
+        long epoch,
+        long leaseRemainingMs,
+        Health health,
+        String healthDetail,
+        long staleIgnored,
+        boolean connected,
+        Role reported,
+        long standDownBudgetMs) {}

@@ -45,8 +45,7 @@ public final class FailsafePeers implements AutoCloseable {
     }
 
     /** A grant or a refusal, and why. */
-    public record Answer(boolean granted, String why) {
-    }
+    public record Answer(boolean granted, String why) {}
 
     private final String group;
     private final String node;
@@ -65,8 +64,11 @@ public final class FailsafePeers implements AutoCloseable {
         this.node = node;
         this.settings = settings;
         this.expectedAuthorization = ("Bearer " + settings.token()).getBytes(StandardCharsets.UTF_8);
-        this.client = HttpClient.newBuilder().connectTimeout(connectTimeout).executor(threads)
-                .version(HttpClient.Version.HTTP_1_1).build();
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(connectTimeout)
+                .executor(threads)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
     }
 
     /** The {@code POST /failsafe} handler: checks the token and the request, then asks {@code grantor}. */
@@ -76,8 +78,8 @@ public final class FailsafePeers implements AutoCloseable {
             return;
         }
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-        if (authorization == null || !MessageDigest.isEqual(expectedAuthorization,
-                authorization.getBytes(StandardCharsets.UTF_8))) {
+        if (authorization == null
+                || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
             reply(exchange, 401, false, "missing or wrong failsafe token");
             return;
         }
@@ -102,8 +104,12 @@ public final class FailsafePeers implements AutoCloseable {
             return;
         }
         if (!group.equals(form.get("group")) || asker == null || asker.equals(node)) {
-            reply(exchange, 400, false, "asked for group " + form.get("group") + " by node " + asker + "; this is "
-                    + node + " of group " + group);
+            reply(
+                    exchange,
+                    400,
+                    false,
+                    "asked for group " + form.get("group") + " by node " + asker + "; this is " + node + " of group "
+                            + group);
             return;
         }
         Answer answer = grantor.grant(asker, epoch);
@@ -120,19 +126,25 @@ public final class FailsafePeers implements AutoCloseable {
         for (String peer : askSet) {
             URI base = settings.peers().get(peer);
             if (base == null) {
-                warnOnce(peer, "cannot ask " + peer + " for a grant: no --failsafe-peer names its address, so this "
-                        + "primary cannot serve on grants");
+                warnOnce(
+                        peer,
+                        "cannot ask " + peer + " for a grant: no --failsafe-peer names its address, so this "
+                                + "primary cannot serve on grants");
                 return CompletableFuture.completedFuture(false);
             }
             String body = "group=" + encode(group) + "&node=" + encode(node) + "&epoch=" + epoch;
-            HttpRequest request = HttpRequest.newBuilder(base.resolve("/failsafe")).timeout(timeout)
+            HttpRequest request = HttpRequest.newBuilder(base.resolve("/failsafe"))
+                    .timeout(timeout)
                     .header("Authorization", "Bearer " + settings.token())
                     .header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build();
             answers.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString())
                     .thenApply(response -> {
                         if (response.statusCode() != 200) {
-                            warnOnce(peer, peer + " refused a grant (" + response.statusCode() + "): " + response.body());
+                            warnOnce(
+                                    peer,
+                                    peer + " refused a grant (" + response.statusCode() + "): " + response.body());
                         }
                         return response.statusCode() == 200;
                     })
@@ -167,7 +179,8 @@ public final class FailsafePeers implements AutoCloseable {
         for (String pair : body.split("&")) {
             int eq = pair.indexOf('=');
             if (eq > 0) {
-                form.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                form.put(
+                        URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
                         URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
@@ -175,8 +188,8 @@ public final class FailsafePeers implements AutoCloseable {
     }
 
     private static void reply(HttpExchange exchange, int status, boolean granted, String why) throws IOException {
-        HttpReply.send(exchange, status, "{\"granted\":" + granted + ",\"why\":" + JsonText.quote(why) + "}",
-                HttpReply.JSON);
+        HttpReply.send(
+                exchange, status, "{\"granted\":" + granted + ",\"why\":" + JsonText.quote(why) + "}", HttpReply.JSON);
     }
 
     @Override

@@ -35,7 +35,9 @@ public final class HeartbeatPublisher implements AutoCloseable {
         this.settings = settings;
         this.metrics = metrics;
         this.nanos = nanos;
-        this.producer = new KafkaProducer<>(producerSettings(settings), new StringSerializer(),
+        this.producer = new KafkaProducer<>(
+                producerSettings(settings),
+                new StringSerializer(),
                 new org.apache.kafka.common.serialization.ByteArraySerializer());
     }
 
@@ -50,24 +52,28 @@ public final class HeartbeatPublisher implements AutoCloseable {
         if (settings.heartbeatKey() != null) {
             settings.heartbeatKey().get().sign(settings.group(), value, headers);
         }
-        return producer.send(new ProducerRecord<>(settings.heartbeatTopic(), null, settings.group(), value, headers),
+        return producer.send(
+                new ProducerRecord<>(settings.heartbeatTopic(), null, settings.group(), value, headers),
                 (meta, error) -> {
-            if (error == null) {
-                metrics.heartbeatAcknowledged();
-                if (reportedUnreachable) {
-                    reportedUnreachable = false;
-                    log.info("heartbeats acknowledged again by {}", settings.bootstrapServers());
-                }
-                acknowledged.accept(sentAtNanos);
-                return;
-            }
-            metrics.heartbeatFailed();
-            if (!reportedUnreachable) {
-                reportedUnreachable = true;
-                log.warn("heartbeat not acknowledged ({}); the broker at {} may be unreachable: retrying, and an "
-                        + "ACTIVE node stands down when its lease runs out", error.toString(), settings.bootstrapServers());
-            }
-        });
+                    if (error == null) {
+                        metrics.heartbeatAcknowledged();
+                        if (reportedUnreachable) {
+                            reportedUnreachable = false;
+                            log.info("heartbeats acknowledged again by {}", settings.bootstrapServers());
+                        }
+                        acknowledged.accept(sentAtNanos);
+                        return;
+                    }
+                    metrics.heartbeatFailed();
+                    if (!reportedUnreachable) {
+                        reportedUnreachable = true;
+                        log.warn(
+                                "heartbeat not acknowledged ({}); the broker at {} may be unreachable: retrying, and an "
+                                        + "ACTIVE node stands down when its lease runs out",
+                                error.toString(),
+                                settings.bootstrapServers());
+                    }
+                });
     }
 
     /** The moment a beat built now is sent, on the injected clock. */
@@ -128,7 +134,10 @@ public final class HeartbeatPublisher implements AutoCloseable {
      */
     static Map<String, Object> leaderMoveBackoff(AgentSettings settings) {
         long cap = Math.max(20, Math.min(100, settings.leaseMs() / 8));
-        return Map.of(org.apache.kafka.clients.CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG, 20L,
-                org.apache.kafka.clients.CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG, cap);
+        return Map.of(
+                org.apache.kafka.clients.CommonClientConfigs.RETRY_BACKOFF_MS_CONFIG,
+                20L,
+                org.apache.kafka.clients.CommonClientConfigs.RETRY_BACKOFF_MAX_MS_CONFIG,
+                cap);
     }
 }

@@ -46,7 +46,10 @@ public final class HookDispatcher {
         try {
             thread.schedule(() -> runAndChain(step), step.delayNanos(nanos.getAsLong()), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
-            log.warn("not running the {} hook for epoch {}: the agent is shutting down", step.kind(), step.edge().epoch());
+            log.warn(
+                    "not running the {} hook for epoch {}: the agent is shutting down",
+                    step.kind(),
+                    step.edge().epoch());
             finished();
         }
     }
@@ -55,7 +58,11 @@ public final class HookDispatcher {
         try {
             work.apply(step).ifPresent(this::submit);
         } catch (RuntimeException e) {
-            log.error("the {} hook step for epoch {} failed unexpectedly", step.kind(), step.edge().epoch(), e);
+            log.error(
+                    "the {} hook step for epoch {} failed unexpectedly",
+                    step.kind(),
+                    step.edge().epoch(),
+                    e);
         } finally {
             finished();
         }

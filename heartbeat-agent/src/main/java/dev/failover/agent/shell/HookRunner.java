@@ -65,15 +65,18 @@ public final class HookRunner {
                 env.put("FAILOVER_FENCED_NODE", step.peer());
             }
             Process process = builder.start();
-            Thread drain = new Thread(() -> {
-                try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = in.readLine()) != null; ) {
-                        log.atInfo().addKeyValue("hook", words.get(0)).log("{}", line);
-                    }
-                } catch (IOException e) {
-                    log.debug("hook output closed: {}", e.toString());
-                }
-            }, "hook-output");
+            Thread drain = new Thread(
+                    () -> {
+                        try (var in = new BufferedReader(
+                                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                            for (String line; (line = in.readLine()) != null; ) {
+                                log.atInfo().addKeyValue("hook", words.get(0)).log("{}", line);
+                            }
+                        } catch (IOException e) {
+                            log.debug("hook output closed: {}", e.toString());
+                        }
+                    },
+                    "hook-output");
             drain.setDaemon(true);
             drain.start();
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -97,9 +100,17 @@ public final class HookRunner {
         long took = nanos.getAsLong() - began;
         long ms = took / 1_000_000;
         var event = ok ? log.atInfo() : log.atError();
-        event.addKeyValue("group", group).addKeyValue("node", node).addKeyValue("role", step.edge().to())
-                .addKeyValue("step", step.kind()).addKeyValue("epoch", step.edge().epoch()).addKeyValue("durationMs", ms)
-                .log("{} hook for {} {} ({} ms)", step.kind(), step.edge().to(), ok ? "succeeded" : "FAILED: " + detail,
+        event.addKeyValue("group", group)
+                .addKeyValue("node", node)
+                .addKeyValue("role", step.edge().to())
+                .addKeyValue("step", step.kind())
+                .addKeyValue("epoch", step.edge().epoch())
+                .addKeyValue("durationMs", ms)
+                .log(
+                        "{} hook for {} {} ({} ms)",
+                        step.kind(),
+                        step.edge().to(),
+                        ok ? "succeeded" : "FAILED: " + detail,
                         ms);
         return new Outcome(ok, detail, took);
     }

@@ -28,8 +28,9 @@ public final class RoleEndpoint {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 32);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
-                    + "); choose another --http-port", e);
+            throw new UncheckedIOException(
+                    "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); choose another --http-port",
+                    e);
         }
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "agent-http");
@@ -38,8 +39,8 @@ public final class RoleEndpoint {
         }));
         server.createContext("/role", this::role);
         server.createContext("/health", this::health);
-        server.createContext("/metrics", exchange -> HttpReply.send(exchange, 200, metrics.get(),
-                HttpReply.PROMETHEUS_TEXT));
+        server.createContext(
+                "/metrics", exchange -> HttpReply.send(exchange, 200, metrics.get(), HttpReply.PROMETHEUS_TEXT));
     }
 
     /** Adds a handler beside /role (failsafe's {@code POST /failsafe}); before {@link #start}. */
@@ -70,7 +71,8 @@ public final class RoleEndpoint {
     }
 
     static String json(AgentSnapshot s) {
-        return "{\"group\":" + JsonText.quote(s.group()) + ",\"node\":" + JsonText.quote(s.node()) + ",\"role\":\"" + s.role()
+        return "{\"group\":" + JsonText.quote(s.group()) + ",\"node\":" + JsonText.quote(s.node()) + ",\"role\":\""
+                + s.role()
                 + "\",\"epoch\":" + s.epoch() + ",\"leaseRemainingMs\":" + s.leaseRemainingMs() + ",\"health\":\""
                 + s.health() + "\",\"healthDetail\":" + JsonText.quote(s.healthDetail()) + ",\"staleEpochsIgnored\":"
                 + s.staleIgnored() + ",\"connected\":" + s.connected() + ",\"reported\":\"" + s.reported()

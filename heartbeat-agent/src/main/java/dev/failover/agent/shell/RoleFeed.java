@@ -10,7 +10,6 @@ import dev.failover.wire.sign.RecordSigner;
 import dev.failover.wire.sign.RecordVerifier;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -69,8 +68,8 @@ public final class RoleFeed {
         this.nanos = nanos;
         this.listener = listener;
         this.trust = settings.trustKeys();
-        this.consumer = new KafkaConsumer<>(consumerSettings(settings), new StringDeserializer(),
-                new ByteArrayDeserializer());
+        this.consumer =
+                new KafkaConsumer<>(consumerSettings(settings), new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::follow, "agent-role-feed");
         this.thread.setDaemon(true);
     }
@@ -88,13 +87,15 @@ public final class RoleFeed {
                     roles = reconcile();
                     reportedUnreachable = false;
                 }
-                long interval = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatInterval().toMillis());
+                long interval = TimeUnit.MILLISECONDS.toNanos(
+                        settings.heartbeatInterval().toMillis());
                 long nextCheck = nanos.getAsLong();
                 while (running) {
                     List<ConsumerRecord<String, byte[]>> mine = new ArrayList<>();
                     // at most one empty fetch per poll, and never past the next feed check: measured here, polls
                     // longer than the fetch wait delayed decisions (decision to hook p50 85 ms against 69 ms)
-                    long waitMs = Math.max(1, Math.min(fetchWaitMs(settings), (nextCheck - nanos.getAsLong()) / 1_000_000));
+                    long waitMs =
+                            Math.max(1, Math.min(fetchWaitMs(settings), (nextCheck - nanos.getAsLong()) / 1_000_000));
                     consumer.poll(Duration.ofMillis(waitMs)).records(roles).forEach(r -> {
                         if (settings.group().equals(r.key())) {
                             mine.add(r);
@@ -148,15 +149,16 @@ public final class RoleFeed {
         // beats start once this returns: the producer would create a missing topic (its metadata requests always
         // allow auto-creation), with the broker's defaults rather than the coordinator's partition count
         partitionFor(settings.heartbeatTopic());
-        long rolesEnd = consumer.endOffsets(Set.of(roles), Duration.ofSeconds(5)).get(roles);
+        long rolesEnd =
+                consumer.endOffsets(Set.of(roles), Duration.ofSeconds(5)).get(roles);
         consumer.assign(List.of(state));
         consumer.seekToBeginning(List.of(state));
-        long stateEnd = consumer.endOffsets(Set.of(state), Duration.ofSeconds(5)).get(state);
+        long stateEnd =
+                consumer.endOffsets(Set.of(state), Duration.ofSeconds(5)).get(state);
         GroupState latest = null;
         while (consumer.position(state, Duration.ofSeconds(5)) < stateEnd) {
             for (var r : consumer.poll(Duration.ofMillis(100))) {
-                if (settings.group().equals(r.key()) && r.value() != null
-                        && verified(RecordSigner.GROUP_STATE, r)) {
+                if (settings.group().equals(r.key()) && r.value() != null && verified(RecordSigner.GROUP_STATE, r)) {
                     try {
                         GroupState read = WireSerdes.groupState().deserialize(r.topic(), r.value());
                         // the highest epoch, not the last record: a copy of an older state must not lower the floor
@@ -238,9 +240,16 @@ public final class RoleFeed {
         metrics.unverifiedRecord(outcome.label());
         unverified++;
         if (Long.bitCount(unverified) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log
-            log.warn("ignoring a {} record of group {} at {}-{} offset {}: {} (not signed by a key given with "
-                            + "--trust-key; someone other than the coordinator wrote it); {} so far", kind,
-                    settings.group(), record.topic(), record.partition(), record.offset(), outcome.label(), unverified);
+            log.warn(
+                    "ignoring a {} record of group {} at {}-{} offset {}: {} (not signed by a key given with "
+                            + "--trust-key; someone other than the coordinator wrote it); {} so far",
+                    kind,
+                    settings.group(),
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    outcome.label(),
+                    unverified);
         }
         return false;
     }
@@ -287,7 +296,8 @@ public final class RoleFeed {
      */
     static long fetchWaitMs(AgentSettings settings) {
         long interval = settings.heartbeatInterval().toMillis();
-        long wait = interval < 1000 ? Math.min(500, settings.leaseMs() / 16)
+        long wait = interval < 1000
+                ? Math.min(500, settings.leaseMs() / 16)
                 : Math.min(1000, (settings.leaseMs() - interval) / 4);
         return Math.max(10, Math.min(wait, checkTimeoutMs(settings) * 3 / 4));
     }
@@ -299,13 +309,15 @@ public final class RoleFeed {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // The broker answers a fetch as soon as a committed decision is there, so the wait only bounds an empty fetch.
         // But the broker serves one request per connection at a time: the feed check's end-offset request waits behind
-        // an empty fetch, and the lease counts from when that request was sent. A sixteenth of the lease keeps that delay
+        // an empty fetch, and the lease counts from when that request was sent. A sixteenth of the lease keeps that
+        // delay
         // small; a long lease (a slow heartbeat) gets long, cheap fetches.
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) fetchWaitMs(settings));
         c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         // a fetch or end-offset request to a broker that stopped answering is given up after half the lease (not
         // Kafka's 30 s), so that the feed asks the partition's new leader while the lease can still be renewed
-        c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(2 * fetchWaitMs(settings), settings.leaseMs() / 2));
+        c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int)
+                Math.max(2 * fetchWaitMs(settings), settings.leaseMs() / 2));
         c.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 64 * 1024);
         // not overridable: a topic the agent created would have the broker's defaults (partitions, no compaction)
         c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);

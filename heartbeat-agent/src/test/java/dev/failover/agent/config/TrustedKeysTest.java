@@ -57,8 +57,10 @@ class TrustedKeysTest {
         assertEquals(List.of(id("new")), keys.current().keyIds(), "a half-written file changes nothing");
         Files.delete(trusted);
         pass(TrustedKeys.CHECK_INTERVAL_MS);
-        assertEquals(List.of(id("new")), keys.current().keyIds(), "nor the removal of the last file: no key would "
-                + "mean obeying anyone");
+        assertEquals(
+                List.of(id("new")),
+                keys.current().keyIds(),
+                "nor the removal of the last file: no key would " + "mean obeying anyone");
         replace(trusted, "old", 3_000);
         pass(TrustedKeys.CHECK_INTERVAL_MS);
         assertEquals(List.of(id("old")), keys.current().keyIds(), "a good file again is read");
@@ -77,12 +79,16 @@ class TrustedKeysTest {
 
         Files.writeString(second, "-----BEGIN PUBLIC KEY-----\nhalf wri");
         pass(TrustedKeys.CHECK_INTERVAL_MS);
-        assertEquals(List.of(id("old"), id("new")), keys.current().keyIds(),
+        assertEquals(
+                List.of(id("old"), id("new")),
+                keys.current().keyIds(),
                 "a half-written file keeps its own key; the other file is unaffected");
         Files.delete(first);
         pass(TrustedKeys.CHECK_INTERVAL_MS);
-        assertEquals(List.of(id("new")), keys.current().keyIds(), "the removed file's key is dropped at once, "
-                + "though another file is unreadable");
+        assertEquals(
+                List.of(id("new")),
+                keys.current().keyIds(),
+                "the removed file's key is dropped at once, " + "though another file is unreadable");
         byte[] value = {1, 2, 3};
         var byOld = dev.failover.wire.sign.RecordSigner.load(dir.resolve("old.key"))
                 .sign("RoleChange", "orders", value, new org.apache.kafka.common.header.internals.RecordHeaders());
@@ -97,9 +103,9 @@ class TrustedKeysTest {
         assertNull(TrustedKeys.fromFiles(List.of()).current());
         assertTrue(TrustedKeys.none().isEmpty());
         Path bad = Files.writeString(dir.resolve("bad.pub"), "not a key");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrustedKeys.fromFiles(List.of(bad)));
-        assertTrue(e.getMessage().startsWith("trust.keys: ") && e.getMessage().contains(bad.toString()),
-                e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> TrustedKeys.fromFiles(List.of(bad)));
+        assertTrue(
+                e.getMessage().startsWith("trust.keys: ") && e.getMessage().contains(bad.toString()), e.getMessage());
     }
 }

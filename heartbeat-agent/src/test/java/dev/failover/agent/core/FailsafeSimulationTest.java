@@ -211,26 +211,39 @@ class FailsafeSimulationTest {
         @Override
         public String toString() {
             return "violations " + violations + ", promotions " + failovers + ", re-confirmations " + reconfirmations
-                    + " (taken " + accepted + ", read too late and served on grants on " + late + "), lapses " + lapses + ", served " + servingMs
+                    + " (taken " + accepted + ", read too late and served on grants on " + late + "), lapses " + lapses
+                    + ", served " + servingMs
                     + " ms, of which on peers' grants " + servedOnPeersMs + " ms";
         }
     }
 
     /** A decision on the role-change log. */
-    record Decision(long epoch, int primary, List<Integer> fence, Set<Integer> members, long basisIncarnation,
-                    long basisSequence, boolean reconfirm) {
-    }
+    record Decision(
+            long epoch,
+            int primary,
+            List<Integer> fence,
+            Set<Integer> members,
+            long basisIncarnation,
+            long basisSequence,
+            boolean reconfirm) {}
 
     /** An entry of the heartbeat partition: a beat (node >= 0) or a fence marker (node -1, at coordinator time). */
-    record Entry(long readableAt, int node, Role role, long epoch, Set<Integer> peers, long markerMono,
-                 long incarnation, long sequence, boolean onGrants) {
-    }
+    record Entry(
+            long readableAt,
+            int node,
+            Role role,
+            long epoch,
+            Set<Integer> peers,
+            long markerMono,
+            long incarnation,
+            long sequence,
+            boolean onGrants) {}
 
     static final class Sim {
         final Config config;
         final Random random;
-        final PriorityQueue<long[]> queue = new PriorityQueue<>((a, b) -> a[0] != b[0]
-                ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        final PriorityQueue<long[]> queue =
+                new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
         final Map<Long, Runnable> actions = new HashMap<>();
         long seq;
         long now;
@@ -313,19 +326,37 @@ class FailsafeSimulationTest {
                 switch (kind) {
                     case 0, 1 -> { // an agent loses Kafka, the HTTP links stay: failsafe's case
                         long d = between(200 * MS, 6_000 * MS);
-                        at(start, () -> { a.kafkaUp = false; note(a + " loses Kafka"); });
-                        at(start + d, () -> { a.kafkaUp = true; note(a + " reaches Kafka again"); });
+                        at(start, () -> {
+                            a.kafkaUp = false;
+                            note(a + " loses Kafka");
+                        });
+                        at(start + d, () -> {
+                            a.kafkaUp = true;
+                            note(a + " reaches Kafka again");
+                        });
                     }
                     case 2 -> { // the broker is down for everybody
                         long d = between(500 * MS, 6_000 * MS);
-                        at(start, () -> { brokerUp = false; note("broker down"); });
-                        at(start + d, () -> { brokerUp = true; note("broker up"); });
+                        at(start, () -> {
+                            brokerUp = false;
+                            note("broker down");
+                        });
+                        at(start + d, () -> {
+                            brokerUp = true;
+                            note("broker up");
+                        });
                     }
                     case 3 -> { // an HTTP link fails one way
                         if (a != b) {
                             long d = between(200 * MS, 5_000 * MS);
-                            at(start, () -> { a.httpUp[b.id] = false; note(a + " cannot reach " + b); });
-                            at(start + d, () -> { a.httpUp[b.id] = true; note(a + " reaches " + b + " again"); });
+                            at(start, () -> {
+                                a.httpUp[b.id] = false;
+                                note(a + " cannot reach " + b);
+                            });
+                            at(start + d, () -> {
+                                a.httpUp[b.id] = true;
+                                note(a + " reaches " + b + " again");
+                            });
                         }
                     }
                     case 4 -> { // an agent crashes and restarts
@@ -335,7 +366,10 @@ class FailsafeSimulationTest {
                     }
                     case 5 -> { // the coordinator pauses
                         long d = between(100 * MS, 2_000 * MS);
-                        at(start, () -> { coordinator.pausedUntil = now + d; note("coordinator paused"); });
+                        at(start, () -> {
+                            coordinator.pausedUntil = now + d;
+                            note("coordinator paused");
+                        });
                     }
                     case 6 -> { // the primary loses Kafka for a while, and meanwhile another agent restarts quickly
                         long d = between(2_000 * MS, 6_000 * MS);
@@ -350,7 +384,10 @@ class FailsafeSimulationTest {
                             Agent other = agents[(p + 1 + random.nextInt(agents.length - 1)) % agents.length];
                             primary.kafkaUp = false;
                             note(primary + " loses Kafka");
-                            at(start + d, () -> { primary.kafkaUp = true; note(primary + " reaches Kafka again"); });
+                            at(start + d, () -> {
+                                primary.kafkaUp = true;
+                                note(primary + " reaches Kafka again");
+                            });
                             at(restartAt, () -> other.crash());
                             at(restartAt + down, () -> other.start(now));
                         });
@@ -367,14 +404,26 @@ class FailsafeSimulationTest {
                             Agent primary = agents[p];
                             primary.kafkaUp = false;
                             note(primary + " loses Kafka (flapping)");
-                            at(start + first, () -> { primary.kafkaUp = true; note(primary + " reaches Kafka"); });
-                            at(start + first + up, () -> { primary.kafkaUp = false; note(primary + " loses Kafka"); });
-                            at(start + first + up + second, () -> { primary.kafkaUp = true; note(primary + " back"); });
+                            at(start + first, () -> {
+                                primary.kafkaUp = true;
+                                note(primary + " reaches Kafka");
+                            });
+                            at(start + first + up, () -> {
+                                primary.kafkaUp = false;
+                                note(primary + " loses Kafka");
+                            });
+                            at(start + first + up + second, () -> {
+                                primary.kafkaUp = true;
+                                note(primary + " back");
+                            });
                         });
                     }
                     default -> { // an agent pauses (its service runs on: only safe with --fence-peer)
                         long d = between(100 * MS, 3_000 * MS);
-                        at(start, () -> { a.pausedUntil = Math.max(a.pausedUntil, now + d); note(a + " paused"); });
+                        at(start, () -> {
+                            a.pausedUntil = Math.max(a.pausedUntil, now + d);
+                            note(a + " paused");
+                        });
                     }
                 }
                 t += between(300 * MS, 3_000 * MS);
@@ -416,6 +465,7 @@ class FailsafeSimulationTest {
         boolean serviceRunning;
         /** Everyone this node has seen in a decision since it became primary at its epoch: whom it asks. */
         final Set<Integer> askSet = new TreeSet<>();
+
         long askSetEpoch = -1;
         long lastAckSentAt = Long.MIN_VALUE;
         final Deque<HookStep> steps = new ArrayDeque<>();
@@ -517,12 +567,21 @@ class FailsafeSimulationTest {
                 long sequence = nextSequence++;
                 boolean onGrants = machine.onFailsafe(sentAt);
                 sentBeats.sent(sequence, sentAt);
-                long send = sim.random.nextInt(20) == 0 ? sim.between(100 * MS, 700 * MS) : sim.between(MS / 2, 20 * MS);
+                long send =
+                        sim.random.nextInt(20) == 0 ? sim.between(100 * MS, 700 * MS) : sim.between(MS / 2, 20 * MS);
                 if (reachable) {
                     sim.at(sim.now + send, () -> {
                         if (sim.brokerUp) {
-                            sim.partition.add(new Entry(sim.now + sim.between(MS, 30 * MS), id, reported, epoch, peers,
-                                    0, inc, sequence, onGrants));
+                            sim.partition.add(new Entry(
+                                    sim.now + sim.between(MS, 30 * MS),
+                                    id,
+                                    reported,
+                                    epoch,
+                                    peers,
+                                    0,
+                                    inc,
+                                    sequence,
+                                    onGrants));
                             long ack = sim.between(MS / 2, 20 * MS);
                             sim.at(sim.now + ack, guard(inc, () -> {
                                 if (kafkaUp && mono() - sentAt <= LEASE) { // the producer's delivery timeout
@@ -550,9 +609,13 @@ class FailsafeSimulationTest {
             }
             // asked while Kafka does not renew the lease: no beat acknowledged lately, or on grants (rule 9: Kafka
             // renews nothing then, acknowledged beats or not)
-            if (sim.config.failsafe && machine != null && machine.role() == Role.ACTIVE
-                    && machine.leaseValid(mono()) && (machine.onFailsafe(mono())
-                    || lastAckSentAt == Long.MIN_VALUE || mono() - lastAckSentAt > 2 * INTERVAL)) {
+            if (sim.config.failsafe
+                    && machine != null
+                    && machine.role() == Role.ACTIVE
+                    && machine.leaseValid(mono())
+                    && (machine.onFailsafe(mono())
+                            || lastAckSentAt == Long.MIN_VALUE
+                            || mono() - lastAckSentAt > 2 * INTERVAL)) {
                 askPeers(sentAt);
             }
             long next = realAt(sentAt + INTERVAL);
@@ -563,9 +626,13 @@ class FailsafeSimulationTest {
             if (machine == null) { // reconciling: start at the group's newest epoch, standing the service down first
                 long startupEpoch = upTo == 0 ? 0 : sim.decisions.get(upTo - 1).epoch();
                 long start = mono();
-                machine = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, startupEpoch,
+                machine = new RoleMachine(
+                        LEASE,
+                        BrokerLossPolicy.STAND_DOWN,
+                        startupEpoch,
                         HookPlan.DEFAULT.withFencing(false, sim.config.fencePeer),
-                        sim.config.failsafe ? TERMS : null, sim.config.has(Rule.START_HOLD) ? start : start - TERMS.holdNanos());
+                        sim.config.failsafe ? TERMS : null,
+                        sim.config.has(Rule.START_HOLD) ? start : start - TERMS.holdNanos());
                 feedCursor = upTo;
                 submit(machine.firstStep(machine.startUp()));
             }
@@ -590,7 +657,8 @@ class FailsafeSimulationTest {
 
                     continue;
                 }
-                long activateBefore = !sim.config.has(Rule.BASIS) || role != Role.ACTIVE ? Long.MAX_VALUE
+                long activateBefore = !sim.config.has(Rule.BASIS) || role != Role.ACTIVE
+                        ? Long.MAX_VALUE
                         : sentBeats.activateBefore(d.basisIncarnation(), d.basisSequence(), LEASE);
                 dispatch(machine.onRoleChange(d.epoch(), role, "decision", fence, activateBefore, mono()));
             }
@@ -614,19 +682,21 @@ class FailsafeSimulationTest {
                 if (!httpUp[p]) {
                     continue;
                 }
-                sim.at(sim.now + http(), () -> peer.act(() -> {
-                    boolean grant = peer.machine != null && peer.machine.grantPromise(epoch, peer.mono());
-                    if (peer.httpUp[id]) {
-                        sim.at(sim.now + http(), guard(inc, () -> {
-                            if (grant && round - thisRound < 5) {
-                                granted.add(p);
-                                if (granted.size() == peers.size()) {
-                                    dispatch(machine.onFailsafeGranted(edge, sentAt, mono()));
-                                }
+                sim.at(
+                        sim.now + http(),
+                        () -> peer.act(() -> {
+                            boolean grant = peer.machine != null && peer.machine.grantPromise(epoch, peer.mono());
+                            if (peer.httpUp[id]) {
+                                sim.at(sim.now + http(), guard(inc, () -> {
+                                    if (grant && round - thisRound < 5) {
+                                        granted.add(p);
+                                        if (granted.size() == peers.size()) {
+                                            dispatch(machine.onFailsafeGranted(edge, sentAt, mono()));
+                                        }
+                                    }
+                                }));
                             }
                         }));
-                    }
-                }));
             }
         }
 
@@ -642,8 +712,8 @@ class FailsafeSimulationTest {
                 }
                 submit(machine.firstStep(e));
             });
-            machine.nextTickNanos().ifPresent(at -> later(realAt(at) + 1 - sim.now, () -> dispatch(machine.tick(
-                    mono()))));
+            machine.nextTickNanos()
+                    .ifPresent(at -> later(realAt(at) + 1 - sim.now, () -> dispatch(machine.tick(mono()))));
         }
 
         void submit(HookStep step) {
@@ -665,8 +735,10 @@ class FailsafeSimulationTest {
                     return;
                 }
             }
-            steps.stream().mapToLong(s -> s.notBeforeNanos()).min().ifPresent(at -> later(realAt(at) + 1 - sim.now,
-                    this::pump));
+            steps.stream()
+                    .mapToLong(s -> s.notBeforeNanos())
+                    .min()
+                    .ifPresent(at -> later(realAt(at) + 1 - sim.now, this::pump));
         }
 
         private void runStep(HookStep step) {
@@ -692,10 +764,13 @@ class FailsafeSimulationTest {
                     return;
                 }
                 switch (step.kind()) {
-                    case STAND_DOWN, FENCE -> sim.serviceStopped(this, "stand-down hook at epoch " + step.edge().epoch());
-                    case FENCE_PEER -> sim.serviceStopped(sim.agents[Integer.parseInt(step.peer().substring(6))],
-                            "fenced by " + this);
-                    default -> { }
+                    case STAND_DOWN, FENCE ->
+                        sim.serviceStopped(
+                                this, "stand-down hook at epoch " + step.edge().epoch());
+                    case FENCE_PEER ->
+                        sim.serviceStopped(
+                                sim.agents[Integer.parseInt(step.peer().substring(6))], "fenced by " + this);
+                    default -> {}
                 }
                 act(() -> {
                     hookRunning = false;
@@ -721,10 +796,12 @@ class FailsafeSimulationTest {
         final long startedAt;
         /** Per node: whether its newest beat read was sent on grants. */
         final Map<Integer, Boolean> onGrants = new HashMap<>();
+
         final Map<Integer, long[]> seen = new HashMap<>(); // node -> lastSeen, role ordinal, epoch, incarnation, seq
         final Map<Integer, Set<Integer>> announced = new HashMap<>();
         /** Members named for fencing, and the epoch of the first decision that named them. */
         final Map<Integer, Long> owed = new HashMap<>();
+
         final Map<Integer, Long> announcedEpoch = new HashMap<>();
 
         Coordinator(Sim sim) {
@@ -747,15 +824,16 @@ class FailsafeSimulationTest {
             if (sim.now >= pausedUntil && sim.brokerUp) {
                 read();
                 long marker = mono();
-                sim.partition.add(new Entry(sim.now + sim.between(MS, 30 * MS), -1, null, 0, Set.of(), marker, 0, 0,
-                        false));
+                sim.partition.add(
+                        new Entry(sim.now + sim.between(MS, 30 * MS), -1, null, 0, Set.of(), marker, 0, 0, false));
                 decide();
             }
             sim.at(Math.max(sim.now + 20 * MS, pausedUntil), this::loop);
         }
 
         private void read() {
-            while (readCursor < sim.partition.size() && sim.partition.get(readCursor).readableAt() <= sim.now) {
+            while (readCursor < sim.partition.size()
+                    && sim.partition.get(readCursor).readableAt() <= sim.now) {
                 Entry e = sim.partition.get(readCursor++);
                 if (e.node() < 0) {
                     fencedUpTo = Math.max(fencedUpTo, e.markerMono());
@@ -799,15 +877,17 @@ class FailsafeSimulationTest {
                 return; // a full timeout of fresh heartbeats first
             }
             boolean silent = primary >= 0 && convicted(primary);
-            boolean stoodDown = primary >= 0 && !silent && reported(primary) == Role.STANDBY
-                    && seen.get(primary)[2] >= epoch;
+            boolean stoodDown =
+                    primary >= 0 && !silent && reported(primary) == Role.STANDBY && seen.get(primary)[2] >= epoch;
             if (primary >= 0 && !silent && !stoodDown) {
                 reconfirm();
                 return;
             }
             List<Integer> eligible = new ArrayList<>();
             for (int n : new TreeSet<>(seen.keySet())) {
-                if (!alive(n) || reported(n) != Role.STANDBY || (n == primary && silent)
+                if (!alive(n)
+                        || reported(n) != Role.STANDBY
+                        || (n == primary && silent)
                         || (stoodDown && n != primary)) {
                     continue; // a primary that stood down on its own is re-activated itself, as the decider does
                 }
@@ -821,13 +901,19 @@ class FailsafeSimulationTest {
                 if (blocked) {
                     continue;
                 }
-                if (sim.config.failsafe && sim.config.has(Rule.PEER_SET) && silent && primary >= 0
+                if (sim.config.failsafe
+                        && sim.config.has(Rule.PEER_SET)
+                        && silent
+                        && primary >= 0
                         && announcedEpoch.getOrDefault(primary, -1L) == epoch
                         && !announced.get(primary).contains(n)
                         && mono() < seen.get(primary)[0] + TIMEOUT + TERMS.maxNanos()) {
                     continue; // the convicted primary may serve on its peers' grants, and it never asked n
                 }
-                if (sim.config.failsafe && sim.config.has(Rule.PEER_SET) && silent && primary >= 0
+                if (sim.config.failsafe
+                        && sim.config.has(Rule.PEER_SET)
+                        && silent
+                        && primary >= 0
                         && announcedEpoch.getOrDefault(primary, -1L) != epoch
                         && mono() < seen.get(primary)[0] + TIMEOUT + TERMS.maxNanos()) {
                     continue; // nothing announced at this epoch: whom it asks is unknown
@@ -840,9 +926,11 @@ class FailsafeSimulationTest {
             int best = eligible.get(sim.random.nextInt(eligible.size())); // any choice must be safe
             List<Integer> fence = new ArrayList<>(); // every member convicted while it may still serve, every time
             for (int m : new TreeSet<>(seen.keySet())) {
-                if (m != best && ((silent && m == primary) || reported(m) == Role.ACTIVE
-                        || reported(m) == Role.STOPPING
-                        || (sim.config.has(Rule.FENCE_OWED) && owed.containsKey(m)))) {
+                if (m != best
+                        && ((silent && m == primary)
+                                || reported(m) == Role.ACTIVE
+                                || reported(m) == Role.STOPPING
+                                || (sim.config.has(Rule.FENCE_OWED) && owed.containsKey(m)))) {
                     fence.add(m);
                 }
             }
@@ -851,8 +939,8 @@ class FailsafeSimulationTest {
                 owed.put(m, epoch); // the newest naming counts (Member.owingFenceSince)
             }
             promotions++;
-            sim.note("coordinator promotes agent-" + best + " at epoch " + epoch + (silent ? ", agent-" + primary
-                    + " convicted by silence" : ""));
+            sim.note("coordinator promotes agent-" + best + " at epoch " + epoch
+                    + (silent ? ", agent-" + primary + " convicted by silence" : ""));
             primary = best;
             long[] basis = seen.get(best);
             sim.decisions.add(new Decision(epoch, best, fence, Set.copyOf(seen.keySet()), basis[3], basis[4], false));
@@ -865,7 +953,10 @@ class FailsafeSimulationTest {
          */
         private void reconfirm() {
             long[] s = seen.get(primary);
-            if (!sim.config.reconfirm || s == null || s[2] != epoch || reported(primary) != Role.ACTIVE
+            if (!sim.config.reconfirm
+                    || s == null
+                    || s[2] != epoch
+                    || reported(primary) != Role.ACTIVE
                     || !onGrants.getOrDefault(primary, false)) {
                 return;
             }

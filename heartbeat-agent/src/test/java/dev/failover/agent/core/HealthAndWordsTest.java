@@ -39,8 +39,10 @@ class HealthAndWordsTest {
 
     @Test
     void splitsCommandsLikeAReaderWithoutAShell() {
-        assertEquals(List.of("systemctl", "start", "my service"), CommandLineWords.split("systemctl start 'my service'"));
-        assertEquals(List.of("sh", "-c", "echo $FAILOVER_ROLE >> /tmp/x"),
+        assertEquals(
+                List.of("systemctl", "start", "my service"), CommandLineWords.split("systemctl start 'my service'"));
+        assertEquals(
+                List.of("sh", "-c", "echo $FAILOVER_ROLE >> /tmp/x"),
                 CommandLineWords.split("sh -c \"echo $FAILOVER_ROLE >> /tmp/x\""));
         assertThrows(IllegalArgumentException.class, () -> CommandLineWords.split("echo 'oops"));
         assertThrows(IllegalArgumentException.class, () -> CommandLineWords.split("   "));

@@ -103,7 +103,8 @@ class RoleMachineTest {
         assertEquals(Role.STANDBY, m.servingRole(later + MS), "a renewed lease alone must not re-activate it");
         m.onRoleChange(1, Role.ACTIVE, "the same epoch again", later + MS);
         assertEquals(Role.STANDBY, m.role());
-        Edge edge = m.onRoleChange(2, Role.ACTIVE, "re-activated", later + 2 * MS).orElseThrow();
+        Edge edge =
+                m.onRoleChange(2, Role.ACTIVE, "re-activated", later + 2 * MS).orElseThrow();
         assertEquals(Role.ACTIVE, edge.to());
     }
 
@@ -139,8 +140,11 @@ class RoleMachineTest {
         assertEquals(Role.STANDBY, edge.to());
         assertTrue(edge.reason().startsWith("lease expired"), edge.reason());
         // the reason says which half ran out, for the operator reading why a primary stood down
-        assertTrue(edge.reason().contains("newest acknowledged beat sent 801 ms ago, newest feed check answered sent "
-                + "501 ms ago"), edge.reason());
+        assertTrue(
+                edge.reason()
+                        .contains("newest acknowledged beat sent 801 ms ago, newest feed check answered sent "
+                                + "501 ms ago"),
+                edge.reason());
         assertEquals(Role.STANDBY, m.role(), "the late proof extends nothing that had lapsed");
         assertEquals(Role.STANDBY, m.servingRole(lapse + 3 * MS));
         assertEquals(Optional.empty(), m.tick(lapse + 4 * MS));
@@ -152,7 +156,9 @@ class RoleMachineTest {
         m.onRoleChange(1, Role.ACTIVE, "elected", now);
         m.onHeartbeatAcknowledged(now + 400 * MS, now + 401 * MS);
         long lapse = now + LEASE; // the feed half ran out first
-        assertEquals(Role.STANDBY, m.onRoleFeedAnswered(lapse - MS, lapse).orElseThrow().to());
+        assertEquals(
+                Role.STANDBY,
+                m.onRoleFeedAnswered(lapse - MS, lapse).orElseThrow().to());
         assertEquals(Role.STANDBY, m.servingRole(lapse + MS));
     }
 
@@ -172,7 +178,11 @@ class RoleMachineTest {
         assertEquals(Optional.empty(), m.onRoleChange(7, Role.ACTIVE, "the old assignment", now));
         assertEquals(Role.STANDBY, m.role());
         assertEquals(7, m.appliedEpoch(), "it reports the epoch it found, so the coordinator re-activates it");
-        assertEquals(Role.ACTIVE, m.onRoleChange(8, Role.ACTIVE, "re-activated", now).orElseThrow().to());
+        assertEquals(
+                Role.ACTIVE,
+                m.onRoleChange(8, Role.ACTIVE, "re-activated", now)
+                        .orElseThrow()
+                        .to());
     }
 
     @Test
@@ -192,7 +202,11 @@ class RoleMachineTest {
         done(m, m.onRoleChange(1, Role.ACTIVE, "added", now).orElseThrow(), true, "");
         assertEquals(Optional.empty(), m.tick(now + 10 * LEASE));
         assertEquals(Role.ACTIVE, m.servingRole(now + 10 * LEASE));
-        assertEquals(Role.STANDBY, m.onRoleChange(2, Role.STANDBY, "removed", now + 10 * LEASE).orElseThrow().to());
+        assertEquals(
+                Role.STANDBY,
+                m.onRoleChange(2, Role.STANDBY, "removed", now + 10 * LEASE)
+                        .orElseThrow()
+                        .to());
     }
 
     @Test
@@ -243,7 +257,8 @@ class RoleMachineTest {
         Edge out = leaving.leave(now).orElseThrow();
         assertEquals(Role.STOPPING, leaving.reportedRole(), "a shutdown");
         leaving.onRoleChange(2, Role.STANDBY, "leaving: standing down", now);
-        assertEquals(Role.STOPPING, leaving.reportedRole(), "a newer STANDBY assignment takes no edge and acks nothing");
+        assertEquals(
+                Role.STOPPING, leaving.reportedRole(), "a newer STANDBY assignment takes no edge and acks nothing");
         done(leaving, out, true, "");
         assertEquals(Role.STANDBY, leaving.reportedRole());
         assertEquals(2, leaving.appliedEpoch());
@@ -253,7 +268,8 @@ class RoleMachineTest {
     void aHookOutcomeForAnEdgeThatIsNoLongerTheLatestChangesNothing() {
         RoleMachine m = activeMachine();
         Edge down = m.onRoleChange(2, Role.STANDBY, "switchover", now).orElseThrow();
-        Edge up = m.onRoleChange(3, Role.ACTIVE, "switchover target failed: back to alpha", now).orElseThrow();
+        Edge up = m.onRoleChange(3, Role.ACTIVE, "switchover target failed: back to alpha", now)
+                .orElseThrow();
         done(m, down, true, "");
         assertEquals(Role.STANDBY, m.servingRole(now), "the old stand-down's success does not activate anything");
         assertTrue(!m.isLatest(down.number()) && m.isLatest(up.number()));
@@ -303,9 +319,11 @@ class RoleMachineTest {
         HookStep second = m.onHookDone(first, false, "exited with 1", now).orElseThrow();
         assertEquals(new HookStep(HookStep.Kind.STAND_DOWN, down, 2, now + 1_000 * MS), second);
         assertEquals(1_000 * MS, second.delayNanos(now));
-        HookStep third = m.onHookDone(second, false, "exited with 1", now + 1_500 * MS).orElseThrow();
+        HookStep third =
+                m.onHookDone(second, false, "exited with 1", now + 1_500 * MS).orElseThrow();
         assertEquals(new HookStep(HookStep.Kind.STAND_DOWN, down, 3, now + 3_500 * MS), third, "2 s after the second");
-        HookStep fence = m.onHookDone(third, false, "timed out", now + 4_000 * MS).orElseThrow();
+        HookStep fence =
+                m.onHookDone(third, false, "timed out", now + 4_000 * MS).orElseThrow();
         assertEquals(HookStep.Kind.FENCE, fence.kind());
         assertEquals(Role.STOPPING, m.reportedRole(), "no acknowledgement while the fence has not succeeded");
         assertEquals(Optional.empty(), m.onHookDone(fence, true, "", now + 4_100 * MS));
@@ -332,11 +350,14 @@ class RoleMachineTest {
         RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, new HookPlan(1, 0, true, false));
         confirm(m, now);
         Edge down = m.startUp();
-        HookStep fence = m.onHookDone(m.firstStep(down), false, "pg_ctl exited with 1", now).orElseThrow();
+        HookStep fence = m.onHookDone(m.firstStep(down), false, "pg_ctl exited with 1", now)
+                .orElseThrow();
         assertEquals(HookStep.Kind.FENCE, fence.kind());
         m.onHookDone(fence, false, "ipmitool exited with 2", now);
         assertEquals(Role.STOPPING, m.reportedRole());
-        assertTrue(m.stopFailure().contains("pg_ctl exited with 1") && m.stopFailure().contains("ipmitool exited with 2"),
+        assertTrue(
+                m.stopFailure().contains("pg_ctl exited with 1")
+                        && m.stopFailure().contains("ipmitool exited with 2"),
                 m.stopFailure());
     }
 
@@ -391,7 +412,8 @@ class RoleMachineTest {
     void aFailedPeerFenceMeansNoActivationAndSaysWhy() {
         RoleMachine m = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, FENCING);
         confirm(m, now);
-        Edge up = m.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha"), now).orElseThrow();
+        Edge up = m.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha"), now)
+                .orElseThrow();
         assertEquals(Optional.empty(), m.onHookDone(m.firstStep(up), false, "exited with 1", now));
         assertEquals(Role.STANDBY, m.servingRole(now));
         assertTrue(m.activationFailure().contains("could not fence alpha"), m.activationFailure());
@@ -401,7 +423,8 @@ class RoleMachineTest {
     @Test
     void withoutFencePeerOrWithoutAPeerTheActivationRunsAtOnce() {
         RoleMachine plain = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
-        Edge up = plain.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha"), now).orElseThrow();
+        Edge up = plain.onRoleChange(2, Role.ACTIVE, "promoted beta: alpha silent", List.of("alpha"), now)
+                .orElseThrow();
         assertEquals(HookStep.Kind.ACTIVATE, plain.firstStep(up).kind(), "--fence-peer is not set");
         RoleMachine fencing = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, FENCING);
         confirm(fencing, now);
@@ -417,7 +440,8 @@ class RoleMachineTest {
     void anAssignmentReadWithinTheLeaseOfItsBasisActivates() {
         RoleMachine m = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         long basisSent = now - 300 * MS;
-        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", List.of(), basisSent + LEASE, now).orElseThrow();
+        Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", List.of(), basisSent + LEASE, now)
+                .orElseThrow();
         assertEquals(Role.ACTIVE, up.to());
     }
 
@@ -458,8 +482,12 @@ class RoleMachineTest {
         RoleMachine unknown = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         assertEquals(Optional.empty(), unknown.onRoleChange(1, Role.ACTIVE, "elected", List.of(), Long.MIN_VALUE, now));
         RoleMachine legacy = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
-        assertEquals(Role.ACTIVE, legacy.onRoleChange(1, Role.ACTIVE, "elected", List.of(), Long.MAX_VALUE, now)
-                .orElseThrow().to(), "a coordinator older than v4 names no basis");
+        assertEquals(
+                Role.ACTIVE,
+                legacy.onRoleChange(1, Role.ACTIVE, "elected", List.of(), Long.MAX_VALUE, now)
+                        .orElseThrow()
+                        .to(),
+                "a coordinator older than v4 names no basis");
     }
 
     @Test
@@ -503,7 +531,9 @@ class RoleMachineTest {
         assertTrue(m.onFailsafe(pastKafka));
         m.onHeartbeatAcknowledged(pastKafka - MS, pastKafka);
         m.onRoleFeedAnswered(pastKafka - MS, pastKafka);
-        assertEquals(Role.STANDBY, m.tick(round + TERMS.promiseNanos()).orElseThrow().to(),
+        assertEquals(
+                Role.STANDBY,
+                m.tick(round + TERMS.promiseNanos()).orElseThrow().to(),
                 "a beat acknowledged meanwhile may have been appended after a conviction: it renews nothing");
     }
 
@@ -512,7 +542,11 @@ class RoleMachineTest {
         RoleMachine m = failsafeMachine(now - 10_000 * MS);
         Edge up = m.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
         long lapse = now + LEASE;
-        assertEquals(Role.STANDBY, m.onFailsafeGranted(up.number(), lapse - MS, lapse + MS).orElseThrow().to(),
+        assertEquals(
+                Role.STANDBY,
+                m.onFailsafeGranted(up.number(), lapse - MS, lapse + MS)
+                        .orElseThrow()
+                        .to(),
                 "lapsed first");
 
         RoleMachine n = failsafeMachine(now - 10_000 * MS);
@@ -522,8 +556,9 @@ class RoleMachineTest {
             t += 200 * MS;
             n.onFailsafeGranted(nUp.number(), t - 10 * MS, t);
         }
-        assertTrue(t <= now + LEASE + TERMS.maxNanos() + 200 * MS, "stood down at most max after Kafka's lease: "
-                + (t - now) / MS + " ms");
+        assertTrue(
+                t <= now + LEASE + TERMS.maxNanos() + 200 * MS,
+                "stood down at most max after Kafka's lease: " + (t - now) / MS + " ms");
     }
 
     @Test
@@ -574,13 +609,17 @@ class RoleMachineTest {
         assertTrue(!m.onFailsafe(at), "on Kafka's lease again");
         long later = basisSent + LEASE - 100 * MS;
         confirm(m, later);
-        assertEquals(Optional.empty(), m.tick(later + LEASE - MS),
+        assertEquals(
+                Optional.empty(),
+                m.tick(later + LEASE - MS),
                 "Kafka renews it again, past what the grants gave (" + (now + LEASE + 300 * MS) / MS + ")");
 
         RoleMachine unrenewed = onGrants();
         unrenewed.onReconfirmation(2, basisSent + LEASE, at);
         assertEquals(Optional.empty(), unrenewed.tick(basisSent + LEASE - MS), "the lease runs from the basis's send");
-        assertEquals(Role.STANDBY, unrenewed.tick(basisSent + LEASE).orElseThrow().to(),
+        assertEquals(
+                Role.STANDBY,
+                unrenewed.tick(basisSent + LEASE).orElseThrow().to(),
                 "and no further: not from the decision's arrival, and not past what Kafka renews");
     }
 
@@ -599,7 +638,9 @@ class RoleMachineTest {
         assertTrue(late.onFailsafe(at + MS), "still on grants: the late decision renewed nothing");
         confirm(late, at + MS);
         long grantsEnd = now + LEASE + 300 * MS; // the last round's promise
-        assertEquals(Role.STANDBY, late.tick(grantsEnd).orElseThrow().to(),
+        assertEquals(
+                Role.STANDBY,
+                late.tick(grantsEnd).orElseThrow().to(),
                 "Kafka renewed nothing: without a further round or re-confirmation it lapses when its grants end");
 
         RoleMachine again = onGrants();
@@ -621,8 +662,8 @@ class RoleMachineTest {
         assertEquals(Role.STANDBY, standby.role());
         assertEquals(0, standby.reconfirmations());
         // assigned ACTIVE and waiting for its lease: a re-confirmation must not stand in for the promotion's guards
-        RoleMachine waiting = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, HookPlan.DEFAULT, TERMS,
-                now - 10_000 * MS);
+        RoleMachine waiting =
+                new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, HookPlan.DEFAULT, TERMS, now - 10_000 * MS);
         assertEquals(Optional.empty(), waiting.onRoleChange(1, Role.ACTIVE, "elected", now));
         assertEquals(Optional.empty(), waiting.onReconfirmation(2, now + LEASE, now + MS));
         assertEquals(0, waiting.reconfirmations());
@@ -631,14 +672,18 @@ class RoleMachineTest {
         RoleMachine lapsed = onGrants();
         long end = now + LEASE + 300 * MS; // the grants' promise from the round
         assertEquals(Role.STANDBY, lapsed.tick(end).orElseThrow().to());
-        assertEquals(Optional.empty(), lapsed.onReconfirmation(2, end + LEASE, end + MS),
+        assertEquals(
+                Optional.empty(),
+                lapsed.onReconfirmation(2, end + LEASE, end + MS),
                 "a lapsed primary is not re-activated by a re-confirmation: only by a promotion and its guards");
         assertEquals(0, lapsed.reconfirmations());
         confirm(lapsed, end + 2 * MS);
         assertEquals(Optional.empty(), lapsed.tick(end + 3 * MS));
         RoleMachine plain = connectedMachine(BrokerLossPolicy.STAND_DOWN, 0);
         plain.onRoleChange(1, Role.ACTIVE, "elected", now).orElseThrow();
-        assertEquals(Role.STANDBY, plain.onReconfirmation(2, now + LEASE, now + MS).orElseThrow().to(),
+        assertEquals(
+                Role.STANDBY,
+                plain.onReconfirmation(2, now + LEASE, now + MS).orElseThrow().to(),
                 "without failsafe nothing serves on grants: a re-confirmation is never taken");
     }
 
@@ -647,7 +692,12 @@ class RoleMachineTest {
         RoleMachine active = failsafeMachine(now - 10_000 * MS);
         active.onRoleChange(3, Role.ACTIVE, "elected", now).orElseThrow();
         assertTrue(!active.grantPromise(3, now));
-        RoleMachine waiting = new RoleMachine(LEASE, BrokerLossPolicy.STAND_DOWN, 0, HookPlan.DEFAULT, TERMS,
+        RoleMachine waiting = new RoleMachine(
+                LEASE,
+                BrokerLossPolicy.STAND_DOWN,
+                0,
+                HookPlan.DEFAULT,
+                TERMS,
                 now - 10_000 * MS); // no lease: assigned ACTIVE, not yet holding the role
         assertEquals(Optional.empty(), waiting.onRoleChange(3, Role.ACTIVE, "elected", now));
         assertTrue(!waiting.grantPromise(3, now), "assigned ACTIVE: it may activate any moment");

@@ -41,30 +41,32 @@ class FailsafePeersTest {
 
     /** A peer {@code node} answering with {@code grant} (null: never answers in time); returns its URL. */
     private URI peer(String node, Boolean grant) throws Exception {
-        FailsafePeers peers = new FailsafePeers("orders", node, new FailsafeSettings(Duration.ofSeconds(10), Map.of(),
-                TOKEN), Duration.ofSeconds(1));
+        FailsafePeers peers = new FailsafePeers(
+                "orders", node, new FailsafeSettings(Duration.ofSeconds(10), Map.of(), TOKEN), Duration.ofSeconds(1));
         clients.add(peers);
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
-        server.createContext("/failsafe", exchange -> peers.handle(exchange, (asker, epoch) -> {
-            asked.add(node + " asked by " + asker + " at " + epoch);
-            if (grant == null) {
-                try {
-                    Thread.sleep(2_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return new FailsafePeers.Answer(Boolean.TRUE.equals(grant), node + (Boolean.TRUE.equals(grant)
-                    ? " grants" : " refuses"));
-        }));
+        server.createContext(
+                "/failsafe",
+                exchange -> peers.handle(exchange, (asker, epoch) -> {
+                    asked.add(node + " asked by " + asker + " at " + epoch);
+                    if (grant == null) {
+                        try {
+                            Thread.sleep(2_000);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    return new FailsafePeers.Answer(
+                            Boolean.TRUE.equals(grant), node + (Boolean.TRUE.equals(grant) ? " grants" : " refuses"));
+                }));
         server.start();
         servers.add(server);
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
     private FailsafePeers primary(Map<String, URI> peers) {
-        FailsafePeers p = new FailsafePeers("orders", "alpha", new FailsafeSettings(Duration.ofSeconds(10), peers,
-                TOKEN), Duration.ofSeconds(1));
+        FailsafePeers p = new FailsafePeers(
+                "orders", "alpha", new FailsafeSettings(Duration.ofSeconds(10), peers, TOKEN), Duration.ofSeconds(1));
         clients.add(p);
         return p;
     }
@@ -83,7 +85,8 @@ class FailsafePeersTest {
         FailsafePeers alpha = primary(peers);
 
         assertTrue(round(alpha, Set.of("beta", "gamma")));
-        assertTrue(asked.containsAll(List.of("beta asked by alpha at 7", "gamma asked by alpha at 7")), asked.toString());
+        assertTrue(
+                asked.containsAll(List.of("beta asked by alpha at 7", "gamma asked by alpha at 7")), asked.toString());
         assertFalse(round(alpha, Set.of("beta", "delta")), "one refusal fails the round");
         assertFalse(round(alpha, Set.of("beta", "slow")), "one peer that does not answer in time fails it");
         assertFalse(round(alpha, Set.of("beta", "epsilon")), "a peer with no known address fails it");
@@ -95,13 +98,14 @@ class FailsafePeersTest {
         URI beta = peer("beta", true);
         HttpClient http = HttpClient.newHttpClient();
         java.util.function.BiFunction<String, String, Integer> post = (authorization, body) -> {
-            HttpRequest.Builder b = HttpRequest.newBuilder(beta.resolve("/failsafe"))
-                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            HttpRequest.Builder b =
+                    HttpRequest.newBuilder(beta.resolve("/failsafe")).POST(HttpRequest.BodyPublishers.ofString(body));
             if (authorization != null) {
                 b.header("Authorization", authorization);
             }
             try {
-                return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                return http.send(b.build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
@@ -115,7 +119,13 @@ class FailsafePeersTest {
         assertTrue(asked.isEmpty(), "none of these reached the grantor: " + asked);
         assertEquals(200, post.apply("Bearer " + TOKEN, "group=orders&node=alpha&epoch=3"));
         assertEquals(List.of("beta asked by alpha at 3"), asked);
-        assertEquals(405, http.send(HttpRequest.newBuilder(beta.resolve("/failsafe")).GET().build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode());
+        assertEquals(
+                405,
+                http.send(
+                                HttpRequest.newBuilder(beta.resolve("/failsafe"))
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode());
     }
 }

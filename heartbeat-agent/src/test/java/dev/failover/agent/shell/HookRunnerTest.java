@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 class HookRunnerTest {
 
     private final HookRunner runner = new HookRunner("g", "n", Duration.ofSeconds(20), System::nanoTime);
-    private final HookStep activate = new HookStep(HookStep.Kind.ACTIVATE,
-            new Edge(Role.ACTIVE, 3, "test", 1, List.of()), 1, Long.MIN_VALUE);
+    private final HookStep activate =
+            new HookStep(HookStep.Kind.ACTIVATE, new Edge(Role.ACTIVE, 3, "test", 1, List.of()), 1, Long.MIN_VALUE);
 
     @Test
     void theExitCodeDecides() {

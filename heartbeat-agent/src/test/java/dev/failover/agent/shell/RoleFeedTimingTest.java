@@ -11,24 +11,26 @@ import org.junit.jupiter.api.Test;
 class RoleFeedTimingTest {
 
     private static AgentSettings timing(long intervalMs, long timeoutMs) {
-        return AgentSettings.builder("b", "g", "n").heartbeatInterval(Duration.ofMillis(intervalMs))
-                .failureTimeout(Duration.ofMillis(timeoutMs)).build();
+        return AgentSettings.builder("b", "g", "n")
+                .heartbeatInterval(Duration.ofMillis(intervalMs))
+                .failureTimeout(Duration.ofMillis(timeoutMs))
+                .build();
     }
 
     @Test
     void subSecondHeartbeatsWaitASixteenthOfTheLease() {
-        assertEquals(50, RoleFeed.fetchWaitMs(timing(200, 1000)));   // lease 800
-        assertEquals(100, RoleFeed.fetchWaitMs(timing(200, 2000)));  // lease 1600
+        assertEquals(50, RoleFeed.fetchWaitMs(timing(200, 1000))); // lease 800
+        assertEquals(100, RoleFeed.fetchWaitMs(timing(200, 2000))); // lease 1600
         assertEquals(375, RoleFeed.fetchWaitMs(timing(500, 20000))); // three quarters of the 500 ms check timeout
-        assertEquals(150, RoleFeed.fetchWaitMs(timing(200, 5000)));  // three quarters of the 200 ms check timeout
+        assertEquals(150, RoleFeed.fetchWaitMs(timing(200, 5000))); // three quarters of the 200 ms check timeout
     }
 
     @Test
     void secondHeartbeatsWaitAQuarterOfWhatTheLeaseLeavesAfterAnInterval() {
-        assertEquals(750, RoleFeed.fetchWaitMs(timing(1000, 5000)));   // lease 4000: (4000 - 1000) / 4
-        assertEquals(150, RoleFeed.fetchWaitMs(timing(1000, 2000)));   // lease 1600: (1600 - 1000) / 4
+        assertEquals(750, RoleFeed.fetchWaitMs(timing(1000, 5000))); // lease 4000: (4000 - 1000) / 4
+        assertEquals(150, RoleFeed.fetchWaitMs(timing(1000, 2000))); // lease 1600: (1600 - 1000) / 4
         assertEquals(1000, RoleFeed.fetchWaitMs(timing(2000, 10000))); // lease 8000: capped at 1 s
-        assertEquals(750, RoleFeed.fetchWaitMs(timing(1000, 20000)));  // three quarters of the 1 s check timeout
+        assertEquals(750, RoleFeed.fetchWaitMs(timing(1000, 20000))); // three quarters of the 1 s check timeout
     }
 
     @Test
@@ -47,8 +49,10 @@ class RoleFeedTimingTest {
                 }
                 long wait = RoleFeed.fetchWaitMs(s);
                 assertTrue(wait < RoleFeed.checkTimeoutMs(s), interval + "/" + timeout + ": wait " + wait);
-                assertTrue(interval + wait < s.leaseMs(), interval + "/" + timeout + ": a renewal gap "
-                        + (interval + wait) + " ms against a lease of " + s.leaseMs());
+                assertTrue(
+                        interval + wait < s.leaseMs(),
+                        interval + "/" + timeout + ": a renewal gap " + (interval + wait) + " ms against a lease of "
+                                + s.leaseMs());
                 judged++;
             }
         }

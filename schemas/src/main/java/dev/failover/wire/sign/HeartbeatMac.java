@@ -59,7 +59,10 @@ public final class HeartbeatMac {
         Path next = file.resolveSibling(file.getFileName() + ".new");
         Files.deleteIfExists(next);
         SigningKeys.writeSecret(next, content.getBytes(StandardCharsets.US_ASCII));
-        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        Files.move(
+                next,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 

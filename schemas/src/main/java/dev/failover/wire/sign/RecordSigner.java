@@ -24,6 +24,7 @@ public final class RecordSigner {
     public static final String KEY_ID_HEADER = "failover.sig.key";
     /** The kinds of record signed: part of what is signed. */
     public static final String ROLE_CHANGE = "RoleChange";
+
     public static final String GROUP_STATE = "GroupState";
     /**
      * An operator command is signed as kind {@code Command@EPOCH}: bound to the group's epoch its issuer read, sent in
@@ -31,6 +32,7 @@ public final class RecordSigner {
      * is refused.
      */
     public static final String COMMAND = "Command";
+
     public static final String COMMAND_EPOCH_HEADER = "failover.cmd.epoch";
 
     private final PrivateKey key;
@@ -52,14 +54,16 @@ public final class RecordSigner {
      */
     public static RecordSigner load(java.nio.file.Path keyFile) throws java.io.IOException {
         String name = keyFile.getFileName().toString();
-        java.nio.file.Path pub = keyFile.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4)
-                : name) + ".pub");
+        java.nio.file.Path pub =
+                keyFile.resolveSibling((name.endsWith(".key") ? name.substring(0, name.length() - 4) : name) + ".pub");
         RecordSigner signer;
         try {
             signer = new RecordSigner(SigningKeys.loadPrivate(keyFile), SigningKeys.loadPublic(pub));
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new IllegalArgumentException("no such file " + e.getFile() + (e.getFile().equals(pub.toString())
-                    ? " (the public key must sit beside the private one as NAME.pub)" : ""));
+            throw new IllegalArgumentException("no such file " + e.getFile()
+                    + (e.getFile().equals(pub.toString())
+                            ? " (the public key must sit beside the private one as NAME.pub)"
+                            : ""));
         }
         if (!signer.pairsWithItsPublicKey()) {
             throw new IllegalArgumentException(keyFile + " and " + pub + " are not one key pair: whoever trusts the "
@@ -87,7 +91,9 @@ public final class RecordSigner {
             return java.util.OptionalLong.empty();
         }
         String text = new String(h.value(), StandardCharsets.US_ASCII);
-        return text.matches("[0-9]+") ? java.util.OptionalLong.of(Long.parseLong(text)) : java.util.OptionalLong.empty();
+        return text.matches("[0-9]+")
+                ? java.util.OptionalLong.of(Long.parseLong(text))
+                : java.util.OptionalLong.empty();
     }
 
     /** Whether this signer's private key signs what its public key verifies (a mismatched pair is a set-up error). */
@@ -130,7 +136,12 @@ public final class RecordSigner {
         byte[] prefix = ("failover/v1\0" + kind + "\0").getBytes(StandardCharsets.UTF_8);
         byte[] k = recordKey == null ? new byte[0] : recordKey.getBytes(StandardCharsets.UTF_8);
         byte[] v = value == null ? new byte[0] : value;
-        return ByteBuffer.allocate(prefix.length + 8 + k.length + v.length).put(prefix)
-                .putInt(recordKey == null ? -1 : k.length).put(k).putInt(value == null ? -1 : v.length).put(v).array();
+        return ByteBuffer.allocate(prefix.length + 8 + k.length + v.length)
+                .put(prefix)
+                .putInt(recordKey == null ? -1 : k.length)
+                .put(k)
+                .putInt(value == null ? -1 : v.length)
+                .put(v)
+                .array();
     }
 }

@@ -16,7 +16,10 @@ public final class RecordVerifier {
 
     /** What a check found; only {@link #VALID} may be acted on. */
     public enum Outcome {
-        VALID, UNSIGNED, UNKNOWN_KEY, INVALID;
+        VALID,
+        UNSIGNED,
+        UNKNOWN_KEY,
+        INVALID;
 
         /** For logs and metric tags: {@code unsigned}, {@code unknown-key}, {@code invalid}. */
         public String label() {
@@ -24,8 +27,7 @@ public final class RecordVerifier {
         }
     }
 
-    private record Trusted(byte[] id, PublicKey key) {
-    }
+    private record Trusted(byte[] id, PublicKey key) {}
 
     /** An Ed25519 signature's length in bytes. */
     static final int SIGNATURE_LENGTH = 64;

@@ -30,8 +30,7 @@ public final class SigningKeys {
     private static final String PRIVATE = "PRIVATE KEY";
     private static final String PUBLIC = "PUBLIC KEY";
 
-    private SigningKeys() {
-    }
+    private SigningKeys() {}
 
     /** A new key pair written to {@code dir/name.key} (mode 600) and {@code dir/name.pub}; refuses to overwrite. */
     public static KeyPair generate(Path dir, String name) throws IOException {
@@ -79,8 +78,9 @@ public final class SigningKeys {
      * overwrite.
      */
     static void writeSecret(Path file, byte[] content) throws IOException {
-        try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(file, Set.of(
-                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
+        try (java.nio.channels.SeekableByteChannel out = Files.newByteChannel(
+                file,
+                Set.of(java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             out.write(java.nio.ByteBuffer.wrap(content));
         }
@@ -115,8 +115,9 @@ public final class SigningKeys {
     }
 
     private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(der) + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                        .encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
     private static byte[] der(Path file, String type) throws IOException {

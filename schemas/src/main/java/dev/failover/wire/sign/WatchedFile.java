@@ -37,12 +37,13 @@ public final class WatchedFile<T> {
     private final LongSupplier nanos;
     /** Told (file, what happened) when a change was read, refused, or the file went away. */
     private final BiConsumer<Path, String> said;
+
     private T value;
     private String stamp;
     private long checkedAtNanos;
 
-    private WatchedFile(Path file, Loader<T> loader, LongSupplier nanos, BiConsumer<Path, String> said, T value,
-                        String stamp) {
+    private WatchedFile(
+            Path file, Loader<T> loader, LongSupplier nanos, BiConsumer<Path, String> said, T value, String stamp) {
         this.file = file;
         this.loader = loader;
         this.nanos = nanos;
@@ -57,8 +58,8 @@ public final class WatchedFile<T> {
      *
      * @param said told what changed later, for the log
      */
-    public static <T> WatchedFile<T> read(Path file, Loader<T> loader, LongSupplier nanos, BiConsumer<Path, String> said)
-            throws IOException {
+    public static <T> WatchedFile<T> read(
+            Path file, Loader<T> loader, LongSupplier nanos, BiConsumer<Path, String> said) throws IOException {
         String stamp = stamp(file);
         return new WatchedFile<>(file, loader, nanos, said, loader.load(file), stamp);
     }
@@ -91,8 +92,10 @@ public final class WatchedFile<T> {
             said.accept(file, "changed: read again");
         } catch (IOException | RuntimeException e) {
             stamp = seen; // said once per change, not at every check
-            said.accept(file, "changed but cannot be read (" + e.getMessage() + "): "
-                    + (value == null ? "still no key from it" : "the key read before still counts"));
+            said.accept(
+                    file,
+                    "changed but cannot be read (" + e.getMessage() + "): "
+                            + (value == null ? "still no key from it" : "the key read before still counts"));
         }
         return value;
     }

@@ -1,5 +1,7 @@
 package dev.failover.wire.tools;
 
+import static dev.failover.wire.tools.JsonText.quote;
+
 import dev.failover.wire.AvroSerde;
 import dev.failover.wire.WireFormatException;
 import dev.failover.wire.WireType;
@@ -8,8 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.MessageFormatter;
-
-import static dev.failover.wire.tools.JsonText.quote;
 
 /**
  * Prints any failover record as one JSON line for Kafka's own console consumer:
@@ -20,15 +20,21 @@ import static dev.failover.wire.tools.JsonText.quote;
  */
 public final class FailoverRecordFormatter implements MessageFormatter {
 
-    private final List<AvroSerde<?>> serdes = WireType.all().stream().<AvroSerde<?>>map(AvroSerde::new).toList();
+    private final List<AvroSerde<?>> serdes =
+            WireType.all().stream().<AvroSerde<?>>map(AvroSerde::new).toList();
 
     @Override
     public void writeTo(ConsumerRecord<byte[], byte[]> record, PrintStream output) {
-        StringBuilder line = new StringBuilder("{\"topic\":").append(quote(record.topic()))
-                .append(",\"partition\":").append(record.partition()).append(",\"offset\":").append(record.offset())
-                .append(",\"timestamp\":").append(record.timestamp())
-                .append(",\"key\":").append(record.key() == null ? "null"
-                        : quote(new String(record.key(), StandardCharsets.UTF_8)));
+        StringBuilder line = new StringBuilder("{\"topic\":")
+                .append(quote(record.topic()))
+                .append(",\"partition\":")
+                .append(record.partition())
+                .append(",\"offset\":")
+                .append(record.offset())
+                .append(",\"timestamp\":")
+                .append(record.timestamp())
+                .append(",\"key\":")
+                .append(record.key() == null ? "null" : quote(new String(record.key(), StandardCharsets.UTF_8)));
         if (record.value() == null) {
             line.append(",\"value\":null");
         } else {
@@ -41,21 +47,25 @@ public final class FailoverRecordFormatter implements MessageFormatter {
         for (AvroSerde<?> serde : serdes) {
             try {
                 Object decoded = serde.deserialize(topic, value);
-                line.append(",\"type\":").append(quote(serde.type().name())).append(",\"value\":")
+                line.append(",\"type\":")
+                        .append(quote(serde.type().name()))
+                        .append(",\"value\":")
                         .append(decoded.toString().replace('\n', ' '));
                 return;
             } catch (WireFormatException e) {
                 if (e.problem() != WireFormatException.Problem.WRONG_RECORD_TYPE
                         && e.problem() != WireFormatException.Problem.UNKNOWN_SCHEMA) {
                     // broken in a way no other type would read differently (not Avro, truncated, bad body)
-                    String message = e.problem() == WireFormatException.Problem.BAD_BODY ? e.getMessage()
+                    String message = e.problem() == WireFormatException.Problem.BAD_BODY
+                            ? e.getMessage()
                             : "cannot decode from topic '" + topic + "': " + e.detail();
                     line.append(",\"error\":").append(quote(message));
                     return;
                 }
             }
         }
-        line.append(",\"error\":").append(quote("cannot decode from topic '" + topic + "': its schema fingerprint is "
-                + "no released version of any failover record"));
+        line.append(",\"error\":")
+                .append(quote("cannot decode from topic '" + topic + "': its schema fingerprint is "
+                        + "no released version of any failover record"));
     }
 }

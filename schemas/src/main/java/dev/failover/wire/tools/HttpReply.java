@@ -11,8 +11,7 @@ public final class HttpReply {
     public static final String JSON = "application/json";
     public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-    private HttpReply() {
-    }
+    private HttpReply() {}
 
     public static void send(HttpExchange exchange, int status, String body, String contentType) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);

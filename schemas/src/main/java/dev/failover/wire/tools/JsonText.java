@@ -3,8 +3,7 @@ package dev.failover.wire.tools;
 /** JSON string literals for the small hand-written JSON bodies (endpoints, formatter lines). */
 public final class JsonText {
 
-    private JsonText() {
-    }
+    private JsonText() {}
 
     /** {@code text} as a quoted JSON string, or {@code null} for null. */
     public static String quote(String text) {

@@ -39,7 +39,8 @@ class HeartbeatMacTest {
         HeartbeatMac both = HeartbeatMac.load(old);
         assertEquals(2, both.size());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(old)));
-        assertTrue(both.verify("orders", BEAT, signed(before)), "still signs with the first key: the agent's beats pass");
+        assertTrue(
+                both.verify("orders", BEAT, signed(before)), "still signs with the first key: the agent's beats pass");
 
         List<String> lines = Files.readAllLines(old);
         Path swapped = dir.resolve("swapped.key");
@@ -57,7 +58,8 @@ class HeartbeatMacTest {
         HeartbeatMac.generate(file);
         Files.writeString(file, Files.readString(file) + "not*base64\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HeartbeatMac.load(file));
-        assertTrue(e.getMessage().contains(file + " is not a heartbeat key file: line 2 is not base64"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(file + " is not a heartbeat key file: line 2 is not base64"), e.getMessage());
         Files.writeString(file, "c2hvcnQ=\n");
         e = assertThrows(IllegalArgumentException.class, () -> HeartbeatMac.load(file));
         assertTrue(e.getMessage().contains("line 1 holds 5 bytes, at least 32 needed"), e.getMessage());
@@ -75,8 +77,8 @@ class HeartbeatMacTest {
         HeartbeatMac.generate(file);
         AtomicLong nanos = new AtomicLong();
         List<String> said = new ArrayList<>();
-        WatchedFile<HeartbeatMac> watched = WatchedFile.read(file, HeartbeatMac::load, nanos::get,
-                (f, what) -> said.add(what));
+        WatchedFile<HeartbeatMac> watched =
+                WatchedFile.read(file, HeartbeatMac::load, nanos::get, (f, what) -> said.add(what));
         HeartbeatMac first = watched.current();
         HeartbeatMac.append(file);
         assertSame(first, watched.current(), "not looked at before the interval");

@@ -26,7 +26,8 @@ class RecordSigningTest {
 
     private RecordSigner signer(String name) throws Exception {
         SigningKeys.generate(dir, name);
-        return new RecordSigner(SigningKeys.loadPrivate(dir.resolve(name + ".key")),
+        return new RecordSigner(
+                SigningKeys.loadPrivate(dir.resolve(name + ".key")),
                 SigningKeys.loadPublic(dir.resolve(name + ".pub")));
     }
 
@@ -41,13 +42,16 @@ class RecordSigningTest {
     @Test
     void generatedKeysAreFilesOnlyTheirOwnerReadsAndSignWhatTheirPublicHalfVerifies() throws Exception {
         RecordSigner coordinator = signer("coordinator");
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(
-                "coordinator.key"))));
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("coordinator.key"))));
         assertTrue(Files.readString(dir.resolve("coordinator.key")).startsWith("-----BEGIN PRIVATE KEY-----\n"));
         assertTrue(Files.readString(dir.resolve("coordinator.pub")).startsWith("-----BEGIN PUBLIC KEY-----\n"));
         Headers headers = coordinator.sign("RoleChange", "g1", VALUE, new RecordHeaders());
         assertEquals(64, headers.lastHeader(RecordSigner.SIGNATURE_HEADER).value().length);
-        assertArrayEquals(coordinator.keyId(), headers.lastHeader(RecordSigner.KEY_ID_HEADER).value());
+        assertArrayEquals(
+                coordinator.keyId(),
+                headers.lastHeader(RecordSigner.KEY_ID_HEADER).value());
         assertEquals(Outcome.VALID, trusting("coordinator").check("RoleChange", "g1", VALUE, headers));
         assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> SigningKeys.generate(dir, "coordinator"));
     }
@@ -64,14 +68,16 @@ class RecordSigningTest {
         assertEquals(Outcome.INVALID, verifier.check("RoleChange", "g2", VALUE, headers), "another group's key");
         assertEquals(Outcome.INVALID, verifier.check("GroupState", "g1", VALUE, headers), "another kind of record");
         assertEquals(Outcome.UNSIGNED, verifier.check("RoleChange", "g1", VALUE, new RecordHeaders()));
-        assertEquals(Outcome.UNKNOWN_KEY, verifier.check("RoleChange", "g1", VALUE,
-                rogue.sign("RoleChange", "g1", VALUE, new RecordHeaders())));
+        assertEquals(
+                Outcome.UNKNOWN_KEY,
+                verifier.check("RoleChange", "g1", VALUE, rogue.sign("RoleChange", "g1", VALUE, new RecordHeaders())));
         // a rogue signature under the trusted key's id
         Headers forged = rogue.sign("RoleChange", "g1", VALUE, new RecordHeaders());
         forged.remove(RecordSigner.KEY_ID_HEADER);
         forged.add(RecordSigner.KEY_ID_HEADER, coordinator.keyId());
         assertEquals(Outcome.INVALID, verifier.check("RoleChange", "g1", VALUE, forged));
-        Headers truncated = new RecordHeaders().add(RecordSigner.SIGNATURE_HEADER, new byte[3])
+        Headers truncated = new RecordHeaders()
+                .add(RecordSigner.SIGNATURE_HEADER, new byte[3])
                 .add(RecordSigner.KEY_ID_HEADER, coordinator.keyId());
         assertEquals(Outcome.INVALID, verifier.check("RoleChange", "g1", VALUE, truncated), "a malformed signature");
     }
@@ -85,7 +91,8 @@ class RecordSigningTest {
         assertEquals(Outcome.INVALID, verifier.check("GroupState", "g1", new byte[0], tombstone));
         assertTrue(coordinator.pairsWithItsPublicKey());
         signer("other");
-        RecordSigner mismatched = new RecordSigner(SigningKeys.loadPrivate(dir.resolve("coordinator.key")),
+        RecordSigner mismatched = new RecordSigner(
+                SigningKeys.loadPrivate(dir.resolve("coordinator.key")),
                 SigningKeys.loadPublic(dir.resolve("other.pub")));
         assertTrue(!mismatched.pairsWithItsPublicKey(), "a private key with another pair's public key");
     }
@@ -95,10 +102,12 @@ class RecordSigningTest {
         RecordSigner old = signer("old");
         RecordSigner next = signer("new");
         RecordVerifier both = trusting("old", "new");
-        assertEquals(Outcome.VALID, both.check("GroupState", "g1", VALUE, old.sign("GroupState", "g1", VALUE,
-                new RecordHeaders())));
-        assertEquals(Outcome.VALID, both.check("GroupState", "g1", VALUE, next.sign("GroupState", "g1", VALUE,
-                new RecordHeaders())));
+        assertEquals(
+                Outcome.VALID,
+                both.check("GroupState", "g1", VALUE, old.sign("GroupState", "g1", VALUE, new RecordHeaders())));
+        assertEquals(
+                Outcome.VALID,
+                both.check("GroupState", "g1", VALUE, next.sign("GroupState", "g1", VALUE, new RecordHeaders())));
         assertEquals(2, both.keyIds().size());
     }
 
@@ -107,11 +116,13 @@ class RecordSigningTest {
         signer("coordinator");
         Path key = dir.resolve("coordinator.key");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
-        IllegalArgumentException open = assertThrows(IllegalArgumentException.class, () -> SigningKeys.loadPrivate(key));
+        IllegalArgumentException open =
+                assertThrows(IllegalArgumentException.class, () -> SigningKeys.loadPrivate(key));
         assertTrue(open.getMessage().contains("chmod 600"), open.getMessage());
         Path junk = dir.resolve("junk.pub");
         Files.writeString(junk, "not a key");
-        IllegalArgumentException notPem = assertThrows(IllegalArgumentException.class, () -> SigningKeys.loadPublic(junk));
+        IllegalArgumentException notPem =
+                assertThrows(IllegalArgumentException.class, () -> SigningKeys.loadPublic(junk));
         assertTrue(notPem.getMessage().contains("no PEM block"), notPem.getMessage());
     }
 
@@ -122,12 +133,12 @@ class RecordSigningTest {
         RecordSigner one = RecordSigner.load(dir.resolve("one.key"));
         assertArrayEquals(SigningKeys.id(SigningKeys.loadPublic(dir.resolve("one.pub"))), one.keyId());
         Files.copy(dir.resolve("two.pub"), dir.resolve("one.pub"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
-                () -> RecordSigner.load(dir.resolve("one.key")));
+        IllegalArgumentException mismatch =
+                assertThrows(IllegalArgumentException.class, () -> RecordSigner.load(dir.resolve("one.key")));
         assertTrue(mismatch.getMessage().contains("are not one key pair"), mismatch.getMessage());
         Files.delete(dir.resolve("two.pub"));
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-                () -> RecordSigner.load(dir.resolve("two.key")));
+        IllegalArgumentException missing =
+                assertThrows(IllegalArgumentException.class, () -> RecordSigner.load(dir.resolve("two.key")));
         assertTrue(missing.getMessage().contains("two.pub (the public key must sit beside"), missing.getMessage());
     }
 
@@ -143,7 +154,8 @@ class RecordSigningTest {
         assertEquals(Outcome.INVALID, verifier.check(RecordSigner.commandKind(43), "g", value, headers));
         assertEquals(Outcome.INVALID, verifier.check(RecordSigner.ROLE_CHANGE, "g", value, headers));
         for (String bad : new String[] {"", "-1", "4x", "9999999999999999999", "99999999999999999999"}) {
-            Headers h = new RecordHeaders().add(RecordSigner.COMMAND_EPOCH_HEADER, bad.getBytes(StandardCharsets.US_ASCII));
+            Headers h =
+                    new RecordHeaders().add(RecordSigner.COMMAND_EPOCH_HEADER, bad.getBytes(StandardCharsets.US_ASCII));
             assertTrue(RecordSigner.commandEpoch(h).isEmpty(), bad);
         }
     }

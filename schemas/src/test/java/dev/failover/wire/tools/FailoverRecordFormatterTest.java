@@ -26,8 +26,9 @@ class FailoverRecordFormatterTest {
 
     private String format(String topic, String key, byte[] value) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        formatter.writeTo(new ConsumerRecord<>(topic, 2, 41, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                value), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        formatter.writeTo(
+                new ConsumerRecord<>(topic, 2, 41, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value),
+                new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(1, out.lines().count(), "one line per record: " + out);
         return out.strip();
@@ -35,23 +36,49 @@ class FailoverRecordFormatterTest {
 
     @Test
     void printsEachRecordTypeAsOneJsonLineNamingItsType() {
-        Heartbeat beat = Heartbeat.newBuilder().setGroup("orders").setNode("alpha").setSequence(1).setIncarnation(2)
-                .setSentAtMs(3).setHealth(Health.HEALTHY).setRole(Role.ACTIVE).setEpoch(4)
-                .setMode(GroupMode.ACTIVE_PASSIVE).setPriority(5).setHeartbeatIntervalMs(200).setLeaseMs(800)
-                .setFailureTimeoutMs(1000).build();
-        String line = format("failover.heartbeats", "orders", WireSerdes.heartbeat().serialize("t", beat));
+        Heartbeat beat = Heartbeat.newBuilder()
+                .setGroup("orders")
+                .setNode("alpha")
+                .setSequence(1)
+                .setIncarnation(2)
+                .setSentAtMs(3)
+                .setHealth(Health.HEALTHY)
+                .setRole(Role.ACTIVE)
+                .setEpoch(4)
+                .setMode(GroupMode.ACTIVE_PASSIVE)
+                .setPriority(5)
+                .setHeartbeatIntervalMs(200)
+                .setLeaseMs(800)
+                .setFailureTimeoutMs(1000)
+                .build();
+        String line =
+                format("failover.heartbeats", "orders", WireSerdes.heartbeat().serialize("t", beat));
         assertTrue(line.startsWith("{\"topic\":\"failover.heartbeats\",\"partition\":2,\"offset\":41"), line);
         assertTrue(line.contains("\"key\":\"orders\",\"type\":\"Heartbeat\",\"value\":{"), line);
         assertTrue(line.contains("\"node\": \"alpha\"") && line.contains("\"role\": \"ACTIVE\""), line);
 
-        RoleChange change = RoleChange.newBuilder().setGroup("orders").setEpoch(9).setMode(GroupMode.ACTIVE_PASSIVE)
-                .setDecidedAtMs(1).setKind(DecisionKind.FAILOVER).setMembers(List.of())
-                .setReason("promoted beta: alpha silent for 1012 ms > timeout 1000 ms").setCommandId(null).build();
+        RoleChange change = RoleChange.newBuilder()
+                .setGroup("orders")
+                .setEpoch(9)
+                .setMode(GroupMode.ACTIVE_PASSIVE)
+                .setDecidedAtMs(1)
+                .setKind(DecisionKind.FAILOVER)
+                .setMembers(List.of())
+                .setReason("promoted beta: alpha silent for 1012 ms > timeout 1000 ms")
+                .setCommandId(null)
+                .build();
         line = format("failover.role-changes", "orders", WireSerdes.roleChange().serialize("t", change));
         assertTrue(line.contains("\"type\":\"RoleChange\"") && line.contains("alpha silent for 1012 ms"), line);
 
-        Command command = Command.newBuilder().setGroup("orders").setCommandId("c1").setIssuedAtMs(1)
-                .setType(CommandType.PAUSE).setTargetNode(null).setPauseForMs(null).setIssuedBy(null).build();
+        Command command = Command.newBuilder()
+                .setGroup("orders")
+                .setCommandId("c1")
+                .setIssuedAtMs(1)
+                .setType(CommandType.PAUSE)
+                .setTargetNode(null)
+                .setPauseForMs(null)
+                .setIssuedBy(null)
+                .build();
         line = format("failover.commands", "orders", WireSerdes.command().serialize("t", command));
         assertTrue(line.contains("\"type\":\"Command\"") && line.contains("\"PAUSE\""), line);
     }
@@ -60,9 +87,18 @@ class FailoverRecordFormatterTest {
     void saysWhatIsWrongWithAMalformedRecordInsteadOfStopping() {
         String garbage = format("failover.heartbeats", "orders", "hello".getBytes(StandardCharsets.UTF_8));
         assertTrue(garbage.contains("\"error\":\"") && garbage.contains("not the Avro single-object marker"), garbage);
-        byte[] valid = WireSerdes.command().serialize("t", Command.newBuilder().setGroup("g").setCommandId("c")
-                .setIssuedAtMs(1).setType(CommandType.RESUME).setTargetNode(null).setPauseForMs(null)
-                .setIssuedBy(null).build());
+        byte[] valid = WireSerdes.command()
+                .serialize(
+                        "t",
+                        Command.newBuilder()
+                                .setGroup("g")
+                                .setCommandId("c")
+                                .setIssuedAtMs(1)
+                                .setType(CommandType.RESUME)
+                                .setTargetNode(null)
+                                .setPauseForMs(null)
+                                .setIssuedBy(null)
+                                .build());
         String cut = format("failover.commands", "g", Arrays.copyOf(valid, valid.length - 2));
         assertTrue(cut.contains("cannot decode Command") && cut.contains("does not decode"), cut);
         byte[] unknown = valid.clone();

@@ -22,8 +22,7 @@ public final class Observations {
     }
 
     /** One GET /role: asked at {@code sentNs}, answered (or given up) at {@code answeredNs}; status -1 = no answer. */
-    public record RoleSample(long sentNs, long answeredNs, String group, String node, int status) {
-    }
+    public record RoleSample(long sentNs, long answeredNs, String group, String node, int status) {}
 
     public enum ProcessEvent {
         /** A new incarnation of the node started: it holds nothing. */
@@ -35,8 +34,7 @@ public final class Observations {
         CONT
     }
 
-    public record Lifecycle(long atNs, String group, String node, ProcessEvent event) {
-    }
+    public record Lifecycle(long atNs, String group, String node, ProcessEvent event) {}
 
     /** What a fault allows inside its window. */
     public enum Expect {
@@ -56,8 +54,8 @@ public final class Observations {
      * A fault injected at {@code startNs} into {@code group} (on {@code node}, or null when it hits no node), whose
      * consequences may last until {@code windowEndNs}; {@code boundNs} is the longest takeover allowed for TAKEOVER.
      */
-    public record Fault(String name, String group, String node, Expect expect, long startNs, long windowEndNs,
-                        long boundNs) {
+    public record Fault(
+            String name, String group, String node, Expect expect, long startNs, long windowEndNs, long boundNs) {
         boolean covers(long atNs) {
             return atNs >= startNs && atNs <= windowEndNs;
         }
@@ -91,13 +89,22 @@ public final class Observations {
 
     synchronized Snapshot snapshot() {
         Comparator<Edge> byTime = Comparator.comparingLong(Edge::atNs);
-        return new Snapshot(edges.stream().sorted(byTime).toList(),
-                samples.stream().sorted(Comparator.comparingLong(RoleSample::sentNs)).toList(),
-                lifecycle.stream().sorted(Comparator.comparingLong(Lifecycle::atNs)).toList(),
-                List.copyOf(faults), Map.copyOf(activePassive));
+        return new Snapshot(
+                edges.stream().sorted(byTime).toList(),
+                samples.stream()
+                        .sorted(Comparator.comparingLong(RoleSample::sentNs))
+                        .toList(),
+                lifecycle.stream()
+                        .sorted(Comparator.comparingLong(Lifecycle::atNs))
+                        .toList(),
+                List.copyOf(faults),
+                Map.copyOf(activePassive));
     }
 
-    record Snapshot(List<Edge> edges, List<RoleSample> samples, List<Lifecycle> lifecycle, List<Fault> faults,
-                    Map<String, Boolean> activePassive) {
-    }
+    record Snapshot(
+            List<Edge> edges,
+            List<RoleSample> samples,
+            List<Lifecycle> lifecycle,
+            List<Fault> faults,
+            Map<String, Boolean> activePassive) {}
 }

@@ -38,8 +38,7 @@ public final class SplitBrainChecker {
 
     public static final String STEADY = "steady state";
 
-    private SplitBrainChecker() {
-    }
+    private SplitBrainChecker() {}
 
     /** A broken promise, in words that say where and when. */
     public record Violation(String group, String message) {
@@ -115,22 +114,40 @@ public final class SplitBrainChecker {
 
         /** What went wrong in one group. */
         public List<String> messages(String group) {
-            return violations.stream().filter(v -> v.group().equals(group)).map(Violation::message).toList();
+            return violations.stream()
+                    .filter(v -> v.group().equals(group))
+                    .map(Violation::message)
+                    .toList();
         }
 
         public String table() {
-            StringBuilder out = new StringBuilder(String.format("%-44s %6s %9s %17s %14s %16s %15s%n", "fault",
-                    "trials", "failovers", "worst takeover ms", "dual /role 200", "dual hooks (ms)", "false failovers"));
+            StringBuilder out = new StringBuilder(String.format(
+                    "%-44s %6s %9s %17s %14s %16s %15s%n",
+                    "fault",
+                    "trials",
+                    "failovers",
+                    "worst takeover ms",
+                    "dual /role 200",
+                    "dual hooks (ms)",
+                    "false failovers"));
             for (Row r : rows.values()) {
-                if (r.trials == 0 && r.dualRole == 0 && r.dualHookWindows() == 0 && r.falseFailovers == 0
+                if (r.trials == 0
+                        && r.dualRole == 0
+                        && r.dualHookWindows() == 0
+                        && r.falseFailovers == 0
                         && !r.fault.equals(STEADY)) {
                     continue;
                 }
-                out.append(String.format("%-44s %6s %9d %17s %14d %16s %15d%n", r.fault,
-                        r.fault.equals(STEADY) ? "-" : Integer.toString(r.trials), r.failovers,
+                out.append(String.format(
+                        "%-44s %6s %9d %17s %14d %16s %15d%n",
+                        r.fault,
+                        r.fault.equals(STEADY) ? "-" : Integer.toString(r.trials),
+                        r.failovers,
                         r.takeoverNs.isEmpty() ? "-" : Long.toString(r.worstTakeoverNs() / 1_000_000),
-                        r.dualRole, r.dualHookWindows() + (r.dualHookWindows() == 0 ? ""
-                                : " (" + r.worstDualHooksNs / 1_000_000 + ")"), r.falseFailovers));
+                        r.dualRole,
+                        r.dualHookWindows()
+                                + (r.dualHookWindows() == 0 ? "" : " (" + r.worstDualHooksNs / 1_000_000 + ")"),
+                        r.falseFailovers));
             }
             return out.toString();
         }
@@ -166,13 +183,11 @@ public final class SplitBrainChecker {
         return new Report(rows, List.copyOf(violations));
     }
 
-    private record Key(String group, String node) {
-    }
+    private record Key(String group, String node) {}
 
     /** Per node, the intervals [from, to) in which it held ACTIVE by its hooks, alive and not frozen. */
     private static Map<Key, List<long[]>> holdings(Observations.Snapshot s, long endNs) {
-        record Event(long atNs, Key key, int kind) {
-        }
+        record Event(long atNs, Key key, int kind) {}
         final int active = 0;
         final int standby = 1;
         List<Event> events = new ArrayList<>();
@@ -180,7 +195,8 @@ public final class SplitBrainChecker {
             events.add(new Event(e.atNs(), new Key(e.group(), e.node()), e.active() ? active : standby));
         }
         for (Lifecycle l : s.lifecycle()) {
-            events.add(new Event(l.atNs(), new Key(l.group(), l.node()), 2 + l.event().ordinal()));
+            events.add(new Event(
+                    l.atNs(), new Key(l.group(), l.node()), 2 + l.event().ordinal()));
         }
         events.sort(Comparator.comparingLong(Event::atNs));
         Map<Key, boolean[]> state = new HashMap<>(); // holds, frozen
@@ -210,16 +226,23 @@ public final class SplitBrainChecker {
                 out.computeIfAbsent(e.key(), k -> new ArrayList<>()).add(new long[] {since.remove(e.key()), e.atNs()});
             }
         }
-        since.forEach((k, from) -> out.computeIfAbsent(k, x -> new ArrayList<>()).add(new long[] {from, endNs}));
+        since.forEach(
+                (k, from) -> out.computeIfAbsent(k, x -> new ArrayList<>()).add(new long[] {from, endNs}));
         return out;
     }
 
     private static boolean holds(Map<Key, List<long[]>> holding, String group, String node, long atNs) {
-        return holding.getOrDefault(new Key(group, node), List.of()).stream().anyMatch(i -> i[0] <= atNs && atNs < i[1]);
+        return holding.getOrDefault(new Key(group, node), List.of()).stream()
+                .anyMatch(i -> i[0] <= atNs && atNs < i[1]);
     }
 
-    private static void dualHooks(String group, Map<Key, List<long[]>> holding, Observations.Snapshot s,
-                                  Map<String, Row> rows, List<Violation> violations, long wakeToleranceNs) {
+    private static void dualHooks(
+            String group,
+            Map<Key, List<long[]>> holding,
+            Observations.Snapshot s,
+            Map<String, Row> rows,
+            List<Violation> violations,
+            long wakeToleranceNs) {
         TreeMap<Long, Integer> delta = new TreeMap<>();
         holding.forEach((k, intervals) -> {
             if (k.group().equals(group)) {
@@ -238,14 +261,23 @@ public final class SplitBrainChecker {
             } else if (count >= 2 && next < 2) {
                 long length = d.getKey() - openedAt;
                 long from = openedAt;
-                boolean wakeUp = s.lifecycle().stream().anyMatch(l -> l.group().equals(group) && l.atNs() == from
-                        && l.event() == Observations.ProcessEvent.CONT);
+                boolean wakeUp = s.lifecycle().stream()
+                        .anyMatch(l -> l.group().equals(group)
+                                && l.atNs() == from
+                                && l.event() == Observations.ProcessEvent.CONT);
                 Row row = rows.get(attribute(s, group, openedAt));
                 row.worstDualHooksNs = Math.max(row.worstDualHooksNs, length);
                 if (!wakeUp || length > wakeToleranceNs) {
                     row.dualHooksBeyondTolerance++;
-                    violate(violations, group, "%s: two nodes held ACTIVE by their hooks for %.1f ms from %s (%s%s)",
-                            group, length / 1e6, at(s, openedAt), row.fault, wakeUp ? ", a wake-up after SIGCONT" : "");
+                    violate(
+                            violations,
+                            group,
+                            "%s: two nodes held ACTIVE by their hooks for %.1f ms from %s (%s%s)",
+                            group,
+                            length / 1e6,
+                            at(s, openedAt),
+                            row.fault,
+                            wakeUp ? ", a wake-up after SIGCONT" : "");
                 } else {
                     row.dualHooksWithinTolerance++;
                 }
@@ -254,8 +286,11 @@ public final class SplitBrainChecker {
         }
     }
 
-    private static void dualRole(String group, Observations.Snapshot s, Map<String, Row> rows, List<Violation> violations) {
-        List<RoleSample> ok = s.samples().stream().filter(r -> r.group().equals(group) && r.status() == 200).toList();
+    private static void dualRole(
+            String group, Observations.Snapshot s, Map<String, Row> rows, List<Violation> violations) {
+        List<RoleSample> ok = s.samples().stream()
+                .filter(r -> r.group().equals(group) && r.status() == 200)
+                .toList();
         for (int i = 0; i < ok.size(); i++) {
             RoleSample a = ok.get(i);
             for (int j = i + 1; j < ok.size() && ok.get(j).sentNs() <= a.answeredNs(); j++) {
@@ -265,8 +300,15 @@ public final class SplitBrainChecker {
                     long overlap = Math.min(a.answeredNs(), b.answeredNs()) - b.sentNs();
                     row.dualRole++;
                     row.worstDualRoleNs = Math.max(row.worstDualRoleNs, overlap);
-                    violate(violations, group, "%s: %s and %s both answered /role 200 at %s (%s)", group, a.node(),
-                            b.node(), at(s, b.sentNs()), row.fault);
+                    violate(
+                            violations,
+                            group,
+                            "%s: %s and %s both answered /role 200 at %s (%s)",
+                            group,
+                            a.node(),
+                            b.node(),
+                            at(s, b.sentNs()),
+                            row.fault);
                 }
             }
         }
@@ -279,21 +321,42 @@ public final class SplitBrainChecker {
             Key key = new Key(e.group(), e.node());
             long[] l = last.computeIfAbsent(key, k -> new long[] {Long.MIN_VALUE, Long.MIN_VALUE});
             if (e.epoch() < l[0]) {
-                violate(violations, e.group(), "%s/%s: epoch went back from %d to %d (%s at %s)", e.group(), e.node(),
-                        l[0], e.epoch(), e.role(), at(s, e.atNs()));
+                violate(
+                        violations,
+                        e.group(),
+                        "%s/%s: epoch went back from %d to %d (%s at %s)",
+                        e.group(),
+                        e.node(),
+                        l[0],
+                        e.epoch(),
+                        e.role(),
+                        at(s, e.atNs()));
             }
             if (e.active()) {
                 if (e.epoch() <= l[1]) {
-                    violate(violations, e.group(), "%s/%s: activated at epoch %d after an activation at %d", e.group(),
-                            e.node(), e.epoch(), l[1]);
+                    violate(
+                            violations,
+                            e.group(),
+                            "%s/%s: activated at epoch %d after an activation at %d",
+                            e.group(),
+                            e.node(),
+                            e.epoch(),
+                            l[1]);
                 }
                 l[1] = Math.max(l[1], e.epoch());
                 if (Boolean.TRUE.equals(s.activePassive().get(e.group()))) {
-                    String other = activatedAt.computeIfAbsent(e.group(), g -> new HashMap<>()).putIfAbsent(e.epoch(),
-                            e.node());
+                    String other = activatedAt
+                            .computeIfAbsent(e.group(), g -> new HashMap<>())
+                            .putIfAbsent(e.epoch(), e.node());
                     if (other != null && !other.equals(e.node())) {
-                        violate(violations, e.group(), "%s: %s and %s were both activated at epoch %d", e.group(), other,
-                                e.node(), e.epoch());
+                        violate(
+                                violations,
+                                e.group(),
+                                "%s: %s and %s were both activated at epoch %d",
+                                e.group(),
+                                other,
+                                e.node(),
+                                e.epoch());
                     }
                 }
             }
@@ -303,7 +366,8 @@ public final class SplitBrainChecker {
 
     private static void unexplainedEdges(Observations.Snapshot s, Map<String, Row> rows, List<Violation> violations) {
         for (Edge e : s.edges()) {
-            List<Fault> covering = s.faults().stream().filter(f -> f.group().equals(e.group()) && f.covers(e.atNs()))
+            List<Fault> covering = s.faults().stream()
+                    .filter(f -> f.group().equals(e.group()) && f.covers(e.atNs()))
                     .toList();
             boolean allowed = covering.stream().anyMatch(f -> switch (f.expect()) {
                 case TAKEOVER, RECOVERY, SETUP -> true;
@@ -311,21 +375,35 @@ public final class SplitBrainChecker {
                 case NO_CHANGE -> false;
             });
             if (!allowed) {
-                String blame = covering.stream().filter(f -> f.expect() != Expect.SETUP).map(Fault::name).findFirst()
+                String blame = covering.stream()
+                        .filter(f -> f.expect() != Expect.SETUP)
+                        .map(Fault::name)
+                        .findFirst()
                         .orElse(STEADY);
                 rows.get(blame).falseFailovers++;
-                violate(violations, e.group(), "%s/%s: %s hook at epoch %d at %s without a fault that allows it (%s)",
-                        e.group(), e.node(), e.role(), e.epoch(), at(s, e.atNs()), blame);
+                violate(
+                        violations,
+                        e.group(),
+                        "%s/%s: %s hook at epoch %d at %s without a fault that allows it (%s)",
+                        e.group(),
+                        e.node(),
+                        e.role(),
+                        e.epoch(),
+                        at(s, e.atNs()),
+                        blame);
             }
         }
     }
 
-    private static void outcome(Fault f, Observations.Snapshot s, Map<Key, List<long[]>> holding, Row row,
-                                List<Violation> violations) {
+    private static void outcome(
+            Fault f, Observations.Snapshot s, Map<Key, List<long[]>> holding, Row row, List<Violation> violations) {
         row.trials++;
         Set<String> movedTo = new HashSet<>();
         for (Edge e : s.edges()) {
-            if (e.group().equals(f.group()) && e.active() && f.covers(e.atNs()) && !e.node().equals(f.node())) {
+            if (e.group().equals(f.group())
+                    && e.active()
+                    && f.covers(e.atNs())
+                    && !e.node().equals(f.node())) {
                 movedTo.add(e.node());
             }
         }
@@ -333,38 +411,72 @@ public final class SplitBrainChecker {
         if (activePassive) {
             row.failovers += movedTo.size();
         }
-        List<String> nodes = s.edges().stream().filter(e -> e.group().equals(f.group())).map(Edge::node).distinct()
+        List<String> nodes = s.edges().stream()
+                .filter(e -> e.group().equals(f.group()))
+                .map(Edge::node)
+                .distinct()
                 .toList();
         switch (f.expect()) {
             case TAKEOVER -> {
                 if (!holds(holding, f.group(), f.node(), f.startNs() - 1)) {
-                    violate(violations, f.group(), "%s: %s hit %s, which did not hold ACTIVE at %s", f.group(), f.name(),
-                            f.node(), at(s, f.startNs()));
+                    violate(
+                            violations,
+                            f.group(),
+                            "%s: %s hit %s, which did not hold ACTIVE at %s",
+                            f.group(),
+                            f.name(),
+                            f.node(),
+                            at(s, f.startNs()));
                 }
                 Optional<Long> takeover = takeover(f, s);
                 if (takeover.isEmpty()) {
-                    violate(violations, f.group(), "%s: nobody took over from %s after %s at %s", f.group(), f.node(),
-                            f.name(), at(s, f.startNs()));
+                    violate(
+                            violations,
+                            f.group(),
+                            "%s: nobody took over from %s after %s at %s",
+                            f.group(),
+                            f.node(),
+                            f.name(),
+                            at(s, f.startNs()));
                 } else {
                     row.takeoverNs.add(takeover.get());
                     if (takeover.get() > f.boundNs()) {
-                        violate(violations, f.group(), "%s: takeover after %s took %d ms > bound %d ms (%s)", f.group(),
-                                f.name(), takeover.get() / 1_000_000, f.boundNs() / 1_000_000,
+                        violate(
+                                violations,
+                                f.group(),
+                                "%s: takeover after %s took %d ms > bound %d ms (%s)",
+                                f.group(),
+                                f.name(),
+                                takeover.get() / 1_000_000,
+                                f.boundNs() / 1_000_000,
                                 takeoverTimeline(f, s, takeover.get()));
                     }
                 }
             }
             case RECOVERY -> {
-                long holders = nodes.stream().filter(n -> holds(holding, f.group(), n, f.windowEndNs())).count();
+                long holders = nodes.stream()
+                        .filter(n -> holds(holding, f.group(), n, f.windowEndNs()))
+                        .count();
                 if (activePassive ? holders != 1 : holders == 0) {
-                    violate(violations, f.group(), "%s: %d nodes held ACTIVE when %s's window ended at %s", f.group(),
-                            holders, f.name(), at(s, f.windowEndNs()));
+                    violate(
+                            violations,
+                            f.group(),
+                            "%s: %d nodes held ACTIVE when %s's window ended at %s",
+                            f.group(),
+                            holders,
+                            f.name(),
+                            at(s, f.windowEndNs()));
                 }
             }
             case MEMBER_LOSS -> {
                 if (!holds(holding, f.group(), f.node(), f.windowEndNs())) {
-                    violate(violations, f.group(), "%s: %s was not ACTIVE again when %s's window ended", f.group(),
-                            f.node(), f.name());
+                    violate(
+                            violations,
+                            f.group(),
+                            "%s: %s was not ACTIVE again when %s's window ended",
+                            f.group(),
+                            f.node(),
+                            f.name());
                 }
             }
             case NO_CHANGE, SETUP -> {
@@ -380,27 +492,48 @@ public final class SplitBrainChecker {
      */
     private static String takeoverTimeline(Fault f, Observations.Snapshot s, long takeoverNs) {
         long end = f.startNs() + takeoverNs;
-        Optional<Edge> hook = s.edges().stream().filter(e -> e.group().equals(f.group()) && !e.node().equals(f.node())
-                && e.active() && e.atNs() >= f.startNs() && e.atNs() <= end).findFirst();
+        Optional<Edge> hook = s.edges().stream()
+                .filter(e -> e.group().equals(f.group())
+                        && !e.node().equals(f.node())
+                        && e.active()
+                        && e.atNs() >= f.startNs()
+                        && e.atNs() <= end)
+                .findFirst();
         StringBuilder out = new StringBuilder();
-        hook.ifPresent(e -> out.append(e.node()).append("'s activate hook at ").append((e.atNs() - f.startNs())
-                / 1_000_000).append(" ms; its /role samples from then:"));
+        hook.ifPresent(e -> out.append(e.node())
+                .append("'s activate hook at ")
+                .append((e.atNs() - f.startNs()) / 1_000_000)
+                .append(" ms; its /role samples from then:"));
         long from = hook.map(Edge::atNs).orElse(f.startNs());
-        s.samples().stream().filter(r -> r.group().equals(f.group()) && hook.map(e -> e.node().equals(r.node()))
-                .orElse(!r.node().equals(f.node())) && r.answeredNs() >= from && r.sentNs() <= end)
-                .limit(40).forEach(r -> out.append(' ').append(r.status()).append('@').append((r.sentNs() - f.startNs())
-                        / 1_000_000).append('-').append((r.answeredNs() - f.startNs()) / 1_000_000));
+        s.samples().stream()
+                .filter(r -> r.group().equals(f.group())
+                        && hook.map(e -> e.node().equals(r.node()))
+                                .orElse(!r.node().equals(f.node()))
+                        && r.answeredNs() >= from
+                        && r.sentNs() <= end)
+                .limit(40)
+                .forEach(r -> out.append(' ')
+                        .append(r.status())
+                        .append('@')
+                        .append((r.sentNs() - f.startNs()) / 1_000_000)
+                        .append('-')
+                        .append((r.answeredNs() - f.startNs()) / 1_000_000));
         return out.toString();
     }
 
     /** From the fault to the first /role 200 of another node whose activate hook ran after the fault. */
     private static Optional<Long> takeover(Fault f, Observations.Snapshot s) {
         for (RoleSample r : s.samples()) {
-            if (r.group().equals(f.group()) && r.status() == 200 && r.sentNs() >= f.startNs()
+            if (r.group().equals(f.group())
+                    && r.status() == 200
+                    && r.sentNs() >= f.startNs()
                     && !r.node().equals(f.node())) {
-                boolean hookRan = s.edges().stream().anyMatch(e -> e.group().equals(f.group())
-                        && e.node().equals(r.node()) && e.active() && e.atNs() >= f.startNs()
-                        && e.atNs() <= r.answeredNs());
+                boolean hookRan = s.edges().stream()
+                        .anyMatch(e -> e.group().equals(f.group())
+                                && e.node().equals(r.node())
+                                && e.active()
+                                && e.atNs() >= f.startNs()
+                                && e.atNs() <= r.answeredNs());
                 if (hookRan) {
                     return Optional.of(r.answeredNs() - f.startNs());
                 }
@@ -414,13 +547,18 @@ public final class SplitBrainChecker {
     }
 
     private static String attribute(Observations.Snapshot s, String group, long atNs) {
-        return s.faults().stream().filter(f -> f.group().equals(group) && f.covers(atNs) && f.expect() != Expect.SETUP)
-                .map(Fault::name).findFirst().orElse(STEADY);
+        return s.faults().stream()
+                .filter(f -> f.group().equals(group) && f.covers(atNs) && f.expect() != Expect.SETUP)
+                .map(Fault::name)
+                .findFirst()
+                .orElse(STEADY);
     }
 
     /** A time as milliseconds after the first fault or edge, which reads better in a message than raw nanos. */
     private static String at(Observations.Snapshot s, long atNs) {
-        long origin = s.lifecycle().stream().mapToLong(Lifecycle::atNs).min()
+        long origin = s.lifecycle().stream()
+                .mapToLong(Lifecycle::atNs)
+                .min()
                 .orElse(s.edges().stream().mapToLong(Edge::atNs).min().orElse(atNs));
         return "+" + (atNs - origin) / 1_000_000 + " ms";
     }

@@ -61,7 +61,9 @@ class SplitBrainCheckerTest {
         Report r = SplitBrainChecker.check(o, 5000 * MS, TOLERANCE);
         assertEquals(1, r.messages().size(), r.messages().toString());
         assertTrue(r.messages().get(0).contains("> bound 1500 ms"), r.messages().get(0));
-        assertTrue(r.messages().get(0).contains("beta's activate hook at") && r.messages().get(0).contains(" 200@"),
+        assertTrue(
+                r.messages().get(0).contains("beta's activate hook at")
+                        && r.messages().get(0).contains(" 200@"),
                 "where the time went: " + r.messages().get(0));
     }
 
@@ -71,7 +73,9 @@ class SplitBrainCheckerTest {
         o.lifecycle(1000 * MS, "g", "alpha", ProcessEvent.DEATH);
         o.fault(new Fault("SIGKILL primary", "g", "alpha", Expect.TAKEOVER, 1000 * MS, 4000 * MS, 1500 * MS));
         Report r = SplitBrainChecker.check(o, 5000 * MS, TOLERANCE);
-        assertTrue(r.messages().stream().anyMatch(v -> v.contains("nobody took over")), r.messages().toString());
+        assertTrue(
+                r.messages().stream().anyMatch(v -> v.contains("nobody took over")),
+                r.messages().toString());
     }
 
     @Test
@@ -85,7 +89,9 @@ class SplitBrainCheckerTest {
         o.edge(new Edge(4300 * MS, "g", "alpha", "STANDBY", 1));
         Report r = SplitBrainChecker.check(o, 7000 * MS, TOLERANCE);
         assertEquals(1, r.messages().size(), r.messages().toString());
-        assertTrue(r.messages().get(0).contains("held ACTIVE by their hooks for 300.0 ms"), r.messages().get(0));
+        assertTrue(
+                r.messages().get(0).contains("held ACTIVE by their hooks for 300.0 ms"),
+                r.messages().get(0));
     }
 
     @Test
@@ -112,7 +118,8 @@ class SplitBrainCheckerTest {
         o.lifecycle(1995 * MS, "g", "alpha", ProcessEvent.LAUNCH);
         o.edge(new Edge(2010 * MS, "g", "beta", "STANDBY", 2));
         Report r = SplitBrainChecker.check(o, 5000 * MS, TOLERANCE);
-        assertTrue(r.messages().stream().anyMatch(v -> v.contains("held ACTIVE by their hooks for 10.0 ms")),
+        assertTrue(
+                r.messages().stream().anyMatch(v -> v.contains("held ACTIVE by their hooks for 10.0 ms")),
                 r.messages().toString());
     }
 
@@ -123,7 +130,9 @@ class SplitBrainCheckerTest {
         o.sample(new RoleSample(991 * MS, 995 * MS, "g", "beta", 200));
         Report r = SplitBrainChecker.check(o, 2000 * MS, TOLERANCE);
         assertEquals(1, r.rows().get(SplitBrainChecker.STEADY).dualRoleWindows());
-        assertTrue(r.messages().stream().anyMatch(v -> v.contains("both answered /role 200")), r.messages().toString());
+        assertTrue(
+                r.messages().stream().anyMatch(v -> v.contains("both answered /role 200")),
+                r.messages().toString());
     }
 
     @Test
@@ -154,9 +163,15 @@ class SplitBrainCheckerTest {
         o.edge(new Edge(1200 * MS, "g", "beta", "ACTIVE", 1));
         o.edge(new Edge(1300 * MS, "g", "beta", "STANDBY", 0));
         Report r = SplitBrainChecker.check(o, 4000 * MS, TOLERANCE);
-        assertTrue(r.messages().stream().anyMatch(v -> v.contains("both activated at epoch 1")), r.messages().toString());
-        assertTrue(r.messages().stream().anyMatch(v -> v.contains("epoch went back from 1 to 0")), r.messages().toString());
-        assertTrue(r.messages().stream().anyMatch(v -> v.contains("0 nodes held ACTIVE")), r.messages().toString());
+        assertTrue(
+                r.messages().stream().anyMatch(v -> v.contains("both activated at epoch 1")),
+                r.messages().toString());
+        assertTrue(
+                r.messages().stream().anyMatch(v -> v.contains("epoch went back from 1 to 0")),
+                r.messages().toString());
+        assertTrue(
+                r.messages().stream().anyMatch(v -> v.contains("0 nodes held ACTIVE")),
+                r.messages().toString());
     }
 
     @Test
@@ -175,6 +190,7 @@ class SplitBrainCheckerTest {
 
         o.edge(new Edge(1500 * MS, "aa", "b", "STANDBY", 1));
         Report r = SplitBrainChecker.check(o, 6000 * MS, TOLERANCE);
-        assertEquals(1, r.rows().get("SIGKILL member").falseFailovers(), r.messages().toString());
+        assertEquals(
+                1, r.rows().get("SIGKILL member").falseFailovers(), r.messages().toString());
     }
 }
