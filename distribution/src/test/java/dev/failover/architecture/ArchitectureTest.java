@@ -73,6 +73,18 @@ class ArchitectureTest {
             .callMethod(Thread.class, "sleep", long.class)
             .because("a core is a pure function of its input and the time it is handed");
 
+    /**
+     * A core takes its own small records, translated in its shell: it reads no record format (no Avro record class;
+     * the wire's enums, plain values, are shared).
+     */
+    static final ArchRule CORES_TAKE_THEIR_OWN_RECORDS = noClasses()
+            .that()
+            .resideInAPackage("dev.failover..core..")
+            .should()
+            .dependOnClassesThat()
+            .areAssignableTo(org.apache.avro.specific.SpecificRecord.class)
+            .because("the shell translates the wire's records, so a change of format never reaches a decision");
+
     /** Packages form no cycle: every arrow goes one way, so a package can be read, tested and moved alone. */
     static final ArchRule NO_PACKAGE_CYCLES =
             slices().matching("dev.failover.(**)").should().beFreeOfCycles();
@@ -158,6 +170,18 @@ class ArchitectureTest {
     @Test
     void coresArePure() {
         CORES_ARE_PURE.check(product);
+    }
+
+    @Test
+    void coresTakeTheirOwnRecords() {
+        CORES_TAKE_THEIR_OWN_RECORDS.check(product);
+    }
+
+    @Test
+    void aCoreReadingAWireRecordFails() {
+        JavaClasses bad =
+                new ClassFileImporter().importClasses(dev.failover.architecture.violations.core.ReadsAWireRecord.class);
+        assertViolations(CORES_TAKE_THEIR_OWN_RECORDS.evaluate(bad), "ReadsAWireRecord", "dev.failover.wire.Heartbeat");
     }
 
     @Test

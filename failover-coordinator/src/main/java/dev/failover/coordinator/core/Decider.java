@@ -1,10 +1,8 @@
 package dev.failover.coordinator.core;
 
-import dev.failover.wire.Command;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
-import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import dev.failover.wire.Timing;
 import java.util.ArrayList;
@@ -100,38 +98,35 @@ public final class Decider {
     }
 
     /** The group's durable record after a heartbeat: a new member, or a member's new priority or timing. */
-    public GroupRecord join(GroupRecord record, Heartbeat beat) {
+    public GroupRecord join(GroupRecord record, Beat beat) {
         GroupRecord base =
                 record.mode() == GroupMode.UNKNOWN && record.members().isEmpty()
-                        ? record.withMode(beat.getMode())
+                        ? record.withMode(beat.mode())
                         : record;
         // a maximum out of bounds is a problem (below), and counts as the longest one for the hold
-        boolean failsafeOutOfBounds = beat.getFailsafe() != null
-                && (beat.getFailsafe().getMaxMs() <= 0 || beat.getFailsafe().getMaxMs() > MAX_FAILSAFE_MS);
-        int failsafeMax = beat.getFailsafe() == null
+        boolean failsafeOutOfBounds = beat.failsafe() != null
+                && (beat.failsafe().maxMs() <= 0 || beat.failsafe().maxMs() > MAX_FAILSAFE_MS);
+        int failsafeMax = beat.failsafe() == null
                 ? 0
-                : failsafeOutOfBounds ? MAX_FAILSAFE_MS : beat.getFailsafe().getMaxMs();
-        Timing timing =
-                new Timing(beat.getHeartbeatIntervalMs(), beat.getLeaseMs(), beat.getFailureTimeoutMs(), failsafeMax);
+                : failsafeOutOfBounds ? MAX_FAILSAFE_MS : beat.failsafe().maxMs();
+        Timing timing = new Timing(beat.heartbeatIntervalMs(), beat.leaseMs(), beat.failureTimeoutMs(), failsafeMax);
         String problem = timing.problem(policy.minMarginMs()).orElse(null);
-        if (problem == null && beat.getMode() != base.mode()) {
-            problem = "it runs in " + beat.getMode() + " mode but the group is " + base.mode();
+        if (problem == null && beat.mode() != base.mode()) {
+            problem = "it runs in " + beat.mode() + " mode but the group is " + base.mode();
         }
         if (problem == null && failsafeOutOfBounds) {
-            problem = "its failsafe maximum " + beat.getFailsafe().getMaxMs() + " ms is outside 1.." + MAX_FAILSAFE_MS
-                    + " ms";
+            problem =
+                    "its failsafe maximum " + beat.failsafe().maxMs() + " ms is outside 1.." + MAX_FAILSAFE_MS + " ms";
         }
-        Member existing = base.members().get(beat.getNode());
+        Member existing = base.members().get(beat.node());
         Role assigned = existing == null ? Role.STANDBY : existing.assigned();
         // a fence it owes is settled by its own stand-down at or after the promotion that named it (an older STANDBY
         // report may have been sent before it activated, and read late), or by leaving: a leaving agent has stood
         // down for good, and never activates again in that run
-        boolean stoodDown = beat.getRole() == Role.STANDBY
-                && (existing == null
-                        || beat.getEpoch() >= existing.fenceOwedSince()
-                        || beat.getHealth() == Health.LEAVING);
+        boolean stoodDown = beat.role() == Role.STANDBY
+                && (existing == null || beat.epoch() >= existing.fenceOwedSince() || beat.health() == Health.LEAVING);
         long owed = existing == null || stoodDown ? Member.NO_FENCE_OWED : existing.fenceOwedSince();
-        Member member = new Member(beat.getNode(), beat.getPriority(), timing, assigned, problem, owed);
+        Member member = new Member(beat.node(), beat.priority(), timing, assigned, problem, owed);
         return member.equals(existing) ? base : base.withMember(member);
     }
 
@@ -406,7 +401,7 @@ public final class Decider {
                     && l.failsafe() != null
                     && l.reportedRole() == Role.ACTIVE
                     && l.reportedEpoch() == record.epoch()
-                    && l.failsafe().getAskSet().contains(winner)) {
+                    && l.failsafe().askSet().contains(winner)) {
                 return Optional.empty();
             }
             why = m.node() + " may serve on its peers' grants (failsafe) until its maximum of " + maxMs
@@ -695,13 +690,13 @@ public final class Decider {
     static final long MAX_PAUSE_MS = 10L * 365 * 24 * 3600 * 1000;
 
     /** An operator command: acknowledged or refused, always with a record carrying its id. */
-    public Decision command(GroupView view, Command command, long nowMs) {
+    public Decision command(GroupView view, Order command, long nowMs) {
         GroupRecord record = view.record();
-        String id = command.getCommandId();
-        String by = command.getIssuedBy() == null ? "" : " by " + command.getIssuedBy();
-        switch (command.getType()) {
+        String id = command.commandId();
+        String by = command.issuedBy() == null ? "" : " by " + command.issuedBy();
+        switch (command.type()) {
             case PAUSE -> {
-                Long forMs = command.getPauseForMs();
+                Long forMs = command.pauseForMs();
                 if (forMs != null && forMs <= 0) {
                     return refuse(record, id, "pause for " + forMs + " ms: the duration must be positive");
                 }
@@ -730,16 +725,16 @@ public final class Decider {
                                 id));
             }
             case SWITCHOVER -> {
-                return switchover(new Facts(view, nowMs), command.getTargetNode(), id, by);
+                return switchover(new Facts(view, nowMs), command.targetNode(), id, by);
             }
             case REMOVE -> {
-                return remove(new Facts(view, nowMs), command.getTargetNode(), id, by);
+                return remove(new Facts(view, nowMs), command.targetNode(), id, by);
             }
             case CONFIRM_STOPPED -> {
-                return confirmStopped(new Facts(view, nowMs), command.getTargetNode(), id, by);
+                return confirmStopped(new Facts(view, nowMs), command.targetNode(), id, by);
             }
             default -> {
-                return refuse(record, id, "unknown command type " + command.getType());
+                return refuse(record, id, "unknown command type " + command.type());
             }
         }
     }

@@ -1,8 +1,6 @@
 package dev.failover.coordinator.core;
 
-import dev.failover.wire.FailsafeReport;
 import dev.failover.wire.Health;
-import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 
 /**
@@ -36,17 +34,17 @@ public record Liveness(
         Long replicationPosition,
         long eligibleSinceMs,
         int[] intervals,
-        FailsafeReport failsafe) {
+        Beat.Failsafe failsafe) {
 
     public static final int WINDOW = 16;
 
     /** The first beat of a member since this coordinator started watching: not eligible until {@code rise} beats. */
-    public static Liveness first(Heartbeat beat, long receivedAtMs, Policy policy) {
+    public static Liveness first(Beat beat, long receivedAtMs, Policy policy) {
         Liveness unseen = new Liveness(
                 receivedAtMs,
-                beat.getIncarnation(),
-                beat.getSequence(),
-                beat.getSentAtMs(),
+                beat.incarnation(),
+                beat.sequence(),
+                beat.sentAtMs(),
                 Health.UNKNOWN,
                 0,
                 0,
@@ -68,9 +66,9 @@ public record Liveness(
      * more than its failure timeout passed between this beat and the previous one received (paused, cut off, beats
      * lost). A long gap in receive times alone is this coordinator reading late, and does not count against it.
      */
-    public Liveness next(Heartbeat beat, long receivedAtMs, Policy policy) {
-        boolean restarted = beat.getIncarnation() != incarnation;
-        if (!restarted && beat.getSequence() <= sequence) {
+    public Liveness next(Beat beat, long receivedAtMs, Policy policy) {
+        boolean restarted = beat.incarnation() != incarnation;
+        if (!restarted && beat.sequence() <= sequence) {
             // A copy of a beat already read (the agent's producer retried a request the broker had appended), or one
             // overtaken by a newer: it says nothing new about health, role or epoch and must not count twice towards
             // rise or fall. It only shows the node reached Kafka, so the silence clock may restart (later, never
@@ -93,19 +91,19 @@ public record Liveness(
                     intervals,
                     failsafe);
         }
-        boolean away = beat.getSentAtMs() - lastSentAtMs > beat.getFailureTimeoutMs();
+        boolean away = beat.sentAtMs() - lastSentAtMs > beat.failureTimeoutMs();
         if (restarted || away) {
             return first(beat, receivedAtMs, policy);
         }
         return observe(beat, receivedAtMs, policy, true);
     }
 
-    private Liveness observe(Heartbeat beat, long receivedAtMs, Policy policy, boolean countInterval) {
+    private Liveness observe(Beat beat, long receivedAtMs, Policy policy, boolean countInterval) {
         int healthy = healthyStreak;
         int unhealthy = unhealthyStreak;
         boolean nowFailed = failed;
         boolean nowProven = proven;
-        switch (beat.getHealth()) {
+        switch (beat.health()) {
             case HEALTHY, DEGRADED -> {
                 healthy++;
                 unhealthy = 0;
@@ -125,27 +123,27 @@ public record Liveness(
                 // LEAVING and UNKNOWN say nothing about the service's health
             }
         }
-        boolean nowLeaving = beat.getHealth() == Health.LEAVING;
+        boolean nowLeaving = beat.health() == Health.LEAVING;
         boolean eligible = nowProven && !nowFailed && !nowLeaving;
         long eligibleSince =
                 eligible ? (eligibleSinceMs == Long.MIN_VALUE ? receivedAtMs : eligibleSinceMs) : Long.MIN_VALUE;
         return new Liveness(
                 receivedAtMs,
-                beat.getIncarnation(),
-                beat.getSequence(),
-                beat.getSentAtMs(),
-                beat.getHealth(),
+                beat.incarnation(),
+                beat.sequence(),
+                beat.sentAtMs(),
+                beat.health(),
                 healthy,
                 unhealthy,
                 nowProven,
                 nowFailed,
                 nowLeaving,
-                beat.getRole(),
-                beat.getEpoch(),
-                beat.getReplicationPosition(),
+                beat.role(),
+                beat.epoch(),
+                beat.replicationPosition(),
                 eligibleSince,
                 countInterval ? append(intervals, receivedAtMs - lastSeenMs) : intervals,
-                beat.getFailsafe());
+                beat.failsafe());
     }
 
     private static int[] append(int[] window, long interval) {
@@ -161,12 +159,12 @@ public record Liveness(
      * 0 without failsafe.
      */
     public int failsafeMaxMs() {
-        return failsafe == null ? 0 : Math.max(0, failsafe.getMaxMs());
+        return failsafe == null ? 0 : Math.max(0, failsafe.maxMs());
     }
 
     /** Its newest beat says it serves on its peers' grants (failsafe), Kafka no longer renewing its lease. */
     public boolean onGrants() {
-        return failsafe != null && failsafe.getOnGrants();
+        return failsafe != null && failsafe.onGrants();
     }
 
     /** Proven, not failed, not leaving: may be made ACTIVE (silence and timing are judged by the decider). */

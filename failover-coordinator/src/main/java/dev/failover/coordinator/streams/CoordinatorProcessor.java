@@ -349,7 +349,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (stored != null && stored.epoch() > 0 && beat.getEpoch() > stored.epoch()) {
             stats.epochsAboveCurrent.incrementAndGet(); // a lost write or a forger: counted, see nextEpoch
         }
-        GroupRecord joined = decider.join(base, beat);
+        GroupRecord joined = decider.join(base, Translate.beat(beat));
         String problem = joined.members().get(beat.getNode()).problem();
         if (problem != null
                 && (stored == null
@@ -367,8 +367,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         members.put(
                 beat.getNode(),
                 previous == null
-                        ? Liveness.first(beat, now, decider.policy())
-                        : previous.next(beat, now, decider.policy()));
+                        ? Liveness.first(Translate.beat(beat), now, decider.policy())
+                        : previous.next(Translate.beat(beat), now, decider.policy()));
         if (keys != null && keys.keyed(group)) {
             memory(group).accepted(beat.getNode(), beat.getIncarnation()); // stored when it is a new run
         }
@@ -504,7 +504,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             apply(command.getGroup(), stored, stored, Decider.refusal(stored, command.getCommandId(), refusal), now);
             return;
         }
-        apply(command.getGroup(), stored, stored, decider.command(view(stored), command, now.monoMs()), now);
+        apply(
+                command.getGroup(),
+                stored,
+                stored,
+                decider.command(view(stored), Translate.order(command), now.monoMs()),
+                now);
     }
 
     private void onFence(Record<String, byte[]> record, String topic, Now now) {

@@ -293,13 +293,20 @@ class ActivePassiveDecisionTest {
         long sent = s.now;
         s.beat("beta");
         // the next beat was sent on time (one interval later by beta's clock) but is received 3 s later
-        Liveness late =
-                s.liveness.get("beta").next(Scenario.heartbeat("beta", sent + 200), s.now + 3_000, s.decider.policy());
+        Liveness late = s.liveness
+                .get("beta")
+                .next(
+                        dev.failover.coordinator.streams.Translate.beat(Scenario.heartbeat("beta", sent + 200)),
+                        s.now + 3_000,
+                        s.decider.policy());
         assertTrue(late.proven(), "a late read is not a silence of the member");
         // whereas a beat sent 3 s later by beta's own clock means beta was away: it must prove itself again
         Liveness away = s.liveness
                 .get("beta")
-                .next(Scenario.heartbeat("beta", sent + 3_000), s.now + 3_000, s.decider.policy());
+                .next(
+                        dev.failover.coordinator.streams.Translate.beat(Scenario.heartbeat("beta", sent + 3_000)),
+                        s.now + 3_000,
+                        s.decider.policy());
         assertFalse(away.proven());
     }
 

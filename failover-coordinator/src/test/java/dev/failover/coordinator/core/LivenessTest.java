@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
-import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Role;
 import org.junit.jupiter.api.Test;
 
@@ -15,22 +14,22 @@ class LivenessTest {
 
     private final Policy policy = Policy.defaults(); // rise 2, fall 2
 
-    private static Heartbeat beat(long sequence, Health health, Role role, long epoch, long sentAtMs) {
-        return Heartbeat.newBuilder()
-                .setGroup("orders")
-                .setNode("alpha")
-                .setSequence(sequence)
-                .setIncarnation(7)
-                .setSentAtMs(sentAtMs)
-                .setHealth(health)
-                .setRole(role)
-                .setEpoch(epoch)
-                .setMode(GroupMode.ACTIVE_PASSIVE)
-                .setPriority(1)
-                .setHeartbeatIntervalMs(200)
-                .setLeaseMs(800)
-                .setFailureTimeoutMs(1_000)
-                .build();
+    private static Beat beat(long sequence, Health health, Role role, long epoch, long sentAtMs) {
+        return new Beat(
+                "alpha",
+                7,
+                sequence,
+                sentAtMs,
+                health,
+                role,
+                epoch,
+                GroupMode.ACTIVE_PASSIVE,
+                1,
+                200,
+                800,
+                1_000,
+                null,
+                null);
     }
 
     @Test
@@ -38,7 +37,7 @@ class LivenessTest {
         Liveness l = Liveness.first(beat(1, Health.HEALTHY, Role.ACTIVE, 3, 10_000), 50_000, policy);
         l = l.next(beat(2, Health.HEALTHY, Role.ACTIVE, 3, 10_200), 50_200, policy);
         assertTrue(l.proven());
-        Heartbeat failing = beat(3, Health.UNHEALTHY, Role.ACTIVE, 3, 10_400);
+        Beat failing = beat(3, Health.UNHEALTHY, Role.ACTIVE, 3, 10_400);
         l = l.next(failing, 50_400, policy);
         // the producer retried a request the broker had already appended: the same beat, read again 300 ms later
         Liveness copy = l.next(failing, 50_700, policy);

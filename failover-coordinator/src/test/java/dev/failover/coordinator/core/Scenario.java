@@ -156,13 +156,13 @@ final class Scenario {
                 .setReplicationPosition(positions.get(node))
                 .setFailsafe(failsafe.get(node))
                 .build();
-        record = decider.join(record, hb);
+        record = decider.join(record, dev.failover.coordinator.streams.Translate.beat(hb));
         Liveness previous = liveness.get(node);
         liveness.put(
                 node,
                 previous == null
-                        ? Liveness.first(hb, now, decider.policy())
-                        : previous.next(hb, now, decider.policy()));
+                        ? Liveness.first(dev.failover.coordinator.streams.Translate.beat(hb), now, decider.policy())
+                        : previous.next(dev.failover.coordinator.streams.Translate.beat(hb), now, decider.policy()));
         return this;
     }
 
@@ -222,7 +222,7 @@ final class Scenario {
                 .setPauseForMs(pauseForMs)
                 .setIssuedBy("test")
                 .build();
-        return apply(decider.command(view(), c, now));
+        return apply(decider.command(view(), dev.failover.coordinator.streams.Translate.order(c), now));
     }
 
     GroupView view() {

@@ -537,7 +537,7 @@ class SplitBrainSimulationTest {
                     .setPauseForMs(null)
                     .setIssuedBy("sim")
                     .build();
-            publish(decider.command(view(), c, now));
+            publish(decider.command(view(), dev.failover.coordinator.streams.Translate.order(c), now));
         }
 
         void publishBeat(Agent a, boolean leaving) {
@@ -599,13 +599,19 @@ class SplitBrainSimulationTest {
                 if (e.beat() == null) {
                     watch = watch.fencedAt(e.markerSentAt());
                 } else {
-                    record = decider.join(record, e.beat());
+                    record = decider.join(record, dev.failover.coordinator.streams.Translate.beat(e.beat()));
                     Liveness previous = liveness.get(e.beat().getNode());
                     liveness.put(
                             e.beat().getNode(),
                             previous == null
-                                    ? Liveness.first(e.beat(), now, decider.policy())
-                                    : previous.next(e.beat(), now, decider.policy()));
+                                    ? Liveness.first(
+                                            dev.failover.coordinator.streams.Translate.beat(e.beat()),
+                                            now,
+                                            decider.policy())
+                                    : previous.next(
+                                            dev.failover.coordinator.streams.Translate.beat(e.beat()),
+                                            now,
+                                            decider.policy()));
                 }
             }
             publish(decider.decide(view(), now));
