@@ -10,6 +10,7 @@ import dev.failover.broker.Directories;
 import dev.failover.broker.LocalKafkaBroker;
 import dev.failover.testkit.Await;
 import dev.failover.testkit.Brokers;
+import dev.failover.wire.FenceMarker;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Health;
 import dev.failover.wire.Heartbeat;
@@ -319,24 +320,7 @@ class SecuredFailoverIT {
 
     /** A fence marker as the coordinator writes them, naming {@code instanceId}, sent in the past: only the seal refuses it. */
     private static byte[] forgedMarker(String instanceId) {
-        return WireSerdes.heartbeat()
-                .serialize(
-                        Topics.HEARTBEATS,
-                        Heartbeat.newBuilder()
-                                .setGroup("__fence")
-                                .setNode(instanceId)
-                                .setSequence(0)
-                                .setIncarnation(0)
-                                .setSentAtMs(1)
-                                .setHealth(Health.UNKNOWN)
-                                .setRole(Role.UNKNOWN)
-                                .setEpoch(0)
-                                .setMode(GroupMode.UNKNOWN)
-                                .setPriority(0)
-                                .setHeartbeatIntervalMs(0)
-                                .setLeaseMs(0)
-                                .setFailureTimeoutMs(0)
-                                .build());
+        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, FenceMarker.body(instanceId, 0, 0, 1));
     }
 
     /** The reasons of every dead letter, read as the operator. */

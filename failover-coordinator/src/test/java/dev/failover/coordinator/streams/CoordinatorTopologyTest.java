@@ -748,24 +748,8 @@ class CoordinatorTopologyTest {
         assertTrue(decisions.isEmpty(), "no marker of its own came back: no election: " + decisions);
         String key = FenceMarker.KEY_PREFIX + "0";
         for (long sentAt : new long[] {monotonic, monotonic + 3_600_000}) { // now, and an hour ahead
-            byte[] value = WireSerdes.heartbeat()
-                    .serialize(
-                            TOPICS.heartbeats(),
-                            Heartbeat.newBuilder()
-                                    .setGroup("__fence")
-                                    .setNode("instance-1")
-                                    .setSequence(1)
-                                    .setIncarnation(1)
-                                    .setSentAtMs(sentAt)
-                                    .setHealth(Health.UNKNOWN)
-                                    .setRole(Role.UNKNOWN)
-                                    .setEpoch(0)
-                                    .setMode(GroupMode.UNKNOWN)
-                                    .setPriority(0)
-                                    .setHeartbeatIntervalMs(0)
-                                    .setLeaseMs(0)
-                                    .setFailureTimeoutMs(0)
-                                    .build());
+            byte[] value =
+                    WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), FenceMarker.body("instance-1", 1, 1, sentAt));
             heartbeats.pipeInput(new TestRecord<>(key, value)); // no seal (the instance id is on /health)
             byte[] wrong = new FenceSeal(new byte[32]).seal(key, value);
             heartbeats.pipeInput(new TestRecord<>(
