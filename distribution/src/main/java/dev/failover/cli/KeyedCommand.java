@@ -43,7 +43,7 @@ abstract class KeyedCommand implements ReadsEnvironment {
             paramLabel = "FILE",
             description = {
                 "Kafka client properties (TLS, SASL: where passwords belong, in a file readable by you only), as kafka.*",
-                "settings; the environment, --set and flags win."
+                "settings; --set and flags win (no variable sets a kafka.* setting)."
             })
     Path kafkaConfig;
 
@@ -138,10 +138,9 @@ abstract class KeyedCommand implements ReadsEnvironment {
         Map<String, String> keyed = new LinkedHashMap<>();
         for (String name : properties.stringPropertyNames()) {
             String flag = "--" + name;
-            if (!command.definition().names().contains(name)
-                    && !command.keyOfFlag().containsKey(flag)
-                    && commandLine.getCommandSpec().findOption(flag) != null) {
-                continue; // an option that sets no key (kafka-config=FILE): the defaults provider hands it over
+            if (flag.equals("--kafka-config")) {
+                continue; // the one option that sets no key and may stand in the file: its defaults provider hands it
+                // over
             }
             if (!command.definition().names().contains(name)
                     && command.keyOfFlag().containsKey(flag)) {

@@ -213,7 +213,8 @@ class ArchitectureTest {
                         dev.failover.architecture.violations.core.ReadsTheClock.class,
                         dev.failover.architecture.violations.core.TalksToKafka.class,
                         dev.failover.architecture.violations.core.WritesAFile.class,
-                        dev.failover.architecture.violations.core.WaitsAndLogs.class);
+                        dev.failover.architecture.violations.core.WaitsAndLogs.class,
+                        dev.failover.architecture.violations.core.ReachesOut.class);
         EvaluationResult result = CORES_ARE_PURE.evaluate(bad);
         assertViolations(
                 result,
@@ -225,13 +226,20 @@ class ArchitectureTest {
                 "Thread.sleep",
                 "java.time.Clock",
                 "org.slf4j.LoggerFactory",
-                "java.util.concurrent.atomic.AtomicLong");
+                "java.util.concurrent.atomic.AtomicLong",
+                "java.nio.file.Path",
+                "java.net.URI",
+                "io.micrometer.core.instrument.Counter",
+                "javax.crypto.Mac",
+                "java.time.InstantSource",
+                "LocalDateTime.now");
         // each class on its own breaks the rule too
         for (Class<?> each : List.of(
                 dev.failover.architecture.violations.core.ReadsTheClock.class,
                 dev.failover.architecture.violations.core.TalksToKafka.class,
                 dev.failover.architecture.violations.core.WritesAFile.class,
-                dev.failover.architecture.violations.core.WaitsAndLogs.class)) {
+                dev.failover.architecture.violations.core.WaitsAndLogs.class,
+                dev.failover.architecture.violations.core.ReachesOut.class)) {
             assertTrue(
                     CORES_ARE_PURE
                             .evaluate(new ClassFileImporter().importClasses(each))

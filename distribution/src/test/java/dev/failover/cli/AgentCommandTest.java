@@ -172,12 +172,21 @@ class AgentCommandTest {
         assertEquals(2, run(base("--set", "mode=sometimes")));
         assertTrue(err.toString().contains("mode") && err.toString().contains("--mode sets mode"), err.toString());
 
-        // an option that sets no key, in the file: handed to its option, not refused as a setting
-        Files.writeString(
-                file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nkafka-config=" + dir.resolve("absent") + "\n");
+        // kafka-config in the file: handed to its option and read (its acks=0 is what gets refused), not refused itself
+        // as an unknown setting (which the check would find first: the file's names come before the Kafka settings)
+        Path kafka = Files.writeString(dir.resolve("kafka.properties"), "acks=0\n");
+        Files.writeString(file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nkafka-config=" + kafka + "\n");
         err.getBuffer().setLength(0);
         assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
-        assertTrue(err.toString().contains("--kafka-config: cannot read " + dir.resolve("absent")), err.toString());
+        assertTrue(
+                err.toString().contains("kafka.acks is refused")
+                        && !err.toString().contains("unknown setting"),
+                err.toString());
+        // any other name of an option that sets no key is no setting either
+        Files.writeString(file, "bootstrap.servers=127.0.0.1:1\ngroup=g\nnode=n\nversion=true\n");
+        err.getBuffer().setLength(0);
+        assertEquals(2, run(Map.of(), "agent", "--config", file.toString()));
+        assertTrue(err.toString().contains("unknown setting 'version'"), err.toString());
         // the mode ignores case, as --mode always did; a bad setting's hint names only its own flag
         err.getBuffer().setLength(0);
         assertEquals(2, run(base("--mode", "Active-Active", "--check-timeout", "0ms")));

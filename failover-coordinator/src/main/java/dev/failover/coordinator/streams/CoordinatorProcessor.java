@@ -1,5 +1,6 @@
 package dev.failover.coordinator.streams;
 
+import dev.failover.coordinator.core.Beat;
 import dev.failover.coordinator.core.Brake;
 import dev.failover.coordinator.core.Change;
 import dev.failover.coordinator.core.Decider;
@@ -349,7 +350,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         if (stored != null && stored.epoch() > 0 && beat.getEpoch() > stored.epoch()) {
             stats.epochsAboveCurrent.incrementAndGet(); // a lost write or a forger: counted, see nextEpoch
         }
-        GroupRecord joined = decider.join(base, Translate.beat(beat));
+        Beat said = Translate.beat(beat);
+        GroupRecord joined = decider.join(base, said);
         String problem = joined.members().get(beat.getNode()).problem();
         if (problem != null
                 && (stored == null
@@ -367,8 +369,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         members.put(
                 beat.getNode(),
                 previous == null
-                        ? Liveness.first(Translate.beat(beat), now, decider.policy())
-                        : previous.next(Translate.beat(beat), now, decider.policy()));
+                        ? Liveness.first(said, now, decider.policy())
+                        : previous.next(said, now, decider.policy()));
         if (keys != null && keys.keyed(group)) {
             memory(group).accepted(beat.getNode(), beat.getIncarnation()); // stored when it is a new run
         }

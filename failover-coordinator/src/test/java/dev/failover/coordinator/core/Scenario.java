@@ -156,13 +156,14 @@ final class Scenario {
                 .setReplicationPosition(positions.get(node))
                 .setFailsafe(failsafe.get(node))
                 .build();
-        record = decider.join(record, dev.failover.coordinator.streams.Translate.beat(hb));
+        Beat said = dev.failover.coordinator.streams.Translate.beat(hb);
+        record = decider.join(record, said);
         Liveness previous = liveness.get(node);
         liveness.put(
                 node,
                 previous == null
-                        ? Liveness.first(dev.failover.coordinator.streams.Translate.beat(hb), now, decider.policy())
-                        : previous.next(dev.failover.coordinator.streams.Translate.beat(hb), now, decider.policy()));
+                        ? Liveness.first(said, now, decider.policy())
+                        : previous.next(said, now, decider.policy()));
         return this;
     }
 

@@ -599,19 +599,14 @@ class SplitBrainSimulationTest {
                 if (e.beat() == null) {
                     watch = watch.fencedAt(e.markerSentAt());
                 } else {
-                    record = decider.join(record, dev.failover.coordinator.streams.Translate.beat(e.beat()));
+                    Beat said = dev.failover.coordinator.streams.Translate.beat(e.beat());
+                    record = decider.join(record, said);
                     Liveness previous = liveness.get(e.beat().getNode());
                     liveness.put(
                             e.beat().getNode(),
                             previous == null
-                                    ? Liveness.first(
-                                            dev.failover.coordinator.streams.Translate.beat(e.beat()),
-                                            now,
-                                            decider.policy())
-                                    : previous.next(
-                                            dev.failover.coordinator.streams.Translate.beat(e.beat()),
-                                            now,
-                                            decider.policy()));
+                                    ? Liveness.first(said, now, decider.policy())
+                                    : previous.next(said, now, decider.policy()));
                 }
             }
             publish(decider.decide(view(), now));
