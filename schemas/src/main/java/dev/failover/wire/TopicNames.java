@@ -42,11 +42,6 @@ public record TopicNames(String heartbeats, String roleChanges, String state, St
                 Topics.HEARTBEATS, Topics.ROLE_CHANGES, Topics.STATE, Topics.COMMANDS, Topics.DEAD_LETTERS);
     }
 
-    /** A key's default name. */
-    public static String defaultFor(String key) {
-        return defaults().byKey().get(key);
-    }
-
     /** The names from {@code settings} by key, each one unset taking its default. */
     public static TopicNames from(Function<String, String> settings) {
         TopicNames d = defaults();
@@ -56,21 +51,6 @@ public record TopicNames(String heartbeats, String roleChanges, String state, St
                 or(settings.apply(STATE_KEY), d.state),
                 or(settings.apply(COMMANDS_KEY), d.commands),
                 or(settings.apply(DEAD_LETTERS_KEY), d.deadLetters));
-    }
-
-    /** The names by key. */
-    public Map<String, String> byKey() {
-        return Map.of(
-                HEARTBEATS_KEY,
-                heartbeats,
-                ROLE_CHANGES_KEY,
-                roleChanges,
-                STATE_KEY,
-                state,
-                COMMANDS_KEY,
-                commands,
-                DEAD_LETTERS_KEY,
-                deadLetters);
     }
 
     private static String or(String value, String fallback) {

@@ -456,11 +456,6 @@ public final class CoordinatorConfig extends AbstractConfig {
         return (advertised.isBlank() ? getString(HTTP_HOST_CONFIG) : advertised) + ":" + boundPort;
     }
 
-    /** Settings from environment variables: {@code FAILOVER_BOOTSTRAP_SERVERS} is {@code bootstrap.servers}. */
-    public static Map<String, String> fromEnvironment(Map<String, String> env) {
-        return SettingKeys.fromEnvironment(DEFINITION, env);
-    }
-
     public Policy policy() {
         return new Policy(
                 getInt(RISE_CONFIG),
