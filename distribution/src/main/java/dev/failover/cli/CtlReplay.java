@@ -220,7 +220,10 @@ final class CtlReplay implements Callable<Integer> {
         return DIFFERS;
     }
 
-    /** The newest recorded role change's {@code failover.settings} header as keys and values; empty when none has it. */
+    /**
+     * The newest recorded role change's {@code failover.settings} header as keys and values; empty when none has it.
+     * A header without {@code election.grace.ms} was written by a coordinator without the grace, so it reads as 0.
+     */
     static Map<String, String> recordedSettings(Recording recording) {
         Map<String, String> settings = new LinkedHashMap<>();
         for (Recording.Entry e : recording.entries()) {
@@ -235,6 +238,8 @@ final class CtlReplay implements Callable<Integer> {
                                 pair.substring(eq + 1).strip());
                     }
                 }
+                // a coordinator whose header does not name the election grace predates it: it elected at once
+                settings.putIfAbsent(CoordinatorConfig.ELECTION_GRACE_MS_CONFIG, "0");
             }
         }
         return settings;

@@ -64,6 +64,7 @@ public final class CoordinatorConfig extends AbstractConfig {
     public static final String MIN_ACTIVE_CONFIG = "min.active";
     public static final String MAX_MEMBERS_PER_GROUP_CONFIG = "max.members.per.group";
     public static final String MEMBER_RETENTION_MS_CONFIG = "member.retention.ms";
+    public static final String ELECTION_GRACE_MS_CONFIG = "election.grace.ms";
     public static final String BRAKE_MAX_SHARE_CONFIG = "brake.max.share";
     public static final String BRAKE_MIN_FAILOVERS_CONFIG = "brake.min.failovers";
     public static final String BRAKE_WINDOW_MS_CONFIG = "brake.window.ms";
@@ -321,6 +322,16 @@ public final class CoordinatorConfig extends AbstractConfig {
                     Importance.LOW,
                     "With failback: how long the preferred member must have been eligible first.")
             .define(
+                    ELECTION_GRACE_MS_CONFIG,
+                    Type.LONG,
+                    Policy.GRACE_ONE_TIMEOUT,
+                    Range.between(Policy.GRACE_ONE_TIMEOUT, 3_600_000L),
+                    Importance.MEDIUM,
+                    "How long a group's first election waits after this coordinator first heard the group, so that "
+                            + "a member of higher priority starting a little later is elected rather than the first one "
+                            + "up (as keepalived's BACKUP waits its master-down interval). -1: the longest failure "
+                            + "timeout among the group's members; 0: elect at once.")
+            .define(
                     MIN_ACTIVE_CONFIG,
                     Type.INT,
                     1,
@@ -465,7 +476,8 @@ public final class CoordinatorConfig extends AbstractConfig {
                 getLong(FAILBACK_AFTER_MS_CONFIG),
                 getInt(MIN_ACTIVE_CONFIG),
                 getInt(MAX_MEMBERS_PER_GROUP_CONFIG),
-                getLong(MEMBER_RETENTION_MS_CONFIG));
+                getLong(MEMBER_RETENTION_MS_CONFIG),
+                getLong(ELECTION_GRACE_MS_CONFIG));
     }
 
     /**

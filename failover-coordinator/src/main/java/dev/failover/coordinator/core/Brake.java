@@ -36,6 +36,20 @@ public final class Brake {
     }
 
     /**
+     * The decision as the brake lets it through: an {@link Decision#automaticFailover} of {@code group} is counted,
+     * and beyond the limit held (the group stays as {@code input} was, and the decision says it was held); every other
+     * decision passes untouched and uncounted.
+     *
+     * @param input the record the decision was taken on
+     */
+    public Decision judge(String group, GroupRecord input, Decision decision, long nowMs, long knownGroups) {
+        if (!decision.automaticFailover()) {
+            return decision;
+        }
+        return allow(group, nowMs, knownGroups) ? decision : decision.heldAt(input, "held by the brake");
+    }
+
+    /**
      * Records that {@code group} would fail over now and says whether it may. A group let through once stays let
      * through for the window (its two-phase handover must be able to finish).
      */

@@ -77,24 +77,31 @@ public final class Decider {
                 .filter(m -> holdBy(facts, m, null, false).isEmpty())
                 .max(Comparator.comparingLong(facts::silence));
         if (evict.isEmpty()) {
-            return Optional.of(Decision.none(
+            return Optional.of(checked(
                     record,
-                    "refusing " + node + " as a member of " + record.group()
-                            + ": the group has " + record.members().size() + " members, the most allowed "
-                            + "(max.members.per.group), and none is silent enough to forget"));
+                    Decision.none(
+                            record,
+                            "refusing " + node + " as a member of " + record.group()
+                                    + ": the group has " + record.members().size() + " members, the most allowed "
+                                    + "(max.members.per.group), and none is silent enough to forget"),
+                    nowMs));
         }
         GroupRecord next = record.withoutMembers(java.util.List.of(evict.get().node()));
-        return Optional.of(Decision.of(
-                next,
-                new Change(
-                        DecisionKind.MEMBERSHIP,
-                        record.epoch(),
-                        next.roles(),
-                        "forgot "
-                                + evict.get().node() + " (silent for " + facts.silence(evict.get())
-                                + " ms) to make room for " + node
-                                + ": the group had " + record.members().size() + " members (max.members.per.group)",
-                        null)));
+        return Optional.of(checked(
+                record,
+                Decision.of(
+                        next,
+                        new Change(
+                                DecisionKind.MEMBERSHIP,
+                                record.epoch(),
+                                next.roles(),
+                                "forgot "
+                                        + evict.get().node() + " (silent for " + facts.silence(evict.get())
+                                        + " ms) to make room for " + node
+                                        + ": the group had " + record.members().size()
+                                        + " members (max.members.per.group)",
+                                null)),
+                nowMs));
     }
 
     /** The group's durable record after a heartbeat: a new member, or a member's new priority or timing. */
@@ -130,8 +137,15 @@ public final class Decider {
         return member.equals(existing) ? base : base.withMember(member);
     }
 
-    /** Looks at the group at {@code nowMs} and decides whether any role must change. */
+    /**
+     * Looks at the group at {@code nowMs} and decides whether any role must change: an ended pause and long-silent
+     * members first (in any phase), then the rules of the group's {@link GroupPhase} only.
+     */
     public Decision decide(GroupView view, long nowMs) {
+        return checked(view.record(), inPhase(view, nowMs), nowMs);
+    }
+
+    private Decision inPhase(GroupView view, long nowMs) {
         GroupRecord record = view.record();
         if (record.pausedUntilMs() != GroupRecord.NOT_PAUSED && nowMs >= record.pausedUntilMs()) {
             GroupRecord next = record.withPausedUntil(GroupRecord.NOT_PAUSED);
@@ -148,9 +162,36 @@ public final class Decider {
         if (forget.isPresent()) {
             return forget.get();
         }
-        return record.mode() == GroupMode.ACTIVE_ACTIVE
-                ? decideActiveActive(view, nowMs)
-                : decideActivePassive(view, nowMs);
+        Facts facts = new Facts(view, nowMs);
+        return switch (GroupPhase.of(record, nowMs)) {
+            case EMPTY -> Decision.none(record, "no members");
+            case HANDING_OVER -> continueHandover(facts, record.pending());
+            case PAUSED -> paused(facts);
+            case ELECTING -> elect(facts);
+            case STEADY ->
+                record.mode() == GroupMode.ACTIVE_ACTIVE
+                        ? decideActiveActive(facts)
+                        : steady(facts, record.primary().orElseThrow());
+        };
+    }
+
+    /**
+     * The last check of every decision before it leaves the core: the move from the group's phase to the next
+     * record's must be one {@link GroupPhase#allows}. One that is not is a defect, and is refused with the group left
+     * as it was (changing nothing can start no second primary); the reason says so loudly.
+     */
+    Decision checked(GroupRecord before, Decision decision, long nowMs) {
+        GroupPhase from = GroupPhase.of(before, nowMs);
+        GroupPhase to = decision.to(nowMs);
+        if (from.allows(to)) {
+            return decision.from(from);
+        }
+        return Decision.none(
+                        before,
+                        "DEFECT: refused to move " + before.group() + " from " + from + " to " + to
+                                + " (not a legal phase transition); the group is left as it was. The refused decision: "
+                                + decision.reason())
+                .from(from);
     }
 
     /**
@@ -184,24 +225,36 @@ public final class Decider {
                 Decision.of(next, new Change(DecisionKind.MEMBERSHIP, record.epoch(), next.roles(), reason, null)));
     }
 
-    private Decision decideActivePassive(GroupView view, long nowMs) {
-        GroupRecord record = view.record();
-        Facts facts = new Facts(view, nowMs);
-        if (record.pending() != null) {
-            return continueHandover(facts, record.pending());
+    /**
+     * PAUSED: no automatic role change. Only a primary serving on its peers' grants is re-confirmed (it changes no
+     * role; see {@link #reconfirmable}); operator commands still apply ({@link #command}).
+     */
+    private Decision paused(Facts facts) {
+        GroupRecord record = facts.view.record();
+        if (record.mode() == GroupMode.ACTIVE_ACTIVE) {
+            return Decision.none(record, "paused: no automatic changes");
         }
         Optional<Member> primary = record.primary();
         if (primary.isPresent() && reconfirmable(facts, primary.get())) {
             return reconfirm(
-                    facts, primary.get(), view.liveness().get(primary.get().node()));
+                    facts,
+                    primary.get(),
+                    facts.view.liveness().get(primary.get().node()));
         }
-        if (record.paused(nowMs)) {
-            return Decision.none(record, "paused: no automatic failover");
+        return Decision.none(record, "paused: no automatic failover");
+    }
+
+    /**
+     * STEADY (active/passive): a primary is assigned. A proven-silent one is convicted and replaced; a live one that
+     * must go (leaving, unhealthy, deaf to its assignment, failback) is told to stand down first (HANDING_OVER).
+     */
+    private Decision steady(Facts facts, Member p) {
+        GroupView view = facts.view;
+        GroupRecord record = view.record();
+        long nowMs = facts.nowMs;
+        if (reconfirmable(facts, p)) {
+            return reconfirm(facts, p, view.liveness().get(p.node()));
         }
-        if (primary.isEmpty()) {
-            return elect(facts);
-        }
-        Member p = primary.get();
         String name = p.node();
         if (facts.silent(p)) {
             if (!facts.fenced(p)) {
@@ -220,15 +273,18 @@ public final class Decider {
                                 + p.timing().failureTimeoutMs() + " ms, but no eligible standby to promote"
                                 + facts.whyNoneEligible(name));
             }
-            return promote(
+            return convicting(
                     facts,
-                    successor.get(),
-                    DecisionKind.FAILOVER,
-                    null,
-                    "promoted " + successor.get().node()
-                            + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
-                            + p.timing().failureTimeoutMs() + " ms",
-                    name);
+                    p,
+                    promote(
+                            facts,
+                            successor.get(),
+                            DecisionKind.FAILOVER,
+                            null,
+                            "promoted " + successor.get().node()
+                                    + ": " + name + " silent for " + facts.silence(p) + " ms > timeout "
+                                    + p.timing().failureTimeoutMs() + " ms",
+                            name));
         }
         Liveness lp = view.liveness().get(name);
         if (view.unverifiedNewest(name)) {
@@ -490,6 +546,16 @@ public final class Decider {
         if (best.isEmpty()) {
             return Decision.none(record, "no primary and no eligible member to elect");
         }
+        long graceEnd = graceEnd(facts.view);
+        if (facts.nowMs < graceEnd) {
+            return Decision.none(
+                    record,
+                    "no primary; " + best.get().node() + " (priority "
+                            + best.get().priority() + ") is the best "
+                            + "eligible member, but the election waits " + (graceEnd - facts.nowMs)
+                            + " ms more (election.grace.ms: " + grace(record) + " ms since the group was first heard) "
+                            + "for a member of higher priority to show up");
+        }
         return promote(
                 facts,
                 best.get(),
@@ -497,6 +563,21 @@ public final class Decider {
                 null,
                 "elected " + best.get().node() + ": no primary, and it is the best eligible member (priority "
                         + best.get().priority() + ")");
+    }
+
+    /** The election grace of {@code record}'s group in ms: the policy's, or its members' longest failure timeout. */
+    private long grace(GroupRecord record) {
+        return policy.electionGraceMs() != Policy.GRACE_ONE_TIMEOUT
+                ? policy.electionGraceMs()
+                : record.members().values().stream()
+                        .mapToLong(m -> m.timing().failureTimeoutMs())
+                        .max()
+                        .orElse(0);
+    }
+
+    /** When the election grace ends: {@link #grace} after this instance first heard the group. */
+    private long graceEnd(GroupView view) {
+        return saturatedAdd(view.heardSince(), grace(view.record()));
     }
 
     private Decision continueHandover(Facts facts, Handover handover) {
@@ -549,13 +630,24 @@ public final class Decider {
             return Decision.none(record, how + "; no eligible member to promote yet");
         }
         DecisionKind kind = handover.commandId() != null ? DecisionKind.SWITCHOVER : DecisionKind.FAILOVER;
-        return promote(
+        Decision promoted = promote(
                 new Facts(facts.view.withRecord(done), facts.nowMs),
                 successor.get(),
                 kind,
                 handover.commandId(),
                 "promoted " + successor.get().node() + ": " + how + " (" + handover.why() + ")",
                 acknowledged ? null : handover.from());
+        return acknowledged ? promoted : convicting(facts, from, promoted);
+    }
+
+    /** {@code promoted}, naming {@code convicted} as the member its promotion replaced on proven silence. */
+    private static Decision convicting(Facts facts, Member convicted, Decision promoted) {
+        return promoted.change().isEmpty()
+                ? promoted
+                : promoted.withConviction(new Decision.Conviction(
+                        convicted.node(),
+                        facts.silence(convicted),
+                        convicted.timing().failureTimeoutMs()));
     }
 
     private Decision startHandover(Facts facts, Member from, String to, String why, String commandId) {
@@ -640,12 +732,10 @@ public final class Decider {
                 record.assign(epoch, roles), new Change(DecisionKind.STAND_DOWN, epoch, roles, reason, null));
     }
 
-    private Decision decideActiveActive(GroupView view, long nowMs) {
+    /** STEADY (active/active): every eligible member serves, and one out of service is taken out. */
+    private Decision decideActiveActive(Facts facts) {
+        GroupView view = facts.view;
         GroupRecord record = view.record();
-        if (record.paused(nowMs)) {
-            return Decision.none(record, "paused: no automatic changes");
-        }
-        Facts facts = new Facts(view, nowMs);
         SortedMap<String, Role> roles = new TreeMap<>();
         StringBuilder why = new StringBuilder();
         for (Member m : record.members().values()) {
@@ -691,6 +781,10 @@ public final class Decider {
 
     /** An operator command: acknowledged or refused, always with a record carrying its id. */
     public Decision command(GroupView view, Order command, long nowMs) {
+        return checked(view.record(), commandInPhase(view, command, nowMs), nowMs);
+    }
+
+    private Decision commandInPhase(GroupView view, Order command, long nowMs) {
         GroupRecord record = view.record();
         String id = command.commandId();
         String by = command.issuedBy() == null ? "" : " by " + command.issuedBy();
@@ -781,8 +875,23 @@ public final class Decider {
     }
 
     /** A command refused before it reached the decider (the shell's operator-key check): the group unchanged. */
-    public static Decision refusal(GroupRecord record, String commandId, String reason) {
-        return refuse(record, commandId, reason);
+    public Decision refusal(GroupRecord record, String commandId, String reason, long nowMs) {
+        return checked(record, refuse(record, commandId, reason), nowMs);
+    }
+
+    /**
+     * A command for a group this coordinator holds no record of: refused, with an empty record (epoch 0) that the
+     * shell publishes the refusal with and does not store.
+     */
+    public Decision unknownGroup(String group, Order command, long nowMs) {
+        GroupRecord unknown = GroupRecord.empty(group, GroupMode.UNKNOWN);
+        return checked(
+                unknown,
+                refuse(
+                        unknown,
+                        command.commandId(),
+                        command.type() + " refused: group " + group + " is unknown to the coordinator"),
+                nowMs);
     }
 
     private static Decision refuse(GroupRecord record, String commandId, String reason) {
@@ -861,7 +970,8 @@ public final class Decider {
                             .max()
                             .orElse(0);
             boolean guardRead = view.watch().fencedUpToMs() >= guardEnd; // else a marker is what it waits for
-            next = Math.min(next, guardEnd <= nowMs && guardRead ? heldUntil(now, now.best(null), guardEnd) : guardEnd);
+            long electAt = guardEnd <= nowMs && guardRead ? heldUntil(now, now.best(null), guardEnd) : guardEnd;
+            next = Math.min(next, Math.max(electAt, graceEnd(view))); // nobody is elected before the grace ends
         }
         return next;
     }

@@ -172,6 +172,18 @@ public record Liveness(
         return proven && !failed && !leaving;
     }
 
+    /** The suspicion level from which a member counts as suspected ({@link #suspected}): near certainty. */
+    public static final double SUSPECTED_PHI = 8;
+
+    /**
+     * Whether the census counts this member as suspected at {@code nowMs}: silent past its failure timeout, or its
+     * beats so late that {@link #suspicion} reaches {@link #SUSPECTED_PHI}. A gauge only: no decision reads it.
+     */
+    public boolean suspected(long nowMs, long failureTimeoutMs) {
+        Double phi = suspicion(nowMs);
+        return nowMs - lastSeenMs > failureTimeoutMs || (phi != null && phi >= SUSPECTED_PHI);
+    }
+
     /**
      * Phi-accrual suspicion at {@code nowMs}: {@code -log10} of the probability that a beat arrives later than now,
      * with inter-arrival times taken as normal (mean and deviation of the window). Returns {@code null} with fewer

@@ -16,7 +16,6 @@ import dev.failover.wire.FenceMarker;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Keys;
-import dev.failover.wire.MemberView;
 import dev.failover.wire.Role;
 import dev.failover.wire.RoleChange;
 import dev.failover.wire.StoredGroup;
@@ -101,6 +100,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private final Map<String, GroupRecord> records = new HashMap<>();
     /** The replay guards of each group held, stored with its record ({@link GroupMemory}). */
     private final Map<String, GroupMemory> memories = new HashMap<>();
+    /** Per group, when this instance first heard an authentic heartbeat of it (monotonic): the election grace's start. */
+    private final Map<String, Long> heardSince = new HashMap<>();
     /** Per group, when a refused join was last logged: churning node ids must not flood the log. */
     private final Map<String, Long> refusalLoggedAtMs = new HashMap<>();
 
@@ -364,6 +365,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                     .addKeyValue("reason", problem)
                     .log("refusing to ever make {} ACTIVE in {}: {}", beat.getNode(), group, problem);
         }
+        heardSince.putIfAbsent(group, now); // the election grace runs from here
         Map<String, Liveness> members = liveness.computeIfAbsent(group, g -> new HashMap<>());
         Liveness previous = members.get(beat.getNode());
         members.put(
@@ -473,14 +475,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         GroupRecord stored = load(command.getGroup());
         if (stored == null) {
-            GroupRecord unknown = GroupRecord.empty(command.getGroup(), GroupMode.UNKNOWN);
-            Change refusal = new Change(
-                    dev.failover.wire.DecisionKind.COMMAND_REFUSED,
-                    0,
-                    new java.util.TreeMap<>(),
-                    command.getType() + " refused: group " + command.getGroup() + " is unknown to the coordinator",
-                    command.getCommandId());
-            publish(refusal, view(unknown), now);
+            Decision refused = decider.unknownGroup(command.getGroup(), Translate.order(command), now.monoMs());
+            publish(refused.change().orElseThrow(), view(refused.next()), now);
             return;
         }
         if (commandGate == null) {
@@ -503,7 +499,12 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                         .addKeyValue("commandId", command.getCommandId())
                         .log("{} ({} commands refused so far by this check)", refusal, refused);
             }
-            apply(command.getGroup(), stored, stored, Decider.refusal(stored, command.getCommandId(), refusal), now);
+            apply(
+                    command.getGroup(),
+                    stored,
+                    stored,
+                    decider.refusal(stored, command.getCommandId(), refusal, now.monoMs()),
+                    now);
             return;
         }
         apply(
@@ -662,9 +663,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
             for (var member : record.members().values()) {
                 byRole.merge(member.assigned(), 1, Integer::sum);
                 Liveness l = live.get(member.node());
-                Double phi = l == null ? null : l.suspicion(now);
-                if (l != null
-                        && (now - l.lastSeenMs() > member.timing().failureTimeoutMs() || (phi != null && phi >= 8))) {
+                if (l != null && l.suspected(now, member.timing().failureTimeoutMs())) {
                     suspected++;
                 }
             }
@@ -684,9 +683,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      * An automatic failover or stand-down first asks the {@link Brake}; a held one leaves {@code input} as it was.
      */
     private void apply(String group, GroupRecord stored, GroupRecord input, Decision decision, Now now) {
-        if (held(group, input, decision, now.monoMs())) {
-            decision = new Decision(input, java.util.Optional.empty(), "held by the brake: " + decision.reason());
-        }
+        decision = braked(group, input, decision, now.monoMs());
         GroupRecord next = decision.next();
         holdsGroups |= !next.members().isEmpty(); // the census recomputes it exactly
         for (var member : next.members().values()) { // the census recomputes it exactly; here it only grows
@@ -706,6 +703,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         GroupView view = view(next);
         decision.change().ifPresent(change -> publish(change, view, now));
+        Decision.Conviction convicted = decision.conviction();
+        if (convicted != null) {
+            stats.convicted(convicted.silenceMs(), convicted.timeoutMs());
+        }
         if (next.members().isEmpty() && stored != null && !stored.members().isEmpty()) {
             forget(group, next, now);
             return;
@@ -746,16 +747,13 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         commit(now.monoMs()); // what agents and ctl read: visible at once, not at the commit interval
     }
 
-    private boolean held(String group, GroupRecord input, Decision decision, long now) {
-        boolean automaticFailover = decision.change()
-                .filter(c -> c.commandId() == null
-                        && (c.kind() == DecisionKind.FAILOVER || c.kind() == DecisionKind.STAND_DOWN))
-                .isPresent();
-        if (!automaticFailover || input.pending() != null) {
-            return false; // completing a handover whose stand-down is out must never be held: no primary otherwise
+    /** The decision as the {@link Brake} lets it through; says when the brake engages and releases. */
+    private Decision braked(String group, GroupRecord input, Decision decision, long now) {
+        if (!decision.automaticFailover()) {
+            return decision;
         }
         long known = Math.max(1, groups.approximateNumEntries());
-        boolean allowed = brake.allow(group, now, known);
+        Decision judged = brake.judge(group, input, decision, now, known);
         boolean engaged = brake.engaged(now, known);
         if (engaged && !brakeEngaged) {
             log.atError()
@@ -774,10 +772,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         }
         brakeEngaged = engaged;
         stats.brakeEngaged.set(engaged ? 1 : 0);
-        if (!allowed) {
+        if (judged.held()) {
             stats.brakeHolds.incrementAndGet();
         }
-        return !allowed;
+        return judged;
     }
 
     /** Headers carrying this coordinator's signature of the record, when it signs (signing.key); else none. */
@@ -800,20 +798,6 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         commit(now.monoMs()); // a decision is visible (read_committed) only once committed: at once
         GroupRecord before = records.get(view.record().group());
         stats.decided(change.kind(), change.epoch() > (before == null ? 0 : before.epoch()));
-        if (change.kind() == DecisionKind.FAILOVER && change.commandId() == null) {
-            // the convicted primary: the member out of service that was silent longest, if silent past its timeout
-            published.getMembers().stream()
-                    .filter(m -> m.getRole() != Role.ACTIVE && m.getLastSeenAgeMs() != null)
-                    .max(java.util.Comparator.comparingLong(MemberView::getLastSeenAgeMs))
-                    .ifPresent(m -> {
-                        var member = view.record().members().get(m.getNode());
-                        if (member != null
-                                && m.getLastSeenAgeMs() > member.timing().failureTimeoutMs()) {
-                            stats.convicted(
-                                    m.getLastSeenAgeMs(), member.timing().failureTimeoutMs());
-                        }
-                    });
-        }
         log.atInfo()
                 .addKeyValue("group", view.record().group())
                 .addKeyValue("epoch", change.epoch())
@@ -839,6 +823,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         overdue.remove(group);
         deadlines.schedule(group, Long.MAX_VALUE);
         refusalLoggedAtMs.remove(group);
+        heardSince.remove(group);
         waitSaid.remove(group);
         assignedAt.remove(group);
         context.forward(
@@ -881,7 +866,8 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 liveness.getOrDefault(record.group(), Map.of()),
                 watch,
                 assigned != null && assigned[0] == record.epoch() ? assigned[1] : Long.MIN_VALUE,
-                unverified.getOrDefault(record.group(), Map.of()));
+                unverified.getOrDefault(record.group(), Map.of()),
+                heardSince.getOrDefault(record.group(), Long.MIN_VALUE));
     }
 
     private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(
@@ -1002,6 +988,7 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
         records.clear();
         memories.clear(); // a revived task reads them from its store again: an aborted transaction's answers are gone
         refusalLoggedAtMs.clear();
+        heardSince.clear();
         liveness.clear();
         unverified.clear();
         deadlines.clear();

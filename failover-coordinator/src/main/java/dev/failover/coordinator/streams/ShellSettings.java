@@ -77,6 +77,7 @@ public record ShellSettings(
                 + ";failback=" + p.failback().name().toLowerCase(java.util.Locale.ROOT)
                 + ";failback.after.ms=" + p.failbackAfterMs() + ";min.active=" + p.minActive()
                 + ";max.members.per.group=" + p.maxMembers() + ";member.retention.ms=" + p.memberRetentionMs()
+                + ";election.grace.ms=" + p.electionGraceMs()
                 + ";brake.max.share=" + brake().maxShare() + ";brake.min.failovers=" + brake().minFailovers()
                 + ";brake.window.ms=" + brake().windowMs() + ";punctuation.interval.ms=" + punctuationIntervalMs();
     }

@@ -1,5 +1,6 @@
 package dev.failover.coordinator.streams;
 
+import dev.failover.coordinator.core.Liveness;
 import dev.failover.wire.DecisionKind;
 import dev.failover.wire.Role;
 import io.micrometer.core.instrument.Counter;
@@ -156,7 +157,7 @@ public final class ShellStats {
         gauge("failover.groups.paused", "paused groups hosted by this instance", Census::pausedGroups);
         gauge(
                 "failover.nodes.suspected",
-                "members silent past their timeout or with suspicion >= 8",
+                "members silent past their timeout or with suspicion >= " + (int) Liveness.SUSPECTED_PHI,
                 Census::suspectedNodes);
         for (Role role : Role.values()) {
             gauge(

@@ -204,6 +204,24 @@ class ActivePassiveDecisionTest {
                 java.util.List.of("alpha"),
                 change.fence(),
                 "nobody saw alpha's service stop: beta's --fence-peer fences it");
+        Decision.Conviction convicted = s.lastChanging.conviction();
+        assertEquals("alpha", convicted.node(), "the decision names whom it convicted (the shell counts it)");
+        assertEquals(T, convicted.timeoutMs());
+        assertTrue(convicted.silenceMs() > T && convicted.silenceMs() <= T + 300, "silent for " + convicted);
+    }
+
+    @Test
+    void aStandDownConvictsNobody() {
+        Scenario s = Scenario.groupWithPrimaryAndTwoStandbys();
+        for (int i = 0; i < 3; i++) {
+            s.beat("alpha", Health.UNHEALTHY).beat("beta").beat("gamma").advance(Scenario.INTERVAL);
+        }
+        Decision standDown = s.decide();
+        assertEquals(DecisionKind.STAND_DOWN, standDown.change().orElseThrow().kind(), standDown.reason());
+        assertEquals(null, standDown.conviction(), "alpha is alive: told to stand down, not convicted");
+        assertEquals(GroupPhase.STEADY, standDown.from());
+        assertEquals(GroupPhase.HANDING_OVER, standDown.to(s.now));
+        assertTrue(standDown.automaticFailover(), "the brake counts an automatic stand-down");
     }
 
     @Test

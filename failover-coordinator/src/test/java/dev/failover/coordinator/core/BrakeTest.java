@@ -49,4 +49,27 @@ class BrakeTest {
             assertTrue(brake.engaged(t, 2), "engaged at " + t);
         }
     }
+
+    @Test
+    void theBrakeHoldsTheDecisionInTheCoreAndTheHeldGroupKeepsItsPrimary() {
+        Brake brake = new Brake(0.5, 1, 10_000);
+        Scenario first = Scenario.groupWithPrimaryAndTwoStandbys().braked(brake, "first", 2);
+        Scenario second = Scenario.groupWithPrimaryAndTwoStandbys().braked(brake, "second", 2);
+        first.mute("alpha").run(Scenario.TIMEOUT + 300);
+        assertEquals(java.util.Optional.of("beta"), first.activeNode(), "the first failover is within the limit");
+
+        second.mute("alpha").run(Scenario.TIMEOUT + 300);
+        Decision held = second.decide();
+        assertTrue(held.held(), held.reason());
+        assertTrue(held.reason().startsWith("held by the brake: promoted beta"), held.reason());
+        assertEquals(java.util.Optional.of("alpha"), second.activeNode(), "held: the record stays as it was");
+        assertTrue(held.change().isEmpty());
+        assertTrue(brake.engaged(second.now, 2));
+
+        Decision pause = second.command(dev.failover.wire.CommandType.PAUSE, null, null);
+        assertFalse(pause.held(), "an operator's command is never the brake's");
+        assertEquals(
+                dev.failover.wire.DecisionKind.PAUSED,
+                pause.change().orElseThrow().kind());
+    }
 }

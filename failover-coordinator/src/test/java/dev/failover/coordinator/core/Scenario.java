@@ -158,6 +158,9 @@ final class Scenario {
                 .build();
         Beat said = dev.failover.coordinator.streams.Translate.beat(hb);
         record = decider.join(record, said);
+        if (heardSinceMs == Long.MIN_VALUE) {
+            heardSinceMs = now;
+        }
         Liveness previous = liveness.get(node);
         liveness.put(
                 node,
@@ -210,7 +213,23 @@ final class Scenario {
     }
 
     Decision decide() {
-        return apply(decider.decide(view(), now));
+        Decision d = decider.decide(view(), now);
+        return apply(brake == null ? d : brake.judge(brakeAs, record, d, now, knownGroups));
+    }
+
+    /** When this instance first heard the group (the election grace runs from it), as the shell remembers it. */
+    long heardSinceMs = Long.MIN_VALUE;
+
+    private Brake brake;
+    private String brakeAs;
+    private long knownGroups;
+
+    /** Decisions pass through {@code brake} as the shell's do, as group {@code name} of {@code known} groups. */
+    Scenario braked(Brake brake, String name, long known) {
+        this.brake = brake;
+        this.brakeAs = name;
+        this.knownGroups = known;
+        return this;
     }
 
     Decision command(CommandType type, String target, Long pauseForMs) {
@@ -232,10 +251,17 @@ final class Scenario {
                 Map.copyOf(liveness),
                 watch,
                 assignedEpoch == record.epoch() ? assignedAtMs : Long.MIN_VALUE,
-                Map.copyOf(unverified));
+                Map.copyOf(unverified),
+                heardSinceMs);
     }
 
+    /** The newest decision that published a change. */
+    Decision lastChanging;
+
     private Decision apply(Decision d) {
+        if (d.change().isPresent()) {
+            lastChanging = d;
+        }
         record = d.next();
         d.change().ifPresent(published::add);
         d.change().filter(c -> c.epoch() > assignedEpoch).ifPresent(c -> {
@@ -274,6 +300,7 @@ final class Scenario {
         liveness.clear();
         unverified.clear();
         assignedEpoch = Long.MIN_VALUE; // in memory only
+        heardSinceMs = Long.MIN_VALUE;
         watch = Watch.startedAt(now);
         return this;
     }

@@ -613,6 +613,14 @@ class SplitBrainSimulationTest {
         }
 
         void publish(Decision d) {
+            // the decider refuses an illegal phase move by keeping the group as it was, and says DEFECT: a run that
+            // ever meets one has found a branch that tried to leave its phase in a way GroupPhase does not allow
+            if (d.reason().startsWith("DEFECT")) {
+                fail(d.reason());
+            }
+            if (!d.from().allows(d.to(now))) {
+                fail("the decision left its phase illegally: " + d.from() + " to " + d.to(now) + ": " + d.reason());
+            }
             record = d.next();
             lastReason = d.reason();
             d.change().ifPresent(c -> {

@@ -172,8 +172,18 @@ class ReplayTest {
                 name);
     }
 
+    /**
+     * The defaults, but electing at once ({@code election.grace.ms=0}): the two real recordings were made by
+     * coordinators that predate the election grace (their settings header does not name it, and {@code ctl replay}
+     * replays such a recording with 0, see CtlReplay), and this file's own reality is made the same way so that both
+     * are one model. The grace itself is tested in ActivePassiveDecisionTest and CoordinatorTopologyTest.
+     */
     private static CoordinatorConfig defaults() {
-        return CoordinatorConfig.parse(Map.of(CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG, "replay:9092"));
+        return CoordinatorConfig.parse(Map.of(
+                CoordinatorConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "replay:9092",
+                CoordinatorConfig.ELECTION_GRACE_MS_CONFIG,
+                "0"));
     }
 
     private static List<RoleChange> recorded(Recording r) {

@@ -130,7 +130,8 @@ class CoordinatorTopologyTest {
                         .getKind());
         assertEquals(
                 "rise=2;fall=2;min.margin.ms=100;failback=sticky;failback.after.ms=30000;min.active=1;"
-                        + "max.members.per.group=64;member.retention.ms=604800000;brake.max.share=0.5;brake.min.failovers=3;"
+                        + "max.members.per.group=64;member.retention.ms=604800000;election.grace.ms=-1;brake.max.share=0.5;"
+                        + "brake.min.failovers=3;"
                         + "brake.window.ms=10000;punctuation.interval.ms=20",
                 new String(election.headers().lastHeader(WireHeaders.SETTINGS).value(), StandardCharsets.UTF_8));
     }
@@ -814,8 +815,8 @@ class CoordinatorTopologyTest {
         monotonic += 613; // the monotonic clock's seconds are not the wall clock's
         TestOutputTopic<String, byte[]> written =
                 driver.createOutputTopic(TOPICS.heartbeats(), new StringDeserializer(), new ByteArrayDeserializer());
-        runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
-        written.readRecordsToList(); // the election's markers
+        runWithBeats(2_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        written.readRecordsToList(); // the election's markers (after the grace: a timeout since the first beat)
         long from = monotonic;
         runWithBeats(3_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         List<Long> markedAt = new ArrayList<>();
