@@ -229,7 +229,7 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                 case Recording.HEARTBEAT -> WireSerdes.heartbeat().deserialize(r.topic(), r.value());
                 case Recording.COMMAND -> WireSerdes.command().deserialize(r.topic(), r.value());
                 case Recording.ROLE_CHANGE -> WireSerdes.roleChange().deserialize(r.topic(), r.value());
-                case Recording.FENCE -> WireSerdes.heartbeat().deserialize(r.topic(), r.value());
+                case Recording.FENCE -> new dev.failover.wire.FenceMarker.Reader().read(r.topic(), r.value());
                 default -> WireSerdes.storedGroup().deserialize(r.topic(), r.value());
             };
             return value == null ? null : value.toString();

@@ -212,8 +212,7 @@ class CoordinatorFailuresIT {
                                     // the record's timestamp is the writer's wall clock (its sentAt is its monotonic
                                     // clock,
                                     // on another base than the kill time this is compared with)
-                                    WireSerdes.heartbeat()
-                                            .deserialize(topic, r.value()); // a marker, not a stray record
+                                    WireSerdes.fence().deserialize(topic, r.value()); // a marker, not a stray record
                                     synchronized (sentAt) {
                                         sentAt.computeIfAbsent(r.partition(), p -> new ArrayList<>())
                                                 .add(r.timestamp());

@@ -320,7 +320,7 @@ class SecuredFailoverIT {
 
     /** A fence marker as the coordinator writes them, naming {@code instanceId}, sent in the past: only the seal refuses it. */
     private static byte[] forgedMarker(String instanceId) {
-        return WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, FenceMarker.body(instanceId, 0, 0, 1));
+        return WireSerdes.fence().serialize(Topics.HEARTBEATS, FenceMarker.body(instanceId, 0, 0, 1));
     }
 
     /** The reasons of every dead letter, read as the operator. */

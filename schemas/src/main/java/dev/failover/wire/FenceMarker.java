@@ -3,9 +3,10 @@ package dev.failover.wire;
 /**
  * The coordinator's fence marker: a record a coordinator task writes into its own heartbeat partition and reads
  * back, so it knows it has read everything written before (see ARCHITECTURE.md, "The fence"). On the wire it is a
- * {@link Heartbeat} whose group is {@value #GROUP} and whose other fields are zero or UNKNOWN, under the reserved key
- * {@value #KEY_PREFIX}{@code N} (N: the writing task's partition), sealed by the header {@value #SEAL_HEADER}. This
- * class is the one definition of that shape.
+ * {@link Fence} record under the reserved key {@value #KEY_PREFIX}{@code N} (N: the writing task's partition), sealed
+ * by the header {@value #SEAL_HEADER}. Coordinators before the {@code Fence} type wrote a {@link Heartbeat} whose group
+ * is {@value #GROUP} and whose other fields are zero or UNKNOWN ({@link #legacyBody}); {@link Reader} reads both, so
+ * recordings and topics written by them still replay and mix. This class is the one definition of both shapes.
  */
 public final class FenceMarker {
 
@@ -34,15 +35,25 @@ public final class FenceMarker {
     }
 
     /**
-     * A marker's body: who wrote it ({@code instance}, the writer's process incarnation), its sequence and when it
-     * was sent on the writer's own monotonic clock.
+     * A marker's body: who wrote it ({@code instance}, the writer's process incarnation), its sequence, when its task
+     * started watching and when it was sent, both on the writer's own monotonic clock.
      */
-    public static Heartbeat body(String instance, long sequence, long incarnation, long sentAtMs) {
+    public static Fence body(String instance, long sequence, long watchingSinceMs, long sentAtMs) {
+        return Fence.newBuilder()
+                .setInstance(instance)
+                .setSequence(sequence)
+                .setWatchingSinceMs(watchingSinceMs)
+                .setSentAtMs(sentAtMs)
+                .build();
+    }
+
+    /** A marker as coordinators before the {@link Fence} type wrote it: a Heartbeat of zeros, group {@value #GROUP}. */
+    public static Heartbeat legacyBody(String instance, long sequence, long watchingSinceMs, long sentAtMs) {
         return Heartbeat.newBuilder()
                 .setGroup(GROUP)
                 .setNode(instance)
                 .setSequence(sequence)
-                .setIncarnation(incarnation)
+                .setIncarnation(watchingSinceMs)
                 .setSentAtMs(sentAtMs)
                 .setHealth(Health.UNKNOWN)
                 .setRole(Role.UNKNOWN)
@@ -53,5 +64,33 @@ public final class FenceMarker {
                 .setLeaseMs(0)
                 .setFailureTimeoutMs(0)
                 .build();
+    }
+
+    /** Reads a marker's value in either shape; one reader per thread (it holds serdes). */
+    public static final class Reader {
+        private final AvroSerde<Fence> fences = WireSerdes.fence();
+        private final AvroSerde<Heartbeat> legacy = WireSerdes.heartbeat();
+
+        /**
+         * The marker in {@code value} (null for a tombstone). A {@link Fence}, or a legacy Heartbeat of group
+         * {@value #GROUP} read as one; anything else is refused with the error the {@link Fence} decoder gave, which
+         * names what the bytes are.
+         */
+        public Fence read(String topic, byte[] value) {
+            try {
+                return fences.deserialize(topic, value);
+            } catch (WireFormatException notAFence) {
+                Heartbeat old;
+                try {
+                    old = legacy.deserialize(topic, value);
+                } catch (WireFormatException notALegacyMarker) {
+                    throw notAFence;
+                }
+                if (!GROUP.equals(old.getGroup())) {
+                    throw notAFence;
+                }
+                return body(old.getNode(), old.getSequence(), old.getIncarnation(), old.getSentAtMs());
+            }
+        }
     }
 }

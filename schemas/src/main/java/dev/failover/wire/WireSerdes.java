@@ -23,4 +23,8 @@ public final class WireSerdes {
     public static AvroSerde<StoredGroup> storedGroup() {
         return new AvroSerde<>(WireType.STORED_GROUP);
     }
+
+    public static AvroSerde<Fence> fence() {
+        return new AvroSerde<>(WireType.FENCE);
+    }
 }

@@ -34,7 +34,11 @@ public final class WireType<T extends SpecificRecordBase> {
     public static final WireType<StoredGroup> STORED_GROUP =
             new WireType<>(StoredGroup.class, StoredGroup.getClassSchema());
 
-    private static final List<WireType<?>> ALL = List.of(HEARTBEAT, ROLE_CHANGE, GROUP_STATE, COMMAND, STORED_GROUP);
+    /** A coordinator task's fence marker, on the heartbeat topic under a reserved key (see {@link FenceMarker}). */
+    public static final WireType<Fence> FENCE = new WireType<>(Fence.class, Fence.getClassSchema());
+
+    private static final List<WireType<?>> ALL =
+            List.of(HEARTBEAT, ROLE_CHANGE, GROUP_STATE, COMMAND, STORED_GROUP, FENCE);
 
     private final Class<T> recordClass;
     private final Schema current;

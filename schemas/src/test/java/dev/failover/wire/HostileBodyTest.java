@@ -79,6 +79,7 @@ class HostileBodyTest {
         fuzz(WireSerdes.roleChange(), WireSamples.roleChange(), 2);
         fuzz(WireSerdes.groupState(), WireSamples.groupState(), 3);
         fuzz(WireSerdes.command(), WireSamples.command(), 4);
+        fuzz(WireSerdes.fence(), FenceMarker.body("coordinator-1", 7, 1_000, 2_000), 5);
     }
 
     /**

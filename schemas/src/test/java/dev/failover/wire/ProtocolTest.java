@@ -3,6 +3,7 @@ package dev.failover.wire;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -49,20 +50,43 @@ class ProtocolTest {
     }
 
     @Test
-    void aFenceMarkerIsAHeartbeatOfZerosWhoseBytesDoNotChange() {
-        Heartbeat body = FenceMarker.body("coordinator-1", 5, 42, 1_000);
+    void aFenceMarkerIsARecordOfItsOwnWhoseBytesDoNotChange() {
+        byte[] bytes = WireSerdes.fence().serialize(Topics.HEARTBEATS, FenceMarker.body("coordinator-1", 5, 42, 1_000));
+        // changing these bytes is a wire change: a released Fence schema reads them
+        assertEquals(PINNED_FENCE, HexFormat.of().formatHex(bytes));
+        Fence read = new FenceMarker.Reader().read(Topics.HEARTBEATS, bytes);
+        assertEquals(new Fence("coordinator-1", 5L, 42L, 1_000L), read);
+    }
+
+    @Test
+    void aLegacyFenceMarkerAHeartbeatOfZerosIsStillReadAsTheSameMarker() {
+        Heartbeat body = FenceMarker.legacyBody("coordinator-1", 5, 42, 1_000);
         byte[] bytes = WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, body);
-        // the bytes every released reader of heartbeats already reads: changing them is a wire change
+        // the bytes coordinators before the Fence type wrote: recordings and topics hold them
         assertEquals(PINNED, HexFormat.of().formatHex(bytes));
-        Heartbeat read = WireSerdes.heartbeat().deserialize(Topics.HEARTBEATS, bytes);
-        assertEquals(FenceMarker.GROUP, read.getGroup());
-        assertEquals("coordinator-1", read.getNode());
-        assertEquals(5, read.getSequence());
-        assertEquals(42, read.getIncarnation());
-        assertEquals(1_000, read.getSentAtMs());
-        assertEquals(Role.UNKNOWN, read.getRole());
-        assertEquals(0, read.getEpoch());
-        assertArrayEquals(bytes, WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, read));
+        Heartbeat asHeartbeat = WireSerdes.heartbeat().deserialize(Topics.HEARTBEATS, bytes);
+        assertEquals(FenceMarker.GROUP, asHeartbeat.getGroup());
+        assertEquals(Role.UNKNOWN, asHeartbeat.getRole());
+        assertEquals(0, asHeartbeat.getEpoch());
+        assertArrayEquals(bytes, WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, asHeartbeat));
+        assertEquals(
+                new Fence("coordinator-1", 5L, 42L, 1_000L),
+                new FenceMarker.Reader().read(Topics.HEARTBEATS, bytes),
+                "read as the same marker as the new shape");
+    }
+
+    @Test
+    void aFenceReaderRefusesAnOrdinaryHeartbeatAndGarbageNamingWhatItIs() {
+        byte[] beat = WireSerdes.heartbeat().serialize(Topics.HEARTBEATS, WireSamples.heartbeat());
+        WireFormatException ordinary =
+                assertThrows(WireFormatException.class, () -> new FenceMarker.Reader().read(Topics.HEARTBEATS, beat));
+        assertTrue(
+                ordinary.getMessage().contains("Heartbeat"), "it names what the bytes are: " + ordinary.getMessage());
+        WireFormatException garbage = assertThrows(
+                WireFormatException.class,
+                () -> new FenceMarker.Reader().read(Topics.HEARTBEATS, new byte[] {1, 2, 3}));
+        assertTrue(garbage.getMessage().contains("single-object"), garbage.getMessage());
+        assertEquals(null, new FenceMarker.Reader().read(Topics.HEARTBEATS, null), "a tombstone is no marker");
     }
 
     @Test
@@ -88,6 +112,9 @@ class ProtocolTest {
         assertEquals(
                 Integer.MAX_VALUE, Timing.ofAgent(200, Long.MAX_VALUE, 0).failureTimeoutMs(), "saturated, not wrapped");
     }
+
+    /** The Fence bytes, worked out by hand from the Avro spec (CRC-64-AVRO of the canonical form, then the body). */
+    private static final String PINNED_FENCE = "c3015dbd9138690be95a1a636f6f7264696e61746f722d310a54d00f";
 
     private static final String PINNED =
             "c301b6f2acf7571886ec0e5f5f66656e63651a636f6f7264696e61746f722d310a54d00f000000000000000000000000";

@@ -5,6 +5,7 @@ import dev.failover.coordinator.streams.CoordinatorProcessor;
 import dev.failover.coordinator.streams.CoordinatorTopology;
 import dev.failover.coordinator.streams.ShellSettings;
 import dev.failover.coordinator.streams.ShellStats;
+import dev.failover.wire.Fence;
 import dev.failover.wire.FenceMarker;
 import dev.failover.wire.Heartbeat;
 import dev.failover.wire.Keys;
@@ -318,7 +319,7 @@ public final class Replayer {
 
     /**
      * The recorded fence markers of the recording's one heartbeat partition (none for several: several tasks), by the
-     * task life they show. A marker carries its task's start ({@code incarnation}) and its send time on the task's
+     * task life they show. A marker carries its task's start ({@code watchingSinceMs}) and its send time on the task's
      * monotonic clock, and its record timestamp on the wall clock, so the task started at {@code timestamp - (sentAt -
      * incarnation)}. The replay cannot verify a seal (only the writing process can), so a task life counts only when
      * its markers look like a coordinator's: sealed, at least two, sequences rising, sent after the start, and one
@@ -331,7 +332,8 @@ public final class Replayer {
         if (partition == null) {
             return accepted;
         }
-        Map<String, List<Object[]>> byLife = new java.util.TreeMap<>(); // node/incarnation -> [ts, marker]
+        Map<String, List<Object[]>> byLife = new java.util.TreeMap<>(); // instance/start -> [ts, marker]
+        FenceMarker.Reader fences = new FenceMarker.Reader();
         for (Recording.Entry e : recording.entries()) {
             if (!e.kind().equals(Recording.FENCE)
                     || e.value() == null
@@ -340,9 +342,10 @@ public final class Replayer {
                 continue;
             }
             try {
-                Heartbeat marker = WireSerdes.heartbeat().deserialize(e.topic(), e.value());
+                Fence marker = fences.read(e.topic(), e.value());
                 if (marker != null) {
-                    byLife.computeIfAbsent(marker.getNode() + "/" + marker.getIncarnation(), k -> new ArrayList<>())
+                    byLife.computeIfAbsent(
+                                    marker.getInstance() + "/" + marker.getWatchingSinceMs(), k -> new ArrayList<>())
                             .add(new Object[] {e.timestampMs(), marker});
                 }
             } catch (RuntimeException malformed) {
@@ -359,20 +362,20 @@ public final class Replayer {
             List<Long> times = new ArrayList<>();
             for (int i = 0; i < life.size(); i++) {
                 long ts = (Long) life.get(i)[0];
-                Heartbeat m = (Heartbeat) life.get(i)[1];
+                Fence m = (Fence) life.get(i)[1];
                 long offset = ts - m.getSentAtMs();
                 if (i == 0) {
                     firstOffset = offset;
                 }
-                plausible &= m.getSentAtMs() >= m.getIncarnation()
+                plausible &= m.getSentAtMs() >= m.getWatchingSinceMs()
                         && m.getSequence() > lastSequence
                         && Math.abs(offset - firstOffset) <= 50;
                 lastSequence = m.getSequence();
                 times.add(ts);
             }
             if (plausible) {
-                Heartbeat first = (Heartbeat) life.get(0)[1];
-                long start = (Long) life.get(0)[0] - (first.getSentAtMs() - first.getIncarnation());
+                Fence first = (Fence) life.get(0)[1];
+                long start = (Long) life.get(0)[0] - (first.getSentAtMs() - first.getWatchingSinceMs());
                 accepted.put(
                         new Incarnation(
                                 start,

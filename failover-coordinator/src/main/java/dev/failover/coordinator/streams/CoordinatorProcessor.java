@@ -12,6 +12,7 @@ import dev.failover.coordinator.core.Watch;
 import dev.failover.wire.AvroSerde;
 import dev.failover.wire.Command;
 import dev.failover.wire.DecisionKind;
+import dev.failover.wire.Fence;
 import dev.failover.wire.FenceMarker;
 import dev.failover.wire.GroupMode;
 import dev.failover.wire.Heartbeat;
@@ -83,6 +84,10 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     private CommandGate commandGate;
     private final AvroSerde<Heartbeat> heartbeats = WireSerdes.heartbeat();
     private final AvroSerde<Command> commands = WireSerdes.command();
+    private final AvroSerde<Fence> fenceWriter = WireSerdes.fence();
+    /** Reads this instance's fence markers back, in either shape (a legacy Heartbeat of zeros too). */
+    private final FenceMarker.Reader fences = new FenceMarker.Reader();
+
     private final Map<String, Map<String, Liveness>> liveness = new HashMap<>();
     /** Per group, when a beat in the name of a member whose service may run last failed authentication (monotonic). */
     private final Map<String, Map<String, Long>> unverified = new HashMap<>();
@@ -516,8 +521,18 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
     }
 
     private void onFence(Record<String, byte[]> record, String topic, Now now) {
-        Heartbeat marker = decode(heartbeats, record, topic);
-        if (marker == null || !settings.instanceId().equals(marker.getNode())) {
+        if (record.value() == null) {
+            deadLetter(record, "an empty value (tombstone) on '" + topic + "' carries no Fence");
+            return;
+        }
+        Fence marker;
+        try {
+            marker = fences.read(topic, record.value());
+        } catch (WireFormatException e) {
+            deadLetter(record, e.getMessage());
+            return;
+        }
+        if (!settings.instanceId().equals(marker.getInstance())) {
             return; // another instance's marker (an earlier owner of this task): its clock is not ours
         }
         org.apache.kafka.common.header.Header seal = record.headers().lastHeader(FenceMarker.SEAL_HEADER);
@@ -599,9 +614,9 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
                 });
         if ((wanted && !markerOut()) || keepaliveDue(now)) {
             lastMarkerMs = now;
-            Heartbeat marker = FenceMarker.body(settings.instanceId(), fenceSequence++, watch.sinceMs(), now);
+            Fence marker = FenceMarker.body(settings.instanceId(), fenceSequence++, watch.sinceMs(), now);
             String key = FenceMarker.key(context.taskId().partition());
-            byte[] value = heartbeats.serialize(settings.topics().heartbeats(), marker);
+            byte[] value = fenceWriter.serialize(settings.topics().heartbeats(), marker);
             context.forward(
                     new Record<>(
                             key,

@@ -749,18 +749,23 @@ class CoordinatorTopologyTest {
         assertTrue(decisions.isEmpty(), "no marker of its own came back: no election: " + decisions);
         String key = FenceMarker.KEY_PREFIX + "0";
         for (long sentAt : new long[] {monotonic, monotonic + 3_600_000}) { // now, and an hour ahead
-            byte[] value =
-                    WireSerdes.heartbeat().serialize(TOPICS.heartbeats(), FenceMarker.body("instance-1", 1, 1, sentAt));
-            heartbeats.pipeInput(new TestRecord<>(key, value)); // no seal (the instance id is on /health)
-            byte[] wrong = new FenceSeal(new byte[32]).seal(key, value);
-            heartbeats.pipeInput(new TestRecord<>(
-                    key,
-                    value,
-                    new org.apache.kafka.common.header.internals.RecordHeaders().add(FenceMarker.SEAL_HEADER, wrong)));
+            // in both shapes: the Fence record, and the Heartbeat of zeros coordinators wrote before it (still read)
+            for (byte[] value : List.of(
+                    WireSerdes.fence().serialize(TOPICS.heartbeats(), FenceMarker.body("instance-1", 1, 1, sentAt)),
+                    WireSerdes.heartbeat()
+                            .serialize(TOPICS.heartbeats(), FenceMarker.legacyBody("instance-1", 1, 1, sentAt)))) {
+                heartbeats.pipeInput(new TestRecord<>(key, value)); // no seal (the instance id is on /health)
+                byte[] wrong = new FenceSeal(new byte[32]).seal(key, value);
+                heartbeats.pipeInput(new TestRecord<>(
+                        key,
+                        value,
+                        new org.apache.kafka.common.header.internals.RecordHeaders()
+                                .add(FenceMarker.SEAL_HEADER, wrong)));
+            }
         }
         runWithBeats(400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertTrue(decisions.isEmpty(), "the forgeries proved nothing, so nobody was elected: " + decisions);
-        assertEquals(4, stats.fenceMarkersRefused.get());
+        assertEquals(8, stats.fenceMarkersRefused.get(), "each forgery was read as a marker, and refused");
     }
 
     /** Holds back this task's fence markers while {@link #holding}; hands them over with the next record after. */
@@ -822,7 +827,7 @@ class CoordinatorTopologyTest {
         List<Long> markedAt = new ArrayList<>();
         for (var r : written.readRecordsToList()) {
             if (r.key().startsWith(FenceMarker.KEY_PREFIX)) {
-                markedAt.add(WireSerdes.heartbeat()
+                markedAt.add(WireSerdes.fence()
                                 .deserialize(TOPICS.heartbeats(), r.value())
                                 .getSentAtMs()
                         - from);
