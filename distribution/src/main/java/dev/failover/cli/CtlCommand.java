@@ -141,8 +141,16 @@ public final class CtlCommand implements Runnable {
         @Mixin
         TopicOptions topicOptions = new TopicOptions();
 
+        /** The command these options belong to: a bad --topic is a usage error of that command (exit 2). */
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec command;
+
         dev.failover.wire.TopicNames topics() {
-            return topicOptions.topics();
+            try {
+                return topicOptions.topics();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(command.commandLine(), e.getMessage());
+            }
         }
 
         /** The file's settings under the flags', read (and a secret among the flags said) once per command. */

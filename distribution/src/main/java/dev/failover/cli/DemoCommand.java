@@ -361,19 +361,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int status(Node n) {
-        try {
-            return http.send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.agentPort + "/role"))
-                                    .timeout(Duration.ofMillis(300))
-                                    .build(),
-                            HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        return RoleEndpoint.status(http, "127.0.0.1:" + n.agentPort, Duration.ofMillis(300));
     }
 
     private String get(String url) {

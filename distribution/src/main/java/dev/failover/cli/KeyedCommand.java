@@ -99,8 +99,9 @@ abstract class KeyedCommand implements ReadsEnvironment {
         return merged;
     }
 
-    /** Refuses settings without one of {@code keys}, naming its flag, its key and its variable. */
+    /** Refuses settings without all of {@code keys}, naming each missing one: its flag, its key and its variable. */
     void require(Map<String, String> merged, String... keys) {
+        java.util.List<String> missing = new java.util.ArrayList<>();
         for (String key : keys) {
             if (!merged.containsKey(key)) {
                 String flag = keyOfFlag.entrySet().stream()
@@ -108,11 +109,11 @@ abstract class KeyedCommand implements ReadsEnvironment {
                         .map(Map.Entry::getKey)
                         .findFirst()
                         .orElse(key);
-                throw new CommandLine.ParameterException(
-                        spec.commandLine(),
-                        "Missing " + flag + " (or " + key + " in --config, or " + SettingKeys.environmentName(key)
-                                + ")");
+                missing.add(flag + " (or " + key + " in --config, or " + SettingKeys.environmentName(key) + ")");
             }
+        }
+        if (!missing.isEmpty()) { // every one named at once: a first run should not be fixed one flag at a time
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing " + String.join(", ", missing));
         }
     }
 

@@ -39,6 +39,17 @@ class AgentCommandTest {
     }
 
     @Test
+    void everyMissingRequiredSettingIsNamedAtOnce() {
+        assertEquals(2, run("agent", "--group", "g"));
+        String said = err.toString();
+        assertTrue(
+                said.contains("Missing --bootstrap-servers (or bootstrap.servers in --config, or "
+                        + "FAILOVER_BOOTSTRAP_SERVERS), --node (or node in --config, or FAILOVER_NODE)"),
+                said);
+        assertTrue(!said.contains("--group (or"), "--group was given: " + said);
+    }
+
+    @Test
     void anUnknownModeNamesTheOption() {
         assertEquals(2, run(base("--mode", "active-sometimes")));
         assertTrue(err.toString().contains("--mode") && err.toString().contains("active-sometimes"), err.toString());

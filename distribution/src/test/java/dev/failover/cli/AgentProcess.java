@@ -162,20 +162,7 @@ final class AgentProcess implements AutoCloseable {
 
     /** The /role status code, or -1 when the agent does not answer (stopped, gone). */
     int roleStatus() {
-        try {
-            return HttpClient.newHttpClient()
-                    .send(
-                            HttpRequest.newBuilder(URI.create("http://" + http + "/role"))
-                                    .timeout(Duration.ofMillis(500))
-                                    .build(),
-                            HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        return RoleEndpoint.status(HttpClient.newHttpClient(), http, Duration.ofMillis(500));
     }
 
     /** The agent's {@code /metrics} (Prometheus text), or "" when it does not answer. */

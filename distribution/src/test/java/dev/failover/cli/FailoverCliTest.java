@@ -70,6 +70,23 @@ class FailoverCliTest {
     }
 
     @Test
+    void ctlRejectsAnUnknownTopicKeyAsABadCommandLineBeforeReachingKafka() {
+        assertEquals(
+                2,
+                run(
+                        "ctl",
+                        "status",
+                        "--bootstrap-servers",
+                        "127.0.0.1:1",
+                        "--timeout",
+                        "1s",
+                        "--topic",
+                        "topic.beats=x"));
+        assertTrue(err.toString().contains("--topic topic.beats: not a topic key"), err.toString());
+        assertTrue(err.toString().contains("Try 'failover ctl status --help'"), err.toString());
+    }
+
+    @Test
     void ctlRejectsAGroupIdOutsideTheRuleAsABadCommandLine() {
         assertEquals(2, run("ctl", "pause", "--bootstrap-servers", "localhost:9092", "--group", "__fence"));
         assertTrue(err.toString().contains("--group '__fence' may contain only"), err.toString());
