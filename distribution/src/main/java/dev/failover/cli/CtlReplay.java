@@ -126,6 +126,10 @@ final class CtlReplay implements Callable<Integer> {
                                         .map(e -> e.getKey() + "=" + e.getValue())
                                         .toList())
                         + ")";
+        if (predatesTheGrace(settings)) {
+            settings.put(CoordinatorConfig.ELECTION_GRACE_MS_CONFIG, "0");
+            source += ", and election.grace.ms=0 (the recording's coordinator predates it: it elected at once)";
+        }
         settings.putAll(sets);
         Integer failureTimeout = null;
         if (settings.containsKey(FAILURE_TIMEOUT)) {
@@ -221,9 +225,14 @@ final class CtlReplay implements Callable<Integer> {
     }
 
     /**
-     * The newest recorded role change's {@code failover.settings} header as keys and values; empty when none has it.
-     * A header without {@code election.grace.ms} was written by a coordinator without the grace, so it reads as 0.
+     * Whether {@code recorded} settings come from a coordinator older than the election grace: a header that names
+     * other settings but not {@code election.grace.ms}. Such a coordinator elected at once, so it is replayed with 0.
      */
+    static boolean predatesTheGrace(Map<String, String> recorded) {
+        return !recorded.isEmpty() && !recorded.containsKey(CoordinatorConfig.ELECTION_GRACE_MS_CONFIG);
+    }
+
+    /** The newest recorded role change's {@code failover.settings} header as keys and values; empty when none has it. */
     static Map<String, String> recordedSettings(Recording recording) {
         Map<String, String> settings = new LinkedHashMap<>();
         for (Recording.Entry e : recording.entries()) {
@@ -238,8 +247,6 @@ final class CtlReplay implements Callable<Integer> {
                                 pair.substring(eq + 1).strip());
                     }
                 }
-                // a coordinator whose header does not name the election grace predates it: it elected at once
-                settings.putIfAbsent(CoordinatorConfig.ELECTION_GRACE_MS_CONFIG, "0");
             }
         }
         return settings;

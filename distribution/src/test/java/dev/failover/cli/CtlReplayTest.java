@@ -1,6 +1,8 @@
 package dev.failover.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.failover.coordinator.replay.Recording;
 import dev.failover.wire.WireHeaders;
@@ -14,14 +16,17 @@ class CtlReplayTest {
     @Test
     void aRecordingMadeBeforeTheElectionGraceExistedReplaysWithoutOneAndANewerOneWithItsOwn() {
         Map<String, String> old = CtlReplay.recordedSettings(recordingWith("rise=2;fall=3;min.margin.ms=100"));
-        assertEquals("0", old.get("election.grace.ms"), "its coordinator elected at once: " + old);
-        assertEquals("3", old.get("fall"), "the recorded settings are kept: " + old);
+        assertEquals(Map.of("rise", "2", "fall", "3", "min.margin.ms", "100"), old, "as recorded, nothing added");
+        assertTrue(CtlReplay.predatesTheGrace(old), "its coordinator elected at once: replayed with 0");
 
         Map<String, String> newer =
                 CtlReplay.recordedSettings(recordingWith("rise=2;election.grace.ms=-1;brake.window.ms=10000"));
         assertEquals("-1", newer.get("election.grace.ms"), newer.toString());
+        assertFalse(CtlReplay.predatesTheGrace(newer));
 
-        assertEquals(Map.of(), CtlReplay.recordedSettings(recordingWith(null)), "no header: the defaults apply");
+        Map<String, String> none = CtlReplay.recordedSettings(recordingWith(null));
+        assertEquals(Map.of(), none);
+        assertFalse(CtlReplay.predatesTheGrace(none), "no header at all: the defaults apply, nothing is inferred");
     }
 
     private static Recording recordingWith(String settings) {

@@ -186,22 +186,55 @@ public final class Decider {
     }
 
     /**
-     * The last check of every decision before it leaves the core: the move from the group's phase to the next
-     * record's must be one {@link GroupPhase#allows}. One that is not is a defect, and is refused with the group left
-     * as it was (changing nothing can start no second primary); the reason says so loudly.
+     * The last check of every decision before it leaves the core ({@link #violation}). One that breaks a rule is a
+     * defect, and is refused with the group left as it was (changing nothing can start no second primary); the reason
+     * says so loudly and {@link Decision#defect()} is set, so the shell logs it at ERROR and counts it. A command's
+     * answer that breaks a rule becomes a refusal of that command (the operator hears back at once).
      */
     Decision checked(GroupRecord before, Decision decision, long nowMs) {
         GroupPhase from = GroupPhase.of(before, nowMs);
-        GroupPhase to = decision.to(nowMs);
-        if (from.allows(to)) {
+        Optional<String> violation = violation(before, decision, nowMs);
+        if (violation.isEmpty()) {
             return decision.from(from);
         }
-        return Decision.none(
-                        before,
-                        "DEFECT: refused to move " + before.group() + " from " + from + " to " + to
-                                + " (not a legal phase transition); the group is left as it was. The refused decision: "
-                                + decision.reason())
-                .from(from);
+        String why = "DEFECT: refused a decision for " + before.group() + ": " + violation.get()
+                + "; the group is left as it was. The refused decision: " + decision.reason();
+        String commandId = decision.change().map(Change::commandId).orElse(null);
+        Decision refused = commandId != null ? Moves.refuse(before, commandId, why) : Decision.none(before, why);
+        return refused.from(from).asDefect();
+    }
+
+    /**
+     * What is wrong with {@code decision} taken on {@code before}, or empty: the move between phases must be one
+     * {@link GroupPhase#allows}; a handover ends only in a promotion; an active/passive group never has two members
+     * assigned ACTIVE; and a member's assigned role changes only at a new, higher epoch.
+     */
+    static Optional<String> violation(GroupRecord before, Decision decision, long nowMs) {
+        GroupRecord next = decision.next();
+        GroupPhase from = GroupPhase.of(before, nowMs);
+        GroupPhase to = decision.to(nowMs);
+        if (!from.allows(to)) {
+            return Optional.of("a move from " + from + " to " + to + " is not a legal phase transition");
+        }
+        if (from == GroupPhase.HANDING_OVER
+                && to != GroupPhase.HANDING_OVER
+                && next.primary().isEmpty()) {
+            return Optional.of("a handover ended without promoting anyone");
+        }
+        long active = next.members().values().stream()
+                .filter(m -> m.assigned() == Role.ACTIVE)
+                .count();
+        if (next.mode() != GroupMode.ACTIVE_ACTIVE && active > 1) {
+            return Optional.of(active + " members assigned ACTIVE in an active/passive group");
+        }
+        boolean rolesChanged = next.members().values().stream().anyMatch(m -> {
+            Member was = before.members().get(m.node());
+            return was != null && was.assigned() != m.assigned();
+        });
+        if (rolesChanged && next.epoch() <= before.epoch()) {
+            return Optional.of("roles changed without a new epoch (" + before.epoch() + " to " + next.epoch() + ")");
+        }
+        return Optional.empty();
     }
 
     /**

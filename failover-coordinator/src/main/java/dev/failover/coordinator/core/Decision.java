@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param conviction the primary (or leaver) convicted by proven silence that this decision replaces, or null
  * @param held       the brake held this decision's change back ({@link Brake#judge}): {@code next} is the input as
  *                   it was, and {@code change} is empty
+ * @param defect     the decider refused what a branch decided because it broke a rule ({@link Decider#checked}):
+ *                   a bug, which the shell logs at ERROR and counts
  */
 public record Decision(
         GroupRecord next,
@@ -21,17 +23,18 @@ public record Decision(
         String reason,
         GroupPhase from,
         Conviction conviction,
-        boolean held) {
+        boolean held,
+        boolean defect) {
 
     /** A member convicted by silence: silent for {@code silenceMs} against its failure timeout of {@code timeoutMs}. */
     public record Conviction(String node, long silenceMs, long timeoutMs) {}
 
     static Decision none(GroupRecord record, String reason) {
-        return new Decision(record, Optional.empty(), reason, null, null, false);
+        return new Decision(record, Optional.empty(), reason, null, null, false, false);
     }
 
     static Decision of(GroupRecord next, Change change) {
-        return new Decision(next, Optional.of(change), change.reason(), null, null, false);
+        return new Decision(next, Optional.of(change), change.reason(), null, null, false, false);
     }
 
     /** The phase the group moves to. */
@@ -45,6 +48,9 @@ public record Decision(
      * {@link Brake} counts and may hold.
      */
     public boolean automaticFailover() {
+        if (from == null) {
+            throw new IllegalStateException("a decision that did not leave the decider through its check: " + reason);
+        }
         return from != GroupPhase.HANDING_OVER
                 && change.filter(c -> c.commandId() == null
                                 && (c.kind() == DecisionKind.FAILOVER || c.kind() == DecisionKind.STAND_DOWN))
@@ -52,15 +58,19 @@ public record Decision(
     }
 
     Decision withConviction(Conviction convicted) {
-        return new Decision(next, change, reason, from, convicted, held);
+        return new Decision(next, change, reason, from, convicted, held, defect);
     }
 
     Decision from(GroupPhase phase) {
-        return new Decision(next, change, reason, phase, conviction, held);
+        return new Decision(next, change, reason, phase, conviction, held, defect);
+    }
+
+    Decision asDefect() {
+        return new Decision(next, change, reason, from, conviction, held, true);
     }
 
     /** This decision held back: the group stays as {@code input} was, and the reason says why. */
     Decision heldAt(GroupRecord input, String why) {
-        return new Decision(input, Optional.empty(), why + ": " + reason, from, null, true);
+        return new Decision(input, Optional.empty(), why + ": " + reason, from, null, true, defect);
     }
 }

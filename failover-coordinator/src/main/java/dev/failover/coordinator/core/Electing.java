@@ -46,8 +46,8 @@ final class Electing {
                     "no primary; " + best.get().node() + " (priority "
                             + best.get().priority() + ") is the best "
                             + "eligible member, but the election waits " + (graceEnd - facts.nowMs)
-                            + " ms more (election.grace.ms: " + grace(record) + " ms since the group was first heard) "
-                            + "for a member of higher priority to show up");
+                            + " ms more (election.grace.ms: " + grace(record) + " ms since the group was first heard, "
+                            + "for its first election) for a member of higher priority to show up");
         }
         return moves.promote(
                 facts,
@@ -68,8 +68,15 @@ final class Electing {
                         .orElse(0);
     }
 
-    /** When the election grace ends: {@link #grace} after this instance first heard the group. */
+    /**
+     * When the election grace ends: {@link #grace} after this instance first heard the group, for the group's first
+     * election ever (epoch 0); {@link Long#MIN_VALUE} for any later one. A later election (after a demotion, or a
+     * coordinator restart or task move while a group has no primary) never waits for it: the group's members are
+     * known by then, and a long grace would hold every leaderless group at each rebalance.
+     */
     long graceEnd(GroupView view) {
-        return Moves.saturatedAdd(view.heardSince(), grace(view.record()));
+        return view.record().epoch() != 0
+                ? Long.MIN_VALUE
+                : Moves.saturatedAdd(view.heardSince(), grace(view.record()));
     }
 }

@@ -183,9 +183,16 @@ final class Steady {
         boolean removed = roles.entrySet().stream()
                 .anyMatch(e -> e.getValue() == Role.STANDBY
                         && record.members().get(e.getKey()).assigned() == Role.ACTIVE);
-        return Decision.of(
+        Decision decided = Decision.of(
                 record.assign(epoch, roles),
                 new Change(
                         removed ? DecisionKind.FAILOVER : DecisionKind.MEMBERSHIP, epoch, roles, why.toString(), null));
+        // the longest-silent member taken out on proven silence is the one this decision convicted
+        return record.members().values().stream()
+                .filter(m -> m.assigned() == Role.ACTIVE && roles.get(m.node()) == Role.STANDBY)
+                .filter(m -> facts.silent(m) && facts.fenced(m))
+                .max(java.util.Comparator.comparingLong(facts::silence))
+                .map(m -> Moves.convicting(facts, m, decided))
+                .orElse(decided);
     }
 }

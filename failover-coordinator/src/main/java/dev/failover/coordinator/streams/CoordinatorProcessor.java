@@ -699,6 +699,15 @@ public final class CoordinatorProcessor implements Processor<String, byte[], Str
      */
     private void apply(String group, GroupRecord stored, GroupRecord input, Decision decision, Now now) {
         decision = braked(group, input, decision, now.monoMs());
+        if (decision.defect()) {
+            long defects = stats.decisionDefects.incrementAndGet();
+            if (Long.bitCount(defects) == 1) { // 1, 2, 4, 8, ...: said, never flooding the log (it repeats per look)
+                log.atError()
+                        .addKeyValue("group", group)
+                        .addKeyValue("reason", decision.reason())
+                        .log("{} ({} so far; failover_decision_defects_total)", decision.reason(), defects);
+            }
+        }
         GroupRecord next = decision.next();
         holdsGroups |= !next.members().isEmpty(); // the census recomputes it exactly
         for (var member : next.members().values()) { // the census recomputes it exactly; here it only grows

@@ -33,6 +33,8 @@ public final class ShellStats {
     public final AtomicLong inconsistentMembers = new AtomicLong();
     public final AtomicLong membersRefused = new AtomicLong();
     public final AtomicLong fenceMarkersRefused = new AtomicLong();
+    /** Decisions the decider refused as breaking one of its own rules (a defect: the group was left as it was). */
+    public final AtomicLong decisionDefects = new AtomicLong();
     /** Commands refused by the operator-key check (unsigned, wrongly signed, stale epoch, too old, repeated). */
     public final AtomicLong commandsUnauthenticated = new AtomicLong();
     /** Heartbeats of keyed groups dead-lettered for no or a wrong authentication code. */
@@ -92,6 +94,11 @@ public final class ShellStats {
         FunctionCounter.builder("failover.fence.markers.refused", fenceMarkersRefused, AtomicLong::get)
                 .description("fence markers with this instance's id that this process did not write (no or a wrong "
                         + "seal, or a send time ahead of its clock): ignored")
+                .register(registry);
+        FunctionCounter.builder("failover.decision.defects", decisionDefects, AtomicLong::get)
+                .description("decisions the decider refused because they broke one of its own rules (an illegal "
+                        + "phase move, two ACTIVE, roles changed without a new epoch): a bug; the group was left as "
+                        + "it was, and the log says which at ERROR")
                 .register(registry);
         FunctionCounter.builder("failover.commands.unauthenticated", commandsUnauthenticated, AtomicLong::get)
                 .description("commands refused by the operator-key check (unsigned, wrongly signed, for another "

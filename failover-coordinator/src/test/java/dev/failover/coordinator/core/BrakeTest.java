@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.failover.wire.DecisionKind;
+import dev.failover.wire.Health;
+import dev.failover.wire.Role;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class BrakeTest {
@@ -65,11 +69,64 @@ class BrakeTest {
         assertEquals(java.util.Optional.of("alpha"), second.activeNode(), "held: the record stays as it was");
         assertTrue(held.change().isEmpty());
         assertTrue(brake.engaged(second.now, 2));
+    }
 
-        Decision pause = second.command(dev.failover.wire.CommandType.PAUSE, null, null);
-        assertFalse(pause.held(), "an operator's command is never the brake's");
+    @Test
+    void aHandoverWhoseStandDownIsOutIsNeverHeldEvenWhenTheBrakeIsEngaged() {
+        Brake brake = new Brake(0.5, 1, 1_000); // of 3 groups, 1 may fail over within a second
+        Scenario first = Scenario.groupWithPrimaryAndTwoStandbys().braked(brake, "first", 3);
+        Scenario second = Scenario.groupWithPrimaryAndTwoStandbys().braked(brake, "second", 3);
+        Scenario third = Scenario.groupWithPrimaryAndTwoStandbys().braked(brake, "third", 3);
+        // first's primary turns unhealthy and keeps beating ACTIVE at its old epoch: it acknowledges nothing yet
+        long oldEpoch = first.record.epoch();
+        first.mute("alpha");
+        Decision standDown = null;
+        for (int step = 0; standDown == null && step < 300; step++) {
+            if (step % 20 == 0) {
+                first.beat("alpha", Health.UNHEALTHY, Role.ACTIVE, oldEpoch);
+            }
+            first.run(10);
+            second.run(10);
+            third.run(10);
+            if (first.lastChanging.change().orElseThrow().kind() == DecisionKind.STAND_DOWN) {
+                standDown = first.lastChanging;
+            }
+        }
+        assertTrue(standDown != null, "the stand-down was let through: " + first.lastReason);
+        // the other two primaries die: one failover is let through once first's window ran out, the other is held
+        second.mute("alpha");
+        third.mute("alpha");
+        long standDownAt = first.now;
+        for (int step = 0; first.now < standDownAt + 1_800; step++) {
+            if (step % 20 == 0) {
+                first.beat("alpha", Health.UNHEALTHY, Role.ACTIVE, oldEpoch);
+            }
+            first.run(10);
+            second.run(10);
+            third.run(10);
+        }
+        assertTrue(brake.engaged(first.now, 3), "the brake is engaged");
         assertEquals(
-                dev.failover.wire.DecisionKind.PAUSED,
-                pause.change().orElseThrow().kind());
+                1,
+                (second.activeNode().equals(Optional.of("alpha")) ? 0 : 1)
+                        + (third.activeNode().equals(Optional.of("alpha")) ? 0 : 1),
+                "one of the two failed over, the other is held");
+        assertTrue(first.now - standDownAt > brake.windowMs(), "first is no longer let through by the window");
+
+        first.unmute("alpha"); // it obeys now: it stands down at the handover's epoch
+        Decision completion = null;
+        for (int step = 0; completion == null && step < 100; step++) {
+            first.run(10);
+            second.run(10);
+            third.run(10);
+            if (first.lastChanging.from() == GroupPhase.HANDING_OVER) {
+                completion = first.lastChanging;
+            }
+        }
+        assertTrue(completion != null, "first's handover completed: " + first.lastReason);
+        assertFalse(completion.held(), completion.reason());
+        assertEquals(DecisionKind.FAILOVER, completion.change().orElseThrow().kind());
+        assertEquals(Optional.of("beta"), first.activeNode(), "never held: a handover held here leaves no primary");
+        assertTrue(brake.engaged(first.now, 3), "while the brake was engaged");
     }
 }

@@ -75,8 +75,10 @@ class ElectionGraceTest {
         Scenario s = betaFirst(Policy.defaults().withElectionGraceMs(3 * T));
         s.run(2L * T);
         assertEquals(Optional.empty(), s.activeNode(), s.lastReason);
+        s.run(s.heardSinceMs + 3L * T - 10 - s.now);
+        assertEquals(Optional.empty(), s.activeNode(), "10 ms before the grace ends: " + s.lastReason);
         assertTrue(s.lastReason.contains("election.grace.ms: " + 3 * T + " ms"), s.lastReason);
-        s.run(T + 300); // the first beat came one interval after the start
+        s.run(20);
         assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
 
         // beta leaves with nobody to succeed it (alpha still down): the group is ELECTING again, long after the grace
@@ -85,5 +87,17 @@ class ElectionGraceTest {
         assertEquals(GroupPhase.ELECTING, demoted.to(s.now), demoted.reason());
         s.mute("beta").unmute("alpha").run(3L * Scenario.INTERVAL);
         assertEquals(Optional.of("alpha"), s.activeNode(), "no second grace: " + s.lastReason);
+    }
+
+    @Test
+    void aGroupThatHadAPrimaryIsElectedAfterACoordinatorRestartWithoutTheGrace() {
+        Scenario s = betaFirst(Policy.defaults().withElectionGraceMs(10L * T));
+        s.run(10L * T + 400);
+        assertEquals(Optional.of("beta"), s.activeNode(), s.lastReason);
+        // beta leaves with nobody to succeed it: no primary, at epoch > 0; then the coordinator restarts
+        s.beat("beta", Health.LEAVING, Role.STANDBY, s.record.epoch()).decide();
+        s.mute("beta").restartCoordinator().unmute("alpha");
+        s.run(T + 400); // the watch's own full-timeout guard, and no 10 s grace
+        assertEquals(Optional.of("alpha"), s.activeNode(), "only a group's first election waits: " + s.lastReason);
     }
 }

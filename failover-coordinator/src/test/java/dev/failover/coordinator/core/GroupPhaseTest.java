@@ -78,11 +78,65 @@ class GroupPhaseTest {
         assertTrue(checked.reason().startsWith("DEFECT"), checked.reason());
         assertTrue(checked.reason().contains("from ELECTING to HANDING_OVER"), checked.reason());
         assertEquals(GroupPhase.ELECTING, checked.from());
+        assertTrue(checked.defect(), "the shell logs it at ERROR and counts it");
 
         Decision legal = Decision.of(
                 electing.assign(1, new TreeMap<>(java.util.Map.of("alpha", Role.ACTIVE))),
                 new Change(DecisionKind.ELECTION, 1, new TreeMap<>(), "elected alpha", null));
         assertEquals(legal.next(), decider.checked(electing, legal, NOW).next());
+    }
+
+    @Test
+    void twoActivesARoleChangedAtTheSameEpochAndAHandoverEndingInNobodyAreDefectsToo() {
+        Decider decider = new Decider(Policy.defaults());
+        GroupRecord steady = GroupRecord.empty("orders", GroupMode.ACTIVE_PASSIVE)
+                .withMember(member("alpha", Role.ACTIVE))
+                .withMember(member("beta", Role.STANDBY))
+                .assign(3, new TreeMap<>());
+        TreeMap<String, Role> both = new TreeMap<>(java.util.Map.of("alpha", Role.ACTIVE, "beta", Role.ACTIVE));
+        Decision twoActive = decider.checked(
+                steady,
+                Decision.of(steady.assign(4, both), new Change(DecisionKind.FAILOVER, 4, both, "both", null)),
+                NOW);
+        assertTrue(twoActive.defect() && twoActive.reason().contains("2 members assigned ACTIVE"), twoActive.reason());
+        assertEquals(steady, twoActive.next());
+
+        TreeMap<String, Role> swapped = new TreeMap<>(java.util.Map.of("alpha", Role.STANDBY, "beta", Role.ACTIVE));
+        Decision sameEpoch = decider.checked(
+                steady,
+                Decision.of(steady.assign(3, swapped), new Change(DecisionKind.FAILOVER, 3, swapped, "swap", null)),
+                NOW);
+        assertTrue(sameEpoch.defect() && sameEpoch.reason().contains("without a new epoch"), sameEpoch.reason());
+
+        GroupRecord handingOver = steady.assign(4, new TreeMap<>(java.util.Map.of("alpha", Role.STANDBY)))
+                .withPending(new Handover("alpha", "beta", 4, "unhealthy", null, NOW))
+                .withPausedUntil(NOW + 60_000);
+        Decision nobody = decider.checked(handingOver, Decision.none(handingOver.withPending(null), "cleared"), NOW);
+        assertTrue(
+                nobody.defect() && nobody.reason().contains("a handover ended without promoting anyone"),
+                "HANDING_OVER to PAUSED is legal, but not without a promotion: " + nobody.reason());
+    }
+
+    @Test
+    void aCommandWhoseAnswerIsADefectIsRefusedSoTheOperatorHearsBack() {
+        Decider decider = new Decider(Policy.defaults());
+        GroupRecord electing = GroupRecord.empty("orders", GroupMode.ACTIVE_PASSIVE)
+                .withMember(member("alpha", Role.STANDBY))
+                .withMember(member("beta", Role.STANDBY));
+        GroupRecord handingOver = electing.assign(1, new TreeMap<>())
+                .withPending(new Handover("alpha", "beta", 1, "a defect", "cmd-7", NOW));
+        Decision answer = Decision.of(
+                handingOver,
+                new Change(DecisionKind.SWITCHOVER, 1, handingOver.roles(), "switching over from nobody", "cmd-7"));
+
+        Decision checked = decider.checked(electing, answer, NOW);
+
+        Change refusal = checked.change().orElseThrow();
+        assertEquals(DecisionKind.COMMAND_REFUSED, refusal.kind());
+        assertEquals("cmd-7", refusal.commandId(), "the answer names the command");
+        assertTrue(refusal.reason().startsWith("DEFECT"), refusal.reason());
+        assertEquals(electing, checked.next());
+        assertTrue(checked.defect());
     }
 
     @Test

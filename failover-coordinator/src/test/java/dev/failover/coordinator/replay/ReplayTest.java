@@ -175,8 +175,8 @@ class ReplayTest {
     /**
      * The defaults, but electing at once ({@code election.grace.ms=0}): the two real recordings were made by
      * coordinators that predate the election grace (their settings header does not name it, and {@code ctl replay}
-     * replays such a recording with 0, see CtlReplay), and this file's own reality is made the same way so that both
-     * are one model. The grace itself is tested in ActivePassiveDecisionTest and CoordinatorTopologyTest.
+     * replays such a recording with 0, see CtlReplay.predatesTheGrace), and this file's own reality is made the same way so that both
+     * are one model. The grace itself is tested in ElectionGraceTest.
      */
     private static CoordinatorConfig defaults() {
         return CoordinatorConfig.parse(Map.of(

@@ -137,6 +137,18 @@ class CoordinatorTopologyTest {
     }
 
     @Test
+    void aGroupsFirstElectionWaitsTheGraceFromItsFirstHeartbeatSoTheHigherPriorityNodeStartingLaterWins() {
+        runWithBeats(5_000, GroupMode.ACTIVE_PASSIVE); // the coordinator has run for a while: its own guard is over
+        runWithBeats(600, GroupMode.ACTIVE_PASSIVE, "beta"); // beta (priority 10) is eligible after two beats
+        assertTrue(decisions.isEmpty(), "without the grace beta would be elected by now: " + decisions);
+        runWithBeats(1_000, GroupMode.ACTIVE_PASSIVE, "alpha", "beta"); // alpha (100) starts 600 ms later
+        assertEquals(1, decisions.size(), decisions.toString());
+        assertEquals(DecisionKind.ELECTION, decisions.get(0).getKind());
+        assertEquals(
+                Role.ACTIVE, role(decisions.get(0), "alpha"), decisions.get(0).getReason());
+    }
+
+    @Test
     void theStatusPageAsksTheTaskHoldingAGroupAndItAnswersOnItsOwnThreadWithTheLiveView() {
         runWithBeats(1_400, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
         assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"));
