@@ -219,6 +219,10 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                 decoded(kind, r));
     }
 
+    /** One marker reader per thread (it holds serdes): a recording reads many markers. */
+    private static final ThreadLocal<dev.failover.wire.FenceMarker.Reader> MARKERS =
+            ThreadLocal.withInitial(dev.failover.wire.FenceMarker.Reader::new);
+
     /** The value as JSON for people and jq, or null when it does not decode (it is replayed as it was anyway). */
     private static String decoded(String kind, ConsumerRecord<String, byte[]> r) {
         if (r.value() == null) {
@@ -229,7 +233,7 @@ final class CtlRecord extends CtlCommand.AnyGroup {
                 case Recording.HEARTBEAT -> WireSerdes.heartbeat().deserialize(r.topic(), r.value());
                 case Recording.COMMAND -> WireSerdes.command().deserialize(r.topic(), r.value());
                 case Recording.ROLE_CHANGE -> WireSerdes.roleChange().deserialize(r.topic(), r.value());
-                case Recording.FENCE -> new dev.failover.wire.FenceMarker.Reader().read(r.topic(), r.value());
+                case Recording.FENCE -> MARKERS.get().read(r.topic(), r.value());
                 default -> WireSerdes.storedGroup().deserialize(r.topic(), r.value());
             };
             return value == null ? null : value.toString();

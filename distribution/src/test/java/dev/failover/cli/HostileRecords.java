@@ -34,10 +34,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class HostileRecords {
 
     /**
-     * The largest value written to the role-change topic. IMPORTANT, a known limit: a record of almost a megabyte
-     * there has made a primary's lease lapse on this loaded 2-core machine (its feed check waits behind the fetch on
-     * one connection, and a late answer no longer rescues a lapsed lease): a standing-down primary is safe but a
-     * liveness cost, written down for the agent's next step (the feed's checks on their own connection).
+     * The largest value written to the role-change topic. A record of almost a megabyte there made a primary's lease
+     * lapse on this loaded 2-core machine while its feed check waited behind the feed's fetch on one connection; the
+     * check has a connection of its own now (RoleFeed's checker), and this stays below the agent's fetch size.
      */
     static final int ROLE_FEED_LARGE = 100_000;
 

@@ -79,7 +79,7 @@ class HostileBodyTest {
         fuzz(WireSerdes.roleChange(), WireSamples.roleChange(), 2);
         fuzz(WireSerdes.groupState(), WireSamples.groupState(), 3);
         fuzz(WireSerdes.command(), WireSamples.command(), 4);
-        fuzz(WireSerdes.fence(), FenceMarker.body("coordinator-1", 7, 1_000, 2_000), 5);
+        fuzz(WireSerdes.fence(), WireSamples.fence(), 5);
     }
 
     /**
@@ -124,7 +124,11 @@ class HostileBodyTest {
     @SuppressWarnings("unchecked")
     private static <T extends SpecificRecordBase> T sampleOf(WireType<T> type) {
         List<SpecificRecordBase> samples = List.of(
-                WireSamples.heartbeat(), WireSamples.roleChange(), WireSamples.groupState(), WireSamples.command());
+                WireSamples.heartbeat(),
+                WireSamples.roleChange(),
+                WireSamples.groupState(),
+                WireSamples.command(),
+                WireSamples.fence());
         return (T) samples.stream()
                 .filter(s -> s.getClass() == type.recordClass())
                 .findFirst()

@@ -76,4 +76,8 @@ final class WireSamples {
                 .setIssuedBy("ops")
                 .build();
     }
+
+    static Fence fence() {
+        return FenceMarker.body("coordinator-7f3a", 12, 1_764_000_000_000L, 1_764_000_004_250L);
+    }
 }

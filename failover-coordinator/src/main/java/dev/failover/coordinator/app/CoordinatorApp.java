@@ -525,6 +525,7 @@ public final class CoordinatorApp implements AutoCloseable {
         status.put("inconsistentMembers", stats.inconsistentMembers.get());
         status.put("brakeEngaged", stats.brakeEngaged.get());
         status.put("brakeHolds", stats.brakeHolds.get());
+        status.put("decisionDefects", stats.decisionDefects.get()); // a bug in the decider: see the ERROR log
         status.put("lastPunctuationMicros", stats.lastPunctuationNanos.get() / 1_000);
         if (healer != null) {
             status.put("hangingTransactionsAborted", healer.aborted());

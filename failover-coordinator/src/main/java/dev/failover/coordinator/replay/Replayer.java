@@ -321,7 +321,7 @@ public final class Replayer {
      * The recorded fence markers of the recording's one heartbeat partition (none for several: several tasks), by the
      * task life they show. A marker carries its task's start ({@code watchingSinceMs}) and its send time on the task's
      * monotonic clock, and its record timestamp on the wall clock, so the task started at {@code timestamp - (sentAt -
-     * incarnation)}. The replay cannot verify a seal (only the writing process can), so a task life counts only when
+     * watchingSinceMs)}. The replay cannot verify a seal (only the writing process can), so a task life counts only when
      * its markers look like a coordinator's: sealed, at least two, sequences rising, sent after the start, and one
      * constant offset between the two clocks (within 50 ms). Forged or foreign markers (the fault suite writes some)
      * are left out.

@@ -780,6 +780,28 @@ class CoordinatorTopologyTest {
         assertEquals(8, stats.fenceMarkersRefused.get(), "each forgery was read as a marker, and refused");
     }
 
+    @Test
+    void whatIsNoMarkerUnderAMarkersKeyIsDeadLetteredNamingWhatItIs() {
+        String key = FenceMarker.key(0);
+        heartbeats.pipeInput(
+                new TestRecord<>(key, heartbeatBytes("orders", "alpha", GroupMode.ACTIVE_PASSIVE, Health.HEALTHY)));
+        heartbeats.pipeInput(new TestRecord<>(key, (byte[]) null));
+        heartbeats.pipeInput(new TestRecord<>(key, "hello".getBytes(StandardCharsets.UTF_8)));
+        List<String> reasons = new ArrayList<>();
+        while (!deadLetters.isEmpty()) {
+            var r = deadLetters.readRecord();
+            assertEquals(key, r.key());
+            reasons.add(new String(r.headers().lastHeader(WireHeaders.ERROR).value(), StandardCharsets.UTF_8));
+        }
+        assertEquals(3, reasons.size(), reasons.toString());
+        assertTrue(reasons.get(0).contains("Heartbeat"), "an ordinary heartbeat is no marker: " + reasons.get(0));
+        assertTrue(reasons.get(1).contains("tombstone") && reasons.get(1).contains("Fence"), reasons.get(1));
+        assertTrue(reasons.get(2).contains("single-object"), reasons.get(2));
+        assertEquals(0, stats.fenceMarkersRefused.get(), "none was a marker to refuse");
+        runWithBeats(1_600, GroupMode.ACTIVE_PASSIVE, "alpha", "beta");
+        assertEquals(Role.ACTIVE, role(lastDecision(), "alpha"), "and the coordinator goes on deciding");
+    }
+
     /** Holds back this task's fence markers while {@link #holding}; hands them over with the next record after. */
     private static final class HoldBack
             implements java.util.function.UnaryOperator<Processor<String, byte[], String, byte[]>> {

@@ -52,6 +52,14 @@ public final class RoleFeed {
     private final LongSupplier nanos;
     private final Listener listener;
     private final KafkaConsumer<String, byte[]> consumer;
+    /**
+     * The feed check's own client, used by the feed thread only: its end-offset requests go on a connection of their
+     * own. On the feed's connection they waited behind its fetches (the broker serves one request per connection at
+     * a time), and a burst of large records on the partition, on a loaded machine, had a primary's lease lapse for
+     * want of answered checks while Kafka itself was fine.
+     */
+    private final KafkaConsumer<String, byte[]> checker;
+
     private final Thread thread;
     private volatile boolean running;
     private volatile boolean reportedUnreachable;
@@ -70,6 +78,8 @@ public final class RoleFeed {
         this.trust = settings.trustKeys();
         this.consumer =
                 new KafkaConsumer<>(consumerSettings(settings), new StringDeserializer(), new ByteArrayDeserializer());
+        this.checker =
+                new KafkaConsumer<>(checkerSettings(settings), new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::follow, "agent-role-feed");
         this.thread.setDaemon(true);
     }
@@ -190,8 +200,8 @@ public final class RoleFeed {
         long position;
         try {
             Duration bound = Duration.ofMillis(checkTimeoutMs(settings));
-            end = consumer.endOffsets(Set.of(roles), bound).get(roles);
-            position = consumer.position(roles, bound);
+            end = checker.endOffsets(Set.of(roles), bound).get(roles); // its own connection: never behind a fetch
+            position = consumer.position(roles, bound); // known locally once the feed has fetched
         } catch (TimeoutException e) {
             // a partition whose leader just moved: the next check, an interval from now, asks the new leader. Waiting
             // here would hold up the fetches of a decision and the checks after it (it used to wait up to twice the
@@ -265,7 +275,7 @@ public final class RoleFeed {
         return new TopicPartition(topic, partition);
     }
 
-    /** Stops the thread (waiting up to 5 s) and closes the consumer. */
+    /** Stops the thread (waiting up to 5 s) and closes the consumer and the checker. */
     public void close() {
         running = false;
         consumer.wakeup();
@@ -277,6 +287,7 @@ public final class RoleFeed {
             }
         }
         consumer.close(Duration.ofSeconds(2));
+        checker.close(Duration.ofSeconds(2));
     }
 
     /**
@@ -302,16 +313,25 @@ public final class RoleFeed {
         return Math.max(10, Math.min(wait, checkTimeoutMs(settings) * 3 / 4));
     }
 
+    /** The checker's settings: the feed's, under a client id of its own when one is set. */
+    static Map<String, Object> checkerSettings(AgentSettings settings) {
+        Map<String, Object> c = consumerSettings(settings);
+        Object clientId = c.get(ConsumerConfig.CLIENT_ID_CONFIG);
+        if (clientId != null && !clientId.toString().isEmpty()) {
+            c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-feed-check");
+        }
+        return c;
+    }
+
     static Map<String, Object> consumerSettings(AgentSettings settings) {
         Map<String, Object> c = HeartbeatPublisher.passedThrough(settings);
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // The broker answers a fetch as soon as a committed decision is there, so the wait only bounds an empty fetch.
-        // But the broker serves one request per connection at a time: the feed check's end-offset request waits behind
-        // an empty fetch, and the lease counts from when that request was sent. A sixteenth of the lease keeps that
-        // delay
-        // small; a long lease (a slow heartbeat) gets long, cheap fetches.
+        // The feed check asks for end offsets on a connection of its own (the checker), so a fetch waiting in the
+        // broker delays no check; a sixteenth of the lease still bounds how late an empty fetch notices the stop of
+        // the feed thread; a long lease (a slow heartbeat) gets long, cheap fetches.
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) fetchWaitMs(settings));
         c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
         // a fetch or end-offset request to a broker that stopped answering is given up after half the lease (not

@@ -18,6 +18,21 @@ class RoleFeedTimingTest {
     }
 
     @Test
+    void theFeedCheckAsksOnAClientOfItsOwnThatReadsOnlyWhatIsCommitted() {
+        AgentSettings settings = AgentSettings.builder("b", "g", "n")
+                .kafka("client.id", "agent-n")
+                .build();
+        var feed = RoleFeed.consumerSettings(settings);
+        var checker = RoleFeed.checkerSettings(settings);
+        assertEquals("agent-n", feed.get("client.id"));
+        assertEquals(
+                "agent-n-feed-check", checker.get("client.id"), "its own client, so its own connection and metrics");
+        // the end offset it answers must be the last stable one: read_uncommitted would wait for open transactions
+        assertEquals("read_committed", checker.get("isolation.level"));
+        assertEquals(feed.get("request.timeout.ms"), checker.get("request.timeout.ms"));
+    }
+
+    @Test
     void subSecondHeartbeatsWaitASixteenthOfTheLease() {
         assertEquals(50, RoleFeed.fetchWaitMs(timing(200, 1000))); // lease 800
         assertEquals(100, RoleFeed.fetchWaitMs(timing(200, 2000))); // lease 1600

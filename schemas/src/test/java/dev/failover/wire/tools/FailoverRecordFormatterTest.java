@@ -81,6 +81,12 @@ class FailoverRecordFormatterTest {
                 .build();
         line = format("failover.commands", "orders", WireSerdes.command().serialize("t", command));
         assertTrue(line.contains("\"type\":\"Command\"") && line.contains("\"PAUSE\""), line);
+
+        line = format(
+                "failover.heartbeats",
+                "__fence/2",
+                WireSerdes.fence().serialize("t", dev.failover.wire.FenceMarker.body("coordinator-1", 7, 100, 250)));
+        assertTrue(line.contains("\"type\":\"Fence\"") && line.contains("\"instance\": \"coordinator-1\""), line);
     }
 
     @Test
