@@ -54,28 +54,6 @@ public record Policy(
                 GRACE_ONE_TIMEOUT);
     }
 
-    /** With the default election grace: one failure timeout. */
-    public Policy(
-            int rise,
-            int fall,
-            int minMarginMs,
-            Failback failback,
-            long failbackAfterMs,
-            int minActive,
-            int maxMembers,
-            long memberRetentionMs) {
-        this(
-                rise,
-                fall,
-                minMarginMs,
-                failback,
-                failbackAfterMs,
-                minActive,
-                maxMembers,
-                memberRetentionMs,
-                GRACE_ONE_TIMEOUT);
-    }
-
     public Policy {
         if (rise < 1 || fall < 1) {
             throw new IllegalArgumentException("rise (" + rise + ") and fall (" + fall + ") must be at least 1");
